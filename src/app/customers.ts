@@ -1,0 +1,279 @@
+// Accounts (organisations) and contacts (people) (R6), and the roll-down of a customer's default payment
+// method onto its open transactions (R5). Updates are compare-and-set on `version`, like transactions.
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
+import type { AccountRow, ContactRow, Database } from '../store/schema.js';
+import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
+import { newId } from './ids.js';
+import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+export type CustomerKind = 'account' | 'contact';
+const MAX_ATTEMPTS = 10;
+
+export const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
+
+/** Re-runs a read-apply-write step until its compare-and-set wins (undefined = lost the race). */
+export async function retryOnRace<T>(what: string, step: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const result = await step();
+    if (result !== undefined) return result;
+  }
+  throw new ConflictError('concurrent_update', `The ${what} kept changing while this edit was applied; retry the request.`);
+}
+
+export function requireChanges(input: object): void {
+  if (Object.keys(input).length === 0) throw new ValidationError('parameter_missing', 'Give at least one field to change.');
+}
+
+/** undefined = not given; null clears. */
+export function optional<T>(value: T | null | undefined, parse: (v: T) => T): T | null | undefined {
+  return value === undefined || value === null ? value : parse(value);
+}
+
+const createMetadata = (value: Record<string, unknown> | undefined) =>
+  JSON.stringify(value === undefined ? {} : parseMetadata(value, 'metadata', false));
+
+/** Records `paymentMethodId` as the customer's default; false when it already was. */
+export async function setCustomerDefault(trx: Transaction<Database>, kind: CustomerKind, customerId: string, paymentMethodId: string | null, now: Date) {
+  const result = await trx
+    .updateTable(kind === 'account' ? 'accounts' : 'contacts')
+    .set((eb) => ({ default_payment_method_id: paymentMethodId, version: eb('version', '+', 1), updated_at: now }))
+    .where('id', '=', customerId)
+    .where(sql<boolean>`default_payment_method_id is distinct from ${paymentMethodId}`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * R5 roll-down: every open transaction of the customer that allows it gets the new default payment
+ * method, with version + 1 and a history row, set-based: one locking UPDATE ... RETURNING (the CTE keeps
+ * the old value), then one multi-row history INSERT. Returns how many transactions changed.
+ */
+export async function rollDownDefault(trx: Transaction<Database>, ctx: RequestContext, kind: CustomerKind, customerId: string, paymentMethodId: string, now: Date) {
+  const column = kind === 'account' ? 'account_id' : 'contact_id';
+  const changed = await trx
+    .with(
+      (cte) => cte('target').materialized(),
+      (db) =>
+        db
+          .selectFrom('transactions')
+          .select(['id', 'payment_method_id'])
+          .where(column, '=', customerId)
+          .where('status', '=', 'open')
+          .where('dont_auto_update_payment_method', '=', false)
+          .where(sql<boolean>`payment_method_id is distinct from ${paymentMethodId}`)
+          .forUpdate(),
+    )
+    .updateTable('transactions')
+    .from('target')
+    .set({ payment_method_id: paymentMethodId, version: sql<number>`transactions.version + 1`, updated_at: now })
+    .whereRef('transactions.id', '=', 'target.id')
+    .returning(['transactions.id as id', 'target.payment_method_id as old_payment_method_id'])
+    .execute();
+  if (changed.length === 0) return 0;
+  await trx
+    .insertInto('transaction_history')
+    .values(
+      changed.map((row) => ({
+        transaction_id: row.id,
+        actor: ctx.actor,
+        action: `payment method rolled down from ${kind} ${customerId}`,
+        changes: JSON.stringify({ payment_method_id: [row.old_payment_method_id, paymentMethodId] }),
+      })),
+    )
+    .execute();
+  return changed.length;
+}
+
+/** A new default must be a payment method of this customer. */
+async function checkDefault(trx: Transaction<Database>, kind: CustomerKind, customerId: string, paymentMethodId: string): Promise<void> {
+  const pm = await requirePaymentMethod(trx, paymentMethodId, 'default_payment_method_id');
+  const owner = kind === 'account' ? pm.account_id : pm.contact_id;
+  if (owner !== customerId) {
+    throw new ValidationError(
+      'payment_method_not_owned',
+      `Payment method ${paymentMethodId} does not belong to ${kind} ${customerId}; a default must be one of its own payment methods.`,
+      'default_payment_method_id',
+    );
+  }
+}
+
+export interface AccountView {
+  id: string;
+  object: 'account';
+  name: string;
+  email: string | null;
+  default_payment_method_id: string | null;
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ContactView extends Omit<AccountView, 'object' | 'name'> {
+  object: 'contact';
+  account_id: string | null;
+  first_name: string | null;
+  last_name: string;
+}
+
+function presentAccount(row: AccountRow): AccountView {
+  const { id, name, email, default_payment_method_id, metadata } = row;
+  return { id, object: 'account', name, email, default_payment_method_id, metadata, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+}
+
+function presentContact(row: ContactRow): ContactView {
+  const { id, account_id, first_name, last_name, email, default_payment_method_id, metadata } = row;
+  const times = { created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+  return { id, object: 'contact', account_id, first_name, last_name, email, default_payment_method_id, metadata, ...times };
+}
+
+const parseName = (field: string) => (value: string) => parseText(value, field, 200);
+const email = (value: string) => parseEmail(value, 'email');
+
+export interface CustomerUpdateCommon {
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+  default_payment_method_id?: string | null;
+}
+export interface CreateAccountInput {
+  name: string;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+}
+export interface UpdateAccountInput extends CustomerUpdateCommon {
+  name?: string;
+}
+export interface CreateContactInput {
+  last_name: string;
+  first_name?: string | null;
+  email?: string | null;
+  account_id?: string | null;
+  metadata?: Record<string, unknown>;
+}
+export interface UpdateContactInput extends CustomerUpdateCommon {
+  last_name?: string;
+  first_name?: string | null;
+}
+
+export async function createAccount(deps: Deps, ctx: RequestContext, input: CreateAccountInput) {
+  const values = { name: parseText(input.name, 'name', 200), email: optional(input.email, email) ?? null, metadata: createMetadata(input.metadata) };
+  return deps.commands.run<AccountView>(ctx.idempotency, async (trx) => {
+    const now = deps.clock.now();
+    const row = await trx
+      .insertInto('accounts')
+      .values({ id: newId('account', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { status: 201, body: presentAccount(row) };
+  });
+}
+
+export async function createContact(deps: Deps, ctx: RequestContext, input: CreateContactInput) {
+  const values = {
+    last_name: parseText(input.last_name, 'last_name', 200),
+    first_name: optional(input.first_name, parseName('first_name')) ?? null,
+    email: optional(input.email, email) ?? null,
+    account_id: input.account_id ?? null,
+    metadata: createMetadata(input.metadata),
+  };
+  return deps.commands.run<ContactView>(ctx.idempotency, async (trx) => {
+    if (values.account_id !== null) await requireAccount(trx, values.account_id);
+    const now = deps.clock.now();
+    const row = await trx
+      .insertInto('contacts')
+      .values({ id: newId('contact', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { status: 201, body: presentContact(row) };
+  });
+}
+
+type Table = 'accounts' | 'contacts';
+const TABLES: Record<CustomerKind, Table> = { account: 'accounts', contact: 'contacts' };
+
+function findCustomer(db: Db, kind: CustomerKind, id: string): Promise<AccountRow | ContactRow | undefined> {
+  return db.selectFrom(TABLES[kind]).selectAll().where('id', '=', id).executeTakeFirst() as Promise<AccountRow | ContactRow | undefined>;
+}
+
+/** The shared PATCH: validate, compare-and-set on version, then roll a changed default down. */
+async function updateCustomer<R extends AccountRow | ContactRow, V>(
+  deps: Deps,
+  ctx: RequestContext,
+  kind: CustomerKind,
+  id: string,
+  input: CustomerUpdateCommon,
+  fields: Record<string, string | null | undefined>,
+  present: (row: R) => V,
+) {
+  requireChanges(input);
+  const common = { ...fields, email: optional(input.email, email) };
+  const metadataUpdate = input.metadata === undefined ? undefined : parseMetadata(input.metadata, 'metadata', true);
+  const settings = await deps.settings.get();
+  const wanted = input.default_payment_method_id;
+  return deps.commands.run<V>(ctx.idempotency, async (trx) => {
+    if (!(await findCustomer(trx, kind, id))) throw new NotFoundError(kind, id);
+    if (typeof wanted === 'string') await checkDefault(trx, kind, id, wanted);
+    const { before, after } = await retryOnRace(kind, async () => {
+      const current = await findCustomer(trx, kind, id);
+      if (!current) throw new NotFoundError(kind, id);
+      const changes: Record<string, unknown> = { ...common, default_payment_method_id: wanted };
+      if (metadataUpdate) changes.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
+      const next = await trx
+        .updateTable(TABLES[kind])
+        .set({ ...changes, version: current.version + 1, updated_at: deps.clock.now() })
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .returningAll()
+        .executeTakeFirst();
+      return next ? { before: current, after: next as R } : undefined;
+    });
+    if (typeof wanted === 'string' && wanted !== before.default_payment_method_id && settings.payment_method_rolldown_enabled) {
+      await rollDownDefault(trx, ctx, kind, id, wanted, deps.clock.now());
+    }
+    return { status: 200, body: present(after) };
+  });
+}
+
+export async function updateAccount(deps: Deps, ctx: RequestContext, id: string, input: UpdateAccountInput) {
+  return updateCustomer(deps, ctx, 'account', id, input, { name: optional(input.name, parseName('name')) ?? undefined }, presentAccount);
+}
+
+export async function updateContact(deps: Deps, ctx: RequestContext, id: string, input: UpdateContactInput) {
+  const fields = { last_name: optional(input.last_name, parseName('last_name')) ?? undefined, first_name: optional(input.first_name, parseName('first_name')) };
+  return updateCustomer(deps, ctx, 'contact', id, input, fields, presentContact);
+}
+
+export async function getAccount(deps: Deps, id: string): Promise<AccountView> {
+  const row = await findCustomer(deps.db, 'account', id);
+  if (!row) throw new NotFoundError('account', id);
+  return presentAccount(row as AccountRow);
+}
+
+export async function getContact(deps: Deps, id: string): Promise<ContactView> {
+  const row = await findCustomer(deps.db, 'contact', id);
+  if (!row) throw new NotFoundError('contact', id);
+  return presentContact(row as ContactRow);
+}
+
+export interface ListCustomersQuery {
+  account_id?: string;
+  limit?: number;
+  starting_after?: string;
+}
+
+export async function listAccounts(deps: Deps, query: ListCustomersQuery): Promise<Page<AccountView>> {
+  const limit = parseLimit(query.limit);
+  let q = deps.db.selectFrom('accounts').selectAll();
+  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentAccount, byId);
+}
+
+export async function listContacts(deps: Deps, query: ListCustomersQuery): Promise<Page<ContactView>> {
+  const limit = parseLimit(query.limit);
+  let q = deps.db.selectFrom('contacts').selectAll();
+  if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id);
+  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentContact, byId);
+}

@@ -1,0 +1,175 @@
+// The gateway log (P13): one row per interaction with a gateway, with the fields of a Salesforce-style Payment
+// Gateway Log (interaction type and status, Settle's result code, the gateway's reference, auth code, date,
+// message and result code), our idempotency key (the "SfRefNumber"), the HTTP exchange with secrets removed,
+// its latency, and the transaction it refers to. Adapters produce entries (gateways/stripe/exchange-log.ts);
+// the writer stores them; the list and get use cases serve /v1/gateway-logs.
+//
+// A log write never makes a gateway call fail: database errors are reported to the logger and swallowed.
+import type { Kysely } from 'kysely';
+import { NotFoundError } from '../domain/errors.js';
+import type { Database, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
+import { newId } from './ids.js';
+
+// ---- secrets -------------------------------------------------------------------------------------------------
+// Removing secrets from what Settle stores about gateway traffic (P13, X3). Applied to keys and values alike:
+// - API keys and webhook secrets: sk_test_/sk_live_/rk_test_/rk_live_ keys, whsec_ signing secrets (also the
+//   masked forms Stripe echoes in error messages, e.g. "sk_test_****1234");
+// - client secrets: a field named client_secret (or ending in _secret, or named password), and any value
+//   shaped like one (pi_..._secret_..., seti_..._secret_...);
+// - card-like numbers: runs of 12 to 19 digits, optionally separated by single spaces or dashes.
+// Numbers (amounts, timestamps) are left alone: card numbers only ever travel as strings.
+
+export const REDACTED = '[redacted]';
+
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9_*]*/g,
+  /\bwhsec_[A-Za-z0-9_*]*/g,
+  /\b[a-z]{2,5}_[A-Za-z0-9]+_secret_[A-Za-z0-9]+/g,
+  /(?<![A-Za-z0-9_])\d(?:[ -]?\d){11,18}(?![A-Za-z0-9_])/g,
+];
+
+const SECRET_KEY_NAMES = /^(?:client_secret|secret|password|api_key|secret_key|authorization)$|_secret$/i;
+
+/** The text with every secret-looking part replaced by [redacted]. */
+export function redactText(text: string): string {
+  let out = text;
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, REDACTED);
+  return out;
+}
+
+/** A deep copy of a JSON-like value with secret keys' values, secret-looking keys and secret-looking text redacted. */
+export function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    const safeKey = redactText(key);
+    if (SECRET_KEY_NAMES.test(key)) {
+      out[safeKey] = inner === null || inner === undefined ? inner : REDACTED;
+    } else {
+      out[safeKey] = redactValue(inner);
+    }
+  }
+  return out;
+}
+
+// ---- entries -------------------------------------------------------------------------------------------------
+
+export const INTERACTION_TYPES = [
+  'authorization',
+  'authorization_reversal',
+  'capture',
+  'sale',
+  'referenced_refund',
+  'void',
+  'tokenize',
+  'sync',
+] as const;
+export const INTERACTION_STATUSES = ['initiated', 'success', 'failed', 'timeout', 'noop'] as const;
+export const RESULT_CODES = [
+  'success',
+  'decline',
+  'indeterminate',
+  'permanent_fail',
+  'requires_review',
+  'system_error',
+  'validation_error',
+] as const;
+export type InteractionType = (typeof INTERACTION_TYPES)[number];
+export type InteractionStatus = (typeof INTERACTION_STATUSES)[number];
+export type ResultCode = (typeof RESULT_CODES)[number];
+
+/** What an adapter reports for one interaction (the writer adds id, gateway and time, and scrubs secrets). */
+export interface GatewayLogEntry {
+  transaction_id: string | null;
+  interaction_type: InteractionType;
+  interaction_status: InteractionStatus;
+  result_code: ResultCode;
+  gateway_ref_number: string | null;
+  gateway_auth_code: string | null;
+  gateway_date: Date | null;
+  gateway_message: string | null;
+  gateway_result_code: string | null;
+  gateway_result_code_description: string | null;
+  idempotency_key: string | null;
+  is_notification: boolean;
+  http_method: string | null;
+  http_path: string | null;
+  http_status: number | null;
+  request_id: string | null;
+  request_body: unknown;
+  response_body: unknown;
+  latency_ms: number;
+}
+
+export interface GatewayLogView extends Omit<GatewayLogRow, 'gateway_date' | 'created_at'> {
+  object: 'gateway_log';
+  gateway_date: string | null;
+  created_at: string;
+}
+
+export interface LogSink {
+  error(message: string, error: unknown): void;
+}
+
+const consoleSink: LogSink = { error: (message, error) => console.error(message, error) };
+
+const text = (value: string | null): string | null => (value === null ? null : redactText(value));
+const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(redactValue(value)));
+
+/** The row stored for an entry: secrets removed from the bodies and from every free-text field. */
+export function toLogRow(gatewayId: string, entry: GatewayLogEntry, now: Date): NewGatewayLogRow {
+  return {
+    ...entry,
+    id: newId('gateway_log', now.getTime()),
+    gateway_id: gatewayId,
+    gateway_message: text(entry.gateway_message),
+    gateway_result_code_description: text(entry.gateway_result_code_description),
+    http_path: text(entry.http_path),
+    gateway_ref_number: text(entry.gateway_ref_number),
+    request_body: json(entry.request_body),
+    response_body: json(entry.response_body),
+    latency_ms: Math.max(0, Math.round(entry.latency_ms)),
+    created_at: now,
+  };
+}
+
+export class GatewayLogWriter {
+  readonly #db: Kysely<Database>;
+  readonly #logger: LogSink;
+  readonly #now: () => Date;
+
+  constructor(db: Kysely<Database>, options: { logger?: LogSink; now?: () => Date } = {}) {
+    this.#db = db;
+    this.#logger = options.logger ?? consoleSink;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Stores one entry; resolves to its id, or null when it could not be stored (reported, never thrown). */
+  async write(gatewayId: string, entry: GatewayLogEntry): Promise<string | null> {
+    try {
+      const row = toLogRow(gatewayId, entry, this.#now());
+      await this.#db.insertInto('gateway_logs').values(row).execute();
+      return row.id;
+    } catch (error) {
+      this.#logger.error(`gateway log: could not store a ${entry.interaction_type} interaction of gateway ${gatewayId}`, error);
+      return null;
+    }
+  }
+}
+
+export function presentGatewayLog(row: GatewayLogRow): GatewayLogView {
+  return {
+    ...row,
+    object: 'gateway_log',
+    gateway_date: row.gateway_date === null ? null : new Date(row.gateway_date).toISOString(),
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+export async function getGatewayLog(deps: { db: Kysely<Database> }, id: string): Promise<GatewayLogView> {
+  const row = await deps.db.selectFrom('gateway_logs').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError('gateway log', id, 'id');
+  return presentGatewayLog(row);
+}

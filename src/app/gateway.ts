@@ -1,0 +1,216 @@
+// The gateway PORT: what use cases may ask of a payment gateway, and the classified outcome they get back
+// (architecture.md, habits 4 and 5; features.md G1, G2, G5, P12). No SDK types here: adapters (gateways/stripe)
+// translate their provider's objects and errors into these shapes.
+//
+// Naming: request options are camelCase (JS options); data copied from the gateway uses the ledger's snake_case
+// column names (authorized_amount, gateway_fee, decline_code, ...) so the processing code can store it as is.
+// Amounts are always Settle's integer minor units (ISO 4217 exponent), never the gateway's wire amounts.
+
+/** Metadata key under which every gateway object Settle creates carries our transaction id. */
+export const TRANSACTION_ID_METADATA_KEY = 'settle_transaction_id';
+
+/** Every write carries our own key (derived from the persisted attempt, stable across restarts) and our id. */
+export interface GatewayWrite {
+  /** Sent as the gateway's idempotency key. A retry of the same attempt must reuse it; a new attempt gets a new one. */
+  idempotencyKey: string;
+  /** The Settle transaction this write belongs to; stamped in the gateway's metadata where the API takes it. */
+  transactionId: string;
+}
+
+export interface PaymentRequest extends GatewayWrite {
+  amount: number; // minor units
+  currency: string; // ISO 4217 code
+  paymentMethod: string; // gateway payment method id (Stripe: pm_...)
+  customer?: string; // gateway customer id (Stripe: cus_...), needed for saved cards
+  /** A merchant-initiated charge of a saved card: the customer is not present to authenticate. */
+  offSession?: boolean;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Capture and cancel do not send `transactionId` again: the intent carries it from its creation, Stripe's cancel
+ * takes no metadata, and capture's metadata would overwrite the intent's. It stays for logs and callers' symmetry.
+ */
+export interface CaptureRequest extends GatewayWrite {
+  paymentIntentId: string;
+  currency: string;
+  /** Omitted: capture everything still capturable. Less than authorized: the remainder is released. */
+  amount?: number;
+}
+
+export type CancelReason = 'duplicate' | 'fraudulent' | 'requested_by_customer' | 'abandoned';
+
+export interface CancelRequest extends GatewayWrite {
+  paymentIntentId: string;
+  reason?: CancelReason;
+}
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+
+export interface RefundRequest extends GatewayWrite {
+  paymentIntentId: string;
+  amount: number; // minor units
+  currency: string;
+  reason?: RefundReason;
+  metadata?: Record<string, string>;
+}
+
+export interface FindRefundRequest {
+  paymentIntentId: string; // refunds are looked up among the payment's own refunds
+  transactionId: string;
+}
+
+export interface ListBalanceTransactionsRequest {
+  payout?: string;
+  source?: string;
+  type?: string;
+  limit: number; // 1..100
+  startingAfter?: string;
+}
+
+export interface CreateCustomerRequest {
+  idempotencyKey: string;
+  /** Settle's own id for the account or contact; stored in metadata. */
+  reference: string;
+  name?: string;
+  email?: string;
+}
+
+export interface AttachPaymentMethodRequest {
+  idempotencyKey: string;
+  paymentMethod: string;
+  customer: string;
+}
+
+/** The gateway's ids, named like the transaction's `gateway_ref`. */
+export interface GatewayRefs {
+  payment_intent: string | null;
+  charge: string | null;
+  balance_transaction: string | null;
+  refund: string | null;
+}
+
+/** Fees and settlement from the gateway's balance transaction, in the SETTLEMENT currency's minor units. */
+export interface GatewayBalance {
+  id: string;
+  type: string; // e.g. charge, refund, payment_refund
+  reporting_category: string; // e.g. charge, refund, partial_capture_reversal
+  source: string | null;
+  currency: string; // settlement currency, upper case
+  amount: number;
+  gateway_fee: number;
+  net_amount: number;
+  exchange_rate: string | null; // exact decimal text as the gateway sent it, e.g. '1.234'
+  balance_status: 'available' | 'pending';
+  available_on: Date;
+  created: Date;
+}
+
+export type PaymentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled';
+
+/** A payment as the gateway holds it now. Amounts in the payment's currency (minor units). */
+export interface GatewayPayment {
+  refs: GatewayRefs;
+  status: PaymentStatus;
+  capture_method: 'manual' | 'automatic';
+  currency: string;
+  amount: number; // requested
+  authorized_amount: number; // still capturable now (0 once captured, released or canceled)
+  captured_amount: number;
+  /** Money actually returned to the customer by refunds. */
+  refunded_amount: number;
+  /** Authorized but never captured and given back: after a partial capture, a cancel or an expiry. Not a refund. */
+  released_amount: number;
+  authorization_expires_at: Date | null; // the card's capture deadline
+  transaction_id: string | null; // our metadata key
+  payment_method: string | null;
+  customer: string | null;
+  next_action: string | null; // e.g. use_stripe_sdk, redirect_to_url
+  cancellation_reason: string | null;
+  last_error: GatewayError | null;
+  balance: GatewayBalance | null;
+}
+
+export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+export interface GatewayRefund {
+  refs: GatewayRefs;
+  status: RefundStatus;
+  currency: string;
+  amount: number;
+  reason: string | null;
+  failure_reason: string | null;
+  transaction_id: string | null;
+  balance: GatewayBalance | null;
+}
+
+export interface GatewayError {
+  code: string | null;
+  decline_code: string | null;
+  message: string;
+  type: string | null; // the gateway's error type, e.g. card_error, invalid_request_error, api_error
+  advice_code: string | null;
+  network_decline_code: string | null;
+  param: string | null;
+  http_status: number | null;
+  request_id: string | null;
+}
+
+/**
+ * What happened. `retryable` proves nothing happened (safe to send again with the SAME key); `unknown` means it
+ * may have happened: never retry blindly, resolve by asking (same key replay, or find by transaction id; P12).
+ */
+export type GatewayOutcome<T> =
+  | { kind: 'succeeded'; result: T }
+  | { kind: 'pending'; result: T }
+  | { kind: 'requires_action'; result: T }
+  | { kind: 'declined'; error: GatewayError; refs: GatewayRefs; result: T | null }
+  | { kind: 'retryable'; error: GatewayError; retryAfterMs: number | null }
+  | { kind: 'unknown'; error: GatewayError }
+  | { kind: 'invalid_request'; error: GatewayError; result?: T }
+  | { kind: 'configuration'; error: GatewayError };
+
+export type OutcomeKind = GatewayOutcome<unknown>['kind'];
+
+export interface BalanceTransactionPage {
+  data: GatewayBalance[];
+  has_more: boolean;
+}
+
+export interface GatewayCustomer {
+  id: string;
+}
+
+export interface GatewayPaymentMethod {
+  id: string;
+  customer: string | null;
+}
+
+export interface Gateway {
+  /** Authorize only (manual capture). */
+  authorize(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>>;
+  /** Authorize and capture at once. */
+  charge(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>>;
+  capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>>;
+  /** Release an uncaptured authorization. */
+  cancel(request: CancelRequest): Promise<GatewayOutcome<GatewayPayment>>;
+  refund(request: RefundRequest): Promise<GatewayOutcome<GatewayRefund>>;
+  retrieve(paymentIntentId: string): Promise<GatewayOutcome<GatewayPayment>>;
+  /**
+   * `succeeded` with null when the gateway has no payment for this transaction. Stripe's search lags writes by up
+   * to a minute, so a null only proves nothing happened once that long has passed since the attempt.
+   */
+  findPaymentByTransactionId(transactionId: string): Promise<GatewayOutcome<GatewayPayment | null>>;
+  findRefundByTransactionId(request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>>;
+  listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>>;
+  createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>>;
+  attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>>;
+}

@@ -1,0 +1,454 @@
+// Gateway records (G1): the payment gateways Settle talks to, each with a provider, a mode (test/live), a
+// settlement currency and a request-rate limit (G5), and at most one default. Credentials are held by
+// reference only (X3): a record names the environment variables that hold its API key and webhook secret,
+// and neither the API nor the logs ever show their values; a response says whether they are set.
+//
+// Every write takes one transaction-scoped advisory lock first, so changes of the default (clear the flag
+// on the others, set it on one) never interleave: under any number of concurrent requests exactly one
+// gateway ends up default, and the unique index `gateways_one_default` can never be hit by a race.
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { mergeMetadata, parseMetadata, parseText } from '../domain/fields.js';
+import { parseCurrency } from '../domain/money.js';
+import type { Database, GatewayRow } from '../store/schema.js';
+import { iso, optional, requireChanges, retryOnRace } from './customers.js';
+import type { Deps, RequestContext } from './deps.js';
+import { newId } from './ids.js';
+import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const GATEWAY_PROVIDERS = ['stripe', 'spreedly'] as const;
+export const GATEWAY_MODES = ['test', 'live'] as const;
+export type GatewayProvider = (typeof GATEWAY_PROVIDERS)[number];
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
+export type { GatewayRow };
+
+/** Stripe's global limits (stripe-facts §10): 25 requests/s in test mode, 100 in live mode. */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<GatewayMode, number>> = { test: 25, live: 100 };
+export const RATE_LIMIT_MAX = 10_000;
+export const DEFAULT_SETTLEMENT_CURRENCY = 'USD';
+/** The built-in emulator gateway's name (it is found by is_emulator, of which there is at most one). */
+export const EMULATOR_GATEWAY_NAME = 'Stripe emulator';
+/** The name of the gateway ensureDefaultStripeGateway() finds or creates for a mode. */
+export const stripeGatewayName = (mode: GatewayMode): string => `Stripe ${mode}`;
+
+export const ENV_VAR_NAME_PATTERN = '^[A-Z_][A-Z0-9_]{0,127}$';
+const ENV_VAR_NAME = new RegExp(ENV_VAR_NAME_PATTERN);
+const LOOKS_LIKE_SECRET = /^(sk|rk|pk|whsec)_/i;
+/** Arbitrary but fixed key of the advisory lock that serialises gateway writes. */
+const GATEWAYS_LOCK_KEY = 7_320_010_002;
+
+export interface GatewayView {
+  id: string;
+  object: 'gateway';
+  name: string;
+  provider: GatewayProvider;
+  mode: GatewayMode;
+  is_default: boolean;
+  settlement_currency: string;
+  rate_limit_per_second: number;
+  secret_key_env: string | null;
+  webhook_secret_env: string | null;
+  /** Whether the API key's environment variable is set in this process (the value is never shown). */
+  credentials_configured: boolean;
+  webhook_secret_configured: boolean;
+  api_base: string | null;
+  is_emulator: boolean;
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The value of the environment variable `name` (a gateway's secret), or undefined when unset or empty. */
+export function secretFromEnv(name: string | null): string | undefined {
+  if (name === null) return undefined;
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A variable that is not named needs no value (the built-in emulator accepts any test key). */
+const configured = (row: GatewayRow, name: string | null) => (name === null ? row.is_emulator : secretFromEnv(name) !== undefined);
+
+export function presentGateway(row: GatewayRow): GatewayView {
+  const { version: _version, created_at, updated_at, ...fields } = row;
+  return {
+    ...fields,
+    object: 'gateway',
+    credentials_configured: configured(row, row.secret_key_env),
+    webhook_secret_configured: configured(row, row.webhook_secret_env),
+    created_at: iso(created_at),
+    updated_at: iso(updated_at),
+  };
+}
+
+// ---- field rules ---------------------------------------------------------------------------------------------
+
+function parseChoice<T extends string>(values: readonly T[], value: unknown, field: string): T {
+  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+    throw new ValidationError('parameter_invalid_value', `${field} must be one of: ${values.join(', ')}.`, field);
+  }
+  return value as T;
+}
+
+/** The NAME of an environment variable. The value given is never echoed: it may be the secret itself. */
+export function parseEnvVarName(value: unknown, field: string): string {
+  if (typeof value === 'string' && ENV_VAR_NAME.test(value)) return value;
+  if (typeof value === 'string' && LOOKS_LIKE_SECRET.test(value)) {
+    throw new ValidationError(
+      'secret_value_not_accepted',
+      `${field} takes the NAME of the environment variable that holds the secret (e.g. STRIPE_SECRET_KEY), never the secret itself; Settle does not store secrets.`,
+      field,
+    );
+  }
+  throw new ValidationError(
+    'invalid_env_var_name',
+    `${field} must be the name of an environment variable: upper-case letters, digits and _, not starting with a digit, at most 128 characters (e.g. STRIPE_SECRET_KEY).`,
+    field,
+  );
+}
+
+/** An http(s) origin such as http://127.0.0.1:12111 (no credentials, path, query or fragment); returned normalised. */
+export function parseApiBase(value: unknown, field = 'api_base'): string {
+  const invalid = () =>
+    new ValidationError('invalid_api_base', `${field} must be an http or https URL of a host and optional port, such as https://api.stripe.com or http://127.0.0.1:12111.`, field);
+  if (typeof value !== 'string' || value.length > 2048) throw invalid();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid();
+  }
+  const bare = url.username === '' && url.password === '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '';
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare || url.hostname === '') throw invalid();
+  return url.origin;
+}
+
+export function parseRateLimit(value: unknown, field = 'rate_limit_per_second'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > RATE_LIMIT_MAX) {
+    throw new ValidationError('invalid_rate_limit', `${field} must be a whole number of requests per second from 1 to ${RATE_LIMIT_MAX}.`, field);
+  }
+  return value;
+}
+
+/** A live gateway talks to the real provider only over TLS. */
+function checkLiveHttps(mode: GatewayMode, apiBase: string | null): void {
+  if (mode === 'live' && apiBase !== null && !apiBase.startsWith('https://')) {
+    throw new ValidationError('insecure_api_base', 'A live-mode gateway needs an https api_base; http is for test mode (an emulator, for example).', 'api_base');
+  }
+}
+
+const parseName = (value: string) => parseText(value, 'name', 200);
+const envName = (field: string) => (value: string) => parseEnvVarName(value, field);
+
+// ---- storage -------------------------------------------------------------------------------------------------
+
+async function lockGateways(trx: Transaction<Database>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${sql.lit(GATEWAYS_LOCK_KEY)})`.execute(trx);
+}
+
+function findGateway(db: Db, id: string): Promise<GatewayRow | undefined> {
+  return db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Clears the default flag on every other gateway (call with the lock held, before setting it on `id`). */
+async function clearOtherDefaults(trx: Transaction<Database>, id: string, now: Date): Promise<void> {
+  await trx
+    .updateTable('gateways')
+    .set((eb) => ({ is_default: false, version: eb('version', '+', 1), updated_at: now }))
+    .where('is_default', '=', true)
+    .where('id', '<>', id)
+    .execute();
+}
+
+async function makeDefault(trx: Transaction<Database>, id: string, now: Date): Promise<void> {
+  await clearOtherDefaults(trx, id, now);
+  await trx
+    .updateTable('gateways')
+    .set((eb) => ({ is_default: true, version: eb('version', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .where('is_default', '=', false)
+    .execute();
+}
+
+interface NewGateway {
+  name: string;
+  provider: GatewayProvider;
+  mode: GatewayMode;
+  settlement_currency: string;
+  rate_limit_per_second: number;
+  secret_key_env: string | null;
+  webhook_secret_env: string | null;
+  api_base: string | null;
+  is_emulator: boolean;
+  metadata: string;
+}
+
+async function insertGateway(trx: Transaction<Database>, values: NewGateway, isDefault: boolean, now: Date): Promise<string> {
+  const id = newId('gateway', now.getTime());
+  if (isDefault) await clearOtherDefaults(trx, id, now);
+  await trx.insertInto('gateways').values({ id, ...values, is_default: isDefault, created_at: now, updated_at: now }).execute();
+  return id;
+}
+
+async function requireRow(db: Db, id: string, param?: string): Promise<GatewayRow> {
+  const row = await findGateway(db, id);
+  if (!row) throw new NotFoundError('gateway', id, param);
+  return row;
+}
+
+// ---- use cases -----------------------------------------------------------------------------------------------
+
+export interface CreateGatewayInput {
+  name: string;
+  provider: GatewayProvider;
+  mode?: GatewayMode;
+  is_default?: boolean;
+  settlement_currency: string;
+  rate_limit_per_second?: number;
+  secret_key_env: string;
+  webhook_secret_env?: string | null;
+  api_base?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface UpdateGatewayInput {
+  name?: string;
+  is_default?: boolean;
+  settlement_currency?: string;
+  rate_limit_per_second?: number;
+  secret_key_env?: string;
+  webhook_secret_env?: string | null;
+  api_base?: string | null;
+  metadata?: Record<string, unknown>;
+  /** Immutable: giving either is a 400 naming it. */
+  provider?: unknown;
+  mode?: unknown;
+}
+
+/** POST /v1/gateways (admin). The secret's variable may be unset: the record is kept, credentials_configured false. */
+export async function createGateway(deps: Deps, ctx: RequestContext, input: CreateGatewayInput) {
+  const mode = input.mode === undefined ? 'test' : parseChoice(GATEWAY_MODES, input.mode, 'mode');
+  const values: NewGateway = {
+    name: parseName(input.name),
+    provider: parseChoice(GATEWAY_PROVIDERS, input.provider, 'provider'),
+    mode,
+    settlement_currency: parseCurrency(input.settlement_currency, 'settlement_currency'),
+    rate_limit_per_second: input.rate_limit_per_second === undefined ? DEFAULT_RATE_LIMITS[mode] : parseRateLimit(input.rate_limit_per_second),
+    secret_key_env: parseEnvVarName(input.secret_key_env, 'secret_key_env'),
+    webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')) ?? null,
+    api_base: optional(input.api_base, (v) => parseApiBase(v)) ?? null,
+    is_emulator: false,
+    metadata: JSON.stringify(input.metadata === undefined ? {} : parseMetadata(input.metadata, 'metadata', false)),
+  };
+  checkLiveHttps(mode, values.api_base);
+  return deps.commands.run<GatewayView>(ctx.idempotency, async (trx) => {
+    await lockGateways(trx);
+    const id = await insertGateway(trx, values, input.is_default === true, deps.clock.now());
+    return { status: 201, body: presentGateway(await requireRow(trx, id)) };
+  });
+}
+
+/** PATCH /v1/gateways/:id (admin). provider and mode are immutable; metadata merges. */
+export async function updateGateway(deps: Deps, ctx: RequestContext, id: string, input: UpdateGatewayInput) {
+  requireChanges(input);
+  for (const field of ['provider', 'mode'] as const) {
+    if (input[field] !== undefined) {
+      throw new ValidationError('immutable_field', `${field} cannot be changed; create a new gateway instead.`, field);
+    }
+  }
+  const changes = {
+    name: optional(input.name, parseName) ?? undefined,
+    settlement_currency: input.settlement_currency === undefined ? undefined : parseCurrency(input.settlement_currency, 'settlement_currency'),
+    rate_limit_per_second: input.rate_limit_per_second === undefined ? undefined : parseRateLimit(input.rate_limit_per_second),
+    secret_key_env: input.secret_key_env === undefined ? undefined : parseEnvVarName(input.secret_key_env, 'secret_key_env'),
+    webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')),
+    api_base: optional(input.api_base, (v) => parseApiBase(v)),
+  };
+  const metadataUpdate = input.metadata === undefined ? undefined : parseMetadata(input.metadata, 'metadata', true);
+  const wantDefault = input.is_default;
+  return deps.commands.run<GatewayView>(ctx.idempotency, async (trx) => {
+    await lockGateways(trx);
+    const after = await retryOnRace('gateway', async () => {
+      const current = await requireRow(trx, id);
+      checkLiveHttps(current.mode, changes.api_base === undefined ? current.api_base : changes.api_base);
+      const now = deps.clock.now();
+      const set: Record<string, unknown> = { ...changes };
+      if (metadataUpdate) set.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
+      if (wantDefault !== undefined) {
+        if (wantDefault) await clearOtherDefaults(trx, id, now);
+        set.is_default = wantDefault;
+      }
+      return trx
+        .updateTable('gateways')
+        .set({ ...set, version: current.version + 1, updated_at: now })
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .returningAll()
+        .executeTakeFirst();
+    });
+    return { status: 200, body: presentGateway(after) };
+  });
+}
+
+export async function getGateway(deps: Deps, id: string): Promise<GatewayView> {
+  return presentGateway(await requireRow(deps.db, id));
+}
+
+export interface ListGatewaysQuery {
+  provider?: string;
+  mode?: string;
+  is_default?: boolean;
+  limit?: number;
+  starting_after?: string;
+}
+
+export async function listGateways(deps: Deps, query: ListGatewaysQuery): Promise<Page<GatewayView>> {
+  const limit = parseLimit(query.limit);
+  let q = deps.db.selectFrom('gateways').selectAll();
+  if (query.provider !== undefined) q = q.where('provider', '=', parseChoice(GATEWAY_PROVIDERS, query.provider, 'provider'));
+  if (query.mode !== undefined) q = q.where('mode', '=', parseChoice(GATEWAY_MODES, query.mode, 'mode'));
+  if (query.is_default !== undefined) q = q.where('is_default', '=', query.is_default);
+  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentGateway, byId);
+}
+
+// ---- for the rest of Settle (payment processing, startup) ----------------------------------------------------
+
+/** The gateway record (with the NAMES of its secret variables; read them with secretFromEnv). 404 when missing. */
+export async function requireGateway(deps: Pick<Deps, 'db'>, id: string, param = 'gateway_id'): Promise<GatewayRow> {
+  return requireRow(deps.db, id, param);
+}
+
+/** The default gateway, or undefined when none is marked default. */
+export async function getDefaultGateway(deps: Pick<Deps, 'db'>): Promise<GatewayRow | undefined> {
+  return deps.db.selectFrom('gateways').selectAll().where('is_default', '=', true).executeTakeFirst();
+}
+
+/** The mode a Stripe key belongs to: live keys start sk_live_ or rk_live_; anything else (or none) is test. */
+export function stripeModeOfKey(key: string | undefined): GatewayMode {
+  return key !== undefined && /^(sk|rk)_live_/.test(key) ? 'live' : 'test';
+}
+
+type StartupDeps = Pick<Deps, 'db' | 'clock'>;
+
+/** Finds (under the lock) or creates a gateway, brings the given fields up to date, and returns it. */
+async function ensureGateway(
+  deps: StartupDeps,
+  find: (trx: Transaction<Database>) => Promise<GatewayRow | undefined>,
+  create: NewGateway,
+  update: Partial<Pick<NewGateway, 'api_base' | 'secret_key_env' | 'webhook_secret_env'>>,
+  takeDefault: (current: GatewayRow | undefined) => boolean,
+): Promise<GatewayRow> {
+  return deps.db.transaction().execute(async (trx) => {
+    await lockGateways(trx);
+    const now = deps.clock.now();
+    const existing = await find(trx);
+    let id: string;
+    if (!existing) {
+      id = await insertGateway(trx, create, false, now);
+    } else {
+      id = existing.id;
+      const changed = Object.fromEntries(Object.entries(update).filter(([key, value]) => value !== undefined && existing[key as keyof GatewayRow] !== value));
+      if (Object.keys(changed).length > 0) {
+        await trx
+          .updateTable('gateways')
+          .set((eb) => ({ ...changed, version: eb('version', '+', 1), updated_at: now }))
+          .where('id', '=', id)
+          .execute();
+      }
+    }
+    const currentDefault = await trx.selectFrom('gateways').selectAll().where('is_default', '=', true).executeTakeFirst();
+    if (currentDefault?.id !== id && takeDefault(currentDefault)) await makeDefault(trx, id, now);
+    return requireRow(trx, id);
+  });
+}
+
+export interface EnsureEmulatorGatewayOptions {
+  /** Where the emulator listens, e.g. http://127.0.0.1:12111 (updated when it changes between starts). */
+  apiBase: string;
+  /** Variable names to record (optional: the built-in emulator accepts any sk_test_ key and needs none). */
+  secretKeyEnv?: string | null;
+  webhookSecretEnv?: string | null;
+}
+
+/**
+ * Startup: the built-in Stripe emulator as a test-mode gateway named "Stripe emulator" (is_emulator: only
+ * Settle sets it; at most one exists). Idempotent: finds or creates it, updates api_base when it changed,
+ * and makes it the default when no gateway is default.
+ */
+export async function ensureDefaultEmulatorGateway(deps: StartupDeps, options: EnsureEmulatorGatewayOptions): Promise<GatewayRow> {
+  const apiBase = parseApiBase(options.apiBase, 'apiBase');
+  const secretKeyEnv = optional(options.secretKeyEnv, envName('secretKeyEnv'));
+  const webhookSecretEnv = optional(options.webhookSecretEnv, envName('webhookSecretEnv'));
+  return ensureGateway(
+    deps,
+    (trx) => trx.selectFrom('gateways').selectAll().where('is_emulator', '=', true).executeTakeFirst(),
+    {
+      name: EMULATOR_GATEWAY_NAME,
+      provider: 'stripe',
+      mode: 'test',
+      settlement_currency: DEFAULT_SETTLEMENT_CURRENCY,
+      rate_limit_per_second: DEFAULT_RATE_LIMITS.test,
+      secret_key_env: secretKeyEnv ?? null,
+      webhook_secret_env: webhookSecretEnv ?? null,
+      api_base: apiBase,
+      is_emulator: true,
+      metadata: '{}',
+    },
+    { api_base: apiBase, secret_key_env: secretKeyEnv, webhook_secret_env: webhookSecretEnv },
+    (current) => current === undefined,
+  );
+}
+
+export interface EnsureStripeGatewayOptions {
+  /** The NAME of the variable holding the key, e.g. STRIPE_SECRET_KEY. */
+  secretKeyEnv: string;
+  /** e.g. STRIPE_API_BASE pointing at a separately running emulator; undefined/null = Stripe itself. */
+  apiBase?: string | null | undefined;
+  webhookSecretEnv?: string | null | undefined;
+  /** Default: from the key's prefix (sk_live_/rk_live_ = live, otherwise test). */
+  mode?: GatewayMode | undefined;
+}
+
+/**
+ * Startup with a Stripe key: the gateway named "Stripe test" or "Stripe live" (by the key's mode).
+ * Idempotent: finds or creates it, updates api_base (null when none is given) and the variable names when
+ * they changed, and makes it the default when no gateway is default or the default is the built-in
+ * emulator (with a real key, real Stripe is the default). A live key with a non-https api_base is a 400.
+ */
+export async function ensureDefaultStripeGateway(deps: StartupDeps, options: EnsureStripeGatewayOptions): Promise<GatewayRow> {
+  const secretKeyEnv = parseEnvVarName(options.secretKeyEnv, 'secretKeyEnv');
+  const mode = options.mode ?? stripeModeOfKey(secretFromEnv(secretKeyEnv));
+  const apiBase = optional(options.apiBase, (v) => parseApiBase(v, 'apiBase')) ?? null;
+  const webhookSecretEnv = optional(options.webhookSecretEnv, envName('webhookSecretEnv'));
+  checkLiveHttps(mode, apiBase);
+  const name = stripeGatewayName(mode);
+  return ensureGateway(
+    deps,
+    (trx) =>
+      trx
+        .selectFrom('gateways')
+        .selectAll()
+        .where('name', '=', name)
+        .where('provider', '=', 'stripe')
+        .where('mode', '=', mode)
+        .where('is_emulator', '=', false)
+        .orderBy('id')
+        .executeTakeFirst(),
+    {
+      name,
+      provider: 'stripe',
+      mode,
+      settlement_currency: DEFAULT_SETTLEMENT_CURRENCY,
+      rate_limit_per_second: DEFAULT_RATE_LIMITS[mode],
+      secret_key_env: secretKeyEnv,
+      webhook_secret_env: webhookSecretEnv ?? null,
+      api_base: apiBase,
+      is_emulator: false,
+      metadata: '{}',
+    },
+    { api_base: apiBase, secret_key_env: secretKeyEnv, webhook_secret_env: webhookSecretEnv },
+    (current) => current === undefined || current.is_emulator,
+  );
+}

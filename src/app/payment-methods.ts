@@ -1,0 +1,287 @@
+// Payment methods (R5): gateway tokens, never card numbers (X3). A method may be the default of its account
+// and/or contact (is_default); making it so rolls it down onto their open transactions.
+import type { Kysely, Transaction } from 'kysely';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
+import { isPaymentMethodUsable } from '../domain/to-fix.js';
+import type { Database, PaymentMethodRow } from '../store/schema.js';
+import { iso, optional, requireChanges, retryOnRace, rollDownDefault, setCustomerDefault } from './customers.js';
+import { type Deps, type RequestContext, requireAccount, requireContact, today } from './deps.js';
+import { newId } from './ids.js';
+import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const PAYMENT_METHOD_TYPES = ['card', 'us_bank_account'] as const;
+export const PAYMENT_METHOD_STATUSES = [
+  'valid',
+  'invalid',
+  'expired',
+  'one_time',
+  'new',
+  'pending',
+  'verified',
+  'verification_failed',
+  'errored',
+  'deleted_from_gateway',
+] as const;
+type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
+
+export interface PaymentMethodView {
+  id: string;
+  object: 'payment_method';
+  gateway_token: string;
+  type: PaymentMethodType;
+  status: string;
+  usable: boolean;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  funding: string | null;
+  fingerprint: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  billing_email: string | null;
+  is_default: boolean;
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+}
+
+type Row = PaymentMethodRow & { is_default: boolean };
+
+function present(row: Row, day: string): PaymentMethodView {
+  const { version: _version, created_at, updated_at, ...fields } = row;
+  return { ...fields, object: 'payment_method', usable: isPaymentMethodUsable(row, day), created_at: iso(created_at), updated_at: iso(updated_at) };
+}
+
+/** Rows with is_default: the method is the default of its account or of its contact. */
+function selectRows(db: Db) {
+  return db
+    .selectFrom('payment_methods')
+    .selectAll('payment_methods')
+    .select((eb) =>
+      eb
+        .or([
+          eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.default_payment_method_id', '=', 'payment_methods.id')),
+          eb.exists(eb.selectFrom('contacts').select('contacts.id').whereRef('contacts.default_payment_method_id', '=', 'payment_methods.id')),
+        ])
+        .$castTo<boolean>()
+        .as('is_default'),
+    );
+}
+
+async function findRow(db: Db, id: string): Promise<Row> {
+  const row = await selectRows(db).where('payment_methods.id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError('payment method', id);
+  return row;
+}
+
+/** X3: Settle never stores a card number; a token that is 12-19 digits (spaces, dashes) is refused. */
+export function parseGatewayToken(value: unknown): string {
+  const token = parseText(value, 'gateway_token', 255);
+  const digits = token.replace(/[\s-]/g, '');
+  if (/^\d{12,19}$/.test(digits)) {
+    throw new ValidationError(
+      'card_number_not_accepted',
+      'gateway_token looks like a card number. Settle never stores card numbers: send the token your gateway returned (e.g. pm_card_visa).',
+      'gateway_token',
+    );
+  }
+  if (/\s/.test(token)) throw new ValidationError('invalid_gateway_token', "gateway_token is the gateway's token, without spaces.", 'gateway_token');
+  return token;
+}
+
+function check<T>(ok: (value: T) => boolean, code: string, field: string, rule: string) {
+  return (value: T): T => {
+    if (!ok(value)) throw new ValidationError(code, `${field} must be ${rule}.`, field);
+    return value;
+  };
+}
+
+const isInt = (min: number, max: number) => (v: number) => Number.isInteger(v) && v >= min && v <= max;
+const last4 = check<string>((v) => /^\d{4}$/.test(v), 'invalid_last4', 'last4', 'exactly 4 digits');
+const expMonth = check<number>(isInt(1, 12), 'invalid_exp_month', 'exp_month', 'a month number from 1 to 12');
+const expYear = check<number>(isInt(1900, 9999), 'invalid_exp_year', 'exp_year', 'a 4-digit year');
+const text = (field: string, max: number) => (v: string) => parseText(v, field, max);
+
+interface DetailsInput {
+  status?: string;
+  brand?: string | null;
+  last4?: string | null;
+  exp_month?: number | null;
+  exp_year?: number | null;
+  funding?: string | null;
+  billing_email?: string | null;
+  is_default?: boolean;
+}
+export interface CreatePaymentMethodInput extends DetailsInput {
+  gateway_token: string;
+  type: PaymentMethodType;
+  fingerprint?: string | null;
+  account_id?: string | null;
+  contact_id?: string | null;
+  metadata?: Record<string, unknown>;
+}
+export interface UpdatePaymentMethodInput extends DetailsInput {
+  gateway_token?: unknown;
+  type?: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+/** The editable details, parsed (undefined = not given, null = clear). */
+function parseDetails(input: DetailsInput) {
+  if (input.status !== undefined && !(PAYMENT_METHOD_STATUSES as readonly string[]).includes(input.status)) {
+    throw new ValidationError('invalid_status', `status must be one of ${PAYMENT_METHOD_STATUSES.join(', ')}.`, 'status');
+  }
+  return {
+    status: input.status,
+    brand: optional(input.brand, text('brand', 50)),
+    last4: optional(input.last4, last4),
+    exp_month: optional(input.exp_month, expMonth),
+    exp_year: optional(input.exp_year, expYear),
+    funding: optional(input.funding, text('funding', 50)),
+    billing_email: optional(input.billing_email, (v) => parseEmail(v, 'billing_email')),
+  };
+}
+
+/** Expiry is for cards only, and is given whole (month and year) or not at all. */
+function checkExpiry(type: string, row: { exp_month: number | null; exp_year: number | null }, given: DetailsInput): void {
+  const field = given.exp_month !== undefined ? 'exp_month' : 'exp_year';
+  if (type !== 'card' && (row.exp_month !== null || row.exp_year !== null)) {
+    throw new ValidationError('expiry_not_allowed', 'exp_month and exp_year apply to cards only, not to bank accounts.', field);
+  }
+  if ((row.exp_month === null) !== (row.exp_year === null)) {
+    throw new ValidationError('incomplete_expiry', 'Give exp_month and exp_year together.', row.exp_month === null ? 'exp_month' : 'exp_year');
+  }
+}
+
+/** is_default true: make it the default of its account and contact, rolling it down; false: unset it. */
+async function applyIsDefault(trx: Transaction<Database>, ctx: RequestContext, pm: Row, isDefault: boolean, rollDown: boolean, now: Date) {
+  const owners = [
+    ['account', pm.account_id],
+    ['contact', pm.contact_id],
+  ] as const;
+  if (!isDefault) {
+    for (const table of ['accounts', 'contacts'] as const) {
+      await trx
+        .updateTable(table)
+        .set((eb) => ({ default_payment_method_id: null, version: eb('version', '+', 1), updated_at: now }))
+        .where('default_payment_method_id', '=', pm.id)
+        .execute();
+    }
+    return;
+  }
+  if (pm.account_id === null && pm.contact_id === null) {
+    throw new ValidationError('no_customer', 'is_default needs the payment method to belong to an account or a contact.', 'is_default');
+  }
+  for (const [kind, customerId] of owners) {
+    if (customerId === null) continue;
+    const changed = await setCustomerDefault(trx, kind, customerId, pm.id, now);
+    if (changed && rollDown) await rollDownDefault(trx, ctx, kind, customerId, pm.id, now);
+  }
+}
+
+/** A contact given with an account must belong to it; a contact alone brings its account. */
+async function resolveOwners(trx: Transaction<Database>, accountId: string | null, contactId: string | null) {
+  if (accountId !== null) await requireAccount(trx, accountId);
+  if (contactId === null) return { account_id: accountId, contact_id: null };
+  const contact = await requireContact(trx, contactId);
+  if (accountId !== null && contact.account_id !== accountId) {
+    throw new ValidationError('contact_account_mismatch', `Contact ${contactId} does not belong to account ${accountId}.`, 'contact_id');
+  }
+  return { account_id: contact.account_id, contact_id: contactId };
+}
+
+export async function createPaymentMethod(deps: Deps, ctx: RequestContext, input: CreatePaymentMethodInput) {
+  const gatewayToken = parseGatewayToken(input.gateway_token);
+  const type = input.type;
+  const details = parseDetails(input);
+  const values = {
+    gateway_token: gatewayToken,
+    type,
+    status: details.status ?? (type === 'card' ? 'valid' : 'new'),
+    brand: details.brand ?? null,
+    last4: details.last4 ?? null,
+    exp_month: details.exp_month ?? null,
+    exp_year: details.exp_year ?? null,
+    funding: details.funding ?? null,
+    fingerprint: optional(input.fingerprint, text('fingerprint', 255)) ?? null,
+    billing_email: details.billing_email ?? null,
+    metadata: JSON.stringify(input.metadata === undefined ? {} : parseMetadata(input.metadata, 'metadata', false)),
+  };
+  checkExpiry(type, values, input);
+  const settings = await deps.settings.get();
+  const day = await today(deps);
+  return deps.commands.run<PaymentMethodView>(ctx.idempotency, async (trx) => {
+    const owners = await resolveOwners(trx, input.account_id ?? null, input.contact_id ?? null);
+    const now = deps.clock.now();
+    const id = newId('payment_method', now.getTime());
+    await trx.insertInto('payment_methods').values({ id, ...values, ...owners, created_at: now, updated_at: now }).execute();
+    if (input.is_default === true) await applyIsDefault(trx, ctx, await findRow(trx, id), true, settings.payment_method_rolldown_enabled, now);
+    return { status: 201, body: present(await findRow(trx, id), day) };
+  });
+}
+
+export async function updatePaymentMethod(deps: Deps, ctx: RequestContext, id: string, input: UpdatePaymentMethodInput) {
+  requireChanges(input);
+  for (const field of ['gateway_token', 'type'] as const) {
+    if (input[field] !== undefined) {
+      throw new ValidationError('immutable_field', `${field} cannot be changed; create a new payment method instead.`, field);
+    }
+  }
+  const details = parseDetails(input);
+  const metadataUpdate = input.metadata === undefined ? undefined : parseMetadata(input.metadata, 'metadata', true);
+  const settings = await deps.settings.get();
+  const day = await today(deps);
+  return deps.commands.run<PaymentMethodView>(ctx.idempotency, async (trx) => {
+    const pm = await findRow(trx, id);
+    const { is_default: isDefault, ...rest } = input;
+    if (Object.keys(rest).length > 0) {
+      await retryOnRace('payment method', async () => {
+        const current = await findRow(trx, id);
+        const changes: Record<string, unknown> = { ...details };
+        if (metadataUpdate) changes.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
+        const merged = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+        checkExpiry(current.type, merged as Row, input);
+        const updated = await trx
+          .updateTable('payment_methods')
+          .set({ ...changes, version: current.version + 1, updated_at: deps.clock.now() })
+          .where('id', '=', id)
+          .where('version', '=', current.version)
+          .returning('id')
+          .executeTakeFirst();
+        return updated ? true : undefined;
+      });
+    }
+    if (isDefault !== undefined) await applyIsDefault(trx, ctx, pm, isDefault, settings.payment_method_rolldown_enabled, deps.clock.now());
+    return { status: 200, body: present(await findRow(trx, id), day) };
+  });
+}
+
+export async function getPaymentMethod(deps: Deps, id: string): Promise<PaymentMethodView> {
+  return present(await findRow(deps.db, id), await today(deps));
+}
+
+export interface ListPaymentMethodsQuery {
+  account_id?: string;
+  contact_id?: string;
+  type?: string;
+  status?: string;
+  limit?: number;
+  starting_after?: string;
+}
+
+export async function listPaymentMethods(deps: Deps, query: ListPaymentMethodsQuery): Promise<Page<PaymentMethodView>> {
+  const limit = parseLimit(query.limit);
+  const day = await today(deps);
+  let q = selectRows(deps.db);
+  for (const field of ['account_id', 'contact_id', 'type', 'status'] as const) {
+    const value = query[field];
+    if (value !== undefined) q = q.where(`payment_methods.${field}`, '=', value as never);
+  }
+  if (query.starting_after !== undefined) q = q.where('payment_methods.id', '<', query.starting_after);
+  const rows = await q.orderBy('payment_methods.id', 'desc').limit(limit + 1).execute();
+  return pageOf(rows, limit, (row) => present(row, day), byId);
+}

@@ -1,0 +1,150 @@
+// Behaviour switches (X4): names from api.md, safe defaults, strict validation. Stored one row per key;
+// a key never written has its default.
+import type { Kysely } from 'kysely';
+import { ValidationError } from '../domain/errors.js';
+import type { Database } from '../store/schema.js';
+import { isValidTimeZone } from './clock.js';
+
+export interface Settings {
+  timezone: string;
+  daily_jobs_at: string;
+  validations_enabled: boolean;
+  auto_process_due_today_only: boolean;
+  reattempts_enabled: boolean;
+  reattempts_non_auto_process: boolean;
+  reattempt_day_gaps: number[];
+  webhook_delay_seconds: number;
+  webhook_retention_days: number;
+  stuck_after_seconds: number;
+  payment_method_rolldown_enabled: boolean;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  timezone: 'UTC',
+  daily_jobs_at: '06:00',
+  validations_enabled: true,
+  auto_process_due_today_only: false,
+  reattempts_enabled: false,
+  reattempts_non_auto_process: false,
+  reattempt_day_gaps: [1, 1, 1, 1],
+  webhook_delay_seconds: 0,
+  webhook_retention_days: 30,
+  stuck_after_seconds: 300,
+  payment_method_rolldown_enabled: true,
+});
+
+type Validator = (value: unknown, key: string) => unknown;
+
+function bool(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') throw new ValidationError('invalid_setting', `${key} must be true or false.`, key);
+  return value;
+}
+
+function intBetween(min: number, max: number): Validator {
+  return (value, key) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ValidationError('invalid_setting', `${key} must be a whole number from ${min} to ${max}.`, key);
+    }
+    return value;
+  };
+}
+
+const VALIDATORS: Record<keyof Settings, Validator> = {
+  timezone: (value, key) => {
+    if (typeof value !== 'string' || value === '' || !isValidTimeZone(value)) {
+      throw new ValidationError('invalid_setting', `${key} must be an IANA time zone such as 'Europe/Paris'.`, key);
+    }
+    return value;
+  },
+  daily_jobs_at: (value, key) => {
+    if (typeof value !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(value)) {
+      throw new ValidationError('invalid_setting', `${key} must be a time of day written HH:MM (00:00 to 23:59).`, key);
+    }
+    return value;
+  },
+  validations_enabled: bool,
+  auto_process_due_today_only: bool,
+  reattempts_enabled: bool,
+  reattempts_non_auto_process: bool,
+  reattempt_day_gaps: (value, key) => {
+    if (
+      !Array.isArray(value) ||
+      value.length < 1 ||
+      value.length > 10 ||
+      !value.every((gap) => typeof gap === 'number' && Number.isInteger(gap) && gap >= 1 && gap <= 365)
+    ) {
+      throw new ValidationError(
+        'invalid_setting',
+        `${key} must be a list of 1 to 10 whole numbers of days, each from 1 to 365, e.g. [1,1,1,1].`,
+        key,
+      );
+    }
+    return [...(value as number[])];
+  },
+  webhook_delay_seconds: intBetween(0, 3600),
+  webhook_retention_days: intBetween(1, 3650),
+  stuck_after_seconds: intBetween(30, 86_400),
+  payment_method_rolldown_enabled: bool,
+};
+
+export const SETTING_KEYS = Object.keys(VALIDATORS) as (keyof Settings)[];
+
+/** Validates a partial update; unknown keys are rejected by name. */
+export function parseSettingsPatch(input: unknown): Partial<Settings> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('invalid_request', 'The body must be a JSON object of settings.');
+  }
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const validate = (VALIDATORS as Record<string, Validator | undefined>)[key];
+    if (!validate) {
+      throw new ValidationError('unknown_setting', `'${key}' is not a setting. Settings: ${SETTING_KEYS.join(', ')}.`, key);
+    }
+    patch[key] = validate(value, key);
+  }
+  if (Object.keys(patch).length === 0) {
+    throw new ValidationError('invalid_request', 'Name at least one setting to change.');
+  }
+  return patch as Partial<Settings>;
+}
+
+/**
+ * Reads settings with a short in-process cache (settings are read on most requests). A change made through
+ * this process is seen at once; one made by another process within `ttlMs`.
+ */
+export class SettingsStore {
+  #db: Kysely<Database>;
+  #ttlMs: number;
+  #cached: { value: Settings; at: number } | undefined;
+
+  constructor(db: Kysely<Database>, ttlMs = 1000) {
+    this.#db = db;
+    this.#ttlMs = ttlMs;
+  }
+
+  async get(): Promise<Settings> {
+    const now = Date.now();
+    if (this.#cached && now - this.#cached.at < this.#ttlMs) return this.#cached.value;
+    const rows = await this.#db.selectFrom('settings').select(['key', 'value']).execute();
+    const value: Settings = { ...DEFAULT_SETTINGS, reattempt_day_gaps: [...DEFAULT_SETTINGS.reattempt_day_gaps] };
+    for (const row of rows) {
+      if (row.key in VALIDATORS) (value as unknown as Record<string, unknown>)[row.key] = row.value;
+    }
+    this.#cached = { value, at: now };
+    return value;
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const [key, value] of Object.entries(patch)) {
+        await trx
+          .insertInto('settings')
+          .values({ key, value: JSON.stringify(value) })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() }))
+          .execute();
+      }
+    });
+    this.#cached = undefined;
+    return this.get();
+  }
+}

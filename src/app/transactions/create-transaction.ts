@@ -1,0 +1,234 @@
+// POST /v1/transactions and clone (L10). A new transaction starts open (or on_hold); a non-gateway
+// payment or write-off may be recorded as completed at once (P6, P7).
+import type { Kysely, Transaction } from 'kysely';
+import { refundableAmount } from '../../domain/amounts.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
+import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
+import type { Database, NewTransactionRow, TransactionRow } from '../../store/schema.js';
+import { findTransaction, insertTransaction, lockTransaction } from '../../store/transactions-repo.js';
+import { type Deps, type PaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
+import { newId } from '../ids.js';
+import { type BusinessFields, checkBusinessRules, checkRecordType } from './rules.js';
+import { presentTransaction, type TransactionView } from './present.js';
+
+export interface CreateTransactionInput {
+  record_type?: string;
+  transaction_type?: string;
+  status?: string;
+  amount?: unknown;
+  currency?: unknown;
+  non_gateway?: boolean;
+  sub_type?: string | null;
+  auto_process?: boolean;
+  authorize?: boolean;
+  capture?: boolean;
+  refund?: boolean;
+  due_date?: string | null;
+  date_to_process?: string | null;
+  payment_method_id?: string | null;
+  dont_auto_update_payment_method?: boolean;
+  account_id?: string | null;
+  contact_id?: string | null;
+  original_transaction_id?: string | null;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+const CREATE_STATUSES = ['open', 'on_hold', 'completed'];
+
+/** Checks that a refund's original is a charge that can still give back |amount| (locked for the check). */
+export async function checkRefundOriginal(trx: Transaction<Database>, originalId: string, amount: number, currency: string): Promise<TransactionRow> {
+  const original = await lockTransaction(trx, originalId);
+  if (!original) throw new NotFoundError('transaction', originalId, 'original_transaction_id');
+  if (original.record_type !== 'charge' || original.transaction_type !== 'normal') {
+    throw new ValidationError('invalid_original', 'A refund must point to a normal charge.', 'original_transaction_id');
+  }
+  if (original.currency !== currency) {
+    throw new ValidationError('currency_mismatch', `A refund is in its charge's currency, ${original.currency}.`, 'currency');
+  }
+  const inFlight = await trx
+    .selectFrom('transactions')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
+    .where('original_transaction_id', '=', originalId)
+    .where('status', 'in', ['process', 'pending'])
+    .executeTakeFirstOrThrow();
+  const refundable = refundableAmount(original, -Number(inFlight.total));
+  if (-amount > refundable) {
+    throw new ValidationError(
+      'amount_exceeds_refundable',
+      `The refund of ${formatAmount(-amount, currency)} exceeds what can still be refunded on ${originalId}: ${formatAmount(refundable, currency)}.`,
+      'amount',
+    );
+  }
+  return original;
+}
+
+function nullable<T>(value: T | null | undefined, parse: (v: T) => T): T | null {
+  return value === undefined || value === null ? null : parse(value);
+}
+
+/** Validates input and builds the row (without writing). Shared by create and clone. */
+export async function buildNewTransaction(
+  deps: Deps,
+  trx: Kysely<Database>,
+  input: CreateTransactionInput,
+): Promise<{ row: NewTransactionRow; paymentMethod: PaymentMethodRef | null }> {
+  const recordType = input.record_type ?? 'charge';
+  checkRecordType(recordType);
+  const status = input.status ?? 'open';
+  if (!CREATE_STATUSES.includes(status)) {
+    throw new ValidationError(
+      'invalid_status',
+      "A new transaction is open or on_hold, or completed when it records money moved outside the gateway (non_gateway true).",
+      'status',
+    );
+  }
+  const nonGateway = input.non_gateway ?? false;
+  if (status === 'completed' && !nonGateway) {
+    throw new ValidationError('invalid_status', 'Only a non_gateway transaction can be created completed; gateway charges complete through an action.', 'status');
+  }
+  const transactionType = input.transaction_type ?? 'normal';
+  if (status === 'completed' && transactionType === 'refund') {
+    throw new ValidationError(
+      'invalid_status',
+      "A refund is recorded through the refund action on its charge, which keeps the charge's amounts exact; create an open one to schedule it.",
+      'status',
+    );
+  }
+  const fields: BusinessFields = {
+    record_type: recordType,
+    transaction_type: transactionType,
+    status,
+    amount: parseAmount(input.amount, 'amount', 'any'),
+    currency: parseCurrency(input.currency, 'currency'),
+    non_gateway: nonGateway,
+    sub_type: input.sub_type ?? null,
+    auto_process: input.auto_process ?? false,
+    authorize: input.authorize ?? false,
+    capture: input.capture ?? false,
+    refund: input.refund ?? false,
+    due_date: nullable(input.due_date, (v) => parseDate(v, 'due_date')),
+    date_to_process: nullable(input.date_to_process, (v) => parseDate(v, 'date_to_process')),
+    payment_method_id: input.payment_method_id ?? null,
+    original_transaction_id: input.original_transaction_id ?? null,
+  };
+  checkBusinessRules(fields);
+  const description = nullable(input.description, (v) => parseText(v, 'description', 1000));
+  const metadata = input.metadata === undefined ? {} : (parseMetadata(input.metadata, 'metadata', false) as Record<string, string>);
+
+  let accountId = input.account_id ?? null;
+  let contactId = input.contact_id ?? null;
+  if (accountId !== null) await requireAccount(trx, accountId);
+  if (contactId !== null) await requireContact(trx, contactId);
+  let paymentMethod: PaymentMethodRef | null = null;
+  if (fields.payment_method_id !== null) {
+    paymentMethod = await requirePaymentMethod(trx, fields.payment_method_id);
+    // R5: a transaction with a payment method but no account/contact takes them from the method.
+    accountId ??= paymentMethod.account_id;
+    contactId ??= paymentMethod.contact_id;
+  }
+  if (fields.original_transaction_id !== null) {
+    // The refundable amount is checked under a lock on the original, so this needs a transaction.
+    if (!trx.isTransaction) throw new Error('a refund must be created inside a database transaction');
+    await checkRefundOriginal(trx as Transaction<Database>, fields.original_transaction_id, fields.amount, fields.currency);
+  }
+  const now = deps.clock.now();
+  const completed = status === 'completed';
+  const row: NewTransactionRow = {
+    id: newId('transaction', now.getTime()),
+    ...fields,
+    payment_status: completed ? 'captured' : null,
+    previous_status: null,
+    previous_payment_status: null,
+    authorized_amount: completed ? fields.amount : 0,
+    captured_amount: completed ? fields.amount : 0,
+    refunded_amount: 0,
+    dont_auto_update_payment_method: input.dont_auto_update_payment_method ?? false,
+    account_id: accountId,
+    contact_id: contactId,
+    gateway_id: null,
+    reattempt_of_id: null,
+    reattempt_number: 0,
+    uncaptured_method: null,
+    source: 'api',
+    processing_mode: 'platform',
+    gateway_payment_intent: null,
+    gateway_charge: null,
+    gateway_balance_transaction: null,
+    gateway_refund: null,
+    authorization_expires_at: null,
+    gateway_fee: null,
+    application_fee: null,
+    net_amount: null,
+    exchange_rate: null,
+    balance_status: null,
+    available_on: null,
+    error_code: null,
+    decline_code: null,
+    error_message: null,
+    error_type: null,
+    description,
+    metadata: JSON.stringify(metadata),
+    version: 1,
+    created_at: now,
+    updated_at: now,
+    processed_at: completed ? now : null,
+  };
+  return { row, paymentMethod };
+}
+
+export async function createTransaction(deps: Deps, ctx: RequestContext, input: CreateTransactionInput) {
+  const day = await today(deps);
+  const work = async (db: Kysely<Database>) => {
+    const { row, paymentMethod } = await buildNewTransaction(deps, db, input);
+    const inserted = db.isTransaction ? await insertTransaction(db, row, ctx.actor) : await deps.inserter.insert(row, ctx.actor);
+    return { status: 201, body: presentTransaction(inserted, paymentMethod, day) };
+  };
+  // A refund locks its original while checking amounts; anything else is one atomic insert, group
+  // committed with the creates arriving at the same time (the references it checked cannot disappear:
+  // nothing deletes payment methods, accounts or contacts, and foreign keys would refuse the insert).
+  return input.original_transaction_id
+    ? deps.commands.run<TransactionView>(ctx.idempotency, work)
+    : deps.commands.runSingleStatement<TransactionView>(ctx.idempotency, work);
+}
+
+/** L10: a new open transaction with the same business fields; gateway, status and error fields cleared. */
+export async function cloneTransaction(deps: Deps, ctx: RequestContext, id: string) {
+  const day = await today(deps);
+  return deps.commands.run<TransactionView>(ctx.idempotency, async (trx) => {
+    const source = await findTransaction(trx, id);
+    if (!source) throw new NotFoundError('transaction', id);
+    if (source.transaction_type === 'write_off') {
+      throw new ValidationError('not_clonable', 'A write-off is a completed record; create a new write-off instead of cloning one.', 'id');
+    }
+    const { row, paymentMethod } = await buildNewTransaction(deps, trx, cloneInput(source));
+    const inserted = await insertTransaction(trx, row, ctx.actor, `cloned from ${source.id}`);
+    return { status: 201, body: presentTransaction(inserted, paymentMethod, day) };
+  });
+}
+
+export function cloneInput(source: TransactionRow): CreateTransactionInput {
+  return {
+    record_type: source.record_type,
+    transaction_type: source.transaction_type,
+    status: 'open',
+    amount: source.amount,
+    currency: source.currency,
+    non_gateway: source.non_gateway,
+    sub_type: source.sub_type,
+    auto_process: source.auto_process,
+    authorize: source.authorize,
+    capture: source.capture,
+    refund: source.refund,
+    due_date: source.due_date,
+    date_to_process: source.date_to_process,
+    payment_method_id: source.payment_method_id,
+    dont_auto_update_payment_method: source.dont_auto_update_payment_method,
+    account_id: source.account_id,
+    contact_id: source.contact_id,
+    original_transaction_id: source.original_transaction_id,
+    description: source.description,
+    metadata: source.metadata,
+  };
+}

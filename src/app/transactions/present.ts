@@ -1,0 +1,133 @@
+// The API's transaction object (api.md). Derived fields (retained_amount, to_fix,
+// invalid_payment_method) are computed here from the row, never stored.
+import { retainedAmount } from '../../domain/amounts.js';
+import { computeToFix, isPaymentMethodUsable, type PaymentMethodLike } from '../../domain/to-fix.js';
+import type { RecordType } from '../../domain/transaction-state.js';
+import type { TransactionRow } from '../../store/schema.js';
+
+export interface TransactionView {
+  id: string;
+  object: 'transaction';
+  record_type: string;
+  transaction_type: string;
+  status: string;
+  payment_status: string | null;
+  amount: number;
+  currency: string;
+  authorized_amount: number;
+  captured_amount: number;
+  refunded_amount: number;
+  retained_amount: number;
+  non_gateway: boolean;
+  sub_type: string | null;
+  auto_process: boolean;
+  authorize: boolean;
+  capture: boolean;
+  refund: boolean;
+  due_date: string | null;
+  date_to_process: string | null;
+  payment_method_id: string | null;
+  dont_auto_update_payment_method: boolean;
+  account_id: string | null;
+  contact_id: string | null;
+  gateway_id: string | null;
+  original_transaction_id: string | null;
+  reattempt_of_id: string | null;
+  reattempt_number: number;
+  uncaptured_method: string | null;
+  source: string;
+  processing_mode: string;
+  gateway_ref: { payment_intent: string | null; charge: string | null; balance_transaction: string | null; refund: string | null };
+  authorization_expires_at: string | null;
+  gateway_fee: number | null;
+  application_fee: number | null;
+  net_amount: number | null;
+  exchange_rate: string | null;
+  balance_status: string | null;
+  available_on: string | null;
+  error_code: string | null;
+  decline_code: string | null;
+  error_message: string | null;
+  error_type: string | null;
+  to_fix: string | null;
+  invalid_payment_method: boolean;
+  description: string | null;
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+  processed_at: string | null;
+}
+
+const iso = (value: Date | string | null): string | null =>
+  value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+
+/** `paymentMethod` is the linked method (null when none is linked); `today` is in the timezone setting. */
+export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMethodLike | null, today: string): TransactionView {
+  const invalidPaymentMethod = paymentMethod !== null && !isPaymentMethodUsable(paymentMethod, today);
+  return {
+    id: row.id,
+    object: 'transaction',
+    record_type: row.record_type,
+    transaction_type: row.transaction_type,
+    status: row.status,
+    payment_status: row.payment_status,
+    amount: row.amount,
+    currency: row.currency,
+    authorized_amount: row.authorized_amount,
+    captured_amount: row.captured_amount,
+    refunded_amount: row.refunded_amount,
+    retained_amount: retainedAmount(row),
+    non_gateway: row.non_gateway,
+    sub_type: row.sub_type,
+    auto_process: row.auto_process,
+    authorize: row.authorize,
+    capture: row.capture,
+    refund: row.refund,
+    due_date: row.due_date,
+    date_to_process: row.date_to_process,
+    payment_method_id: row.payment_method_id,
+    dont_auto_update_payment_method: row.dont_auto_update_payment_method,
+    account_id: row.account_id,
+    contact_id: row.contact_id,
+    gateway_id: row.gateway_id,
+    original_transaction_id: row.original_transaction_id,
+    reattempt_of_id: row.reattempt_of_id,
+    reattempt_number: row.reattempt_number,
+    uncaptured_method: row.uncaptured_method,
+    source: row.source,
+    processing_mode: row.processing_mode,
+    gateway_ref: {
+      payment_intent: row.gateway_payment_intent,
+      charge: row.gateway_charge,
+      balance_transaction: row.gateway_balance_transaction,
+      refund: row.gateway_refund,
+    },
+    authorization_expires_at: iso(row.authorization_expires_at),
+    gateway_fee: row.gateway_fee,
+    application_fee: row.application_fee,
+    net_amount: row.net_amount,
+    exchange_rate: row.exchange_rate,
+    balance_status: row.balance_status,
+    available_on: row.available_on,
+    error_code: row.error_code,
+    decline_code: row.decline_code,
+    error_message: row.error_message,
+    error_type: row.error_type,
+    to_fix: computeToFix({
+      record_type: row.record_type as RecordType,
+      status: row.status,
+      auto_process: row.auto_process,
+      due_date: row.due_date,
+      date_to_process: row.date_to_process,
+      payment_method_id: row.payment_method_id,
+      invalid_payment_method: invalidPaymentMethod,
+      connected_account_id: null,
+    }),
+    invalid_payment_method: invalidPaymentMethod,
+    description: row.description,
+    metadata: row.metadata,
+    created_at: iso(row.created_at) as string,
+    updated_at: iso(row.updated_at) as string,
+    processed_at: iso(row.processed_at),
+  };
+}

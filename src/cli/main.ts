@@ -1,0 +1,120 @@
+// The settle CLI (U2): serve, migrate, keys create. Commands call app/ and store/, never raw SQL.
+import { Command, InvalidArgumentError } from 'commander';
+import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
+import { loadConfig } from '../config.js';
+import { isSettleError } from '../domain/errors.js';
+import { startEmulator } from '../gateways/emulator/index.js';
+import { serve } from '../http/server.js';
+import { openDatabase } from '../store/database.js';
+import { migrateToLatest } from '../store/migrate.js';
+import { openRuntime } from '../runtime.js';
+
+const program = new Command();
+program.name('settle').description('Settle: a self-hosted payments transaction ledger').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('migrate the database and serve the API (PGlite under ./data unless DATABASE_URL is set)')
+  .option('-p, --port <port>', 'port to listen on (default: PORT or 3000)', (value) => {
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+    return value;
+  })
+  .action(async (options: { port?: string }) => {
+    const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
+    await serve(config);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`,
+    });
+    try {
+      const report = await migrateToLatest(database.db);
+      console.log(report.applied.length === 0 ? 'Database is up to date.' : `Applied: ${report.applied.join(', ')}`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('emulator')
+  .description('run the offline Stripe emulator alone; point any Stripe SDK at it with an sk_test_ key')
+  .option('-p, --port <port>', 'port to listen on', '12111')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--state <file>', 'keep the emulator state in this JSON file (default: memory only)')
+  .action(async (options: { port: string; host: string; state?: string }) => {
+    if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) throw new InvalidArgumentError('--port takes a port number');
+    const emulator = await startEmulator({ port: Number(options.port), host: options.host, ...(options.state ? { stateFile: options.state } : {}) });
+    console.log(`Stripe emulator listening on ${emulator.url}`);
+    console.log(`  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`);
+    console.log(`  point Settle at it with STRIPE_API_BASE=${emulator.url}`);
+    const stop = () => void emulator.close().finally(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key; the secret is printed once and stored only as a SHA-256 digest')
+  .requiredOption('-n, --name <name>', 'what the key is for')
+  .option('-s, --scopes <scopes>', 'comma-separated scopes: read, write, admin', 'read,write')
+  .action(async (options: { name: string; scopes: string }) => {
+    const config = loadConfig();
+    const scopes = parseScopes(options.scopes);
+    const runtime = await openRuntime(config);
+    try {
+      const key = await createApiKey(runtime.deps.db, { name: options.name, scopes });
+      console.log(`Created API key ${key.id} (${key.name}) with scopes ${key.scopes.join(', ')}.`);
+      console.log('Secret (shown only now):');
+      console.log(key.secret);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+keys
+  .command('list')
+  .description('list API keys (ids, names, scopes, revocation; secrets are never stored)')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const all = await listApiKeys(runtime.deps.db);
+      if (all.length === 0) console.log('No API keys in the database (the bootstrap admin key is not stored there).');
+      for (const key of all) {
+        const state = key.revoked_at ? `revoked ${key.revoked_at.toISOString()}` : 'active';
+        console.log(`${key.id}  ${key.scopes.join(',').padEnd(16)}  ${state.padEnd(32)}  ${key.name}`);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+keys
+  .command('revoke <id>')
+  .description('revoke an API key by id (key_...); it stops working within 5 seconds everywhere')
+  .action(async (id: string) => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const key = await revokeApiKey(runtime.deps.db, id, new Date());
+      console.log(`Revoked ${key.id} (${key.name}) at ${key.revoked_at?.toISOString() ?? '?'}.`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (isSettleError(error)) {
+    console.error(`settle: ${error.message}`);
+  } else {
+    console.error(`settle: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,78 @@
+// Typed environment with safe defaults: PGlite under ./data and the offline Stripe emulator.
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; when absent, the embedded PGlite database under dataDir is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Bootstrap admin key from SETTLE_API_KEY (otherwise generated into the data directory). */
+  apiKey: string | undefined;
+  logLevel: string;
+  /** Size of the PostgreSQL connection pool. */
+  databasePoolSize: number;
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** Real Stripe: the default gateway uses this key (read from STRIPE_SECRET_KEY, never stored). */
+  stripeSecretKey: string | undefined;
+  /** A separately running Stripe emulator (or any Stripe-compatible base URL) for the default gateway. */
+  stripeApiBase: string | undefined;
+  /** Port of the in-process emulator started when neither of the above is set (0 = any free port). */
+  emulatorPort: number;
+}
+
+function urlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be a URL such as http://127.0.0.1:12111, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http:// or https:// URL`);
+  return raw.replace(/\/+$/, '');
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function stripeKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const key = env.STRIPE_SECRET_KEY?.trim();
+  if (!key) return undefined;
+  if (!/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/.test(key)) {
+    throw new Error('STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)');
+  }
+  return key;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== '' ? env.DATABASE_URL.trim() : undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const apiKey = env.SETTLE_API_KEY && env.SETTLE_API_KEY.trim() !== '' ? env.SETTLE_API_KEY.trim() : undefined;
+  if (apiKey !== undefined && apiKey.length < 24) {
+    throw new Error('SETTLE_API_KEY must be at least 24 characters long');
+  }
+  return {
+    port: intFromEnv(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(env.SETTLE_DATA_DIR && env.SETTLE_DATA_DIR !== '' ? env.SETTLE_DATA_DIR : './data'),
+    apiKey,
+    logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
+    databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    bodyLimitBytes: intFromEnv(env, 'SETTLE_BODY_LIMIT_BYTES', 256 * 1024, 1024, 10 * 1024 * 1024),
+    stripeSecretKey: stripeKeyFromEnv(env),
+    stripeApiBase: urlFromEnv(env, 'STRIPE_API_BASE'),
+    emulatorPort: intFromEnv(env, 'SETTLE_EMULATOR_PORT', 0, 0, 65535),
+  };
+}

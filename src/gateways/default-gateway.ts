@@ -1,0 +1,42 @@
+// The default gateway a `settle serve` starts with (issue: defaults):
+// - STRIPE_SECRET_KEY set: real Stripe (test or live by the key), optionally at STRIPE_API_BASE;
+// - else STRIPE_API_BASE set: a separately running emulator (how several Settle processes share one);
+// - else: the offline Stripe emulator in this process on a free port, its state kept in the data
+//   directory so that a restart loses nothing.
+import path from 'node:path';
+import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway } from '../app/gateways.js';
+import type { Deps } from '../app/deps.js';
+import type { Config } from '../config.js';
+import type { GatewayRow } from '../store/schema.js';
+import { startEmulator } from './emulator/index.js';
+
+export interface DefaultGateway {
+  record: GatewayRow;
+  /** One line for the startup banner. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export async function setUpDefaultGateway(
+  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase' | 'emulatorPort' | 'dataDir'>,
+  deps: Pick<Deps, 'db' | 'clock'>,
+): Promise<DefaultGateway> {
+  if (config.stripeSecretKey) {
+    const record = await ensureDefaultStripeGateway(deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: config.stripeApiBase ?? null });
+    const where = config.stripeApiBase ? ` at ${config.stripeApiBase}` : '';
+    return { record, description: `Stripe, ${record.mode} mode${where} (key from STRIPE_SECRET_KEY)`, close: async () => {} };
+  }
+  if (config.stripeApiBase) {
+    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: config.stripeApiBase });
+    return { record, description: `Stripe emulator at ${config.stripeApiBase} (STRIPE_API_BASE)`, close: async () => {} };
+  }
+  const stateFile = path.join(config.dataDir, 'stripe-emulator.json');
+  const emulator = await startEmulator({ port: config.emulatorPort, stateFile });
+  try {
+    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
+    return { record, description: `offline Stripe emulator at ${emulator.url} (test mode; state in ${stateFile})`, close: () => emulator.close() };
+  } catch (error) {
+    await emulator.close();
+    throw error;
+  }
+}

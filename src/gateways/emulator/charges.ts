@@ -1,0 +1,129 @@
+// Charges: one per confirmation attempt that reaches the card network (stripe-facts §1). Declines produce a
+// `failed` charge; successful manual-capture charges stay uncaptured until capture, with
+// payment_method_details.card.capture_before = created + 7 days on the emulator clock (Stripe's default window:
+// "Uncaptured PaymentIntents are cancelled a set number of days (7 by default) after their creation"). When the
+// clock passes that deadline the authorization lapses: the PaymentIntent becomes canceled (reason `automatic`,
+// stripe-facts §1 ⚠️ on the exact reason) and the charge is marked fully refunded.
+import type { EmulatorState } from './state.js';
+import type { TestCard } from './test-cards.js';
+import type { Charge, PaymentIntent, PaymentMethod } from './types.js';
+
+export const CAPTURE_WINDOW_S = 7 * 24 * 60 * 60;
+
+export interface Failure {
+  code: string;
+  declineCode: string;
+  message: string;
+}
+
+export function buildCharge(
+  state: EmulatorState,
+  pi: PaymentIntent,
+  pm: PaymentMethod,
+  card: TestCard,
+  failure: Failure | null,
+): Charge {
+  const created = state.nowSeconds();
+  const succeeded = failure === null;
+  const captured = succeeded && pi.capture_method !== 'manual';
+  const cardDetails: Charge['payment_method_details']['card'] = {
+    amount_authorized: succeeded ? pi.amount : null,
+    authorization_code: succeeded ? String(100000 + (created % 900000)) : null,
+    brand: card.brand,
+    checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
+    country: card.country,
+    exp_month: pm.card.exp_month,
+    exp_year: pm.card.exp_year,
+    extended_authorization: { status: 'disabled' },
+    fingerprint: pm.card.fingerprint,
+    funding: card.funding,
+    incremental_authorization: { status: 'unavailable' },
+    installments: null,
+    last4: card.last4,
+    mandate: null,
+    multicapture: { status: 'unavailable' },
+    network: card.brand,
+    network_token: { used: false },
+    network_transaction_id: succeeded ? state.newId('ntx').slice(4, 19) : null,
+    overcapture: { maximum_amount_capturable: pi.amount, status: 'unavailable' },
+    regulated_status: 'unregulated',
+    three_d_secure: null,
+    wallet: null,
+  };
+  if (succeeded && pi.capture_method === 'manual') cardDetails.capture_before = created + CAPTURE_WINDOW_S;
+  const charge: Charge = {
+    id: state.newId('ch'),
+    object: 'charge',
+    amount: pi.amount,
+    amount_captured: captured ? pi.amount : 0,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: null,
+    billing_details: pm.billing_details,
+    calculated_statement_descriptor: 'SETTLE EMULATOR',
+    captured,
+    created,
+    currency: pi.currency,
+    customer: pi.customer,
+    description: pi.description,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: failure?.code ?? null,
+    failure_message: failure?.message ?? null,
+    fraud_details: {},
+    livemode: false,
+    metadata: { ...pi.metadata },
+    on_behalf_of: null,
+    outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: succeeded ? 'approved_by_network' : 'declined_by_network',
+      reason: failure?.declineCode ?? null,
+      risk_level: 'normal',
+      risk_score: 20,
+      seller_message: succeeded ? 'Payment complete.' : 'The bank declined the payment.',
+      type: succeeded ? 'authorized' : 'issuer_declined',
+    },
+    paid: succeeded,
+    payment_intent: pi.id,
+    payment_method: pm.id,
+    payment_method_details: { card: cardDetails, type: 'card' },
+    radar_options: {},
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    review: null,
+    shipping: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: succeeded ? 'succeeded' : 'failed',
+    transfer_data: null,
+    transfer_group: null,
+  };
+  return state.put(charge);
+}
+
+/** Lapses authorizations whose capture_before has passed on the emulator clock. Returns true if any changed. */
+export function expireUncaptured(state: EmulatorState): boolean {
+  const now = state.nowSeconds();
+  let changed = false;
+  for (const pi of state.all<PaymentIntent>('payment_intent')) {
+    if (pi.status !== 'requires_capture' || pi.latest_charge === null) continue;
+    const charge = state.find<Charge>(pi.latest_charge, 'charge');
+    const deadline = charge?.payment_method_details.card.capture_before;
+    if (!charge || deadline === undefined || now < deadline) continue;
+    pi.status = 'canceled';
+    pi.cancellation_reason = 'automatic';
+    pi.canceled_at = deadline;
+    pi.amount_capturable = 0;
+    charge.amount_refunded = charge.amount;
+    charge.refunded = true;
+    changed = true;
+  }
+  return changed;
+}

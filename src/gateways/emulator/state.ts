@@ -1,0 +1,135 @@
+// The emulator's store: every Stripe object by id (insertion order = creation order, which lists rely on),
+// idempotency records, and the clock. With a state file, the whole store is saved as JSON (written to a temp
+// file and renamed, so a crash never leaves half a file) shortly after each mutating request, and on close().
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AnyStripeObject, Internal } from './types.js';
+
+export interface IdempotencyRecord {
+  key: string;
+  method: string;
+  path: string;
+  fingerprint: string; // canonical JSON of the decoded parameters
+  createdMs: number; // emulator clock
+  status: number;
+  body: string;
+  requestId: string;
+}
+
+interface Snapshot {
+  version: 1;
+  clockOffsetMs: number;
+  objects: AnyStripeObject[];
+  internal: Record<string, Internal>;
+  idempotency: IdempotencyRecord[];
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomToken(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return out;
+}
+
+export class EmulatorState {
+  readonly objects = new Map<string, AnyStripeObject>();
+  readonly internal = new Map<string, Internal>();
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+  clockOffsetMs = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly baseNow: () => Date,
+    private readonly stateFile: string | undefined,
+    private readonly saveDelayMs = 25,
+  ) {}
+
+  now(): Date {
+    return new Date(this.baseNow().getTime() + this.clockOffsetMs);
+  }
+
+  /** Stripe timestamps are Unix seconds. */
+  nowSeconds(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+
+  /** Ids look like Stripe's: a prefix and 24 base-62 characters, e.g. pi_3Qx... */
+  newId(prefix: string): string {
+    return `${prefix}_${randomToken(24)}`;
+  }
+
+  put<T extends AnyStripeObject>(obj: T): T {
+    this.objects.set(obj.id, obj);
+    return obj;
+  }
+
+  find<T extends AnyStripeObject>(id: string, objectName: T['object']): T | undefined {
+    const obj = this.objects.get(id);
+    return obj && obj.object === objectName ? (obj as T) : undefined;
+  }
+
+  /** All objects of one kind, oldest first. */
+  all<T extends AnyStripeObject>(objectName: T['object']): T[] {
+    const out: T[] = [];
+    for (const obj of this.objects.values()) if (obj.object === objectName) out.push(obj as T);
+    return out;
+  }
+
+  meta(id: string): Internal {
+    let m = this.internal.get(id);
+    if (!m) {
+      m = {};
+      this.internal.set(id, m);
+    }
+    return m;
+  }
+
+  reset(): void {
+    this.objects.clear();
+    this.internal.clear();
+    this.idempotency.clear();
+    this.scheduleSave();
+  }
+
+  load(): void {
+    if (!this.stateFile || !existsSync(this.stateFile)) return;
+    const snap = JSON.parse(readFileSync(this.stateFile, 'utf8')) as Snapshot;
+    if (snap.version !== 1) throw new Error(`Unsupported emulator state version in ${this.stateFile}`);
+    this.clockOffsetMs = snap.clockOffsetMs;
+    for (const obj of snap.objects) this.objects.set(obj.id, obj);
+    for (const [id, m] of Object.entries(snap.internal)) this.internal.set(id, m);
+    for (const rec of snap.idempotency) this.idempotency.set(rec.key, rec);
+  }
+
+  scheduleSave(): void {
+    if (!this.stateFile || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.flush();
+    }, this.saveDelayMs);
+    this.saveTimer.unref();
+  }
+
+  flush(): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+    }
+    const file = this.stateFile;
+    if (!file) return;
+    const snap: Snapshot = {
+      version: 1,
+      clockOffsetMs: this.clockOffsetMs,
+      objects: [...this.objects.values()],
+      internal: Object.fromEntries(this.internal),
+      idempotency: [...this.idempotency.values()],
+    };
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${randomToken(6)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(snap));
+    renameSync(tmp, file);
+  }
+}

@@ -1,0 +1,67 @@
+// Builds the adapter for a stored gateway record (G1): its key is read from the environment variable the
+// record names (the built-in emulator accepts any sk_test_ key and needs none), its API base and rate
+// limit come from the record. One adapter (and so one rate limiter) per gateway per process.
+import { requireGateway, secretFromEnv } from '../app/gateways.js';
+import type { Gateway } from '../app/gateway.js';
+import type { GatewayLogWriter } from '../app/gateway-log.js';
+import type { Deps } from '../app/deps.js';
+import { SettleError } from '../domain/errors.js';
+import type { GatewayRow } from '../store/schema.js';
+import { exchangeLogEntry, StripeGateway } from './stripe/index.js';
+
+/** The key the built-in emulator gateway uses (the emulator accepts any sk_test_ key). */
+export const EMULATOR_SECRET_KEY = 'sk_test_settle_emulator';
+
+export interface RegistryOptions {
+  /** Time allowed for one gateway call before its outcome counts as unknown. */
+  timeoutMs?: number;
+  /** The gateway log (P13): when given, every HTTP exchange of every adapter is stored as a gateway_logs row. */
+  gatewayLogs?: GatewayLogWriter;
+}
+
+export class GatewayRegistry {
+  readonly #cache = new Map<string, { version: number; gateway: Gateway }>();
+  readonly #timeoutMs: number;
+  readonly #logs: GatewayLogWriter | undefined;
+
+  constructor(options: RegistryOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#logs = options.gatewayLogs;
+  }
+
+  /** The adapter for a gateway record; rebuilt when the record changed. */
+  forRecord(record: GatewayRow): Gateway {
+    const cached = this.#cache.get(record.id);
+    if (cached && cached.version === record.version) return cached.gateway;
+    const gateway = this.#build(record);
+    this.#cache.set(record.id, { version: record.version, gateway });
+    return gateway;
+  }
+
+  async forId(deps: Pick<Deps, 'db'>, id: string): Promise<{ record: GatewayRow; gateway: Gateway }> {
+    const record = await requireGateway(deps, id);
+    return { record, gateway: this.forRecord(record) };
+  }
+
+  #build(record: GatewayRow): Gateway {
+    if (record.provider !== 'stripe') {
+      throw new SettleError('invalid_request', 'gateway_not_supported', `Gateway ${record.id} uses provider '${record.provider}', which this version of Settle cannot call yet.`);
+    }
+    const secretKey = secretFromEnv(record.secret_key_env) ?? (record.is_emulator ? EMULATOR_SECRET_KEY : undefined);
+    if (!secretKey) {
+      throw new SettleError(
+        'invalid_request',
+        'gateway_not_configured',
+        `Gateway ${record.id} has no API key: set the environment variable ${record.secret_key_env ?? '(none named)'} for the Settle process.`,
+      );
+    }
+    const logs = this.#logs;
+    return new StripeGateway({
+      secretKey,
+      ...(record.api_base ? { apiBase: record.api_base } : {}),
+      timeoutMs: this.#timeoutMs,
+      rateLimitPerSecond: record.rate_limit_per_second,
+      ...(logs ? { onExchange: (exchange) => logs.write(record.id, exchangeLogEntry(exchange)) } : {}),
+    });
+  }
+}

@@ -1,0 +1,239 @@
+// The Stripe adapter (features.md G2): PaymentIntents with an explicit capture_method, capture with
+// amount_to_capture, cancel, refunds against the PaymentIntent, lookups by our metadata key, balance transactions.
+//
+// capture_method is always sent: `manual` to authorize, `automatic` to charge now. Not `automatic_async`, Stripe's
+// default since API 2024-04-10, with which the charge's balance_transaction is null in the response and arrives
+// up to an hour later in charge.updated (stripe-facts §1); with `automatic` the fees are in the response.
+import type Stripe from 'stripe';
+import type {
+  AttachPaymentMethodRequest,
+  BalanceTransactionPage,
+  CancelRequest,
+  CaptureRequest,
+  CreateCustomerRequest,
+  FindRefundRequest,
+  Gateway,
+  GatewayCustomer,
+  GatewayOutcome,
+  GatewayPayment,
+  GatewayPaymentMethod,
+  GatewayRefund,
+  ListBalanceTransactionsRequest,
+  PaymentRequest,
+  RefundRequest,
+} from '../../app/gateway.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';
+import { checkStripeAmount, toStripeWireAmount } from '../../domain/money.js';
+import { classifyError } from './classify-error.js';
+import { refundOutcome, refundWireAmount, toBalance, unrecognised } from './map-objects.js';
+import { paymentOutcome, type PaymentOperation } from './map-payment.js';
+import { findPayment, findRefund } from './lookups.js';
+import { inOperation } from './exchange.js';
+import { StripeClient, type Sent, type StripeGatewayConfig } from './stripe-client.js';
+
+/** Metadata key on customers Settle creates: Settle's account or contact id. */
+export const CUSTOMER_REFERENCE_METADATA_KEY = 'settle_reference';
+
+/** Expanded on every PaymentIntent response: the fees, net and availability of the latest charge. */
+export const PAYMENT_EXPAND = ['latest_charge.balance_transaction'];
+
+/** Stripe codes meaning "the intent is not in the state this call needs": re-read it and report what is true. */
+const STATE_CODES: ReadonlySet<string> = new Set([
+  'payment_intent_unexpected_state',
+  'charge_already_captured',
+]);
+
+export class StripeGateway implements Gateway {
+  readonly client: StripeClient;
+
+  constructor(config: StripeGatewayConfig) {
+    this.client = new StripeClient(config);
+  }
+
+  get #sdk(): Stripe {
+    return this.client.sdk;
+  }
+
+  // Every port call runs inside inOperation (exchange.ts): the gateway log (P13) tags each HTTP exchange with
+  // the operation, our transaction id and idempotency key. Callers pass nothing new.
+
+  authorize(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    return inOperation('authorize', request, () => this.#createPayment(request, 'manual'));
+  }
+
+  charge(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    return inOperation('charge', request, () => this.#createPayment(request, 'automatic'));
+  }
+
+  async #createPayment(request: PaymentRequest, captureMethod: 'manual' | 'automatic'): Promise<GatewayOutcome<GatewayPayment>> {
+    let amount: number;
+    try {
+      checkStripeAmount(request.amount, request.currency, 'amount');
+      amount = toStripeWireAmount(request.amount, request.currency);
+    } catch (error) {
+      return classifyError(error);
+    }
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount,
+      currency: request.currency.toLowerCase(),
+      capture_method: captureMethod,
+      confirm: true,
+      payment_method: request.paymentMethod,
+      // Server-side confirmation without a return_url: allow only methods that need no redirect (3-D Secure
+      // still works: it is an authentication step, not a redirect-based method).
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      metadata: { ...request.metadata, [TRANSACTION_ID_METADATA_KEY]: request.transactionId },
+      expand: PAYMENT_EXPAND,
+      ...(request.customer === undefined ? {} : { customer: request.customer }),
+      ...(request.offSession ? { off_session: true } : {}),
+      ...(request.description === undefined ? {} : { description: request.description }),
+    };
+    const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.paymentIntents.create(params, o));
+    if (!sent.ok) return sent.outcome;
+    return paymentOutcome(sent.value, captureMethod === 'manual' ? 'authorize' : 'charge');
+  }
+
+  capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    return inOperation('capture', request, () => this.#capture(request));
+  }
+
+  async #capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    const params: Stripe.PaymentIntentCaptureParams = { expand: PAYMENT_EXPAND };
+    if (request.amount !== undefined) {
+      try {
+        checkStripeAmount(request.amount, request.currency, 'amount');
+        params.amount_to_capture = toStripeWireAmount(request.amount, request.currency);
+      } catch (error) {
+        return classifyError(error);
+      }
+    }
+    // No metadata here: capture's metadata would overwrite the intent's, which already names our transaction.
+    const sent = await this.client.send(request.idempotencyKey, (o) =>
+      this.#sdk.paymentIntents.capture(request.paymentIntentId, params, o),
+    );
+    return this.#settle(sent, request.paymentIntentId, 'capture');
+  }
+
+  cancel(request: CancelRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    return inOperation('cancel', request, () => this.#cancel(request));
+  }
+
+  async #cancel(request: CancelRequest): Promise<GatewayOutcome<GatewayPayment>> {
+    // Stripe's cancel takes no metadata; the intent carries our transaction id from its creation.
+    const params: Stripe.PaymentIntentCancelParams = {
+      expand: PAYMENT_EXPAND,
+      ...(request.reason === undefined ? {} : { cancellation_reason: request.reason }),
+    };
+    const sent = await this.client.send(request.idempotencyKey, (o) =>
+      this.#sdk.paymentIntents.cancel(request.paymentIntentId, params, o),
+    );
+    return this.#settle(sent, request.paymentIntentId, 'cancel');
+  }
+
+  /**
+   * Habit 5: "already captured / already canceled" is success. When Stripe says the intent is not in the state
+   * the call needs, re-read it and classify what is actually true for the operation (captured -> a capture
+   * succeeded; canceled -> a cancel succeeded; anything else stays invalid_request, with the intent attached).
+   */
+  async #settle(sent: Sent<Stripe.PaymentIntent>, id: string, op: PaymentOperation): Promise<GatewayOutcome<GatewayPayment>> {
+    if (sent.ok) return paymentOutcome(sent.value, op);
+    const outcome = sent.outcome;
+    if (outcome.kind !== 'invalid_request' || !STATE_CODES.has(outcome.error.code ?? '')) return outcome;
+    const again = await this.client.send(undefined, (o) => this.#sdk.paymentIntents.retrieve(id, { expand: PAYMENT_EXPAND }, o));
+    if (!again.ok) return outcome; // Stripe refused the call, so it did nothing; the re-read just failed
+    const actual = paymentOutcome(again.value, op);
+    return actual.kind === 'invalid_request' ? { ...actual, error: outcome.error } : actual;
+  }
+
+  refund(request: RefundRequest): Promise<GatewayOutcome<GatewayRefund>> {
+    return inOperation('refund', request, () => this.#refund(request));
+  }
+
+  async #refund(request: RefundRequest): Promise<GatewayOutcome<GatewayRefund>> {
+    let amount: number;
+    try {
+      amount = refundWireAmount(request.amount, request.currency);
+    } catch (error) {
+      return classifyError(error);
+    }
+    const params: Stripe.RefundCreateParams = {
+      payment_intent: request.paymentIntentId,
+      amount,
+      metadata: { ...request.metadata, [TRANSACTION_ID_METADATA_KEY]: request.transactionId },
+      expand: ['balance_transaction'],
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+    };
+    const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.refunds.create(params, o));
+    return sent.ok ? refundOutcome(sent.value) : sent.outcome;
+  }
+
+  retrieve(paymentIntentId: string): Promise<GatewayOutcome<GatewayPayment>> {
+    return inOperation('retrieve', {}, async () => {
+      const sent = await this.client.send(undefined, (o) =>
+        this.#sdk.paymentIntents.retrieve(paymentIntentId, { expand: PAYMENT_EXPAND }, o),
+      );
+      return sent.ok ? paymentOutcome(sent.value, 'read') : sent.outcome;
+    });
+  }
+
+  findPaymentByTransactionId(transactionId: string): Promise<GatewayOutcome<GatewayPayment | null>> {
+    return inOperation('findPaymentByTransactionId', { transactionId }, () => findPayment(this.client, transactionId));
+  }
+
+  findRefundByTransactionId(request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>> {
+    return inOperation('findRefundByTransactionId', request, () => findRefund(this.client, request));
+  }
+
+  listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>> {
+    return inOperation('listBalanceTransactions', {}, () => this.#listBalanceTransactions(request));
+  }
+
+  async #listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>> {
+    const params: Stripe.BalanceTransactionListParams = {
+      limit: request.limit,
+      ...(request.payout === undefined ? {} : { payout: request.payout }),
+      ...(request.source === undefined ? {} : { source: request.source }),
+      ...(request.type === undefined ? {} : { type: request.type }),
+      ...(request.startingAfter === undefined ? {} : { starting_after: request.startingAfter }),
+    };
+    const sent = await this.client.send(undefined, (o) => this.#sdk.balanceTransactions.list(params, o));
+    if (!sent.ok) return sent.outcome;
+    const data = [];
+    for (const bt of sent.value.data) {
+      const balance = toBalance(bt);
+      if (balance === null) return unrecognised('balance transaction', bt.id);
+      data.push(balance);
+    }
+    return { kind: 'succeeded', result: { data, has_more: sent.value.has_more } };
+  }
+
+  createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>> {
+    return inOperation('createCustomer', request, () => this.#createCustomer(request));
+  }
+
+  async #createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>> {
+    const params: Stripe.CustomerCreateParams = {
+      metadata: { [CUSTOMER_REFERENCE_METADATA_KEY]: request.reference },
+      ...(request.name === undefined ? {} : { name: request.name }),
+      ...(request.email === undefined ? {} : { email: request.email }),
+    };
+    const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.customers.create(params, o));
+    return sent.ok ? { kind: 'succeeded', result: { id: sent.value.id } } : sent.outcome;
+  }
+
+  attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>> {
+    return inOperation('attachPaymentMethod', request, () => this.#attachPaymentMethod(request));
+  }
+
+  async #attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>> {
+    const sent = await this.client.send(request.idempotencyKey, (o) =>
+      this.#sdk.paymentMethods.attach(request.paymentMethod, { customer: request.customer }, o),
+    );
+    if (!sent.ok) return sent.outcome;
+    const customer = sent.value.customer;
+    return {
+      kind: 'succeeded',
+      result: { id: sent.value.id, customer: customer === null ? null : typeof customer === 'string' ? customer : customer.id },
+    };
+  }
+}

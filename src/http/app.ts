@@ -1,0 +1,79 @@
+// Composes the HTTP application: validation, auth, errors, metrics, OpenAPI and the routes.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { ApiKeyVerifier } from '../app/api-keys.js';
+import type { Deps } from '../app/deps.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { customerRoutes } from './routes/customers.js';
+import { gatewayLogRoutes } from './routes/gateway-logs.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { paymentMethodRoutes } from './routes/payment-methods.js';
+import { systemRoutes } from './routes/system.js';
+import { transactionRoutes } from './routes/transactions.js';
+import { validatorCompiler } from './validation.js';
+
+export interface BuildAppOptions {
+  deps: Deps;
+  /** The bootstrap admin key (SETTLE_API_KEY or the generated one). */
+  bootstrapApiKey: string | undefined;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimitBytes?: number;
+  /** Collect process metrics (off in tests that build many apps). */
+  processMetrics?: boolean;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'settle_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'settle_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Settle API',
+        version: '1',
+        description:
+          'Settle, a self-hosted payments transaction ledger. Amounts are integers in the currency minor unit. Authenticate with Authorization: Bearer <key>; writes accept an Idempotency-Key header.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, new ApiKeyVerifier(options.deps.db, options.bootstrapApiKey));
+  await app.register(systemRoutes(options.deps, registry));
+  await app.register(transactionRoutes(options.deps));
+  await app.register(customerRoutes(options.deps));
+  await app.register(paymentMethodRoutes(options.deps));
+  await app.register(gatewayRoutes(options.deps));
+  await app.register(gatewayLogRoutes(options.deps));
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,140 @@
+import { Type } from 'typebox';
+import { TRANSACTION_VIEWS } from '../../app/transactions/list-transactions.js';
+import { SUB_TYPES } from '../../app/transactions/rules.js';
+import { PAYMENT_STATUSES, TRANSACTION_STATUSES } from '../../domain/transaction-state.js';
+import { Amount, Currency, DateOnly, Id, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
+
+const RECORD_TYPES = ['charge', 'payout', 'transfer', 'adjustment'];
+const TRANSACTION_TYPES = ['normal', 'refund', 'reversal', 'write_off'];
+const Enum = (values: readonly string[], description?: string) =>
+  Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
+
+export const TransactionSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('transaction'),
+    record_type: Type.String(),
+    transaction_type: Type.String(),
+    status: Type.String(),
+    payment_status: Nullable(Type.String()),
+    amount: Type.Integer(),
+    currency: Type.String(),
+    authorized_amount: Type.Integer(),
+    captured_amount: Type.Integer(),
+    refunded_amount: Type.Integer(),
+    retained_amount: Type.Integer(),
+    non_gateway: Type.Boolean(),
+    sub_type: Nullable(Type.String()),
+    auto_process: Type.Boolean(),
+    authorize: Type.Boolean(),
+    capture: Type.Boolean(),
+    refund: Type.Boolean(),
+    due_date: Nullable(Type.String()),
+    date_to_process: Nullable(Type.String()),
+    payment_method_id: Nullable(Type.String()),
+    dont_auto_update_payment_method: Type.Boolean(),
+    account_id: Nullable(Type.String()),
+    contact_id: Nullable(Type.String()),
+    gateway_id: Nullable(Type.String()),
+    original_transaction_id: Nullable(Type.String()),
+    reattempt_of_id: Nullable(Type.String()),
+    reattempt_number: Type.Integer(),
+    uncaptured_method: Nullable(Type.String()),
+    source: Type.String(),
+    processing_mode: Type.String(),
+    gateway_ref: Type.Object({
+      payment_intent: Nullable(Type.String()),
+      charge: Nullable(Type.String()),
+      balance_transaction: Nullable(Type.String()),
+      refund: Nullable(Type.String()),
+    }),
+    authorization_expires_at: Nullable(Type.String()),
+    gateway_fee: Nullable(Type.Integer()),
+    application_fee: Nullable(Type.Integer()),
+    net_amount: Nullable(Type.Integer()),
+    exchange_rate: Nullable(Type.String()),
+    balance_status: Nullable(Type.String()),
+    available_on: Nullable(Type.String()),
+    error_code: Nullable(Type.String()),
+    decline_code: Nullable(Type.String()),
+    error_message: Nullable(Type.String()),
+    error_type: Nullable(Type.String()),
+    to_fix: Nullable(Type.String()),
+    invalid_payment_method: Type.Boolean(),
+    description: Nullable(Type.String()),
+    metadata: Metadata,
+    created_at: Type.String(),
+    updated_at: Type.String(),
+    processed_at: Nullable(Type.String()),
+  },
+  { $id: 'Transaction' },
+);
+
+const editable = {
+  amount: Amount(),
+  currency: Currency,
+  sub_type: Nullable(Enum(SUB_TYPES, 'How money moved outside the gateway (non-gateway only).')),
+  auto_process: Type.Boolean(),
+  authorize: Type.Boolean({ description: 'Auto-processing authorizes instead of capturing (P11).' }),
+  capture: Type.Boolean(),
+  refund: Type.Boolean(),
+  due_date: Nullable(DateOnly('Due date, YYYY-MM-DD.')),
+  date_to_process: Nullable(DateOnly('When to process, YYYY-MM-DD; wins over due_date.')),
+  payment_method_id: Nullable(Id('pmt')),
+  dont_auto_update_payment_method: Type.Boolean(),
+  account_id: Nullable(Id('acc')),
+  contact_id: Nullable(Id('con')),
+  description: Nullable(Type.String({ maxLength: 1000 })),
+};
+
+export const CreateTransactionBody = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(editable).map(([k, v]) => [k, Type.Optional(v)])),
+    amount: Amount(),
+    currency: Currency,
+    record_type: Type.Optional(Enum(RECORD_TYPES)),
+    transaction_type: Type.Optional(Enum(TRANSACTION_TYPES)),
+    status: Type.Optional(Enum(['open', 'on_hold', 'completed'])),
+    non_gateway: Type.Optional(Type.Boolean()),
+    original_transaction_id: Type.Optional(Nullable(Id('trx'))),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateTransactionBody = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(editable).map(([k, v]) => [k, Type.Optional(v)])),
+    status: Type.Optional(Enum(TRANSACTION_STATUSES, 'By hand only open <-> on_hold and open -> canceled.')),
+    metadata: Type.Optional(MetadataUpdate),
+  },
+  { additionalProperties: false },
+);
+
+export const ListTransactionsQuery = Type.Object(
+  {
+    record_type: Type.Optional(Enum(RECORD_TYPES)),
+    status: Type.Optional(Enum(TRANSACTION_STATUSES)),
+    payment_status: Type.Optional(Enum(PAYMENT_STATUSES)),
+    transaction_type: Type.Optional(Enum(TRANSACTION_TYPES)),
+    payment_method_id: Type.Optional(Type.String({ maxLength: 64 })),
+    account_id: Type.Optional(Type.String({ maxLength: 64 })),
+    contact_id: Type.Optional(Type.String({ maxLength: 64 })),
+    original_transaction_id: Type.Optional(Type.String({ maxLength: 64 })),
+    due_before: Type.Optional(DateOnly('Due strictly before this date.')),
+    due_after: Type.Optional(DateOnly('Due strictly after this date.')),
+    view: Type.Optional(Enum(TRANSACTION_VIEWS, 'A predefined list view.')),
+    ...ListQuery,
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryEntrySchema = Type.Object({
+  id: Type.Integer(),
+  object: Type.Literal('transaction_history'),
+  transaction_id: Type.String(),
+  at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  changes: Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 2, maxItems: 2 })),
+});

@@ -1,0 +1,47 @@
+// Wires the parts together for a process (serve, CLI commands, tests): database, migrations, settings,
+// command runner, clock.
+import { type Clock, systemClock } from './app/clock.js';
+import { CommandRunner } from './app/command-runner.js';
+import type { Deps } from './app/deps.js';
+import { SettingsStore } from './app/settings.js';
+import type { Config } from './config.js';
+import { openDatabase, type OpenDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { TransactionInserter } from './store/transaction-inserter.js';
+
+export interface Runtime {
+  deps: Deps;
+  database: OpenDatabase;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>,
+  options: { migrate?: boolean; clock?: Clock } = {},
+): Promise<Runtime> {
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`,
+    poolSize: config.databasePoolSize,
+  });
+  try {
+    if (options.migrate ?? true) await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const deps = createDeps(database, { clock: options.clock });
+  return { deps, database, close: () => database.close() };
+}
+
+/** The use cases' dependencies on one database (shared by the server, the CLI, tests and benchmarks). */
+export function createDeps(database: Pick<OpenDatabase, 'db' | 'prepared'>, options: { clock?: Clock | undefined; settingsTtlMs?: number } = {}): Deps {
+  const { db } = database;
+  return {
+    db,
+    clock: options.clock ?? systemClock,
+    settings: new SettingsStore(db, options.settingsTtlMs),
+    commands: new CommandRunner(db),
+    inserter: new TransactionInserter(db, { prepared: database.prepared }),
+  };
+}

@@ -1,0 +1,108 @@
+// Opens the database: PostgreSQL through `pg` when a URL is given, otherwise PGlite (embedded, on disk).
+// Both are configured to parse values identically: int8 -> safe JS number (or an error), date -> 'YYYY-MM-DD'
+// string, timestamptz -> Date, numeric -> string.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
+import type { Database } from './schema.js';
+
+const INT8_OID = 20;
+const DATE_OID = 1082;
+
+/** int8 columns hold money in minor units; a value beyond 2^53 would silently lose precision as a number. */
+export function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new Error(`int8 value ${text} is outside the safe integer range`);
+  }
+  return value;
+}
+
+const identity = (text: string): string => text;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+/** Runs a write as a named prepared statement (parsed and planned once per connection). */
+export type PreparedExecutor = (name: string, text: string, params: unknown[]) => Promise<void>;
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  /**
+   * PostgreSQL only. PGlite has no such path: its single connection must only be reached through Kysely,
+   * which hands it to one caller at a time (a direct query could run inside another caller's transaction).
+   */
+  prepared: PreparedExecutor | undefined;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL; when absent PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory; 'memory://' (or undefined) keeps it in memory. */
+  dataDir?: string | undefined;
+  poolSize?: number;
+}
+
+function ignoreConnectionError(): void {}
+
+export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (oid === INT8_OID) return parseInt8;
+          if (oid === DATE_OID) return identity;
+          return pg.types.getTypeParser(oid, format);
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    // A connection the server closes (a restart, pg_terminate_backend, a dropped database) makes pg emit
+    // 'error': on the pool for an idle client, on the client itself once it has left the pool (pool.end()
+    // resolves before the sockets have closed). Unheard, either event would kill the process. The broken
+    // client is discarded by the pool and the next query opens a new connection, so there is nothing to do.
+    pool.on('error', ignoreConnectionError);
+    pool.on('connect', (client) => client.on('error', ignoreConnectionError));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const prepared: PreparedExecutor = async (name, text, params) => {
+      await pool.query({ name, text, values: params });
+    };
+    return { db, kind: 'postgres', prepared, close: () => db.destroy() };
+  }
+  const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      parsers: { [INT8_OID]: parseInt8, [DATE_OID]: identity },
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  // PGlite has one connection; Kysely hands it to one caller at a time (its PGlite adapter declares no
+  // support for multiple connections, so the runtime driver takes a mutex). test/store/database.test.ts
+  // checks that concurrent transactions never share it.
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    kind: 'pglite',
+    prepared: undefined,
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        unlock();
+      }
+    },
+  };
+}

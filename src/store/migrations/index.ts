@@ -1,0 +1,15 @@
+// The ordered list of migrations, compiled with the app so `settle migrate` needs no files on disk.
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001-ledger.js';
+import * as m0002 from './0002-gateways.js';
+import * as m0003 from './0003-gateway-logs.js';
+
+const migrations: Record<string, Migration> = {
+  '0001-ledger': m0001,
+  '0002-gateways': m0002,
+  '0003-gateway-logs': m0003,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

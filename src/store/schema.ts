@@ -1,0 +1,209 @@
+// Kysely's view of the database (one Database interface). Column types match migrations/: int8 money
+// columns arrive as safe JS numbers and dates as 'YYYY-MM-DD' strings on both drivers (see database.ts).
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface SettingsTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  digest: string;
+  scopes: Json<string[]>;
+  created_at: Timestamp;
+  revoked_at: Date | null;
+}
+
+export interface IdempotencyKeysTable {
+  api_key_id: string;
+  key: string;
+  request_method: string;
+  request_path: string;
+  request_hash: string;
+  state: 'in_progress' | 'done';
+  response_status: number | null;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  email: string | null;
+  default_payment_method_id: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ContactsTable {
+  id: string;
+  account_id: string | null;
+  first_name: string | null;
+  last_name: string;
+  email: string | null;
+  default_payment_method_id: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentMethodsTable {
+  id: string;
+  gateway_token: string;
+  type: 'card' | 'us_bank_account';
+  status: string;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  funding: string | null;
+  fingerprint: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  billing_email: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TransactionsTable {
+  id: string;
+  record_type: string;
+  transaction_type: string;
+  status: string;
+  payment_status: string | null;
+  previous_status: string | null;
+  previous_payment_status: string | null;
+  amount: number;
+  currency: string;
+  authorized_amount: number;
+  captured_amount: number;
+  refunded_amount: number;
+  non_gateway: boolean;
+  sub_type: string | null;
+  auto_process: boolean;
+  authorize: boolean;
+  capture: boolean;
+  refund: boolean;
+  due_date: string | null;
+  date_to_process: string | null;
+  payment_method_id: string | null;
+  dont_auto_update_payment_method: boolean;
+  account_id: string | null;
+  contact_id: string | null;
+  gateway_id: string | null;
+  original_transaction_id: string | null;
+  reattempt_of_id: string | null;
+  reattempt_number: number;
+  uncaptured_method: string | null;
+  source: string;
+  processing_mode: string;
+  gateway_payment_intent: string | null;
+  gateway_charge: string | null;
+  gateway_balance_transaction: string | null;
+  gateway_refund: string | null;
+  authorization_expires_at: Date | null;
+  gateway_fee: number | null;
+  application_fee: number | null;
+  net_amount: number | null;
+  exchange_rate: string | null;
+  balance_status: string | null;
+  available_on: string | null;
+  error_code: string | null;
+  decline_code: string | null;
+  error_message: string | null;
+  error_type: string | null;
+  description: string | null;
+  metadata: Json<Record<string, string>>;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  processed_at: Date | null;
+}
+
+export interface TransactionHistoryTable {
+  id: Generated<number>;
+  transaction_id: string;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  changes: Json<Record<string, [unknown, unknown]>>;
+}
+
+export interface GatewaysTable {
+  id: string;
+  name: string;
+  provider: 'stripe' | 'spreedly';
+  mode: 'test' | 'live';
+  is_default: Generated<boolean>;
+  settlement_currency: string;
+  rate_limit_per_second: number;
+  /** The NAME of the environment variable holding the API key (never the key). */
+  secret_key_env: string | null;
+  /** The NAME of the environment variable holding the webhook signing secret. */
+  webhook_secret_env: string | null;
+  api_base: string | null;
+  is_emulator: Generated<boolean>;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The gateway log (P13): one row per interaction with a gateway; bodies are stored with secrets removed. */
+export interface GatewayLogsTable {
+  id: string;
+  gateway_id: string;
+  transaction_id: string | null;
+  interaction_type: string;
+  interaction_status: string;
+  result_code: string;
+  gateway_ref_number: string | null;
+  gateway_auth_code: string | null;
+  gateway_date: Date | null;
+  gateway_message: string | null;
+  gateway_result_code: string | null;
+  gateway_result_code_description: string | null;
+  idempotency_key: string | null;
+  is_notification: Generated<boolean>;
+  http_method: string | null;
+  http_path: string | null;
+  http_status: number | null;
+  request_id: string | null;
+  request_body: ColumnType<unknown, string | null, string | null>;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  latency_ms: number;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  accounts: AccountsTable;
+  contacts: ContactsTable;
+  payment_methods: PaymentMethodsTable;
+  transactions: TransactionsTable;
+  transaction_history: TransactionHistoryTable;
+  gateways: GatewaysTable;
+  gateway_logs: GatewayLogsTable;
+}
+
+export type TransactionRow = Selectable<TransactionsTable>;
+export type NewTransactionRow = Insertable<TransactionsTable>;
+export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type ContactRow = Selectable<ContactsTable>;
+export type GatewayRow = Selectable<GatewaysTable>;
+export type GatewayLogRow = Selectable<GatewayLogsTable>;
+export type NewGatewayLogRow = Insertable<GatewayLogsTable>;

@@ -1,0 +1,90 @@
+// A whole Settle (deps + HTTP app) on a test database, driven through app.inject() (no sockets).
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { createApiKey, type Scope } from '../../src/app/api-keys.js';
+import { FakeClock } from '../../src/app/clock.js';
+import type { Deps } from '../../src/app/deps.js';
+import { buildApp } from '../../src/http/app.js';
+import { createDeps } from '../../src/runtime.js';
+import { createTestDatabase, type DatabaseKind, databaseKinds, type TestDatabase } from './databases.js';
+
+export const ADMIN_KEY = 'settle_test_admin_key_0123456789abcdef';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+export interface Harness {
+  kind: DatabaseKind;
+  testDb: TestDatabase;
+  deps: Deps;
+  app: FastifyInstance;
+  clock: FakeClock;
+  /** Calls the API as the admin (or with `key`). */
+  request<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>, key?: string | null): Promise<ApiResponse<T>>;
+  keyWith(scopes: Scope[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(kind: DatabaseKind, options: { clock?: FakeClock; poolSize?: number } = {}): Promise<Harness> {
+  const testDb = await createTestDatabase(kind, options.poolSize);
+  const clock = options.clock ?? new FakeClock('2026-11-24T12:00:00Z');
+  const deps: Deps = createDeps(testDb.database, { clock, settingsTtlMs: 0 });
+  const app = await buildApp({ deps, bootstrapApiKey: ADMIN_KEY });
+  const request: Harness['request'] = async (method, url, body, headers = {}, key = ADMIN_KEY) => {
+    const response = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    const text = response.body;
+    let parsed: unknown = text;
+    if ((response.headers['content-type'] ?? '').toString().includes('application/json') && text !== '') parsed = JSON.parse(text);
+    return { status: response.statusCode, body: parsed as any, headers: response.headers };
+  };
+  return {
+    kind,
+    testDb,
+    deps,
+    app,
+    clock,
+    request,
+    keyWith: async (scopes) => (await createApiKey(deps.db, { name: `test ${scopes.join(',')}`, scopes })).secret,
+    close: async () => {
+      await app.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** Runs the suite once per database kind (PGlite always, PostgreSQL when TEST_DATABASE_URL is set). */
+export function describeEachDatabase(name: string, suite: (get: () => Harness) => void, options: { only?: DatabaseKind } = {}): void {
+  for (const kind of databaseKinds()) {
+    if (options.only && options.only !== kind) continue;
+    describe(`${name} [${kind}]`, () => {
+      let harness: Harness | undefined;
+      beforeAll(async () => {
+        harness = await createHarness(kind);
+      });
+      afterAll(async () => {
+        await harness?.close();
+      });
+      suite(() => {
+        if (!harness) throw new Error('harness not ready');
+        return harness;
+      });
+    });
+  }
+}
+
+/** Runs only when PostgreSQL is configured; with TEST_DATABASE_URL unset the suite is reported skipped. */
+export function describePostgres(name: string, suite: (get: () => Harness) => void): void {
+  if (!process.env.TEST_DATABASE_URL) {
+    describe.skip(`${name} [postgres: set TEST_DATABASE_URL]`, () => suite(() => undefined as never));
+    return;
+  }
+  describeEachDatabase(name, suite, { only: 'postgres' });
+}
