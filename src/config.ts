@@ -20,6 +20,8 @@ export interface Config {
   stripeApiBase: string | undefined;
   /** Port of the in-process emulator started when neither of the above is set (0 = any free port). */
   emulatorPort: number;
+  /** Time allowed for one gateway call before its outcome counts as unknown (then recovery confirms it). */
+  gatewayTimeoutMs: number;
 }
 
 function urlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -74,5 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeSecretKey: stripeKeyFromEnv(env),
     stripeApiBase: urlFromEnv(env, 'STRIPE_API_BASE'),
     emulatorPort: intFromEnv(env, 'SETTLE_EMULATOR_PORT', 0, 0, 65535),
+    gatewayTimeoutMs: intFromEnv(env, 'SETTLE_GATEWAY_TIMEOUT_MS', 30_000, 100, 600_000),
   };
 }

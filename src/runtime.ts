@@ -3,7 +3,9 @@
 import { type Clock, systemClock } from './app/clock.js';
 import { CommandRunner } from './app/command-runner.js';
 import type { Deps } from './app/deps.js';
+import { GatewayLogWriter } from './app/gateway-log.js';
 import { SettingsStore } from './app/settings.js';
+import { GatewayRegistry } from './gateways/registry.js';
 import type { Config } from './config.js';
 import { openDatabase, type OpenDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -16,7 +18,7 @@ export interface Runtime {
 }
 
 export async function openRuntime(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> & Partial<Pick<Config, 'gatewayTimeoutMs'>>,
   options: { migrate?: boolean; clock?: Clock } = {},
 ): Promise<Runtime> {
   const database = await openDatabase({
@@ -30,14 +32,18 @@ export async function openRuntime(
     await database.close();
     throw error;
   }
-  const deps = createDeps(database, { clock: options.clock });
+  const deps = createDeps(database, { clock: options.clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
   return { deps, database, close: () => database.close() };
 }
 
 /** The use cases' dependencies on one database (shared by the server, the CLI, tests and benchmarks). */
-export function createDeps(database: Pick<OpenDatabase, 'db' | 'prepared'>, options: { clock?: Clock | undefined; settingsTtlMs?: number } = {}): Deps {
+export function createDeps(
+  database: Pick<OpenDatabase, 'db' | 'prepared'>,
+  options: { clock?: Clock | undefined; settingsTtlMs?: number; gatewayTimeoutMs?: number | undefined } = {},
+): Deps {
   const { db } = database;
   return {
+    gateways: new GatewayRegistry({ timeoutMs: options.gatewayTimeoutMs, gatewayLogs: new GatewayLogWriter(db) }),
     db,
     clock: options.clock ?? systemClock,
     settings: new SettingsStore(db, options.settingsTtlMs),

@@ -80,6 +80,94 @@ export class CommandRunner {
     }
     validateIdempotencyKey(idempotency.key);
     const hash = requestHash(idempotency);
+    const replay = await this.#claim<T>(idempotency, hash);
+    if (replay) return replay;
+
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const row = await keyRow(trx, idempotency).forUpdate().executeTakeFirst();
+        if (row?.state === 'done') {
+          if (row.request_hash !== hash) throw reusedError();
+          return { status: row.response_status ?? 200, body: row.response_body as T, replayed: true };
+        }
+        const result = await work(trx);
+        await saveKey(trx, idempotency, hash, result);
+        return { ...result, replayed: false };
+      });
+    } catch (error) {
+      await this.#db
+        .deleteFrom('idempotency_keys')
+        .where('api_key_id', '=', idempotency.apiKeyId)
+        .where('key', '=', idempotency.key)
+        .where('state', '=', 'in_progress')
+        .execute();
+      throw error;
+    }
+  }
+
+  /**
+   * Work in two stages with a gateway call between them (P12): `begin` runs in tx1 under the key's lock and either
+   * finishes (its result is stored like run()'s) or hands over a continuation; the key is then left `running`, so a
+   * duplicate request is refused as in use while the call is under way. `finish` makes the call and runs tx2, in
+   * which it must call `store` with its result so that the response is stored atomically with the outcome. Any
+   * error releases the key (nothing was done, or what was done was undone), like a validation error. A process that
+   * dies in between leaves the key `running`; recovery stores the response with storeActionResponse().
+   */
+  async runAction<T, C>(
+    idempotency: IdempotencyInput | undefined,
+    begin: (trx: Transaction<Database>, key: ActionKey | undefined) => Promise<Begun<T, C>>,
+    finish: (continuation: C, store: StoreResponse<T>) => Promise<CommandResult<T>>,
+  ): Promise<RunOutcome<T>> {
+    const noop: StoreResponse<T> = async () => {};
+    if (!idempotency) {
+      const begun = await this.#db.transaction().execute((trx) => begin(trx, undefined));
+      if ('done' in begun) return { ...begun.done, replayed: false };
+      return { ...(await finish(begun.continuation, noop)), replayed: false };
+    }
+    validateIdempotencyKey(idempotency.key);
+    const hash = requestHash(idempotency);
+    const key: ActionKey = { apiKeyId: idempotency.apiKeyId, key: idempotency.key };
+    const replay = await this.#claim<T>(idempotency, hash);
+    if (replay) return replay;
+    try {
+      type Stage = { replay: RunOutcome<T> } | { result: CommandResult<T> } | { continuation: C };
+      const begun = await this.#db.transaction().execute(async (trx): Promise<Stage> => {
+        const row = await keyRow(trx, idempotency).forUpdate().executeTakeFirst();
+        if (row?.state === 'done') {
+          if (row.request_hash !== hash) throw reusedError();
+          return { replay: { status: row.response_status ?? 200, body: row.response_body as T, replayed: true } };
+        }
+        if (row?.state === 'running' && !(await abandoned(trx, idempotency, row.created_at))) throw inUseError();
+        const started = await begin(trx, key);
+        if ('done' in started) {
+          await saveKey(trx, idempotency, hash, started.done);
+          return { result: started.done };
+        }
+        await trx
+          .updateTable('idempotency_keys')
+          .set({ state: 'running' })
+          .where('api_key_id', '=', idempotency.apiKeyId)
+          .where('key', '=', idempotency.key)
+          .execute();
+        return { continuation: started.continuation };
+      });
+      if ('replay' in begun) return begun.replay;
+      if ('result' in begun) return { ...begun.result, replayed: false };
+      const store: StoreResponse<T> = (trx, result) => storeActionResponse(trx, key, result);
+      return { ...(await finish(begun.continuation, store)), replayed: false };
+    } catch (error) {
+      await this.#db
+        .deleteFrom('idempotency_keys')
+        .where('api_key_id', '=', idempotency.apiKeyId)
+        .where('key', '=', idempotency.key)
+        .where('state', '!=', 'done')
+        .execute();
+      throw error;
+    }
+  }
+
+  /** Claims the key; a replay (or a refusal) when it was claimed before. */
+  async #claim<T>(idempotency: IdempotencyInput, hash: string): Promise<RunOutcome<T> | undefined> {
     const claimed = await this.#db
       .insertInto('idempotency_keys')
       .values({
@@ -95,51 +183,7 @@ export class CommandRunner {
       .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
-
-    if (!claimed) {
-      const replay = await this.#inspectExisting<T>(idempotency, hash);
-      if (replay) return replay;
-    }
-
-    try {
-      return await this.#db.transaction().execute(async (trx) => {
-        const row = await keyRow(trx, idempotency).forUpdate().executeTakeFirst();
-        if (row?.state === 'done') {
-          if (row.request_hash !== hash) throw reusedError();
-          return { status: row.response_status ?? 200, body: row.response_body as T, replayed: true };
-        }
-        const result = await work(trx);
-        await trx
-          .insertInto('idempotency_keys')
-          .values({
-            api_key_id: idempotency.apiKeyId,
-            key: idempotency.key,
-            request_method: idempotency.method,
-            request_path: idempotency.path,
-            request_hash: hash,
-            state: 'done',
-            response_status: result.status,
-            response_body: JSON.stringify(result.body),
-          })
-          .onConflict((oc) =>
-            oc.columns(['api_key_id', 'key']).doUpdateSet({
-              state: 'done',
-              response_status: result.status,
-              response_body: JSON.stringify(result.body),
-            }),
-          )
-          .execute();
-        return { ...result, replayed: false };
-      });
-    } catch (error) {
-      await this.#db
-        .deleteFrom('idempotency_keys')
-        .where('api_key_id', '=', idempotency.apiKeyId)
-        .where('key', '=', idempotency.key)
-        .where('state', '=', 'in_progress')
-        .execute();
-      throw error;
-    }
+    return claimed ? undefined : this.#inspectExisting<T>(idempotency, hash);
   }
 
   /** For a key that was already claimed: replay, refuse, or (claim abandoned) let the caller run it. */
@@ -152,17 +196,15 @@ export class CommandRunner {
         if (row.state === 'done') {
           return { status: row.response_status ?? 200, body: row.response_body as T, replayed: true };
         }
-        // in_progress and nobody holds its lock: its request died before finishing (nothing was committed).
+        if (row.state === 'running' && !(await abandoned(trx, idempotency, row.created_at))) throw inUseError();
+        // in_progress (or running, abandoned) and nobody holds its lock: its request died before finishing (nothing was committed).
         return undefined;
       });
     } catch (error) {
       if (errorCode(error) === LOCK_NOT_AVAILABLE) {
         const row = await keyRow(this.#db, idempotency).executeTakeFirst();
         if (row && row.request_hash !== hash) throw reusedError();
-        throw new ConflictError(
-          'idempotency_key_in_use',
-          'A request with this Idempotency-Key is still being processed; retry after it has finished.',
-        );
+        throw inUseError();
       }
       throw error;
     }
@@ -172,9 +214,80 @@ export class CommandRunner {
 function keyRow(db: Kysely<Database>, idempotency: IdempotencyInput) {
   return db
     .selectFrom('idempotency_keys')
-    .select(['state', 'request_hash', 'response_status', 'response_body'])
+    .select(['state', 'request_hash', 'response_status', 'response_body', 'created_at'])
     .where('api_key_id', '=', idempotency.apiKeyId)
     .where('key', '=', idempotency.key);
+}
+
+/** A `running` key is abandoned when no gateway attempt waits to answer it and it is older than this. */
+export const RUNNING_KEY_ABANDONED_MS = 15 * 60 * 1000;
+
+/**
+ * A single action's `running` key always has its unresolved gateway attempt (they change in the same commits), and
+ * recovery answers it. A key without one belongs to work without attempts of its own (a batch) whose process died:
+ * after a while it may run again (its parts are exactly-once by themselves).
+ */
+async function abandoned(trx: Transaction<Database>, idempotency: IdempotencyInput, createdAt: Date): Promise<boolean> {
+  if (Date.now() - new Date(createdAt).getTime() < RUNNING_KEY_ABANDONED_MS) return false;
+  const waiting = await trx
+    .selectFrom('gateway_attempts')
+    .select('id')
+    .where('api_key_id', '=', idempotency.apiKeyId)
+    .where('api_idempotency_key', '=', idempotency.key)
+    .where('state', 'in', ['in_flight', 'needs_review'])
+    .executeTakeFirst();
+  return waiting === undefined;
+}
+
+function inUseError(): ConflictError {
+  return new ConflictError(
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still being processed; retry after it has finished.',
+  );
+}
+
+function saveKey(trx: Transaction<Database>, idempotency: IdempotencyInput, hash: string, result: CommandResult<unknown>) {
+  return trx
+    .insertInto('idempotency_keys')
+    .values({
+      api_key_id: idempotency.apiKeyId,
+      key: idempotency.key,
+      request_method: idempotency.method,
+      request_path: idempotency.path,
+      request_hash: hash,
+      state: 'done',
+      response_status: result.status,
+      response_body: JSON.stringify(result.body),
+    })
+    .onConflict((oc) =>
+      oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'done', response_status: result.status, response_body: JSON.stringify(result.body) }),
+    )
+    .execute();
+}
+
+/** The API request's key, recorded with a gateway attempt so that recovery can answer it. */
+export interface ActionKey {
+  apiKeyId: string;
+  key: string;
+}
+
+export type Begun<T, C> = { done: CommandResult<T> } | { continuation: C };
+export type StoreResponse<T> = (trx: Transaction<Database>, result: CommandResult<T>) => Promise<void>;
+
+/** Stores the response of a `running` action's request (tx2, or recovery after a crash). */
+export async function storeActionResponse(trx: Transaction<Database>, key: ActionKey, result: CommandResult<unknown>): Promise<void> {
+  await trx
+    .updateTable('idempotency_keys')
+    .set({ state: 'done', response_status: result.status, response_body: JSON.stringify(result.body) })
+    .where('api_key_id', '=', key.apiKeyId)
+    .where('key', '=', key.key)
+    .where('state', '=', 'running')
+    .execute();
+}
+
+/** Releases a `running` action's key when recovery proved that nothing happened: a retry may run it afresh. */
+export async function releaseActionKey(trx: Transaction<Database>, key: ActionKey): Promise<void> {
+  await trx.deleteFrom('idempotency_keys').where('api_key_id', '=', key.apiKeyId).where('key', '=', key.key).where('state', '=', 'running').execute();
 }
 
 function reusedError(): ConflictError {

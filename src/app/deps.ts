@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { TransactionInserter } from '../store/transaction-inserter.js';
 import { type Clock, dateInZone } from './clock.js';
 import { CommandRunner, type IdempotencyInput } from './command-runner.js';
+import type { GatewayResolver } from './gateway.js';
 import type { SettingsStore } from './settings.js';
 
 export interface Deps {
@@ -15,6 +16,8 @@ export interface Deps {
   commands: CommandRunner;
   /** Group-committed inserts of new transactions (outside a database transaction). */
   inserter: TransactionInserter;
+  /** The adapters of the stored gateway records (P1-P13). */
+  gateways: GatewayResolver;
 }
 
 /** Who is acting (for history rows) and the request's idempotency key, if any. */

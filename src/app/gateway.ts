@@ -5,6 +5,7 @@
 // Naming: request options are camelCase (JS options); data copied from the gateway uses the ledger's snake_case
 // column names (authorized_amount, gateway_fee, decline_code, ...) so the processing code can store it as is.
 // Amounts are always Settle's integer minor units (ISO 4217 exponent), never the gateway's wire amounts.
+import type { GatewayRow } from '../store/schema.js';
 
 /** Metadata key under which every gateway object Settle creates carries our transaction id. */
 export const TRANSACTION_ID_METADATA_KEY = 'settle_transaction_id';
@@ -213,4 +214,9 @@ export interface Gateway {
   listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>>;
   createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>>;
   attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>>;
+}
+
+/** Gives the adapter for a stored gateway record (implemented by gateways/registry.ts; one per gateway per process). */
+export interface GatewayResolver {
+  forRecord(record: GatewayRow): Gateway;
 }

@@ -9,6 +9,7 @@ export const ID_PREFIXES = {
   contact: 'con',
   gateway: 'gw',
   gateway_log: 'glog',
+  gateway_attempt: 'gatt',
   webhook_event: 'whe',
   dispute: 'dsp',
   job_run: 'jrun',

@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
 import { loadConfig } from '../config.js';
 import { isSettleError } from '../domain/errors.js';
+import { recoverInFlight } from '../app/processing/recover.js';
+import { setUpDefaultGateway } from '../gateways/default-gateway.js';
 import { startEmulator } from '../gateways/emulator/index.js';
 import { serve } from '../http/server.js';
 import { openDatabase } from '../store/database.js';
@@ -56,6 +58,37 @@ program
     const stop = () => void emulator.close().finally(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+  });
+
+program
+  .command('recover')
+  .description('resolve gateway calls whose outcome Settle does not know (after a crash, a timeout or a lost answer): replay with the same idempotency key, else look the payment up at the gateway')
+  .option('--older-than <seconds>', 'only attempts started at least this long ago', '0')
+  .option('--max-tries <n>', 'unresolved tries after which a transaction goes to needs_review', '5')
+  .action(async (options: { olderThan: string; maxTries: string }) => {
+    if (!/^\d+$/.test(options.olderThan)) throw new InvalidArgumentError('--older-than takes a whole number of seconds');
+    if (!/^[1-9]\d*$/.test(options.maxTries)) throw new InvalidArgumentError('--max-tries takes a positive whole number');
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    let gateway: Awaited<ReturnType<typeof setUpDefaultGateway>> | undefined;
+    try {
+      // The built-in emulator runs inside Settle: start it (on its saved state) so its payments can be asked about.
+      gateway = await setUpDefaultGateway(config, runtime.deps);
+      const report = await recoverInFlight(runtime.deps, {
+        actor: 'cli:recover',
+        olderThanMs: Number(options.olderThan) * 1000,
+        maxTries: Number(options.maxTries),
+        limit: 100_000,
+      });
+      console.log(
+        `Examined ${report.examined} in-flight gateway call(s): ${report.applied} resolved from the gateway's answer, ${report.reverted} proven not to have happened (put back), ${report.needs_review} sent to needs_review, ${report.still_unknown} still unknown.`,
+      );
+      for (const e of report.errors) console.error(`  ${e.attempt_id}: ${e.message}`);
+      if (report.errors.length > 0) process.exitCode = 1;
+    } finally {
+      await gateway?.close();
+      await runtime.close();
+    }
   });
 
 const keys = program.command('keys').description('manage API keys');

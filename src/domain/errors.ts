@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'rate_limit' // 429
+  | 'unavailable' // 503: a dependency (the gateway) could not do it now; nothing was changed
   | 'internal'; // 500
 
 export class SettleError extends Error {

@@ -2,7 +2,7 @@
 // record names (the built-in emulator accepts any sk_test_ key and needs none), its API base and rate
 // limit come from the record. One adapter (and so one rate limiter) per gateway per process.
 import { requireGateway, secretFromEnv } from '../app/gateways.js';
-import type { Gateway } from '../app/gateway.js';
+import type { Gateway, GatewayResolver } from '../app/gateway.js';
 import type { GatewayLogWriter } from '../app/gateway-log.js';
 import type { Deps } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';
@@ -14,12 +14,12 @@ export const EMULATOR_SECRET_KEY = 'sk_test_settle_emulator';
 
 export interface RegistryOptions {
   /** Time allowed for one gateway call before its outcome counts as unknown. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The gateway log (P13): when given, every HTTP exchange of every adapter is stored as a gateway_logs row. */
   gatewayLogs?: GatewayLogWriter;
 }
 
-export class GatewayRegistry {
+export class GatewayRegistry implements GatewayResolver {
   readonly #cache = new Map<string, { version: number; gateway: Gateway }>();
   readonly #timeoutMs: number;
   readonly #logs: GatewayLogWriter | undefined;

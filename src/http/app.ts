@@ -13,6 +13,7 @@ import { gatewayLogRoutes } from './routes/gateway-logs.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
 import { systemRoutes } from './routes/system.js';
+import { processingRoutes } from './routes/processing.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { validatorCompiler } from './validation.js';
 
@@ -70,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerAuth(app, new ApiKeyVerifier(options.deps.db, options.bootstrapApiKey));
   await app.register(systemRoutes(options.deps, registry));
   await app.register(transactionRoutes(options.deps));
+  await app.register(processingRoutes(options.deps));
   await app.register(customerRoutes(options.deps));
   await app.register(paymentMethodRoutes(options.deps));
   await app.register(gatewayRoutes(options.deps));

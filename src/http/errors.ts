@@ -11,6 +11,7 @@ const STATUS: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   rate_limit: 429,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -21,11 +22,17 @@ const TYPE: Record<ErrorKind, string> = {
   not_found: 'invalid_request_error',
   conflict: 'invalid_request_error',
   rate_limit: 'rate_limit_error',
+  unavailable: 'api_error',
   internal: 'api_error',
 };
 
 export interface ErrorBody {
   error: { type: string; code: string; message: string; param?: string; current?: string; allowed?: string[] };
+}
+
+/** The HTTP status of a SettleError (for answers that embed errors, like batch results). */
+export function errorStatus(error: SettleError): number {
+  return STATUS[error.kind];
 }
 
 export function errorBody(error: SettleError): ErrorBody {

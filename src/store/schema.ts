@@ -26,7 +26,7 @@ export interface IdempotencyKeysTable {
   request_method: string;
   request_path: string;
   request_hash: string;
-  state: 'in_progress' | 'done';
+  state: 'in_progress' | 'running' | 'done';
   response_status: number | null;
   response_body: ColumnType<unknown, string | null, string | null>;
   created_at: Timestamp;
@@ -186,6 +186,29 @@ export interface GatewayLogsTable {
   created_at: Timestamp;
 }
 
+export interface GatewayAttemptsTable {
+  id: string;
+  transaction_id: string;
+  charge_transaction_id: string | null;
+  gateway_id: string;
+  action: 'authorize' | 'charge' | 'capture' | 'release' | 'refund';
+  idempotency_key: string;
+  request: Json<Record<string, unknown>>;
+  state: 'in_flight' | 'succeeded' | 'failed' | 'reverted' | 'needs_review';
+  last_outcome: string | null;
+  error_message: string | null;
+  recovery_tries: number;
+  previous_status: string;
+  previous_payment_status: string | null;
+  revert_status: 'open' | 'completed' | 'failed';
+  api_key_id: string | null;
+  api_idempotency_key: string | null;
+  response_status: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  resolved_at: Date | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_keys: ApiKeysTable;
@@ -197,6 +220,7 @@ export interface Database {
   transaction_history: TransactionHistoryTable;
   gateways: GatewaysTable;
   gateway_logs: GatewayLogsTable;
+  gateway_attempts: GatewayAttemptsTable;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -207,3 +231,5 @@ export type ContactRow = Selectable<ContactsTable>;
 export type GatewayRow = Selectable<GatewaysTable>;
 export type GatewayLogRow = Selectable<GatewayLogsTable>;
 export type NewGatewayLogRow = Insertable<GatewayLogsTable>;
+export type GatewayAttemptRow = Selectable<GatewayAttemptsTable>;
+export type NewGatewayAttemptRow = Insertable<GatewayAttemptsTable>;

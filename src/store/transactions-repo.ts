@@ -150,3 +150,18 @@ export function listHistory(db: Db, transactionId: string, limit: number, starti
   if (startingAfter !== undefined) query = query.where('id', '>', startingAfter);
   return query.execute();
 }
+
+/**
+ * What refunds of a charge still in flight add up to (positive minor units): those whose gateway call is under way
+ * or in doubt (`process`, `needs_review`). A pending refund is not in flight: it was applied to the charge already.
+ */
+export async function sumRefundsInFlight(db: Db, chargeId: string): Promise<number> {
+  const row = await db
+    .selectFrom('transactions')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
+    .where('original_transaction_id', '=', chargeId)
+    .where('transaction_type', '=', 'refund')
+    .where('status', 'in', ['process', 'needs_review'])
+    .executeTakeFirstOrThrow();
+  return -Number(row.total);
+}

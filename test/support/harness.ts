@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { createApiKey, type Scope } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import type { Deps } from '../../src/app/deps.js';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import { type Emulator, startEmulator } from '../../src/gateways/emulator/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { createDeps } from '../../src/runtime.js';
 import { createTestDatabase, type DatabaseKind, databaseKinds, type TestDatabase } from './databases.js';
@@ -22,16 +24,28 @@ export interface Harness {
   deps: Deps;
   app: FastifyInstance;
   clock: FakeClock;
+  /** The offline Stripe emulator, the default gateway (only with `emulator: true`). */
+  emulator: Emulator | undefined;
   /** Calls the API as the admin (or with `key`). */
   request<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>, key?: string | null): Promise<ApiResponse<T>>;
   keyWith(scopes: Scope[]): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createHarness(kind: DatabaseKind, options: { clock?: FakeClock; poolSize?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  clock?: FakeClock;
+  poolSize?: number;
+  /** Start the Stripe emulator (its clock follows the harness clock) and make it the default gateway. */
+  emulator?: boolean;
+  gatewayTimeoutMs?: number;
+}
+
+export async function createHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<Harness> {
   const testDb = await createTestDatabase(kind, options.poolSize);
   const clock = options.clock ?? new FakeClock('2026-11-24T12:00:00Z');
-  const deps: Deps = createDeps(testDb.database, { clock, settingsTtlMs: 0 });
+  const deps: Deps = createDeps(testDb.database, { clock, settingsTtlMs: 0, gatewayTimeoutMs: options.gatewayTimeoutMs });
+  const emulator = options.emulator ? await startEmulator({ now: () => clock.now() }) : undefined;
+  if (emulator) await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
   const app = await buildApp({ deps, bootstrapApiKey: ADMIN_KEY });
   const request: Harness['request'] = async (method, url, body, headers = {}, key = ADMIN_KEY) => {
     const response = await app.inject({
@@ -51,23 +65,29 @@ export async function createHarness(kind: DatabaseKind, options: { clock?: FakeC
     deps,
     app,
     clock,
+    emulator,
     request,
     keyWith: async (scopes) => (await createApiKey(deps.db, { name: `test ${scopes.join(',')}`, scopes })).secret,
     close: async () => {
       await app.close();
+      await emulator?.close();
       await testDb.drop();
     },
   };
 }
 
 /** Runs the suite once per database kind (PGlite always, PostgreSQL when TEST_DATABASE_URL is set). */
-export function describeEachDatabase(name: string, suite: (get: () => Harness) => void, options: { only?: DatabaseKind } = {}): void {
+export function describeEachDatabase(
+  name: string,
+  suite: (get: () => Harness) => void,
+  options: { only?: DatabaseKind } & Omit<HarnessOptions, 'clock'> = {},
+): void {
   for (const kind of databaseKinds()) {
     if (options.only && options.only !== kind) continue;
     describe(`${name} [${kind}]`, () => {
       let harness: Harness | undefined;
       beforeAll(async () => {
-        harness = await createHarness(kind);
+        harness = await createHarness(kind, options);
       });
       afterAll(async () => {
         await harness?.close();
@@ -81,10 +101,10 @@ export function describeEachDatabase(name: string, suite: (get: () => Harness) =
 }
 
 /** Runs only when PostgreSQL is configured; with TEST_DATABASE_URL unset the suite is reported skipped. */
-export function describePostgres(name: string, suite: (get: () => Harness) => void): void {
+export function describePostgres(name: string, suite: (get: () => Harness) => void, options: Omit<HarnessOptions, 'clock'> = {}): void {
   if (!process.env.TEST_DATABASE_URL) {
     describe.skip(`${name} [postgres: set TEST_DATABASE_URL]`, () => suite(() => undefined as never));
     return;
   }
-  describeEachDatabase(name, suite, { only: 'postgres' });
+  describeEachDatabase(name, suite, { ...options, only: 'postgres' });
 }

@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
 import type { Database, NewTransactionRow, TransactionRow } from '../../store/schema.js';
-import { findTransaction, insertTransaction, lockTransaction } from '../../store/transactions-repo.js';
+import { findTransaction, insertTransaction, lockTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import { type Deps, type PaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
 import { newId } from '../ids.js';
 import { type BusinessFields, checkBusinessRules, checkRecordType } from './rules.js';
@@ -47,13 +47,7 @@ export async function checkRefundOriginal(trx: Transaction<Database>, originalId
   if (original.currency !== currency) {
     throw new ValidationError('currency_mismatch', `A refund is in its charge's currency, ${original.currency}.`, 'currency');
   }
-  const inFlight = await trx
-    .selectFrom('transactions')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
-    .where('original_transaction_id', '=', originalId)
-    .where('status', 'in', ['process', 'pending'])
-    .executeTakeFirstOrThrow();
-  const refundable = refundableAmount(original, -Number(inFlight.total));
+  const refundable = refundableAmount(original, await sumRefundsInFlight(trx, originalId));
   if (-amount > refundable) {
     throw new ValidationError(
       'amount_exceeds_refundable',

@@ -1,0 +1,292 @@
+// The gateway actions (P1-P6; api.md): authorize, capture, release and refund, each a planner for tx1 run by the
+// exactly-once driver (run-action.ts). The planner runs under the row lock: it checks the state through the state
+// machine's labels, the amounts (architecture habit 6), the payment method and the gateway, and says what to call.
+import type { Transaction } from 'kysely';
+import { capturableAmount, paymentStatusAfterRefund, refundableAmount } from '../../domain/amounts.js';
+import { ValidationError } from '../../domain/errors.js';
+import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money.js';
+import { isPaymentMethodUsable } from '../../domain/to-fix.js';
+import { transition } from '../../domain/transaction-state.js';
+import type { Database, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, insertTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
+import type { Deps, RequestContext } from '../deps.js';
+import { requireGateway } from '../gateways.js';
+import { buildNewTransaction } from '../transactions/create-transaction.js';
+import type { AttemptRequest } from './attempt-call.js';
+import { recoverIfStuck } from './recover.js';
+import { gatewayFor, type Plan, requireState, runGatewayAction, stateOf } from './run-action.js';
+
+type Trx = Transaction<Database>;
+
+export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+
+const CAPTURED_STATES = ['completed/captured', 'completed/partially_captured', 'completed/partially_refunded'];
+
+function requireCharge(row: TransactionRow): void {
+  if (row.record_type !== 'charge' || row.transaction_type !== 'normal') {
+    throw new ValidationError(
+      'not_a_charge',
+      `Transaction ${row.id} is a ${row.record_type} of type ${row.transaction_type}; this action applies to normal charges.`,
+      'id',
+    );
+  }
+}
+
+function requireGatewayCharge(row: TransactionRow, action: string): void {
+  if (row.non_gateway) {
+    throw new ValidationError(
+      'non_gateway_transaction',
+      `Transaction ${row.id} is non_gateway: no gateway is involved, so it cannot be ${action}; capture it to record it as paid.`,
+      'id',
+    );
+  }
+}
+
+function request(row: TransactionRow, fields: Partial<AttemptRequest>): AttemptRequest {
+  return {
+    amount: null,
+    currency: row.currency,
+    payment_method: null,
+    customer: null,
+    off_session: false,
+    payment_intent: row.gateway_payment_intent,
+    reason: null,
+    description: row.description,
+    ...fields,
+  };
+}
+
+/** The gateway token of the transaction's payment method, which must be usable today (L8). */
+async function paymentToken(trx: Trx, row: TransactionRow, day: string): Promise<string> {
+  if (row.payment_method_id === null) {
+    throw new ValidationError('payment_method_required', `Transaction ${row.id} has no payment method; set payment_method_id first.`, 'payment_method_id');
+  }
+  const pm = await trx.selectFrom('payment_methods').selectAll().where('id', '=', row.payment_method_id).executeTakeFirstOrThrow();
+  if (!isPaymentMethodUsable(pm, day)) {
+    throw new ValidationError(
+      'invalid_payment_method',
+      `Payment method ${pm.id} cannot be charged (status ${pm.status}${pm.exp_year ? `, expires ${pm.exp_month}/${pm.exp_year}` : ''}).`,
+      'payment_method_id',
+    );
+  }
+  return pm.gateway_token;
+}
+
+function requireIntent(row: TransactionRow): string {
+  if (row.gateway_payment_intent === null) throw new Error(`transaction ${row.id} is authorized but has no payment intent`);
+  return row.gateway_payment_intent;
+}
+
+/** Open charge -> authorize (manual capture) or charge now (automatic capture). */
+async function paymentPlan(trx: Trx, row: TransactionRow, day: string, action: 'authorize' | 'charge'): Promise<Plan> {
+  requireGatewayCharge(row, action === 'authorize' ? 'authorized' : 'charged');
+  if (row.amount <= 0) throw new ValidationError('invalid_amount', 'A charge needs a positive amount.', 'amount');
+  checkStripeAmount(row.amount, row.currency, 'amount');
+  const token = await paymentToken(trx, row, day);
+  const gateway = await gatewayFor(trx, row);
+  return {
+    kind: 'call',
+    transaction: row,
+    charge: null,
+    action,
+    request: request(row, { amount: row.amount, payment_method: token, payment_intent: null }),
+    gateway,
+    revertStatus: 'open',
+    responseStatus: 200,
+  };
+}
+
+function releasePlanFor(row: TransactionRow, gateway: Awaited<ReturnType<typeof gatewayFor>>): Plan {
+  return {
+    kind: 'call',
+    transaction: row,
+    charge: null,
+    action: 'release',
+    request: request(row, { payment_intent: requireIntent(row) }),
+    gateway,
+    revertStatus: 'completed',
+    responseStatus: 200,
+  };
+}
+
+/** P1: authorize an open charge. */
+export function authorizeTransaction(deps: Deps, ctx: RequestContext, id: string) {
+  return runGatewayAction(
+    deps,
+    ctx,
+    id,
+    async (trx, row, day) => {
+      requireCharge(row);
+      requireState(row, 'authorize', ['open']);
+      return paymentPlan(trx, row, day, 'authorize');
+    },
+    recoverIfStuck,
+  );
+}
+
+/** P2 (open: charge now) and P3 (authorized: capture in full or in part). */
+export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, input: { amount?: unknown }) {
+  return runGatewayAction(
+    deps,
+    ctx,
+    id,
+    async (trx, row, day): Promise<Plan> => {
+      requireCharge(row);
+      requireState(row, 'capture', ['open', 'completed/authorized']);
+      const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
+      if (row.status === 'open') {
+        if (amount !== undefined && amount !== row.amount) {
+          throw new ValidationError(
+            'amount_mismatch',
+            `An open charge is captured for its own amount (${formatAmount(row.amount, row.currency)}); change the amount with PATCH first, or authorize and capture part of it.`,
+            'amount',
+          );
+        }
+        if (row.non_gateway) return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
+        return paymentPlan(trx, row, day, 'charge');
+      }
+      const capturable = capturableAmount(row);
+      const wanted = amount ?? capturable;
+      if (wanted > capturable) {
+        throw new ValidationError(
+          'amount_exceeds_capturable',
+          `The capture of ${formatAmount(wanted, row.currency)} exceeds what the authorization still holds: ${formatAmount(capturable, row.currency)}.`,
+          'amount',
+        );
+      }
+      checkStripeAmount(wanted, row.currency, 'amount');
+      return {
+        kind: 'call',
+        transaction: row,
+        charge: null,
+        action: 'capture',
+        request: request(row, { amount: wanted, payment_intent: requireIntent(row) }),
+        gateway: await gatewayFor(trx, row),
+        revertStatus: 'completed',
+        responseStatus: 200,
+      };
+    },
+    recoverIfStuck,
+  );
+}
+
+/** P6: an open non-gateway charge is recorded as paid without any gateway call. */
+async function completeNonGateway(deps: Deps, trx: Trx, row: TransactionRow, actor: string): Promise<TransactionRow> {
+  const processing = transition(stateOf(row), 'begin_processing');
+  const done = transition(processing, 'capture_succeeded');
+  const now = deps.clock.now();
+  const saved = await compareAndSetTransaction(
+    trx,
+    row,
+    { status: done.status, payment_status: done.payment_status, authorized_amount: row.amount, captured_amount: row.amount, processed_at: now },
+    actor,
+    'captured (non-gateway)',
+  );
+  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  return saved;
+}
+
+/** P4: release an authorization. */
+export function releaseTransaction(deps: Deps, ctx: RequestContext, id: string) {
+  return runGatewayAction(
+    deps,
+    ctx,
+    id,
+    async (trx, row) => {
+      requireCharge(row);
+      requireState(row, 'release', ['completed/authorized']);
+      return releasePlanFor(row, await gatewayFor(trx, row));
+    },
+    recoverIfStuck,
+  );
+}
+
+export interface RefundInput {
+  amount?: unknown;
+  reason?: string | null;
+}
+
+/**
+ * P5: refund a captured charge in full or in part; the refund is a new transaction (201). On an authorized charge
+ * it releases the authorization instead (P4) and returns the charge (200).
+ */
+export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, input: RefundInput) {
+  return runGatewayAction(
+    deps,
+    ctx,
+    id,
+    async (trx, charge): Promise<Plan> => {
+      requireCharge(charge);
+      const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
+      const reason = input.reason ?? null;
+      if (reason !== null && !(REFUND_REASONS as readonly string[]).includes(reason)) {
+        throw new ValidationError('invalid_reason', `'reason' must be one of: ${REFUND_REASONS.join(', ')}.`, 'reason');
+      }
+      if (charge.status === 'completed' && charge.payment_status === 'authorized') {
+        if (amount !== undefined && amount !== capturableAmount(charge)) {
+          throw new ValidationError(
+            'partial_release_not_supported',
+            `Refunding an authorized charge releases the whole authorization (${formatAmount(capturableAmount(charge), charge.currency)}); to keep part of it, capture that part.`,
+            'amount',
+          );
+        }
+        return releasePlanFor(charge, await gatewayFor(trx, charge));
+      }
+      requireState(charge, 'refund', [...CAPTURED_STATES, 'completed/authorized']);
+      const inFlight = await sumRefundsInFlight(trx, charge.id);
+      const refundable = refundableAmount(charge, inFlight);
+      const wanted = amount ?? refundable;
+      if (wanted > refundable || wanted <= 0) {
+        const flight = inFlight > 0 ? ` (${formatAmount(inFlight, charge.currency)} more is being refunded right now)` : '';
+        throw new ValidationError(
+          'amount_exceeds_refundable',
+          `The refund of ${formatAmount(wanted, charge.currency)} exceeds what can still be refunded on ${charge.id}: ${formatAmount(refundable, charge.currency)}${flight}.`,
+          'amount',
+        );
+      }
+      const refund = await insertRefund(deps, trx, charge, wanted, ctx.actor);
+      if (charge.non_gateway) return { kind: 'done', status: 201, transaction: await completeNonGatewayRefund(deps, trx, charge, refund, ctx.actor) };
+      if (charge.gateway_id === null) throw new Error(`captured charge ${charge.id} has no gateway`);
+      return {
+        kind: 'call',
+        transaction: refund,
+        charge,
+        action: 'refund',
+        request: request(charge, { amount: wanted, payment_intent: requireIntent(charge), reason, description: null }),
+        gateway: await requireGateway({ db: trx }, charge.gateway_id),
+        revertStatus: 'failed',
+        responseStatus: 201,
+      };
+    },
+    recoverIfStuck,
+  );
+}
+
+/** The refund transaction, created open (tx1 moves it to process at once, or completes a non-gateway one). */
+async function insertRefund(deps: Deps, trx: Trx, charge: TransactionRow, amount: number, actor: string): Promise<TransactionRow> {
+  const { row } = await buildNewTransaction(deps, trx, {
+    transaction_type: 'refund',
+    amount: -amount,
+    currency: charge.currency,
+    non_gateway: charge.non_gateway,
+    sub_type: charge.sub_type,
+    payment_method_id: charge.payment_method_id,
+    account_id: charge.account_id,
+    contact_id: charge.contact_id,
+    original_transaction_id: charge.id,
+    description: charge.description,
+  });
+  return insertTransaction(trx, { ...row, gateway_id: charge.gateway_id, gateway_payment_intent: charge.gateway_payment_intent, gateway_charge: charge.gateway_charge }, actor, `refund of ${charge.id}`);
+}
+
+async function completeNonGatewayRefund(deps: Deps, trx: Trx, charge: TransactionRow, refund: TransactionRow, actor: string): Promise<TransactionRow> {
+  const now = deps.clock.now();
+  const refunded = charge.refunded_amount - refund.amount;
+  const target = { status: 'completed' as const, payment_status: paymentStatusAfterRefund({ ...charge, refunded_amount: refunded }) };
+  const next = transition(stateOf(charge), 'refund_applied', target);
+  const savedCharge = await compareAndSetTransaction(trx, charge, { refunded_amount: refunded, status: next.status, payment_status: next.payment_status }, actor, `refund ${refund.id} applied (non-gateway)`);
+  const done = transition(transition(stateOf(refund), 'begin_processing'), 'refund_succeeded');
+  const saved = await compareAndSetTransaction(trx, refund, { status: done.status, payment_status: done.payment_status, processed_at: now }, actor, 'refunded (non-gateway)');
+  if (!savedCharge || !saved) throw new Error('a row changed under its lock');
+  return saved;
+}

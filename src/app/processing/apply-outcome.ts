@@ -1,0 +1,315 @@
+// tx2 of an action (P12): applies a gateway attempt's outcome to the ledger through the state machine. The one
+// code path for "the gateway says X happened to this attempt": the synchronous answer, recovery's replay or lookup,
+// and (with the webhook issue) events all end here.
+//
+// Runs inside a database transaction. Locks in the order tx1 used (the charge before its refund), re-reads the
+// attempt under the lock and does nothing when it is already resolved, so a late second resolution (a replay
+// racing the original answer, recovery racing a slow request) is a no-op, never a double application.
+import type { Transaction } from 'kysely';
+import { paymentStatusAfterRefund } from '../../domain/amounts.js';
+import { SettleError, ValidationError } from '../../domain/errors.js';
+import { canTransition, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import type { Database, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, lockTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
+import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway.js';
+import type { ActionOutcome } from './attempt-call.js';
+
+/** What tx2 was given: an outcome, or recovery's proof that the call never happened. */
+export type AttemptVerdict = ActionOutcome | { kind: 'nothing'; message: string } | { kind: 'needs_review'; message: string };
+
+export type Resolution =
+  | { kind: 'applied'; transaction: TransactionRow; charge: TransactionRow | null }
+  | { kind: 'unknown'; transaction: TransactionRow }
+  | { kind: 'needs_review'; transaction: TransactionRow }
+  /** Nothing happened at the gateway: the transaction is back where it was; `error` says why (null for recovery). */
+  | { kind: 'reverted'; transaction: TransactionRow; error: SettleError | null }
+  /** Another path resolved the attempt first. */
+  | { kind: 'already_resolved'; transaction: TransactionRow; attempt: GatewayAttemptRow };
+
+export const UNKNOWN_OUTCOME_MESSAGE =
+  "The gateway's answer did not arrive (timeout, dropped connection or server error). Settle is confirming the outcome with the gateway; the transaction stays in process until it knows.";
+
+const stateOf = (row: TransactionRow): TxState => ({ status: row.status, payment_status: row.payment_status }) as TxState;
+
+function stateChange(row: TransactionRow, event: TransactionEvent, target?: TxState): Pick<TransactionChanges, 'status' | 'payment_status'> {
+  const next = transition(stateOf(row), event, target);
+  return { status: next.status, payment_status: next.payment_status };
+}
+
+const day = (date: Date): string => date.toISOString().slice(0, 10);
+
+/**
+ * Fee, net and availability from the charge's (or refund's) balance transaction (M3, M5). After a partial capture
+ * Stripe books the full authorized amount and a separate `partial_capture_reversal` for the released part
+ * (stripe-facts §3), so the charge's own balance transaction overstates what is kept: in the charge's own currency
+ * the net is corrected by the released part; across currencies the reversal's converted amount is not known here
+ * and the balance transaction's net is kept as the gateway gave it.
+ */
+function balanceFields(balance: GatewayBalance | null, captured?: { amount: number; currency: string }): TransactionChanges {
+  if (!balance) return {};
+  const released = captured && balance.currency === captured.currency && balance.amount > captured.amount ? balance.amount - captured.amount : 0;
+  return {
+    gateway_balance_transaction: balance.id,
+    gateway_fee: balance.gateway_fee,
+    net_amount: balance.net_amount - released,
+    exchange_rate: balance.exchange_rate,
+    balance_status: balance.balance_status,
+    available_on: day(balance.available_on),
+  };
+}
+
+function paymentRefs(row: TransactionRow, p: GatewayPayment): TransactionChanges {
+  return {
+    gateway_payment_intent: p.refs.payment_intent ?? row.gateway_payment_intent,
+    gateway_charge: p.refs.charge ?? row.gateway_charge,
+    gateway_balance_transaction: p.refs.balance_transaction ?? row.gateway_balance_transaction,
+  };
+}
+
+const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null };
+
+function errorFields(error: GatewayError): TransactionChanges {
+  return { error_code: error.code, decline_code: error.decline_code, error_message: error.message, error_type: error.type };
+}
+
+/** The error a caller gets when the gateway did nothing (the transaction was put back). */
+export function revertError(outcome: AttemptVerdict): SettleError | null {
+  switch (outcome.kind) {
+    case 'retryable':
+      return new SettleError(
+        'unavailable',
+        'gateway_unavailable',
+        `The gateway could not take the request now (${outcome.error.message}); nothing was charged or refunded. Try again later.`,
+      );
+    case 'configuration':
+      return new SettleError('unavailable', 'gateway_configuration_error', `The gateway refused Settle's credentials or configuration: ${outcome.error.message}`);
+    case 'invalid_request': {
+      const param = outcome.error.param === 'amount_to_capture' || outcome.error.param === 'amount' ? 'amount' : undefined;
+      return new ValidationError(outcome.error.code ?? 'gateway_invalid_request', `The gateway refused the request: ${outcome.error.message}`, param);
+    }
+    default:
+      return null;
+  }
+}
+
+async function lockAttempt(trx: Transaction<Database>, id: string): Promise<GatewayAttemptRow> {
+  return trx.selectFrom('gateway_attempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+}
+
+async function save(trx: Transaction<Database>, row: TransactionRow, changes: TransactionChanges, actor: string, action: string): Promise<TransactionRow> {
+  // Both rows are locked (FOR UPDATE) for the whole of tx2, so the compare-and-set cannot lose.
+  const saved = await compareAndSetTransaction(trx, row, changes, actor, action);
+  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  return saved;
+}
+
+async function resolveAttempt(
+  trx: Transaction<Database>,
+  attempt: GatewayAttemptRow,
+  state: GatewayAttemptRow['state'],
+  outcome: string,
+  message: string | null,
+  now: Date,
+): Promise<void> {
+  const unresolved = state === 'in_flight' || state === 'needs_review';
+  await trx
+    .updateTable('gateway_attempts')
+    .set({ state, last_outcome: outcome, error_message: message, updated_at: now, resolved_at: unresolved ? null : now })
+    .where('id', '=', attempt.id)
+    .execute();
+}
+
+export interface ApplyContext {
+  actor: string;
+  now: Date;
+  /** Recovery counts its tries; the synchronous answer does not. */
+  recoveryTry?: boolean;
+}
+
+export async function applyAttemptOutcome(
+  trx: Transaction<Database>,
+  attemptId: string,
+  verdict: AttemptVerdict,
+  ctx: ApplyContext,
+): Promise<Resolution> {
+  const peek = await trx.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow();
+  // Lock order: the charge before its refund (tx1 and every refund path use the same order).
+  const charge = peek.charge_transaction_id === null ? null : await lockTransaction(trx, peek.charge_transaction_id);
+  const row = await lockTransaction(trx, peek.transaction_id);
+  if (!row) throw new Error(`gateway attempt ${attemptId} refers to a missing transaction`);
+  const attempt = await lockAttempt(trx, attemptId);
+  if (attempt.state !== 'in_flight' && !(attempt.state === 'needs_review' && verdict.kind !== 'unknown' && verdict.kind !== 'needs_review')) {
+    return { kind: 'already_resolved', transaction: row, attempt };
+  }
+  const what = `${attempt.action} ${attempt.id}`;
+  const triesNote = ctx.recoveryTry ? ' (recovery)' : '';
+
+  switch (verdict.kind) {
+    case 'unknown': {
+      await trx
+        .updateTable('gateway_attempts')
+        .set({ last_outcome: 'unknown', error_message: verdict.error.message, updated_at: ctx.now })
+        .where('id', '=', attempt.id)
+        .execute();
+      const saved = await save(trx, row, { error_message: UNKNOWN_OUTCOME_MESSAGE }, ctx.actor, `gateway outcome unknown: ${what}`);
+      return { kind: 'unknown', transaction: saved };
+    }
+    case 'needs_review': {
+      await resolveAttempt(trx, attempt, 'needs_review', 'needs_review', verdict.message, ctx.now);
+      const saved = await save(
+        trx,
+        row,
+        { ...stateChange(row, 'review_required'), error_code: 'outcome_unknown', error_message: verdict.message },
+        ctx.actor,
+        `needs review: ${what}`,
+      );
+      return { kind: 'needs_review', transaction: saved };
+    }
+    case 'nothing':
+    case 'retryable':
+    case 'configuration':
+    case 'invalid_request': {
+      const error = revertError(verdict);
+      const message = verdict.kind === 'nothing' ? verdict.message : verdict.error.message;
+      const failed = attempt.revert_status === 'failed';
+      await resolveAttempt(trx, attempt, failed ? 'failed' : 'reverted', verdict.kind, message, ctx.now);
+      const changes: TransactionChanges = failed
+        ? {
+            ...stateChange(row, 'payment_failed'),
+            error_code: error?.code ?? 'not_performed',
+            decline_code: null,
+            error_message: error?.message ?? `The gateway did not perform it: ${message}`,
+            error_type: verdict.kind === 'invalid_request' ? 'invalid_request_error' : 'api_error',
+            processed_at: ctx.now,
+          }
+        : {
+            ...stateChange(row, attempt.revert_status === 'open' ? 'revert_to_open' : 'revert_to_authorized'),
+            previous_status: null,
+            previous_payment_status: null,
+            ...(row.error_message === UNKNOWN_OUTCOME_MESSAGE ? { error_message: null } : {}),
+          };
+      const saved = await save(trx, row, changes, ctx.actor, `${failed ? 'failed' : 'reverted'}${triesNote}: ${what} (${verdict.kind})`);
+      return { kind: 'reverted', transaction: saved, error };
+    }
+    case 'succeeded':
+    case 'pending':
+    case 'requires_action':
+    case 'declined':
+      break;
+  }
+
+  if (attempt.action === 'refund') {
+    if (!charge) throw new Error(`refund attempt ${attempt.id} has no charge`);
+    const refund = verdict.result as GatewayRefund | null;
+    return applyRefund(trx, { attempt, row, charge, refund, verdict, ctx, what });
+  }
+  const payment = verdict.result as GatewayPayment | null;
+  let changes: TransactionChanges;
+  let state: GatewayAttemptRow['state'] = 'succeeded';
+  const refs = payment ? paymentRefs(row, payment) : {};
+  switch (verdict.kind) {
+    case 'declined':
+      state = 'failed';
+      changes = { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now };
+      break;
+    case 'pending':
+      changes = { ...stateChange(row, 'payment_pending'), ...refs, ...NO_ERROR };
+      break;
+    case 'requires_action':
+      changes = {
+        ...stateChange(row, 'action_required'),
+        ...refs,
+        ...NO_ERROR,
+        error_message: `The customer must complete an authentication step (${payment?.next_action ?? 'next action'}) before the payment can go through.`,
+      };
+      break;
+    case 'succeeded':
+      changes = {
+        ...succeededPayment(row, attempt, payment!),
+        ...refs,
+        ...balanceFields(payment!.balance, { amount: payment!.captured_amount, currency: payment!.currency }),
+        ...NO_ERROR,
+        processed_at: ctx.now,
+      };
+      break;
+  }
+  await resolveAttempt(trx, attempt, state, verdict.kind, verdict.kind === 'declined' ? verdict.error.message : null, ctx.now);
+  const saved = await save(trx, row, { ...changes, previous_status: null, previous_payment_status: null }, ctx.actor, `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`);
+  return { kind: 'applied', transaction: saved, charge: null };
+}
+
+/** The state and amounts after a successful authorize, charge, capture or release. */
+function succeededPayment(row: TransactionRow, attempt: GatewayAttemptRow, p: GatewayPayment): TransactionChanges {
+  if (attempt.action === 'release' || p.status === 'canceled') {
+    return { ...stateChange(row, 'release_succeeded'), uncaptured_method: 'manual', authorization_expires_at: null };
+  }
+  if (p.status === 'requires_capture') {
+    return {
+      ...stateChange(row, 'authorization_succeeded'),
+      authorized_amount: p.authorized_amount,
+      captured_amount: 0,
+      authorization_expires_at: p.authorization_expires_at,
+    };
+  }
+  // Captured (charge now, or a capture of an authorization, in full or in part).
+  const authorized = attempt.action === 'capture' ? Math.max(row.authorized_amount, p.captured_amount) : p.captured_amount;
+  const partial = p.captured_amount < authorized;
+  return {
+    ...stateChange(row, partial ? 'partial_capture_succeeded' : 'capture_succeeded'),
+    authorized_amount: authorized,
+    captured_amount: p.captured_amount,
+    authorization_expires_at: null,
+  };
+}
+
+interface RefundApplication {
+  attempt: GatewayAttemptRow;
+  row: TransactionRow;
+  charge: TransactionRow | undefined;
+  refund: GatewayRefund | null;
+  verdict: Extract<AttemptVerdict, { kind: 'succeeded' | 'pending' | 'requires_action' | 'declined' }>;
+  ctx: ApplyContext;
+  what: string;
+}
+
+async function applyRefund(trx: Transaction<Database>, a: RefundApplication): Promise<Resolution> {
+  const { attempt, row, refund, verdict, ctx } = a;
+  const charge = a.charge!;
+  const refs: TransactionChanges = {
+    gateway_payment_intent: refund?.refs.payment_intent ?? row.gateway_payment_intent,
+    gateway_charge: refund?.refs.charge ?? row.gateway_charge,
+    gateway_refund: refund?.refs.refund ?? row.gateway_refund,
+    ...balanceFields(refund?.balance ?? null),
+  };
+  if (verdict.kind === 'declined') {
+    await resolveAttempt(trx, attempt, 'failed', 'declined', verdict.error.message, ctx.now);
+    const saved = await save(trx, row, { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now }, ctx.actor, `refund declined: ${attempt.id}`);
+    return { kind: 'applied', transaction: saved, charge };
+  }
+  // Succeeded or pending at the gateway: the money is on its way back, so it leaves the charge now (P5); a refund
+  // that fails later gives it back (webhook issue).
+  const pending = verdict.kind !== 'succeeded';
+  const amount = -row.amount;
+  const refunded = charge.refunded_amount + amount;
+  const target = paymentStatusAfterRefund({ ...charge, refunded_amount: refunded });
+  const chargeTarget: TxState = { status: 'completed', payment_status: target };
+  const chargeChanges: TransactionChanges = { refunded_amount: refunded };
+  if (canTransition(stateOf(charge), 'refund_applied', chargeTarget)) Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));
+  const savedCharge = await save(trx, charge, chargeChanges, ctx.actor, `refund ${row.id} applied (${pending ? 'pending' : 'succeeded'})`);
+  await resolveAttempt(trx, attempt, 'succeeded', verdict.kind, null, ctx.now);
+  const saved = await save(
+    trx,
+    row,
+    {
+      ...stateChange(row, pending ? 'payment_pending' : 'refund_succeeded'),
+      ...refs,
+      ...NO_ERROR,
+      previous_status: null,
+      previous_payment_status: null,
+      ...(pending ? {} : { processed_at: ctx.now }),
+    },
+    ctx.actor,
+    `refund ${verdict.kind}: ${attempt.id}`,
+  );
+  return { kind: 'applied', transaction: saved, charge: savedCharge };
+}

@@ -1,0 +1,206 @@
+// The exactly-once driver of every gateway action (P12; architecture habit 4):
+//   tx1  lock the row(s), decide through the state machine and the amount rules, record the attempt (with the
+//        idempotency key derived from its id) and move the transaction to `process`; commit.
+//   call the gateway, outside any database transaction, with that key and our transaction id in metadata.
+//   tx2  apply the outcome (apply-outcome.ts) and store the API response in the same commit.
+// A crash between the steps leaves an in-flight attempt that recovery resolves (recover.ts). An action on a
+// transaction stuck in `process` for longer than the `stuck_after_seconds` setting first runs that recovery.
+import type { Transaction } from 'kysely';
+import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
+import { stateLabel, transition, type TxState } from '../../domain/transaction-state.js';
+import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, lockTransaction } from '../../store/transactions-repo.js';
+import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
+import { type Deps, findPaymentMethodRef, type RequestContext, today } from '../deps.js';
+import type { GatewayError } from '../gateway.js';
+import { getDefaultGateway, requireGateway } from '../gateways.js';
+import { newId } from '../ids.js';
+import { presentTransaction, type TransactionView } from '../transactions/present.js';
+import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './apply-outcome.js';
+import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
+
+type Trx = Transaction<Database>;
+
+export const stateOf = (row: TransactionRow): TxState => ({ status: row.status, payment_status: row.payment_status }) as TxState;
+
+/** What tx1 decided. */
+export type Plan =
+  /** Finished inside tx1 (a non-gateway transaction, nothing to call): respond with this row. */
+  | { kind: 'done'; status: number; transaction: TransactionRow }
+  /** Call the gateway for `transaction` (already locked); the response will carry `responseStatus`. */
+  | {
+      kind: 'call';
+      transaction: TransactionRow;
+      charge: TransactionRow | null;
+      action: GatewayAction;
+      request: AttemptRequest;
+      gateway: GatewayRow;
+      revertStatus: GatewayAttemptRow['revert_status'];
+      responseStatus: number;
+    };
+
+export interface Started {
+  attemptId: string;
+  gateway: GatewayRow;
+  send: AttemptToSend;
+  responseStatus: number;
+}
+
+/** The gateway of a transaction: its own, else the default one (recorded on the transaction in tx1). */
+export async function gatewayFor(trx: Trx, row: TransactionRow): Promise<GatewayRow> {
+  if (row.gateway_id !== null) return requireGateway({ db: trx }, row.gateway_id);
+  const gateway = await getDefaultGateway({ db: trx });
+  if (!gateway) {
+    throw new SettleError('invalid_request', 'no_default_gateway', 'No gateway is configured as the default; create one with POST /v1/gateways (is_default true).');
+  }
+  return gateway;
+}
+
+/** 409 unless the row is in one of `allowed` (labels like 'open', 'completed/authorized'). */
+export function requireState(row: TransactionRow, action: string, allowed: readonly string[]): void {
+  const current = stateLabel(stateOf(row));
+  if (!allowed.includes(current)) {
+    const extra = row.status === 'process' ? 'An earlier gateway call for it is still being confirmed.' : undefined;
+    throw new StateConflictError(action, current, allowed, extra);
+  }
+}
+
+/** tx1's write: the attempt row, and the transaction in `process` with what to go back to. */
+export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { kind: 'call' }>, key: ActionKey | undefined, actor: string): Promise<Started> {
+  // The adapter is built now, so a gateway without credentials fails before anything is recorded.
+  deps.gateways.forRecord(plan.gateway);
+  const now = deps.clock.now();
+  const attemptId = newId('gateway_attempt', now.getTime());
+  const idempotencyKey = `settle_${attemptId}`;
+  const row = plan.transaction;
+  const next = transition(stateOf(row), 'begin_processing');
+  await trx
+    .insertInto('gateway_attempts')
+    .values({
+      id: attemptId,
+      transaction_id: row.id,
+      charge_transaction_id: plan.charge?.id ?? null,
+      gateway_id: plan.gateway.id,
+      action: plan.action,
+      idempotency_key: idempotencyKey,
+      request: JSON.stringify(plan.request),
+      state: 'in_flight',
+      last_outcome: null,
+      error_message: null,
+      recovery_tries: 0,
+      previous_status: row.status,
+      previous_payment_status: row.payment_status,
+      revert_status: plan.revertStatus,
+      api_key_id: key?.apiKeyId ?? null,
+      api_idempotency_key: key?.key ?? null,
+      response_status: plan.responseStatus,
+      created_at: now,
+      updated_at: now,
+      resolved_at: null,
+    })
+    .execute();
+  const saved = await compareAndSetTransaction(
+    trx,
+    row,
+    {
+      status: next.status,
+      payment_status: next.payment_status,
+      previous_status: row.status,
+      previous_payment_status: row.payment_status,
+      gateway_id: plan.gateway.id,
+      error_code: null,
+      decline_code: null,
+      error_message: null,
+      error_type: null,
+    },
+    actor,
+    `${plan.action} started: ${attemptId}`,
+  );
+  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  return {
+    attemptId,
+    gateway: plan.gateway,
+    responseStatus: plan.responseStatus,
+    send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
+  };
+}
+
+function thrownAsUnknown(error: unknown): AttemptVerdict {
+  const gatewayError: GatewayError = {
+    code: null,
+    decline_code: null,
+    message: `The call failed in an unexpected way: ${error instanceof Error ? error.message : String(error)}`,
+    type: null,
+    advice_code: null,
+    network_decline_code: null,
+    param: null,
+    http_status: null,
+    request_id: null,
+  };
+  return { kind: 'unknown', error: gatewayError };
+}
+
+/** Sends an attempt's request; an adapter that throws (it should classify everything) counts as an unknown outcome. */
+export async function callForAttempt(deps: Deps, gateway: GatewayRow, send: AttemptToSend): Promise<AttemptVerdict> {
+  try {
+    return await sendAttempt(deps.gateways.forRecord(gateway), send);
+  } catch (error) {
+    return thrownAsUnknown(error);
+  }
+}
+
+/** The API answer for a resolution: the row's view, 202 while the outcome is unknown. */
+export async function responseFor(trx: Trx, resolution: Resolution, responseStatus: number, day: string): Promise<CommandResult<TransactionView>> {
+  const row = resolution.transaction;
+  const pm = row.payment_method_id === null ? null : ((await findPaymentMethodRef(trx, row.payment_method_id)) ?? null);
+  const status = resolution.kind === 'unknown' || (resolution.kind === 'already_resolved' && row.status === 'process') ? 202 : responseStatus;
+  return { status, body: presentTransaction(row, pm, day) };
+}
+
+/** The call and tx2 of a started action. Throws the revert error (after committing the revert) when nothing happened. */
+export async function finishAttempt(deps: Deps, started: Started, store: StoreResponse<TransactionView>, actor: string): Promise<CommandResult<TransactionView>> {
+  const verdict = await callForAttempt(deps, started.gateway, started.send);
+  const day = await today(deps); // read before tx2: PGlite has one connection, which the transaction holds
+  const done = await deps.db.transaction().execute(async (trx) => {
+    const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, { actor, now: deps.clock.now() });
+    if (resolution.kind === 'reverted' && resolution.error) return { error: resolution.error };
+    const result = await responseFor(trx, resolution, started.responseStatus, day);
+    await store(trx, result);
+    return { result };
+  });
+  if ('error' in done) throw done.error;
+  return done.result;
+}
+
+/** A view of a row for a `done` plan. */
+export function viewOf(trx: Trx, row: TransactionRow, status: number, day: string): Promise<CommandResult<TransactionView>> {
+  return responseFor(trx, { kind: 'applied', transaction: row, charge: null }, status, day);
+}
+
+export type Planner = (trx: Trx, locked: TransactionRow, day: string) => Promise<Plan>;
+
+/**
+ * Runs one action on transaction `id`: stuck-recovery first, then tx1 (`plan` under the row lock), the call and
+ * tx2, with the request's Idempotency-Key held `running` in between.
+ */
+export async function runGatewayAction(
+  deps: Deps,
+  ctx: RequestContext,
+  id: string,
+  plan: Planner,
+  recoverStuck: (deps: Deps, transactionId: string) => Promise<void>,
+) {
+  await recoverStuck(deps, id);
+  const day = await today(deps);
+  return deps.commands.runAction<TransactionView, Started>(
+    ctx.idempotency,
+    async (trx, key) => {
+      const locked = await lockTransaction(trx, id);
+      if (!locked) throw new NotFoundError('transaction', id);
+      const decided = await plan(trx, locked, day);
+      if (decided.kind === 'done') return { done: await viewOf(trx, decided.transaction, decided.status, day) };
+      return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor) };
+    },
+    (started, store) => finishAttempt(deps, started, store, ctx.actor),
+  );
+}
