@@ -206,7 +206,15 @@ export async function applyAttemptOutcome(
   const payment = verdict.result as GatewayPayment | null;
   let changes: TransactionChanges;
   let state: GatewayAttemptRow['state'] = 'succeeded';
-  const refs = payment ? paymentRefs(row, payment) : {};
+  // A decline may come without the payment object but still names the intent and charge it created.
+  const refs = payment
+    ? paymentRefs(row, payment)
+    : verdict.kind === 'declined'
+      ? {
+          gateway_payment_intent: verdict.refs.payment_intent ?? row.gateway_payment_intent,
+          gateway_charge: verdict.refs.charge ?? row.gateway_charge,
+        }
+      : {};
   switch (verdict.kind) {
     case 'declined':
       state = 'failed';

@@ -165,7 +165,9 @@ export async function finishAttempt(deps: Deps, started: Started, store: StoreRe
     const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, { actor, now: deps.clock.now() });
     if (resolution.kind === 'reverted' && resolution.error) return { error: resolution.error };
     const result = await responseFor(trx, resolution, started.responseStatus, day);
-    await store(trx, result);
+    // An unknown outcome is not an answer: the request's Idempotency-Key stays `running` (a retry with it is told
+    // the request is still in progress) until recovery resolves the attempt and stores the final response.
+    if (resolution.kind !== 'unknown') await store(trx, result);
     return { result };
   });
   if ('error' in done) throw done.error;
