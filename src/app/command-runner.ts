@@ -129,6 +129,9 @@ export class CommandRunner {
     const key: ActionKey = { apiKeyId: idempotency.apiKeyId, key: idempotency.key };
     const replay = await this.#claim<T>(idempotency, hash);
     if (replay) return replay;
+    // Only the request that got past the check below owns the key: a duplicate refused as in use must not
+    // release the key of the request that is running (it would let a later retry run the action again).
+    let owned = false;
     try {
       type Stage = { replay: RunOutcome<T> } | { result: CommandResult<T> } | { continuation: C };
       const begun = await this.#db.transaction().execute(async (trx): Promise<Stage> => {
@@ -138,16 +141,26 @@ export class CommandRunner {
           return { replay: { status: row.response_status ?? 200, body: row.response_body as T, replayed: true } };
         }
         if (row?.state === 'running' && !(await abandoned(trx, idempotency, row.created_at))) throw inUseError();
+        owned = true;
         const started = await begin(trx, key);
         if ('done' in started) {
           await saveKey(trx, idempotency, hash, started.done);
           return { result: started.done };
         }
+        // An upsert: the claim may have been released meanwhile by a request that failed.
         await trx
-          .updateTable('idempotency_keys')
-          .set({ state: 'running' })
-          .where('api_key_id', '=', idempotency.apiKeyId)
-          .where('key', '=', idempotency.key)
+          .insertInto('idempotency_keys')
+          .values({
+            api_key_id: idempotency.apiKeyId,
+            key: idempotency.key,
+            request_method: idempotency.method,
+            request_path: idempotency.path,
+            request_hash: hash,
+            state: 'running',
+            response_status: null,
+            response_body: null,
+          })
+          .onConflict((oc) => oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'running' }))
           .execute();
         return { continuation: started.continuation };
       });
@@ -156,12 +169,14 @@ export class CommandRunner {
       const store: StoreResponse<T> = (trx, result) => storeActionResponse(trx, key, result);
       return { ...(await finish(begun.continuation, store)), replayed: false };
     } catch (error) {
-      await this.#db
-        .deleteFrom('idempotency_keys')
-        .where('api_key_id', '=', idempotency.apiKeyId)
-        .where('key', '=', idempotency.key)
-        .where('state', '!=', 'done')
-        .execute();
+      if (owned) {
+        await this.#db
+          .deleteFrom('idempotency_keys')
+          .where('api_key_id', '=', idempotency.apiKeyId)
+          .where('key', '=', idempotency.key)
+          .where('state', '!=', 'done')
+          .execute();
+      }
       throw error;
     }
   }
