@@ -163,5 +163,5 @@ export async function sumRefundsInFlight(db: Db, chargeId: string): Promise<numb
     .where('transaction_type', '=', 'refund')
     .where('status', 'in', ['process', 'needs_review'])
     .executeTakeFirstOrThrow();
-  return -Number(row.total);
+  return 0 - Number(row.total); // not -x: that would be -0 for no refunds
 }

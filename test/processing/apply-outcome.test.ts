@@ -1,0 +1,152 @@
+// tx2 for outcomes the emulator does not produce yet: a payment the gateway holds as `processing` (a bank debit,
+// P9) and a refund it holds as `pending` (P5). The attempt is recorded by the real tx1 code; the outcome is given.
+import { expect, it } from 'vitest';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import type { GatewayPayment, GatewayRefund } from '../../src/app/gateway.js';
+import { applyAttemptOutcome } from '../../src/app/processing/apply-outcome.js';
+import { recordAttempt, type Plan } from '../../src/app/processing/run-action.js';
+import { refundableAmount } from '../../src/domain/amounts.js';
+import { lockTransaction, sumRefundsInFlight } from '../../src/store/transactions-repo.js';
+import { describeEachDatabase, type Harness } from '../support/harness.js';
+
+const refs = { payment_intent: 'pi_pending123', charge: 'ch_pending123', balance_transaction: null, refund: null };
+
+function payment(overrides: Partial<GatewayPayment>): GatewayPayment {
+  return {
+    refs,
+    status: 'processing',
+    capture_method: 'automatic',
+    currency: 'USD',
+    amount: 5000,
+    authorized_amount: 0,
+    captured_amount: 0,
+    refunded_amount: 0,
+    released_amount: 0,
+    authorization_expires_at: null,
+    transaction_id: null,
+    payment_method: 'pm_x',
+    customer: null,
+    next_action: null,
+    cancellation_reason: null,
+    last_error: null,
+    balance: null,
+    ...overrides,
+  };
+}
+
+type Row = NonNullable<Awaited<ReturnType<typeof lockTransaction>>>;
+type Trx = Parameters<typeof lockTransaction>[0];
+
+async function start(h: Harness, id: string, make: (row: Row, trx: Trx) => Promise<Plan>) {
+  return h.deps.db.transaction().execute(async (trx) => {
+    const row = await lockTransaction(trx, id);
+    const plan = await make(row!, trx);
+    if (plan.kind !== 'call') throw new Error('expected a call');
+    return recordAttempt(h.deps, trx, plan, undefined, 'test');
+  });
+}
+
+describeEachDatabase('applying outcomes the emulator does not produce', (get) => {
+  it('a payment the gateway holds as processing leaves the charge pending, with the gateway ids, until an event settles it', async () => {
+    const h = get();
+    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
+    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789' });
+    const created = await h.request('POST', '/v1/transactions', { amount: 5000, currency: 'usd', payment_method_id: pm.body.id });
+    const started = await start(h, created.body.id, async (row) => ({
+      kind: 'call',
+      transaction: row,
+      charge: null,
+      action: 'charge',
+      request: { amount: 5000, currency: 'USD', payment_method: 'pm_usBankAccount_success', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
+      gateway,
+      revertStatus: 'open',
+      responseStatus: 200,
+    }));
+    expect((await h.request('GET', `/v1/transactions/${created.body.id}`)).body.status).toBe('process');
+    const resolution = await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: payment({}) }, { actor: 'test', now: h.clock.now() }),
+    );
+    expect(resolution.kind).toBe('applied');
+    const after = await h.request('GET', `/v1/transactions/${created.body.id}`);
+    expect(after.body).toMatchObject({
+      status: 'pending',
+      payment_status: null,
+      captured_amount: 0,
+      gateway_ref: { payment_intent: 'pi_pending123', charge: 'ch_pending123' },
+      error_message: null,
+    });
+    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    expect(attempt).toMatchObject({ state: 'succeeded', last_outcome: 'pending' });
+    // A second resolution of the same attempt (a replay racing the answer) changes nothing.
+    const again = await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) }, { actor: 'test', now: h.clock.now() }),
+    );
+    expect(again.kind).toBe('already_resolved');
+    expect((await h.request('GET', `/v1/transactions/${created.body.id}`)).body.status).toBe('pending');
+  });
+
+  it('a refund the gateway holds as pending is taken off the charge at once and no longer counts as in flight', async () => {
+    const h = get();
+    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
+    // A captured charge as tx2 leaves it (built through the same code path as a real capture).
+    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
+    const created = await h.request('POST', '/v1/transactions', { amount: 10000, currency: 'usd', payment_method_id: pm.body.id });
+    const charged = await start(h, created.body.id, async (row) => ({
+      kind: 'call',
+      transaction: row,
+      charge: null,
+      action: 'charge',
+      request: { amount: 10000, currency: 'USD', payment_method: 'pm_card_visa', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
+      gateway,
+      revertStatus: 'open',
+      responseStatus: 200,
+    }));
+    await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
+    );
+    // The refund as tx1 makes it: an open refund row (checked against the charge), then recordAttempt moves it to
+    // process with its attempt.
+    const refund = await h.request('POST', '/v1/transactions', {
+      transaction_type: 'refund',
+      amount: -4000,
+      currency: 'usd',
+      original_transaction_id: created.body.id,
+      payment_method_id: pm.body.id,
+    });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+    const started = await start(h, refund.body.id, async (row, trx) => ({
+      kind: 'call',
+      transaction: row,
+      charge: (await lockTransaction(trx, created.body.id)) ?? null,
+      action: 'refund',
+      request: { amount: 4000, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
+      gateway,
+      revertStatus: 'failed',
+      responseStatus: 201,
+    }));
+    expect(await sumRefundsInFlight(h.deps.db, created.body.id)).toBe(4000);
+    const pending: GatewayRefund = {
+      refs: { ...refs, refund: 're_pending123' },
+      status: 'pending',
+      currency: 'USD',
+      amount: 4000,
+      reason: null,
+      failure_reason: null,
+      transaction_id: refund.body.id,
+      balance: null,
+    };
+    await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: pending }, { actor: 'test', now: h.clock.now() }),
+    );
+    const charge = (await h.request('GET', `/v1/transactions/${created.body.id}`)).body;
+    expect(charge).toMatchObject({ status: 'completed', payment_status: 'partially_refunded', refunded_amount: 4000, retained_amount: 6000 });
+    expect((await h.request('GET', `/v1/transactions/${refund.body.id}`)).body).toMatchObject({
+      status: 'pending',
+      amount: -4000,
+      gateway_ref: { refund: 're_pending123' },
+    });
+    expect(await sumRefundsInFlight(h.deps.db, created.body.id)).toBe(0);
+    const row = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    expect(refundableAmount(row, await sumRefundsInFlight(h.deps.db, created.body.id))).toBe(6000);
+  });
+});
