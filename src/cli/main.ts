@@ -5,8 +5,6 @@ import { loadConfig } from '../config.js';
 import { isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
 import { setUpDefaultGateway } from '../gateways/default-gateway.js';
-import { startEmulator } from '../gateways/emulator/index.js';
-import { serve } from '../http/server.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openRuntime } from '../runtime.js';
@@ -23,6 +21,8 @@ program
   })
   .action(async (options: { port?: string }) => {
     const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
+    // Loaded here, not at the top: the other commands (recover, keys, migrate) start faster without the HTTP stack.
+    const { serve } = await import('../http/server.js');
     await serve(config);
   });
 
@@ -51,6 +51,7 @@ program
   .option('--state <file>', 'keep the emulator state in this JSON file (default: memory only)')
   .action(async (options: { port: string; host: string; state?: string }) => {
     if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) throw new InvalidArgumentError('--port takes a port number');
+    const { startEmulator } = await import('../gateways/emulator/index.js');
     const emulator = await startEmulator({ port: Number(options.port), host: options.host, ...(options.state ? { stateFile: options.state } : {}) });
     console.log(`Stripe emulator listening on ${emulator.url}`);
     console.log(`  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`);
