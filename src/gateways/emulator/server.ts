@@ -54,6 +54,9 @@ function apiKey(req: IncomingMessage): string | null {
   return header;
 }
 
+/** Per emulator state: the emulated second of the last expiry scan. */
+const lastExpiryScan = new WeakMap<EmulatorState, number>();
+
 export function createHandler(parts: ServerParts): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(parts, req, res).catch((err: unknown) => {
@@ -108,7 +111,13 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     const fault = faults.take(method, path);
     if (fault?.kind === 'connection_reset') return drop();
     if (fault?.kind === 'rate_limit') throw rateLimited();
-    if (expireUncaptured(state)) state.scheduleSave();
+    // Authorizations lapse on whole seconds of the emulator clock: scan for them once per emulated second, not on
+    // every request (the scan walks every stored object, which grows with a long-lived state file).
+    const nowS = state.nowSeconds();
+    if (lastExpiryScan.get(state) !== nowS) {
+      lastExpiryScan.set(state, nowS);
+      if (expireUncaptured(state)) state.scheduleSave();
+    }
 
     const decision = method === 'POST' && idemKey !== null ? idempotency.begin(idemKey, method, path, params) : undefined;
     if (decision?.kind === 'proceed') release = decision.release;
