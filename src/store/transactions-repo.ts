@@ -101,19 +101,30 @@ export async function compareAndSetTransaction(
 ): Promise<TransactionRow | undefined> {
   const diff = diffChanges(current, changes as Record<string, unknown>);
   if (Object.keys(diff).length === 0) return current;
+  // One statement (a data-modifying CTE): the row and its history row, or neither when the version moved on.
   const updated = await trx
-    .updateTable('transactions')
-    .set({ ...changes, version: current.version + 1, updated_at: new Date() })
-    .where('id', '=', current.id)
-    .where('version', '=', current.version)
-    .returningAll()
+    .with('updated', (q) =>
+      q
+        .updateTable('transactions')
+        .set({ ...changes, version: current.version + 1, updated_at: new Date() })
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .returningAll(),
+    )
+    .with('history', (q) =>
+      q
+        .insertInto('transaction_history')
+        .columns(['transaction_id', 'actor', 'action', 'changes'])
+        .expression((eb) =>
+          eb
+            .selectFrom('updated')
+            .select((s) => ['updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
+        ),
+    )
+    .selectFrom('updated')
+    .selectAll()
     .executeTakeFirst();
-  if (!updated) return undefined;
-  await trx
-    .insertInto('transaction_history')
-    .values({ transaction_id: current.id, actor, action, changes: JSON.stringify(diff) })
-    .execute();
-  return updated;
+  return updated as TransactionRow | undefined;
 }
 
 export async function deleteTransactionRow(trx: Transaction<Database>, current: TransactionRow, actor: string): Promise<boolean> {

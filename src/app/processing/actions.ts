@@ -13,7 +13,7 @@ import type { Deps, RequestContext } from '../deps.js';
 import { requireGateway } from '../gateways.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
-import { recoverIfStuck } from './recover.js';
+import { recoverAttempt } from './recover.js';
 import { gatewayFor, type Plan, requireState, runGatewayAction, stateOf } from './run-action.js';
 
 type Trx = Transaction<Database>;
@@ -120,7 +120,7 @@ export function authorizeTransaction(deps: Deps, ctx: RequestContext, id: string
       requireState(row, 'authorize', ['open']);
       return paymentPlan(trx, row, day, 'authorize');
     },
-    recoverIfStuck,
+    recoverAttempt,
   );
 }
 
@@ -166,7 +166,7 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
         responseStatus: 200,
       };
     },
-    recoverIfStuck,
+    recoverAttempt,
   );
 }
 
@@ -197,7 +197,7 @@ export function releaseTransaction(deps: Deps, ctx: RequestContext, id: string) 
       requireState(row, 'release', ['completed/authorized']);
       return releasePlanFor(row, await gatewayFor(trx, row));
     },
-    recoverIfStuck,
+    recoverAttempt,
   );
 }
 
@@ -258,7 +258,7 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
         responseStatus: 201,
       };
     },
-    recoverIfStuck,
+    recoverAttempt,
   );
 }
 

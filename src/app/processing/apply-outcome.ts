@@ -124,6 +124,8 @@ export interface ApplyContext {
   now: Date;
   /** Recovery counts its tries; the synchronous answer does not. */
   recoveryTry?: boolean;
+  /** The attempt's rows when the caller knows them (tx2 does, from tx1): saves reading them first. */
+  rows?: { transactionId: string; chargeId: string | null };
 }
 
 export async function applyAttemptOutcome(
@@ -132,7 +134,10 @@ export async function applyAttemptOutcome(
   verdict: AttemptVerdict,
   ctx: ApplyContext,
 ): Promise<Resolution> {
-  const peek = await trx.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow();
+  const peek =
+    ctx.rows === undefined
+      ? await trx.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow()
+      : { transaction_id: ctx.rows.transactionId, charge_transaction_id: ctx.rows.chargeId };
   // Lock order: the charge before its refund (tx1 and every refund path use the same order).
   const charge = peek.charge_transaction_id === null ? null : await lockTransaction(trx, peek.charge_transaction_id);
   const row = await lockTransaction(trx, peek.transaction_id);

@@ -149,17 +149,3 @@ export async function recoverInFlight(deps: Deps, options: RecoveryOptions & { o
   }
   return report;
 }
-
-/** Before an action: a transaction stuck in `process` longer than `stuck_after_seconds` is recovered first. */
-export async function recoverIfStuck(deps: Deps, transactionId: string): Promise<void> {
-  const attempt = await deps.db
-    .selectFrom('gateway_attempts')
-    .select(['id', 'created_at'])
-    .where('transaction_id', '=', transactionId)
-    .where('state', '=', 'in_flight')
-    .executeTakeFirst();
-  if (!attempt) return;
-  const { stuck_after_seconds: stuckAfter } = await deps.settings.get();
-  if (deps.clock.now().getTime() - new Date(attempt.created_at).getTime() < stuckAfter * 1000) return;
-  await recoverAttempt(deps, attempt.id);
-}

@@ -11,6 +11,7 @@ import { stateLabel, transition, type TxState } from '../../domain/transaction-s
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, lockTransaction } from '../../store/transactions-repo.js';
 import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
+import { dateInZone } from '../clock.js';
 import { type Deps, findPaymentMethodRef, type RequestContext, today } from '../deps.js';
 import type { GatewayError } from '../gateway.js';
 import { getDefaultGateway, requireGateway } from '../gateways.js';
@@ -41,6 +42,7 @@ export type Plan =
 
 export interface Started {
   attemptId: string;
+  chargeId: string | null;
   gateway: GatewayRow;
   send: AttemptToSend;
   responseStatus: number;
@@ -119,6 +121,7 @@ export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { 
   if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
   return {
     attemptId,
+    chargeId: plan.charge?.id ?? null,
     gateway: plan.gateway,
     responseStatus: plan.responseStatus,
     send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
@@ -162,7 +165,11 @@ export async function finishAttempt(deps: Deps, started: Started, store: StoreRe
   const verdict = await callForAttempt(deps, started.gateway, started.send);
   const day = await today(deps); // read before tx2: PGlite has one connection, which the transaction holds
   const done = await deps.db.transaction().execute(async (trx) => {
-    const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, { actor, now: deps.clock.now() });
+    const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, {
+      actor,
+      now: deps.clock.now(),
+      rows: { transactionId: started.send.transaction_id, chargeId: started.chargeId },
+    });
     if (resolution.kind === 'reverted' && resolution.error) return { error: resolution.error };
     const result = await responseFor(trx, resolution, started.responseStatus, day);
     // An unknown outcome is not an answer: the request's Idempotency-Key stays `running` (a retry with it is told
@@ -181,28 +188,60 @@ export function viewOf(trx: Trx, row: TransactionRow, status: number, day: strin
 
 export type Planner = (trx: Trx, locked: TransactionRow, day: string) => Promise<Plan>;
 
+/** Thrown out of tx1 when the row is stuck in `process`: recovery runs (outside any transaction), then tx1 again. */
+class StuckInProcess extends Error {
+  constructor(readonly attemptId: string) {
+    super(`transaction stuck in process (attempt ${attemptId})`);
+  }
+}
+
+/** The in-flight attempt of a transaction in `process`, when it started longer than `stuckAfterSeconds` ago. */
+async function stuckAttempt(trx: Trx, transactionId: string, stuckAfterSeconds: number, now: Date): Promise<string | undefined> {
+  const attempt = await trx
+    .selectFrom('gateway_attempts')
+    .select(['id', 'created_at'])
+    .where('transaction_id', '=', transactionId)
+    .where('state', '=', 'in_flight')
+    .executeTakeFirst();
+  if (!attempt || now.getTime() - new Date(attempt.created_at).getTime() < stuckAfterSeconds * 1000) return undefined;
+  return attempt.id;
+}
+
 /**
- * Runs one action on transaction `id`: stuck-recovery first, then tx1 (`plan` under the row lock), the call and
- * tx2, with the request's Idempotency-Key held `running` in between.
+ * Runs one action on transaction `id`: tx1 (`plan` under the row lock), the call and tx2, with the request's
+ * Idempotency-Key held `running` in between. A row found stuck in `process` (longer than `stuck_after_seconds`)
+ * is recovered first (`recover`), and tx1 then runs once more on what recovery left.
  */
 export async function runGatewayAction(
   deps: Deps,
   ctx: RequestContext,
   id: string,
   plan: Planner,
-  recoverStuck: (deps: Deps, transactionId: string) => Promise<void>,
+  recover: (deps: Deps, attemptId: string) => Promise<unknown>,
 ) {
-  await recoverStuck(deps, id);
-  const day = await today(deps);
-  return deps.commands.runAction<TransactionView, Started>(
-    ctx.idempotency,
-    async (trx, key) => {
-      const locked = await lockTransaction(trx, id);
-      if (!locked) throw new NotFoundError('transaction', id);
-      const decided = await plan(trx, locked, day);
-      if (decided.kind === 'done') return { done: await viewOf(trx, decided.transaction, decided.status, day) };
-      return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor) };
-    },
-    (started, store) => finishAttempt(deps, started, store, ctx.actor),
-  );
+  // Settings are read before any transaction: PGlite has one connection, which a transaction holds.
+  const settings = await deps.settings.get();
+  const day = dateInZone(deps.clock.now(), settings.timezone);
+  for (let round = 0; ; round += 1) {
+    try {
+      return await deps.commands.runAction<TransactionView, Started>(
+        ctx.idempotency,
+        async (trx, key) => {
+          const locked = await lockTransaction(trx, id);
+          if (!locked) throw new NotFoundError('transaction', id);
+          if (locked.status === 'process' && round === 0) {
+            const stuck = await stuckAttempt(trx, id, settings.stuck_after_seconds, deps.clock.now());
+            if (stuck) throw new StuckInProcess(stuck);
+          }
+          const decided = await plan(trx, locked, day);
+          if (decided.kind === 'done') return { done: await viewOf(trx, decided.transaction, decided.status, day) };
+          return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor) };
+        },
+        (started, store) => finishAttempt(deps, started, store, ctx.actor),
+      );
+    } catch (error) {
+      if (!(error instanceof StuckInProcess)) throw error;
+      await recover(deps, error.attemptId);
+    }
+  }
 }
