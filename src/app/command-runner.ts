@@ -95,12 +95,7 @@ export class CommandRunner {
         return { ...result, replayed: false };
       });
     } catch (error) {
-      await this.#db
-        .deleteFrom('idempotency_keys')
-        .where('api_key_id', '=', idempotency.apiKeyId)
-        .where('key', '=', idempotency.key)
-        .where('state', '=', 'in_progress')
-        .execute();
+      await this.#release(idempotency, ['in_progress']);
       throw error;
     }
   }
@@ -169,16 +164,19 @@ export class CommandRunner {
       const store: StoreResponse<T> = (trx, result) => storeActionResponse(trx, key, result);
       return { ...(await finish(begun.continuation, store)), replayed: false };
     } catch (error) {
-      if (owned) {
-        await this.#db
-          .deleteFrom('idempotency_keys')
-          .where('api_key_id', '=', idempotency.apiKeyId)
-          .where('key', '=', idempotency.key)
-          .where('state', '!=', 'done')
-          .execute();
-      }
+      if (owned) await this.#release(idempotency, ['in_progress', 'running']);
       throw error;
     }
+  }
+
+  /** Releases a claim that did nothing (a stored response is never released). */
+  async #release(idempotency: IdempotencyInput, states: ('in_progress' | 'running')[]): Promise<void> {
+    await this.#db
+      .deleteFrom('idempotency_keys')
+      .where('api_key_id', '=', idempotency.apiKeyId)
+      .where('key', '=', idempotency.key)
+      .where('state', 'in', states)
+      .execute();
   }
 
   /** Claims the key; a replay (or a refusal) when it was claimed before. */
