@@ -145,16 +145,7 @@ export class CommandRunner {
         // An upsert: the claim may have been released meanwhile by a request that failed.
         await trx
           .insertInto('idempotency_keys')
-          .values({
-            api_key_id: idempotency.apiKeyId,
-            key: idempotency.key,
-            request_method: idempotency.method,
-            request_path: idempotency.path,
-            request_hash: hash,
-            state: 'running',
-            response_status: null,
-            response_body: null,
-          })
+          .values(keyValues(idempotency, hash, 'running'))
           .onConflict((oc) => oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'running' }))
           .execute();
         return { continuation: started.continuation };
@@ -183,16 +174,7 @@ export class CommandRunner {
   async #claim<T>(idempotency: IdempotencyInput, hash: string): Promise<RunOutcome<T> | undefined> {
     const claimed = await this.#db
       .insertInto('idempotency_keys')
-      .values({
-        api_key_id: idempotency.apiKeyId,
-        key: idempotency.key,
-        request_method: idempotency.method,
-        request_path: idempotency.path,
-        request_hash: hash,
-        state: 'in_progress',
-        response_status: null,
-        response_body: null,
-      })
+      .values(keyValues(idempotency, hash, 'in_progress'))
       .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
@@ -259,19 +241,24 @@ function inUseError(): ConflictError {
   );
 }
 
+/** The row of a key in a state; a `done` row carries its response. */
+function keyValues(idempotency: IdempotencyInput, hash: string, state: 'in_progress' | 'running' | 'done', result?: CommandResult<unknown>) {
+  return {
+    api_key_id: idempotency.apiKeyId,
+    key: idempotency.key,
+    request_method: idempotency.method,
+    request_path: idempotency.path,
+    request_hash: hash,
+    state,
+    response_status: result?.status ?? null,
+    response_body: result === undefined ? null : JSON.stringify(result.body),
+  };
+}
+
 function saveKey(trx: Transaction<Database>, idempotency: IdempotencyInput, hash: string, result: CommandResult<unknown>) {
   return trx
     .insertInto('idempotency_keys')
-    .values({
-      api_key_id: idempotency.apiKeyId,
-      key: idempotency.key,
-      request_method: idempotency.method,
-      request_path: idempotency.path,
-      request_hash: hash,
-      state: 'done',
-      response_status: result.status,
-      response_body: JSON.stringify(result.body),
-    })
+    .values(keyValues(idempotency, hash, 'done', result))
     .onConflict((oc) =>
       oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'done', response_status: result.status, response_body: JSON.stringify(result.body) }),
     )

@@ -206,6 +206,11 @@ export const MANUAL_STATUS_CHANGES: readonly { from: TransactionStatus; to: Tran
     TRANSITIONS.filter((e) => e.by === 'hand').map((e) => Object.freeze({ from: e.from.status, to: e.to.status, event: e.event })),
   );
 
+/** The state of a stored row (its status columns; the database's CHECK constraints keep them valid). */
+export function stateOf(row: { status: string; payment_status: string | null }): TxState {
+  return { status: row.status, payment_status: row.payment_status } as TxState;
+}
+
 export function sameState(a: TxState, b: TxState): boolean {
   return a.status === b.status && a.payment_status === b.payment_status;
 }

@@ -6,7 +6,7 @@ import { capturableAmount, paymentStatusAfterRefund, refundableAmount } from '..
 import { ValidationError } from '../../domain/errors.js';
 import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money.js';
 import { isPaymentMethodUsable } from '../../domain/to-fix.js';
-import { transition } from '../../domain/transaction-state.js';
+import { stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
@@ -14,7 +14,7 @@ import { requireGateway } from '../gateways.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { recoverAttempt } from './recover.js';
-import { gatewayFor, type Plan, requireState, runGatewayAction, stateOf } from './run-action.js';
+import { gatewayFor, type Plan, requireState, runGatewayAction } from './run-action.js';
 
 type Trx = Transaction<Database>;
 

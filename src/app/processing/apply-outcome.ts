@@ -8,7 +8,7 @@
 import type { Transaction } from 'kysely';
 import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { SettleError, ValidationError } from '../../domain/errors.js';
-import { canTransition, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import { canTransition, stateOf, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, lockTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
 import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway.js';
@@ -28,8 +28,6 @@ export type Resolution =
 
 export const UNKNOWN_OUTCOME_MESSAGE =
   "The gateway's answer did not arrive (timeout, dropped connection or server error). Settle is confirming the outcome with the gateway; the transaction stays in process until it knows.";
-
-const stateOf = (row: TransactionRow): TxState => ({ status: row.status, payment_status: row.payment_status }) as TxState;
 
 function stateChange(row: TransactionRow, event: TransactionEvent, target?: TxState): Pick<TransactionChanges, 'status' | 'payment_status'> {
   const next = transition(stateOf(row), event, target);

@@ -7,7 +7,7 @@
 // transaction stuck in `process` for longer than the `stuck_after_seconds` setting first runs that recovery.
 import type { Transaction } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
-import { stateLabel, transition, type TxState } from '../../domain/transaction-state.js';
+import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, lockTransaction } from '../../store/transactions-repo.js';
 import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
@@ -21,8 +21,6 @@ import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './app
 import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
 
 type Trx = Transaction<Database>;
-
-export const stateOf = (row: TransactionRow): TxState => ({ status: row.status, payment_status: row.payment_status }) as TxState;
 
 /** What tx1 decided. */
 export type Plan =

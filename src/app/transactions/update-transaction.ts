@@ -5,7 +5,7 @@ import type { Transaction } from 'kysely';
 import { ConflictError, NotFoundError, StateConflictError, ValidationError } from '../../domain/errors.js';
 import { mergeMetadata, parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { parseAmount, parseCurrency } from '../../domain/money.js';
-import { stateLabel, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import { stateLabel, stateOf, transition, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { Database, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
 import { type Deps, findPaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
@@ -40,10 +40,6 @@ const STATUS_EVENTS: Record<string, Record<string, TransactionEvent>> = {
   open: { on_hold: 'hold', canceled: 'cancel' },
   on_hold: { open: 'unhold' },
 };
-
-function stateOf(row: TransactionRow): TxState {
-  return { status: row.status, payment_status: row.payment_status } as TxState;
-}
 
 /** The status change asked for, checked against the state machine (and the validations setting). */
 function nextStatus(row: TransactionRow, wanted: string, validationsEnabled: boolean): Pick<TransactionChanges, 'status' | 'payment_status'> {
