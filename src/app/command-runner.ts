@@ -104,20 +104,19 @@ export class CommandRunner {
    * Work in two stages with a gateway call between them (P12): `begin` runs in tx1 under the key's lock and either
    * finishes (its result is stored like run()'s) or hands over a continuation; the key is then left `running`, so a
    * duplicate request is refused as in use while the call is under way. `finish` makes the call and runs tx2, in
-   * which it must call `store` with its result so that the response is stored atomically with the outcome. Any
+   * which it must call `store` (given when the request has a key) with its result so that the response is stored atomically with the outcome. Any
    * error releases the key (nothing was done, or what was done was undone), like a validation error. A process that
    * dies in between leaves the key `running`; recovery stores the response with storeActionResponse().
    */
   async runAction<T, C>(
     idempotency: IdempotencyInput | undefined,
     begin: (trx: Transaction<Database>, key: ActionKey | undefined) => Promise<Begun<T, C>>,
-    finish: (continuation: C, store: StoreResponse<T>) => Promise<CommandResult<T>>,
+    finish: (continuation: C, store: StoreResponse<T> | undefined) => Promise<CommandResult<T>>,
   ): Promise<RunOutcome<T>> {
-    const noop: StoreResponse<T> = async () => {};
     if (!idempotency) {
       const begun = await this.#db.transaction().execute((trx) => begin(trx, undefined));
       if ('done' in begun) return { ...begun.done, replayed: false };
-      return { ...(await finish(begun.continuation, noop)), replayed: false };
+      return { ...(await finish(begun.continuation, undefined)), replayed: false };
     }
     validateIdempotencyKey(idempotency.key);
     const hash = requestHash(idempotency);

@@ -5,9 +5,11 @@
 // the writer stores them; the list and get use cases serve /v1/gateway-logs.
 //
 // A log write never makes a gateway call fail: database errors are reported to the logger and swallowed.
-import type { Kysely } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Kysely, sql } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
 import type { Database, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
+import type { AlongsideWrite } from '../store/transactions-repo.js';
 import { newId } from './ids.js';
 
 // ---- secrets -------------------------------------------------------------------------------------------------
@@ -118,8 +120,12 @@ const consoleSink: LogSink = { error: (message, error) => console.error(message,
 const text = (value: string | null): string | null => (value === null ? null : redactText(value));
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(redactValue(value)));
 
+/** A row as stored, bodies still as values: what toLogRow serialises, and what a batch insert sends as JSON. */
+export type GatewayLogRecord = Omit<NewGatewayLogRow, 'request_body' | 'response_body'> & { request_body: unknown; response_body: unknown };
+
 /** The row stored for an entry: secrets removed from the bodies and from every free-text field. */
-export function toLogRow(gatewayId: string, entry: GatewayLogEntry, now: Date): NewGatewayLogRow {
+export function toLogRecord(gatewayId: string, entry: GatewayLogEntry, now: Date): GatewayLogRecord {
+  const body = (value: unknown): unknown => (value === null || value === undefined ? null : redactValue(value));
   return {
     ...entry,
     id: newId('gateway_log', now.getTime()),
@@ -128,11 +134,47 @@ export function toLogRow(gatewayId: string, entry: GatewayLogEntry, now: Date): 
     gateway_result_code_description: text(entry.gateway_result_code_description),
     http_path: text(entry.http_path),
     gateway_ref_number: text(entry.gateway_ref_number),
-    request_body: json(entry.request_body),
-    response_body: json(entry.response_body),
+    request_body: body(entry.request_body),
+    response_body: body(entry.response_body),
     latency_ms: Math.max(0, Math.round(entry.latency_ms)),
     created_at: now,
   };
+}
+
+export function toLogRow(gatewayId: string, entry: GatewayLogEntry, now: Date): NewGatewayLogRow {
+  const record = toLogRecord(gatewayId, entry, now);
+  return { ...record, request_body: json(record.request_body), response_body: json(record.response_body) };
+}
+
+/**
+ * Inserts log records in one statement (every column from one JSON parameter). As a write alongside a
+ * compare-and-set (tx2), the logs of a gateway call commit with its outcome, in the same statement.
+ */
+function insertRecords(records: readonly GatewayLogRecord[], gated: boolean) {
+  const gate = gated ? sql` where exists (select 1 from updated)` : sql``;
+  return sql`insert into gateway_logs select * from jsonb_populate_recordset(null::gateway_logs, ${JSON.stringify(records)}::jsonb)${gate}`;
+}
+
+export function gatewayLogsAlongside(records: readonly GatewayLogRecord[]): AlongsideWrite {
+  // A raw common table expression is compiled as given: its parentheses are part of it.
+  return () => sql`(${insertRecords(records, true)})` as never;
+}
+
+export async function insertGatewayLogs(db: Kysely<Database>, records: readonly GatewayLogRecord[]): Promise<void> {
+  if (records.length > 0) await insertRecords(records, false).execute(db);
+}
+
+const collecting = new AsyncLocalStorage<GatewayLogRecord[]>();
+
+/**
+ * Runs `call` with the log rows of its gateway exchanges collected instead of written, so that the caller commits
+ * them with the call's outcome (tx2 of an action: one statement and one commit fewer per call). A process that dies
+ * before that commit loses these rows, not the call: recovery's replay or lookup of the call is logged.
+ */
+export async function collectGatewayLogs<T>(call: () => Promise<T>): Promise<{ value: T; records: GatewayLogRecord[] }> {
+  const records: GatewayLogRecord[] = [];
+  const value = await collecting.run(records, call);
+  return { value, records };
 }
 
 export class GatewayLogWriter {
@@ -148,6 +190,12 @@ export class GatewayLogWriter {
 
   /** Stores one entry; resolves to its id, or null when it could not be stored (reported, never thrown). */
   async write(gatewayId: string, entry: GatewayLogEntry): Promise<string | null> {
+    const collector = collecting.getStore();
+    if (collector) {
+      const record = toLogRecord(gatewayId, entry, this.#now());
+      collector.push(record);
+      return record.id;
+    }
     try {
       const row = toLogRow(gatewayId, entry, this.#now());
       await this.#db.insertInto('gateway_logs').values(row).execute();

@@ -1,8 +1,9 @@
 // Transaction rows and their history. Every write that changes a row is compare-and-set on `version`
 // (and writes a history row with what changed, old -> new, in the same database transaction).
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import type { CommonTableExpressionOutput, ExpressionBuilder, Kysely, QueryCreator, Transaction, Updateable } from 'kysely';
+import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import { canonicalJson } from '../domain/canonical-json.js';
-import type { Database, NewTransactionRow, TransactionRow, TransactionsTable } from './schema.js';
+import type { Database, GatewayRow, NewTransactionRow, TransactionRow, TransactionsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -84,32 +85,142 @@ export function findTransaction(db: Db, id: string): Promise<TransactionRow | un
 }
 
 /** Reads and locks a row for the rest of the database transaction (amount checks, habit 6). */
-export function lockTransaction(trx: Transaction<Database>, id: string): Promise<TransactionRow | undefined> {
+export function lockTransaction(trx: Db, id: string): Promise<TransactionRow | undefined> {
   return trx.selectFrom('transactions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/** What a gateway action needs of a transaction's payment method. */
+export interface ActionPaymentMethod {
+  id: string;
+  gateway_token: string;
+  type: 'card' | 'us_bank_account';
+  status: string;
+  exp_month: number | null;
+  exp_year: number | null;
+  account_id: string | null;
+  contact_id: string | null;
+}
+
+/** A transaction locked for an action, with what the action reads next to it (one statement). */
+export interface LockedForAction {
+  row: TransactionRow;
+  paymentMethod: ActionPaymentMethod | null;
+  /** The transaction's own gateway, else the default one; null when neither exists. */
+  gateway: GatewayRow | null;
+}
+
+const GATEWAY_TIMESTAMPS = ['created_at', 'updated_at'] as const;
+
 /**
- * Applies `changes` only if the row is still at `current.version`; returns the new row, or undefined when
- * another writer got there first (the caller re-reads and decides). Nothing changed: returns current.
+ * Locks a transaction (FOR UPDATE, for the rest of the database transaction) and reads its payment method and its
+ * gateway (its own or the default) in the same statement: one round trip where an action used to need three.
+ *
+ * What other rows say about this one (a charge's refunds in flight) must be read by a later statement: a statement
+ * that waited for the lock still reads other rows as they were when it started (READ COMMITTED re-reads only the
+ * locked row), so it would miss what the lock's previous holder committed.
+ */
+export async function lockForAction(trx: Transaction<Database>, id: string): Promise<LockedForAction | undefined> {
+  const found = await trx
+    .selectFrom('transactions as t')
+    .selectAll('t')
+    .select((eb) => [
+      jsonObjectFrom(
+        eb
+          .selectFrom('payment_methods as pm')
+          .select(['pm.id', 'pm.gateway_token', 'pm.type', 'pm.status', 'pm.exp_month', 'pm.exp_year', 'pm.account_id', 'pm.contact_id'])
+          .whereRef('pm.id', '=', 't.payment_method_id'),
+      ).as('_payment_method'),
+      jsonObjectFrom(
+        eb
+          .selectFrom('gateways as g')
+          .selectAll('g')
+          .where((w) => w.or([w('g.id', '=', w.ref('t.gateway_id')), w.and([w('t.gateway_id', 'is', null), w('g.is_default', '=', true)])]))
+          .limit(1),
+      ).as('_gateway'),
+    ])
+    .where('t.id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!found) return undefined;
+  const { _payment_method, _gateway, ...row } = found;
+  let gateway: GatewayRow | null = null;
+  if (_gateway) {
+    // JSON carries timestamps as text; the row type promises Dates.
+    gateway = { ..._gateway } as unknown as GatewayRow;
+    for (const field of GATEWAY_TIMESTAMPS) gateway[field] = new Date(_gateway[field] as unknown as string);
+  }
+  return {
+    row: row as TransactionRow,
+    paymentMethod: (_payment_method as ActionPaymentMethod | null) ?? null,
+    gateway,
+  };
+}
+
+/**
+ * A write that commits with a compare-and-set, in the same statement, and only when the compare-and-set
+ * succeeds: its queries may read the `updated` row (`exists (select 1 from updated)` gates them). A write with a
+ * `cteName` can be read by the writes after it under that name.
+ */
+export type AlongsideWrite = ((creator: QueryCreator<Database & { updated: TransactionRow }>) => CommonTableExpressionOutput<Database, string>) & {
+  cteName?: string;
+};
+
+/** Another row that must still be at `version` for the compare-and-set to apply; it is locked by the statement. */
+export interface RowGuard {
+  id: string;
+  version: number;
+}
+
+type WithChain = { with(name: string, cte: AlongsideWrite): WithChain };
+
+function withAlongside<Q>(query: Q, alongside: readonly AlongsideWrite[]): Q {
+  let chain = query as unknown as WithChain;
+  alongside.forEach((write, index) => {
+    chain = chain.with(write.cteName ?? `alongside_${index}`, write);
+  });
+  return chain as unknown as Q;
+}
+
+/**
+ * Applies `changes` only if the row is still at `current.version` (and the `guard` row at its version); returns the
+ * new row, or undefined when another writer got there first (the caller re-reads and decides). Nothing changed:
+ * returns current (the `alongside` writes still run, when the row is at that version).
  */
 export async function compareAndSetTransaction(
-  trx: Transaction<Database>,
+  trx: Db,
   current: TransactionRow,
   changes: TransactionChanges,
   actor: string,
   action: string,
+  alongside: readonly AlongsideWrite[] = [],
+  guard?: RowGuard,
 ): Promise<TransactionRow | undefined> {
   const diff = diffChanges(current, changes as Record<string, unknown>);
-  if (Object.keys(diff).length === 0) return current;
-  // One statement (a data-modifying CTE): the row and its history row, or neither when the version moved on.
-  const updated = await trx
+  const guarded = <Q extends { where: (...args: never[]) => Q }>(q: Q): Q =>
+    guard === undefined
+      ? q
+      : ((q as unknown as { where(f: (eb: ExpressionBuilder<Database, 'transactions'>) => unknown): Q }).where((eb) =>
+          eb.exists(eb.selectFrom('transactions as guard').select('guard.id').where('guard.id', '=', guard.id).where('guard.version', '=', guard.version).forUpdate()),
+        ) as Q);
+  if (Object.keys(diff).length === 0) {
+    if (alongside.length === 0) return current;
+    // Nothing of the row changes, but the writes alongside still depend on it being at this version (locked).
+    const gate = trx.with('updated', (q) =>
+      guarded(q.selectFrom('transactions').selectAll().where('id', '=', current.id).where('version', '=', current.version).forUpdate()),
+    );
+    return (await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst()) as TransactionRow | undefined;
+  }
+  // One statement (a data-modifying CTE): the row, its history row and the writes alongside, or none of them when
+  // the version moved on.
+  const query = trx
     .with('updated', (q) =>
-      q
-        .updateTable('transactions')
-        .set({ ...changes, version: current.version + 1, updated_at: new Date() })
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .returningAll(),
+      guarded(
+        q
+          .updateTable('transactions')
+          .set({ ...changes, version: current.version + 1, updated_at: new Date() })
+          .where('id', '=', current.id)
+          .where('version', '=', current.version),
+      ).returningAll(),
     )
     .with('history', (q) =>
       q
@@ -120,11 +231,45 @@ export async function compareAndSetTransaction(
             .selectFrom('updated')
             .select((s) => ['updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
         ),
-    )
-    .selectFrom('updated')
-    .selectAll()
-    .executeTakeFirst();
+    );
+  const updated = await withAlongside(query, alongside).selectFrom('updated').selectAll().executeTakeFirst();
   return updated as TransactionRow | undefined;
+}
+
+/**
+ * A second row's compare-and-set and its history row as writes alongside another row's (which must carry this
+ * row as its guard, so that both apply or neither): returns the writes and the row as it will be.
+ */
+export function compareAndSetAlongside(
+  current: TransactionRow,
+  changes: TransactionChanges,
+  actor: string,
+  action: string,
+  now: Date,
+): { writes: AlongsideWrite[]; next: TransactionRow } {
+  const diff = diffChanges(current, changes as Record<string, unknown>);
+  const next = { ...current, ...changes, version: current.version + 1, updated_at: now } as TransactionRow;
+  const update: AlongsideWrite = Object.assign(
+    (q: QueryCreator<Database & { updated: TransactionRow }>) =>
+      q
+        .updateTable('transactions')
+        .set({ ...changes, version: next.version, updated_at: now })
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .where((eb) => eb.exists(eb.selectFrom('updated').select('updated.id')))
+        .returning('id'),
+    { cteName: 'guard_updated' },
+  );
+  const history: AlongsideWrite = (q) =>
+    (q as unknown as QueryCreator<Database & { guard_updated: { id: string } }>)
+      .insertInto('transaction_history')
+      .columns(['transaction_id', 'actor', 'action', 'changes'])
+      .expression((eb) =>
+        eb
+          .selectFrom('guard_updated')
+          .select((s) => ['guard_updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
+      ) as never;
+  return { writes: [update, history], next };
 }
 
 export async function deleteTransactionRow(trx: Transaction<Database>, current: TransactionRow, actor: string): Promise<boolean> {

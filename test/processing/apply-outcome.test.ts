@@ -42,7 +42,7 @@ async function start(h: Harness, id: string, make: (row: Row, trx: Trx) => Promi
     const row = await lockTransaction(trx, id);
     const plan = await make(row!, trx);
     if (plan.kind !== 'call') throw new Error('expected a call');
-    return recordAttempt(h.deps, trx, plan, undefined, 'test');
+    return recordAttempt(h.deps, trx, plan, undefined, 'test', null);
   });
 }
 

@@ -8,9 +8,8 @@ import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money
 import { isPaymentMethodUsable } from '../../domain/to-fix.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
+import { compareAndSetTransaction, insertTransaction, type LockedForAction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
-import { requireGateway } from '../gateways.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { recoverAttempt } from './recover.js';
@@ -57,11 +56,12 @@ function request(row: TransactionRow, fields: Partial<AttemptRequest>): AttemptR
 }
 
 /** The gateway token of the transaction's payment method, which must be usable today (L8). */
-async function paymentToken(trx: Trx, row: TransactionRow, day: string): Promise<string> {
+function paymentToken(locked: LockedForAction, day: string): string {
+  const { row, paymentMethod: pm } = locked;
   if (row.payment_method_id === null) {
     throw new ValidationError('payment_method_required', `Transaction ${row.id} has no payment method; set payment_method_id first.`, 'payment_method_id');
   }
-  const pm = await trx.selectFrom('payment_methods').selectAll().where('id', '=', row.payment_method_id).executeTakeFirstOrThrow();
+  if (pm === null) throw new Error(`transaction ${row.id} refers to a missing payment method`);
   if (!isPaymentMethodUsable(pm, day)) {
     throw new ValidationError(
       'invalid_payment_method',
@@ -78,12 +78,13 @@ function requireIntent(row: TransactionRow): string {
 }
 
 /** Open charge -> authorize (manual capture) or charge now (automatic capture). */
-async function paymentPlan(trx: Trx, row: TransactionRow, day: string, action: 'authorize' | 'charge'): Promise<Plan> {
+function paymentPlan(locked: LockedForAction, day: string, action: 'authorize' | 'charge'): Plan {
+  const { row } = locked;
   requireGatewayCharge(row, action === 'authorize' ? 'authorized' : 'charged');
   if (row.amount <= 0) throw new ValidationError('invalid_amount', 'A charge needs a positive amount.', 'amount');
   checkStripeAmount(row.amount, row.currency, 'amount');
-  const token = await paymentToken(trx, row, day);
-  const gateway = await gatewayFor(trx, row);
+  const token = paymentToken(locked, day);
+  const gateway = gatewayFor(locked);
   return {
     kind: 'call',
     transaction: row,
@@ -96,7 +97,9 @@ async function paymentPlan(trx: Trx, row: TransactionRow, day: string, action: '
   };
 }
 
-function releasePlanFor(row: TransactionRow, gateway: Awaited<ReturnType<typeof gatewayFor>>): Plan {
+function releasePlanFor(locked: LockedForAction): Plan {
+  const { row } = locked;
+  const gateway = gatewayFor(locked);
   return {
     kind: 'call',
     transaction: row,
@@ -115,10 +118,10 @@ export function authorizeTransaction(deps: Deps, ctx: RequestContext, id: string
     deps,
     ctx,
     id,
-    async (trx, row, day) => {
-      requireCharge(row);
-      requireState(row, 'authorize', ['open']);
-      return paymentPlan(trx, row, day, 'authorize');
+    async (_trx, locked, day) => {
+      requireCharge(locked.row);
+      requireState(locked.row, 'authorize', ['open']);
+      return paymentPlan(locked, day, 'authorize');
     },
     recoverAttempt,
   );
@@ -130,7 +133,8 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
     deps,
     ctx,
     id,
-    async (trx, row, day): Promise<Plan> => {
+    async (trx, locked, day): Promise<Plan> => {
+      const { row } = locked;
       requireCharge(row);
       requireState(row, 'capture', ['open', 'completed/authorized']);
       const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
@@ -143,7 +147,7 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
           );
         }
         if (row.non_gateway) return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
-        return paymentPlan(trx, row, day, 'charge');
+        return paymentPlan(locked, day, 'charge');
       }
       const capturable = capturableAmount(row);
       const wanted = amount ?? capturable;
@@ -161,7 +165,7 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
         charge: null,
         action: 'capture',
         request: request(row, { amount: wanted, payment_intent: requireIntent(row) }),
-        gateway: await gatewayFor(trx, row),
+        gateway: gatewayFor(locked),
         revertStatus: 'completed',
         responseStatus: 200,
       };
@@ -192,10 +196,10 @@ export function releaseTransaction(deps: Deps, ctx: RequestContext, id: string) 
     deps,
     ctx,
     id,
-    async (trx, row) => {
-      requireCharge(row);
-      requireState(row, 'release', ['completed/authorized']);
-      return releasePlanFor(row, await gatewayFor(trx, row));
+    async (_trx, locked) => {
+      requireCharge(locked.row);
+      requireState(locked.row, 'release', ['completed/authorized']);
+      return releasePlanFor(locked);
     },
     recoverAttempt,
   );
@@ -215,7 +219,8 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
     deps,
     ctx,
     id,
-    async (trx, charge): Promise<Plan> => {
+    async (trx, locked): Promise<Plan> => {
+      const charge = locked.row;
       requireCharge(charge);
       const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
       const reason = input.reason ?? null;
@@ -230,10 +235,10 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
             'amount',
           );
         }
-        return releasePlanFor(charge, await gatewayFor(trx, charge));
+        return releasePlanFor(locked);
       }
       requireState(charge, 'refund', [...CAPTURED_STATES, 'completed/authorized']);
-      const inFlight = await sumRefundsInFlight(trx, charge.id);
+      const inFlight = await sumRefundsInFlight(trx, charge.id); // after the lock: see lockForAction
       const refundable = refundableAmount(charge, inFlight);
       const wanted = amount ?? refundable;
       if (wanted > refundable || wanted <= 0) {
@@ -244,7 +249,7 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
           'amount',
         );
       }
-      const refund = await insertRefund(deps, trx, charge, wanted, ctx.actor);
+      const refund = await insertRefund(deps, trx, locked, wanted, ctx.actor);
       if (charge.non_gateway) return { kind: 'done', status: 201, transaction: await completeNonGatewayRefund(deps, trx, charge, refund, ctx.actor) };
       if (charge.gateway_id === null) throw new Error(`captured charge ${charge.id} has no gateway`);
       return {
@@ -253,7 +258,7 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
         charge,
         action: 'refund',
         request: request(charge, { amount: wanted, payment_intent: requireIntent(charge), reason, description: null }),
-        gateway: await requireGateway({ db: trx }, charge.gateway_id),
+        gateway: gatewayFor(locked),
         revertStatus: 'failed',
         responseStatus: 201,
       };
@@ -262,9 +267,16 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
   );
 }
 
-/** The refund transaction, created open (tx1 moves it to process at once, or completes a non-gateway one). */
-async function insertRefund(deps: Deps, trx: Trx, charge: TransactionRow, amount: number, actor: string): Promise<TransactionRow> {
-  const { row } = await buildNewTransaction(deps, trx, {
+/**
+ * The refund transaction, created open (tx1 moves it to process at once, or completes a non-gateway one). Its
+ * references are the charge's, locked and checked by the refund planner, so they are not read again.
+ */
+async function insertRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: number, actor: string): Promise<TransactionRow> {
+  const charge = locked.row;
+  const { row } = await buildNewTransaction(
+    deps,
+    trx,
+    {
     transaction_type: 'refund',
     amount: -amount,
     currency: charge.currency,
@@ -275,7 +287,9 @@ async function insertRefund(deps: Deps, trx: Trx, charge: TransactionRow, amount
     contact_id: charge.contact_id,
     original_transaction_id: charge.id,
     description: charge.description,
-  });
+    },
+    { referencesChecked: true },
+  );
   return insertTransaction(trx, { ...row, gateway_id: charge.gateway_id, gateway_payment_intent: charge.gateway_payment_intent, gateway_charge: charge.gateway_charge }, actor, `refund of ${charge.id}`);
 }
 

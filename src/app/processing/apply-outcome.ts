@@ -5,12 +5,27 @@
 // Runs inside a database transaction. Locks in the order tx1 used (the charge before its refund), re-reads the
 // attempt under the lock and does nothing when it is already resolved, so a late second resolution (a replay
 // racing the original answer, recovery racing a slow request) is a no-op, never a double application.
-import type { Transaction } from 'kysely';
+//
+// tx2's fast path (`known`): the synchronous answer to a call is applied without a database transaction, from the
+// rows as tx1 left them: the attempt's resolution, the row and its history, the refunded charge and its history (a
+// refund) and the call's gateway log are one statement, guarded by the rows' versions. Every change to an attempt's state
+// also changes its transaction's version (in the same commit), so a row still at tx1's version proves the attempt
+// is still in flight. When the version moved on (recovery or another path got there first), nothing is written and
+// RowMoved is thrown: the caller runs the locked path, which sees what happened.
+import type { Kysely } from 'kysely';
 import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { SettleError, ValidationError } from '../../domain/errors.js';
 import { canTransition, stateOf, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, lockTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
+import {
+  type AlongsideWrite,
+  compareAndSetAlongside,
+  compareAndSetTransaction,
+  lockTransaction,
+  type RowGuard,
+  type TransactionChanges,
+} from '../../store/transactions-repo.js';
+import { type GatewayLogRecord, gatewayLogsAlongside, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway.js';
 import type { ActionOutcome } from './attempt-call.js';
 
@@ -90,31 +105,66 @@ export function revertError(outcome: AttemptVerdict): SettleError | null {
   }
 }
 
-async function lockAttempt(trx: Transaction<Database>, id: string): Promise<GatewayAttemptRow> {
+type Db = Kysely<Database>;
+
+/** Thrown by the fast path when the row is no longer at tx1's version: nothing was written. */
+export class RowMoved extends Error {
+  constructor(readonly transactionId: string) {
+    super(`transaction ${transactionId} moved on since tx1`);
+  }
+}
+
+async function lockAttempt(trx: Db, id: string): Promise<GatewayAttemptRow> {
   return trx.selectFrom('gateway_attempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
 }
 
-async function save(trx: Transaction<Database>, row: TransactionRow, changes: TransactionChanges, actor: string, action: string): Promise<TransactionRow> {
-  // Both rows are locked (FOR UPDATE) for the whole of tx2, so the compare-and-set cannot lose.
-  const saved = await compareAndSetTransaction(trx, row, changes, actor, action);
-  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
-  return saved;
+interface Writer {
+  db: Db;
+  /** The fast path: rows not locked, a lost compare-and-set is RowMoved. */
+  fast: boolean;
+  /** Gateway log records to commit with the attempt's resolution. */
+  logs: readonly GatewayLogRecord[];
 }
 
-async function resolveAttempt(
-  trx: Transaction<Database>,
+/**
+ * The row's compare-and-set with `alongside` writes in the same statement. Under tx2's locks it cannot lose; on the
+ * fast path a lost one is RowMoved (nothing was written).
+ */
+async function save(
+  w: Writer,
+  row: TransactionRow,
+  changes: TransactionChanges,
+  actor: string,
+  action: string,
+  alongside: readonly AlongsideWrite[] = [],
+  guard?: RowGuard,
+): Promise<TransactionRow> {
+  const saved = await compareAndSetTransaction(w.db, row, changes, actor, action, alongside, guard);
+  if (saved) return saved;
+  if (w.fast) throw new RowMoved(row.id);
+  throw new Error(`transaction ${row.id} changed under its row lock`);
+}
+
+/** The attempt's new state, written with its row (only when that row's compare-and-set succeeds), and the call's logs. */
+function resolveAttempt(
+  w: Writer,
   attempt: GatewayAttemptRow,
   state: GatewayAttemptRow['state'],
   outcome: string,
   message: string | null,
   now: Date,
-): Promise<void> {
+): AlongsideWrite[] {
   const unresolved = state === 'in_flight' || state === 'needs_review';
-  await trx
-    .updateTable('gateway_attempts')
-    .set({ state, last_outcome: outcome, error_message: message, updated_at: now, resolved_at: unresolved ? null : now })
-    .where('id', '=', attempt.id)
-    .execute();
+  return [
+    (q) =>
+      q
+        .updateTable('gateway_attempts')
+        .set({ state, last_outcome: outcome, error_message: message, updated_at: now, resolved_at: unresolved ? null : now })
+        .where('id', '=', attempt.id)
+        .where('state', '=', attempt.state)
+        .where((eb) => eb.exists(eb.selectFrom('updated').select('updated.id'))),
+    ...(w.logs.length > 0 ? [gatewayLogsAlongside(w.logs)] : []),
+  ];
 }
 
 export interface ApplyContext {
@@ -124,24 +174,41 @@ export interface ApplyContext {
   recoveryTry?: boolean;
   /** The attempt's rows when the caller knows them (tx2 does, from tx1): saves reading them first. */
   rows?: { transactionId: string; chargeId: string | null };
+  /**
+   * tx2's fast path: the row and the attempt as tx1 wrote them, and a refund's charge as tx1 read it. `db` is then
+   * not a database transaction; see the top of this file.
+   */
+  known?: { row: TransactionRow; attempt: GatewayAttemptRow; charge: TransactionRow | null };
+  /** The call's gateway log records, committed with the resolution (or on their own when there is none). */
+  logs?: readonly GatewayLogRecord[];
 }
 
-export async function applyAttemptOutcome(
-  trx: Transaction<Database>,
-  attemptId: string,
-  verdict: AttemptVerdict,
-  ctx: ApplyContext,
-): Promise<Resolution> {
+/** The rows of an attempt, locked charge first (the order tx1 and every refund path use), or as tx1 left them. */
+async function rowsOf(db: Db, attemptId: string, ctx: ApplyContext) {
+  if (ctx.known) {
+    const { row, attempt, charge } = ctx.known;
+    if ((charge?.id ?? null) !== attempt.charge_transaction_id) throw new Error(`attempt ${attempt.id}: the fast path was given the wrong charge`);
+    return { charge: charge ?? undefined, row, attempt };
+  }
   const peek =
     ctx.rows === undefined
-      ? await trx.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow()
+      ? await db.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow()
       : { transaction_id: ctx.rows.transactionId, charge_transaction_id: ctx.rows.chargeId };
-  // Lock order: the charge before its refund (tx1 and every refund path use the same order).
-  const charge = peek.charge_transaction_id === null ? null : await lockTransaction(trx, peek.charge_transaction_id);
-  const row = await lockTransaction(trx, peek.transaction_id);
+  const charge = peek.charge_transaction_id === null ? undefined : await lockTransaction(db, peek.charge_transaction_id);
+  const row = await lockTransaction(db, peek.transaction_id);
   if (!row) throw new Error(`gateway attempt ${attemptId} refers to a missing transaction`);
-  const attempt = await lockAttempt(trx, attemptId);
+  return { charge, row, attempt: await lockAttempt(db, attemptId) };
+}
+
+/**
+ * Applies a verdict to an attempt: inside a database transaction (`db` is one), or on the fast path (`ctx.known`),
+ * where a row that moved on since tx1 throws RowMoved and nothing is written.
+ */
+export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: AttemptVerdict, ctx: ApplyContext): Promise<Resolution> {
+  const { charge, row, attempt } = await rowsOf(db, attemptId, ctx);
+  const w: Writer = { db, fast: ctx.known !== undefined, logs: ctx.logs ?? [] };
   if (attempt.state !== 'in_flight' && !(attempt.state === 'needs_review' && verdict.kind !== 'unknown' && verdict.kind !== 'needs_review')) {
+    await insertGatewayLogs(db, w.logs);
     return { kind: 'already_resolved', transaction: row, attempt };
   }
   const what = `${attempt.action} ${attempt.id}`;
@@ -149,22 +216,19 @@ export async function applyAttemptOutcome(
 
   switch (verdict.kind) {
     case 'unknown': {
-      await trx
-        .updateTable('gateway_attempts')
-        .set({ last_outcome: 'unknown', error_message: verdict.error.message, updated_at: ctx.now })
-        .where('id', '=', attempt.id)
-        .execute();
-      const saved = await save(trx, row, { error_message: UNKNOWN_OUTCOME_MESSAGE }, ctx.actor, `gateway outcome unknown: ${what}`);
+      // Still in flight: only what was last heard changes (resolveAttempt keeps the state).
+      const alongside = resolveAttempt(w, attempt, attempt.state, 'unknown', verdict.error.message, ctx.now);
+      const saved = await save(w, row, { error_message: UNKNOWN_OUTCOME_MESSAGE }, ctx.actor, `gateway outcome unknown: ${what}`, alongside);
       return { kind: 'unknown', transaction: saved };
     }
     case 'needs_review': {
-      await resolveAttempt(trx, attempt, 'needs_review', 'needs_review', verdict.message, ctx.now);
       const saved = await save(
-        trx,
+        w,
         row,
         { ...stateChange(row, 'review_required'), error_code: 'outcome_unknown', error_message: verdict.message },
         ctx.actor,
         `needs review: ${what}`,
+        resolveAttempt(w, attempt, 'needs_review', 'needs_review', verdict.message, ctx.now),
       );
       return { kind: 'needs_review', transaction: saved };
     }
@@ -175,7 +239,7 @@ export async function applyAttemptOutcome(
       const error = revertError(verdict);
       const message = verdict.kind === 'nothing' ? verdict.message : verdict.error.message;
       const failed = attempt.revert_status === 'failed';
-      await resolveAttempt(trx, attempt, failed ? 'failed' : 'reverted', verdict.kind, message, ctx.now);
+      const alongside = resolveAttempt(w, attempt, failed ? 'failed' : 'reverted', verdict.kind, message, ctx.now);
       const changes: TransactionChanges = failed
         ? {
             ...stateChange(row, 'payment_failed'),
@@ -191,7 +255,7 @@ export async function applyAttemptOutcome(
             previous_payment_status: null,
             ...(row.error_message === UNKNOWN_OUTCOME_MESSAGE ? { error_message: null } : {}),
           };
-      const saved = await save(trx, row, changes, ctx.actor, `${failed ? 'failed' : 'reverted'}${triesNote}: ${what} (${verdict.kind})`);
+      const saved = await save(w, row, changes, ctx.actor, `${failed ? 'failed' : 'reverted'}${triesNote}: ${what} (${verdict.kind})`, alongside);
       return { kind: 'reverted', transaction: saved, error };
     }
     case 'succeeded':
@@ -204,7 +268,7 @@ export async function applyAttemptOutcome(
   if (attempt.action === 'refund') {
     if (!charge) throw new Error(`refund attempt ${attempt.id} has no charge`);
     const refund = verdict.result as GatewayRefund | null;
-    return applyRefund(trx, { attempt, row, charge, refund, verdict, ctx, what });
+    return applyRefund(w, { attempt, row, charge, refund, verdict, ctx, what });
   }
   const payment = verdict.result as GatewayPayment | null;
   let changes: TransactionChanges;
@@ -244,8 +308,8 @@ export async function applyAttemptOutcome(
       };
       break;
   }
-  await resolveAttempt(trx, attempt, state, verdict.kind, verdict.kind === 'declined' ? verdict.error.message : null, ctx.now);
-  const saved = await save(trx, row, { ...changes, previous_status: null, previous_payment_status: null }, ctx.actor, `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`);
+  const alongside = resolveAttempt(w, attempt, state, verdict.kind, verdict.kind === 'declined' ? verdict.error.message : null, ctx.now);
+  const saved = await save(w, row, { ...changes, previous_status: null, previous_payment_status: null }, ctx.actor, `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`, alongside);
   return { kind: 'applied', transaction: saved, charge: null };
 }
 
@@ -283,7 +347,7 @@ interface RefundApplication {
   what: string;
 }
 
-async function applyRefund(trx: Transaction<Database>, a: RefundApplication): Promise<Resolution> {
+async function applyRefund(w: Writer, a: RefundApplication): Promise<Resolution> {
   const { attempt, row, refund, verdict, ctx } = a;
   const charge = a.charge!;
   const refs: TransactionChanges = {
@@ -293,8 +357,14 @@ async function applyRefund(trx: Transaction<Database>, a: RefundApplication): Pr
     ...balanceFields(refund?.balance ?? null),
   };
   if (verdict.kind === 'declined') {
-    await resolveAttempt(trx, attempt, 'failed', 'declined', verdict.error.message, ctx.now);
-    const saved = await save(trx, row, { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now }, ctx.actor, `refund declined: ${attempt.id}`);
+    const saved = await save(
+      w,
+      row,
+      { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now },
+      ctx.actor,
+      `refund declined: ${attempt.id}`,
+      resolveAttempt(w, attempt, 'failed', 'declined', verdict.error.message, ctx.now),
+    );
     return { kind: 'applied', transaction: saved, charge };
   }
   // Succeeded or pending at the gateway: the money is on its way back, so it leaves the charge now (P5); a refund
@@ -306,10 +376,20 @@ async function applyRefund(trx: Transaction<Database>, a: RefundApplication): Pr
   const chargeTarget: TxState = { status: 'completed', payment_status: target };
   const chargeChanges: TransactionChanges = { refunded_amount: refunded };
   if (canTransition(stateOf(charge), 'refund_applied', chargeTarget)) Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));
-  const savedCharge = await save(trx, charge, chargeChanges, ctx.actor, `refund ${row.id} applied (${pending ? 'pending' : 'succeeded'})`);
-  await resolveAttempt(trx, attempt, 'succeeded', verdict.kind, null, ctx.now);
+  const chargeAction = `refund ${row.id} applied (${pending ? 'pending' : 'succeeded'})`;
+  // Locked: the charge first, as every refund path does. Fast: the charge's change rides along with the refund's,
+  // which is guarded by the charge's version, so both apply or neither.
+  let savedCharge: TransactionRow;
+  let alongCharge: AlongsideWrite[] = [];
+  if (w.fast) {
+    const along = compareAndSetAlongside(charge, chargeChanges, ctx.actor, chargeAction, ctx.now);
+    savedCharge = along.next;
+    alongCharge = along.writes;
+  } else {
+    savedCharge = await save(w, charge, chargeChanges, ctx.actor, chargeAction);
+  }
   const saved = await save(
-    trx,
+    w,
     row,
     {
       ...stateChange(row, pending ? 'payment_pending' : 'refund_succeeded'),
@@ -321,6 +401,8 @@ async function applyRefund(trx: Transaction<Database>, a: RefundApplication): Pr
     },
     ctx.actor,
     `refund ${verdict.kind}: ${attempt.id}`,
+    [...alongCharge, ...resolveAttempt(w, attempt, 'succeeded', verdict.kind, null, ctx.now)],
+    w.fast ? { id: charge.id, version: charge.version } : undefined,
   );
   return { kind: 'applied', transaction: saved, charge: savedCharge };
 }

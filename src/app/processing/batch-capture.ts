@@ -53,7 +53,7 @@ export function runBatchCapture<T>(deps: Deps, ctx: RequestContext, input: { ids
     () => Promise.resolve({ continuation: null }),
     async (_nothing, store) => {
       const result = { status: 200, body: present(await captureBatch(deps, ctx, ids)) };
-      await deps.db.transaction().execute((trx) => store(trx, result));
+      if (store) await deps.db.transaction().execute((trx) => store(trx, result));
       return result;
     },
   );

@@ -14,7 +14,7 @@ import { type Deps, today } from '../deps.js';
 import { requireGateway } from '../gateways.js';
 import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './apply-outcome.js';
 import { type AttemptRequest, type AttemptToSend, lookUpAttempt } from './attempt-call.js';
-import { callForAttempt, responseFor } from './run-action.js';
+import { callForAttempt, readResponseFor } from './run-action.js';
 
 /** Stripe keeps idempotency keys for 24 hours (stripe-facts §9); replay only well inside that. */
 export const REPLAY_WINDOW_MS = 23 * 60 * 60 * 1000;
@@ -67,7 +67,7 @@ async function answerRequest(trx: Transaction<Database>, attempt: GatewayAttempt
   const key = { apiKeyId: attempt.api_key_id, key: attempt.api_idempotency_key };
   if (resolution.kind === 'reverted') return releaseActionKey(trx, key);
   if (resolution.kind === 'unknown') return;
-  await storeActionResponse(trx, key, await responseFor(trx, resolution, attempt.response_status, day));
+  await storeActionResponse(trx, key, await readResponseFor(trx, resolution, attempt.response_status, day));
 }
 
 /** Resolves one attempt if the gateway can tell; counts a try otherwise. */

@@ -9,15 +9,15 @@ import type { Transaction } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
 import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, lockTransaction } from '../../store/transactions-repo.js';
+import { type ActionPaymentMethod, compareAndSetTransaction, type LockedForAction, lockForAction } from '../../store/transactions-repo.js';
 import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
 import { dateInZone } from '../clock.js';
-import { type Deps, findPaymentMethodRef, type RequestContext, today } from '../deps.js';
+import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext, today } from '../deps.js';
 import type { GatewayError } from '../gateway.js';
-import { getDefaultGateway, requireGateway } from '../gateways.js';
+import { collectGatewayLogs } from '../gateway-log.js';
 import { newId } from '../ids.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
-import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './apply-outcome.js';
+import { applyAttemptOutcome, type AttemptVerdict, type Resolution, RowMoved } from './apply-outcome.js';
 import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
 
 type Trx = Transaction<Database>;
@@ -44,16 +44,19 @@ export interface Started {
   gateway: GatewayRow;
   send: AttemptToSend;
   responseStatus: number;
+  /** The row and the attempt as tx1 committed them, and a refund's charge as tx1 read it (tx2's fast path starts from them). */
+  row: TransactionRow;
+  attempt: GatewayAttemptRow;
+  charge: TransactionRow | null;
+  /** The row's payment method, for the response. */
+  paymentMethod: PaymentMethodRef | null;
 }
 
-/** The gateway of a transaction: its own, else the default one (recorded on the transaction in tx1). */
-export async function gatewayFor(trx: Trx, row: TransactionRow): Promise<GatewayRow> {
-  if (row.gateway_id !== null) return requireGateway({ db: trx }, row.gateway_id);
-  const gateway = await getDefaultGateway({ db: trx });
-  if (!gateway) {
-    throw new SettleError('invalid_request', 'no_default_gateway', 'No gateway is configured as the default; create one with POST /v1/gateways (is_default true).');
-  }
-  return gateway;
+/** The gateway of a locked transaction: its own, else the default one (recorded on the transaction in tx1). */
+export function gatewayFor(locked: LockedForAction): GatewayRow {
+  if (locked.gateway) return locked.gateway;
+  if (locked.row.gateway_id !== null) throw new Error(`transaction ${locked.row.id} refers to a missing gateway ${locked.row.gateway_id}`);
+  throw new SettleError('invalid_request', 'no_default_gateway', 'No gateway is configured as the default; create one with POST /v1/gateways (is_default true).');
 }
 
 /** 409 unless the row is in one of `allowed` (labels like 'open', 'completed/authorized'). */
@@ -65,8 +68,18 @@ export function requireState(row: TransactionRow, action: string, allowed: reado
   }
 }
 
-/** tx1's write: the attempt row, and the transaction in `process` with what to go back to. */
-export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { kind: 'call' }>, key: ActionKey | undefined, actor: string): Promise<Started> {
+/**
+ * tx1's write, one statement: the attempt row, and the transaction in `process` with what to go back to and its
+ * history row.
+ */
+export async function recordAttempt(
+  deps: Deps,
+  trx: Trx,
+  plan: Extract<Plan, { kind: 'call' }>,
+  key: ActionKey | undefined,
+  actor: string,
+  paymentMethod: PaymentMethodRef | null,
+): Promise<Started> {
   // The adapter is built now, so a gateway without credentials fails before anything is recorded.
   deps.gateways.forRecord(plan.gateway);
   const now = deps.clock.now();
@@ -74,16 +87,14 @@ export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { 
   const idempotencyKey = `settle_${attemptId}`;
   const row = plan.transaction;
   const next = transition(stateOf(row), 'begin_processing');
-  await trx
-    .insertInto('gateway_attempts')
-    .values({
+  const attempt: GatewayAttemptRow = {
       id: attemptId,
       transaction_id: row.id,
       charge_transaction_id: plan.charge?.id ?? null,
       gateway_id: plan.gateway.id,
       action: plan.action,
       idempotency_key: idempotencyKey,
-      request: JSON.stringify(plan.request),
+      request: { ...plan.request },
       state: 'in_flight',
       last_outcome: null,
       error_message: null,
@@ -97,8 +108,7 @@ export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { 
       created_at: now,
       updated_at: now,
       resolved_at: null,
-    })
-    .execute();
+  };
   const saved = await compareAndSetTransaction(
     trx,
     row,
@@ -115,6 +125,7 @@ export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { 
     },
     actor,
     `${plan.action} started: ${attemptId}`,
+    [(q) => q.insertInto('gateway_attempts').values({ ...attempt, request: JSON.stringify(attempt.request) })],
   );
   if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
   return {
@@ -123,6 +134,10 @@ export async function recordAttempt(deps: Deps, trx: Trx, plan: Extract<Plan, { 
     gateway: plan.gateway,
     responseStatus: plan.responseStatus,
     send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
+    row: saved,
+    attempt,
+    charge: plan.charge,
+    paymentMethod,
   };
 }
 
@@ -151,40 +166,69 @@ export async function callForAttempt(deps: Deps, gateway: GatewayRow, send: Atte
 }
 
 /** The API answer for a resolution: the row's view, 202 while the outcome is unknown. */
-export async function responseFor(trx: Trx, resolution: Resolution, responseStatus: number, day: string): Promise<CommandResult<TransactionView>> {
+export function responseFor(resolution: Resolution, responseStatus: number, day: string, paymentMethod: PaymentMethodRef | null): CommandResult<TransactionView> {
   const row = resolution.transaction;
-  const pm = row.payment_method_id === null ? null : ((await findPaymentMethodRef(trx, row.payment_method_id)) ?? null);
   const status = resolution.kind === 'unknown' || (resolution.kind === 'already_resolved' && row.status === 'process') ? 202 : responseStatus;
-  return { status, body: presentTransaction(row, pm, day) };
+  return { status, body: presentTransaction(row, paymentMethod, day) };
 }
 
-/** The call and tx2 of a started action. Throws the revert error (after committing the revert) when nothing happened. */
-export async function finishAttempt(deps: Deps, started: Started, store: StoreResponse<TransactionView>, actor: string): Promise<CommandResult<TransactionView>> {
-  const verdict = await callForAttempt(deps, started.gateway, started.send);
+/** responseFor, with the row's payment method read (recovery, which has not read it). */
+export async function readResponseFor(trx: Trx, resolution: Resolution, responseStatus: number, day: string): Promise<CommandResult<TransactionView>> {
+  const id = resolution.transaction.payment_method_id;
+  const pm = id === null ? null : ((await findPaymentMethodRef(trx, id)) ?? null);
+  return responseFor(resolution, responseStatus, day, pm);
+}
+
+/**
+ * The call and tx2 of a started action. Throws the revert error (after committing the revert) when nothing happened.
+ * `store` (the request had an Idempotency-Key) stores the response in tx2's commit; without it, tx2 takes the fast
+ * path when it can (apply-outcome.ts): one statement, no database transaction.
+ */
+export async function finishAttempt(
+  deps: Deps,
+  started: Started,
+  store: StoreResponse<TransactionView> | undefined,
+  actor: string,
+): Promise<CommandResult<TransactionView>> {
+  const { value: verdict, records: logs } = await collectGatewayLogs(() => callForAttempt(deps, started.gateway, started.send));
   const day = await today(deps); // read before tx2: PGlite has one connection, which the transaction holds
-  const done = await deps.db.transaction().execute(async (trx) => {
+  const answer = (resolution: Resolution): { error: SettleError } | { result: CommandResult<TransactionView> } =>
+    resolution.kind === 'reverted' && resolution.error
+      ? { error: resolution.error }
+      : { result: responseFor(resolution, started.responseStatus, day, started.paymentMethod) };
+  let done: { error: SettleError } | { result: CommandResult<TransactionView> } | undefined;
+  if (store === undefined) {
+    try {
+      const known = { row: started.row, attempt: started.attempt, charge: started.charge };
+      done = answer(await applyAttemptOutcome(deps.db, started.attemptId, verdict, { actor, now: deps.clock.now(), known, logs }));
+    } catch (error) {
+      if (!(error instanceof RowMoved)) throw error;
+    }
+  }
+  done ??= await deps.db.transaction().execute(async (trx) => {
     const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, {
       actor,
       now: deps.clock.now(),
       rows: { transactionId: started.send.transaction_id, chargeId: started.chargeId },
+      logs,
     });
-    if (resolution.kind === 'reverted' && resolution.error) return { error: resolution.error };
-    const result = await responseFor(trx, resolution, started.responseStatus, day);
+    const answered = answer(resolution);
     // An unknown outcome is not an answer: the request's Idempotency-Key stays `running` (a retry with it is told
     // the request is still in progress) until recovery resolves the attempt and stores the final response.
-    if (resolution.kind !== 'unknown') await store(trx, result);
-    return { result };
+    if ('result' in answered && resolution.kind !== 'unknown' && store) await store(trx, answered.result);
+    return answered;
   });
   if ('error' in done) throw done.error;
   return done.result;
 }
 
-/** A view of a row for a `done` plan. */
-export function viewOf(trx: Trx, row: TransactionRow, status: number, day: string): Promise<CommandResult<TransactionView>> {
-  return responseFor(trx, { kind: 'applied', transaction: row, charge: null }, status, day);
-}
+export type Planner = (trx: Trx, locked: LockedForAction, day: string) => Promise<Plan>;
 
-export type Planner = (trx: Trx, locked: TransactionRow, day: string) => Promise<Plan>;
+function paymentMethodRef(pm: ActionPaymentMethod | null): PaymentMethodRef | null {
+  if (pm === null) return null;
+  const { gateway_token: _token, ...ref } = pm;
+  return ref;
+}
 
 /** Thrown out of tx1 when the row is stuck in `process`: recovery runs (outside any transaction), then tx1 again. */
 class StuckInProcess extends Error {
@@ -225,15 +269,16 @@ export async function runGatewayAction(
       return await deps.commands.runAction<TransactionView, Started>(
         ctx.idempotency,
         async (trx, key) => {
-          const locked = await lockTransaction(trx, id);
+          const locked = await lockForAction(trx, id);
           if (!locked) throw new NotFoundError('transaction', id);
-          if (locked.status === 'process' && round === 0) {
+          if (locked.row.status === 'process' && round === 0) {
             const stuck = await stuckAttempt(trx, id, settings.stuck_after_seconds, deps.clock.now());
             if (stuck) throw new StuckInProcess(stuck);
           }
           const decided = await plan(trx, locked, day);
-          if (decided.kind === 'done') return { done: await viewOf(trx, decided.transaction, decided.status, day) };
-          return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor) };
+          const pm = paymentMethodRef(locked.paymentMethod);
+          if (decided.kind === 'done') return { done: responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm) };
+          return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
         },
         (started, store) => finishAttempt(deps, started, store, ctx.actor),
       );

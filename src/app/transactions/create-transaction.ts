@@ -62,11 +62,17 @@ function nullable<T>(value: T | null | undefined, parse: (v: T) => T): T | null 
   return value === undefined || value === null ? null : parse(value);
 }
 
-/** Validates input and builds the row (without writing). Shared by create and clone. */
+/**
+ * Validates input and builds the row (without writing). Shared by create and clone. `referencesChecked`: the caller
+ * has already read and locked what the row refers to (the refund action, under the lock on its charge, which it has
+ * checked): the account, contact, payment method and original are taken as they are, without reading them again (and the
+ * payment method is not returned).
+ */
 export async function buildNewTransaction(
   deps: Deps,
   trx: Kysely<Database>,
   input: CreateTransactionInput,
+  options: { referencesChecked?: boolean } = {},
 ): Promise<{ row: NewTransactionRow; paymentMethod: PaymentMethodRef | null }> {
   const recordType = input.record_type ?? 'charge';
   checkRecordType(recordType);
@@ -113,16 +119,17 @@ export async function buildNewTransaction(
 
   let accountId = input.account_id ?? null;
   let contactId = input.contact_id ?? null;
-  if (accountId !== null) await requireAccount(trx, accountId);
-  if (contactId !== null) await requireContact(trx, contactId);
-  let paymentMethod: PaymentMethodRef | null = null;
-  if (fields.payment_method_id !== null) {
+  const checked = options.referencesChecked === true;
+  if (accountId !== null && !checked) await requireAccount(trx, accountId);
+  if (contactId !== null && !checked) await requireContact(trx, contactId);
+  let paymentMethod: PaymentMethodRef | null = null; // not read when the references are checked
+  if (fields.payment_method_id !== null && !checked) {
     paymentMethod = await requirePaymentMethod(trx, fields.payment_method_id);
     // R5: a transaction with a payment method but no account/contact takes them from the method.
     accountId ??= paymentMethod.account_id;
     contactId ??= paymentMethod.contact_id;
   }
-  if (fields.original_transaction_id !== null) {
+  if (fields.original_transaction_id !== null && !checked) {
     // The refundable amount is checked under a lock on the original, so this needs a transaction.
     if (!trx.isTransaction) throw new Error('a refund must be created inside a database transaction');
     await checkRefundOriginal(trx as Transaction<Database>, fields.original_transaction_id, fields.amount, fields.currency);
