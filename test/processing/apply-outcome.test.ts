@@ -3,7 +3,8 @@
 import { expect, it } from 'vitest';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
 import type { GatewayPayment, GatewayRefund } from '../../src/app/gateway.js';
-import { applyAttemptOutcome } from '../../src/app/processing/apply-outcome.js';
+import { applyAttemptOutcome, RowMoved } from '../../src/app/processing/apply-outcome.js';
+import type { GatewayLogRecord } from '../../src/app/gateway-log.js';
 import { recordAttempt, type Plan } from '../../src/app/processing/run-action.js';
 import { refundableAmount } from '../../src/domain/amounts.js';
 import { lockTransaction, sumRefundsInFlight } from '../../src/store/transactions-repo.js';
@@ -148,5 +149,149 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     expect(await sumRefundsInFlight(h.deps.db, created.body.id)).toBe(0);
     const row = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
     expect(refundableAmount(row, await sumRefundsInFlight(h.deps.db, created.body.id))).toBe(6000);
+  });
+
+  // tx2's fast path (no database transaction): everything in one statement guarded by the rows' versions, or nothing.
+  const logRecord = (gatewayId: string, transactionId: string, id: string): GatewayLogRecord => ({
+    id,
+    gateway_id: gatewayId,
+    transaction_id: transactionId,
+    interaction_type: 'sale',
+    interaction_status: 'success',
+    result_code: 'success',
+    gateway_ref_number: 'pi_pending123',
+    gateway_auth_code: null,
+    gateway_date: null,
+    gateway_message: null,
+    gateway_result_code: null,
+    gateway_result_code_description: null,
+    idempotency_key: 'settle_x',
+    is_notification: false,
+    http_method: 'POST',
+    http_path: '/v1/payment_intents',
+    http_status: 200,
+    request_id: 'req_1',
+    request_body: { amount: '5000' },
+    response_body: { id: 'pi_pending123', nested: { list: [1, 2] } },
+    latency_ms: 3,
+    created_at: new Date('2026-11-25T00:00:00Z'),
+  });
+
+  async function chargeStarted(h: Harness, amount: number) {
+    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
+    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
+    const created = await h.request('POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.body.id });
+    const started = await start(h, created.body.id, async (row) => ({
+      kind: 'call',
+      transaction: row,
+      charge: null,
+      action: 'charge',
+      request: { amount, currency: 'USD', payment_method: 'pm_card_visa', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
+      gateway,
+      revertStatus: 'open',
+      responseStatus: 200,
+    }));
+    return { gateway, id: created.body.id as string, started };
+  }
+
+  it('fast path: the outcome, the history and the gateway log rows commit in one statement from the rows tx1 left', async () => {
+    const h = get();
+    const { gateway, id, started } = await chargeStarted(h, 5000);
+    const log = logRecord(gateway.id, id, 'glog_fast_ok');
+    const resolution = await applyAttemptOutcome(
+      h.deps.db,
+      started.attemptId,
+      { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 5000, captured_amount: 5000 }) },
+      { actor: 'test', now: h.clock.now(), known: { row: started.row, attempt: started.attempt, charge: null }, logs: [log] },
+    );
+    expect(resolution.kind).toBe('applied');
+    expect(resolution.transaction).toMatchObject({ status: 'completed', payment_status: 'captured', version: started.row.version + 1 });
+    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    expect(attempt).toMatchObject({ state: 'succeeded', last_outcome: 'succeeded' });
+    const stored = await h.deps.db.selectFrom('gateway_logs').selectAll().where('id', '=', 'glog_fast_ok').executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ transaction_id: id, http_status: 200, latency_ms: 3, response_body: { id: 'pi_pending123', nested: { list: [1, 2] } } });
+    const history = await h.deps.db.selectFrom('transaction_history').select('action').where('transaction_id', '=', id).orderBy('id').execute();
+    expect(history.map((r) => r.action).at(-1)).toBe(`charge succeeded: ${started.attemptId}`);
+  });
+
+  it('fast path: a row that moved on since tx1 (recovery resolved the attempt first) writes nothing and throws RowMoved', async () => {
+    const h = get();
+    const { gateway, id, started } = await chargeStarted(h, 5000);
+    // Recovery proves nothing happened and puts the charge back to open.
+    await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'nothing', message: 'not found at the gateway' }, { actor: 'recovery', now: h.clock.now() }),
+    );
+    const before = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await expect(
+      applyAttemptOutcome(
+        h.deps.db,
+        started.attemptId,
+        { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 5000, captured_amount: 5000 }) },
+        { actor: 'test', now: h.clock.now(), known: { row: started.row, attempt: started.attempt, charge: null }, logs: [logRecord(gateway.id, id, 'glog_fast_moved')] },
+      ),
+    ).rejects.toBeInstanceOf(RowMoved);
+    const after = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    expect(attempt.state).toBe('reverted');
+    expect(await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst()).toBeUndefined();
+    // The locked path then sees what happened: already resolved, and it keeps the call's log.
+    const locked = await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) }, { actor: 'test', now: h.clock.now(), logs: [logRecord(gateway.id, id, 'glog_fast_moved')] }),
+    );
+    expect(locked.kind).toBe('already_resolved');
+    expect(await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst()).toBeDefined();
+  });
+
+  it("fast path: a refund whose charge moved on since tx1 (another refund applied) writes neither row and throws RowMoved", async () => {
+    const h = get();
+    const { gateway, id, started: charged } = await chargeStarted(h, 10000);
+    await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
+    );
+    const refundOf = async (amount: number) => {
+      const refund = await h.request('POST', '/v1/transactions', { transaction_type: 'refund', amount: -amount, currency: 'usd', original_transaction_id: id });
+      expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+      const started = await start(h, refund.body.id, async (row, trx) => ({
+        kind: 'call',
+        transaction: row,
+        charge: (await lockTransaction(trx, id)) ?? null,
+        action: 'refund',
+        request: { amount, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
+        gateway,
+        revertStatus: 'failed',
+        responseStatus: 201,
+      }));
+      return { refundId: refund.body.id as string, started };
+    };
+    const refunded = (refundId: string, amount: number): GatewayRefund => ({
+      refs: { ...refs, refund: `re_${refundId}` },
+      status: 'succeeded',
+      currency: 'USD',
+      amount,
+      reason: null,
+      failure_reason: null,
+      transaction_id: refundId,
+      balance: null,
+    });
+    const first = await refundOf(1000);
+    const second = await refundOf(2000);
+    // Both were started against the same charge version; the first applies (fast), then the second must not.
+    const known = (s: typeof first) => ({ row: s.started.row, attempt: s.started.attempt, charge: s.started.charge });
+    const one = await applyAttemptOutcome(h.deps.db, first.started.attemptId, { kind: 'succeeded', result: refunded(first.refundId, 1000) }, { actor: 'test', now: h.clock.now(), known: known(first) });
+    expect(one.kind).toBe('applied');
+    const chargeBefore = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(chargeBefore).toMatchObject({ refunded_amount: 1000, payment_status: 'partially_refunded' });
+    await expect(
+      applyAttemptOutcome(h.deps.db, second.started.attemptId, { kind: 'succeeded', result: refunded(second.refundId, 2000) }, { actor: 'test', now: h.clock.now(), known: known(second) }),
+    ).rejects.toBeInstanceOf(RowMoved);
+    expect(await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).toEqual(chargeBefore);
+    expect((await h.deps.db.selectFrom('transactions').select('status').where('id', '=', second.refundId).executeTakeFirstOrThrow()).status).toBe('process');
+    // The locked path applies it on the charge as it is now: 1000 + 2000 refunded, exact.
+    const two = await h.deps.db.transaction().execute((trx) =>
+      applyAttemptOutcome(trx, second.started.attemptId, { kind: 'succeeded', result: refunded(second.refundId, 2000) }, { actor: 'test', now: h.clock.now() }),
+    );
+    expect(two.kind).toBe('applied');
+    expect(await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).toMatchObject({ refunded_amount: 3000 });
   });
 });
