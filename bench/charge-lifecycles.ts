@@ -34,19 +34,19 @@ const CONCURRENCIES = [1, 8] as const;
 /** The production default DATABASE_POOL_SIZE; never below the number of callers. */
 const DEFAULT_POOL_SIZE = 10;
 /** The target of the processing issue: Settle's own time per gateway action, at 1 caller. */
-const OVERHEAD_TARGET_MS = 5;
+export const OVERHEAD_TARGET_MS = 5;
 
 /** Per charge: created, authorize started + succeeded, capture started + succeeded, refund applied. */
 const CHARGE_HISTORY_ROWS = 6;
 /** Per refund: created, refund started, refund succeeded. */
 const REFUND_HISTORY_ROWS = 3;
 
-const GATEWAY_ACTIONS = ['authorize', 'capture', 'refund'] as const;
+export const GATEWAY_ACTIONS = ['authorize', 'capture', 'refund'] as const;
 type GatewayAction = (typeof GATEWAY_ACTIONS)[number];
 type Step = 'create' | GatewayAction;
 
 /** The gateway log's interaction_type of each action's request (gateways/stripe/exchange-log.ts). */
-const INTERACTION: Record<GatewayAction, string> = { authorize: 'authorization', capture: 'capture', refund: 'referenced_refund' };
+export const INTERACTION: Record<GatewayAction, string> = { authorize: 'authorization', capture: 'capture', refund: 'referenced_refund' };
 
 const AUTH = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
 const JSON_HEADERS = { ...AUTH, 'content-type': 'application/json' };
@@ -69,7 +69,7 @@ const agent = new http.Agent({ keepAlive: true });
  * One request through the socket with node:http (lighter than fetch, so that less of the client's own work lands
  * in the figures: the client runs on the server's thread); the answer read and parsed (part of the measured time).
  */
-function request(base: URL, method: 'POST' | 'PATCH', path: string, body?: unknown): Promise<ApiAnswer> {
+export function request(base: URL, method: 'POST' | 'PATCH', path: string, body?: unknown): Promise<ApiAnswer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string | number> = payload === undefined ? { ...AUTH } : { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) };
   return new Promise((resolve, reject) => {
@@ -107,7 +107,7 @@ function stepTimes(count: number): StepTimes {
   return { create: new Float64Array(count), authorize: new Float64Array(count), capture: new Float64Array(count), refund: new Float64Array(count) };
 }
 
-interface Phase {
+export interface Phase {
   /** Lifecycle numbers start here (warm-up first, then the measured ones). */
   first: number;
   times: StepTimes;
@@ -116,11 +116,11 @@ interface Phase {
   refunds: (string | undefined)[];
 }
 
-function newPhase(first: number, count: number): Phase {
+export function newPhase(first: number, count: number): Phase {
   return { first, times: stepTimes(count), charges: new Array<string | undefined>(count), refunds: new Array<string | undefined>(count) };
 }
 
-async function lifecycle(base: URL, paymentMethodId: string, phase: Phase, local: number): Promise<OperationResult> {
+export async function lifecycle(base: URL, paymentMethodId: string, phase: Phase, local: number): Promise<OperationResult> {
   const index = phase.first + local;
   const { amount, refund } = lifecycleAmounts(index);
   const timed = async (step: Step, path: string, body?: unknown): Promise<ApiAnswer> => {
@@ -202,9 +202,9 @@ class RoundTripRecorder {
   }
 }
 
-const done = <T>(values: (T | undefined)[]): T[] => values.filter((v): v is T => v !== undefined);
+export const done = <T>(values: (T | undefined)[]): T[] => values.filter((v): v is T => v !== undefined);
 
-function mean(values: Float64Array, keep: (string | undefined)[]): number {
+export function mean(values: Float64Array, keep: (string | undefined)[]): number {
   let sum = 0;
   let count = 0;
   values.forEach((value, i) => {
@@ -218,7 +218,7 @@ function mean(values: Float64Array, keep: (string | undefined)[]): number {
 type Count = string | number;
 
 /** Mean gateway_logs.latency_ms per interaction type over the given transactions. */
-async function logLatencies(app: BenchApp, ids: string[]): Promise<Map<string, { count: number; meanMs: number }>> {
+export async function logLatencies(app: Pick<BenchApp, 'db'>, ids: string[]): Promise<Map<string, { count: number; meanMs: number }>> {
   const out = new Map<string, { count: number; total: number }>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
@@ -244,7 +244,7 @@ interface Verification {
 }
 
 /** Every lifecycle, warm-up included: the charge's end state and amounts, history, attempts, logs, and the emulator. */
-async function verify(app: BenchApp, emulator: Emulator, phases: Phase[]): Promise<Verification> {
+export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator, 'port'>, phases: Phase[]): Promise<Verification> {
   const expected = new Map<string, { amount: number; refund: number }>();
   for (const phase of phases) {
     phase.charges.forEach((id, local) => {

@@ -2,7 +2,7 @@
 // `settle serve`, `settle recover`), the emulator's HTTP controls, snapshots of both sides, and the checker that
 // says where Settle and the emulator disagree. The checker is a pure function of the two snapshots.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
@@ -46,6 +46,9 @@ export function distIsStale(): boolean {
 export function ensureBuilt(): void {
   if (!distIsStale()) return;
   const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+  // The build is incremental: a source file touched without a change of content would not be emitted again and
+  // its output would stay older than it. Without the build info, everything is emitted.
+  rmSync(path.join(ROOT, 'dist', '.tsbuildinfo'), { force: true });
   const res = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (distIsStale()) throw new Error(`dist/ is older than src/ and building it failed:\n${res.stdout}\n${res.stderr}`);
 }
