@@ -196,17 +196,20 @@ export async function compareAndSetTransaction(
   guard?: RowGuard,
 ): Promise<TransactionRow | undefined> {
   const diff = diffChanges(current, changes as Record<string, unknown>);
-  const guarded = <Q extends { where: (...args: never[]) => Q }>(q: Q): Q =>
-    guard === undefined
-      ? q
-      : ((q as unknown as { where(f: (eb: ExpressionBuilder<Database, 'transactions'>) => unknown): Q }).where((eb) =>
-          eb.exists(eb.selectFrom('transactions as guard').select('guard.id').where('guard.id', '=', guard.id).where('guard.version', '=', guard.version).forUpdate()),
-        ) as Q);
+  // The guard row, locked by this statement (a lock that waited re-checks the version on the newest row).
+  const guardHolds = (eb: ExpressionBuilder<Database, 'transactions'>) =>
+    eb.exists(eb.selectFrom('transactions as guard').select('guard.id').where('guard.id', '=', guard!.id).where('guard.version', '=', guard!.version).forUpdate());
   if (Object.keys(diff).length === 0) {
     if (alongside.length === 0) return current;
     // Nothing of the row changes, but the writes alongside still depend on it being at this version (locked).
     const gate = trx.with('updated', (q) =>
-      guarded(q.selectFrom('transactions').selectAll().where('id', '=', current.id).where('version', '=', current.version).forUpdate()),
+      q
+        .selectFrom('transactions')
+        .selectAll()
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .$if(guard !== undefined, (w) => w.where(guardHolds))
+        .forUpdate(),
     );
     return (await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst()) as TransactionRow | undefined;
   }
@@ -214,13 +217,13 @@ export async function compareAndSetTransaction(
   // the version moved on.
   const query = trx
     .with('updated', (q) =>
-      guarded(
-        q
-          .updateTable('transactions')
-          .set({ ...changes, version: current.version + 1, updated_at: new Date() })
-          .where('id', '=', current.id)
-          .where('version', '=', current.version),
-      ).returningAll(),
+      q
+        .updateTable('transactions')
+        .set({ ...changes, version: current.version + 1, updated_at: new Date() })
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .$if(guard !== undefined, (w) => w.where(guardHolds))
+        .returningAll(),
     )
     .with('history', (q) =>
       q

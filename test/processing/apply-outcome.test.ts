@@ -7,6 +7,7 @@ import { applyAttemptOutcome, RowMoved } from '../../src/app/processing/apply-ou
 import type { GatewayLogRecord } from '../../src/app/gateway-log.js';
 import { recordAttempt, type Plan } from '../../src/app/processing/run-action.js';
 import { refundableAmount } from '../../src/domain/amounts.js';
+import type { GatewayRow } from '../../src/store/schema.js';
 import { lockTransaction, sumRefundsInFlight } from '../../src/store/transactions-repo.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 
@@ -47,28 +48,51 @@ async function start(h: Harness, id: string, make: (row: Row, trx: Trx) => Promi
   });
 }
 
+/** An open charge on a new payment method, taken through the real tx1 of a charge (now in process). */
+async function chargeStarted(h: Harness, amount: number, method: { gateway_token: string; type: 'card' | 'us_bank_account'; last4?: string } = { gateway_token: 'pm_card_visa', type: 'card' }) {
+  const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
+  const pm = await h.request('POST', '/v1/payment-methods', method);
+  const created = await h.request('POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.body.id });
+  const started = await start(h, created.body.id, async (row) => ({
+    kind: 'call',
+    transaction: row,
+    charge: null,
+    action: 'charge',
+    request: { amount, currency: 'USD', payment_method: method.gateway_token, customer: null, off_session: false, payment_intent: null, reason: null, description: null },
+    gateway,
+    revertStatus: 'open',
+    responseStatus: 200,
+  }));
+  return { gateway, id: created.body.id as string, pmId: pm.body.id as string, started };
+}
+
+/** The refund as tx1 makes it: an open refund row (checked against the charge), then recordAttempt moves it to process with its attempt. */
+async function refundStarted(h: Harness, gateway: GatewayRow, chargeId: string, amount: number, extra: { payment_method_id?: string } = {}) {
+  const refund = await h.request('POST', '/v1/transactions', { transaction_type: 'refund', amount: -amount, currency: 'usd', original_transaction_id: chargeId, ...extra });
+  expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+  const started = await start(h, refund.body.id, async (row, trx) => ({
+    kind: 'call',
+    transaction: row,
+    charge: (await lockTransaction(trx, chargeId)) ?? null,
+    action: 'refund',
+    request: { amount, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
+    gateway,
+    revertStatus: 'failed',
+    responseStatus: 201,
+  }));
+  return { refundId: refund.body.id as string, started };
+}
+
 describeEachDatabase('applying outcomes the emulator does not produce', (get) => {
   it('a payment the gateway holds as processing leaves the charge pending, with the gateway ids, until an event settles it', async () => {
     const h = get();
-    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
-    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789' });
-    const created = await h.request('POST', '/v1/transactions', { amount: 5000, currency: 'usd', payment_method_id: pm.body.id });
-    const started = await start(h, created.body.id, async (row) => ({
-      kind: 'call',
-      transaction: row,
-      charge: null,
-      action: 'charge',
-      request: { amount: 5000, currency: 'USD', payment_method: 'pm_usBankAccount_success', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
-      gateway,
-      revertStatus: 'open',
-      responseStatus: 200,
-    }));
-    expect((await h.request('GET', `/v1/transactions/${created.body.id}`)).body.status).toBe('process');
+    const { id, started } = await chargeStarted(h, 5000, { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789' });
+    expect((await h.request('GET', `/v1/transactions/${id}`)).body.status).toBe('process');
     const resolution = await h.deps.db.transaction().execute((trx) =>
       applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: payment({}) }, { actor: 'test', now: h.clock.now() }),
     );
     expect(resolution.kind).toBe('applied');
-    const after = await h.request('GET', `/v1/transactions/${created.body.id}`);
+    const after = await h.request('GET', `/v1/transactions/${id}`);
     expect(after.body).toMatchObject({
       status: 'pending',
       payment_status: null,
@@ -83,49 +107,18 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       applyAttemptOutcome(trx, started.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) }, { actor: 'test', now: h.clock.now() }),
     );
     expect(again.kind).toBe('already_resolved');
-    expect((await h.request('GET', `/v1/transactions/${created.body.id}`)).body.status).toBe('pending');
+    expect((await h.request('GET', `/v1/transactions/${id}`)).body.status).toBe('pending');
   });
 
   it('a refund the gateway holds as pending is taken off the charge at once and no longer counts as in flight', async () => {
     const h = get();
-    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
     // A captured charge as tx2 leaves it (built through the same code path as a real capture).
-    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
-    const created = await h.request('POST', '/v1/transactions', { amount: 10000, currency: 'usd', payment_method_id: pm.body.id });
-    const charged = await start(h, created.body.id, async (row) => ({
-      kind: 'call',
-      transaction: row,
-      charge: null,
-      action: 'charge',
-      request: { amount: 10000, currency: 'USD', payment_method: 'pm_card_visa', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
-      gateway,
-      revertStatus: 'open',
-      responseStatus: 200,
-    }));
+    const { gateway, id, pmId, started: charged } = await chargeStarted(h, 10000);
     await h.deps.db.transaction().execute((trx) =>
       applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
     );
-    // The refund as tx1 makes it: an open refund row (checked against the charge), then recordAttempt moves it to
-    // process with its attempt.
-    const refund = await h.request('POST', '/v1/transactions', {
-      transaction_type: 'refund',
-      amount: -4000,
-      currency: 'usd',
-      original_transaction_id: created.body.id,
-      payment_method_id: pm.body.id,
-    });
-    expect(refund.status, JSON.stringify(refund.body)).toBe(201);
-    const started = await start(h, refund.body.id, async (row, trx) => ({
-      kind: 'call',
-      transaction: row,
-      charge: (await lockTransaction(trx, created.body.id)) ?? null,
-      action: 'refund',
-      request: { amount: 4000, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
-      gateway,
-      revertStatus: 'failed',
-      responseStatus: 201,
-    }));
-    expect(await sumRefundsInFlight(h.deps.db, created.body.id)).toBe(4000);
+    const { refundId, started } = await refundStarted(h, gateway, id, 4000, { payment_method_id: pmId });
+    expect(await sumRefundsInFlight(h.deps.db, id)).toBe(4000);
     const pending: GatewayRefund = {
       refs: { ...refs, refund: 're_pending123' },
       status: 'pending',
@@ -133,22 +126,22 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       amount: 4000,
       reason: null,
       failure_reason: null,
-      transaction_id: refund.body.id,
+      transaction_id: refundId,
       balance: null,
     };
     await h.deps.db.transaction().execute((trx) =>
       applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: pending }, { actor: 'test', now: h.clock.now() }),
     );
-    const charge = (await h.request('GET', `/v1/transactions/${created.body.id}`)).body;
+    const charge = (await h.request('GET', `/v1/transactions/${id}`)).body;
     expect(charge).toMatchObject({ status: 'completed', payment_status: 'partially_refunded', refunded_amount: 4000, retained_amount: 6000 });
-    expect((await h.request('GET', `/v1/transactions/${refund.body.id}`)).body).toMatchObject({
+    expect((await h.request('GET', `/v1/transactions/${refundId}`)).body).toMatchObject({
       status: 'pending',
       amount: -4000,
       gateway_ref: { refund: 're_pending123' },
     });
-    expect(await sumRefundsInFlight(h.deps.db, created.body.id)).toBe(0);
-    const row = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
-    expect(refundableAmount(row, await sumRefundsInFlight(h.deps.db, created.body.id))).toBe(6000);
+    expect(await sumRefundsInFlight(h.deps.db, id)).toBe(0);
+    const row = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(refundableAmount(row, await sumRefundsInFlight(h.deps.db, id))).toBe(6000);
   });
 
   // tx2's fast path (no database transaction): everything in one statement guarded by the rows' versions, or nothing.
@@ -176,23 +169,6 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     latency_ms: 3,
     created_at: new Date('2026-11-25T00:00:00Z'),
   });
-
-  async function chargeStarted(h: Harness, amount: number) {
-    const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
-    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
-    const created = await h.request('POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.body.id });
-    const started = await start(h, created.body.id, async (row) => ({
-      kind: 'call',
-      transaction: row,
-      charge: null,
-      action: 'charge',
-      request: { amount, currency: 'USD', payment_method: 'pm_card_visa', customer: null, off_session: false, payment_intent: null, reason: null, description: null },
-      gateway,
-      revertStatus: 'open',
-      responseStatus: 200,
-    }));
-    return { gateway, id: created.body.id as string, started };
-  }
 
   it('fast path: the outcome, the history and the gateway log rows commit in one statement from the rows tx1 left', async () => {
     const h = get();
@@ -249,21 +225,6 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     await h.deps.db.transaction().execute((trx) =>
       applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
     );
-    const refundOf = async (amount: number) => {
-      const refund = await h.request('POST', '/v1/transactions', { transaction_type: 'refund', amount: -amount, currency: 'usd', original_transaction_id: id });
-      expect(refund.status, JSON.stringify(refund.body)).toBe(201);
-      const started = await start(h, refund.body.id, async (row, trx) => ({
-        kind: 'call',
-        transaction: row,
-        charge: (await lockTransaction(trx, id)) ?? null,
-        action: 'refund',
-        request: { amount, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
-        gateway,
-        revertStatus: 'failed',
-        responseStatus: 201,
-      }));
-      return { refundId: refund.body.id as string, started };
-    };
     const refunded = (refundId: string, amount: number): GatewayRefund => ({
       refs: { ...refs, refund: `re_${refundId}` },
       status: 'succeeded',
@@ -274,8 +235,8 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       transaction_id: refundId,
       balance: null,
     });
-    const first = await refundOf(1000);
-    const second = await refundOf(2000);
+    const first = await refundStarted(h, gateway, id, 1000);
+    const second = await refundStarted(h, gateway, id, 2000);
     // Both were started against the same charge version; the first applies (fast), then the second must not.
     const known = (s: typeof first) => ({ row: s.started.row, attempt: s.started.attempt, charge: s.started.charge });
     const one = await applyAttemptOutcome(h.deps.db, first.started.attemptId, { kind: 'succeeded', result: refunded(first.refundId, 1000) }, { actor: 'test', now: h.clock.now(), known: known(first) });

@@ -12,7 +12,7 @@ import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '..
 import { type ActionPaymentMethod, compareAndSetTransaction, type LockedForAction, lockForAction } from '../../store/transactions-repo.js';
 import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
 import { dateInZone } from '../clock.js';
-import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext, today } from '../deps.js';
+import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext } from '../deps.js';
 import type { GatewayError } from '../gateway.js';
 import { collectGatewayLogs } from '../gateway-log.js';
 import { newId } from '../ids.js';
@@ -40,7 +40,6 @@ export type Plan =
 
 export interface Started {
   attemptId: string;
-  chargeId: string | null;
   gateway: GatewayRow;
   send: AttemptToSend;
   responseStatus: number;
@@ -130,7 +129,6 @@ export async function recordAttempt(
   if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
   return {
     attemptId,
-    chargeId: plan.charge?.id ?? null,
     gateway: plan.gateway,
     responseStatus: plan.responseStatus,
     send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
@@ -189,9 +187,9 @@ export async function finishAttempt(
   started: Started,
   store: StoreResponse<TransactionView> | undefined,
   actor: string,
+  day: string,
 ): Promise<CommandResult<TransactionView>> {
   const { value: verdict, records: logs } = await collectGatewayLogs(() => callForAttempt(deps, started.gateway, started.send));
-  const day = await today(deps); // read before tx2: PGlite has one connection, which the transaction holds
   const answer = (resolution: Resolution): { error: SettleError } | { result: CommandResult<TransactionView> } =>
     resolution.kind === 'reverted' && resolution.error
       ? { error: resolution.error }
@@ -209,7 +207,7 @@ export async function finishAttempt(
     const resolution = await applyAttemptOutcome(trx, started.attemptId, verdict, {
       actor,
       now: deps.clock.now(),
-      rows: { transactionId: started.send.transaction_id, chargeId: started.chargeId },
+      rows: { transactionId: started.row.id, chargeId: started.charge?.id ?? null },
       logs,
     });
     const answered = answer(resolution);
@@ -280,7 +278,7 @@ export async function runGatewayAction(
           if (decided.kind === 'done') return { done: responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm) };
           return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
         },
-        (started, store) => finishAttempt(deps, started, store, ctx.actor),
+        (started, store) => finishAttempt(deps, started, store, ctx.actor, day),
       );
     } catch (error) {
       if (!(error instanceof StuckInProcess)) throw error;
