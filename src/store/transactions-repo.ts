@@ -112,15 +112,16 @@ export interface LockedForAction {
 const GATEWAY_TIMESTAMPS = ['created_at', 'updated_at'] as const;
 
 /**
- * Locks a transaction (FOR UPDATE, for the rest of the database transaction) and reads its payment method and its
- * gateway (its own or the default) in the same statement: one round trip where an action used to need three.
+ * Reads a transaction with its payment method and its gateway (its own or the default) in one statement: one round
+ * trip where an action used to need three. `lock` (the default) locks the row FOR UPDATE for the rest of the
+ * database transaction; without it the caller relies on a compare-and-set of the version it read.
  *
  * What other rows say about this one (a charge's refunds in flight) must be read by a later statement: a statement
  * that waited for the lock still reads other rows as they were when it started (READ COMMITTED re-reads only the
  * locked row), so it would miss what the lock's previous holder committed.
  */
-export async function lockForAction(trx: Transaction<Database>, id: string): Promise<LockedForAction | undefined> {
-  const found = await trx
+export async function loadForAction(db: Db, id: string, options: { lock: boolean } = { lock: true }): Promise<LockedForAction | undefined> {
+  const found = await db
     .selectFrom('transactions as t')
     .selectAll('t')
     .select((eb) => [
@@ -139,7 +140,7 @@ export async function lockForAction(trx: Transaction<Database>, id: string): Pro
       ).as('_gateway'),
     ])
     .where('t.id', '=', id)
-    .forUpdate()
+    .$if(options.lock, (q) => q.forUpdate())
     .executeTakeFirst();
   if (!found) return undefined;
   const { _payment_method, _gateway, ...row } = found;

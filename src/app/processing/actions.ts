@@ -1,7 +1,7 @@
 // The gateway actions (P1-P6; api.md): authorize, capture, release and refund, each a planner for tx1 run by the
 // exactly-once driver (run-action.ts). The planner runs under the row lock: it checks the state through the state
 // machine's labels, the amounts (architecture habit 6), the payment method and the gateway, and says what to call.
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { capturableAmount, paymentStatusAfterRefund, refundableAmount } from '../../domain/amounts.js';
 import { ValidationError } from '../../domain/errors.js';
 import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money.js';
@@ -12,10 +12,11 @@ import { compareAndSetTransaction, insertTransaction, type LockedForAction, sumR
 import type { Deps, RequestContext } from '../deps.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
+import { RowMoved } from './apply-outcome.js';
 import { recoverAttempt } from './recover.js';
 import { gatewayFor, type Plan, requireState, runGatewayAction } from './run-action.js';
 
-type Trx = Transaction<Database>;
+type Trx = Kysely<Database>;
 
 export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
 
@@ -124,6 +125,7 @@ export function authorizeTransaction(deps: Deps, ctx: RequestContext, id: string
       return paymentPlan(locked, day, 'authorize');
     },
     recoverAttempt,
+    { lockFree: true },
   );
 }
 
@@ -171,10 +173,11 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
       };
     },
     recoverAttempt,
+    { lockFree: true },
   );
 }
 
-/** P6: an open non-gateway charge is recorded as paid without any gateway call. */
+/** P6: an open non-gateway charge is recorded as paid without any gateway call (one compare-and-set). */
 async function completeNonGateway(deps: Deps, trx: Trx, row: TransactionRow, actor: string): Promise<TransactionRow> {
   const processing = transition(stateOf(row), 'begin_processing');
   const done = transition(processing, 'capture_succeeded');
@@ -186,7 +189,7 @@ async function completeNonGateway(deps: Deps, trx: Trx, row: TransactionRow, act
     actor,
     'captured (non-gateway)',
   );
-  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  if (!saved) throw new RowMoved(row.id);
   return saved;
 }
 
@@ -202,6 +205,7 @@ export function releaseTransaction(deps: Deps, ctx: RequestContext, id: string) 
       return releasePlanFor(locked);
     },
     recoverAttempt,
+    { lockFree: true },
   );
 }
 

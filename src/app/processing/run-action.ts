@@ -5,12 +5,12 @@
 //   tx2  apply the outcome (apply-outcome.ts) and store the API response in the same commit.
 // A crash between the steps leaves an in-flight attempt that recovery resolves (recover.ts). An action on a
 // transaction stuck in `process` for longer than the `stuck_after_seconds` setting first runs that recovery.
-import type { Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
 import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
-import { type ActionPaymentMethod, compareAndSetTransaction, type LockedForAction, lockForAction } from '../../store/transactions-repo.js';
-import type { ActionKey, CommandResult, StoreResponse } from '../command-runner.js';
+import { type ActionPaymentMethod, compareAndSetTransaction, type LockedForAction, loadForAction } from '../../store/transactions-repo.js';
+import type { ActionKey, CommandResult, RunOutcome, StoreResponse } from '../command-runner.js';
 import { dateInZone } from '../clock.js';
 import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext } from '../deps.js';
 import type { GatewayError } from '../gateway.js';
@@ -20,7 +20,8 @@ import { presentTransaction, type TransactionView } from '../transactions/presen
 import { applyAttemptOutcome, type AttemptVerdict, type Resolution, RowMoved } from './apply-outcome.js';
 import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
 
-type Trx = Transaction<Database>;
+/** A database transaction (tx1 under the row lock), or the database itself (tx1 without a lock; see runGatewayAction). */
+type Trx = Kysely<Database>;
 
 /** What tx1 decided. */
 export type Plan =
@@ -69,7 +70,8 @@ export function requireState(row: TransactionRow, action: string, allowed: reado
 
 /**
  * tx1's write, one statement: the attempt row, and the transaction in `process` with what to go back to and its
- * history row.
+ * history row; both or neither. RowMoved when the row is no longer at the version the plan was made from (only
+ * possible without the row lock).
  */
 export async function recordAttempt(
   deps: Deps,
@@ -124,9 +126,10 @@ export async function recordAttempt(
     },
     actor,
     `${plan.action} started: ${attemptId}`,
-    [(q) => q.insertInto('gateway_attempts').values({ ...attempt, request: JSON.stringify(attempt.request) })],
+    // Inserted only when the compare-and-set applies (every column from one JSON parameter).
+    [() => sql`(insert into gateway_attempts select * from jsonb_populate_record(null::gateway_attempts, ${JSON.stringify(attempt)}::jsonb) where exists (select 1 from updated))` as never],
   );
-  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  if (!saved) throw new RowMoved(row.id);
   return {
     attemptId,
     gateway: plan.gateway,
@@ -247,10 +250,41 @@ async function stuckAttempt(trx: Trx, transactionId: string, stuckAfterSeconds: 
   return attempt.id;
 }
 
+/** How many times tx1 without a lock is tried before the locked tx1 takes over (each try lost a race). */
+const LOCK_FREE_TRIES = 3;
+
+/**
+ * tx1 without `BEGIN`/`COMMIT`, for a planner that only reads and decides (`lockFree`) and a request without an
+ * Idempotency-Key: read the row (no lock), plan, then write the attempt and the row in one statement that applies
+ * only if the row is still at the version read (recordAttempt). A lost race reads again; a row in `process` (maybe
+ * stuck) or a run of lost races goes to the locked tx1 (undefined).
+ */
+async function lockFreeAction(deps: Deps, ctx: RequestContext, id: string, plan: Planner, day: string): Promise<RunOutcome<TransactionView> | undefined> {
+  for (let tries = 0; tries < LOCK_FREE_TRIES; tries += 1) {
+    const found = await loadForAction(deps.db, id, { lock: false });
+    if (!found) throw new NotFoundError('transaction', id);
+    if (found.row.status === 'process') return undefined;
+    const decided = await plan(deps.db, found, day);
+    const pm = paymentMethodRef(found.paymentMethod);
+    if (decided.kind === 'done') return { ...responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm), replayed: false };
+    let started: Started;
+    try {
+      started = await recordAttempt(deps, deps.db, decided, undefined, ctx.actor, pm);
+    } catch (error) {
+      if (error instanceof RowMoved) continue;
+      throw error;
+    }
+    return { ...(await finishAttempt(deps, started, undefined, ctx.actor, day)), replayed: false };
+  }
+  return undefined;
+}
+
 /**
  * Runs one action on transaction `id`: tx1 (`plan` under the row lock), the call and tx2, with the request's
  * Idempotency-Key held `running` in between. A row found stuck in `process` (longer than `stuck_after_seconds`)
- * is recovered first (`recover`), and tx1 then runs once more on what recovery left.
+ * is recovered first (`recover`), and tx1 then runs once more on what recovery left. `lockFree`: the planner only
+ * reads and decides, and its one write (if any) is a compare-and-set, so a request without an Idempotency-Key
+ * first tries tx1 without a lock (lockFreeAction).
  */
 export async function runGatewayAction(
   deps: Deps,
@@ -258,16 +292,21 @@ export async function runGatewayAction(
   id: string,
   plan: Planner,
   recover: (deps: Deps, attemptId: string) => Promise<unknown>,
-) {
+  options: { lockFree?: boolean } = {},
+): Promise<RunOutcome<TransactionView>> {
   // Settings are read before any transaction: PGlite has one connection, which a transaction holds.
   const settings = await deps.settings.get();
   const day = dateInZone(deps.clock.now(), settings.timezone);
+  if (options.lockFree && !ctx.idempotency) {
+    const done = await lockFreeAction(deps, ctx, id, plan, day);
+    if (done) return done;
+  }
   for (let round = 0; ; round += 1) {
     try {
       return await deps.commands.runAction<TransactionView, Started>(
         ctx.idempotency,
         async (trx, key) => {
-          const locked = await lockForAction(trx, id);
+          const locked = await loadForAction(trx, id);
           if (!locked) throw new NotFoundError('transaction', id);
           if (locked.row.status === 'process' && round === 0) {
             const stuck = await stuckAttempt(trx, id, settings.stuck_after_seconds, deps.clock.now());
