@@ -1,6 +1,6 @@
 // Transaction rows and their history. Every write that changes a row is compare-and-set on `version`
 // (and writes a history row with what changed, old -> new, in the same database transaction).
-import type { CommonTableExpressionOutput, ExpressionBuilder, Kysely, QueryCreator, Transaction, Updateable } from 'kysely';
+import { type CommonTableExpressionOutput, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, sql, type Transaction, type Updateable } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Database, GatewayRow, NewTransactionRow, TransactionRow, TransactionsTable } from './schema.js';
@@ -30,7 +30,7 @@ function comparable(value: unknown): unknown {
 }
 
 /** A new row's history: every field it was created with (null fields are left out), as [null, value]. */
-export function creationChanges(row: NewTransactionRow): Record<string, [null, unknown]> {
+export function creationChanges(row: NewTransactionRow | TransactionRow): Record<string, [null, unknown]> {
   const changes: Record<string, [null, unknown]> = {};
   for (const [field, value] of Object.entries(row)) {
     if (field === 'id' || value === null || value === undefined) continue;
@@ -107,6 +107,8 @@ export interface LockedForAction {
   paymentMethod: ActionPaymentMethod | null;
   /** The transaction's own gateway, else the default one; null when neither exists. */
   gateway: GatewayRow | null;
+  /** What its refunds in flight add up to (sumRefundsInFlight), when read in the same statement (never with the lock). */
+  refundsInFlight?: number;
 }
 
 const GATEWAY_TIMESTAMPS = ['created_at', 'updated_at'] as const;
@@ -120,7 +122,13 @@ const GATEWAY_TIMESTAMPS = ['created_at', 'updated_at'] as const;
  * that waited for the lock still reads other rows as they were when it started (READ COMMITTED re-reads only the
  * locked row), so it would miss what the lock's previous holder committed.
  */
-export async function loadForAction(db: Db, id: string, options: { lock: boolean } = { lock: true }): Promise<LockedForAction | undefined> {
+export async function loadForAction(
+  db: Db,
+  id: string,
+  options: { lock: boolean; refundsInFlight?: boolean } = { lock: true },
+): Promise<LockedForAction | undefined> {
+  // Without the lock one snapshot serves both: the row and its refunds are read as of the same moment.
+  if (options.lock && options.refundsInFlight) throw new Error('refunds in flight are read after the lock, by their own statement');
   const found = await db
     .selectFrom('transactions as t')
     .selectAll('t')
@@ -139,11 +147,12 @@ export async function loadForAction(db: Db, id: string, options: { lock: boolean
           .limit(1),
       ).as('_gateway'),
     ])
+    .$if(options.refundsInFlight === true, (q) => q.select((eb) => refundsInFlightTotal(eb.ref('t.id')).as('_refunds_in_flight')))
     .where('t.id', '=', id)
     .$if(options.lock, (q) => q.forUpdate())
     .executeTakeFirst();
   if (!found) return undefined;
-  const { _payment_method, _gateway, ...row } = found;
+  const { _payment_method, _gateway, _refunds_in_flight, ...row } = found as typeof found & { _refunds_in_flight?: number | string | null };
   let gateway: GatewayRow | null = null;
   if (_gateway) {
     // JSON carries timestamps as text; the row type promises Dates.
@@ -154,6 +163,7 @@ export async function loadForAction(db: Db, id: string, options: { lock: boolean
     row: row as TransactionRow,
     paymentMethod: (_payment_method as ActionPaymentMethod | null) ?? null,
     gateway,
+    ...(options.refundsInFlight ? { refundsInFlight: 0 - Number(_refunds_in_flight ?? 0) } : {}),
   };
 }
 
@@ -242,7 +252,9 @@ export async function compareAndSetTransaction(
 
 /**
  * A second row's compare-and-set and its history row as writes alongside another row's (which must carry this
- * row as its guard, so that both apply or neither): returns the writes and the row as it will be.
+ * row as its guard, so that both apply or neither): returns the writes and the row as it will be. With nothing to
+ * change, only the row's version moves on (no history row): those who decided from the row as it was must read it
+ * again.
  */
 export function compareAndSetAlongside(
   current: TransactionRow,
@@ -273,7 +285,54 @@ export function compareAndSetAlongside(
           .selectFrom('guard_updated')
           .select((s) => ['guard_updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
       ) as never;
-  return { writes: [update, history], next };
+  return { writes: Object.keys(diff).length === 0 ? [update] : [update, history], next };
+}
+
+/** A step of a new row's history, written with it. */
+export interface HistoryStep {
+  action: string;
+  changes: Record<string, unknown>;
+}
+
+/**
+ * Inserts a transaction whose existence changes what another row allows (a refund in flight lowers what its charge
+ * can still refund), in one statement: the other row's version moves on, so that anyone who decided from it at
+ * `guard.version` has to read it again; the new row (every column supplied, as `row`) and its history steps, in
+ * order, are inserted; the writes alongside run (their `updated` is the guard row). Nothing is written, and
+ * undefined returned, when the guard row is no longer at `guard.version`. The guard row itself gets no history row:
+ * none of its fields changes.
+ */
+export async function insertTransactionGuarded(
+  db: Db,
+  row: TransactionRow,
+  history: readonly HistoryStep[],
+  actor: string,
+  guard: TransactionRow,
+  now: Date,
+  alongside: readonly AlongsideWrite[] = [],
+): Promise<TransactionRow | undefined> {
+  const metadata = typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata;
+  const json = JSON.stringify({ ...row, metadata });
+  const query = db
+    .with('updated', (q) =>
+      q.updateTable('transactions').set({ version: guard.version + 1, updated_at: now }).where('id', '=', guard.id).where('version', '=', guard.version).returningAll(),
+    )
+    .with('inserted', (q) =>
+      q
+        .insertInto('transactions')
+        .expression(sql`select * from jsonb_populate_record(null::transactions, ${json}::jsonb) where exists (select 1 from updated)` as never)
+        .returningAll(),
+    )
+    .with('history', (q) =>
+      q
+        .insertInto('transaction_history')
+        .columns(['transaction_id', 'actor', 'action', 'changes'])
+        .expression(
+          sql`select inserted.id, ${actor}, step.value->>'action', step.value->'changes' from inserted cross join jsonb_array_elements(${JSON.stringify(history)}::jsonb) with ordinality as step(value, ord) order by step.ord` as never,
+        ),
+    );
+  const inserted = await withAlongside(query, alongside).selectFrom('inserted').selectAll().executeTakeFirst();
+  return inserted as TransactionRow | undefined;
 }
 
 export async function deleteTransactionRow(trx: Transaction<Database>, current: TransactionRow, actor: string): Promise<boolean> {
@@ -317,11 +376,12 @@ export function listHistory(db: Db, transactionId: string, limit: number, starti
  */
 export async function sumRefundsInFlight(db: Db, chargeId: string): Promise<number> {
   const row = await db
-    .selectFrom('transactions')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
-    .where('original_transaction_id', '=', chargeId)
-    .where('transaction_type', '=', 'refund')
-    .where('status', 'in', ['process', 'needs_review'])
+    .selectNoFrom((eb) => refundsInFlightTotal(eb.val(chargeId)).as('total'))
     .executeTakeFirstOrThrow();
   return 0 - Number(row.total); // not -x: that would be -0 for no refunds
+}
+
+/** The sum of the (negative) amounts of a charge's refunds in flight, 0 when none, as a scalar subquery. */
+function refundsInFlightTotal(chargeId: Expression<string>) {
+  return sql<string>`(select coalesce(sum(r.amount), 0) from transactions r where r.original_transaction_id = ${chargeId} and r.transaction_type = 'refund' and r.status in ('process', 'needs_review'))`;
 }

@@ -219,7 +219,7 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     expect(await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst()).toBeDefined();
   });
 
-  it("fast path: a refund whose charge moved on since tx1 (another refund applied) writes neither row and throws RowMoved", async () => {
+  it("fast path: a refund whose charge moved on since tx1 (another refund started, or applied) writes neither row and throws RowMoved", async () => {
     const h = get();
     const { gateway, id, started: charged } = await chargeStarted(h, 10000);
     await h.deps.db.transaction().execute((trx) =>
@@ -235,24 +235,30 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       transaction_id: refundId,
       balance: null,
     });
+    const chargeRow = () => h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const refundStatus = async (refundId: string) => (await h.deps.db.selectFrom('transactions').select('status').where('id', '=', refundId).executeTakeFirstOrThrow()).status;
+    const known = (s: Awaited<ReturnType<typeof refundStarted>>) => ({ row: s.started.row, attempt: s.started.attempt, charge: s.started.charge });
+    const fast = (s: Awaited<ReturnType<typeof refundStarted>>, amount: number) =>
+      applyAttemptOutcome(h.deps.db, s.started.attemptId, { kind: 'succeeded', result: refunded(s.refundId, amount) }, { actor: 'test', now: h.clock.now(), known: known(s) });
+    const locked = (s: Awaited<ReturnType<typeof refundStarted>>, amount: number) =>
+      h.deps.db.transaction().execute((trx) => applyAttemptOutcome(trx, s.started.attemptId, { kind: 'succeeded', result: refunded(s.refundId, amount) }, { actor: 'test', now: h.clock.now() }));
     const first = await refundStarted(h, gateway, id, 1000);
     const second = await refundStarted(h, gateway, id, 2000);
-    // Both were started against the same charge version; the first applies (fast), then the second must not.
-    const known = (s: typeof first) => ({ row: s.started.row, attempt: s.started.attempt, charge: s.started.charge });
-    const one = await applyAttemptOutcome(h.deps.db, first.started.attemptId, { kind: 'succeeded', result: refunded(first.refundId, 1000) }, { actor: 'test', now: h.clock.now(), known: known(first) });
-    expect(one.kind).toBe('applied');
-    const chargeBefore = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    // Starting a refund moves its charge's version on: the first refund's tx1 saw the charge before the second started.
+    expect(second.started.charge?.version).toBe((first.started.charge?.version ?? 0) + 1);
+    const untouched = await chargeRow();
+    await expect(fast(first, 1000)).rejects.toBeInstanceOf(RowMoved);
+    expect(await chargeRow()).toEqual(untouched);
+    expect(await refundStatus(first.refundId)).toBe('process');
+    expect((await locked(first, 1000)).kind).toBe('applied');
+    const chargeBefore = await chargeRow();
     expect(chargeBefore).toMatchObject({ refunded_amount: 1000, payment_status: 'partially_refunded' });
-    await expect(
-      applyAttemptOutcome(h.deps.db, second.started.attemptId, { kind: 'succeeded', result: refunded(second.refundId, 2000) }, { actor: 'test', now: h.clock.now(), known: known(second) }),
-    ).rejects.toBeInstanceOf(RowMoved);
-    expect(await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).toEqual(chargeBefore);
-    expect((await h.deps.db.selectFrom('transactions').select('status').where('id', '=', second.refundId).executeTakeFirstOrThrow()).status).toBe('process');
+    // The first refund applied since the second's tx1: its fast path must not write either.
+    await expect(fast(second, 2000)).rejects.toBeInstanceOf(RowMoved);
+    expect(await chargeRow()).toEqual(chargeBefore);
+    expect(await refundStatus(second.refundId)).toBe('process');
     // The locked path applies it on the charge as it is now: 1000 + 2000 refunded, exact.
-    const two = await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, second.started.attemptId, { kind: 'succeeded', result: refunded(second.refundId, 2000) }, { actor: 'test', now: h.clock.now() }),
-    );
-    expect(two.kind).toBe('applied');
-    expect(await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).toMatchObject({ refunded_amount: 3000 });
+    expect((await locked(second, 2000)).kind).toBe('applied');
+    expect(await chargeRow()).toMatchObject({ refunded_amount: 3000 });
   });
 });

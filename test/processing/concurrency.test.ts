@@ -1,7 +1,9 @@
-// Gateway actions racing each other (PostgreSQL; PGlite has a single connection). tx1 locks the transaction row
-// (FOR UPDATE in lockTransaction), so of two actions on one row only one can start: the other sees the row in
-// `process` (or already done) and gets 409, and amounts checked under the lock (refunds in flight included) can
-// never be over-committed. Each test counts what reached the emulator, so a second call that slipped through shows.
+// Gateway actions racing each other (PostgreSQL; PGlite has a single connection). tx1 either locks the transaction
+// row (FOR UPDATE in loadForAction; requests with an Idempotency-Key) or writes with a compare-and-set of the version
+// it read (without one; a refund moves its charge's version on), so of two actions on one row only one can start: the
+// other sees the row in `process` (or already done) and gets 409, and amounts checked against the row (refunds in
+// flight included) can never be over-committed. Each test counts what reached the emulator, so a second call that
+// slipped through shows.
 import Stripe from 'stripe';
 import { beforeEach, expect, it } from 'vitest';
 import { describePostgres, type Harness } from '../support/harness.js';
@@ -75,6 +77,18 @@ async function refundsOf(h: Harness, chargeId: string) {
 
 const countOf = <T>(values: T[], value: T): number => values.filter((v) => v === value).length;
 
+/**
+ * Of 20 refunds of a tenth of the charge, 10 are made (201); each of the others is refused: 400 while refunds are
+ * in flight (they count against what is refundable), or 409 once the charge is refunded in full.
+ */
+function expectTenRefunded(results: { status: number; body: any }[]): void {
+  expect(countOf(results.map((r) => r.status), 201)).toBe(10);
+  for (const r of results.filter((x) => x.status !== 201)) {
+    const refused = (r.status === 400 && r.body.error.code === 'amount_exceeds_refundable') || (r.status === 409 && r.body.error.current === 'completed/refunded');
+    expect(refused, JSON.stringify([r.status, r.body])).toBe(true);
+  }
+}
+
 describePostgres(
   'concurrent gateway actions',
   (get) => {
@@ -87,10 +101,7 @@ describePostgres(
       const charge = await capturedCharge(h, 10000);
       const mark = logMark(h);
       const results = await Promise.all(Array.from({ length: 20 }, () => h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 })));
-      const statuses = results.map((r) => r.status);
-      expect(countOf(statuses, 201)).toBe(10);
-      expect(countOf(statuses, 400)).toBe(10);
-      for (const r of results.filter((x) => x.status === 400)) expect(r.body.error.code).toBe('amount_exceeds_refundable');
+      expectTenRefunded(results);
       for (const r of results.filter((x) => x.status === 201)) {
         expect(r.body).toMatchObject({ status: 'completed', payment_status: 'refunded', amount: -1000, original_transaction_id: charge.id });
       }
@@ -109,6 +120,28 @@ describePostgres(
       expect(atGateway.data).toHaveLength(10);
       expect(atGateway.data.reduce((sum, r) => sum + r.amount, 0)).toBe(10000);
       expect(new Set(atGateway.data.map((r) => r.metadata?.settle_transaction_id))).toEqual(new Set(refunds.map((r) => r.id)));
+    });
+
+    it('20 concurrent refunds of 1000 on a 10000 charge, half with their own Idempotency-Key (tx1 locked), half without (tx1 without a lock): exactly 10 succeed', async () => {
+      const h = get();
+      const charge = await capturedCharge(h, 10000);
+      const mark = logMark(h);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 }, i % 2 === 0 ? { 'Idempotency-Key': `mixed-${charge.id}-${i}` } : {}),
+        ),
+      );
+      expectTenRefunded(results);
+      const after = await getTransaction(h, charge.id);
+      expect(label(after)).toBe('completed/refunded');
+      expect(after.refunded_amount).toBe(10000);
+      expect(after.retained_amount).toBe(0);
+      const refunds = await refundsOf(h, charge.id);
+      expect(refunds).toHaveLength(10);
+      expect(refunds.every((r) => r.status === 'completed' && r.payment_status === 'refunded' && r.amount === -1000)).toBe(true);
+      expect(requestsSince(h, mark, 'POST', REFUNDS)).toHaveLength(10);
+      const atGateway = await stripeFor(h).refunds.list({ payment_intent: charge.paymentIntent, limit: 100 });
+      expect(atGateway.data.reduce((sum, r) => sum + r.amount, 0)).toBe(10000);
     });
 
     it('capture racing release on one authorization, 10 times: one wins, the other gets 409, one call reaches the gateway', async () => {

@@ -7,7 +7,7 @@ import { ValidationError } from '../../domain/errors.js';
 import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money.js';
 import { isPaymentMethodUsable } from '../../domain/to-fix.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
-import type { Database, TransactionRow } from '../../store/schema.js';
+import type { Database, NewTransactionRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, type LockedForAction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
@@ -242,7 +242,8 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
         return releasePlanFor(locked);
       }
       requireState(charge, 'refund', [...CAPTURED_STATES, 'completed/authorized']);
-      const inFlight = await sumRefundsInFlight(trx, charge.id); // after the lock: see lockForAction
+      // Read with the row when there is no lock (one snapshot), else after the lock: see loadForAction.
+      const inFlight = locked.refundsInFlight ?? (await sumRefundsInFlight(trx, charge.id));
       const refundable = refundableAmount(charge, inFlight);
       const wanted = amount ?? refundable;
       if (wanted > refundable || wanted <= 0) {
@@ -253,12 +254,21 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
           'amount',
         );
       }
-      const refund = await insertRefund(deps, trx, locked, wanted, ctx.actor);
-      if (charge.non_gateway) return { kind: 'done', status: 201, transaction: await completeNonGatewayRefund(deps, trx, charge, refund, ctx.actor) };
+      const refund = await newRefund(deps, trx, locked, wanted);
+      if (charge.non_gateway) {
+        return {
+          kind: 'under_lock',
+          run: async (tx) => {
+            const inserted = await insertTransaction(tx, refund, ctx.actor, `refund of ${charge.id}`);
+            return { status: 201, transaction: await completeNonGatewayRefund(deps, tx, charge, inserted, ctx.actor) };
+          },
+        };
+      }
       if (charge.gateway_id === null) throw new Error(`captured charge ${charge.id} has no gateway`);
       return {
         kind: 'call',
-        transaction: refund,
+        transaction: { ...refund, metadata: JSON.parse(refund.metadata) } as TransactionRow,
+        insert: true,
         charge,
         action: 'refund',
         request: request(charge, { amount: wanted, payment_intent: requireIntent(charge), reason, description: null }),
@@ -268,14 +278,15 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
       };
     },
     recoverAttempt,
+    { lockFree: true, refundsInFlight: true },
   );
 }
 
 /**
- * The refund transaction, created open (tx1 moves it to process at once, or completes a non-gateway one). Its
- * references are the charge's, locked and checked by the refund planner, so they are not read again.
+ * The refund transaction, as created open (tx1 then inserts it started, or completes a non-gateway one). Its
+ * references are the charge's, checked by the refund planner, so they are not read again.
  */
-async function insertRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: number, actor: string): Promise<TransactionRow> {
+async function newRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: number): Promise<NewTransactionRow> {
   const charge = locked.row;
   const { row } = await buildNewTransaction(
     deps,
@@ -294,7 +305,7 @@ async function insertRefund(deps: Deps, trx: Trx, locked: LockedForAction, amoun
     },
     { referencesChecked: true },
   );
-  return insertTransaction(trx, { ...row, gateway_id: charge.gateway_id, gateway_payment_intent: charge.gateway_payment_intent, gateway_charge: charge.gateway_charge }, actor, `refund of ${charge.id}`);
+  return { ...row, gateway_id: charge.gateway_id, gateway_payment_intent: charge.gateway_payment_intent, gateway_charge: charge.gateway_charge };
 }
 
 async function completeNonGatewayRefund(deps: Deps, trx: Trx, charge: TransactionRow, refund: TransactionRow, actor: string): Promise<TransactionRow> {

@@ -9,7 +9,17 @@ import { type Kysely, sql } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
 import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
-import { type ActionPaymentMethod, compareAndSetTransaction, type LockedForAction, loadForAction } from '../../store/transactions-repo.js';
+import {
+  type ActionPaymentMethod,
+  compareAndSetAlongside,
+  compareAndSetTransaction,
+  creationChanges,
+  diffChanges,
+  insertTransactionGuarded,
+  type LockedForAction,
+  loadForAction,
+  type TransactionChanges,
+} from '../../store/transactions-repo.js';
 import type { ActionKey, CommandResult, RunOutcome, StoreResponse } from '../command-runner.js';
 import { dateInZone } from '../clock.js';
 import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext } from '../deps.js';
@@ -27,11 +37,22 @@ type Trx = Kysely<Database>;
 export type Plan =
   /** Finished inside tx1 (a non-gateway transaction, nothing to call): respond with this row. */
   | { kind: 'done'; status: number; transaction: TransactionRow }
-  /** Call the gateway for `transaction` (already locked); the response will carry `responseStatus`. */
+  /**
+   * Writes that need the row lock (more than one compare-and-set): the locked tx1 runs them and responds; tx1
+   * without a lock hands over to the locked one.
+   */
+  | { kind: 'under_lock'; run: (trx: Trx) => Promise<{ status: number; transaction: TransactionRow }> }
+  /**
+   * Call the gateway for `transaction` (the row read, or a refund of `charge` to create); the response will carry
+   * `responseStatus`.
+   */
   | {
       kind: 'call';
       transaction: TransactionRow;
+      /** A refund's charge, whose version moves on when the refund starts (what is in flight counts against it). */
       charge: TransactionRow | null;
+      /** `transaction` is a new row (a refund the action creates), inserted already started. */
+      insert?: boolean;
       action: GatewayAction;
       request: AttemptRequest;
       gateway: GatewayRow;
@@ -110,26 +131,45 @@ export async function recordAttempt(
       updated_at: now,
       resolved_at: null,
   };
-  const saved = await compareAndSetTransaction(
-    trx,
-    row,
-    {
-      status: next.status,
-      payment_status: next.payment_status,
-      previous_status: row.status,
-      previous_payment_status: row.payment_status,
-      gateway_id: plan.gateway.id,
-      error_code: null,
-      decline_code: null,
-      error_message: null,
-      error_type: null,
-    },
-    actor,
-    `${plan.action} started: ${attemptId}`,
-    // Inserted only when the compare-and-set applies (every column from one JSON parameter).
-    [() => sql`(insert into gateway_attempts select * from jsonb_populate_record(null::gateway_attempts, ${JSON.stringify(attempt)}::jsonb) where exists (select 1 from updated))` as never],
-  );
-  if (!saved) throw new RowMoved(row.id);
+  const changes = {
+    status: next.status,
+    payment_status: next.payment_status,
+    previous_status: row.status,
+    previous_payment_status: row.payment_status,
+    gateway_id: plan.gateway.id,
+    error_code: null,
+    decline_code: null,
+    error_message: null,
+    error_type: null,
+  } satisfies TransactionChanges;
+  const action = `${plan.action} started: ${attemptId}`;
+  // Inserted only when the compare-and-set applies (every column from one JSON parameter).
+  const insertAttempt = [
+    () => sql`(insert into gateway_attempts select * from jsonb_populate_record(null::gateway_attempts, ${JSON.stringify(attempt)}::jsonb) where exists (select 1 from updated))` as never,
+  ];
+  const { charge } = plan;
+  let saved: TransactionRow | undefined;
+  let chargeAfter: TransactionRow | null = null;
+  if (charge === null) {
+    saved = await compareAndSetTransaction(trx, row, changes, actor, action, insertAttempt);
+    if (!saved) throw new RowMoved(row.id);
+  } else {
+    // A refund starts with its charge's version moved on in the same statement, so that another refund decided
+    // from the charge as it was (tx1 without a lock) cannot also start: what is in flight counts against it.
+    if (plan.insert) {
+      const startedRow = { ...row, ...changes, version: row.version + 1, updated_at: now };
+      const history = [
+        { action: `refund of ${charge.id}`, changes: creationChanges(row) },
+        { action, changes: diffChanges(row, changes) },
+      ];
+      saved = await insertTransactionGuarded(trx, startedRow, history, actor, charge, now, insertAttempt);
+    } else {
+      const bump = compareAndSetAlongside(charge, {}, actor, action, now);
+      saved = await compareAndSetTransaction(trx, row, changes, actor, action, [...bump.writes, ...insertAttempt], charge);
+    }
+    if (!saved) throw new RowMoved(charge.id);
+    chargeAfter = { ...charge, version: charge.version + 1, updated_at: now };
+  }
   return {
     attemptId,
     gateway: plan.gateway,
@@ -137,7 +177,7 @@ export async function recordAttempt(
     send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
     row: saved,
     attempt,
-    charge: plan.charge,
+    charge: chargeAfter,
     paymentMethod,
   };
 }
@@ -255,17 +295,26 @@ const LOCK_FREE_TRIES = 3;
 
 /**
  * tx1 without `BEGIN`/`COMMIT`, for a planner that only reads and decides (`lockFree`) and a request without an
- * Idempotency-Key: read the row (no lock), plan, then write the attempt and the row in one statement that applies
- * only if the row is still at the version read (recordAttempt). A lost race reads again; a row in `process` (maybe
- * stuck) or a run of lost races goes to the locked tx1 (undefined).
+ * Idempotency-Key: read the row (no lock; with its refunds in flight, as of the same snapshot, for a refund), plan,
+ * then write the attempt and the row in one statement that applies only if the row is still at the version read
+ * (recordAttempt; for a refund, the charge, whose version that statement moves on). A lost race reads again; a row
+ * in `process` (maybe stuck), a plan that needs the lock, or a run of lost races goes to the locked tx1 (undefined).
  */
-async function lockFreeAction(deps: Deps, ctx: RequestContext, id: string, plan: Planner, day: string): Promise<RunOutcome<TransactionView> | undefined> {
+async function lockFreeAction(
+  deps: Deps,
+  ctx: RequestContext,
+  id: string,
+  plan: Planner,
+  day: string,
+  refundsInFlight: boolean,
+): Promise<RunOutcome<TransactionView> | undefined> {
   for (let tries = 0; tries < LOCK_FREE_TRIES; tries += 1) {
-    const found = await loadForAction(deps.db, id, { lock: false });
+    const found = await loadForAction(deps.db, id, { lock: false, refundsInFlight });
     if (!found) throw new NotFoundError('transaction', id);
     if (found.row.status === 'process') return undefined;
     const decided = await plan(deps.db, found, day);
     const pm = paymentMethodRef(found.paymentMethod);
+    if (decided.kind === 'under_lock') return undefined;
     if (decided.kind === 'done') return { ...responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm), replayed: false };
     let started: Started;
     try {
@@ -284,7 +333,7 @@ async function lockFreeAction(deps: Deps, ctx: RequestContext, id: string, plan:
  * Idempotency-Key held `running` in between. A row found stuck in `process` (longer than `stuck_after_seconds`)
  * is recovered first (`recover`), and tx1 then runs once more on what recovery left. `lockFree`: the planner only
  * reads and decides, and its one write (if any) is a compare-and-set, so a request without an Idempotency-Key
- * first tries tx1 without a lock (lockFreeAction).
+ * first tries tx1 without a lock (lockFreeAction); `refundsInFlight`: that read includes the row's refunds in flight.
  */
 export async function runGatewayAction(
   deps: Deps,
@@ -292,13 +341,13 @@ export async function runGatewayAction(
   id: string,
   plan: Planner,
   recover: (deps: Deps, attemptId: string) => Promise<unknown>,
-  options: { lockFree?: boolean } = {},
+  options: { lockFree?: boolean; refundsInFlight?: boolean } = {},
 ): Promise<RunOutcome<TransactionView>> {
   // Settings are read before any transaction: PGlite has one connection, which a transaction holds.
   const settings = await deps.settings.get();
   const day = dateInZone(deps.clock.now(), settings.timezone);
   if (options.lockFree && !ctx.idempotency) {
-    const done = await lockFreeAction(deps, ctx, id, plan, day);
+    const done = await lockFreeAction(deps, ctx, id, plan, day, options.refundsInFlight === true);
     if (done) return done;
   }
   for (let round = 0; ; round += 1) {
@@ -314,8 +363,9 @@ export async function runGatewayAction(
           }
           const decided = await plan(trx, locked, day);
           const pm = paymentMethodRef(locked.paymentMethod);
-          if (decided.kind === 'done') return { done: responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm) };
-          return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
+          if (decided.kind === 'call') return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
+          const finished = decided.kind === 'under_lock' ? await decided.run(trx) : decided;
+          return { done: responseFor({ kind: 'applied', transaction: finished.transaction, charge: null }, finished.status, day, pm) };
         },
         (started, store) => finishAttempt(deps, started, store, ctx.actor, day),
       );
