@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
+import { nameRepeatedStatements, StatementNames } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -66,7 +67,11 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     // resolves before the sockets have closed). Unheard, either event would kill the process. The broken
     // client is discarded by the pool and the next query opens a new connection, so there is nothing to do.
     pool.on('error', ignoreConnectionError);
-    pool.on('connect', (client) => client.on('error', ignoreConnectionError));
+    const names = new StatementNames();
+    pool.on('connect', (client) => {
+      client.on('error', ignoreConnectionError);
+      nameRepeatedStatements(client, names);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const prepared: PreparedExecutor = async (name, text, params) => {
       await pool.query({ name, text, values: params });
