@@ -39,7 +39,9 @@ describe('persistence', () => {
       expect(again).toMatchObject({ status: 'succeeded', amount_received: 7000, customer: customer.id });
       expect(again.latest_charge).toMatchObject({ amount_refunded: 4000, balance_transaction: { status: 'available' } });
       expect(await s2.refunds.retrieve(refund.id)).toMatchObject({ amount: 1000 });
-      expect((await s2.balanceTransactions.list()).data).toHaveLength(3);
+      // The 3 days crossed UTC midnights: once the charge's funds were available an automatic payout took them.
+      expect((await s2.balanceTransactions.list()).data.map((b) => b.type).sort()).toEqual(['charge', 'payout', 'refund', 'refund']);
+      expect((await s2.payouts.list()).data).toHaveLength(1);
       expect((await s2.paymentIntents.list()).data).toHaveLength(1);
       expect((await s2.paymentIntents.search({ query: "metadata['settle_txn']:'p1'" })).data[0]?.id).toBe(pi.id);
       const replay = await s2.paymentIntents.create(
@@ -59,6 +61,27 @@ describe('persistence', () => {
       const err = await sdk(third).paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: pm.id, confirm: true }).catch((e: unknown) => e);
       expect(err).toMatchObject({ statusCode: 402, decline_code: 'generic_decline' });
       await third.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps events and the clock-driven schedule (an ACH debit settles after a restart)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'settle-emulator-'));
+    dirs.push(dir);
+    const stateFile = join(dir, 'state.json');
+    const now = (): Date => new Date(BASE_TIME);
+    const first = await startEmulator({ stateFile, now });
+    const pi = await sdk(first).paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_usBankAccount', confirm: true });
+    const before = (await sdk(first).events.list()).data.map((e) => e.id);
+    first.controls.advanceClock(DAY);
+    await first.close();
+    const second = await startEmulator({ stateFile, now });
+    try {
+      expect((await sdk(second).events.list()).data.map((e) => e.id)).toEqual(before);
+      second.controls.advanceClock(3 * DAY);
+      expect((await sdk(second).paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+      expect((await sdk(second).events.list({ limit: 1 })).data[0]!.type).toBe('payment_intent.succeeded');
     } finally {
       await second.close();
     }

@@ -21,7 +21,13 @@ export function stripeFee(amount: number): number {
   return Math.floor((amount * FEE_PERCENT_TENTHS + 500) / 1000) + FEE_FIXED;
 }
 
-function build(
+/** ACH Direct Debit: 0.8% capped at $5.00 (stripe.com/pricing, "ACH Direct Debit"), half-up to the cent. */
+export const ACH_FEE_CAP = 500;
+export function achFee(amount: number): number {
+  return Math.min(Math.floor((amount * 8 + 500) / 1000), ACH_FEE_CAP);
+}
+
+export function build(
   state: EmulatorState,
   fields: Pick<BalanceTransaction, 'amount' | 'currency' | 'fee' | 'source' | 'type' | 'reporting_category'> & {
     description: string | null;
@@ -59,12 +65,14 @@ function build(
  * assessed on what was captured.
  */
 export function chargeBalanceTransaction(state: EmulatorState, charge: Charge, captured: number): BalanceTransaction {
+  const bank = charge.payment_method_details.type === 'us_bank_account';
   return build(state, {
     amount: charge.amount,
     currency: charge.currency,
-    fee: stripeFee(captured),
+    fee: bank ? achFee(captured) : stripeFee(captured),
     source: charge.id,
-    type: 'charge',
+    // Non-card payments have type `payment`; reporting_category folds both into `charge` (stripe-facts §3).
+    type: bank ? 'payment' : 'charge',
     reporting_category: 'charge',
     description: (charge.description as string | null) ?? null,
     availableAfterS: AVAILABLE_AFTER_S,

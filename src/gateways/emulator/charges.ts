@@ -3,7 +3,7 @@
 // payment_method_details.card.capture_before = created + 7 days on the emulator clock (Stripe's default window:
 // "Uncaptured PaymentIntents are cancelled a set number of days (7 by default) after their creation"). When the
 // clock passes that deadline the authorization lapses: the PaymentIntent becomes canceled (reason `automatic`,
-// stripe-facts §1 ⚠️ on the exact reason) and the charge is marked fully refunded.
+// stripe-facts §1 ⚠️ on the exact reason) and the charge is refunded (payment-intent-capture.ts).
 import type { EmulatorState } from './state.js';
 import type { TestCard } from './test-cards.js';
 import type { Charge, PaymentIntent, PaymentMethod } from './types.js';
@@ -16,30 +16,22 @@ export interface Failure {
   message: string;
 }
 
-export function buildCharge(
-  state: EmulatorState,
-  pi: PaymentIntent,
-  pm: PaymentMethod,
-  card: TestCard,
-  failure: Failure | null,
-): Charge {
-  const created = state.nowSeconds();
-  const succeeded = failure === null;
-  const captured = succeeded && pi.capture_method !== 'manual';
-  const cardDetails: Charge['payment_method_details']['card'] = {
+function cardDetails(state: EmulatorState, pi: PaymentIntent, pm: PaymentMethod, card: TestCard, succeeded: boolean, created: number): Record<string, unknown> {
+  const pmCard = pm.card ?? {};
+  const details: Record<string, unknown> = {
     amount_authorized: succeeded ? pi.amount : null,
     authorization_code: succeeded ? String(100000 + (created % 900000)) : null,
     brand: card.brand,
     checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
     country: card.country,
-    exp_month: pm.card.exp_month,
-    exp_year: pm.card.exp_year,
+    exp_month: pmCard.exp_month,
+    exp_year: pmCard.exp_year,
     extended_authorization: { status: 'disabled' },
-    fingerprint: pm.card.fingerprint,
+    fingerprint: pmCard.fingerprint,
     funding: card.funding,
     incremental_authorization: { status: 'unavailable' },
     installments: null,
-    last4: card.last4,
+    last4: pmCard.last4 ?? card.last4,
     mandate: null,
     multicapture: { status: 'unavailable' },
     network: card.brand,
@@ -50,9 +42,45 @@ export function buildCharge(
     three_d_secure: null,
     wallet: null,
   };
-  if (succeeded && pi.capture_method === 'manual') cardDetails.capture_before = created + CAPTURE_WINDOW_S;
+  if (succeeded && pi.capture_method === 'manual') details.capture_before = created + CAPTURE_WINDOW_S;
+  return details;
+}
+
+/** Charges.d.ts PaymentMethodDetails.UsBankAccount. */
+function bankDetails(state: EmulatorState, pm: PaymentMethod): Record<string, unknown> {
+  const bank = (pm.us_bank_account ?? {}) as Record<string, unknown>;
+  return {
+    account_holder_type: bank.account_holder_type ?? 'individual',
+    account_type: bank.account_type ?? 'checking',
+    bank_name: bank.bank_name ?? null,
+    fingerprint: bank.fingerprint ?? null,
+    last4: bank.last4 ?? null,
+    mandate: state.newId('mandate'),
+    payment_reference: null,
+    routing_number: bank.routing_number ?? null,
+  };
+}
+
+/**
+ * A charge for one confirmation attempt. Card: `succeeded` (captured unless manual) or `failed`. ACH debit
+ * (us_bank_account): `pending`, captured, not yet paid, no balance transaction (bank-debits.ts settles it).
+ */
+export function buildCharge(
+  state: EmulatorState,
+  pi: PaymentIntent,
+  pm: PaymentMethod,
+  card: TestCard,
+  failure: Failure | null,
+): Charge {
+  const created = state.nowSeconds();
+  const bank = pm.type === 'us_bank_account';
+  const succeeded = failure === null;
+  const captured = succeeded && pi.capture_method !== 'manual';
+  const paymentMethodDetails: Charge['payment_method_details'] = bank
+    ? { type: 'us_bank_account', us_bank_account: bankDetails(state, pm) }
+    : { type: 'card', card: cardDetails(state, pi, pm, card, succeeded, created) };
   const charge: Charge = {
-    id: state.newId('ch'),
+    id: state.newId(bank ? 'py' : 'ch'), // non-card payments have py_ ids on Stripe
     object: 'charge',
     amount: pi.amount,
     amount_captured: captured ? pi.amount : 0,
@@ -87,10 +115,10 @@ export function buildCharge(
       seller_message: succeeded ? 'Payment complete.' : 'The bank declined the payment.',
       type: succeeded ? 'authorized' : 'issuer_declined',
     },
-    paid: succeeded,
+    paid: succeeded && !bank,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: { card: cardDetails, type: 'card' },
+    payment_method_details: paymentMethodDetails,
     radar_options: {},
     receipt_email: null,
     receipt_number: null,
@@ -101,29 +129,9 @@ export function buildCharge(
     source_transfer: null,
     statement_descriptor: null,
     statement_descriptor_suffix: null,
-    status: succeeded ? 'succeeded' : 'failed',
+    status: bank && succeeded ? 'pending' : succeeded ? 'succeeded' : 'failed',
     transfer_data: null,
     transfer_group: null,
   };
   return state.put(charge);
-}
-
-/** Lapses authorizations whose capture_before has passed on the emulator clock. Returns true if any changed. */
-export function expireUncaptured(state: EmulatorState): boolean {
-  const now = state.nowSeconds();
-  let changed = false;
-  for (const pi of state.all<PaymentIntent>('payment_intent')) {
-    if (pi.status !== 'requires_capture' || pi.latest_charge === null) continue;
-    const charge = state.find<Charge>(pi.latest_charge, 'charge');
-    const deadline = charge?.payment_method_details.card.capture_before;
-    if (!charge || deadline === undefined || now < deadline) continue;
-    pi.status = 'canceled';
-    pi.cancellation_reason = 'automatic';
-    pi.canceled_at = deadline;
-    pi.amount_capturable = 0;
-    charge.amount_refunded = charge.amount;
-    charge.refunded = true;
-    changed = true;
-  }
-  return changed;
 }

@@ -5,20 +5,46 @@
 //   GET    /_emulator/clock           {"now": "<ISO time>"}
 //   GET    /_emulator/requests        [{at, method, path, idempotencyKey, status}, ...]
 //   POST   /_emulator/reset
+//   POST   /_emulator/webhooks/config {"duplicateRate"?: 0..1, "shuffle"?: bool, "hold"?: bool,
+//                                      "retryDelaysMs"?: [ms, ...], "timeoutMs"?: ms} -> the settings
+//   POST   /_emulator/webhooks/flush
+//   POST   /_emulator/webhooks/settle (answers once deliveries have settled)
+//   GET    /_emulator/webhooks/deliveries [{eventId, type, endpointId, attempt, status, error, duplicate, at}, ...]
+//   POST   /_emulator/dashboard/refunds {"payment_intent" | "charge": id, "amount"?: n, "reason"?: ...} -> refund
+//   POST   /_emulator/disputes/:id/close {"outcome": "won" | "lost"} -> dispute
+//   POST   /_emulator/payouts/run      -> [payout, ...]
+//   POST   /_emulator/payouts/fail_next {"code"?: "account_closed"}
+//   POST   /_emulator/payment_methods/:id/update {"exp_month": 1..12, "exp_year": yyyy, "last4"?: "dddd"} -> pm
+// Stripe-shaped failures (unknown ids, refund rules) answer with Stripe's error body and status.
 import type { ServerResponse } from 'node:http';
-import { createControls, faultFromJson } from './controls.js';
+import { createControls, faultFromJson, type DashboardRefund } from './controls.js';
+import { errorPayload, StripeApiError } from './errors.js';
+import type { CardUpdate } from './payment-method-updates.js';
 import type { ServerParts } from './server.js';
+import type { WebhookSettings } from './webhooks.js';
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-export function handleControl(parts: ServerParts, method: string, path: string, body: string, res: ServerResponse): void {
+const ID_ROUTES: readonly [RegExp, string][] = [
+  [/^POST \/_emulator\/disputes\/([A-Za-z0-9_]+)\/close$/, 'dispute_close'],
+  [/^POST \/_emulator\/payment_methods\/([A-Za-z0-9_]+)\/update$/, 'pm_update'],
+];
+
+export async function handleControl(parts: ServerParts, method: string, path: string, body: string, res: ServerResponse): Promise<void> {
   const controls = createControls(parts);
   try {
-    const json = (): unknown => (body.trim() === '' ? {} : JSON.parse(body));
+    const json = (): Record<string, unknown> => (body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>));
     const route = `${method} ${path}`;
+    for (const [re, name] of ID_ROUTES) {
+      const m = re.exec(route);
+      if (!m) continue;
+      const id = m[1] ?? '';
+      if (name === 'dispute_close') return reply(res, 200, controls.closeDispute(id, json().outcome as 'won' | 'lost'));
+      return reply(res, 200, controls.updatePaymentMethod(id, json() as unknown as CardUpdate));
+    }
     switch (route) {
       case 'POST /_emulator/faults':
         controls.injectFault(faultFromJson(json()));
@@ -27,7 +53,7 @@ export function handleControl(parts: ServerParts, method: string, path: string, 
         controls.clearFaults();
         return reply(res, 200, { ok: true });
       case 'POST /_emulator/clock/advance': {
-        const ms = (json() as { ms?: unknown }).ms;
+        const ms = json().ms;
         if (typeof ms !== 'number') return reply(res, 400, { error: 'ms must be a number' });
         controls.advanceClock(ms);
         return reply(res, 200, { now: controls.now().toISOString() });
@@ -39,10 +65,30 @@ export function handleControl(parts: ServerParts, method: string, path: string, 
       case 'POST /_emulator/reset':
         controls.reset();
         return reply(res, 200, { ok: true });
+      case 'POST /_emulator/webhooks/config':
+        return reply(res, 200, controls.configureWebhooks(json() as Partial<WebhookSettings>));
+      case 'POST /_emulator/webhooks/flush':
+        controls.flushWebhooks();
+        return reply(res, 200, { ok: true });
+      case 'POST /_emulator/webhooks/settle':
+        await controls.settleWebhooks();
+        return reply(res, 200, { ok: true });
+      case 'GET /_emulator/webhooks/deliveries':
+        return reply(res, 200, controls.webhookDeliveries());
+      case 'POST /_emulator/dashboard/refunds':
+        return reply(res, 200, controls.dashboardRefund(json() as DashboardRefund));
+      case 'POST /_emulator/payouts/run':
+        return reply(res, 200, controls.runPayouts());
+      case 'POST /_emulator/payouts/fail_next': {
+        const code = json().code;
+        controls.failNextPayout(typeof code === 'string' ? code : undefined);
+        return reply(res, 200, { ok: true });
+      }
       default:
         return reply(res, 404, { error: `Unknown emulator control ${route}` });
     }
   } catch (err) {
+    if (err instanceof StripeApiError) return reply(res, err.status, errorPayload(err));
     reply(res, 400, { error: err instanceof Error ? err.message : String(err) });
   }
 }

@@ -1,6 +1,7 @@
 // Customers and PaymentMethods. A magic test id (pm_card_visa, ...) passed anywhere a PaymentMethod is expected
 // creates a new `pm_...` card PaymentMethod that keeps the test card's behaviour, as Stripe does.
 import { invalidRequest, resourceMissing } from './errors.js';
+import { emit } from './events.js';
 import type { FormObject } from './form.js';
 import { checkKnown, metadataParam, optString, reqString } from './params.js';
 import { randomToken, type EmulatorState } from './state.js';
@@ -30,19 +31,35 @@ function cardFromTest(state: EmulatorState, card: TestCard): Record<string, unkn
   };
 }
 
+/** PaymentMethods.d.ts `UsBankAccount`; values from Stripe's ACH test accounts (test-cards.ts). */
+function bankAccountFromTest(card: TestCard): Record<string, unknown> {
+  return {
+    account_holder_type: 'individual',
+    account_type: 'checking',
+    bank_name: card.brand,
+    financial_connections_account: null,
+    fingerprint: randomToken(16),
+    last4: card.last4,
+    networks: { preferred: 'ach', supported: ['ach'] },
+    routing_number: '110000000',
+    status_details: {},
+  };
+}
+
 function newPaymentMethod(state: EmulatorState, key: string, card: TestCard): PaymentMethod {
+  const type = card.type ?? 'card';
   const pm: PaymentMethod = {
     id: state.newId('pm'),
     object: 'payment_method',
     allow_redisplay: 'unspecified',
-    billing_details: { address: nullAddress(), email: null, name: null, phone: null, tax_id: null },
-    card: cardFromTest(state, card),
+    billing_details: { address: nullAddress(), email: null, name: type === 'card' ? null : 'Jenny Rosen', phone: null, tax_id: null },
+    ...(type === 'card' ? { card: cardFromTest(state, card) } : { us_bank_account: bankAccountFromTest(card) }),
     created: state.nowSeconds(),
     customer: null,
     customer_account: null,
     livemode: false,
     metadata: {},
-    type: 'card',
+    type,
   };
   state.meta(pm.id).testCard = key;
   return state.put(pm);
@@ -97,7 +114,11 @@ export function createCustomer(state: EmulatorState, params: FormObject): Custom
   const pmId = optString(params, 'payment_method');
   const pm = pmId === undefined ? undefined : resolvePaymentMethod(state, pmId);
   state.put(customer);
-  if (pm) pm.customer = customer.id;
+  emit(state, 'customer.created', customer);
+  if (pm) {
+    pm.customer = customer.id;
+    emit(state, 'payment_method.attached', pm);
+  }
   return customer;
 }
 
@@ -112,6 +133,9 @@ export function attachPaymentMethod(state: EmulatorState, id: string, params: Fo
       'payment_method',
     );
   }
-  pm.customer = customer.id;
+  if (pm.customer !== customer.id) {
+    pm.customer = customer.id;
+    emit(state, 'payment_method.attached', pm);
+  }
   return pm;
 }

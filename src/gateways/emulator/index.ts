@@ -9,11 +9,19 @@ import { createControls, type EmulatorControls } from './controls.js';
 import { FaultInjector } from './faults.js';
 import { IdempotencyLayer } from './idempotency.js';
 import { createHandler, type RequestLogEntry, type ServerParts } from './server.js';
+import type { WebhookSettings } from './webhooks.js';
 import { EmulatorState } from './state.js';
+import { runTimeline } from './timeline.js';
+import { WebhookDispatcher } from './webhooks.js';
 
 export type { EmulatorControls } from './controls.js';
 export type { FaultKind, FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './server.js';
+export type { DashboardRefund } from './controls.js';
+export type { CardUpdate } from './payment-method-updates.js';
+export type { DeliveryLogEntry, WebhookSettings } from './webhooks.js';
+export { achFee } from './balance.js';
+export { DISPUTE_FEE } from './disputes.js';
 export { stripeFee } from './balance.js';
 export { TEST_CARDS } from './test-cards.js';
 
@@ -22,6 +30,10 @@ export interface EmulatorOptions {
   host?: string; // default 127.0.0.1
   stateFile?: string; // JSON persistence; undefined = memory only
   now?: () => Date; // the clock source the emulator's clock offsets from
+  /** Webhook delivery settings (default retries 1, 2, 4, 8, 16 s; 10 s timeout). */
+  webhooks?: Partial<WebhookSettings>;
+  /** How often (ms) clock-driven behaviour catches up with a moving base clock between requests; 0 = never. */
+  tickMs?: number;
 }
 
 export interface Emulator {
@@ -36,8 +48,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? '127.0.0.1';
   const state = new EmulatorState(options.now ?? (() => new Date()), options.stateFile);
   state.load();
+  state.timelineMs ??= state.now().getTime();
+  const webhooks = new WebhookDispatcher(state);
+  if (options.webhooks) webhooks.configure(options.webhooks);
+  state.onEvent = (event) => webhooks.enqueue(event);
   const log: RequestLogEntry[] = [];
-  const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log };
+  const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log, webhooks };
   const server = createServer({ keepAliveTimeout: 5_000 }, createHandler(parts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,6 +65,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let closed = false;
+  const tickMs = options.tickMs ?? 5_000;
+  const tick = tickMs > 0 ? setInterval(() => runTimeline(state), tickMs) : undefined;
+  tick?.unref();
   return {
     url: `http://${shownHost}:${port}`,
     port,
@@ -56,6 +75,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: async () => {
       if (closed) return;
       closed = true;
+      if (tick) clearInterval(tick);
+      webhooks.close();
+      state.onEvent = null;
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

@@ -1,20 +1,39 @@
-// PaymentIntents: create, confirm, capture, cancel (stripe-facts §1). Status flow:
+// PaymentIntents: create and confirm (capture and cancel: payment-intent-capture.ts; the confirmation attempt:
+// payment-attempts.ts). Events: payment_intent.created, then those of the attempt. Status flow (stripe-facts §1):
 //   requires_payment_method -(payment_method)-> requires_confirmation -(confirm)-> one of
 //   requires_action (3DS on-session) | requires_capture (manual) | succeeded (automatic, automatic_async) |
 //   requires_payment_method (declined; last_payment_error set, HTTP 402 card_error)
+//   processing (ACH debit, bank-debits.ts) -(4 days)-> succeeded | requires_payment_method
 //   requires_capture -(capture)-> succeeded; any non-final status -(cancel)-> canceled.
 import { checkStripeAmount, fromStripeWireAmount, getCurrency } from '../../domain/money.js';
 import { ValidationError } from '../../domain/errors.js';
-import { chargeBalanceTransaction, refundBalanceTransaction } from './balance.js';
-import { buildCharge, type Failure } from './charges.js';
-import { requireCustomer, resolvePaymentMethod, testCardOf } from './customers.js';
-import { invalidRequest, resourceMissing, StripeApiError, unexpectedState, docUrl } from './errors.js';
+import { checkBankDebitFits } from './bank-debits.js';
+import { requireCustomer, resolvePaymentMethod } from './customers.js';
+import { invalidRequest, resourceMissing, StripeApiError, unexpectedState } from './errors.js';
+import { emit } from './events.js';
 import type { FormObject } from './form.js';
-import { checkKnown, metadataParam, optBool, optEnum, optInt, optString, reqInt, reqString, stringList } from './params.js';
+import { checkKnown, metadataParam, optBool, optEnum, optString, reqInt, reqString, stringList } from './params.js';
+import { attempt } from './payment-attempts.js';
 import { render } from './render.js';
 import { randomToken, type EmulatorState } from './state.js';
-import { buildRefund } from './refunds.js';
-import type { CaptureMethod, Charge, PaymentIntent, PaymentMethod } from './types.js';
+import type { CaptureMethod, PaymentIntent, PaymentMethod } from './types.js';
+
+export { cancelPaymentIntent, capturePaymentIntent } from './payment-intent-capture.js';
+
+const METHOD_TYPES = ['card', 'us_bank_account'] as const;
+
+/** A PaymentMethod must be of a type the PaymentIntent takes, and a bank debit must fit its currency/capture. */
+function checkFits(pi: { currency: string; capture_method: string; payment_method_types?: unknown }, pm: PaymentMethod): void {
+  checkBankDebitFits(pm, pi.currency, pi.capture_method);
+  const types = pi.payment_method_types as string[];
+  if (!types.includes(pm.type)) {
+    throw invalidRequest(
+      `The PaymentMethod provided (${pm.type}) is not allowed for this PaymentIntent (payment_method_types: ${types.join(', ')}).`,
+      'payment_intent_incompatible_payment_method',
+      'payment_method',
+    );
+  }
+}
 
 export function requirePaymentIntent(state: EmulatorState, id: string, param = 'id'): PaymentIntent {
   const pi = state.find<PaymentIntent>(id, 'payment_intent');
@@ -54,7 +73,12 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
   const pmId = optString(params, 'payment_method');
   const pm = pmId === undefined ? undefined : resolvePaymentMethod(state, pmId);
   const types = stringList(params, 'payment_method_types');
-  if (types.some((t) => t !== 'card')) throw invalidRequest('The emulator supports only card payments.', 'payment_method_type_invalid', 'payment_method_types');
+  if (types.some((t) => !(METHOD_TYPES as readonly string[]).includes(t))) {
+    throw invalidRequest('The emulator supports card and us_bank_account payments only.', 'payment_method_type_invalid', 'payment_method_types');
+  }
+  // Automatic payment methods: cards, and ACH Direct Debit for usd (stripe-facts §7).
+  const methodTypes = types.length > 0 ? types : currency === 'usd' ? ['card', 'us_bank_account'] : ['card'];
+  if (pm) checkFits({ currency, capture_method: captureMethod, payment_method_types: methodTypes }, pm);
   const id = state.newId('pi');
   const pi: PaymentIntent = {
     id,
@@ -85,8 +109,11 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
     on_behalf_of: null,
     payment_method: pm?.id ?? null,
     payment_method_configuration_details: null,
-    payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
-    payment_method_types: ['card'],
+    payment_method_options: {
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+      ...(methodTypes.includes('us_bank_account') ? { us_bank_account: { verification_method: 'automatic' } } : {}),
+    },
+    payment_method_types: methodTypes,
     processing: null,
     receipt_email: optString(params, 'receipt_email') ?? null,
     review: null,
@@ -100,6 +127,7 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
     transfer_group: null,
   };
   state.put(pi);
+  emit(state, 'payment_intent.created', pi);
   if (!confirm) return { pi };
   return { pi, ...attempt(state, pi, offSession ?? false) };
 }
@@ -110,7 +138,11 @@ export function confirmPaymentIntent(state: EmulatorState, pi: PaymentIntent, pa
   checkKnown(params, ['payment_method', 'off_session', 'expand', 'return_url', 'setup_future_usage']);
   if (!(CONFIRMABLE as readonly string[]).includes(pi.status)) throw unexpectedState('confirmed', pi.status, CONFIRMABLE, render(state, pi));
   const pmId = optString(params, 'payment_method');
-  if (pmId !== undefined) pi.payment_method = resolvePaymentMethod(state, pmId).id;
+  if (pmId !== undefined) {
+    const pm = resolvePaymentMethod(state, pmId);
+    checkFits(pi, pm);
+    pi.payment_method = pm.id;
+  }
   if (pi.payment_method === null) {
     throw invalidRequest(
       'This PaymentIntent has no payment method: pass payment_method to confirm it.',
@@ -119,117 +151,4 @@ export function confirmPaymentIntent(state: EmulatorState, pi: PaymentIntent, pa
     );
   }
   return attempt(state, pi, optBool(params, 'off_session') ?? false);
-}
-
-/** One confirmation attempt against the test card's scripted outcome. */
-function attempt(state: EmulatorState, pi: PaymentIntent, offSession: boolean): { error?: StripeApiError } {
-  const pm = state.find<PaymentMethod>(pi.payment_method ?? '', 'payment_method');
-  if (!pm) throw resourceMissing('PaymentMethod', pi.payment_method ?? '', 'payment_method');
-  const card = testCardOf(state, pm);
-  pi.last_payment_error = null;
-  pi.next_action = null;
-  const outcome = card.outcome;
-  if (outcome.kind === 'authentication_required' && !offSession) {
-    // On-session 3-D Secure: the customer must authenticate in the browser (Stripe.js handles `use_stripe_sdk`).
-    pi.status = 'requires_action';
-    pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', source: `src_${randomToken(24)}` } };
-    return {};
-  }
-  if (outcome.kind !== 'success') {
-    const failure: Failure =
-      outcome.kind === 'decline'
-        ? { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message }
-        : { code: 'authentication_required', declineCode: 'authentication_required', message: 'The card requires authentication, which is impossible off-session.' };
-    return { error: decline(state, pi, pm, buildCharge(state, pi, pm, card, failure), failure) };
-  }
-  const charge = buildCharge(state, pi, pm, card, null);
-  pi.latest_charge = charge.id;
-  if (pi.capture_method === 'manual') {
-    pi.status = 'requires_capture';
-    pi.amount_capturable = pi.amount;
-  } else {
-    pi.status = 'succeeded';
-    pi.amount_received = pi.amount;
-    charge.balance_transaction = chargeBalanceTransaction(state, charge, charge.amount).id;
-    if (pi.capture_method === 'automatic_async') state.meta(charge.id).asyncCapture = true;
-  }
-  return {};
-}
-
-function decline(state: EmulatorState, pi: PaymentIntent, pm: PaymentMethod, charge: Charge, failure: Failure): StripeApiError {
-  const lastError = {
-    charge: charge.id,
-    code: failure.code,
-    decline_code: failure.declineCode,
-    doc_url: docUrl(failure.code),
-    message: failure.message,
-    payment_method: render(state, pm),
-    type: 'card_error',
-  };
-  pi.latest_charge = charge.id;
-  pi.status = 'requires_payment_method';
-  pi.payment_method = null; // Stripe detaches the failed method; it stays in last_payment_error.payment_method
-  pi.last_payment_error = lastError;
-  return new StripeApiError(402, {
-    ...lastError,
-    type: 'card_error',
-    payment_intent: render(state, pi),
-    request_log_url: `https://dashboard.stripe.com/test/logs/${pi.id}`,
-  });
-}
-
-export function capturePaymentIntent(state: EmulatorState, pi: PaymentIntent, params: FormObject): void {
-  checkKnown(params, ['amount_to_capture', 'expand', 'metadata', 'final_capture']);
-  if (pi.status !== 'requires_capture') throw unexpectedState('captured', pi.status, ['requires_capture'], render(state, pi));
-  const amount = optInt(params, 'amount_to_capture') ?? pi.amount_capturable;
-  if (amount <= 0) throw invalidRequest('amount_to_capture must be a positive integer.', 'parameter_invalid_integer', 'amount_to_capture');
-  if (amount > pi.amount_capturable) {
-    throw invalidRequest(
-      `amount_to_capture (${amount}) is greater than the amount capturable (${pi.amount_capturable}).`,
-      'amount_too_large',
-      'amount_to_capture',
-    );
-  }
-  if (optBool(params, 'final_capture') === false) {
-    throw invalidRequest('Multicapture is not available on the emulator.', 'parameter_invalid_string', 'final_capture');
-  }
-  const charge = state.find<Charge>(pi.latest_charge ?? '', 'charge');
-  if (!charge) throw resourceMissing('charge', pi.latest_charge ?? '', 'latest_charge');
-  pi.metadata = metadataParam(params, pi.metadata);
-  charge.captured = true;
-  charge.amount_captured = amount;
-  charge.balance_transaction = chargeBalanceTransaction(state, charge, amount).id;
-  const released = charge.amount - amount;
-  if (released > 0) {
-    // The uncaptured part is refunded: the charge's amount_refunded grows and a refund-type balance transaction
-    // with reporting_category partial_capture_reversal reverses it (stripe-facts §1, §3).
-    const refund = buildRefund(state, charge, released, null, {});
-    refund.balance_transaction = refundBalanceTransaction(state, refund.id, released, charge.currency, 'partial_capture_reversal').id;
-    charge.amount_refunded += released;
-  }
-  pi.status = 'succeeded';
-  pi.amount_received = amount;
-  pi.amount_capturable = 0;
-}
-
-const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'] as const;
-
-export function cancelPaymentIntent(state: EmulatorState, pi: PaymentIntent, params: FormObject): void {
-  checkKnown(params, ['cancellation_reason', 'expand']);
-  const reason = optEnum(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const);
-  if (!(CANCELABLE as readonly string[]).includes(pi.status)) throw unexpectedState('canceled', pi.status, CANCELABLE, render(state, pi));
-  if (pi.status === 'requires_capture') {
-    // "the remaining amount_capturable is automatically refunded": the authorization is released. Nothing was
-    // captured, so no balance transaction is involved.
-    const charge = state.find<Charge>(pi.latest_charge ?? '', 'charge');
-    if (charge) {
-      charge.amount_refunded = charge.amount;
-      charge.refunded = true;
-    }
-  }
-  pi.status = 'canceled';
-  pi.cancellation_reason = reason ?? null;
-  pi.canceled_at = state.nowSeconds();
-  pi.amount_capturable = 0;
-  pi.next_action = null;
 }

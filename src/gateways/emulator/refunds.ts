@@ -7,6 +7,8 @@
 //     PaymentIntent cannot be refunded: cancel it instead (stripe-facts §2).
 import { refundBalanceTransaction } from './balance.js';
 import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
+import { emit } from './events.js';
+import { scheduleRefundFailure } from './refund-failures.js';
 import type { FormObject } from './form.js';
 import { checkKnown, metadataParam, optEnum, optInt, optString } from './params.js';
 import type { EmulatorState } from './state.js';
@@ -75,11 +77,20 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
     }
   }
   if (!charge) throw invalidRequest('There is no charge to refund.', 'charge_not_refundable', 'payment_intent');
+  if (charge.disputed === true) {
+    // Stripe refuses to refund a disputed payment: the dispute process decides where the money goes.
+    throw invalidRequest(`Charge ${charge.id} has been charged back; it cannot be refunded.`, 'charge_disputed', 'charge');
+  }
   return charge;
 }
 
-export function createRefund(state: EmulatorState, params: FormObject): Refund {
-  checkKnown(params, ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand']);
+/**
+ * POST /v1/refunds, and (dashboard: true) a refund made in the Dashboard: the same rules and objects, but no
+ * metadata and no idempotency (controls.dashboardRefund; its events have request.id null). Events:
+ * refund.created, charge.refunded.
+ */
+export function createRefund(state: EmulatorState, params: FormObject, dashboard = false): Refund {
+  checkKnown(params, dashboard ? ['payment_intent', 'charge', 'amount', 'reason'] : ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand']);
   const charge = refundableCharge(state, params);
   const remaining = charge.amount - charge.amount_refunded;
   if (remaining <= 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
@@ -97,6 +108,9 @@ export function createRefund(state: EmulatorState, params: FormObject): Refund {
   refund.balance_transaction = refundBalanceTransaction(state, refund.id, amount, charge.currency, 'refund').id;
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded === charge.amount;
+  emit(state, 'refund.created', refund);
+  emit(state, 'charge.refunded', charge);
+  scheduleRefundFailure(state, charge, refund);
   return refund;
 }
 

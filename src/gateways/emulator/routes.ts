@@ -11,12 +11,15 @@ import { createRefund, listRefunds } from './refunds.js';
 import { listPaymentIntents, searchPaymentIntents } from './search.js';
 import { attachPaymentMethod, createCustomer, requireCustomer, resolvePaymentMethod } from './customers.js';
 import type { StripeApiError } from './errors.js';
+import { requirePayout } from './payouts.js';
+import { rangeFilter } from './range-filter.js';
+import { MORE_ROUTES } from './routes-more.js';
 
 type Json = Record<string, unknown>;
 export type Handler = (state: EmulatorState, params: FormObject, id: string) => Json;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   pattern: RegExp;
   handler: Handler;
 }
@@ -94,13 +97,17 @@ export const ROUTES: readonly Route[] = [
   } },
   { method: 'GET', pattern: /^\/v1\/balance_transactions$/, handler: (s, p) => {
     checkKnown(p, ['source', 'type', 'payout', 'currency', 'limit', 'starting_after', 'ending_before', 'expand', 'created']);
+    // payout: what an automatic payout paid out, and the payout's own balance transaction (payouts.ts).
     const payout = optString(p, 'payout');
-    if (payout !== undefined) throw resourceMissing('payout', payout, 'payout'); // payouts are not emulated
+    if (payout !== undefined) requirePayout(s, payout, 'payout');
     const source = optString(p, 'source');
     const type = optString(p, 'type');
     const currency = optString(p, 'currency')?.toLowerCase();
+    const created = rangeFilter(p, 'created');
     const bts = s.all<BalanceTransaction>('balance_transaction').filter(
-      (b) => (source === undefined || b.source === source) && (type === undefined || b.type === type) && (currency === undefined || b.currency === currency),
+      (b) => (source === undefined || b.source === source) && (type === undefined || b.type === type) &&
+        (currency === undefined || b.currency === currency) && created(b.created) &&
+        (payout === undefined || s.internal.get(b.id)?.payout === payout),
     );
     return renderList(s, bts, '/v1/balance_transactions', p);
   } },
@@ -120,6 +127,7 @@ export const ROUTES: readonly Route[] = [
     return render(s, resolvePaymentMethod(s, id, 'id'), expansions(p));
   } },
   { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`), handler: (s, p, id) => render(s, attachPaymentMethod(s, id, p), expansions(p)) },
+  ...MORE_ROUTES,
 ];
 
 export function matchRoute(method: string, path: string): { route: Route; id: string } | 'method_not_allowed' | undefined {

@@ -4,7 +4,6 @@
 // or the operation -> save idempotent result -> answer, or drop the connection for drop_response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expireUncaptured } from './charges.js';
 import { handleControl } from './controls-http.js';
 import { apiError, authenticationFailed, errorPayload, invalidRequest, rateLimited, StripeApiError } from './errors.js';
 import type { FaultInjector } from './faults.js';
@@ -12,6 +11,8 @@ import { decodeForm, type FormObject } from './form.js';
 import type { IdempotencyLayer } from './idempotency.js';
 import { matchRoute } from './routes.js';
 import { randomToken, type EmulatorState } from './state.js';
+import { runTimeline } from './timeline.js';
+import type { WebhookDispatcher } from './webhooks.js';
 
 export interface RequestLogEntry {
   at: number;
@@ -26,6 +27,7 @@ export interface ServerParts {
   faults: FaultInjector;
   idempotency: IdempotencyLayer;
   log: RequestLogEntry[];
+  webhooks: WebhookDispatcher;
 }
 
 const MAX_BODY = 1 << 20;
@@ -54,8 +56,8 @@ function apiKey(req: IncomingMessage): string | null {
   return header;
 }
 
-/** Per emulator state: the emulated second of the last expiry scan. */
-const lastExpiryScan = new WeakMap<EmulatorState, number>();
+/** Per emulator state: the emulated second of the last timeline run. */
+const lastTimelineRun = new WeakMap<EmulatorState, number>();
 
 export function createHandler(parts: ServerParts): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -111,12 +113,12 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     const fault = faults.take(method, path);
     if (fault?.kind === 'connection_reset') return drop();
     if (fault?.kind === 'rate_limit') throw rateLimited();
-    // Authorizations lapse on whole seconds of the emulator clock: scan for them once per emulated second, not on
-    // every request (the scan walks every stored object, which grows with a long-lived state file).
+    // Clock-driven changes (timeline.ts) happen on whole seconds of the emulator clock: run them once per
+    // emulated second, not on every request (each scan walks every stored object).
     const nowS = state.nowSeconds();
-    if (lastExpiryScan.get(state) !== nowS) {
-      lastExpiryScan.set(state, nowS);
-      if (expireUncaptured(state)) state.scheduleSave();
+    if (lastTimelineRun.get(state) !== nowS) {
+      lastTimelineRun.set(state, nowS);
+      runTimeline(state);
     }
 
     const decision = method === 'POST' && idemKey !== null ? idempotency.begin(idemKey, method, path, params) : undefined;
@@ -136,7 +138,9 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       out = JSON.stringify(errorPayload(err));
     } else {
       try {
-        const result = match.route.handler(state, params, match.id);
+        // Events recorded by the handler carry this request (Event.request).
+        const context = { id: requestId, idempotency_key: method === 'POST' ? idemKey : null };
+        const result = state.withRequest(context, () => match.route.handler(state, params, match.id));
         status = 200;
         out = JSON.stringify(result);
       } catch (err) {
@@ -144,7 +148,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
         status = e.status;
         out = JSON.stringify(errorPayload(e));
       }
-      if (method === 'POST') state.scheduleSave();
+      if (method === 'POST' || method === 'DELETE') state.scheduleSave();
     }
     if (decision?.kind === 'proceed') decision.finish(status, out, requestId);
     if (fault?.kind === 'drop_response') return drop();

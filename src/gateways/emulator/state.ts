@@ -4,7 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AnyStripeObject, Internal } from './types.js';
+import type { AnyStripeObject, Internal, StripeEvent } from './types.js';
+
+/** The API request an event comes from (Event.request); id null for what the emulator does by itself. */
+export interface RequestContext {
+  id: string | null;
+  idempotency_key: string | null;
+}
+
+export const NO_REQUEST: RequestContext = Object.freeze({ id: null, idempotency_key: null });
 
 export interface IdempotencyRecord {
   key: string;
@@ -23,6 +31,8 @@ interface Snapshot {
   objects: AnyStripeObject[];
   internal: Record<string, Internal>;
   idempotency: IdempotencyRecord[];
+  /** Emulator time (ms) up to which clock-driven behaviour has run (timeline.ts); absent in older files. */
+  timelineMs?: number;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -39,6 +49,14 @@ export class EmulatorState {
   readonly internal = new Map<string, Internal>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
   clockOffsetMs = 0;
+  /** Set while the timeline runs a due action, so that objects and events carry the action's own time. */
+  frozenNowMs: number | null = null;
+  /** Emulator time (ms) up to which clock-driven behaviour has run; null until the timeline first runs. */
+  timelineMs: number | null = null;
+  /** The API request being handled; events record it. Handlers are synchronous, so one at a time. */
+  request: RequestContext = NO_REQUEST;
+  /** Called after each event is recorded (webhook delivery subscribes here). */
+  onEvent: ((event: StripeEvent) => void) | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -48,7 +66,24 @@ export class EmulatorState {
   ) {}
 
   now(): Date {
+    if (this.frozenNowMs !== null) return new Date(this.frozenNowMs);
     return new Date(this.baseNow().getTime() + this.clockOffsetMs);
+  }
+
+  /** Moves the emulator clock so that now() is `ms` (used by the timeline). */
+  setNow(ms: number): void {
+    this.clockOffsetMs = ms - this.baseNow().getTime();
+  }
+
+  /** Runs `fn` with the request context of an API request (or none), restoring the previous one after. */
+  withRequest<T>(request: RequestContext, fn: () => T): T {
+    const previous = this.request;
+    this.request = request;
+    try {
+      return fn();
+    } finally {
+      this.request = previous;
+    }
   }
 
   /** Stripe timestamps are Unix seconds. */
@@ -102,6 +137,7 @@ export class EmulatorState {
     for (const obj of snap.objects) this.objects.set(obj.id, obj);
     for (const [id, m] of Object.entries(snap.internal)) this.internal.set(id, m);
     for (const rec of snap.idempotency) this.idempotency.set(rec.key, rec);
+    this.timelineMs = snap.timelineMs ?? null;
   }
 
   scheduleSave(): void {
@@ -126,6 +162,7 @@ export class EmulatorState {
       objects: [...this.objects.values()],
       internal: Object.fromEntries(this.internal),
       idempotency: [...this.idempotency.values()],
+      ...(this.timelineMs === null ? {} : { timelineMs: this.timelineMs }),
     };
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.${randomToken(6)}.tmp`;

@@ -3,12 +3,17 @@
 // keeps the card's behaviour.
 
 export type CardOutcome =
-  | { kind: 'success' }
+  /** `after`: what happens once the charge is captured (a dispute opens) or refunded (the refund fails later). */
+  | { kind: 'success'; after?: 'dispute' | 'refund_fail' }
+  /** An ACH debit: processing for 4 days, then it settles (failure null) or fails with that code. */
+  | { kind: 'bank_debit'; failure: { code: string; message: string } | null }
   | { kind: 'decline'; code: string; declineCode: string; message: string }
   /** 3-D Secure always required: on-session -> requires_action; off-session -> authentication_required decline. */
   | { kind: 'authentication_required' };
 
 export interface TestCard {
+  /** Absent means 'card'. */
+  type?: 'card' | 'us_bank_account';
   brand: string;
   last4: string;
   funding: 'credit' | 'debit';
@@ -60,10 +65,31 @@ export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
     brand: 'visa', last4: '3184', funding: 'credit', country: 'US',
     outcome: { kind: 'authentication_required' },
   },
+  // 4000000000000259: the payment succeeds, then is disputed as fraudulent (docs.stripe.com/testing#disputes).
+  pm_card_createDispute: {
+    brand: 'visa', last4: '0259', funding: 'credit', country: 'US', outcome: { kind: 'success', after: 'dispute' },
+  },
+  // 4000000000005126: the payment succeeds; refunds succeed at first and fail a day later with
+  // expired_or_canceled_card (docs.stripe.com/testing#refunds; stripe-facts §2 ⚠️ on the page copy).
+  pm_card_refundFail: {
+    brand: 'visa', last4: '5126', funding: 'credit', country: 'US', outcome: { kind: 'success', after: 'refund_fail' },
+  },
+  // ACH Direct Debit test accounts (docs.stripe.com/payments/ach-direct-debit/accept-a-payment, "Test account
+  // numbers": pm_usBankAccount_success 000123456789, pm_usBankAccount_insufficientFunds 000222222227, routing
+  // 110000000). `pm_usBankAccount` is the emulator's short name for the successful one.
+  pm_usBankAccount: {
+    type: 'us_bank_account', brand: 'STRIPE TEST BANK', last4: '6789', funding: 'debit', country: 'US',
+    outcome: { kind: 'bank_debit', failure: null },
+  },
+  pm_usBankAccount_insufficientFunds: {
+    type: 'us_bank_account', brand: 'STRIPE TEST BANK', last4: '2227', funding: 'debit', country: 'US',
+    outcome: { kind: 'bank_debit', failure: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." } },
+  },
 };
 // Some third-party code spells the expired card with the brand prefix (stripe-facts §11 ⚠️); accept both.
 export const TEST_CARD_ALIASES: Readonly<Record<string, string>> = {
   pm_card_visa_chargeDeclinedExpiredCard: 'pm_card_chargeDeclinedExpiredCard',
+  pm_usBankAccount_success: 'pm_usBankAccount',
 };
 
 export function lookupTestCard(id: string): { key: string; card: TestCard } | undefined {

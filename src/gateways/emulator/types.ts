@@ -52,7 +52,12 @@ export interface Charge extends StripeObjectBase {
   payment_method: string | null;
   refunded: boolean;
   status: 'succeeded' | 'pending' | 'failed';
-  payment_method_details: { type: 'card'; card: Record<string, unknown> & { capture_before?: number } };
+  /** `card` for card charges; `us_bank_account` (and no `card`) for ACH debits. */
+  payment_method_details: {
+    type: 'card' | 'us_bank_account';
+    card?: Record<string, unknown> & { capture_before?: number };
+    us_bank_account?: Record<string, unknown>;
+  };
 }
 
 export interface Refund extends StripeObjectBase {
@@ -64,6 +69,7 @@ export interface Refund extends StripeObjectBase {
   currency: string;
   payment_intent: string | null;
   status: 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+  reason: string | null;
 }
 
 export interface BalanceTransaction extends StripeObjectBase {
@@ -87,10 +93,60 @@ export interface Customer extends StripeObjectBase {
 export interface PaymentMethod extends StripeObjectBase {
   object: 'payment_method';
   customer: string | null;
-  card: Record<string, unknown>;
+  type: 'card' | 'us_bank_account';
+  /** Absent on us_bank_account PaymentMethods. */
+  card?: Record<string, unknown>;
 }
 
-export type AnyStripeObject = PaymentIntent | Charge | Refund | BalanceTransaction | Customer | PaymentMethod;
+export interface StripeEvent extends StripeObjectBase {
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+export interface WebhookEndpoint extends StripeObjectBase {
+  object: 'webhook_endpoint';
+  enabled_events: string[];
+  status: 'enabled' | 'disabled';
+  url: string;
+}
+
+export interface Dispute extends StripeObjectBase {
+  object: 'dispute';
+  amount: number;
+  balance_transactions: BalanceTransaction[];
+  charge: string;
+  created: number;
+  currency: string;
+  evidence: Record<string, unknown>;
+  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number; [k: string]: unknown };
+  metadata: Record<string, string>;
+  payment_intent: string | null;
+  status: string;
+}
+
+export interface Payout extends StripeObjectBase {
+  object: 'payout';
+  amount: number;
+  arrival_date: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  failure_balance_transaction: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  reconciliation_status: 'completed' | 'in_progress' | 'not_applicable';
+  status: 'paid' | 'pending' | 'in_transit' | 'canceled' | 'failed';
+}
+
+export type AnyStripeObject =
+  | PaymentIntent | Charge | Refund | BalanceTransaction | Customer | PaymentMethod
+  | StripeEvent | WebhookEndpoint | Dispute | Payout;
 
 /** Hidden bookkeeping kept beside an object and persisted with it, never rendered. */
 export interface Internal {
@@ -98,4 +154,14 @@ export interface Internal {
   testCard?: string;
   /** Charge: balance_transaction is hidden in the response that created it (automatic_async capture). */
   asyncCapture?: boolean;
+  /** Charge: an ACH debit still processing settles (or fails) at this emulator time, unix seconds. */
+  settleAt?: number;
+  /** Refund: a refund on pm_card_refundFail fails at this emulator time, unix seconds. */
+  failAt?: number;
+  /** Balance transaction: the automatic payout that paid it out. */
+  payout?: string;
+  /** WebhookEndpoint: its signing secret (shown only in the create response). */
+  secret?: string;
+  /** Payout: fails at arrival with this failure code (failNextPayout). */
+  failWith?: string;
 }
