@@ -195,6 +195,51 @@ export interface GatewayPaymentMethod {
   customer: string | null;
 }
 
+export type { DisputeStatus } from '../domain/disputes.js';
+import type { DisputeStatus } from '../domain/disputes.js';
+
+/** A dispute (chargeback) as the gateway holds it now, with the balance transactions that withdrew or reinstated funds. */
+export interface GatewayDispute {
+  id: string;
+  charge: string | null;
+  payment_intent: string | null;
+  status: DisputeStatus;
+  reason: string;
+  currency: string;
+  amount: number; // disputed, in the charge's currency
+  evidence_due_by: Date | null;
+  is_charge_refundable: boolean;
+  created: Date;
+  /** Zero, one or two: the withdrawal (negative) and a reinstatement (positive); fees in `gateway_fee`. */
+  balances: GatewayBalance[];
+}
+
+export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
+export interface GatewayPayout {
+  id: string;
+  status: PayoutStatus;
+  currency: string;
+  amount: number;
+  arrival_date: Date;
+  automatic: boolean;
+  created: Date;
+  balance_transaction: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  failure_balance_transaction: string | null;
+}
+
+/** What Settle keeps of a payment method, as the gateway holds it now (the card updater can change it). */
+export interface GatewayPaymentMethodDetails {
+  id: string;
+  type: string;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+}
+
 export interface Gateway {
   /** Authorize only (manual capture). */
   authorize(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>>;
@@ -212,6 +257,11 @@ export interface Gateway {
   findPaymentByTransactionId(transactionId: string): Promise<GatewayOutcome<GatewayPayment | null>>;
   findRefundByTransactionId(request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>>;
   listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>>;
+  /** Every refund of a payment, oldest first (customer refunds and the releases of uncaptured amounts alike). */
+  listRefunds(paymentIntentId: string): Promise<GatewayOutcome<GatewayRefund[]>>;
+  retrieveDispute(disputeId: string): Promise<GatewayOutcome<GatewayDispute>>;
+  retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>>;
+  retrievePaymentMethod(paymentMethodId: string): Promise<GatewayOutcome<GatewayPaymentMethodDetails>>;
   createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>>;
   attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>>;
 }

@@ -7,19 +7,30 @@ export interface ChargeAmounts {
   authorized_amount: number;
   captured_amount: number;
   refunded_amount: number;
+  /** What disputes have withdrawn and not reinstated (M7); absent means none. */
+  disputed_amount?: number;
 }
 
-/** What the business keeps: captured - refunded (100 captured, two refunds of 35 -> 30). */
+/** What the business keeps: captured - refunded - disputed (100 captured, two refunds of 35 -> 30). */
 export function retainedAmount(a: ChargeAmounts): number {
-  return a.captured_amount - a.refunded_amount;
+  return a.captured_amount - a.refunded_amount - (a.disputed_amount ?? 0);
 }
 
 /**
- * What may still be refunded: captured - refunded - refunds already in flight (P12: a refund in flight
+ * What may still be refunded: captured - refunded - disputed - refunds already in flight (P12: a refund in flight
  * already counts). Never below 0.
  */
 export function refundableAmount(a: ChargeAmounts, inFlightRefunds: number): number {
-  return Math.max(0, a.captured_amount - a.refunded_amount - inFlightRefunds);
+  return Math.max(0, retainedAmount(a) - inFlightRefunds);
+}
+
+/**
+ * The payment status once a dispute has closed (M7, W3: "the final payment status follows the amounts"): what a
+ * lost dispute took counts like a refund; a won one gave it back.
+ */
+export function paymentStatusAfterDispute(a: ChargeAmounts): AmountPaymentStatus {
+  const taken = Math.min(a.captured_amount, a.refunded_amount + (a.disputed_amount ?? 0));
+  return paymentStatusAfterRefund({ ...a, refunded_amount: taken });
 }
 
 /** What may still be captured from an authorization: authorized - captured. Never below 0. */

@@ -133,8 +133,11 @@ export const TRANSITIONS: readonly TransitionEdge[] = Object.freeze([
   edge('capture_succeeded', NEEDS_REVIEW, CAPTURED, 'settle'),
   edge('capture_succeeded', PENDING, CAPTURED, 'gateway'),
   edge('capture_succeeded', PENDING_PI, CAPTURED, 'gateway'),
+  edge('capture_succeeded', AUTHORIZED, CAPTURED, 'gateway'),
   edge('partial_capture_succeeded', PROCESS, PARTIALLY_CAPTURED, 'settle'),
   edge('partial_capture_succeeded', NEEDS_REVIEW, PARTIALLY_CAPTURED, 'settle'),
+  // W3: an authorization captured outside Settle (the gateway's dashboard), learnt from its events.
+  edge('partial_capture_succeeded', AUTHORIZED, PARTIALLY_CAPTURED, 'gateway'),
   // P4: release an authorization.
   edge('release_succeeded', PROCESS, UNCAPTURED, 'settle'),
   edge('release_succeeded', NEEDS_REVIEW, UNCAPTURED, 'settle'),

@@ -1,6 +1,7 @@
 // Kysely's view of the database (one Database interface). Column types match migrations/: int8 money
 // columns arrive as safe JS numbers and dates as 'YYYY-MM-DD' strings on both drivers (see database.ts).
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { DisputeStatus } from '../domain/disputes.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -112,6 +113,10 @@ export interface TransactionsTable {
   gateway_charge: string | null;
   gateway_balance_transaction: string | null;
   gateway_refund: string | null;
+  /** A payout transaction's payout id (po_...). */
+  gateway_payout: string | null;
+  /** What disputes have withdrawn and not reinstated (minor units); retained = captured - refunded - disputed. */
+  disputed_amount: number;
   authorization_expires_at: Date | null;
   gateway_fee: number | null;
   application_fee: number | null;
@@ -209,6 +214,57 @@ export interface GatewayAttemptsTable {
   resolved_at: Date | null;
 }
 
+/** An event a gateway sent (W1, W2, W4): stored once per (gateway, event id), applied by the processor. */
+export interface WebhookEventsTable {
+  id: string;
+  gateway_id: string;
+  event_id: string;
+  type: string;
+  object_type: string | null;
+  object_id: string | null;
+  api_version: string | null;
+  livemode: boolean;
+  event_created_at: Timestamp;
+  payload: Json<Record<string, unknown>>;
+  status: 'pending' | 'processed' | 'failed' | 'not_supported';
+  /** What processing did, in words (e.g. "trx_... captured"); null while pending. */
+  outcome: string | null;
+  error: string | null;
+  retryable: boolean | null;
+  attempts: Generated<number>;
+  /** How many times the gateway sent it (duplicates are counted here, never stored twice). */
+  deliveries: Generated<number>;
+  received_at: Timestamp;
+  last_received_at: Timestamp;
+  process_after: Timestamp;
+  claimed_until: Date | null;
+  processed_at: Date | null;
+  updated_at: Timestamp;
+}
+
+/** A dispute (M7) on a charge transaction. Amounts in the charge's currency, fees in the dispute's balance currency. */
+export interface DisputesTable {
+  id: string;
+  gateway_id: string;
+  gateway_dispute: string;
+  transaction_id: string;
+  status: DisputeStatus;
+  reason: string;
+  amount: number;
+  currency: string;
+  amount_withdrawn: number;
+  amount_reinstated: number;
+  fee: number;
+  fee_reinstated: number;
+  evidence_due_by: Date | null;
+  is_charge_refundable: boolean;
+  gateway_created_at: Timestamp;
+  closed_at: Date | null;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_keys: ApiKeysTable;
@@ -221,6 +277,8 @@ export interface Database {
   gateways: GatewaysTable;
   gateway_logs: GatewayLogsTable;
   gateway_attempts: GatewayAttemptsTable;
+  webhook_events: WebhookEventsTable;
+  disputes: DisputesTable;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -233,3 +291,7 @@ export type GatewayLogRow = Selectable<GatewayLogsTable>;
 export type NewGatewayLogRow = Insertable<GatewayLogsTable>;
 export type GatewayAttemptRow = Selectable<GatewayAttemptsTable>;
 export type NewGatewayAttemptRow = Insertable<GatewayAttemptsTable>;
+export type WebhookEventRow = Selectable<WebhookEventsTable>;
+export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
+export type DisputeRow = Selectable<DisputesTable>;
+export type NewDisputeRow = Insertable<DisputesTable>;

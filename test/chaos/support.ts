@@ -376,8 +376,11 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
     const piId = piOf(r);
     if (txId === undefined) {
       const p = piId === null ? undefined : pis.get(piId);
+      // Stripe books the release of money never captured as a refund: the rest of a partial capture, or the whole
+      // of a canceled authorization (nothing received). Neither is a refund Settle made.
       const reversal = p !== undefined && p.status === 'succeeded' && p.amount_received < p.amount && r.amount === p.amount - p.amount_received;
-      if (!reversal) problems.push(`refund ${r.id} (${r.amount} on ${piId ?? 'no payment'}) has no ${METADATA_KEY} and is no partial-capture reversal: a refund Settle does not know`);
+      const release = p !== undefined && p.status === 'canceled' && p.amount_received === 0 && r.amount === p.amount;
+      if (!reversal && !release) problems.push(`refund ${r.id} (${r.amount} on ${piId ?? 'no payment'}) has no ${METADATA_KEY} and is neither a partial-capture reversal nor a released authorization: a refund Settle does not know`);
       continue;
     }
     const t = byId.get(txId);

@@ -32,8 +32,10 @@ const EXPECTED: readonly (readonly [from: string, event: string, to: string])[] 
   ['needs_review', 'capture_succeeded', 'completed/captured'],
   ['pending', 'capture_succeeded', 'completed/captured'],
   ['pending_payment_intent', 'capture_succeeded', 'completed/captured'],
+  ['completed/authorized', 'capture_succeeded', 'completed/captured'],
   ['process', 'partial_capture_succeeded', 'completed/partially_captured'],
   ['needs_review', 'partial_capture_succeeded', 'completed/partially_captured'],
+  ['completed/authorized', 'partial_capture_succeeded', 'completed/partially_captured'],
   ['process', 'release_succeeded', 'completed/uncaptured'],
   ['needs_review', 'release_succeeded', 'completed/uncaptured'],
   ['process', 'payment_failed', 'failed'],
@@ -189,7 +191,7 @@ describe('transaction state machine', () => {
 
   it('lists the allowed events of a state', () => {
     expect(allowedEvents(parse('open'))).toEqual(['hold', 'cancel', 'begin_processing']);
-    expect(allowedEvents(parse('completed/authorized'))).toEqual(['begin_processing', 'authorization_expired']);
+    expect(allowedEvents(parse('completed/authorized'))).toEqual(['begin_processing', 'capture_succeeded', 'partial_capture_succeeded', 'authorization_expired']);
     expect(allowedEvents(parse('canceled'))).toEqual([]);
     for (const state of ALL_STATES) {
       const expected = TRANSACTION_EVENTS.filter((e) => expectedTargets(state, e).length > 0);

@@ -270,7 +270,10 @@ describeEachDatabase(
       expect(await refundsOf(h, t.id)).toEqual([]);
       const pi = await paymentIntent(h, t.gateway_ref.payment_intent);
       expect(pi).toMatchObject({ status: 'canceled', amount_capturable: 0, amount_received: 0 });
-      expect((await stripeOf(h).refunds.list({ payment_intent: pi.id })).data).toEqual([]);
+      // Stripe books the released authorization as a refund of the whole uncaptured amount, with no balance
+      // transaction (no money moved): a release, not a refund to the customer, so Settle records none.
+      const released = (await stripeOf(h).refunds.list({ payment_intent: pi.id })).data;
+      expect(released.map((r) => [r.amount, r.balance_transaction, r.metadata])).toEqual([[10000, null, {}]]);
       const attempts = await attemptsOf(h, t.id);
       expect(attempts.map((a) => [a.action, a.state])).toEqual([
         ['authorize', 'succeeded'],

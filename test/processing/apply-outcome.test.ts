@@ -13,9 +13,13 @@ import { describeEachDatabase, type Harness } from '../support/harness.js';
 
 const refs = { payment_intent: 'pi_pending123', charge: 'ch_pending123', balance_transaction: null, refund: null };
 
+let payments = 0;
+
+/** A payment as the gateway would hold it; each one a PaymentIntent of its own unless `refs` says otherwise. */
 function payment(overrides: Partial<GatewayPayment>): GatewayPayment {
+  payments += 1;
   return {
-    refs,
+    refs: { ...refs, payment_intent: `pi_pending${payments}`, charge: `ch_pending${payments}` },
     status: 'processing',
     capture_method: 'automatic',
     currency: 'USD',
@@ -89,7 +93,7 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     const { id, started } = await chargeStarted(h, 5000, { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789' });
     expect((await h.request('GET', `/v1/transactions/${id}`)).body.status).toBe('process');
     const resolution = await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: payment({}) }, { actor: 'test', now: h.clock.now() }),
+      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: payment({ refs }) }, { actor: 'test', now: h.clock.now() }),
     );
     expect(resolution.kind).toBe('applied');
     const after = await h.request('GET', `/v1/transactions/${id}`);

@@ -44,7 +44,7 @@ export type Resolution =
 export const UNKNOWN_OUTCOME_MESSAGE =
   "The gateway's answer did not arrive (timeout, dropped connection or server error). Settle is confirming the outcome with the gateway; the transaction stays in process until it knows.";
 
-function stateChange(row: TransactionRow, event: TransactionEvent, target?: TxState): Pick<TransactionChanges, 'status' | 'payment_status'> {
+export function stateChange(row: TransactionRow, event: TransactionEvent, target?: TxState): Pick<TransactionChanges, 'status' | 'payment_status'> {
   const next = transition(stateOf(row), event, target);
   return { status: next.status, payment_status: next.payment_status };
 }
@@ -58,7 +58,7 @@ const day = (date: Date): string => date.toISOString().slice(0, 10);
  * the net is corrected by the released part; across currencies the reversal's converted amount is not known here
  * and the balance transaction's net is kept as the gateway gave it.
  */
-function balanceFields(balance: GatewayBalance | null, captured?: { amount: number; currency: string }): TransactionChanges {
+export function balanceFields(balance: GatewayBalance | null, captured?: { amount: number; currency: string }): TransactionChanges {
   if (!balance) return {};
   const released = captured && balance.currency === captured.currency && balance.amount > captured.amount ? balance.amount - captured.amount : 0;
   return {
@@ -79,9 +79,9 @@ function paymentRefs(row: TransactionRow, p: GatewayPayment): TransactionChanges
   };
 }
 
-const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null };
+export const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null };
 
-function errorFields(error: GatewayError): TransactionChanges {
+export function errorFields(error: GatewayError): TransactionChanges {
   return { error_code: error.code, decline_code: error.decline_code, error_message: error.message, error_type: error.type };
 }
 

@@ -5,6 +5,7 @@
 import type {
   CancelReason,
   Gateway,
+  GatewayError,
   GatewayOutcome,
   GatewayPayment,
   GatewayRefund,
@@ -172,12 +173,10 @@ export function paymentAsOutcome(action: GatewayAction, payment: GatewayPayment)
   }
 }
 
-function declinedOutcome(payment: GatewayPayment, code: string, message: string): ActionOutcome {
-  return {
-    kind: 'declined',
-    refs: payment.refs,
-    result: payment,
-    error: payment.last_error ?? {
+/** The payment's own error, else one saying what Settle read (a card error with `code`). */
+export function paymentError(payment: GatewayPayment, code: string, message: string): GatewayError {
+  return (
+    payment.last_error ?? {
       code,
       decline_code: null,
       message,
@@ -187,8 +186,12 @@ function declinedOutcome(payment: GatewayPayment, code: string, message: string)
       param: null,
       http_status: null,
       request_id: null,
-    },
-  };
+    }
+  );
+}
+
+function declinedOutcome(payment: GatewayPayment, code: string, message: string): ActionOutcome {
+  return { kind: 'declined', refs: payment.refs, result: payment, error: paymentError(payment, code, message) };
 }
 
 export function refundAsOutcome(refund: GatewayRefund): ActionOutcome {

@@ -62,7 +62,12 @@ async function askGateway(deps: Deps, attempt: GatewayAttemptRow): Promise<{ ver
   }
 }
 
-async function answerRequest(trx: Transaction<Database>, attempt: GatewayAttemptRow, resolution: Resolution, day: string): Promise<void> {
+/**
+ * Answers the API request that started `attempt` (its Idempotency-Key, held `running` while the outcome was unknown)
+ * with the resolution: stores the response, or frees the key when nothing happened. A no-op without a key, or once
+ * the key is answered.
+ */
+export async function answerRequest(trx: Transaction<Database>, attempt: GatewayAttemptRow, resolution: Resolution, day: string): Promise<void> {
   if (attempt.api_key_id === null || attempt.api_idempotency_key === null) return;
   const key = { apiKeyId: attempt.api_key_id, key: attempt.api_idempotency_key };
   if (resolution.kind === 'reverted') return releaseActionKey(trx, key);

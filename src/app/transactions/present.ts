@@ -17,6 +17,7 @@ export interface TransactionView {
   authorized_amount: number;
   captured_amount: number;
   refunded_amount: number;
+  disputed_amount: number;
   retained_amount: number;
   non_gateway: boolean;
   sub_type: string | null;
@@ -37,7 +38,7 @@ export interface TransactionView {
   uncaptured_method: string | null;
   source: string;
   processing_mode: string;
-  gateway_ref: { payment_intent: string | null; charge: string | null; balance_transaction: string | null; refund: string | null };
+  gateway_ref: { payment_intent: string | null; charge: string | null; balance_transaction: string | null; refund: string | null; payout: string | null };
   authorization_expires_at: string | null;
   gateway_fee: number | null;
   application_fee: number | null;
@@ -76,6 +77,7 @@ export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMe
     authorized_amount: row.authorized_amount,
     captured_amount: row.captured_amount,
     refunded_amount: row.refunded_amount,
+    disputed_amount: row.disputed_amount,
     retained_amount: retainedAmount(row),
     non_gateway: row.non_gateway,
     sub_type: row.sub_type,
@@ -101,6 +103,7 @@ export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMe
       charge: row.gateway_charge,
       balance_transaction: row.gateway_balance_transaction,
       refund: row.gateway_refund,
+      payout: row.gateway_payout,
     },
     authorization_expires_at: iso(row.authorization_expires_at),
     gateway_fee: row.gateway_fee,

@@ -22,6 +22,10 @@ const INTERACTION: Record<GatewayOperation, InteractionType> = {
   findPaymentByTransactionId: 'sync',
   findRefundByTransactionId: 'sync',
   listBalanceTransactions: 'sync',
+  listRefunds: 'sync',
+  retrieveDispute: 'sync',
+  retrievePayout: 'sync',
+  retrievePaymentMethod: 'sync',
   createCustomer: 'tokenize',
   attachPaymentMethod: 'tokenize',
 };
@@ -87,7 +91,7 @@ function refNumber(exchange: StripeExchange, body: Obj | null): string | null {
   const intent = obj(error?.payment_intent);
   const fromError = str(intent?.id) ?? str(error?.charge);
   if (fromError) return fromError;
-  const fromPath = exchange.path.split('/').find((part) => /^(pi|re|cus|pm|ch|txn)_[A-Za-z0-9]+$/.test(part));
+  const fromPath = exchange.path.split('/').find((part) => /^(pi|re|cus|pm|ch|txn|dp|po)_[A-Za-z0-9]+$/.test(part));
   return fromPath ?? str(obj(exchange.requestBody)?.payment_intent);
 }
 

@@ -19,6 +19,10 @@ export type GatewayOperation =
   | 'findPaymentByTransactionId'
   | 'findRefundByTransactionId'
   | 'listBalanceTransactions'
+  | 'listRefunds'
+  | 'retrieveDispute'
+  | 'retrievePayout'
+  | 'retrievePaymentMethod'
   | 'createCustomer'
   | 'attachPaymentMethod';
 

@@ -40,20 +40,47 @@ export async function findPayment(client: StripeClient, transactionId: string): 
 
 /** The refund of this payment that carries our transaction id, walking the payment's refunds page by page. */
 export async function findRefund(client: StripeClient, request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>> {
+  let found: Stripe.Refund | undefined;
+  const walked = await walkRefunds(client, request.paymentIntentId, (page) => {
+    found = page.find((r) => r.metadata?.[TRANSACTION_ID_METADATA_KEY] === request.transactionId);
+    return found !== undefined;
+  });
+  if (walked !== null) return walked;
+  return found ? refundOutcome(found) : { kind: 'succeeded', result: null };
+}
+
+/** Every refund of a payment, oldest first (Stripe lists newest first). */
+export async function listRefunds(client: StripeClient, paymentIntentId: string): Promise<GatewayOutcome<GatewayRefund[]>> {
+  const all: Stripe.Refund[] = [];
+  const walked = await walkRefunds(client, paymentIntentId, (page) => {
+    all.push(...page);
+    return false;
+  });
+  if (walked !== null) return walked;
+  const refunds: GatewayRefund[] = [];
+  for (const refund of all.reverse()) {
+    const outcome = refundOutcome(refund);
+    if (!('result' in outcome) || outcome.result === undefined || outcome.result === null) return outcome as GatewayOutcome<never>;
+    refunds.push(outcome.result);
+  }
+  return { kind: 'succeeded', result: refunds };
+}
+
+/** Pages through a payment's refunds until `stop` says so; a failed request's outcome, else null. */
+async function walkRefunds(client: StripeClient, paymentIntentId: string, stop: (page: Stripe.Refund[]) => boolean): Promise<GatewayOutcome<never> | null> {
   let startingAfter: string | undefined;
   for (;;) {
     const params: Stripe.RefundListParams = {
-      payment_intent: request.paymentIntentId,
+      payment_intent: paymentIntentId,
       limit: 100,
       expand: ['data.balance_transaction'],
       ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
     };
     const sent = await client.send(undefined, (o) => client.sdk.refunds.list(params, o));
-    if (!sent.ok) return sent.outcome;
-    const match = sent.value.data.find((r) => r.metadata?.[TRANSACTION_ID_METADATA_KEY] === request.transactionId);
-    if (match) return refundOutcome(match);
+    if (!sent.ok) return sent.outcome as GatewayOutcome<never>;
+    if (stop(sent.value.data)) return null;
     const last = sent.value.data.at(-1);
-    if (!sent.value.has_more || last === undefined) return { kind: 'succeeded', result: null };
+    if (!sent.value.has_more || last === undefined) return null;
     startingAfter = last.id;
   }
 }

@@ -14,9 +14,12 @@ import type {
   FindRefundRequest,
   Gateway,
   GatewayCustomer,
+  GatewayDispute,
   GatewayOutcome,
   GatewayPayment,
   GatewayPaymentMethod,
+  GatewayPaymentMethodDetails,
+  GatewayPayout,
   GatewayRefund,
   ListBalanceTransactionsRequest,
   PaymentRequest,
@@ -27,7 +30,8 @@ import { checkStripeAmount, toStripeWireAmount } from '../../domain/money.js';
 import { classifyError } from './classify-error.js';
 import { refundOutcome, refundWireAmount, toBalance, unrecognised } from './map-objects.js';
 import { paymentOutcome, type PaymentOperation } from './map-payment.js';
-import { findPayment, findRefund } from './lookups.js';
+import { findPayment, findRefund, listRefunds } from './lookups.js';
+import { disputeOutcome, paymentMethodDetails, payoutOutcome } from './map-sync.js';
 import { inOperation } from './exchange.js';
 import { StripeClient, type Sent, type StripeGatewayConfig } from './stripe-client.js';
 
@@ -205,6 +209,31 @@ export class StripeGateway implements Gateway {
       data.push(balance);
     }
     return { kind: 'succeeded', result: { data, has_more: sent.value.has_more } };
+  }
+
+  listRefunds(paymentIntentId: string): Promise<GatewayOutcome<GatewayRefund[]>> {
+    return inOperation('listRefunds', {}, () => listRefunds(this.client, paymentIntentId));
+  }
+
+  retrieveDispute(disputeId: string): Promise<GatewayOutcome<GatewayDispute>> {
+    return inOperation('retrieveDispute', {}, async () => {
+      const sent = await this.client.send(undefined, (o) => this.#sdk.disputes.retrieve(disputeId, { expand: ['balance_transactions'] }, o));
+      return sent.ok ? disputeOutcome(sent.value) : sent.outcome;
+    });
+  }
+
+  retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>> {
+    return inOperation('retrievePayout', {}, async () => {
+      const sent = await this.client.send(undefined, (o) => this.#sdk.payouts.retrieve(payoutId, {}, o));
+      return sent.ok ? payoutOutcome(sent.value) : sent.outcome;
+    });
+  }
+
+  retrievePaymentMethod(paymentMethodId: string): Promise<GatewayOutcome<GatewayPaymentMethodDetails>> {
+    return inOperation('retrievePaymentMethod', {}, async () => {
+      const sent = await this.client.send(undefined, (o) => this.#sdk.paymentMethods.retrieve(paymentMethodId, {}, o));
+      return sent.ok ? { kind: 'succeeded', result: paymentMethodDetails(sent.value) } : sent.outcome;
+    });
   }
 
   createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>> {

@@ -4,12 +4,14 @@ import * as m0001 from './0001-ledger.js';
 import * as m0002 from './0002-gateways.js';
 import * as m0003 from './0003-gateway-logs.js';
 import * as m0004 from './0004-gateway-attempts.js';
+import * as m0005 from './0005-webhooks.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
   '0002-gateways': m0002,
   '0003-gateway-logs': m0003,
   '0004-gateway-attempts': m0004,
+  '0005-webhooks': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {
