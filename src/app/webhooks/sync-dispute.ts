@@ -1,0 +1,166 @@
+// Dispute events (W3, M7): the dispute is read again and kept as a dispute record; the charge shows `disputed`
+// (or `dispute_warning`) while it is open and, once closed, the payment status its amounts call for. What the
+// dispute withdrew and did not reinstate is the charge's `disputed_amount` (retained = captured - refunded -
+// disputed). Each dispute fee (or fee returned) is an `adjustment` transaction of its own, one per balance
+// transaction. Stripe withdraws the amount and the fee in one balance transaction when a dispute opens and
+// reinstates the amount (and, depending on its policy at the time, the fee) if it is won (stripe-facts §5), so the
+// amounts are read from those balance transactions, never assumed.
+import type { Kysely } from 'kysely';
+import { paymentStatusAfterDispute } from '../../domain/amounts.js';
+import { stateLabel, stateOf, type TransactionEvent, transition, type TxState } from '../../domain/transaction-state.js';
+import type { Database, DisputeRow, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, insertTransaction } from '../../store/transactions-repo.js';
+import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
+import { isDisputeClosed, OPEN_DISPUTE_STATUSES, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
+import type { GatewayDispute } from '../gateway.js';
+import { newId } from '../ids.js';
+import { transactionDefaults } from '../transactions/create-transaction.js';
+import { Deferred, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';
+import { syncPayment } from './sync-payment.js';
+
+type Db = Kysely<Database>;
+
+const OPEN = OPEN_DISPUTE_STATUSES;
+const WARNING = WARNING_DISPUTE_STATUSES;
+const UNDISPUTED: ReadonlySet<string> = new Set(['completed/captured', 'completed/partially_captured', 'completed/partially_refunded']);
+
+export async function syncDispute(ctx: SyncContext, disputeId: string): Promise<string> {
+  const { value: dispute, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrieveDispute(disputeId), `dispute ${disputeId}`));
+  const known = await lockChargeOfPayment(ctx.deps.db, null, dispute.payment_intent);
+  const prelude: string[] = [];
+  // The disputed payment may not be in the ledger yet (an external payment whose events have not come): read it first.
+  if (!known && dispute.payment_intent !== null) prelude.push(await syncPayment(ctx, dispute.payment_intent));
+  try {
+    return await ctx.deps.db.transaction().execute(async (trx) => {
+      await insertGatewayLogs(trx, records);
+      const charge = await lockChargeOfPayment(trx, null, dispute.payment_intent);
+      if (!charge) throw new Deferred(`The disputed payment ${dispute.payment_intent ?? dispute.charge ?? '?'} is not in the ledger yet.`, 10_000);
+      return [...prelude, await applyDispute(trx, ctx, charge, dispute)].join('; ');
+    });
+  } catch (error) {
+    await insertGatewayLogs(ctx.deps.db, records);
+    throw error;
+  }
+}
+
+/** Withdrawn, reinstated and the fees, from the dispute's balance transactions. */
+function disputeAmounts(d: GatewayDispute) {
+  let withdrawn = 0;
+  let reinstated = 0;
+  let fee = 0;
+  let feeBack = 0;
+  for (const b of d.balances) {
+    const principal = b.amount;
+    if (principal < 0) withdrawn += -principal;
+    else reinstated += principal;
+    if (b.gateway_fee > 0) fee += b.gateway_fee;
+    else feeBack += -b.gateway_fee;
+  }
+  return { amount_withdrawn: withdrawn, amount_reinstated: reinstated, fee, fee_reinstated: feeBack };
+}
+
+async function upsertDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<DisputeRow> {
+  const amounts = disputeAmounts(d);
+  const closed = isDisputeClosed(d.status);
+  const fields = {
+    status: d.status,
+    reason: d.reason,
+    amount: d.amount,
+    currency: d.currency,
+    ...amounts,
+    evidence_due_by: d.evidence_due_by,
+    is_charge_refundable: d.is_charge_refundable,
+    updated_at: ctx.now,
+  };
+  const existing = await trx.selectFrom('disputes').selectAll().where('gateway_id', '=', ctx.gatewayRow.id).where('gateway_dispute', '=', d.id).forUpdate().executeTakeFirst();
+  if (existing) {
+    return trx
+      .updateTable('disputes')
+      .set({ ...fields, closed_at: closed ? (existing.closed_at ?? ctx.now) : null, version: existing.version + 1 })
+      .where('id', '=', existing.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+  return trx
+    .insertInto('disputes')
+    .values({
+      id: newId('dispute', ctx.now.getTime()),
+      gateway_id: ctx.gatewayRow.id,
+      gateway_dispute: d.id,
+      transaction_id: charge.id,
+      ...fields,
+      gateway_created_at: d.created,
+      closed_at: closed ? ctx.now : null,
+      created_at: ctx.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<string> {
+  const record = await upsertDispute(trx, ctx, charge, d);
+  const totals = await trx
+    .selectFrom('disputes')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(eb('amount_withdrawn', '-', eb.ref('amount_reinstated'))), eb.lit(0)).as('net'))
+    .where('transaction_id', '=', charge.id)
+    .executeTakeFirstOrThrow();
+  const disputed = Math.max(0, Math.min(Number(totals.net), charge.captured_amount - charge.refunded_amount));
+  const label = stateLabel(stateOf(charge));
+  const warning = WARNING.has(d.status) || d.status === 'warning_closed';
+  const opening: TransactionEvent = warning ? 'dispute_warning_opened' : 'dispute_opened';
+  let next: TxState | null = null;
+  if ((OPEN.has(d.status) || WARNING.has(d.status)) && UNDISPUTED.has(label)) next = transition(stateOf(charge), opening);
+  else if (isDisputeClosed(d.status)) {
+    // Closed. Read after the close, the dispute may never have been seen open: it opens and closes in one change.
+    const from = UNDISPUTED.has(label) ? transition(stateOf(charge), opening) : label === 'completed/disputed' || label === 'completed/dispute_warning' ? stateOf(charge) : null;
+    if (from !== null) {
+      next = transition(from, 'dispute_closed', { status: 'completed', payment_status: paymentStatusAfterDispute({ ...charge, disputed_amount: disputed }) });
+    }
+  }
+  const changes = { disputed_amount: disputed, ...(next ? { status: next.status, payment_status: next.payment_status } : {}) };
+  const saved = await compareAndSetTransaction(trx, charge, changes, ctx.actor, `dispute ${record.id} (${d.id}) ${d.status}`);
+  if (!saved) throw new Error(`transaction ${charge.id} changed under its row lock`);
+  const fees = await recordFeeAdjustments(trx, ctx, charge, record, d);
+  return `${record.id}: dispute ${d.id} ${d.status}; ${charge.id} ${stateLabel(stateOf(saved))}, disputed ${disputed}${fees > 0 ? `; ${fees} fee adjustment(s)` : ''}`;
+}
+
+/** One adjustment transaction per dispute balance transaction with a fee (a fee withdrawn is negative). */
+async function recordFeeAdjustments(trx: Db, ctx: SyncContext, charge: TransactionRow, record: DisputeRow, d: GatewayDispute): Promise<number> {
+  let created = 0;
+  for (const b of d.balances) {
+    if (b.gateway_fee === 0) continue;
+    const exists = await trx
+      .selectFrom('transactions')
+      .select('id')
+      .where('record_type', '=', 'adjustment')
+      .where('gateway_balance_transaction', '=', b.id)
+      .executeTakeFirst();
+    if (exists) continue;
+    const row = {
+      ...transactionDefaults(newId('transaction', ctx.now.getTime()), ctx.now),
+      record_type: 'adjustment',
+      status: 'completed',
+      payment_status: 'captured',
+      amount: -b.gateway_fee,
+      currency: b.currency,
+      authorized_amount: 0,
+      captured_amount: 0,
+      original_transaction_id: charge.id,
+      account_id: charge.account_id,
+      contact_id: charge.contact_id,
+      gateway_id: charge.gateway_id,
+      gateway_payment_intent: charge.gateway_payment_intent,
+      gateway_charge: charge.gateway_charge,
+      gateway_balance_transaction: b.id,
+      source: 'webhook',
+      processing_mode: charge.processing_mode,
+      balance_status: b.balance_status,
+      available_on: b.available_on.toISOString().slice(0, 10),
+      description: `${b.gateway_fee > 0 ? 'Dispute fee' : 'Dispute fee returned'} for ${d.id} (${record.id})`,
+      processed_at: ctx.now,
+    };
+    await insertTransaction(trx, row, ctx.actor, `dispute ${record.id}: ${b.gateway_fee > 0 ? 'fee' : 'fee returned'}`);
+    created += 1;
+  }
+  return created;
+}

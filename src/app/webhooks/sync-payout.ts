@@ -1,0 +1,80 @@
+// Payout events (M1, W3): the payout is read again and kept as a `payout` transaction in the state its status
+// calls for (pending and in transit -> completed/in_transit; paid; failed; canceled), moved only along the state
+// machine's payout edges, so a late event never moves it back. A payout can show paid and fail later (stripe-facts §4).
+import { stateLabel, stateOf, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import type { TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, insertTransaction } from '../../store/transactions-repo.js';
+import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
+import type { GatewayPayout } from '../gateway.js';
+import { newId } from '../ids.js';
+import { stateChange } from '../processing/apply-outcome.js';
+import { transactionDefaults } from '../transactions/create-transaction.js';
+import { resultOf, type SyncContext } from './sync-context.js';
+
+function payoutState(p: GatewayPayout): Pick<TransactionRow, 'status' | 'payment_status'> {
+  switch (p.status) {
+    case 'pending':
+    case 'in_transit':
+      return { status: 'completed', payment_status: 'in_transit' };
+    case 'paid':
+      return { status: 'completed', payment_status: 'paid' };
+    case 'failed':
+      return { status: 'failed', payment_status: null };
+    case 'canceled':
+      return { status: 'canceled', payment_status: null };
+  }
+}
+
+const EVENT_FOR: Partial<Record<GatewayPayout['status'], TransactionEvent>> = { paid: 'payout_paid', failed: 'payout_failed', canceled: 'payout_canceled' };
+
+function failure(p: GatewayPayout) {
+  return p.status === 'failed'
+    ? { error_code: p.failure_code, error_message: p.failure_message ?? `The payout failed (${p.failure_code ?? 'no reason given'}).`, error_type: 'payout_failure' }
+    : {};
+}
+
+export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<string> {
+  const { value: payout, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrievePayout(payoutId), `payout ${payoutId}`));
+  return ctx.deps.db.transaction().execute(async (trx) => {
+    await insertGatewayLogs(trx, records);
+    const row = await trx.selectFrom('transactions').selectAll().where('gateway_payout', '=', payout.id).forUpdate().executeTakeFirst();
+    const state = payoutState(payout);
+    if (!row) {
+      const now = ctx.now;
+      const created = await insertTransaction(
+        trx,
+        {
+          ...transactionDefaults(newId('transaction', now.getTime()), now),
+          record_type: 'payout',
+          ...state,
+          amount: payout.amount,
+          currency: payout.currency,
+          gateway_id: ctx.gatewayRow.id,
+          gateway_payout: payout.id,
+          gateway_balance_transaction: payout.balance_transaction,
+          available_on: payout.arrival_date.toISOString().slice(0, 10),
+          source: 'webhook',
+          description: `${payout.automatic ? 'Automatic payout' : 'Payout'} ${payout.id}`,
+          processed_at: state.status === 'completed' && state.payment_status === 'paid' ? now : null,
+          ...failure(payout),
+        },
+        ctx.actor,
+        `created from the gateway: payout ${payout.id} ${payout.status}`,
+      );
+      return `${created.id}: payout ${payout.id} recorded (${stateLabel(stateOf(created))})`;
+    }
+    const from = stateLabel(stateOf(row));
+    const to = stateLabel(state as TxState);
+    const event = EVENT_FOR[payout.status];
+    if (from === to || event === undefined) return `${row.id}: payout ${payout.id} already ${from}`;
+    let changes;
+    try {
+      changes = { ...stateChange(row, event), ...failure(payout), processed_at: ctx.now };
+    } catch {
+      return `${row.id}: payout ${payout.id} is ${from}; the gateway's ${payout.status} is not a move from there (ignored)`;
+    }
+    const saved = await compareAndSetTransaction(trx, row, changes, ctx.actor, `payout ${payout.status} at the gateway`);
+    if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+    return `${row.id}: payout ${payout.id} ${from} -> ${stateLabel(stateOf(saved))}`;
+  });
+}
