@@ -13,11 +13,21 @@ import { chargeLifecycles } from './charge-lifecycles.js';
 import { chargeLifecyclesProcesses } from './charge-lifecycles-processes.js';
 import { createTransactions, createTransactionsIdempotent } from './create-transactions.js';
 import { emulatorRoundTrips } from './emulator-round-trips.js';
+import { webhookApply } from './webhook-apply.js';
+import { webhookIntake } from './webhook-intake.js';
 import { probePostgres } from './databases.js';
 import { type Benchmark, type BenchContext, type BenchRow, DATABASE_TARGETS, type DatabaseTarget, sampleMachineBusy } from './harness.js';
 import { formatMarkdownTable, formatTable, gitCommit, machineInfo, type BenchReport, writeResults } from './report.js';
 
-const BENCHMARKS: readonly Benchmark[] = [createTransactions, createTransactionsIdempotent, emulatorRoundTrips, chargeLifecycles, chargeLifecyclesProcesses];
+const BENCHMARKS: readonly Benchmark[] = [
+  createTransactions,
+  createTransactionsIdempotent,
+  emulatorRoundTrips,
+  chargeLifecycles,
+  chargeLifecyclesProcesses,
+  webhookIntake,
+  webhookApply,
+];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -18,6 +18,16 @@ export interface Config {
   stripeSecretKey: string | undefined;
   /** A separately running Stripe emulator (or any Stripe-compatible base URL) for the default gateway. */
   stripeApiBase: string | undefined;
+  /**
+   * STRIPE_WEBHOOK_SECRET: when set, the default gateway's webhook signing secret (its record names the variable;
+   * the value stays in the environment and is read when an event arrives).
+   */
+  stripeWebhookSecret: string | undefined;
+  /**
+   * SETTLE_BASE_URL: how a gateway reaches this server, for the webhook endpoint Settle registers with the emulator
+   * (default http://127.0.0.1:<port>).
+   */
+  baseUrl: string | undefined;
   /** Port of the in-process emulator started when neither of the above is set (0 = any free port). */
   emulatorPort: number;
   /** Time allowed for one gateway call before its outcome counts as unknown (then recovery confirms it). */
@@ -55,6 +65,13 @@ function stripeKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return key;
 }
 
+function webhookSecretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = env.STRIPE_WEBHOOK_SECRET;
+  if (secret === undefined || secret === '') return undefined;
+  if (/\s/.test(secret)) throw new Error('STRIPE_WEBHOOK_SECRET contains whitespace (a stray newline or space?); give the signing secret exactly, e.g. whsec_...');
+  return secret;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== '' ? env.DATABASE_URL.trim() : undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -75,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFromEnv(env, 'SETTLE_BODY_LIMIT_BYTES', 256 * 1024, 1024, 10 * 1024 * 1024),
     stripeSecretKey: stripeKeyFromEnv(env),
     stripeApiBase: urlFromEnv(env, 'STRIPE_API_BASE'),
+    stripeWebhookSecret: webhookSecretFromEnv(env),
+    baseUrl: urlFromEnv(env, 'SETTLE_BASE_URL'),
     emulatorPort: intFromEnv(env, 'SETTLE_EMULATOR_PORT', 0, 0, 65535),
     gatewayTimeoutMs: intFromEnv(env, 'SETTLE_GATEWAY_TIMEOUT_MS', 30_000, 100, 600_000),
   };

@@ -4,6 +4,7 @@ import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api
 import { loadConfig } from '../config.js';
 import { isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
+import { deleteOldWebhookEvents, listWebhookEvents, replayWebhookEvent, type WebhookEventView } from '../app/webhooks/events.js';
 import { setUpDefaultGateway } from '../gateways/default-gateway.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
@@ -137,6 +138,64 @@ keys
     try {
       const key = await revokeApiKey(runtime.deps.db, id, new Date());
       console.log(`Revoked ${key.id} (${key.name}) at ${key.revoked_at?.toISOString() ?? '?'}.`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const webhooks = program.command('webhooks').description('events received from gateways (webhooks)');
+
+function webhookLine(event: WebhookEventView): string {
+  const detail = event.error ?? event.outcome ?? '';
+  return [event.id, event.received_at, event.status.padEnd(13), event.type.padEnd(34), event.object_id ?? '-', `x${event.deliveries}`, `tries ${event.attempts}`, detail].join('  ');
+}
+
+webhooks
+  .command('list')
+  .description('list stored events, newest first')
+  .option('--status <status>', 'pending, processed, failed or not_supported')
+  .option('--type <type>', 'an event type, e.g. payment_intent.succeeded')
+  .option('--limit <n>', 'how many, 1 to 200', '20')
+  .action(async (options: { status?: string; type?: string; limit: string }) => {
+    if (!/^\d+$/.test(options.limit)) throw new InvalidArgumentError('--limit takes a whole number from 1 to 200');
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const page = await listWebhookEvents(runtime.deps, { status: options.status, type: options.type, limit: Number(options.limit) });
+      if (page.data.length === 0) console.log('No webhook events match.');
+      for (const event of page.data) console.log(webhookLine(event));
+      if (page.has_more) console.log(`... more: GET /v1/webhook-events?starting_after=${page.next_cursor ?? ''}`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+webhooks
+  .command('replay <id>')
+  .description('set an event (whe_...) back to pending and process it now, whatever its status')
+  .action(async (id: string) => {
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    let gateway: Awaited<ReturnType<typeof setUpDefaultGateway>> | undefined;
+    try {
+      // Processing may ask the gateway about the event's object: the built-in emulator has to be running.
+      gateway = await setUpDefaultGateway(config, runtime.deps);
+      const event = await replayWebhookEvent(runtime.deps, id);
+      console.log(webhookLine(event));
+      if (event.status === 'failed') process.exitCode = 1;
+    } finally {
+      await gateway?.close();
+      await runtime.close();
+    }
+  });
+
+webhooks
+  .command('cleanup')
+  .description('delete processed and not-supported events older than the webhook_retention_days setting (failed and pending ones are kept)')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const result = await deleteOldWebhookEvents(runtime.deps);
+      console.log(`Deleted ${result.deleted} processed or not-supported webhook event(s) received before ${result.received_before}.`);
     } finally {
       await runtime.close();
     }

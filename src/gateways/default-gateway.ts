@@ -5,6 +5,7 @@
 //   directory so that a restart loses nothing.
 import path from 'node:path';
 import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway } from '../app/gateways.js';
+import { STRIPE_WEBHOOK_SECRET_ENV } from '../app/webhooks/secrets.js';
 import type { Deps } from '../app/deps.js';
 import type { Config } from '../config.js';
 import type { GatewayRow } from '../store/schema.js';
@@ -18,22 +19,24 @@ export interface DefaultGateway {
 }
 
 export async function setUpDefaultGateway(
-  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase' | 'emulatorPort' | 'dataDir'>,
+  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase' | 'emulatorPort' | 'dataDir'> & Partial<Pick<Config, 'stripeWebhookSecret'>>,
   deps: Pick<Deps, 'db' | 'clock'>,
 ): Promise<DefaultGateway> {
+  // STRIPE_WEBHOOK_SECRET set: the default gateway's record names it as its webhook secret's variable.
+  const webhookSecretEnv = config.stripeWebhookSecret ? STRIPE_WEBHOOK_SECRET_ENV : undefined;
   if (config.stripeSecretKey) {
-    const record = await ensureDefaultStripeGateway(deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: config.stripeApiBase ?? null });
+    const record = await ensureDefaultStripeGateway(deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: config.stripeApiBase ?? null, webhookSecretEnv });
     const where = config.stripeApiBase ? ` at ${config.stripeApiBase}` : '';
     return { record, description: `Stripe, ${record.mode} mode${where} (key from STRIPE_SECRET_KEY)`, close: async () => {} };
   }
   if (config.stripeApiBase) {
-    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: config.stripeApiBase });
+    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: config.stripeApiBase, webhookSecretEnv });
     return { record, description: `Stripe emulator at ${config.stripeApiBase} (STRIPE_API_BASE)`, close: async () => {} };
   }
   const stateFile = path.join(config.dataDir, 'stripe-emulator.json');
   const emulator = await startEmulator({ port: config.emulatorPort, stateFile });
   try {
-    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
+    const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url, webhookSecretEnv });
     return { record, description: `offline Stripe emulator at ${emulator.url} (test mode; state in ${stateFile})`, close: () => emulator.close() };
   } catch (error) {
     await emulator.close();

@@ -6,15 +6,21 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { ApiKeyVerifier } from '../app/api-keys.js';
 import type { Deps } from '../app/deps.js';
+import { WebhookIntake } from '../app/webhooks/intake.js';
+import { WebhookSecrets } from '../app/webhooks/secrets.js';
+import { stripeWebhookVerifier } from '../gateways/stripe/webhook-signature.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { customerRoutes } from './routes/customers.js';
+import { disputeRoutes } from './routes/disputes.js';
 import { gatewayLogRoutes } from './routes/gateway-logs.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
 import { systemRoutes } from './routes/system.js';
 import { processingRoutes } from './routes/processing.js';
 import { transactionRoutes } from './routes/transactions.js';
+import { webhookEventRoutes } from './routes/webhook-events.js';
+import { webhookIntakeRoutes } from './routes/webhooks.js';
 import { validatorCompiler } from './validation.js';
 
 export interface BuildAppOptions {
@@ -25,6 +31,10 @@ export interface BuildAppOptions {
   bodyLimitBytes?: number;
   /** Collect process metrics (off in tests that build many apps). */
   processMetrics?: boolean;
+  /** Webhook signing secrets beyond the gateways' environment variables (the emulator's registered endpoint). */
+  webhookSecrets?: WebhookSecrets;
+  /** Called when a webhook event was stored (serve kicks its webhook worker). */
+  onWebhookStored?: () => void;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -76,6 +86,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(paymentMethodRoutes(options.deps));
   await app.register(gatewayRoutes(options.deps));
   await app.register(gatewayLogRoutes(options.deps));
+  const intake = new WebhookIntake(options.deps, {
+    secrets: options.webhookSecrets ?? new WebhookSecrets(),
+    verifiers: { stripe: stripeWebhookVerifier },
+    ...(options.onWebhookStored ? { onStored: options.onWebhookStored } : {}),
+  });
+  await app.register(webhookIntakeRoutes(intake));
+  await app.register(webhookEventRoutes(options.deps));
+  await app.register(disputeRoutes(options.deps));
   await app.ready();
   return app;
 }

@@ -1,9 +1,23 @@
 // `settle serve`: migrate, listen, print the URL and the admin key, shut down gracefully on SIGINT/SIGTERM.
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { ensureBootstrapKey } from '../app/api-keys.js';
+import { secretFromEnv } from '../app/gateways.js';
+import { intakeUrl, setUpWebhookSecret, WebhookSecrets } from '../app/webhooks/secrets.js';
+import { WebhookWorker } from '../app/webhooks/worker.js';
 import type { Config } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { type DefaultGateway, setUpDefaultGateway } from '../gateways/default-gateway.js';
+import { EMULATOR_SECRET_KEY } from '../gateways/registry.js';
+import { stripeWebhookEndpoints } from '../gateways/stripe/webhook-endpoints.js';
 import { buildApp } from './app.js';
+
+/** How a gateway on this machine reaches the server: the listening port on loopback when listening on all addresses. */
+function localBaseUrl(app: FastifyInstance): string {
+  const address = app.server.address() as AddressInfo;
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
 
 export async function serve(config: Config): Promise<void> {
   const runtime = await openRuntime(config);
@@ -15,14 +29,37 @@ export async function serve(config: Config): Promise<void> {
     throw error;
   }
   const key = ensureBootstrapKey(config.dataDir, config.apiKey);
+  const webhookSecrets = new WebhookSecrets();
+  // Applies stored webhook events (W2): every second, and at once when the intake stores one.
+  const worker = new WebhookWorker(runtime.deps, { onError: (error) => process.stderr.write(`webhook processor: ${String(error)}\n`) });
   const app = await buildApp({
+    onWebhookStored: () => worker.kick(),
     deps: runtime.deps,
     bootstrapApiKey: key.secret,
     logger: { level: config.logLevel },
     bodyLimitBytes: config.bodyLimitBytes,
     processMetrics: true,
+    webhookSecrets,
   });
   const address = await app.listen({ port: config.port, host: config.host });
+  // Once listening (the emulator needs Settle's URL): the default gateway's webhook secret, or its registration.
+  const { record } = gateway;
+  const baseUrl = config.baseUrl ?? localBaseUrl(app);
+  const webhooks = await setUpWebhookSecret({
+    record,
+    baseUrl,
+    dataDir: config.dataDir,
+    secrets: webhookSecrets,
+    api: () =>
+      stripeWebhookEndpoints({
+        secretKey: secretFromEnv(record.secret_key_env) ?? EMULATOR_SECRET_KEY,
+        apiBase: record.api_base ?? undefined,
+        timeoutMs: config.gatewayTimeoutMs,
+      }),
+    now: runtime.deps.clock.now(),
+  });
+  if (!webhooks.ok) app.log.warn({ gateway_id: record.id }, `webhooks: ${webhooks.description}`);
+  worker.start();
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`;
   const keySource = config.apiKey ? 'from SETTLE_API_KEY' : `${key.generated ? 'generated' : 'kept'} in ${config.dataDir}/admin-api-key`;
   process.stdout.write(
@@ -31,6 +68,7 @@ export async function serve(config: Config): Promise<void> {
       `Settle is listening on ${address}`,
       `  database: ${where}`,
       `  gateway:  ${gateway.description} [${gateway.record.id}]`,
+      `  webhooks: ${intakeUrl(baseUrl, record.id)}: ${webhooks.description}`,
       `  API docs: ${address}/docs`,
       `  admin API key (${keySource}):`,
       `    ${key.secret}`,
@@ -45,6 +83,7 @@ export async function serve(config: Config): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     try {
+      await worker.stop();
       await app.close();
       await gateway.close();
       await runtime.close();
