@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { raw, useEmulator } from './helpers.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
+import { startEmulator } from '../../src/gateways/emulator/index.js';
 
 const { stripe, emulator } = useEmulator();
 let receiver: Receiver;
@@ -161,4 +162,37 @@ describe('webhook delivery', () => {
     expect(bad.status).toBe(400);
     expect((await raw(emulator(), 'DELETE', '/v1/webhook_endpoints/we_missing')).status).toBe(404);
   });
+});
+
+it('events not yet delivered when the emulator stopped are delivered after it starts again from its state file', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'settle-emulator-requeue-'));
+  const stateFile = join(dir, 'state.json');
+  const receiver = await startReceiver();
+  receiver.respond = () => 503; // the endpoint is down while the first emulator runs
+  try {
+    const first = await startEmulator({ stateFile, tickMs: 0, webhooks: { retryDelaysMs: [] } });
+    const sdk = new Stripe('sk_test_x', { host: '127.0.0.1', port: first.port, protocol: 'http', maxNetworkRetries: 0 });
+    await sdk.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
+    const pi = await sdk.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+    await first.controls.settleWebhooks();
+    await first.close();
+    const refused = receiver.received.filter((r) => r.event.data.object.id === pi.id).map((r) => r.event.id);
+    expect(refused.length).toBeGreaterThan(0);
+    receiver.respond = () => 200;
+    const before = receiver.received.length;
+    const second = await startEmulator({ stateFile, tickMs: 0 });
+    try {
+      await second.controls.settleWebhooks();
+      const redelivered = receiver.received.slice(before).map((r) => r.event.id);
+      expect(redelivered).toEqual(expect.arrayContaining(refused));
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -52,6 +52,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const webhooks = new WebhookDispatcher(state);
   if (options.webhooks) webhooks.configure(options.webhooks);
   state.onEvent = (event) => webhooks.enqueue(event);
+  webhooks.requeueUndelivered();
   const log: RequestLogEntry[] = [];
   const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log, webhooks };
   const server = createServer({ keepAliveTimeout: 5_000 }, createHandler(parts));

@@ -1,7 +1,8 @@
 // Webhook delivery, at least once (stripe-facts §8): each recorded event is queued for every enabled endpoint
 // whose enabled_events match, and POSTed (webhook-sender.ts). A non-2xx answer, a connection error or a
-// timeout is retried after growing delays (default 1, 2, 4, 8, 16 s, then given up; Stripe itself retries for
-// up to 3 days). Deliveries go out in batches (everything queued when a batch starts), in order per endpoint
+// timeout is retried after growing delays (default 1 s doubling to 512 s, about 17 minutes in all, then given up;
+// Stripe itself retries for up to 3 days). Events still undelivered when the emulator starts (it was stopped or
+// killed with deliveries queued: `pending_webhooks` > 0) are queued again, so a restart loses none. Deliveries go out in batches (everything queued when a batch starts), in order per endpoint
 // unless `shuffle` is on. Test switches: `duplicateRate` (that share of deliveries is sent twice), `shuffle`
 // (random order within a batch), `hold` (queue without sending until flush()). Queued and in-flight
 // deliveries live in memory only; events themselves persist. Timers are unref'd and stopped by close().
@@ -43,7 +44,7 @@ interface Delivery {
 const MAX_LOG = 10_000;
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
-  duplicateRate: 0, shuffle: false, hold: false, retryDelaysMs: [1000, 2000, 4000, 8000, 16000], timeoutMs: 10_000,
+  duplicateRate: 0, shuffle: false, hold: false, retryDelaysMs: [1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000], timeoutMs: 10_000,
 };
 
 export function checkSettings(s: Partial<WebhookSettings>): void {
@@ -86,6 +87,14 @@ export class WebhookDispatcher {
       if (endpointWants(endpoint, event.type)) this.queue.push({ eventId: event.id, endpointId: endpoint.id, attempt: 1 });
     }
     this.schedule();
+  }
+
+  /** Queues again the events of the last 3 days (Stripe's retry window) not yet delivered to every endpoint. */
+  requeueUndelivered(): number {
+    const since = this.state.nowSeconds() - 3 * 24 * 3600;
+    const events = this.state.all<StripeEvent>('event').filter((e) => e.pending_webhooks > 0 && e.created >= since);
+    for (const event of events) this.enqueue(event);
+    return events.length;
   }
 
   /** Sends everything queued now, even while `hold` is on. */
