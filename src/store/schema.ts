@@ -239,6 +239,11 @@ export interface WebhookEventsTable {
   process_after: Timestamp;
   claimed_until: Date | null;
   processed_at: Date | null;
+  /** The gateway object the processor applied it for (e.g. payment:pi_...), and when it read that object. */
+  target: string | null;
+  read_at: Date | null;
+  /** The read included the payment's refunds. */
+  read_refunds: boolean | null;
   updated_at: Timestamp;
 }
 

@@ -92,6 +92,7 @@ function parseStatus(value: string, field = 'status'): WebhookEventStatus {
 const SUMMARY_COLUMNS = [
   'id', 'gateway_id', 'event_id', 'type', 'object_type', 'object_id', 'api_version', 'livemode', 'event_created_at', 'status', 'outcome',
   'error', 'retryable', 'attempts', 'deliveries', 'received_at', 'last_received_at', 'process_after', 'claimed_until', 'processed_at', 'updated_at',
+  'target', 'read_at', 'read_refunds',
 ] as const;
 
 export interface WebhookEventQuery {

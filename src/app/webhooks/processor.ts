@@ -13,7 +13,7 @@ import { routeEvent, targetKey, type EventTarget } from './route-event.js';
 import { ApplyFailed, Deferred, type SyncContext } from './sync-context.js';
 import { syncDispute } from './sync-dispute.js';
 import { syncPaymentMethod } from './sync-payment-method.js';
-import { syncPayment } from './sync-payment.js';
+import { REFUND_EVENT, syncPaymentReading } from './sync-payment.js';
 import { syncPayout } from './sync-payout.js';
 
 export interface WebhookProcessSummary {
@@ -30,10 +30,12 @@ const DEFAULT_LIMIT = 200;
 const CONCURRENCY = 4;
 /** After this many tries a deferred event is reported failed (retryable) instead of waiting silently. */
 const MAX_DEFERRALS = 30;
+/** How much later than an event's arrival a read must have started to stand for it (see alreadyRead). */
+const READ_MARGIN_MS = 1000;
 
 type Db = Kysely<Database>;
 type Verdict =
-  | { status: 'processed' | 'not_supported'; outcome: string }
+  | { status: 'processed' | 'not_supported'; outcome: string; read?: { at: Date; refunds: boolean } }
   | { status: 'failed'; error: string; retryable: boolean }
   | { status: 'deferred'; reason: string; delayMs: number };
 
@@ -65,13 +67,26 @@ async function claim(db: Db, now: Date, options: { ids?: string[]; limit?: numbe
     .execute();
 }
 
-async function finish(db: Db, event: WebhookEventRow, verdict: Verdict, now: Date): Promise<void> {
-  const base = { claimed_until: null, updated_at: now };
+/** Records the verdict on the events of a group (one statement; they share the claim this pass took). */
+async function finish(db: Db, events: WebhookEventRow[], verdict: Verdict, now: Date, target: string | null): Promise<void> {
+  const first = events[0];
+  if (first === undefined) return;
+  const attempts = Math.max(...events.map((e) => e.attempts));
+  const base = { claimed_until: null, updated_at: now, target };
   let set;
   switch (verdict.status) {
     case 'processed':
     case 'not_supported':
-      set = { ...base, status: verdict.status, outcome: verdict.outcome, error: null, retryable: null, processed_at: now };
+      set = {
+        ...base,
+        status: verdict.status,
+        outcome: verdict.outcome,
+        error: null,
+        retryable: null,
+        processed_at: now,
+        read_at: verdict.read?.at ?? null,
+        read_refunds: verdict.read?.refunds ?? null,
+      };
       break;
     case 'failed':
       set = {
@@ -79,17 +94,22 @@ async function finish(db: Db, event: WebhookEventRow, verdict: Verdict, now: Dat
         status: 'failed' as const,
         error: verdict.error,
         retryable: verdict.retryable,
-        process_after: new Date(now.getTime() + retryDelayMs(event.attempts)),
+        process_after: new Date(now.getTime() + retryDelayMs(attempts)),
       };
       break;
     case 'deferred':
       set =
-        event.attempts >= MAX_DEFERRALS
-          ? { ...base, status: 'failed' as const, error: `Still waiting after ${event.attempts} tries: ${verdict.reason}`, retryable: true, process_after: new Date(now.getTime() + 60_000) }
+        attempts >= MAX_DEFERRALS
+          ? { ...base, status: 'failed' as const, error: `Still waiting after ${attempts} tries: ${verdict.reason}`, retryable: true, process_after: new Date(now.getTime() + 60_000) }
           : { ...base, outcome: `waiting: ${verdict.reason}`, process_after: new Date(now.getTime() + verdict.delayMs) };
       break;
   }
-  await db.updateTable('webhook_events').set(set).where('id', '=', event.id).where('claimed_until', '=', event.claimed_until).execute();
+  await db
+    .updateTable('webhook_events')
+    .set(set)
+    .where('id', 'in', events.map((e) => e.id))
+    .where('claimed_until', '=', first.claimed_until)
+    .execute();
 }
 
 function verdictOf(error: unknown): Verdict {
@@ -104,22 +124,47 @@ function verdictOf(error: unknown): Verdict {
 }
 
 async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
+  const at = ctx.deps.clock.now(); // before the read: what the gateway held from then on is in it
   try {
     switch (target.kind) {
       case 'not_supported':
         return { status: 'not_supported', outcome: target.reason };
-      case 'payment':
-        return { status: 'processed', outcome: await syncPayment(ctx, target.id) };
+      case 'payment': {
+        const { outcome, refundsRead } = await syncPaymentReading(ctx, target.id);
+        return { status: 'processed', outcome, read: { at, refunds: refundsRead } };
+      }
       case 'dispute':
-        return { status: 'processed', outcome: await syncDispute(ctx, target.id) };
+        return { status: 'processed', outcome: await syncDispute(ctx, target.id), read: { at, refunds: true } };
       case 'payout':
-        return { status: 'processed', outcome: await syncPayout(ctx, target.id) };
+        return { status: 'processed', outcome: await syncPayout(ctx, target.id), read: { at, refunds: true } };
       case 'payment_method':
-        return { status: 'processed', outcome: await syncPaymentMethod(ctx, target.id) };
+        return { status: 'processed', outcome: await syncPaymentMethod(ctx, target.id), read: { at, refunds: true } };
     }
   } catch (error) {
     return verdictOf(error);
   }
+}
+
+/**
+ * An earlier read of the same gateway object that started after every one of these events had arrived: the
+ * gateway made each event before sending it, so that read already held what the events say, and applied it. The
+ * events need no read of their own. A payment's refund events need a read that included its refunds. The read must
+ * have started a second after the last arrival at least, so that clocks of several processes a little apart, and
+ * an arrival and a read within the same millisecond, never count as "after".
+ */
+async function alreadyRead(db: Db, gatewayId: string, key: string, events: WebhookEventRow[]): Promise<Date | null> {
+  const arrived = Math.max(...events.map((e) => e.received_at.getTime()));
+  const refunds = events.some((e) => REFUND_EVENT.test(e.type));
+  const row = await db
+    .selectFrom('webhook_events')
+    .select((eb) => eb.fn.max('read_at').as('read_at'))
+    .where('gateway_id', '=', gatewayId)
+    .where('target', '=', key)
+    .where('status', '=', 'processed')
+    .where('read_at', '>=', new Date(arrived + READ_MARGIN_MS))
+    .$if(refunds, (q) => q.where('read_refunds', '=', true))
+    .executeTakeFirst();
+  return row?.read_at ? new Date(row.read_at) : null;
 }
 
 interface Group {
@@ -164,18 +209,20 @@ export async function processWebhookEvents(deps: Deps, options: { ids?: string[]
             day,
             eventTypes: new Set(group.events.map((e) => e.type)),
           };
-          verdict = await apply(ctx, group.target);
+          const read = group.target.kind === 'not_supported' ? null : await alreadyRead(deps.db, gatewayRow.id, targetKey(group.target), group.events);
+          verdict = read
+            ? { status: 'processed', outcome: `already applied: the gateway's ${targetKey(group.target)} was read at ${read.toISOString()}, after this event arrived` }
+            : await apply(ctx, group.target);
         } catch (error) {
           verdict = { status: 'failed', error: `The gateway ${gatewayRow.id} cannot be used: ${error instanceof Error ? error.message : String(error)}`, retryable: true };
         }
       }
       const finishedAt = deps.clock.now();
-      for (const event of group.events) {
-        await finish(deps.db, event, verdict, finishedAt);
-        if (verdict.status === 'processed') summary.processed += 1;
-        else if (verdict.status === 'not_supported') summary.not_supported += 1;
-        else if (verdict.status === 'failed') summary.failed += 1;
-      }
+      await finish(deps.db, group.events, verdict, finishedAt, group.target.kind === 'not_supported' ? null : targetKey(group.target));
+      const n = group.events.length;
+      if (verdict.status === 'processed') summary.processed += n;
+      else if (verdict.status === 'not_supported') summary.not_supported += n;
+      else if (verdict.status === 'failed') summary.failed += n;
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));

@@ -19,10 +19,16 @@ import { syncRefunds } from './sync-refunds.js';
 
 type Db = Kysely<Database>;
 
-const REFUND_EVENT = /^(refund\.|charge\.refund)/;
+/** Events after which a payment's refunds must be read too. */
+export const REFUND_EVENT = /^(refund\.|charge\.refund)/;
 
 /** Reads the payment (and its refunds when they may have changed) and applies it; returns what was done. */
 export async function syncPayment(ctx: SyncContext, paymentIntentId: string): Promise<string> {
+  return (await syncPaymentReading(ctx, paymentIntentId)).outcome;
+}
+
+/** syncPayment, also saying whether the payment's refunds were read. */
+export async function syncPaymentReading(ctx: SyncContext, paymentIntentId: string): Promise<{ outcome: string; refundsRead: boolean }> {
   const { value: read, records } = await collectGatewayLogs(async () => {
     const payment = resultOf(await ctx.gateway.retrieve(paymentIntentId), `payment ${paymentIntentId}`);
     const wantRefunds = payment.refunded_amount > 0 || [...ctx.eventTypes].some((t) => REFUND_EVENT.test(t));
@@ -30,10 +36,11 @@ export async function syncPayment(ctx: SyncContext, paymentIntentId: string): Pr
     return { payment, refunds };
   });
   try {
-    return await ctx.deps.db.transaction().execute(async (trx) => {
+    const outcome = await ctx.deps.db.transaction().execute(async (trx) => {
       await insertGatewayLogs(trx, records);
       return applyPayment(trx, ctx, read.payment, read.refunds);
     });
+    return { outcome, refundsRead: read.refunds !== null };
   } catch (error) {
     await insertGatewayLogs(ctx.deps.db, records);
     throw error;

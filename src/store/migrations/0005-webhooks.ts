@@ -3,6 +3,9 @@
 // webhook_events: every event a gateway sent, stored once per (gateway, event id) by the intake and applied later
 // by the processor. `deliveries` counts how often the gateway sent it (duplicates are counted, never stored twice);
 // `status` is what processing made of it; a claim (`claimed_until`) lets one worker at a time apply an event.
+// `target` is the gateway object the event is about and `read_at` when the processor read that object from the
+// gateway for it (`read_refunds`: the read included the payment's refunds): a later event about the same object
+// that had already arrived before such a read is reflected by it and needs no read of its own.
 //
 // disputes: the dispute records (M7), one per gateway dispute, linked to the charge transaction.
 //
@@ -38,6 +41,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       process_after timestamptz NOT NULL,
       claimed_until timestamptz,
       processed_at timestamptz,
+      target text,
+      read_at timestamptz,
+      read_refunds boolean,
       updated_at timestamptz NOT NULL,
       CONSTRAINT webhook_events_one_per_event UNIQUE (gateway_id, event_id),
       CONSTRAINT webhook_events_failed_has_error CHECK (status <> 'failed' OR (error IS NOT NULL AND retryable IS NOT NULL))
@@ -46,6 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX webhook_events_received ON webhook_events (received_at, id);
     CREATE INDEX webhook_events_object ON webhook_events (object_id, event_created_at) WHERE object_id IS NOT NULL;
     CREATE INDEX webhook_events_type ON webhook_events (type, received_at);
+    CREATE INDEX webhook_events_target ON webhook_events (gateway_id, target, read_at) WHERE target IS NOT NULL;
 
     CREATE TABLE disputes (
       id text PRIMARY KEY,
