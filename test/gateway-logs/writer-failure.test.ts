@@ -40,7 +40,9 @@ describeEachDatabase('gateway log: failures to log', (get) => {
     const record = await emulatorGateway(get(), emulator.url);
     const outcome = await new GatewayRegistry({ gatewayLogs: writer }).forRecord(record).charge(payment());
     expect(outcome.kind).toBe('succeeded');
-    expect(errors).toHaveLength(1);
+    // One per HTTP exchange: usually one, two when the SDK resent once on a keep-alive socket the emulator had closed.
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors.length).toBeLessThanOrEqual(2);
   });
 });
 
