@@ -11,7 +11,7 @@ import { stateLabel, stateOf, type TransactionEvent, transition, type TxState } 
 import type { Database, DisputeRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
-import { isDisputeClosed, OPEN_DISPUTE_STATUSES, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
+import { isDisputeClosed, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
 import type { GatewayDispute } from '../gateway.js';
 import { newId } from '../ids.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
@@ -20,13 +20,13 @@ import { syncPayment } from './sync-payment.js';
 
 type Db = Kysely<Database>;
 
-const OPEN = OPEN_DISPUTE_STATUSES;
-const WARNING = WARNING_DISPUTE_STATUSES;
 const UNDISPUTED: ReadonlySet<string> = new Set(['completed/captured', 'completed/partially_captured', 'completed/partially_refunded']);
 
 export async function syncDispute(ctx: SyncContext, disputeId: string): Promise<string> {
   const { value: dispute, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrieveDispute(disputeId), `dispute ${disputeId}`));
-  const known = await lockChargeOfPayment(ctx.deps.db, null, dispute.payment_intent);
+  const known =
+    dispute.payment_intent !== null &&
+    (await ctx.deps.db.selectFrom('transactions').select('id').where('gateway_payment_intent', '=', dispute.payment_intent).executeTakeFirst()) !== undefined;
   const prelude: string[] = [];
   // The disputed payment may not be in the ledger yet (an external payment whose events have not come): read it first.
   if (!known && dispute.payment_intent !== null) prelude.push(await syncPayment(ctx, dispute.payment_intent));
@@ -106,10 +106,10 @@ async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d
     .executeTakeFirstOrThrow();
   const disputed = Math.max(0, Math.min(Number(totals.net), charge.captured_amount - charge.refunded_amount));
   const label = stateLabel(stateOf(charge));
-  const warning = WARNING.has(d.status) || d.status === 'warning_closed';
+  const warning = WARNING_DISPUTE_STATUSES.has(d.status) || d.status === 'warning_closed';
   const opening: TransactionEvent = warning ? 'dispute_warning_opened' : 'dispute_opened';
   let next: TxState | null = null;
-  if ((OPEN.has(d.status) || WARNING.has(d.status)) && UNDISPUTED.has(label)) next = transition(stateOf(charge), opening);
+  if (!isDisputeClosed(d.status) && UNDISPUTED.has(label)) next = transition(stateOf(charge), opening);
   else if (isDisputeClosed(d.status)) {
     // Closed. Read after the close, the dispute may never have been seen open: it opens and closes in one change.
     const from = UNDISPUTED.has(label) ? transition(stateOf(charge), opening) : label === 'completed/disputed' || label === 'completed/dispute_warning' ? stateOf(charge) : null;
