@@ -36,17 +36,25 @@ export async function openRuntime(
   return { deps, database, close: () => database.close() };
 }
 
-/** The use cases' dependencies on one database (shared by the server, the CLI, tests and benchmarks). */
+/**
+ * The use cases' dependencies on one database (shared by the server, the CLI, tests and benchmarks). On PostgreSQL
+ * the gateway rate limits are counted in the database, as several processes may call the same gateway; a PGlite
+ * directory is opened by one process only, so its per-process limiter is already exact.
+ */
 export function createDeps(
-  database: Pick<OpenDatabase, 'db' | 'prepared'>,
+  database: Pick<OpenDatabase, 'db' | 'prepared' | 'kind'>,
   options: { clock?: Clock | undefined; settingsTtlMs?: number; gatewayTimeoutMs?: number | undefined } = {},
 ): Deps {
   const { db } = database;
   return {
-    gateways: new GatewayRegistry({ timeoutMs: options.gatewayTimeoutMs, gatewayLogs: new GatewayLogWriter(db) }),
+    gateways: new GatewayRegistry({
+      timeoutMs: options.gatewayTimeoutMs,
+      gatewayLogs: new GatewayLogWriter(db),
+      sharedRateLimits: database.kind === 'postgres' ? { db } : undefined,
+    }),
     db,
     clock: options.clock ?? systemClock,
-    settings: new SettingsStore(db, options.settingsTtlMs),
+    settings: new SettingsStore(db, options.settingsTtlMs, options.clock ?? systemClock),
     commands: new CommandRunner(db),
     inserter: new TransactionInserter(db, { prepared: database.prepared }),
   };

@@ -1,9 +1,9 @@
 // Behaviour switches (X4): names from api.md, safe defaults, strict validation. Stored one row per key;
 // a key never written has its default.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';
-import { isValidTimeZone } from './clock.js';
+import { type Clock, isValidTimeZone, systemClock } from './clock.js';
 
 export interface Settings {
   timezone: string;
@@ -116,10 +116,13 @@ export class SettingsStore {
   #db: Kysely<Database>;
   #ttlMs: number;
   #cached: { value: Settings; at: number } | undefined;
+  /** Stamps updated_at (the reattempts job reads when reattempts were switched on). */
+  #clock: Clock;
 
-  constructor(db: Kysely<Database>, ttlMs = 1000) {
+  constructor(db: Kysely<Database>, ttlMs = 1000, clock: Clock = systemClock) {
     this.#db = db;
     this.#ttlMs = ttlMs;
+    this.#clock = clock;
   }
 
   async get(): Promise<Settings> {
@@ -135,12 +138,14 @@ export class SettingsStore {
   }
 
   async update(patch: Partial<Settings>): Promise<Settings> {
+    const now = this.#clock.now();
     await this.#db.transaction().execute(async (trx) => {
       for (const [key, value] of Object.entries(patch)) {
         await trx
           .insertInto('settings')
-          .values({ key, value: JSON.stringify(value) })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() }))
+          .values({ key, value: JSON.stringify(value), updated_at: now })
+          // Unchanged values keep their updated_at: it says when the value last changed.
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now }).where(sql<boolean>`settings.value is distinct from excluded.value`))
           .execute();
       }
     });

@@ -1,13 +1,16 @@
 // Builds the adapter for a stored gateway record (G1): its key is read from the environment variable the
 // record names (the built-in emulator accepts any sk_test_ key and needs none), its API base and rate
-// limit come from the record. One adapter (and so one rate limiter) per gateway per process.
+// limit come from the record. One adapter per gateway per process; its rate limiter is either the process's own
+// (exact when this process is the only one calling the gateway: PGlite) or, given `sharedRateLimits`, one that
+// splits the limit with every process on the same PostgreSQL database (shared-rate-limiter.ts).
+import type { Kysely } from 'kysely';
 import { requireGateway, secretFromEnv } from '../app/gateways.js';
 import type { Gateway, GatewayResolver } from '../app/gateway.js';
 import type { GatewayLogWriter } from '../app/gateway-log.js';
 import type { Deps } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';
-import type { GatewayRow } from '../store/schema.js';
-import { exchangeLogEntry, StripeGateway } from './stripe/index.js';
+import type { Database, GatewayRow } from '../store/schema.js';
+import { exchangeLogEntry, SharedRateLimiter, StripeGateway } from './stripe/index.js';
 
 /** The key the built-in emulator gateway uses (the emulator accepts any sk_test_ key). */
 export const EMULATOR_SECRET_KEY = 'sk_test_settle_emulator';
@@ -17,16 +20,20 @@ export interface RegistryOptions {
   timeoutMs?: number | undefined;
   /** The gateway log (P13): when given, every HTTP exchange of every adapter is stored as a gateway_logs row. */
   gatewayLogs?: GatewayLogWriter;
+  /** Count every gateway's rate limit in this (PostgreSQL) database, across all processes using it. */
+  sharedRateLimits?: { db: Kysely<Database> } | undefined;
 }
 
 export class GatewayRegistry implements GatewayResolver {
   readonly #cache = new Map<string, { version: number; gateway: Gateway }>();
   readonly #timeoutMs: number;
   readonly #logs: GatewayLogWriter | undefined;
+  readonly #sharedDb: Kysely<Database> | undefined;
 
   constructor(options: RegistryOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#logs = options.gatewayLogs;
+    this.#sharedDb = options.sharedRateLimits?.db;
   }
 
   /** The adapter for a gateway record; rebuilt when the record changed. */
@@ -56,11 +63,15 @@ export class GatewayRegistry implements GatewayResolver {
       );
     }
     const logs = this.#logs;
+    const sharedDb = this.#sharedDb;
     return new StripeGateway({
       secretKey,
       ...(record.api_base ? { apiBase: record.api_base } : {}),
       timeoutMs: this.#timeoutMs,
       rateLimitPerSecond: record.rate_limit_per_second,
+      ...(sharedDb
+        ? { rateLimiter: new SharedRateLimiter({ db: sharedDb, gatewayId: record.id, ratePerSecond: record.rate_limit_per_second }) }
+        : {}),
       ...(logs ? { onExchange: (exchange) => logs.write(record.id, exchangeLogEntry(exchange)) } : {}),
     });
   }

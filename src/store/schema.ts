@@ -128,6 +128,8 @@ export interface TransactionsTable {
   decline_code: string | null;
   error_message: string | null;
   error_type: string | null;
+  /** The gateway's advice on a decline (Stripe's advice_code, e.g. do_not_try_again). */
+  advice_code: string | null;
   description: string | null;
   metadata: Json<Record<string, string>>;
   version: number;
@@ -270,6 +272,50 @@ export interface DisputesTable {
   updated_at: Timestamp;
 }
 
+/** A run of a job (S3): who started it, for which schedule slot, its counts and (a bounded list of) its errors. */
+export interface JobRunsTable {
+  id: string;
+  job: string;
+  trigger: 'schedule' | 'api' | 'cli';
+  slot: string | null;
+  status: 'running' | 'succeeded' | 'failed' | 'abandoned';
+  started_by: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  finished_at: Date | null;
+  total: number | null;
+  picked: Generated<number>;
+  succeeded: Generated<number>;
+  failed: Generated<number>;
+  skipped: Generated<number>;
+  error_count: Generated<number>;
+  errors: ColumnType<JobRunError[], string | undefined, string>;
+  summary: string | null;
+}
+
+export interface JobRunError {
+  transaction_id: string | null;
+  code: string;
+  message: string;
+}
+
+/** A transaction a run has taken (claimed until expires_at, or done). */
+export interface JobClaimsTable {
+  run_id: string;
+  transaction_id: string;
+  worker: string;
+  state: 'claimed' | 'done';
+  expires_at: Timestamp;
+}
+
+/** Shares of a gateway's rate limit taken by processes on one PostgreSQL database. */
+export interface RateLimitGrantsTable {
+  id: Generated<string>;
+  gateway_id: string;
+  granted_at: Timestamp;
+  tokens: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_keys: ApiKeysTable;
@@ -284,6 +330,9 @@ export interface Database {
   gateway_attempts: GatewayAttemptsTable;
   webhook_events: WebhookEventsTable;
   disputes: DisputesTable;
+  job_runs: JobRunsTable;
+  job_claims: JobClaimsTable;
+  rate_limit_grants: RateLimitGrantsTable;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -300,3 +349,4 @@ export type WebhookEventRow = Selectable<WebhookEventsTable>;
 export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
 export type NewDisputeRow = Insertable<DisputesTable>;
+export type JobRunRow = Selectable<JobRunsTable>;

@@ -5,6 +5,7 @@ import * as m0002 from './0002-gateways.js';
 import * as m0003 from './0003-gateway-logs.js';
 import * as m0004 from './0004-gateway-attempts.js';
 import * as m0005 from './0005-webhooks.js';
+import * as m0006 from './0006-jobs.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003-gateway-logs': m0003,
   '0004-gateway-attempts': m0004,
   '0005-webhooks': m0005,
+  '0006-jobs': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,201 @@
+// The gateway rate limit shared through the database (G5): several limiters on their own connection pools (as
+// separate processes would be) must together stay within the limit, and still use most of it. Real time, real
+// PostgreSQL: the multi-pool suites run only with TEST_DATABASE_URL (and then never skip); the single-limiter
+// behaviour (order, errors) also runs on PGlite.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import { startEmulator } from '../../src/gateways/emulator/index.js';
+import { type RateLimiter, SlidingWindowRateLimiter } from '../../src/gateways/stripe/rate-limiter.js';
+import { grantLockKey, SharedRateLimiter } from '../../src/gateways/stripe/shared-rate-limiter.js';
+import { createDeps } from '../../src/runtime.js';
+import { openDatabase, type OpenDatabase } from '../../src/store/database.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
+
+const RATE = 40;
+const WINDOW_MS = 1000;
+const HAMMER_MS = 2500;
+
+/** Sorted start times; gaps[k] = starts[k + rate] - starts[k]. A window holds more than `rate` starts iff a gap < window. */
+function gapsOverRate(starts: number[], rate: number): number[] {
+  const sorted = [...starts].sort((a, b) => a - b);
+  return sorted.slice(rate).map((later, k) => later - (sorted[k] ?? 0));
+}
+
+/** The most starts in any window [s, s + windowMs), whatever s. */
+function maxInAnyWindow(starts: number[], windowMs: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  sorted.forEach((start, last) => {
+    while ((sorted[first] ?? 0) <= start - windowMs) first += 1;
+    most = Math.max(most, last - first + 1);
+  });
+  return most;
+}
+
+/** `loops` callers per limiter, each acquiring back to back until the deadline; the time of every start. */
+async function hammer(limiters: RateLimiter[], loops: number, deadline: number): Promise<number[]> {
+  const starts: number[] = [];
+  const caller = async (limiter: RateLimiter) => {
+    while (Date.now() < deadline) {
+      await limiter.acquire();
+      starts.push(Date.now());
+    }
+  };
+  await Promise.all(limiters.flatMap((limiter) => Array.from({ length: loops }, () => caller(limiter))));
+  return starts;
+}
+
+describe('SharedRateLimiter options', () => {
+  it('refuses a margin shorter than the ttl (the bound would not hold) and a rate below 1', () => {
+    const db = {} as never;
+    expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 10, ttlMs: 40, marginMs: 30 })).toThrow(RangeError);
+    expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 0 })).toThrow(RangeError);
+    expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 10 })).not.toThrow();
+  });
+
+  it('is needed: three per-process limiters let three times the rate through in one window', async () => {
+    const limiters = [1, 2, 3].map(() => new SlidingWindowRateLimiter({ ratePerSecond: RATE }));
+    const starts: number[] = [];
+    await Promise.all(limiters.flatMap((limiter) => Array.from({ length: RATE }, () => limiter.acquire().then(() => starts.push(Date.now())))));
+    expect(maxInAnyWindow(starts, WINDOW_MS)).toBe(3 * RATE);
+  });
+
+  it('derives a fixed signed 64-bit lock key per gateway', () => {
+    const key = grantLockKey('gw_1');
+    expect(grantLockKey('gw_1')).toBe(key);
+    expect(grantLockKey('gw_2')).not.toBe(key);
+    expect(BigInt(key) >= -(2n ** 63n) && BigInt(key) < 2n ** 63n).toBe(true);
+  });
+});
+
+for (const kind of databaseKinds()) {
+  describe(`SharedRateLimiter, one limiter [${kind}]`, () => {
+    let t: TestDatabase;
+    let own: OpenDatabase | undefined;
+    beforeAll(async () => {
+      t = await createTestDatabase(kind);
+      // PostgreSQL: the limiter gets its own pool, so the table can be renamed under it from another connection.
+      own = t.url ? await openDatabase({ url: t.url, poolSize: 2 }) : undefined;
+    });
+    afterAll(async () => {
+      await own?.close();
+      await t.drop();
+    });
+    const limiterDb = () => (own ?? t.database).db;
+
+    it('serves callers in arrival order, also those arriving while the first one waits', async () => {
+      // A short window keeps the test quick: rate 2 per 200 ms, one token per grant.
+      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId: `fifo_${kind}`, ratePerSecond: 2, windowMs: 200 });
+      const order: number[] = [];
+      const starts: number[] = [];
+      const take = (n: number) =>
+        limiter.acquire().then(() => {
+          order.push(n);
+          starts.push(Date.now());
+        });
+      const first = [0, 1, 2, 3, 4].map(take);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await Promise.all([...first, ...[5, 6, 7, 8, 9].map(take)]);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(maxInAnyWindow(starts, 200)).toBeLessThanOrEqual(2);
+    });
+
+    it('rejects the acquire whose grant failed in the database, and serves later callers once it works again', async () => {
+      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId: `errors_${kind}`, ratePerSecond: 1, windowMs: 200 });
+      await limiter.acquire();
+      await sql`alter table rate_limit_grants rename to rate_limit_grants_away`.execute(t.database.db);
+      let restored = false;
+      try {
+        const results = await Promise.allSettled([limiter.acquire(), limiter.acquire()]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/rate_limit_grants/);
+        await sql`alter table rate_limit_grants_away rename to rate_limit_grants`.execute(t.database.db);
+        restored = true;
+        const started = Date.now();
+        await limiter.acquire();
+        await limiter.acquire();
+        // the second waits for the first's grant to leave the 200 ms window (+ 60 ms margin)
+        expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      } finally {
+        if (!restored) await sql`alter table rate_limit_grants_away rename to rate_limit_grants`.execute(t.database.db);
+      }
+    });
+
+    const wiring =
+      kind === 'postgres'
+        ? 'is the limiter of every gateway adapter when the deps run on PostgreSQL'
+        : 'is not used on PGlite, whose single process has an exact limiter of its own';
+    it(wiring, async () => {
+      const emulator = await startEmulator();
+      try {
+        const deps = createDeps(t.database);
+        const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
+        const outcome = await deps.gateways.forRecord(record).retrieve('pi_does_not_exist');
+        expect(outcome.kind).not.toBe('succeeded');
+        const grants = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', record.id).execute();
+        expect(grants).toEqual(kind === 'postgres' ? [{ tokens: 1 }] : []);
+      } finally {
+        await emulator.close();
+      }
+    });
+  });
+}
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several processes on one PostgreSQL database', () => {
+  let t: TestDatabase;
+  const pools: OpenDatabase[] = [];
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.close();
+    await t.drop();
+  });
+
+  /** A connection pool of its own, as another process would have. */
+  async function ownPool(): Promise<OpenDatabase> {
+    const pool = await openDatabase({ url: t.url, poolSize: 2 });
+    pools.push(pool);
+    return pool;
+  }
+
+  // The limiter each "process" builds. With the per-process limiter instead
+  // (new SlidingWindowRateLimiter({ ratePerSecond: RATE })) the first window holds 3 × RATE starts and the test fails.
+  const makeLimiter = (pool: OpenDatabase, gatewayId: string): RateLimiter =>
+    new SharedRateLimiter({ db: pool.db, gatewayId, ratePerSecond: RATE });
+
+  it(`keeps three busy limiters within ${RATE} starts in every 1-second window, using at least 90% of the rate`, async () => {
+    const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), 'gw_shared')));
+    const begun = Date.now();
+    const deadline = begun + HAMMER_MS;
+    const starts = await hammer(limiters, 4, deadline);
+
+    const gaps = gapsOverRate(starts, RATE);
+    const most = maxInAnyWindow(starts, WINDOW_MS);
+    const inTime = starts.filter((s) => s < deadline).length;
+    const meanGap = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+    console.info(
+      `shared limiter, ${RATE}/s over ${HAMMER_MS} ms: ${inTime} starts in time (${starts.length} in all), ` +
+        `max ${most} in any ${WINDOW_MS} ms window, min gap k..k+${RATE} ${Math.min(...gaps)} ms, mean ${meanGap.toFixed(1)} ms ` +
+        `(steady-state use ${((100 * WINDOW_MS) / meanGap).toFixed(1)}% of the rate)`,
+    );
+    expect(most).toBeLessThanOrEqual(RATE);
+    // Fair bound: at least 90% of rate × elapsed (the first window alone may hold `rate`, so at most rate × ceil(T)).
+    expect(inTime).toBeGreaterThanOrEqual(Math.floor(0.9 * RATE * (HAMMER_MS / 1000)));
+    expect(inTime).toBeLessThanOrEqual(RATE * Math.ceil(HAMMER_MS / 1000));
+    // Steady state, independent of where the deadline falls: a token is reused within window / 0.9.
+    expect(meanGap).toBeLessThanOrEqual(WINDOW_MS / 0.9);
+  });
+
+  it('counts the limit per gateway: another gateway is not slowed by a busy one', async () => {
+    const pool = await ownPool();
+    const busy = makeLimiter(pool, 'gw_busy');
+    const other = makeLimiter(pool, 'gw_other');
+    await Promise.all(Array.from({ length: RATE }, () => busy.acquire()));
+    const started = Date.now();
+    await Promise.all(Array.from({ length: RATE }, () => other.acquire()));
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
