@@ -32,6 +32,34 @@ export interface Config {
   emulatorPort: number;
   /** Time allowed for one gateway call before its outcome counts as unknown (then recovery confirms it). */
   gatewayTimeoutMs: number;
+  /** SETTLE_SCHEDULER=off: `settle serve` runs no scheduled jobs (leave them to `settle worker` processes). */
+  schedulerEnabled: boolean;
+  /**
+   * SETTLE_SCHEDULED_JOBS: the jobs this process's scheduler starts (comma-separated names, or `none`); default all.
+   * Whatever it says, the process joins batch runs started elsewhere.
+   */
+  scheduledJobs: string[] | undefined;
+  /** SETTLE_JOB_CONCURRENCY: transactions one process works on at once in a batch job. */
+  jobConcurrency: number;
+  /** SETTLE_JOB_LEASE_SECONDS: how long a worker's claims and a run's heartbeat hold without news from it. */
+  jobLeaseSeconds: number;
+}
+
+function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'none') return [];
+  const names = raw.split(',').map((n) => n.trim());
+  if (names.some((n) => !/^[a-z_]+$/.test(n))) throw new Error(`${name} must be job names separated by commas, or none, got '${raw}'`);
+  return names;
+}
+
+function onOffFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be on or off, got '${env[name] ?? ''}'`);
 }
 
 function urlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -96,5 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl: urlFromEnv(env, 'SETTLE_BASE_URL'),
     emulatorPort: intFromEnv(env, 'SETTLE_EMULATOR_PORT', 0, 0, 65535),
     gatewayTimeoutMs: intFromEnv(env, 'SETTLE_GATEWAY_TIMEOUT_MS', 30_000, 100, 600_000),
+    schedulerEnabled: onOffFromEnv(env, 'SETTLE_SCHEDULER', true),
+    scheduledJobs: listFromEnv(env, 'SETTLE_SCHEDULED_JOBS'),
+    jobConcurrency: intFromEnv(env, 'SETTLE_JOB_CONCURRENCY', 8, 1, 64),
+    jobLeaseSeconds: intFromEnv(env, 'SETTLE_JOB_LEASE_SECONDS', 60, 2, 3600),
   };
 }

@@ -58,3 +58,41 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+const timeFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock time ('HH:MM', 00:00 to 23:59) of an instant in an IANA time zone. */
+export function timeOfDayInZone(instant: Date, timeZone: string): string {
+  let formatter = timeFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    timeFormatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(instant);
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('hour')}:${get('minute')}`;
+}
+
+/**
+ * The instant at which the wall clock in `timeZone` shows `day` `time` ('YYYY-MM-DD', 'HH:MM'). In an overlap (the
+ * hour repeated when clocks go back) the earlier instant; in a gap (a time skipped when clocks go forward) the time
+ * is moved forward by the gap's length (02:30 becomes 03:30), as calendar applications do.
+ */
+export function zonedTimeToInstant(day: string, time: string, timeZone: string): Date {
+  const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
+  const [h, mi] = time.split(':').map(Number) as [number, number];
+  const wanted = Date.UTC(y, mo - 1, d, h, mi);
+  // Offset of the zone at an instant: its wall clock read as if it were UTC, minus the instant.
+  const offsetAt = (ms: number): number => {
+    const wall = dateInZone(new Date(ms), timeZone);
+    const [wh, wm] = timeOfDayInZone(new Date(ms), timeZone).split(':').map(Number) as [number, number];
+    const [wy, wmo, wd] = wall.split('-').map(Number) as [number, number, number];
+    return Date.UTC(wy, wmo - 1, wd, wh, wm) - Math.floor(ms / 60_000) * 60_000;
+  };
+  // The zone's offsets a day either side cover any change on that day.
+  const before = offsetAt(wanted - 86_400_000);
+  const after = offsetAt(wanted + 86_400_000);
+  const valid = [wanted - before, wanted - after].filter((c) => offsetAt(c) === wanted - c).sort((a, b) => a - b);
+  if (valid.length > 0) return new Date(valid[0]!);
+  return new Date(wanted - before);
+}

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
 import { loadConfig } from '../config.js';
-import { isSettleError } from '../domain/errors.js';
+import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
 import { deleteOldWebhookEvents, listWebhookEvents, replayWebhookEvent, type WebhookEventView } from '../app/webhooks/events.js';
 import { setUpDefaultGateway } from '../gateways/default-gateway.js';
@@ -197,6 +197,114 @@ webhooks
       const result = await deleteOldWebhookEvents(runtime.deps);
       console.log(`Deleted ${result.deleted} processed or not-supported webhook event(s) received before ${result.received_before}.`);
     } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('worker')
+  .description('run scheduled jobs and webhook processing without the API (several workers on one PostgreSQL share the work; point them at one gateway, e.g. STRIPE_API_BASE)')
+  .action(async () => {
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    let gateway: Awaited<ReturnType<typeof setUpDefaultGateway>> | undefined;
+    try {
+      gateway = await setUpDefaultGateway(config, runtime.deps);
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    const { backgroundWork } = await import('../jobs/background.js');
+    const background = backgroundWork(runtime.deps, { ...config, schedulerEnabled: true }, (message) => console.error(message));
+    background.start();
+    console.log(`Settle worker ${background.runner.worker} started`);
+    console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`}`);
+    console.log(`  gateway:  ${gateway.description}`);
+    console.log(`  jobs:     scheduler on, ${config.jobConcurrency} at a time per batch, claims held ${config.jobLeaseSeconds} s`);
+    let closing = false;
+    const shutdown = () => {
+      if (closing) return;
+      closing = true;
+      console.log('stopping: finishing the items under way, giving back the rest');
+      void background
+        .stop()
+        .then(() => gateway?.close())
+        .then(() => runtime.close())
+        .finally(() => process.exit(0));
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+const jobs = program.command('jobs').description('scheduled jobs (S1-S5)');
+
+jobs
+  .command('list')
+  .description('the jobs, their schedule, next run and latest run')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const { listJobs } = await import('../jobs/list-jobs.js');
+      for (const job of (await listJobs(runtime.deps)).data) {
+        const last = job.last_run ? `last ${job.last_run.id} ${job.last_run.status} ${job.last_run.started_at}` : 'never run';
+        console.log(`${job.name.padEnd(20)} ${job.schedule.padEnd(58)} next ${job.next_run_at}  ${last}`);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+jobs
+  .command('run <name>')
+  .description('run a job now, here, with a progress bar; other workers that are up share a batch job')
+  .action(async (name: string) => {
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    let gateway: Awaited<ReturnType<typeof setUpDefaultGateway>> | undefined;
+    const { JobRunner } = await import('../jobs/runner.js');
+    const { findRun } = await import('../jobs/job-runs.js');
+    const { ProgressPrinter } = await import('./progress.js');
+    const runner = new JobRunner(runtime.deps, { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 });
+    const stop = () => {
+      console.error('\nstopping: finishing the items under way; the run goes on in other workers or at the next scheduler tick');
+      void runner.stop();
+    };
+    try {
+      gateway = await setUpDefaultGateway(config, runtime.deps);
+      let run;
+      try {
+        run = await runner.runNow(name, 'cli', `cli:${process.env.USER ?? 'unknown'}`);
+      } catch (error) {
+        if (error instanceof ConflictError) {
+          console.error(`settle: ${error.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+      process.once('SIGINT', stop);
+      console.log(`Run ${run.id} of ${name} started${run.total === null ? '' : `: ${run.total} due`}.`);
+      const printer = new ProgressPrinter();
+      let finished = false;
+      const done = runner.finished(run.id).finally(() => {
+        finished = true;
+      });
+      while (!finished) {
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 250))]);
+        const row = await findRun(runtime.deps.db, run.id);
+        if (row) printer.update(row);
+      }
+      const last = await findRun(runtime.deps.db, run.id);
+      if (!last) throw new Error(`run ${run.id} disappeared`);
+      printer.update(last, true);
+      console.log(`${last.status}: ${last.summary ?? ''}`);
+      for (const e of last.errors.slice(0, 20)) console.log(`  ${e.transaction_id ?? '-'}  ${e.code}  ${e.message}`);
+      if (last.error_count > 20) console.log(`  ... ${last.error_count - 20} more: GET /v1/job-runs/${last.id}`);
+      if (last.status === 'failed') process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', stop);
+      await runner.stop();
+      await gateway?.close();
       await runtime.close();
     }
   });

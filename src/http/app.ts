@@ -8,11 +8,13 @@ import { ApiKeyVerifier } from '../app/api-keys.js';
 import type { Deps } from '../app/deps.js';
 import { WebhookIntake } from '../app/webhooks/intake.js';
 import { WebhookSecrets } from '../app/webhooks/secrets.js';
+import { JobRunner } from '../jobs/runner.js';
 import { stripeWebhookVerifier } from '../gateways/stripe/webhook-signature.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { customerRoutes } from './routes/customers.js';
 import { disputeRoutes } from './routes/disputes.js';
+import { jobRoutes } from './routes/jobs.js';
 import { gatewayLogRoutes } from './routes/gateway-logs.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
@@ -35,6 +37,8 @@ export interface BuildAppOptions {
   webhookSecrets?: WebhookSecrets;
   /** Called when a webhook event was stored (serve kicks its webhook worker). */
   onWebhookStored?: () => void;
+  /** Runs jobs started through the API (serve passes the one its scheduler uses; otherwise one is made and stopped with the app). */
+  jobs?: JobRunner;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -94,6 +98,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(webhookIntakeRoutes(intake));
   await app.register(webhookEventRoutes(options.deps));
   await app.register(disputeRoutes(options.deps));
+  const jobs = options.jobs ?? new JobRunner(options.deps);
+  if (!options.jobs) app.addHook('onClose', () => jobs.stop());
+  await app.register(jobRoutes(options.deps, jobs));
   await app.ready();
   return app;
 }

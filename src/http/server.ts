@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ensureBootstrapKey } from '../app/api-keys.js';
 import { secretFromEnv } from '../app/gateways.js';
 import { intakeUrl, setUpWebhookSecret, WebhookSecrets } from '../app/webhooks/secrets.js';
-import { WebhookWorker } from '../app/webhooks/worker.js';
+import { backgroundWork } from '../jobs/background.js';
 import type { Config } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { type DefaultGateway, setUpDefaultGateway } from '../gateways/default-gateway.js';
@@ -30,10 +30,12 @@ export async function serve(config: Config): Promise<void> {
   }
   const key = ensureBootstrapKey(config.dataDir, config.apiKey);
   const webhookSecrets = new WebhookSecrets();
-  // Applies stored webhook events (W2): every second, and at once when the intake stores one.
-  const worker = new WebhookWorker(runtime.deps, { onError: (error) => process.stderr.write(`webhook processor: ${String(error)}\n`) });
+  // Scheduled jobs (S3) and the webhook worker, which applies stored events every second and at once when the
+  // intake stores one (W2).
+  const background = backgroundWork(runtime.deps, config, (message) => process.stderr.write(`${message}\n`));
   const app = await buildApp({
-    onWebhookStored: () => worker.kick(),
+    onWebhookStored: () => background.webhooks.kick(),
+    jobs: background.runner,
     deps: runtime.deps,
     bootstrapApiKey: key.secret,
     logger: { level: config.logLevel },
@@ -59,7 +61,7 @@ export async function serve(config: Config): Promise<void> {
     now: runtime.deps.clock.now(),
   });
   if (!webhooks.ok) app.log.warn({ gateway_id: record.id }, `webhooks: ${webhooks.description}`);
-  worker.start();
+  background.start();
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`;
   const keySource = config.apiKey ? 'from SETTLE_API_KEY' : `${key.generated ? 'generated' : 'kept'} in ${config.dataDir}/admin-api-key`;
   process.stdout.write(
@@ -69,6 +71,7 @@ export async function serve(config: Config): Promise<void> {
       `  database: ${where}`,
       `  gateway:  ${gateway.description} [${gateway.record.id}]`,
       `  webhooks: ${intakeUrl(baseUrl, record.id)}: ${webhooks.description}`,
+      `  jobs:     ${config.schedulerEnabled ? 'scheduler on (GET /v1/jobs for the schedule; POST /v1/jobs/{name}/run to run one now)' : 'scheduler off (SETTLE_SCHEDULER=off): run `settle worker` processes'}`,
       `  API docs: ${address}/docs`,
       `  admin API key (${keySource}):`,
       `    ${key.secret}`,
@@ -83,7 +86,7 @@ export async function serve(config: Config): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     try {
-      await worker.stop();
+      await background.stop();
       await app.close();
       await gateway.close();
       await runtime.close();

@@ -18,7 +18,7 @@ function row(over: Partial<NewTransactionRow> = {}): NewTransactionRow {
     processing_mode: 'platform', gateway_payment_intent: null, gateway_charge: null, gateway_balance_transaction: null,
     gateway_refund: null, gateway_payout: null, disputed_amount: 0, authorization_expires_at: null, gateway_fee: null, application_fee: null, net_amount: null,
     exchange_rate: null, balance_status: null, available_on: null, error_code: null, decline_code: null,
-    error_message: null, error_type: null, description: 'batch', metadata: JSON.stringify({ k: 'v' }), version: 1,
+    error_message: null, error_type: null, advice_code: null, description: 'batch', metadata: JSON.stringify({ k: 'v' }), version: 1,
     created_at: now, updated_at: now, processed_at: null,
     ...over,
   };

@@ -22,7 +22,7 @@ export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer
 
 const CAPTURED_STATES = ['completed/captured', 'completed/partially_captured', 'completed/partially_refunded'];
 
-function requireCharge(row: TransactionRow): void {
+export function requireCharge(row: TransactionRow): void {
   if (row.record_type !== 'charge' || row.transaction_type !== 'normal') {
     throw new ValidationError(
       'not_a_charge',
@@ -42,7 +42,7 @@ function requireGatewayCharge(row: TransactionRow, action: string): void {
   }
 }
 
-function request(row: TransactionRow, fields: Partial<AttemptRequest>): AttemptRequest {
+export function request(row: TransactionRow, fields: Partial<AttemptRequest>): AttemptRequest {
   return {
     amount: null,
     currency: row.currency,
@@ -78,8 +78,11 @@ function requireIntent(row: TransactionRow): string {
   return row.gateway_payment_intent;
 }
 
-/** Open charge -> authorize (manual capture) or charge now (automatic capture). */
-function paymentPlan(locked: LockedForAction, day: string, action: 'authorize' | 'charge'): Plan {
+/**
+ * Open charge -> authorize (manual capture) or charge now (automatic capture). `offSession`: the customer is not
+ * there (a scheduled charge of a saved method, S1), which the gateway needs to know for strong customer authentication.
+ */
+export function paymentPlan(locked: LockedForAction, day: string, action: 'authorize' | 'charge', offSession = false): Plan {
   const { row } = locked;
   requireGatewayCharge(row, action === 'authorize' ? 'authorized' : 'charged');
   if (row.amount <= 0) throw new ValidationError('invalid_amount', 'A charge needs a positive amount.', 'amount');
@@ -91,7 +94,7 @@ function paymentPlan(locked: LockedForAction, day: string, action: 'authorize' |
     transaction: row,
     charge: null,
     action,
-    request: request(row, { amount: row.amount, payment_method: token, payment_intent: null }),
+    request: request(row, { amount: row.amount, payment_method: token, payment_intent: null, off_session: offSession }),
     gateway,
     revertStatus: 'open',
     responseStatus: 200,

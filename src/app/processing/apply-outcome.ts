@@ -79,10 +79,10 @@ function paymentRefs(row: TransactionRow, p: GatewayPayment): TransactionChanges
   };
 }
 
-export const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null };
+export const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null, advice_code: null };
 
 export function errorFields(error: GatewayError): TransactionChanges {
-  return { error_code: error.code, decline_code: error.decline_code, error_message: error.message, error_type: error.type };
+  return { error_code: error.code, decline_code: error.decline_code, error_message: error.message, error_type: error.type, advice_code: error.advice_code };
 }
 
 /** The error a caller gets when the gateway did nothing (the transaction was put back). */
@@ -245,6 +245,7 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
             ...stateChange(row, 'payment_failed'),
             error_code: error?.code ?? 'not_performed',
             decline_code: null,
+            advice_code: null,
             error_message: error?.message ?? `The gateway did not perform it: ${message}`,
             error_type: verdict.kind === 'invalid_request' ? 'invalid_request_error' : 'api_error',
             processed_at: ctx.now,
@@ -284,6 +285,12 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
       : {};
   switch (verdict.kind) {
     case 'declined':
+      if (needsCustomerPresent(attempt, verdict.error)) {
+        // S1: an off-session charge the card's issuer wants authenticated. Stripe keeps the PaymentIntent
+        // (requires_payment_method) for the customer to confirm on session: waiting for them, not failed.
+        changes = { ...stateChange(row, 'action_required'), ...refs, ...errorFields(verdict.error) };
+        break;
+      }
       state = 'failed';
       changes = { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now };
       break;
@@ -311,6 +318,15 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
   const alongside = resolveAttempt(w, attempt, state, verdict.kind, verdict.kind === 'declined' ? verdict.error.message : null, ctx.now);
   const saved = await save(w, row, { ...changes, previous_status: null, previous_payment_status: null }, ctx.actor, `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`, alongside);
   return { kind: 'applied', transaction: saved, charge: null };
+}
+
+/**
+ * An off-session payment declined with `authentication_required` (stripe-facts: on-session the same card answers
+ * requires_action; off-session the issuer's demand for 3-D Secure comes back as this decline code).
+ */
+function needsCustomerPresent(attempt: GatewayAttemptRow, error: GatewayError): boolean {
+  const request = attempt.request as { off_session?: unknown };
+  return request.off_session === true && (error.decline_code === 'authentication_required' || error.code === 'authentication_required');
 }
 
 /** The state and amounts after a successful authorize, charge, capture or release. */

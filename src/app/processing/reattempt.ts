@@ -19,12 +19,21 @@ export async function reattemptTransaction(deps: Deps, ctx: RequestContext, id: 
       throw new ConflictError('already_reattempted', `Transaction ${id} was already reattempted by ${existing.id}; reattempt that one if it fails too.`);
     }
     const { row, paymentMethod } = await buildNewTransaction(deps, trx, cloneInput(source));
-    const inserted = await insertTransaction(
-      trx,
-      { ...row, gateway_id: source.gateway_id, reattempt_of_id: source.id, reattempt_number: source.reattempt_number + 1 },
-      ctx.actor,
-      `reattempt of ${source.id}`,
-    );
+    let inserted;
+    try {
+      inserted = await insertTransaction(
+        trx,
+        { ...row, gateway_id: source.gateway_id, reattempt_of_id: source.id, reattempt_number: source.reattempt_number + 1 },
+        ctx.actor,
+        `reattempt of ${source.id}`,
+      );
+    } catch (error) {
+      // The reattempts job (which reads without this lock) created it a moment ago: one reattempt per failure.
+      if ((error as { code?: unknown }).code === '23505') {
+        throw new ConflictError('already_reattempted', `Transaction ${id} was just reattempted by the reattempts job; see its reattempt (reattempt_of_id ${id}).`);
+      }
+      throw error;
+    }
     return { status: 201, body: presentTransaction(inserted, paymentMethod, day) };
   });
 }

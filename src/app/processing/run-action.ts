@@ -141,6 +141,7 @@ export async function recordAttempt(
     decline_code: null,
     error_message: null,
     error_type: null,
+    advice_code: null,
   } satisfies TransactionChanges;
   const action = `${plan.action} started: ${attemptId}`;
   // Inserted only when the compare-and-set applies (every column from one JSON parameter).

@@ -122,6 +122,7 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     decline_code: null,
     error_message: null,
     error_type: null,
+    advice_code: null,
     description: null,
     metadata: '{}',
     version: 1,

@@ -50,6 +50,7 @@ export interface TransactionView {
   decline_code: string | null;
   error_message: string | null;
   error_type: string | null;
+  advice_code: string | null;
   to_fix: string | null;
   invalid_payment_method: boolean;
   description: string | null;
@@ -116,6 +117,7 @@ export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMe
     decline_code: row.decline_code,
     error_message: row.error_message,
     error_type: row.error_type,
+    advice_code: row.advice_code,
     to_fix: computeToFix({
       record_type: row.record_type as RecordType,
       status: row.status,

@@ -61,6 +61,7 @@ export const TransactionSchema = Type.Object(
     decline_code: Nullable(Type.String()),
     error_message: Nullable(Type.String()),
     error_type: Nullable(Type.String()),
+    advice_code: Nullable(Type.String()),
     to_fix: Nullable(Type.String()),
     invalid_payment_method: Type.Boolean(),
     description: Nullable(Type.String()),

@@ -1,0 +1,180 @@
+// The jobs (S1, S2, S5; names from api.md) and their schedules. A batch job works through transactions that
+// several workers claim in parts (batch-run.ts); a task job is one piece of housekeeping run by one worker.
+import { isSettleError, StateConflictError } from '../domain/errors.js';
+import type { Deps, RequestContext } from '../app/deps.js';
+import type { Settings } from '../app/settings.js';
+import { autoCaptureTransaction, autoChargeTransaction, type DueRule, NotEligible, processScheduledRefund } from '../app/processing/auto-process.js';
+import { DEFAULT_MAX_RECOVERY_TRIES, recoverInFlight } from '../app/processing/recover.js';
+import type { TransactionView } from '../app/transactions/present.js';
+import { deleteOldWebhookEvents } from '../app/webhooks/events.js';
+import { processWebhookEvents } from '../app/webhooks/processor.js';
+import type { JobRunError } from '../store/schema.js';
+import { pruneEmptyRuns, type RunCounts } from './job-runs.js';
+import { createReattempts } from './reattempts.js';
+import type { BatchJobName } from './selections.js';
+
+export type JobSchedule = { kind: 'daily' } | { kind: 'interval'; seconds: number };
+
+/** What one transaction came to: counted as succeeded, failed or skipped, with the error when there is one. */
+export type ItemResult = { outcome: 'succeeded' | 'failed' | 'skipped'; error?: JobRunError };
+
+export interface BatchJob {
+  kind: 'batch';
+  name: BatchJobName;
+  description: string;
+  schedule: JobSchedule;
+  process(deps: Deps, ctx: RequestContext, id: string, rule: DueRule): Promise<ItemResult>;
+}
+
+export interface TaskJob {
+  kind: 'task';
+  name: string;
+  description: string;
+  schedule: JobSchedule;
+  run(deps: Deps, ctx: RequestContext): Promise<RunCounts & { summary: string }>;
+}
+
+export type JobDefinition = BatchJob | TaskJob;
+
+/** The API's answer for the transaction, in the run's terms. */
+function resultOf(view: TransactionView): ItemResult {
+  const error = (code: string, message: string): ItemResult => ({ outcome: 'failed', error: { transaction_id: view.id, code, message } });
+  switch (view.status) {
+    case 'completed':
+    case 'pending':
+      return { outcome: 'succeeded' };
+    case 'failed':
+      return error(view.decline_code ?? view.error_code ?? 'failed', view.error_message ?? 'The gateway declined it.');
+    case 'pending_payment_intent':
+      return error(view.decline_code ?? 'authentication_required', 'The card needs its holder to authenticate; the payment waits for them (pending_payment_intent).');
+    case 'process':
+    case 'needs_review':
+      return error('outcome_unknown', 'The gateway did not answer clearly; recovery will find out what happened (never by charging again).');
+    default:
+      return error('unexpected_state', `The transaction ended ${view.status}.`);
+  }
+}
+
+/** One item, never throwing for the item's own reasons (a decline, a changed row, bad data): they are results. */
+async function item(id: string, act: () => Promise<{ body: TransactionView }>): Promise<ItemResult> {
+  try {
+    return resultOf((await act()).body);
+  } catch (error) {
+    if (error instanceof NotEligible || error instanceof StateConflictError) return { outcome: 'skipped' };
+    if (isSettleError(error)) return { outcome: 'failed', error: { transaction_id: id, code: error.code, message: error.message } };
+    return { outcome: 'failed', error: { transaction_id: id, code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
+  }
+}
+
+const DAILY: JobSchedule = { kind: 'daily' };
+
+/** Housekeeping runs that found nothing are kept this long, then pruned by webhook_cleanup. */
+const EMPTY_RUN_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export const JOBS: readonly JobDefinition[] = Object.freeze([
+  {
+    kind: 'batch',
+    name: 'daily_charges',
+    description: 'Charges (or authorizes, when flagged) open auto-process charges that are due, off-session.',
+    schedule: DAILY,
+    process: (deps, ctx, id, rule) => item(id, () => autoChargeTransaction(deps, ctx, id, rule)),
+  },
+  {
+    kind: 'batch',
+    name: 'capture_authorized',
+    description: 'Captures authorized charges that are due (auto-process or flagged capture).',
+    schedule: DAILY,
+    process: (deps, ctx, id, rule) => item(id, () => autoCaptureTransaction(deps, ctx, id, rule)),
+  },
+  {
+    kind: 'batch',
+    name: 'scheduled_refunds',
+    description: "Sends open auto-process refund transactions that are due to the gateway, against their original's payment.",
+    schedule: DAILY,
+    process: (deps, ctx, id, rule) => item(id, () => processScheduledRefund(deps, ctx, id, rule)),
+  },
+  {
+    kind: 'task',
+    name: 'reattempts',
+    description: 'Creates the next attempt of charges that failed with a soft decline (settings reattempts_*).',
+    schedule: { kind: 'interval', seconds: 600 },
+    run: async (deps, ctx) => {
+      const counts = await createReattempts(deps, ctx);
+      return { ...counts, summary: `${counts.succeeded} reattempt(s) created from ${counts.picked} failed charge(s).` };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'recover',
+    description: 'Resolves gateway calls whose outcome is unknown and older than stuck_after_seconds (P12).',
+    schedule: { kind: 'interval', seconds: 60 },
+    run: async (deps, ctx) => {
+      const { stuck_after_seconds } = await deps.settings.get();
+      const report = await recoverInFlight(deps, { actor: ctx.actor, olderThanMs: stuck_after_seconds * 1000, maxTries: DEFAULT_MAX_RECOVERY_TRIES, limit: 1000 });
+      return {
+        picked: report.examined,
+        succeeded: report.applied + report.reverted,
+        failed: report.needs_review + report.errors.length,
+        skipped: report.still_unknown,
+        errors: report.errors.map((e) => ({ transaction_id: null, code: 'recovery_failed', message: `${e.attempt_id}: ${e.message}` })),
+        summary: `${report.applied} resolved from the gateway's answer, ${report.reverted} put back, ${report.needs_review} sent to needs_review, ${report.still_unknown} still unknown.`,
+      };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'webhook_inbox',
+    description: 'Applies stored webhook events that are due (a sweep behind the live webhook worker).',
+    schedule: { kind: 'interval', seconds: 60 },
+    run: async (deps) => {
+      const total = { picked: 0, processed: 0, failed: 0, not_supported: 0 };
+      for (let round = 0; round < 50; round += 1) {
+        const s = await processWebhookEvents(deps, { limit: 200 });
+        total.picked += s.picked;
+        total.processed += s.processed;
+        total.failed += s.failed;
+        total.not_supported += s.not_supported;
+        if (s.picked < 200) break;
+      }
+      return {
+        picked: total.picked,
+        succeeded: total.processed,
+        failed: total.failed,
+        skipped: total.not_supported,
+        errors: [],
+        summary: `${total.processed} event(s) applied, ${total.failed} failed, ${total.not_supported} not supported.`,
+      };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'webhook_cleanup',
+    description: 'Deletes processed webhook events older than webhook_retention_days, and housekeeping runs that found nothing.',
+    schedule: DAILY,
+    run: async (deps) => {
+      const result = await deleteOldWebhookEvents(deps);
+      const pruned = await pruneEmptyRuns(deps.db, HOUSEKEEPING_JOBS, new Date(deps.clock.now().getTime() - EMPTY_RUN_RETENTION_MS));
+      return {
+        picked: result.deleted,
+        succeeded: result.deleted,
+        failed: 0,
+        skipped: 0,
+        errors: [],
+        summary: `Deleted ${result.deleted} webhook event(s) received before ${result.received_before}, and ${pruned} empty housekeeping run(s).`,
+      };
+    },
+  },
+] satisfies JobDefinition[]);
+
+/** Interval jobs (their runs that found nothing are pruned after a day). */
+const HOUSEKEEPING_JOBS = ['reattempts', 'recover', 'webhook_inbox'];
+
+export const JOB_NAMES: readonly string[] = JOBS.map((j) => j.name);
+
+export function jobNamed(name: string): JobDefinition | undefined {
+  return JOBS.find((j) => j.name === name);
+}
+
+export function dueRuleFor(settings: Settings, day: string): DueRule {
+  return { day, dueTodayOnly: settings.auto_process_due_today_only };
+}

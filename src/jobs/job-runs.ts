@@ -1,0 +1,311 @@
+// The job_runs and job_claims tables (migration 0006): starting a run (never two of one job at once), claiming a
+// batch's transactions, heartbeats, counts, finishing, and reading the history (S3).
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Database, JobRunError, JobRunRow } from '../store/schema.js';
+import { newId } from '../app/ids.js';
+import { byId, type Page, pageOf, parseLimit } from '../app/pagination.js';
+import { type BatchJobName, type SelectionRule, selectDue } from './selections.js';
+
+type Db = Kysely<Database>;
+
+/** At most this many errors are kept on a run (error_count has them all). */
+export const MAX_RUN_ERRORS = 100;
+
+/** This process's name in job_runs.started_by and job_claims.worker. */
+export const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+export type StartResult = { started: JobRunRow } | { running: JobRunRow } | { slotTaken: true };
+
+/**
+ * Inserts a running run of `job`, unless one is running already (the partial unique index decides between racing
+ * workers) or, for a scheduled run, its slot has had its run.
+ */
+export async function startRun(
+  db: Db,
+  input: { job: string; trigger: JobRunRow['trigger']; slot: string | null; startedBy: string; now: Date; total: number | null },
+): Promise<StartResult> {
+  for (let tries = 0; tries < 3; tries += 1) {
+    const started = await db
+      .insertInto('job_runs')
+      .values({
+        id: newId('job_run', input.now.getTime()),
+        job: input.job,
+        trigger: input.trigger,
+        slot: input.slot,
+        status: 'running',
+        started_by: input.startedBy,
+        started_at: input.now,
+        heartbeat_at: input.now,
+        total: input.total,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (started) return { started };
+    const running = await db.selectFrom('job_runs').selectAll().where('job', '=', input.job).where('status', '=', 'running').executeTakeFirst();
+    if (running) return { running };
+    if (input.slot !== null) {
+      const slot = await db.selectFrom('job_runs').select('id').where('job', '=', input.job).where('slot', '=', input.slot).executeTakeFirst();
+      if (slot) return { slotTaken: true };
+    }
+    // The running one finished between the two statements: try again.
+  }
+  throw new Error(`could not start ${input.job}: its running run kept changing`);
+}
+
+/** Closes runs of `job` nobody has written a heartbeat for since `staleBefore` (their process died). */
+export async function abandonStaleRuns(db: Db, job: string, staleBefore: Date, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('job_runs')
+    .set({ status: 'abandoned', finished_at: now, summary: `No worker reported on this run since ${staleBefore.toISOString()}; it was closed so that the job can run again.` })
+    .where('job', '=', job)
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '<', staleBefore)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export function runningRuns(db: Db, jobs: readonly string[]): Promise<JobRunRow[]> {
+  if (jobs.length === 0) return Promise.resolve([]);
+  return db.selectFrom('job_runs').selectAll().where('status', '=', 'running').where('job', 'in', jobs).execute();
+}
+
+/** The run is alive: its heartbeat, and this worker's claims in it, move on. */
+export async function heartbeat(db: Db, runId: string, worker: string, now: Date, leaseMs: number): Promise<void> {
+  await db.updateTable('job_runs').set({ heartbeat_at: now }).where('id', '=', runId).where('status', '=', 'running').execute();
+  await db
+    .updateTable('job_claims')
+    .set({ expires_at: new Date(now.getTime() + leaseMs) })
+    .where('run_id', '=', runId)
+    .where('worker', '=', worker)
+    .where('state', '=', 'claimed')
+    .execute();
+}
+
+/**
+ * Claims up to `limit` transactions of the run's selection that this run has not processed and nobody holds:
+ * `FOR UPDATE SKIP LOCKED` keeps racing workers off each other's rows while they claim, and the claim rows keep
+ * them off afterwards, until they expire (a dead worker's) or are done. An expired claim is taken over.
+ */
+export async function claimBatch(
+  db: Db,
+  input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
+): Promise<string[]> {
+  const picked = selectDue(db, input.job, input.rule)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('job_claims as c')
+            .select(sql`1`.as('one'))
+            .where('c.run_id', '=', input.runId)
+            .whereRef('c.transaction_id', '=', 't.id')
+            .where((eb) => eb.or([eb('c.state', '=', 'done'), eb('c.expires_at', '>', input.now)])),
+        ),
+      ),
+    )
+    .orderBy(sql`coalesce(t.date_to_process, t.due_date)`)
+    .orderBy('t.id')
+    .limit(input.limit)
+    .forUpdate('t')
+    .skipLocked();
+  const expires = new Date(input.now.getTime() + input.leaseMs);
+  const rows = await db
+    .with('picked', () => picked)
+    .insertInto('job_claims')
+    .columns(['run_id', 'transaction_id', 'worker', 'state', 'expires_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('picked')
+        .select([sql.val(input.runId).as('run_id'), 'picked.id', sql.val(input.worker).as('worker'), sql.val('claimed').as('state'), sql.val(expires).as('expires_at')]),
+    )
+    .onConflict((oc) =>
+      oc
+        .columns(['run_id', 'transaction_id'])
+        .doUpdateSet({ worker: input.worker, expires_at: expires })
+        .where('job_claims.state', '=', 'claimed')
+        .where('job_claims.expires_at', '<=', input.now),
+    )
+    .returning('transaction_id')
+    .execute();
+  return rows.map((r) => r.transaction_id);
+}
+
+/** Gives back claims this worker took and did not start (it is stopping): others may take them at once. */
+export async function releaseClaims(db: Db, runId: string, worker: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.deleteFrom('job_claims').where('run_id', '=', runId).where('worker', '=', worker).where('state', '=', 'claimed').where('transaction_id', 'in', ids).execute();
+}
+
+/** Claims of the run still held by a live worker (not done, not expired). */
+export async function liveClaims(db: Db, runId: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('job_claims')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('run_id', '=', runId)
+    .where('state', '=', 'claimed')
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface RunCounts {
+  picked: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  errors: JobRunError[];
+}
+
+export function emptyCounts(): RunCounts {
+  return { picked: 0, succeeded: 0, failed: 0, skipped: 0, errors: [] };
+}
+
+/**
+ * Adds counts (and errors, up to MAX_RUN_ERRORS kept) to a run, and marks the claims of the items they are about
+ * done, in one statement.
+ */
+export async function recordProgress(db: Db, runId: string, counts: RunCounts, doneIds: readonly string[], now: Date): Promise<void> {
+  const ids = sql`${JSON.stringify(doneIds)}::jsonb`;
+  const errors = JSON.stringify(counts.errors);
+  await sql`
+    with done as (
+      update job_claims set state = 'done'
+      where run_id = ${runId} and transaction_id in (select jsonb_array_elements_text(${ids}))
+      returning 1
+    )
+    update job_runs set
+      picked = picked + ${counts.picked},
+      succeeded = succeeded + ${counts.succeeded},
+      failed = failed + ${counts.failed},
+      skipped = skipped + ${counts.skipped},
+      error_count = error_count + ${counts.errors.length},
+      errors = case when jsonb_array_length(errors) >= ${MAX_RUN_ERRORS} then errors
+        else (select coalesce(jsonb_agg(e), '[]'::jsonb) from (
+          select e from jsonb_array_elements(errors || ${errors}::jsonb) with ordinality as x(e, n) order by n limit ${MAX_RUN_ERRORS}) kept)
+        end,
+      heartbeat_at = greatest(heartbeat_at, ${now}::timestamptz)
+    where id = ${runId} and (select count(*) from done) >= 0`.execute(db);
+}
+
+/** Closes a running run; false when it was closed already (another worker finished it). */
+export async function finishRun(db: Db, runId: string, status: 'succeeded' | 'failed', now: Date, summary: string | null): Promise<boolean> {
+  const result = await db
+    .updateTable('job_runs')
+    .set({ status, finished_at: now, heartbeat_at: now, summary })
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export function findRun(db: Db, id: string): Promise<JobRunRow | undefined> {
+  return db.selectFrom('job_runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface JobRunView {
+  id: string;
+  object: 'job_run';
+  job: string;
+  trigger: JobRunRow['trigger'];
+  slot: string | null;
+  status: JobRunRow['status'];
+  started_by: string;
+  started_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+  total: number | null;
+  picked: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  error_count: number;
+  errors: JobRunError[];
+  summary: string | null;
+}
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+export function presentRun(row: JobRunRow): JobRunView {
+  return {
+    id: row.id,
+    object: 'job_run',
+    job: row.job,
+    trigger: row.trigger,
+    slot: row.slot,
+    status: row.status,
+    started_by: row.started_by,
+    started_at: iso(row.started_at)!,
+    heartbeat_at: iso(row.heartbeat_at)!,
+    finished_at: iso(row.finished_at),
+    total: row.total,
+    picked: row.picked,
+    succeeded: row.succeeded,
+    failed: row.failed,
+    skipped: row.skipped,
+    error_count: row.error_count,
+    errors: row.errors,
+    summary: row.summary,
+  };
+}
+
+export async function getRun(db: Db, id: string): Promise<JobRunView> {
+  const row = await findRun(db, id);
+  if (!row) throw new NotFoundError('job run', id);
+  return presentRun(row);
+}
+
+const RUN_STATUSES: readonly string[] = ['running', 'succeeded', 'failed', 'abandoned'];
+
+/** The history, newest first; filters job and status; cursor `starting_after` (a run id). */
+export async function listRuns(
+  db: Db,
+  query: { job?: string | undefined; status?: string | undefined; limit?: number | undefined; starting_after?: string | undefined },
+  jobs: readonly string[],
+): Promise<Page<JobRunView>> {
+  const limit = parseLimit(query.limit);
+  if (query.job !== undefined && !jobs.includes(query.job)) {
+    throw new ValidationError('invalid_job', `'job' must be one of: ${jobs.join(', ')}.`, 'job');
+  }
+  if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
+    throw new ValidationError('invalid_status', `'status' must be one of: ${RUN_STATUSES.join(', ')}.`, 'status');
+  }
+  const rows = await db
+    .selectFrom('job_runs')
+    .selectAll()
+    .$if(query.job !== undefined, (q) => q.where('job', '=', query.job!))
+    .$if(query.status !== undefined, (q) => q.where('status', '=', query.status as JobRunRow['status']))
+    .$if(query.starting_after !== undefined, (q) => q.where('id', '<', query.starting_after!))
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  return pageOf(rows, limit, presentRun, byId);
+}
+
+/** The latest run of each job (for GET /v1/jobs). */
+export async function lastRuns(db: Db): Promise<Map<string, JobRunRow>> {
+  const rows = await db
+    .selectFrom('job_runs')
+    .selectAll()
+    .distinctOn('job')
+    .orderBy('job')
+    .orderBy('id', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.job, r]));
+}
+
+/** Finished housekeeping runs that found nothing to do, older than `before`, are deleted (they only say "nothing"). */
+export async function pruneEmptyRuns(db: Db, jobs: readonly string[], before: Date): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const result = await db
+    .deleteFrom('job_runs')
+    .where('job', 'in', jobs)
+    .where('status', '=', 'succeeded')
+    .where('picked', '=', 0)
+    .where('error_count', '=', 0)
+    .where('started_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
