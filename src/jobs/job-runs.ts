@@ -296,6 +296,20 @@ export async function lastRuns(db: Db): Promise<Map<string, JobRunRow>> {
   return new Map(rows.map((r) => [r.job, r]));
 }
 
+/** The latest schedule slot each job has had a run for (what the scheduler's next slot follows). */
+export async function lastScheduledSlots(db: Db): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('job_runs')
+    .select(['job', 'slot'])
+    .distinctOn('job')
+    .where('trigger', '=', 'schedule')
+    .where('slot', 'is not', null)
+    .orderBy('job')
+    .orderBy('id', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.job, r.slot!]));
+}
+
 /** Finished housekeeping runs that found nothing to do, older than `before`, are deleted (they only say "nothing"). */
 export async function pruneEmptyRuns(db: Db, jobs: readonly string[], before: Date): Promise<number> {
   if (jobs.length === 0) return 0;

@@ -1,7 +1,7 @@
 // GET /v1/jobs: each job with its schedule, when it runs next and its latest run.
 import type { Deps } from '../app/deps.js';
 import { JOBS, type JobSchedule } from './definitions.js';
-import { type JobRunView, lastRuns, presentRun } from './job-runs.js';
+import { type JobRunView, lastRuns, lastScheduledSlots, presentRun } from './job-runs.js';
 import { nextRunAt } from './scheduler.js';
 
 export interface JobView {
@@ -22,9 +22,10 @@ export async function listJobs(deps: Deps): Promise<{ object: 'list'; data: JobV
   const settings = await deps.settings.get();
   const now = deps.clock.now();
   const last = await lastRuns(deps.db);
+  const slots = await lastScheduledSlots(deps.db);
   const data = JOBS.map((job): JobView => {
     const run = last.get(job.name) ?? null;
-    const lastSlot = run?.trigger === 'schedule' ? run.slot : null;
+    const lastSlot = slots.get(job.name) ?? null;
     return {
       name: job.name,
       object: 'job',

@@ -3,7 +3,7 @@
 // the worker that started it. Never two runs of one job at once, across all processes (job-runs.ts startRun).
 import type { Deps } from '../app/deps.js';
 import { dateInZone } from '../app/clock.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, SettleError } from '../domain/errors.js';
 import type { JobRunRow } from '../store/schema.js';
 import { takePart } from './batch-run.js';
 import { type JobDefinition, JOB_NAMES, jobNamed, dueRuleFor, type TaskJob } from './definitions.js';
@@ -51,7 +51,7 @@ export class JobRunner {
   /** Starts a run of `name` now; 409 when one is running. The run goes on in the background (see `finished`). */
   async runNow(name: string, trigger: 'api' | 'cli', startedBy: string): Promise<JobRunRow> {
     const job = jobNamed(name);
-    if (!job) throw new NotFoundError('job', name, 'name');
+    if (!job) throw new SettleError('not_found', 'resource_missing', `No job named '${name}'. Jobs: ${JOB_NAMES.join(', ')}.`, { param: 'name' });
     const result = await this.#start(job, trigger, null, startedBy);
     if ('running' in result) {
       throw new ConflictError('job_already_running', `${name} is already running (run ${result.running.id}, started ${new Date(result.running.started_at).toISOString()}); it is not started twice.`, {

@@ -36,6 +36,7 @@ describeEachDatabase(
       const h = get();
       const unknown = await h.request('POST', '/v1/jobs/charge_everyone/run');
       expectStatus(unknown, 404);
+      expect(unknown.body.error.message).toBe("No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, reattempts, recover, webhook_inbox, webhook_cleanup.");
       const reader = await h.keyWith(['read']);
       expectStatus(await h.request('POST', '/v1/jobs/recover/run', undefined, {}, reader), 403);
       expectStatus(await h.request('GET', '/v1/job-runs?job=nope'), 400);
@@ -115,6 +116,11 @@ describeEachDatabase(
       // Interval jobs: one run per slot as well.
       const recoverSlots = await h.deps.db.selectFrom('job_runs').select(['slot']).where('job', '=', 'recover').where('trigger', '=', 'schedule').execute();
       expect(new Set(recoverSlots.map((r) => r.slot)).size).toBe(recoverSlots.length);
+      // A run now does not move the schedule: GET /v1/jobs still counts from the last scheduled slot.
+      await runJob(h, 'daily_charges');
+      const listed = (await h.request('GET', '/v1/jobs')).body.data.find((j: any) => j.name === 'daily_charges');
+      expect(listed.next_run_at).toBe('2026-11-27T06:00:00.000Z');
+      expect(listed.last_run.trigger).toBe('api');
       await a.stop();
       await b.stop();
       h.clock.set('2026-11-24T12:00:00Z');
