@@ -297,6 +297,12 @@ jobs
       const last = await findRun(runtime.deps.db, run.id);
       if (!last) throw new Error(`run ${run.id} disappeared`);
       printer.update(last, true);
+      if (last.status === 'running') {
+        // Interrupted here: the run itself goes on (other workers, or the next scheduler tick of any worker, join it).
+        console.log(`Stopped taking part. Run ${last.id} is still running; other workers or the next scheduler tick of any worker carry it on.`);
+        process.exitCode = 130;
+        return;
+      }
       console.log(`${last.status}: ${last.summary ?? ''}`);
       for (const e of last.errors.slice(0, 20)) console.log(`  ${e.transaction_id ?? '-'}  ${e.code}  ${e.message}`);
       if (last.error_count > 20) console.log(`  ... ${last.error_count - 20} more: GET /v1/job-runs/${last.id}`);
