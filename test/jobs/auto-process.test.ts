@@ -1,14 +1,21 @@
 // The batch jobs' selection rules (S1) with a fake clock, end to end: transactions made through the API, the job
-// run through POST /v1/jobs/{name}/run, the result read back from the API and the emulator (real SDK).
+// run through POST /v1/jobs/{name}/run, the result read back from the API and the emulator (real SDK). Then the SQL
+// selection against the domain rules it restates, and rules awkward to reach through the API. One harness per
+// database for the whole file: each test leaves nothing due behind it.
 import { expect, it } from 'vitest';
 import { TRANSACTION_ID_METADATA_KEY } from '../../src/app/gateway.js';
+import { isPaymentMethodUsable } from '../../src/domain/to-fix.js';
+import { countDue, selectDue } from '../../src/jobs/selections.js';
+import { progressLine } from '../../src/cli/progress.js';
 import { describeEachDatabase } from '../support/harness.js';
-import { charge, expectStatus, getTrx, paymentMethod, runJob, setSettings, stripeOf } from './support.js';
+import { charge, expectStatus, getTrx, leaveNothingDue, paymentMethod, runJob, setSettings, stripeOf } from './support.js';
 
 const TODAY = '2026-11-24'; // the harness clock: 2026-11-24T12:00:00Z, timezone UTC
+const DAY = TODAY;
+const rule = (now: Date) => ({ day: DAY, dueTodayOnly: false, now });
 
 describeEachDatabase(
-  'daily_charges',
+  'batch jobs',
   (get) => {
     it('S1: charges exactly the open auto-process charges due by today with a usable method, off-session; the rest are left as they are', async () => {
       const h = get();
@@ -67,6 +74,7 @@ describeEachDatabase(
       const again = await runJob(h, 'daily_charges');
       expect(again).toMatchObject({ status: 'succeeded', total: 0, picked: 0 });
       expect((await stripeOf(h).paymentIntents.list({ limit: 100 })).data).toHaveLength(6);
+      await leaveNothingDue(h);
     });
 
     it('S1: with auto_process_due_today_only, only what is due exactly today is charged', async () => {
@@ -83,6 +91,7 @@ describeEachDatabase(
       } finally {
         await setSettings(h, { auto_process_due_today_only: false });
       }
+      await leaveNothingDue(h);
     });
 
     it('S1: "today" is the date in the timezone setting', async () => {
@@ -100,14 +109,9 @@ describeEachDatabase(
       } finally {
         await setSettings(h, { timezone: 'UTC' });
       }
+      await leaveNothingDue(h);
     });
-  },
-  { emulator: true },
-);
 
-describeEachDatabase(
-  'capture_authorized and scheduled_refunds',
-  (get) => {
     it('S1: captures authorized charges that are due (auto-process or the capture flag), not the others', async () => {
       const h = get();
       const visa = await paymentMethod(h);
@@ -126,6 +130,7 @@ describeEachDatabase(
       expect(await getTrx(h, flagged.id)).toMatchObject({ status: 'completed', payment_status: 'captured', captured_amount: 2002 });
       expect(await getTrx(h, later.id)).toMatchObject({ payment_status: 'authorized' });
       expect(await getTrx(h, noFlag.id)).toMatchObject({ payment_status: 'authorized' });
+      await leaveNothingDue(h);
     });
 
     it("S1: sends scheduled refunds that are due, on the original's payment method, within what can be refunded", async () => {
@@ -153,7 +158,53 @@ describeEachDatabase(
       expect(await getTrx(h, original.id)).toMatchObject({ payment_status: 'partially_refunded', refunded_amount: -refunded.amount });
       const refunds = (await stripeOf(h).refunds.list({ limit: 100 })).data;
       expect(refunds.map((r) => [r.amount, r.metadata?.[TRANSACTION_ID_METADATA_KEY]])).toEqual([[-refunded.amount, refunded.id]]);
+      await leaveNothingDue(h);
+    });
+
+    it('S1: the SQL payment-method rule picks exactly the methods isPaymentMethodUsable accepts', async () => {
+      const h = get();
+      const variants: { type: 'card' | 'us_bank_account'; status: string; exp_month: number | null; exp_year: number | null }[] = [];
+      for (const status of ['valid', 'one_time', 'invalid', 'expired', 'new', 'deleted_from_gateway']) {
+        for (const [m, y] of [[null, null], [11, 2026], [10, 2026], [12, 2025], [1, 2027], [12, 2030]] as const) variants.push({ type: 'card', status, exp_month: m, exp_year: y });
+      }
+      for (const status of ['new', 'pending', 'verified', 'verification_failed', 'errored']) variants.push({ type: 'us_bank_account', status, exp_month: null, exp_year: null });
+      const expected = new Map<string, boolean>();
+      for (const v of variants) {
+        const pm = await paymentMethod(h, 'pm_card_visa');
+        await h.deps.db.updateTable('payment_methods').set(v).where('id', '=', pm).execute();
+        const t = await charge(h, { payment_method_id: pm, due_date: DAY });
+        expected.set(t.id, isPaymentMethodUsable(v, DAY));
+      }
+      const picked = new Set((await selectDue(h.deps.db, 'daily_charges', rule(h.clock.now())).execute()).map((r) => r.id));
+      for (const [id, usable] of expected) expect(picked.has(id), `${id} usable=${usable}`).toBe(usable);
+      expect([...expected.values()].filter(Boolean).length).toBeGreaterThan(5);
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('id', 'in', [...expected.keys()]).execute();
+      await leaveNothingDue(h);
+    });
+
+    it('S1: capture_authorized skips an authorization that has lapsed', async () => {
+      const h = get();
+      const pm = await paymentMethod(h);
+      const lapsed = await charge(h, { payment_method_id: pm, due_date: DAY, auto_process: false, capture: true });
+      const fresh = await charge(h, { payment_method_id: pm, due_date: DAY, auto_process: false, capture: true });
+      const now = h.clock.now();
+      const authorized = (pi: string, expires: number) => ({ status: 'completed', payment_status: 'authorized', authorized_amount: 1000, gateway_payment_intent: pi, authorization_expires_at: new Date(expires) });
+      await h.deps.db.updateTable('transactions').set(authorized(`pi_${lapsed.id}`, now.getTime() - 1000)).where('id', '=', lapsed.id).execute();
+      await h.deps.db.updateTable('transactions').set(authorized(`pi_${fresh.id}`, now.getTime() + 86_400_000)).where('id', '=', fresh.id).execute();
+      const picked = (await selectDue(h.deps.db, 'capture_authorized', rule(now)).execute()).map((r) => r.id);
+      expect(picked).toContain(fresh.id);
+      expect(picked).not.toContain(lapsed.id);
+      expect(await countDue(h.deps.db, 'capture_authorized', rule(now))).toBe(picked.length);
+      await leaveNothingDue(h);
     });
   },
   { emulator: true },
 );
+
+it('the progress line shows a bar, the counts and the rate', () => {
+  expect(progressLine({ total: 200, picked: 50, succeeded: 45, failed: 4, skipped: 1 }, 2000)).toBe(
+    '[#######.......................]  25% 50/200 (45 succeeded, 4 failed, 1 skipped, 25/s)',
+  );
+  expect(progressLine({ total: null, picked: 3, succeeded: 3, failed: 0, skipped: 0 }, 1000)).toBe('3 processed (3 succeeded, 0 failed, 0 skipped, 3/s)');
+  expect(progressLine({ total: 10, picked: 12, succeeded: 12, failed: 0, skipped: 0 }, 0)).toContain('100% 10/10');
+});

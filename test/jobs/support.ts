@@ -50,3 +50,8 @@ export async function waitForRun(h: Harness, id: string, timeoutMs = 30_000): Pr
 export async function setSettings(h: Harness, patch: Record<string, unknown>): Promise<void> {
   expectStatus(await h.request('PATCH', '/v1/settings', patch), 200);
 }
+
+/** Test hygiene when tests share a database: whatever a test left due is made not due for the next one. */
+export async function leaveNothingDue(h: Harness): Promise<void> {
+  await h.deps.db.updateTable('transactions').set({ auto_process: false, capture: false }).execute();
+}

@@ -79,7 +79,7 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
 /** Runs the suite once per database kind (PGlite always, PostgreSQL when TEST_DATABASE_URL is set). */
 export function describeEachDatabase(
   name: string,
-  suite: (get: () => Harness) => void,
+  suite: (get: () => Harness, kind: DatabaseKind) => void,
   options: { only?: DatabaseKind } & Omit<HarnessOptions, 'clock'> = {},
 ): void {
   for (const kind of databaseKinds()) {
@@ -95,7 +95,7 @@ export function describeEachDatabase(
       suite(() => {
         if (!harness) throw new Error('harness not ready');
         return harness;
-      });
+      }, kind);
     });
   }
 }
