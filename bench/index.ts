@@ -13,6 +13,7 @@ import { chargeLifecycles } from './charge-lifecycles.js';
 import { chargeLifecyclesProcesses } from './charge-lifecycles-processes.js';
 import { createTransactions, createTransactionsIdempotent } from './create-transactions.js';
 import { emulatorRoundTrips } from './emulator-round-trips.js';
+import { scheduledCharges } from './scheduled-charges.js';
 import { webhookApply } from './webhook-apply.js';
 import { webhookIntake } from './webhook-intake.js';
 import { probePostgres } from './databases.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   chargeLifecyclesProcesses,
   webhookIntake,
   webhookApply,
+  scheduledCharges,
 ];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

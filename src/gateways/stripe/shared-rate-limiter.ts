@@ -16,7 +16,7 @@
 // which can bring two starts `window` apart closer together when they arrive there.
 //
 // What it costs: each token is reissued at best `window + margin` after its last use, so a saturated fleet gets
-// window / (window + margin) of the rate (1000 / 1060 ms, about 94%), less a round trip per reissue. The ttl must
+// window / (window + margin) of the rate (1000 / 1085 ms with the default 40 ms ttl and 45 ms jitter allowance, about 92%), less a round trip per reissue. The ttl must
 // comfortably exceed the grant statement's round trip plus the commit's (well under a millisecond to a few ms next
 // to the database); a grant that comes back later than that is dropped unused (see `stats.tokensDropped`).
 //
@@ -56,7 +56,7 @@ export interface SharedRateLimiterStats {
 
 export const DEFAULT_TTL_MS = 40;
 /** Allowance for the time between a token being handed out and its request reaching the gateway, unevenly. */
-export const DEFAULT_JITTER_MS = 20;
+export const DEFAULT_JITTER_MS = 45;
 /** Old grants are deleted at most this often per limiter, in a grant's own transaction. */
 const SWEEP_EVERY_MS = 1000;
 /** Grants older than this (beyond the look-back) are deleted; the spare seconds cover differently configured peers. */

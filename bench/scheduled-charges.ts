@@ -1,0 +1,218 @@
+// Benchmark `scheduled-charges` (issue 6, S1/S4/G5): a daily_charges run over 10,000 due charges (BENCH_SCALE
+// scales the count), carried out by `settle worker` processes against the Stripe emulator:
+//   - with the gateway's rate limit at 100 requests/second, by 1 worker and by 4 workers: the emulator's request
+//     log must show at least 90% of the allowed rate used over the run (first to last request) and never more
+//     than 100 requests in any 1000 ms window, whatever its start;
+//   - with no effective limit (the maximum, 10,000/s), by 1, 2 and 4 workers: how the rate grows with workers.
+// Each row: a fresh PostgreSQL database, a fresh emulator in this process (its request log is the row's alone),
+// the gateway record pointing at it with the row's limit (set before the workers start: each reads it when it
+// builds its adapter), the due charges inserted in bulk as the API would create them, N `settle worker` children
+// (SETTLE_SCHEDULED_JOBS=none, so they only join; SETTLE_JOB_CONCURRENCY default 8, DATABASE_POOL_SIZE default 10),
+// then the run is started as POST /v1/jobs/daily_charges/run starts it and the workers join it within a second. The
+// workers run at a lower CPU priority (nice +10, test/jobs/workers-support.ts WORKER_NICENESS) so that the emulator,
+// which stands for Stripe's own machines, is served first and logs each request when it arrives.
+// Measured: from the run's start until it is finished and no charge is open. Verified afterwards: every
+// transaction completed/captured with exactly one PaymentIntent at the emulator (SDK, auto-pagination) for its
+// amount, and for the limited rows the utilization and the 1-second windows. PostgreSQL only: workers are
+// separate processes on one database (PGlite is one process's).
+//
+// Columns: callers = workers; ops = charges; ops/s = charges per second over the measured time; p50/p95/p99 = per
+// charge, from its gateway attempt's creation (tx1) to its resolution (tx2), which includes the wait for the
+// rate limit; node cpu ms/op = this process's CPU per charge, which is mostly the emulator's (it runs here);
+// pool = each worker's DATABASE_POOL_SIZE. The notes have requests/s, utilization and the busiest window.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import Stripe from 'stripe';
+import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
+import { type Emulator, startEmulator } from '../src/gateways/emulator/index.js';
+import { createDeps } from '../src/runtime.js';
+import { distIsStale, ensureBuilt } from '../test/chaos/support.js';
+import { createTestDatabase } from '../test/support/databases.js';
+import {
+  checkChargedOnce,
+  doneClaimsByWorker,
+  killAllWorkers,
+  seedDueCharges,
+  startDailyCharges,
+  startWorkers,
+  stopWorker,
+  useEmulatorGateway,
+  waitForRunDone,
+  WORKER_NICENESS,
+  type Worker,
+  windowStats,
+  workerEnv,
+} from '../test/jobs/workers-support.js';
+import { DATABASE_LABELS } from './databases.js';
+import { type Benchmark, type BenchContext, type BenchRow, type LoadResult, type PostgresTarget, toRow, withCpuProfile } from './harness.js';
+
+const NAME = 'scheduled-charges';
+const BASE_CHARGES = 10_000;
+/** The utilization a limited row must reach (requests per second over the run / the limit). */
+const MIN_UTILIZATION = 0.9;
+/** `settle worker`'s default claim lease; nobody is killed here, so it never expires. */
+const LEASE_SECONDS = 60;
+/** The workers' DATABASE_POOL_SIZE: the production default. */
+const WORKER_POOL_SIZE = 10;
+
+interface RowPlan {
+  label: string;
+  limit: number;
+  workers: number;
+}
+
+const PLANS: readonly RowPlan[] = [
+  { label: 'limit 100/s, 1 worker', limit: 100, workers: 1 },
+  { label: 'limit 100/s, 4 workers', limit: 100, workers: 4 },
+  { label: `no limit (${RATE_LIMIT_MAX}/s), 1 worker`, limit: RATE_LIMIT_MAX, workers: 1 },
+  { label: `no limit (${RATE_LIMIT_MAX}/s), 2 workers`, limit: RATE_LIMIT_MAX, workers: 2 },
+  { label: `no limit (${RATE_LIMIT_MAX}/s), 4 workers`, limit: RATE_LIMIT_MAX, workers: 4 },
+];
+
+/** Whole-machine CPU jiffies from /proc/stat (Linux), or undefined (as bench/harness.ts reads them). */
+function machineCpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+    if (fields.length < 8 || fields.some((v) => !Number.isFinite(v))) return undefined;
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+
+async function runRow(context: BenchContext, postgres: PostgresTarget, plan: RowPlan, charges: number): Promise<BenchRow> {
+  // createTestDatabase reads the server URL from TEST_DATABASE_URL (as bench/databases.ts does); it creates a
+  // uniquely named, migrated database and drops it in drop().
+  process.env.TEST_DATABASE_URL = postgres.url;
+  const database = await createTestDatabase('postgres', 4);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'settle-bench-scheduled-'));
+  let emulator: Emulator | undefined;
+  let workers: Worker[] = [];
+  try {
+    emulator = await startEmulator();
+    const deps = createDeps(database.database);
+    const gatewayId = await useEmulatorGateway(deps, emulator.url, plan.limit);
+    const seedStarted = performance.now();
+    const seeded = await seedDueCharges(deps, charges, 'bench:scheduled-charges');
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    workers = await startWorkers(plan.workers, workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }));
+
+    const { run, done, seconds, cpuMs, machineBusy, startedAtMs, finishedAtMs } = await withCpuProfile(`${NAME}-${plan.limit}-w${plan.workers}`, async () => {
+      const machineBefore = machineCpuTimes();
+      const cpuBefore = process.cpuUsage();
+      const startedAtMs = Date.now();
+      const started = performance.now();
+      const run = await startDailyCharges(deps, 'bench:scheduled-charges');
+      const done = await waitForRunDone(deps, run.id, { timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000), pollMs: 250 });
+      const seconds = (performance.now() - started) / 1000;
+      const finishedAtMs = Date.now();
+      const cpu = process.cpuUsage(cpuBefore);
+      const machineAfter = machineCpuTimes();
+      const machineBusy =
+        machineBefore && machineAfter && machineAfter.total > machineBefore.total ? (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total) : null;
+      return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
+    });
+    for (const worker of workers) await stopWorker(worker);
+
+    // The run's requests: everything the emulator logged from the run's start to its end (nothing else calls it then).
+    const stats = windowStats(emulator.controls.requestLog(), startedAtMs, finishedAtMs);
+    const requestsPerSecond = stats.spanMs > 0 ? stats.requests / (stats.spanMs / 1000) : 0;
+    const utilization = requestsPerSecond / plan.limit;
+    const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http' });
+    const once = await checkChargedOnce(deps, stripe, seeded);
+    const latencies = await database.database.db
+      .selectFrom('gateway_attempts')
+      .select(sql<number>`extract(epoch from resolved_at - created_at) * 1000`.as('ms'))
+      .where('resolved_at', 'is not', null)
+      .execute();
+    const byWorker = await doneClaimsByWorker(deps, run.id);
+
+    const notes: string[] = [];
+    let verificationFailures = 0;
+    const fail = (note: string) => {
+      verificationFailures += 1;
+      notes.push(`FAILED: ${note}`);
+    };
+    notes.push(
+      `${plan.label}: ${stats.requests} API requests at the emulator over ${fixed(stats.spanMs / 1000, 2)} s (first to last) = ${fixed(requestsPerSecond, 1)} requests/s; ` +
+        `utilization ${fixed(100 * utilization, 1)}% of ${plan.limit}/s; busiest 1 s window ${stats.maxInWindow} requests` +
+        (stats.maxWindowStart === null ? '' : ` (from ${new Date(stats.maxWindowStart).toISOString()})`),
+    );
+    notes.push(
+      `run ${done.id}: ${done.status}, total ${done.total ?? '-'}, picked ${done.picked}, succeeded ${done.succeeded}, failed ${done.failed}, skipped ${done.skipped}; ` +
+        `done claims per worker: ${[...byWorker.values()].join(', ')} (${byWorker.size} of ${plan.workers} workers)`,
+    );
+    notes.push(
+      `${charges} due charges seeded in ${fixed(seedSeconds, 1)} s; ${plan.workers} settle worker process(es) (pids ${workers.map((w) => w.proc.pid ?? '?').join(', ')}), ` +
+        `concurrency 8 each, pool ${WORKER_POOL_SIZE}, nice +${WORKER_NICENESS}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
+    );
+    if (once.problems.length > 0 || once.paymentIntents !== charges) {
+      fail(`${once.paymentIntents} PaymentIntents for ${charges} charges; ${once.problems.length} problems, first: ${once.problems.slice(0, 3).join('; ')}`);
+    } else {
+      notes.push(`verified: the emulator holds exactly ${once.paymentIntents} PaymentIntents, one per transaction, same amount, each transaction completed/captured recording it`);
+    }
+    if (done.status !== 'succeeded' || done.picked !== charges || done.succeeded !== charges) fail(`the run is ${done.status} with picked ${done.picked}, succeeded ${done.succeeded} of ${charges}`);
+    if (stats.requests !== charges) fail(`${stats.requests} API requests for ${charges} charges (one POST /v1/payment_intents each was expected)`);
+    if (plan.limit < RATE_LIMIT_MAX) {
+      if (stats.maxInWindow > plan.limit) fail(`a 1 s window held ${stats.maxInWindow} requests, over the limit of ${plan.limit}`);
+      if (utilization < MIN_UTILIZATION) fail(`utilization ${fixed(100 * utilization, 1)}% is under ${100 * MIN_UTILIZATION}%`);
+    }
+
+    const load: LoadResult = {
+      operations: charges,
+      failures: 0,
+      firstFailure: undefined,
+      seconds,
+      latenciesMs: Float64Array.from(latencies.map((l) => Number(l.ms))),
+      cpuMs,
+      machineBusyPercent: machineBusy,
+    };
+    return toRow({ benchmark: `${NAME} (${plan.label})`, database: DATABASE_LABELS.postgres, concurrency: plan.workers, pool_size: WORKER_POOL_SIZE }, load, notes, verificationFailures);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const outputs = workers.map((w, i) => `--- worker ${i + 1} (pid ${w.proc.pid ?? '?'}) output (last 2000 characters):\n${w.output().slice(-2000)}`).join('\n');
+    throw new Error(`${plan.label}: ${message}\n${outputs}`, { cause: error });
+  } finally {
+    await killAllWorkers();
+    await emulator?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
+  }
+}
+
+export const scheduledCharges: Benchmark = {
+  name: NAME,
+  description:
+    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it), and unlimited with 1, 2 and 4 workers.',
+  async run(context) {
+    const charges = Math.max(10, Math.round(BASE_CHARGES * context.scale));
+    const others = context.databases.filter((target) => target !== 'postgres');
+    if (others.length > 0) context.log(`${NAME}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only (workers are separate processes on one database).`);
+    if (!context.databases.includes('postgres')) return [];
+    if (!('url' in context.postgres)) {
+      context.log(`${NAME}: ${DATABASE_LABELS.postgres} rows skipped: ${context.postgres.skipped}`);
+      return [];
+    }
+    const postgres = context.postgres;
+    if (distIsStale()) {
+      context.log(`${NAME}: dist/ is older than src/; building it (tsc -p tsconfig.build.json)...`);
+      ensureBuilt();
+    }
+    if (context.warmup > 0) context.log(`${NAME}: BENCH_WARMUP does not apply (each row is one run from start to finish).`);
+    const rows: BenchRow[] = [];
+    for (const plan of PLANS) {
+      const expected = plan.limit < RATE_LIMIT_MAX ? ` (about ${Math.round(charges / plan.limit / 0.94)} s at the limit)` : '';
+      context.log(`${NAME}: ${plan.label}, ${charges} due charges${expected}...`);
+      const row = await runRow(context, postgres, plan, charges);
+      context.log(`${NAME}: ${plan.label}: ${fixed(row.ops_per_second, 1)} charges/s; ${row.notes[0] ?? ''}`);
+      rows.push(row);
+    }
+    return rows;
+  },
+};
