@@ -11,7 +11,7 @@ import type { Deps } from '../app/deps.js';
 import { dateInZone } from '../app/clock.js';
 import type { BatchJob, ItemResult } from './definitions.js';
 import { dueRuleFor } from './definitions.js';
-import { claimBatch, emptyCounts, finishRun, heartbeat, liveClaims, recordProgress, releaseClaims, type RunCounts } from './job-runs.js';
+import { claimBatch, emptyCounts, findRun, finishRun, heartbeat, liveClaims, recordProgress, releaseClaims, type RunCounts } from './job-runs.js';
 import type { JobRunRow } from '../store/schema.js';
 
 export interface BatchOptions {
@@ -128,7 +128,7 @@ export async function takePart(deps: Deps, job: BatchJob, run: JobRunRow, option
       // Nothing left to claim. Others may still hold claims (running, or dead and about to expire): wait for them,
       // then look again (expired claims come back to the selection).
       if ((await liveClaims(deps.db, run.id, deps.clock.now())) === 0) {
-        const current = await deps.db.selectFrom('job_runs').selectAll().where('id', '=', run.id).executeTakeFirst();
+        const current = await findRun(deps.db, run.id);
         const summary = current ? `${current.succeeded} succeeded, ${current.failed} failed, ${current.skipped} skipped of ${current.picked} picked.` : null;
         return finishRun(deps.db, run.id, 'succeeded', deps.clock.now(), summary);
       }

@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Database, JobRunError, JobRunRow } from '../store/schema.js';
 import { newId } from '../app/ids.js';
 import { byId, type Page, pageOf, parseLimit } from '../app/pagination.js';
-import { type BatchJobName, type SelectionRule, selectDue } from './selections.js';
+import { type BatchJobName, dueOn, type SelectionRule, selectDue } from './selections.js';
 
 type Db = Kysely<Database>;
 
@@ -106,7 +106,7 @@ export async function claimBatch(
         ),
       ),
     )
-    .orderBy(sql`coalesce(t.date_to_process, t.due_date)`)
+    .orderBy(dueOn)
     .orderBy('t.id')
     .limit(input.limit)
     .forUpdate('t')

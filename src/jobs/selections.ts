@@ -22,7 +22,8 @@ export interface SelectionRule {
 type From = Database & { t: Database['transactions'] };
 type Selection = SelectQueryBuilder<Database & { t: Database['transactions']; pm: Database['payment_methods']; o: Database['transactions'] }, 't', { id: string }>;
 
-const dueOn = sql<string>`coalesce(t.date_to_process, t.due_date)`;
+/** The day a transaction is due (api.md): date_to_process when set, else due_date. */
+export const dueOn = sql<string>`coalesce(t.date_to_process, t.due_date)`;
 
 function dueCondition(rule: SelectionRule) {
   return rule.dueTodayOnly ? sql<boolean>`${dueOn} = ${rule.day}::date` : sql<boolean>`${dueOn} <= ${rule.day}::date`;
@@ -82,4 +83,3 @@ export async function countDue(db: Kysely<Database>, job: BatchJobName, rule: Se
   return Number(row.n);
 }
 
-export { dueOn };
