@@ -1,17 +1,21 @@
 // The adapter against a tiny node:http server answering CANNED Stripe responses (no Stripe behaviour; the
 // stateful double is the emulator, see stripe-contract.test.ts). Pins: resends only `retryable` outcomes, with
 // the same idempotency key and honouring Retry-After; no resend of a 500; a connection that never opened is
-// retryable; "already captured / canceled" is re-read and reported as it is; bad amounts never reach Stripe.
+// retryable; "already captured / canceled" is re-read and reported as it is; bad amounts never reach Stripe;
+// every HTTP request takes its own rate-limit turn right as it is sent.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { unlimited } from '../../src/gateways/stripe/rate-limiter.js';
+import { type RateLimiter, unlimited } from '../../src/gateways/stripe/rate-limiter.js';
 import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
 
 interface Canned {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Destroy the connection instead of answering (the client sees ECONNRESET). */
+  reset?: boolean;
 }
 
 interface Recorded {
@@ -39,6 +43,10 @@ async function startCanned(): Promise<CannedServer> {
       const key = req.headers['idempotency-key'];
       requests.push({ method: req.method ?? '', path: req.url ?? '', idempotencyKey: typeof key === 'string' ? key : null, body });
       const next = queue.shift() ?? { status: 500, body: { error: { type: 'api_error', message: 'no canned response left' } } };
+      if (next.reset) {
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(next.status, { 'Content-Type': 'application/json', 'Request-Id': `req_${requests.length}`, ...next.headers });
       res.end(JSON.stringify(next.body));
     });
@@ -187,6 +195,65 @@ describe('StripeGateway retries (canned responses)', () => {
     const outcome = await gateway(url, 1).authorize(authorizeRequest);
     expect(outcome).toMatchObject({ kind: 'retryable', error: { code: 'ECONNREFUSED' } });
     expect(slept).toEqual([500]);
+  });
+});
+
+describe('StripeGateway rate limit turns (canned responses)', () => {
+  /** A gateway whose limiter and transport write what happens, in order, to `events`. */
+  function tracedGateway(events: string[], acquire: RateLimiter['acquire'], maxRetries = 2): StripeGateway {
+    const transport = Stripe.createNodeHttpClient();
+    const traced = Object.create(transport) as typeof transport;
+    traced.makeRequest = (...args) => {
+      events.push('send');
+      return transport.makeRequest(...args);
+    };
+    return new StripeGateway({
+      secretKey: 'sk_test_canned',
+      apiBase: canned.url,
+      timeoutMs: 5000,
+      rateLimitPerSecond: 100,
+      maxRetries,
+      rateLimiter: { acquire },
+      httpClient: traced,
+      sleep: async (ms) => void slept.push(ms),
+    });
+  }
+
+  it('each HTTP request takes a turn and leaves before any timer or I/O callback can run', async () => {
+    const events: string[] = [];
+    // A macrotask queued at the turn: if the SDK's preparation (or anything) ran between the turn and the sending,
+    // a busy process could delay the request by as long as its other work takes; here it must come after 'send'.
+    const acquire = async (): Promise<void> => {
+      events.push('turn');
+      setImmediate(() => events.push('macrotask'));
+    };
+    canned.reply(
+      stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' }),
+      { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) },
+    );
+    const outcome = await tracedGateway(events, acquire).authorize(authorizeRequest);
+    expect(outcome.kind).toBe('succeeded');
+    expect(events).toEqual(['turn', 'send', 'macrotask', 'turn', 'send', 'macrotask']);
+    expect(canned.requests).toHaveLength(2);
+  });
+
+  it("the SDK's own resend of a reset connection takes a turn too", async () => {
+    const events: string[] = [];
+    const acquire = async (): Promise<void> => void events.push('turn');
+    canned.reply({ status: 0, body: null, reset: true }, { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) });
+    const outcome = await tracedGateway(events, acquire).authorize(authorizeRequest);
+    expect(outcome.kind).toBe('succeeded');
+    expect(canned.requests).toHaveLength(2);
+    expect(events).toEqual(['turn', 'send', 'turn', 'send']);
+  });
+
+  it('a failing limiter fails the call with its own error and sends nothing', async () => {
+    const events: string[] = [];
+    const broken = new Error('rate_limit_grants: connection terminated');
+    const outcome = tracedGateway(events, () => Promise.reject(broken)).authorize(authorizeRequest);
+    await expect(outcome).rejects.toBe(broken);
+    expect(events).toEqual([]);
+    expect(canned.requests).toHaveLength(0);
   });
 });
 

@@ -45,7 +45,10 @@ export function randomToken(length: number): string {
 }
 
 export class EmulatorState {
-  readonly objects = new Map<string, AnyStripeObject>();
+  /** Every object by id; written only by put(), remove() and reset(), which keep the per-kind index in step. */
+  readonly #objects = new Map<string, AnyStripeObject>();
+  /** The same objects by kind, each in insertion order: all() reads one kind without walking the others. */
+  readonly #byKind = new Map<string, Map<string, AnyStripeObject>>();
   readonly internal = new Map<string, Internal>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
   clockOffsetMs = 0;
@@ -92,12 +95,22 @@ export class EmulatorState {
   }
 
   /** Ids look like Stripe's: a prefix and 24 base-62 characters, e.g. pi_3Qx... */
+  get objects(): ReadonlyMap<string, AnyStripeObject> {
+    return this.#objects;
+  }
+
   newId(prefix: string): string {
     return `${prefix}_${randomToken(24)}`;
   }
 
   put<T extends AnyStripeObject>(obj: T): T {
-    this.objects.set(obj.id, obj);
+    this.#objects.set(obj.id, obj);
+    let ofKind = this.#byKind.get(obj.object);
+    if (!ofKind) {
+      ofKind = new Map();
+      this.#byKind.set(obj.object, ofKind);
+    }
+    ofKind.set(obj.id, obj);
     return obj;
   }
 
@@ -108,9 +121,16 @@ export class EmulatorState {
 
   /** All objects of one kind, oldest first. */
   all<T extends AnyStripeObject>(objectName: T['object']): T[] {
-    const out: T[] = [];
-    for (const obj of this.objects.values()) if (obj.object === objectName) out.push(obj as T);
-    return out;
+    const ofKind = this.#byKind.get(objectName);
+    return ofKind ? ([...ofKind.values()] as T[]) : [];
+  }
+
+  /** Forgets one object (webhook endpoints are deleted; nothing else is). */
+  remove(id: string): void {
+    const obj = this.objects.get(id);
+    if (!obj) return;
+    this.#objects.delete(id);
+    this.#byKind.get(obj.object)?.delete(id);
   }
 
   meta(id: string): Internal {
@@ -123,7 +143,8 @@ export class EmulatorState {
   }
 
   reset(): void {
-    this.objects.clear();
+    this.#objects.clear();
+    this.#byKind.clear();
     this.internal.clear();
     this.idempotency.clear();
     this.scheduleSave();
@@ -134,7 +155,7 @@ export class EmulatorState {
     const snap = JSON.parse(readFileSync(this.stateFile, 'utf8')) as Snapshot;
     if (snap.version !== 1) throw new Error(`Unsupported emulator state version in ${this.stateFile}`);
     this.clockOffsetMs = snap.clockOffsetMs;
-    for (const obj of snap.objects) this.objects.set(obj.id, obj);
+    for (const obj of snap.objects) this.put(obj);
     for (const [id, m] of Object.entries(snap.internal)) this.internal.set(id, m);
     for (const rec of snap.idempotency) this.idempotency.set(rec.key, rec);
     this.timelineMs = snap.timelineMs ?? null;

@@ -81,7 +81,7 @@ export function updateEndpoint(state: EmulatorState, id: string, params: FormObj
 
 export function deleteEndpoint(state: EmulatorState, id: string): Json {
   const endpoint = requireEndpoint(state, id);
-  state.objects.delete(endpoint.id);
+  state.remove(endpoint.id);
   state.internal.delete(endpoint.id);
   return { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
 }

@@ -109,7 +109,7 @@ function header(headers: Record<string, unknown>, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-type HttpClient = NonNullable<Stripe.StripeConfig['httpClient']>;
+export type HttpClient = NonNullable<Stripe.StripeConfig['httpClient']>;
 type HttpClientResponse = Awaited<ReturnType<HttpClient['makeRequest']>>;
 
 /** The SDK's HTTP client with every exchange reported to `onExchange`. */

@@ -1,5 +1,5 @@
-// The SDK client for one gateway, and the single place where requests go out: every call passes the rate
-// limiter, carries the caller's idempotency key, and is classified. The SDK's own retries are off
+// The SDK client for one gateway, and the single place where requests go out: every HTTP request passes the rate
+// limiter at the moment it is sent, every call carries the caller's idempotency key and is classified. The SDK's own retries are off
 // (maxNetworkRetries: 0; stripe-facts §9: its default is 2, with its own random keys when none is given).
 //
 // Retry policy: only a `retryable` outcome (proven nothing happened: 429, or a connection that never opened) is
@@ -9,7 +9,7 @@
 import Stripe from 'stripe';
 import type { GatewayOutcome } from '../../app/gateway.js';
 import { classifyError } from './classify-error.js';
-import { type ExchangeHook, recordingHttpClient } from './exchange.js';
+import { type ExchangeHook, type HttpClient, recordingHttpClient } from './exchange.js';
 import { SlidingWindowRateLimiter, type RateLimiter } from './rate-limiter.js';
 
 export interface StripeGatewayConfig {
@@ -48,26 +48,60 @@ export function hostOptions(apiBase: string | undefined): { host?: string; port?
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The rate limiter could not hand out a turn (e.g. its database failed): the request was never sent. */
+export class RateLimiterFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the gateway rate limiter failed, nothing was sent: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'RateLimiterFailure';
+  }
+}
+
+/**
+ * The SDK's HTTP client with each request taking its turn from the limiter right before it leaves: the
+ * request is handed to the inner client in the same microtask chain as the turn (no timer or I/O in between),
+ * so the SDK's own preparation of a request, however slow on a busy machine, happens before the turn is taken,
+ * never between the turn and the sending. Every HTTP request counts: the retries below and the SDK's own resend
+ * of a reset connection (stripe-facts §9) each take a turn.
+ */
+export function rateLimitedHttpClient(inner: HttpClient, limiter: RateLimiter): HttpClient {
+  const wrapper = Object.create(inner) as HttpClient;
+  wrapper.makeRequest = async (...args) => {
+    try {
+      await limiter.acquire();
+    } catch (error) {
+      throw new RateLimiterFailure(error);
+    }
+    return inner.makeRequest(...args);
+  };
+  return wrapper;
+}
+
+/** The limiter failure under an SDK error (the SDK wraps what makeRequest throws in a StripeConnectionError). */
+function limiterFailure(error: unknown): RateLimiterFailure | null {
+  if (error instanceof RateLimiterFailure) return error;
+  if (error instanceof Stripe.errors.StripeConnectionError && error.detail instanceof RateLimiterFailure) return error.detail;
+  return null;
+}
+
 export class StripeClient {
   readonly sdk: Stripe;
-  readonly #limiter: RateLimiter;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxRetries: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
 
   constructor(config: StripeGatewayConfig) {
-    const httpClient = config.onExchange
-      ? recordingHttpClient(config.httpClient ?? Stripe.createNodeHttpClient(), config.onExchange)
-      : config.httpClient;
+    const transport = config.httpClient ?? Stripe.createNodeHttpClient();
+    const recorded = config.onExchange ? recordingHttpClient(transport, config.onExchange) : transport;
+    const limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
+    // The limiter outermost: the gateway log's latency starts when the request leaves, not when it queued.
     this.sdk = new Stripe(config.secretKey, {
       ...hostOptions(config.apiBase),
       maxNetworkRetries: 0,
       timeout: config.timeoutMs,
       telemetry: false,
-      ...(httpClient ? { httpClient } : {}),
+      httpClient: rateLimitedHttpClient(recorded, limiter),
     });
-    this.#limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
     this.#sleep = config.sleep ?? realSleep;
     this.#maxRetries = config.maxRetries ?? 2;
     this.#baseDelayMs = config.retryBaseDelayMs ?? 500;
@@ -87,10 +121,12 @@ export class StripeClient {
   async send<T>(idempotencyKey: string | undefined, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<Sent<T>> {
     const options: Stripe.RequestOptions = idempotencyKey === undefined ? {} : { idempotencyKey };
     for (let attempt = 0; ; attempt += 1) {
-      await this.#limiter.acquire();
       try {
         return { ok: true, value: await call(options) };
       } catch (error) {
+        // Nothing left this machine: the caller gets the limiter's error, as it did before anything was sent.
+        const failure = limiterFailure(error);
+        if (failure) throw failure.cause;
         const outcome = classifyError(error);
         if (outcome.kind !== 'retryable') return { ok: false, outcome };
         const waitMs = this.backoffMs(attempt, outcome.retryAfterMs);
