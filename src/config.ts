@@ -1,5 +1,6 @@
 // Typed environment with safe defaults: PGlite under ./data and the offline Stripe emulator.
 import path from 'node:path';
+import { DEFAULT_ALLOWANCE_MS } from './gateways/stripe/shared-rate-limiter.js';
 
 export interface Config {
   port: number;
@@ -43,6 +44,12 @@ export interface Config {
   jobConcurrency: number;
   /** SETTLE_JOB_LEASE_SECONDS: how long a worker's claims and a run's heartbeat hold without news from it. */
   jobLeaseSeconds: number;
+  /**
+   * SETTLE_RATE_LIMIT_ALLOWANCE_MS: on PostgreSQL, how unevenly requests may travel from their turn to the gateway
+   * (send delays, network) before the shared rate limit could be exceeded there; each turn counts for a second plus
+   * this (and the grant's 25 ms). Larger = safer and slower (see shared-rate-limiter.ts).
+   */
+  rateLimitAllowanceMs: number;
 }
 
 function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -128,5 +135,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduledJobs: listFromEnv(env, 'SETTLE_SCHEDULED_JOBS'),
     jobConcurrency: intFromEnv(env, 'SETTLE_JOB_CONCURRENCY', 8, 1, 64),
     jobLeaseSeconds: intFromEnv(env, 'SETTLE_JOB_LEASE_SECONDS', 60, 2, 3600),
+    rateLimitAllowanceMs: intFromEnv(env, 'SETTLE_RATE_LIMIT_ALLOWANCE_MS', DEFAULT_ALLOWANCE_MS, 0, 1000),
   };
 }

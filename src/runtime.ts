@@ -18,7 +18,7 @@ export interface Runtime {
 }
 
 export async function openRuntime(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> & Partial<Pick<Config, 'gatewayTimeoutMs'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> & Partial<Pick<Config, 'gatewayTimeoutMs' | 'rateLimitAllowanceMs'>>,
   options: { migrate?: boolean; clock?: Clock } = {},
 ): Promise<Runtime> {
   const database = await openDatabase({
@@ -32,7 +32,7 @@ export async function openRuntime(
     await database.close();
     throw error;
   }
-  const deps = createDeps(database, { clock: options.clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
+  const deps = createDeps(database, { clock: options.clock, gatewayTimeoutMs: config.gatewayTimeoutMs, rateLimitAllowanceMs: config.rateLimitAllowanceMs });
   return { deps, database, close: () => database.close() };
 }
 
@@ -43,14 +43,20 @@ export async function openRuntime(
  */
 export function createDeps(
   database: Pick<OpenDatabase, 'db' | 'prepared' | 'kind'>,
-  options: { clock?: Clock | undefined; settingsTtlMs?: number; gatewayTimeoutMs?: number | undefined } = {},
+  options: {
+    clock?: Clock | undefined;
+    settingsTtlMs?: number;
+    gatewayTimeoutMs?: number | undefined;
+    /** The shared rate limiter's allowance for uneven delivery (PostgreSQL; default DEFAULT_ALLOWANCE_MS). */
+    rateLimitAllowanceMs?: number | undefined;
+  } = {},
 ): Deps {
   const { db } = database;
   return {
     gateways: new GatewayRegistry({
       timeoutMs: options.gatewayTimeoutMs,
       gatewayLogs: new GatewayLogWriter(db),
-      sharedRateLimits: database.kind === 'postgres' ? { db } : undefined,
+      sharedRateLimits: database.kind === 'postgres' ? { db, allowanceMs: options.rateLimitAllowanceMs } : undefined,
     }),
     db,
     clock: options.clock ?? systemClock,

@@ -21,7 +21,7 @@ export interface RegistryOptions {
   /** The gateway log (P13): when given, every HTTP exchange of every adapter is stored as a gateway_logs row. */
   gatewayLogs?: GatewayLogWriter;
   /** Count every gateway's rate limit in this (PostgreSQL) database, across all processes using it. */
-  sharedRateLimits?: { db: Kysely<Database> } | undefined;
+  sharedRateLimits?: { db: Kysely<Database>; allowanceMs?: number | undefined } | undefined;
 }
 
 export class GatewayRegistry implements GatewayResolver {
@@ -29,11 +29,13 @@ export class GatewayRegistry implements GatewayResolver {
   readonly #timeoutMs: number;
   readonly #logs: GatewayLogWriter | undefined;
   readonly #sharedDb: Kysely<Database> | undefined;
+  readonly #allowanceMs: number | undefined;
 
   constructor(options: RegistryOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#logs = options.gatewayLogs;
     this.#sharedDb = options.sharedRateLimits?.db;
+    this.#allowanceMs = options.sharedRateLimits?.allowanceMs;
   }
 
   /** The adapter for a gateway record; rebuilt when the record changed. */
@@ -70,7 +72,14 @@ export class GatewayRegistry implements GatewayResolver {
       timeoutMs: this.#timeoutMs,
       rateLimitPerSecond: record.rate_limit_per_second,
       ...(sharedDb
-        ? { rateLimiter: new SharedRateLimiter({ db: sharedDb, gatewayId: record.id, ratePerSecond: record.rate_limit_per_second }) }
+        ? {
+            rateLimiter: new SharedRateLimiter({
+              db: sharedDb,
+              gatewayId: record.id,
+              ratePerSecond: record.rate_limit_per_second,
+              ...(this.#allowanceMs === undefined ? {} : { allowanceMs: this.#allowanceMs }),
+            }),
+          }
         : {}),
       ...(logs ? { onExchange: (exchange) => logs.write(record.id, exchangeLogEntry(exchange)) } : {}),
     });

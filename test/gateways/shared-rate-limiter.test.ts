@@ -102,6 +102,27 @@ for (const kind of databaseKinds()) {
       expect(maxInAnyWindow(starts, 200)).toBeLessThanOrEqual(2);
     });
 
+    it('gives back tokens that expired in hand, so their grant counts only the requests that used it', async () => {
+      let clock = 0;
+      const gatewayId = `giveback_${kind}`;
+      // 100/s with a 40 ms ttl: grants of up to 4 tokens.
+      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId, ratePerSecond: 100, ttlMs: 40, now: () => clock });
+      const served: string[] = [];
+      // Four callers at once: one grant of 4. Once the first is served, time jumps past the ttl, so the other
+      // three find the tokens expired, drop them and ask again.
+      const first = limiter.acquire().then(() => {
+        served.push('a');
+        clock += 1000;
+      });
+      const rest = ['b', 'c', 'd'].map((name) => limiter.acquire().then(() => void served.push(name)));
+      await Promise.all([first, ...rest]);
+      expect(served).toEqual(['a', 'b', 'c', 'd']);
+      const rows = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', gatewayId).orderBy('id').execute();
+      // Without the give-back the first grant would still count 4 (4 + 3 = 7 counted for 4 requests).
+      expect(rows.map((r) => r.tokens)).toEqual([1, 3]);
+      expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 7, tokensDropped: 3, tokensReturned: 3 });
+    });
+
     it('rejects the acquire whose grant failed in the database, and serves later callers once it works again', async () => {
       const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId: `errors_${kind}`, ratePerSecond: 1, windowMs: 200 });
       await limiter.acquire();
@@ -187,6 +208,15 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several proc
     expect(inTime).toBeLessThanOrEqual(RATE * Math.ceil(HAMMER_MS / 1000));
     // Steady state, independent of where the deadline falls: a token is reused within window / 0.9.
     expect(meanGap).toBeLessThanOrEqual(WINDOW_MS / 0.9);
+  });
+
+  it('counts each grant for a second plus the ttl and the allowance for uneven delivery', async () => {
+    const limiter = new SharedRateLimiter({ db: (await ownPool()).db, gatewayId: 'gw_allowance', ratePerSecond: 5, ttlMs: 40, allowanceMs: 300 });
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, () => limiter.acquire().then(() => void starts.push(performance.now()))));
+    // The sixth start needs the first grant out of the 1,340 ms look-back; the first start came at most a ttl
+    // (40 ms) after that grant, so the two are at least 1,300 ms apart. With the default allowance, 1,045 would do.
+    expect((starts[5] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(1300);
   });
 
   it('counts the limit per gateway: another gateway is not slowed by a busy one', async () => {

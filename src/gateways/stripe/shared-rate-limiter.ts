@@ -1,31 +1,38 @@
 // The gateway rate limit (G5) shared by every Settle process on one PostgreSQL database: the limit is the
 // gateway's, so several workers calling the same Stripe account must split it, not each use all of it.
 //
-// How: a process asks the database for a grant of a few tokens (one short transaction, serialised per gateway by
-// an advisory lock). The grant is refused while this gateway's grants of the last `window + margin` ms already
-// add up to the rate; otherwise it is recorded at the database's clock_timestamp(). Only the database clock ever
-// dates a grant, so processes whose clocks disagree still agree on the order and spacing of grants.
+// How: a process asks the database for a grant of a few tokens: one call of settle_rate_limit_grant (migration
+// 0007), which takes the gateway's advisory lock, refuses while this gateway's grants of the last `window + margin`
+// ms already add up to the rate, and otherwise records the grant at the database's clock_timestamp(). Only the
+// database clock ever dates a grant, so processes whose clocks disagree still agree on the order and spacing of
+// grants. The call is one round trip in autocommit: nothing between the lock and the commit waits for a client,
+// which on a busy machine may not be scheduled for a while.
 //
-// Why this bounds every 1-second window: tokens are used only until `asked + ttl`, where `asked` is the local
-// time just before the grant statement was sent, so (in real time) before the grant's database time G; every
-// request of a grant therefore starts within [G, G + ttl]. Take any window of length `window` and the grants whose
-// requests start in it: the first (G1) and last (G2) satisfy G2 - G1 < window + ttl. Since margin >= ttl, G1 was
-// still inside G2's look-back when G2 was granted, and so were all the grants between them: their tokens together
-// never exceed the rate. The rest of the margin (`jitterMs`) absorbs what the proof ignores: the few
-// milliseconds between handing a token out and the request leaving, and uneven network latency to the gateway,
-// which can bring two starts `window` apart closer together when they arrive there.
+// Why this bounds every 1-second window: a grant's tokens are handed out only until `asked + offset + ttl`, where
+// `asked` is the local time just before the call was sent and `offset` the database's own measure of the time from
+// the call's start to the grant (so `asked + offset` is no later, in real time, than the grant's time G); every
+// request of a grant therefore starts within [G, G + ttl]. The token is taken inside the SDK's HTTP client right
+// before the request is written (stripe-client.ts), so "starts" means "leaves". Take any window of length `window`
+// and the grants whose requests start in it: the first (G1) and last (G2) satisfy G2 - G1 < window + ttl. Since
+// margin >= ttl, G1 was still inside G2's look-back when G2 was granted, and so were all the grants between them:
+// their tokens together never exceed the rate. The rest of the margin, the allowance (SETTLE_RATE_LIMIT_ALLOWANCE_MS,
+// default 45 ms), covers what the proof leaves out: requests that leave at once can still reach the gateway
+// unevenly (a process kept off a busy CPU between its turn and the write, network jitter), which can bring two
+// starts `window` apart closer together where the gateway counts them. Every process on one database should use
+// the same allowance: a grant counts its look-back with its own.
 //
 // What it costs: each token is reissued at best `window + margin` after its last use, so a saturated fleet gets
-// window / (window + margin) of the rate (1000 / 1085 ms with the default 40 ms ttl and 45 ms jitter allowance, about 92%), less a round trip per reissue. The ttl must
-// comfortably exceed the grant statement's round trip plus the commit's (well under a millisecond to a few ms next
-// to the database); a grant that comes back later than that is dropped unused (see `stats.tokensDropped`).
+// window / (window + ttl + allowance) of the rate: 1000 / 1070 ms, about 93%, with the defaults. Two things keep
+// it near that: when the look-back is full but frees within HOLD_MS, the call sleeps in the database (holding the
+// lock) and grants the moment capacity frees, instead of when this process's timer fires and its next call
+// arrives; and tokens that expired in hand (their grant came back later than the ttl) are given back in the next
+// call, so they stop counting (nobody used them).
 //
 // Locally, callers are served in arrival order (chained, as in rate-limiter.ts), one grant request in flight at
 // a time, asking for as many tokens as callers are waiting, capped at what the rate allows in one ttl (a bigger
-// grant would mostly expire unused, while counting against every other process for a whole window). Unused
-// tokens are simply dropped: they still count in the database, which only errs on the safe side. A database error
-// rejects the acquire() that needed the grant (its gateway call then fails before anything is sent); the callers
-// behind it ask again.
+// grant would mostly expire unused, while counting against every other process for a whole window). A database
+// error rejects the acquire() that needed the grant (its gateway call then fails before anything is sent); the
+// callers behind it ask again.
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
@@ -38,8 +45,10 @@ export interface SharedRateLimiterOptions {
   windowMs?: number; // 1000 unless a test says otherwise
   /** How long granted tokens may be handed out, counted from just before the grant was asked for. */
   ttlMs?: number;
-  /** Added to the window when counting earlier grants; at least ttlMs (see the header). */
+  /** Added to the window when counting earlier grants; at least ttlMs (see the header). Default ttlMs + allowanceMs. */
   marginMs?: number;
+  /** The part of the margin beyond the ttl: uneven delivery from turn to gateway. Default DEFAULT_ALLOWANCE_MS. */
+  allowanceMs?: number;
   /** Milliseconds, monotonic. Defaults to performance.now(). */
   now?: () => number;
   /** Waits this many milliseconds. Defaults to a real timer. */
@@ -52,11 +61,15 @@ export interface SharedRateLimiterStats {
   refusals: number;
   tokensGranted: number;
   tokensDropped: number;
+  /** Of the dropped tokens, those given back (their grant then counts only what was used). */
+  tokensReturned: number;
 }
 
-export const DEFAULT_TTL_MS = 40;
-/** Allowance for the time between a token being handed out and its request reaching the gateway, unevenly. */
-export const DEFAULT_JITTER_MS = 45;
+export const DEFAULT_TTL_MS = 25;
+/** Allowance for uneven delivery: how much the time from a request's turn to its arrival at the gateway varies. */
+export const DEFAULT_ALLOWANCE_MS = 45;
+/** The longest wait for capacity done in the database, holding the lock (longer ones sleep here, then ask again). */
+const HOLD_MS = 50;
 /** Old grants are deleted at most this often per limiter, in a grant's own transaction. */
 const SWEEP_EVERY_MS = 1000;
 /** Grants older than this (beyond the look-back) are deleted; the spare seconds cover differently configured peers. */
@@ -66,8 +79,10 @@ interface GrantAnswer {
   tokens: number;
   /** When nothing was granted: how long until the oldest counted grant leaves the look-back. */
   waitMs: number;
-  /** Local monotonic time just before the grant statement was sent. */
+  /** Local monotonic time no later than the grant (see #askForGrant): tokens count from here. */
   askedAt: number;
+  /** The grant's row, when tokens were granted. */
+  grantId: string | null;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,13 +108,17 @@ export class SharedRateLimiter implements RateLimiter {
   #queued = 0;
   #tokens = 0;
   #expiresAt = 0;
+  /** The grant the tokens in hand came from. */
+  #grantId: string | null = null;
+  /** Tokens of an earlier grant that expired unused: given back in the next grant's transaction. */
+  #unused: { grantId: string; tokens: number } | null = null;
   #lastSweep = Number.NEGATIVE_INFINITY;
-  readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0 };
+  readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0, tokensReturned: 0 };
 
   constructor(options: SharedRateLimiterOptions) {
     const windowMs = options.windowMs ?? 1000;
     const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-    const marginMs = options.marginMs ?? ttlMs + DEFAULT_JITTER_MS;
+    const marginMs = options.marginMs ?? ttlMs + (options.allowanceMs ?? DEFAULT_ALLOWANCE_MS);
     checkOptions(options.ratePerSecond, windowMs, ttlMs, marginMs);
     this.#db = options.db;
     this.#gatewayId = options.gatewayId;
@@ -134,10 +153,12 @@ export class SharedRateLimiter implements RateLimiter {
       const answer = await this.#askForGrant(wanted);
       if (answer.tokens > 0) {
         this.#tokens = answer.tokens;
+        this.#grantId = answer.grantId;
         this.#expiresAt = answer.askedAt + this.#ttlMs;
         continue; // a grant that came back too late is dropped by #useToken and asked for again
       }
-      await this.#sleep(Math.max(1, answer.waitMs));
+      // Wake a little early: the last stretch is slept in the database, which dates the grant precisely.
+      await this.#sleep(Math.max(1, answer.waitMs - HOLD_MS / 2));
     }
   }
 
@@ -148,62 +169,35 @@ export class SharedRateLimiter implements RateLimiter {
       return true;
     }
     this.stats.tokensDropped += this.#tokens;
+    if (this.#tokens > 0 && this.#grantId !== null) this.#unused = { grantId: this.#grantId, tokens: this.#tokens };
     this.#tokens = 0;
     return false;
   }
 
   async #askForGrant(wanted: number): Promise<GrantAnswer> {
     const sweep = this.#now() - this.#lastSweep >= SWEEP_EVERY_MS;
-    const answer = await this.#db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${this.#lockKey}::bigint)`.execute(trx);
-      // Taken after the lock (waiting for it must not eat into the ttl) and before the grant's clock_timestamp().
-      const askedAt = this.#now();
-      const row = await this.#grantStatement(wanted, sweep).execute(trx);
-      const result = row.rows[0];
-      if (!result) throw new Error('the rate limit grant statement returned no row');
-      return { tokens: result.tokens, waitMs: result.wait_ms ?? 1, askedAt };
-    });
+    const unused = this.#unused;
+    const keepMs = Math.max(KEEP_GRANTS_MS, 2 * this.#lookBackMs);
+    // Just before the call: the grant's time is at least offset_ms (measured by the database) after this.
+    const askedAt = this.#now();
+    const { rows } = await sql<{ tokens: number; grant_id: string | null; wait_ms: number | null; offset_ms: number }>`
+      select tokens, grant_id::text as grant_id, wait_ms, offset_ms from settle_rate_limit_grant(
+        ${this.#gatewayId}, ${this.#lockKey}::bigint, ${this.#rate}::int, ${this.#lookBackMs}::float8, ${wanted}::int,
+        ${HOLD_MS}::int, ${sweep ? keepMs : null}::float8, ${unused?.grantId ?? null}::bigint, ${unused?.tokens ?? 0}::int)`.execute(this.#db);
+    const result = rows[0];
+    if (!result) throw new Error('the rate limit grant function returned no row');
     if (sweep) this.#lastSweep = this.#now();
-    if (answer.tokens > 0) {
+    if (unused) {
+      this.stats.tokensReturned += unused.tokens;
+      this.#unused = null;
+    }
+    if (result.tokens > 0) {
       this.stats.grants += 1;
-      this.stats.tokensGranted += answer.tokens;
+      this.stats.tokensGranted += result.tokens;
     } else {
       this.stats.refusals += 1;
     }
-    return answer;
-  }
-
-  /**
-   * One statement: count this gateway's grants in the look-back, record a grant of what is left (up to `wanted`)
-   * at clock_timestamp(), and now and then delete grants long out of the look-back. The data-modifying CTEs all
-   * see the statement's snapshot, taken after the advisory lock was granted, so the previous holder's grant is
-   * counted.
-   */
-  #grantStatement(wanted: number, sweep: boolean) {
-    const gatewayId = this.#gatewayId;
-    const lookBack = sql`(${this.#lookBackMs}::float8 * interval '1 millisecond')`;
-    const keep = sql`(${Math.max(KEEP_GRANTS_MS, 2 * this.#lookBackMs)}::float8 * interval '1 millisecond')`;
-    return sql<{ tokens: number; wait_ms: number | null }>`
-      with now as materialized (select clock_timestamp() as t),
-      recent as materialized (
-        select coalesce(sum(g.tokens), 0)::int as used, min(g.granted_at) as oldest
-        from rate_limit_grants g
-        where g.gateway_id = ${gatewayId} and g.granted_at > (select t from now) - ${lookBack}
-      ),
-      granted as materialized (
-        select greatest(0, least(${wanted}::int, ${this.#rate}::int - recent.used)) as tokens from recent
-      ),
-      inserted as (
-        insert into rate_limit_grants (gateway_id, granted_at, tokens)
-        select ${gatewayId}, now.t, granted.tokens from now, granted where granted.tokens > 0
-      ),
-      swept as (
-        delete from rate_limit_grants
-        where ${sweep}::boolean and gateway_id = ${gatewayId} and granted_at < (select t from now) - ${keep}
-      )
-      select granted.tokens,
-        ceil(extract(epoch from recent.oldest + ${lookBack} - now.t) * 1000)::int as wait_ms
-      from now, recent, granted`;
+    return { tokens: result.tokens, grantId: result.grant_id, waitMs: result.wait_ms ?? 1, askedAt: askedAt + result.offset_ms };
   }
 }
 

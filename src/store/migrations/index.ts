@@ -6,6 +6,7 @@ import * as m0003 from './0003-gateway-logs.js';
 import * as m0004 from './0004-gateway-attempts.js';
 import * as m0005 from './0005-webhooks.js';
 import * as m0006 from './0006-jobs.js';
+import * as m0007 from './0007-rate-limit-grant-function.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-gateway-attempts': m0004,
   '0005-webhooks': m0005,
   '0006-jobs': m0006,
+  '0007-rate-limit-grant-function': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
