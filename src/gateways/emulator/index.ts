@@ -5,6 +5,7 @@
 // refunds.ts, balance.ts, idempotency.ts, faults.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ArrivalFront, startArrivalFront } from './arrival-front.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { FaultInjector } from './faults.js';
 import { IdempotencyLayer } from './idempotency.js';
@@ -34,6 +35,11 @@ export interface EmulatorOptions {
   webhooks?: Partial<WebhookSettings>;
   /** How often (ms) clock-driven behaviour catches up with a moving base clock between requests; 0 = never. */
   tickMs?: number;
+  /**
+   * Date each request in the request log when it arrives, in a thread of its own, instead of when the handler
+   * runs (arrival-front.ts). For rate measurements; costs a loopback hop per request.
+   */
+  arrivalThread?: boolean;
 }
 
 export interface Emulator {
@@ -54,16 +60,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   state.onEvent = (event) => webhooks.enqueue(event);
   webhooks.requeueUndelivered();
   const log: RequestLogEntry[] = [];
-  const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log, webhooks };
-  const server = createServer({ keepAliveTimeout: 5_000 }, createHandler(parts));
+  const front = options.arrivalThread === true;
+  const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log, webhooks, behindArrivalFront: front };
+  // Behind the front, the server's only client is the front's connection pool: its connections never time out
+  // (keepAliveTimeout 0), so the front never sends a request on a connection the server is closing.
+  const server = createServer({ keepAliveTimeout: front ? 0 : 5_000 }, createHandler(parts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(front ? 0 : (options.port ?? 0), front ? '127.0.0.1' : host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const serverPort = (server.address() as AddressInfo).port;
+  let arrivals: ArrivalFront | undefined;
+  try {
+    arrivals = front ? await startArrivalFront({ host, port: options.port ?? 0, innerPort: serverPort }) : undefined;
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const port = arrivals?.port ?? serverPort;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let closed = false;
   const tickMs = options.tickMs ?? 5_000;
@@ -79,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (tick) clearInterval(tick);
       webhooks.close();
       state.onEvent = null;
+      await arrivals?.close();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

@@ -2,6 +2,7 @@
 // Order per request (stripe-facts §9, §10): auth (401) -> route (404) -> connection_reset / rate_limit faults
 // (nothing done, nothing saved) -> idempotency (replay, mismatch, in-use) -> delay -> server_error (500, saved)
 // or the operation -> save idempotent result -> answer, or drop the connection for drop_response.
+import { ARRIVED_AT_HEADER } from './arrival-front.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleControl } from './controls-http.js';
@@ -28,6 +29,8 @@ export interface ServerParts {
   idempotency: IdempotencyLayer;
   log: RequestLogEntry[];
   webhooks: WebhookDispatcher;
+  /** Requests come through the arrival front (arrival-front.ts): log the arrival time it stamped. */
+  behindArrivalFront?: boolean;
 }
 
 const MAX_BODY = 1 << 20;
@@ -70,6 +73,14 @@ export function createHandler(parts: ServerParts): (req: IncomingMessage, res: S
   };
 }
 
+function arrivedAt(parts: ServerParts, req: IncomingMessage): number {
+  if (parts.behindArrivalFront) {
+    const stamped = Number(req.headers[ARRIVED_AT_HEADER]);
+    if (Number.isSafeInteger(stamped) && stamped > 0) return stamped;
+  }
+  return Date.now();
+}
+
 async function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { state, faults, idempotency, log } = parts;
   const method = (req.method ?? 'GET').toUpperCase();
@@ -79,7 +90,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
 
   const keyHeader = req.headers['idempotency-key'];
   const idemKey = typeof keyHeader === 'string' && keyHeader !== '' ? keyHeader : null;
-  const entry: RequestLogEntry = { at: Date.now(), method, path, idempotencyKey: idemKey, status: 0 };
+  const entry: RequestLogEntry = { at: arrivedAt(parts, req), method, path, idempotencyKey: idemKey, status: 0 };
   log.push(entry);
   if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
   const requestId = `req_${randomToken(14)}`;
