@@ -2,7 +2,8 @@
 // scales the count), carried out by `settle worker` processes against the Stripe emulator:
 //   - with the gateway's rate limit at 100 requests/second, by 1 worker and by 4 workers: the emulator's request
 //     log must show at least 90% of the allowed rate used over the run (first to last request) and never more
-//     than 100 requests in any 1000 ms window, whatever its start;
+//     than 100 requests in any 1000 ms window, whatever its start; and 4 workers again with the limiter's allowance
+//     for uneven delivery (SETTLE_RATE_LIMIT_ALLOWANCE_MS) at 100 ms instead of 45, to show that trade-off;
 //   - with no effective limit (the maximum, 10,000/s), by 1, 2 and 4 workers: how the rate grows with workers.
 // Each row: a fresh PostgreSQL database, a fresh emulator in this process (its request log is the row's alone),
 // the gateway record pointing at it with the row's limit (set before the workers start: each reads it when it
@@ -10,7 +11,9 @@
 // (SETTLE_SCHEDULED_JOBS=none, so they only join; SETTLE_JOB_CONCURRENCY default 8, DATABASE_POOL_SIZE default 10),
 // then the run is started as POST /v1/jobs/daily_charges/run starts it and the workers join it within a second. The
 // workers run at a lower CPU priority (nice +10, test/jobs/workers-support.ts WORKER_NICENESS) so that the emulator,
-// which stands for Stripe's own machines, is served first and logs each request when it arrives.
+// which stands for Stripe's own machines, is served first. The emulator dates each request when it arrives, in a
+// thread of its own (arrivalThread; arrival-front.ts), not when its busy main thread gets to it. The notes also
+// give that main thread's event-loop delay and garbage-collection pauses, and the limiter's own record of grants.
 // Measured: from the run's start until it is finished and no charge is open. Verified afterwards: every
 // transaction completed/captured with exactly one PaymentIntent at the emulator (SDK, auto-pagination) for its
 // amount, and for the limited rows the utilization and the 1-second windows. PostgreSQL only: workers are
@@ -23,7 +26,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
@@ -34,6 +37,7 @@ import { createTestDatabase } from '../test/support/databases.js';
 import {
   checkChargedOnce,
   doneClaimsByWorker,
+  GrantRecorder,
   killAllWorkers,
   seedDueCharges,
   startDailyCharges,
@@ -62,11 +66,14 @@ interface RowPlan {
   label: string;
   limit: number;
   workers: number;
+  /** SETTLE_RATE_LIMIT_ALLOWANCE_MS for the workers; the default (45 ms) when absent. */
+  allowanceMs?: number;
 }
 
 const PLANS: readonly RowPlan[] = [
   { label: 'limit 100/s, 1 worker', limit: 100, workers: 1 },
   { label: 'limit 100/s, 4 workers', limit: 100, workers: 4 },
+  { label: 'limit 100/s, 4 workers, allowance 100 ms', limit: 100, workers: 4, allowanceMs: 100 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 1 worker`, limit: RATE_LIMIT_MAX, workers: 1 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 2 workers`, limit: RATE_LIMIT_MAX, workers: 2 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 4 workers`, limit: RATE_LIMIT_MAX, workers: 4 },
@@ -95,21 +102,41 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
   let emulator: Emulator | undefined;
   let workers: Worker[] = [];
   try {
-    emulator = await startEmulator();
+    emulator = await startEmulator({ arrivalThread: true });
     const deps = createDeps(database.database);
     const gatewayId = await useEmulatorGateway(deps, emulator.url, plan.limit);
+    const grants = new GrantRecorder(deps, gatewayId);
     const seedStarted = performance.now();
     const seeded = await seedDueCharges(deps, charges, 'bench:scheduled-charges');
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    workers = await startWorkers(plan.workers, workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }));
+    workers = await startWorkers(plan.workers, workerEnv({
+        databaseUrl: database.url!,
+        emulatorUrl: emulator.url,
+        dataDir,
+        leaseSeconds: LEASE_SECONDS,
+        ...(plan.allowanceMs === undefined ? {} : { allowanceMs: plan.allowanceMs }),
+      }));
 
+    // The emulator logs a request when this process's event loop gets to it: its delays bunch the logged times.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    const gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const { run, done, seconds, cpuMs, machineBusy, startedAtMs, finishedAtMs } = await withCpuProfile(`${NAME}-${plan.limit}-w${plan.workers}`, async () => {
       const machineBefore = machineCpuTimes();
       const cpuBefore = process.cpuUsage();
       const startedAtMs = Date.now();
       const started = performance.now();
       const run = await startDailyCharges(deps, 'bench:scheduled-charges');
-      const done = await waitForRunDone(deps, run.id, { timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000), pollMs: 250 });
+      // The limiter's grants are deleted ~10 s after they stop counting: collect them as the run goes.
+      const polling = setInterval(() => void grants.poll().catch(() => undefined), 2000);
+      const done = await waitForRunDone(deps, run.id, { timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000), pollMs: 250 }).finally(() =>
+        clearInterval(polling),
+      );
+      await grants.poll();
       const seconds = (performance.now() - started) / 1000;
       const finishedAtMs = Date.now();
       const cpu = process.cpuUsage(cpuBefore);
@@ -118,6 +145,8 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
         machineBefore && machineAfter && machineAfter.total > machineBefore.total ? (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total) : null;
       return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
     });
+    loopDelay.disable();
+    gcObserver.disconnect();
     for (const worker of workers) await stopWorker(worker);
 
     // The run's requests: everything the emulator logged from the run's start to its end (nothing else calls it then).
@@ -143,6 +172,16 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
       `${plan.label}: ${stats.requests} API requests at the emulator over ${fixed(stats.spanMs / 1000, 2)} s (first to last) = ${fixed(requestsPerSecond, 1)} requests/s; ` +
         `utilization ${fixed(100 * utilization, 1)}% of ${plan.limit}/s; busiest 1 s window ${stats.maxInWindow} requests` +
         (stats.maxWindowStart === null ? '' : ` (from ${new Date(stats.maxWindowStart).toISOString()})`),
+    );
+    notes.push(
+      `the emulator's event-loop delay during the run: p50 ${fixed(loopDelay.percentile(50) / 1e6, 1)} ms, p99 ${fixed(loopDelay.percentile(99) / 1e6, 1)} ms, ` +
+        `max ${fixed(loopDelay.max / 1e6, 1)} ms (it dates each request when its handler runs); garbage collection: ${gcPauses.length} pauses, ` +
+        `${gcPauses.filter((ms) => ms >= 20).length} of 20 ms or more, longest ${fixed(Math.max(0, ...gcPauses), 1)} ms; heap used at the end ${fixed(process.memoryUsage().heapUsed / 2 ** 20, 0)} MiB`,
+    );
+    const granted = grants.stats();
+    notes.push(
+      `the shared limiter granted ${granted.tokens} tokens in ${granted.grants} grants (at most ${granted.maxInWindow} in any 1 s); ` +
+        `${granted.tokens - stats.requests} expired unused (${fixed((100 * (granted.tokens - stats.requests)) / Math.max(1, granted.tokens), 1)}%)`,
     );
     notes.push(
       `run ${done.id}: ${done.status}, total ${done.total ?? '-'}, picked ${done.picked}, succeeded ${done.succeeded}, failed ${done.failed}, skipped ${done.skipped}; ` +

@@ -146,7 +146,15 @@ export async function stopWorker(worker: Worker, timeoutMs = 5_000): Promise<voi
  * A worker's environment: the parent's, with the database, the gateway (a separately running emulator), a data
  * directory, no scheduled jobs of its own (it only joins runs started elsewhere) and a short claim lease.
  */
-export function workerEnv(options: { databaseUrl: string; emulatorUrl: string; dataDir: string; leaseSeconds: number; concurrency?: number }): NodeJS.ProcessEnv {
+export function workerEnv(options: {
+  databaseUrl: string;
+  emulatorUrl: string;
+  dataDir: string;
+  leaseSeconds: number;
+  concurrency?: number;
+  /** SETTLE_RATE_LIMIT_ALLOWANCE_MS; the default when absent. */
+  allowanceMs?: number;
+}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: options.databaseUrl,
@@ -160,6 +168,8 @@ export function workerEnv(options: { databaseUrl: string; emulatorUrl: string; d
   // A STRIPE_SECRET_KEY would make the default gateway real Stripe; the others would change what is tested.
   for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_EMULATOR_PORT', 'SETTLE_GATEWAY_TIMEOUT_MS', 'DATABASE_POOL_SIZE']) delete env[name];
   if (options.concurrency === undefined) delete env.SETTLE_JOB_CONCURRENCY;
+  if (options.allowanceMs === undefined) delete env.SETTLE_RATE_LIMIT_ALLOWANCE_MS;
+  else env.SETTLE_RATE_LIMIT_ALLOWANCE_MS = String(options.allowanceMs);
   return env;
 }
 
@@ -357,6 +367,9 @@ export async function checkChargedOnce(deps: Pick<Deps, 'db'>, stripe: Stripe, s
  * collected while it lasts (grants are deleted about 10 s after they leave the limiter's look-back): call poll()
  * at least every few seconds.
  */
+/** Well inside the shared limiter's 10 s retention of old grants (KEEP_GRANTS_MS in shared-rate-limiter.ts). */
+const GIVEN_BACK_HORIZON_MS = 5_000;
+
 export class GrantRecorder {
   readonly #grants = new Map<string, { at: number; tokens: number }>();
   constructor(
@@ -366,7 +379,15 @@ export class GrantRecorder {
 
   async poll(): Promise<void> {
     const rows = await this.deps.db.selectFrom('rate_limit_grants').select(['id', 'granted_at', 'tokens']).where('gateway_id', '=', this.gatewayId).execute();
-    for (const r of rows) this.#grants.set(String(r.id), { at: new Date(r.granted_at).getTime(), tokens: r.tokens });
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(String(r.id));
+      this.#grants.set(String(r.id), { at: new Date(r.granted_at).getTime(), tokens: r.tokens });
+    }
+    // A grant whose tokens all expired unused is deleted when given back; the limiter's sweep deletes only grants
+    // 10 s old or more. So a grant gone while younger than that was given back whole: it counts nothing.
+    const youngerThan = Math.max(...rows.map((r) => new Date(r.granted_at).getTime()), 0) - GIVEN_BACK_HORIZON_MS;
+    for (const [id, grant] of this.#grants) if (!seen.has(id) && grant.at > youngerThan) this.#grants.delete(id);
   }
 
   /** Tokens granted, and the most granted in any `windowMs` window (by grant time). */
