@@ -70,7 +70,7 @@ export const DEFAULT_TTL_MS = 25;
 export const DEFAULT_ALLOWANCE_MS = 45;
 /** The longest wait for capacity done in the database, holding the lock (longer ones sleep here, then ask again). */
 const HOLD_MS = 50;
-/** Old grants are deleted at most this often per limiter, in a grant's own transaction. */
+/** Old grants are deleted at most this often per limiter, by a grant call. */
 const SWEEP_EVERY_MS = 1000;
 /** Grants older than this (beyond the look-back) are deleted; the spare seconds cover differently configured peers. */
 const KEEP_GRANTS_MS = 10_000;
@@ -110,7 +110,7 @@ export class SharedRateLimiter implements RateLimiter {
   #expiresAt = 0;
   /** The grant the tokens in hand came from. */
   #grantId: string | null = null;
-  /** Tokens of an earlier grant that expired unused: given back in the next grant's transaction. */
+  /** Tokens of an earlier grant that expired unused: given back by the next grant call. */
   #unused: { grantId: string; tokens: number } | null = null;
   #lastSweep = Number.NEGATIVE_INFINITY;
   readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0, tokensReturned: 0 };
