@@ -24,7 +24,7 @@ import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
 import { type Child, distIsStale, ensureBuilt, killAllChildren, startEmulatorProcess, startSettle } from '../test/chaos/support.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { GATEWAY_ACTIONS, INTERACTION, OVERHEAD_TARGET_MS, type Phase, done, lifecycle, logLatencies, mean, newPhase, request, verify } from './charge-lifecycles.js';
-import { BENCH_ADMIN_KEY, DATABASE_LABELS } from './databases.js';
+import { BENCH_ADMIN_KEY, DATABASE_LABELS, postgresOnly } from './databases.js';
 import { type Benchmark, type BenchContext, type BenchRow, type PostgresTarget, runLoad, toRow, withCpuProfile } from './harness.js';
 
 const NAME = 'charge-lifecycles-processes';
@@ -273,14 +273,8 @@ export const chargeLifecyclesProcesses: Benchmark = {
     'charge-lifecycles as production runs it: `settle emulator`, `settle serve` on its own PostgreSQL database, and this client, three OS processes; adds CPU ms per lifecycle of the server and the emulator.',
   async run(context) {
     const operations = Math.max(1, Math.round(BASE_OPERATIONS * context.scale));
-    const others = context.databases.filter((target) => target !== 'postgres');
-    if (others.length > 0) context.log(`${NAME}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only.`);
-    if (!context.databases.includes('postgres')) return [];
-    if (!('url' in context.postgres)) {
-      context.log(`${NAME}: ${DATABASE_LABELS.postgres} rows skipped: ${context.postgres.skipped}`);
-      return [];
-    }
-    const postgres = context.postgres;
+    const postgres = postgresOnly(context, NAME, '');
+    if (!postgres) return [];
     if (distIsStale()) {
       context.log(`${NAME}: dist/ is older than src/; building it (tsc -p tsconfig.build.json)...`);
       ensureBuilt();

@@ -14,7 +14,7 @@ import { openDatabase, type OpenDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import type { Database } from '../src/store/schema.js';
 import { createTestDatabase } from '../test/support/databases.js';
-import type { DatabaseTarget, PostgresTarget } from './harness.js';
+import type { BenchContext, DatabaseTarget, PostgresTarget } from './harness.js';
 
 /** The bootstrap admin key of every benchmark app (sent as Authorization: Bearer). */
 export const BENCH_ADMIN_KEY = 'settle_bench_admin_key_0123456789abcdef';
@@ -125,4 +125,19 @@ export async function openBenchApp(target: DatabaseTarget, options: { postgres?:
       await dropDatabase();
     },
   };
+}
+
+/**
+ * For a benchmark that runs on PostgreSQL only (its processes share one database): logs why the other selected
+ * databases get no rows, and returns the PostgreSQL server, or undefined (with a log line) when it is not usable.
+ */
+export function postgresOnly(context: BenchContext, name: string, why: string): PostgresTarget | undefined {
+  const others = context.databases.filter((target) => target !== 'postgres');
+  if (others.length > 0) context.log(`${name}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only${why}.`);
+  if (!context.databases.includes('postgres')) return undefined;
+  if (!('url' in context.postgres)) {
+    context.log(`${name}: ${DATABASE_LABELS.postgres} rows skipped: ${context.postgres.skipped}`);
+    return undefined;
+  }
+  return context.postgres;
 }

@@ -77,7 +77,7 @@ interface CpuTimes {
 }
 
 /** Whole-machine CPU jiffies from /proc/stat (Linux), or undefined. */
-function machineCpuTimes(): CpuTimes | undefined {
+export function machineCpuTimes(): CpuTimes | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
     const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
@@ -90,7 +90,8 @@ function machineCpuTimes(): CpuTimes | undefined {
   }
 }
 
-function busyPercent(before: CpuTimes | undefined, after: CpuTimes | undefined): number | null {
+/** How busy the machine's CPUs were between two readings of machineCpuTimes, 0-100, or null when unknown. */
+export function busyPercent(before: CpuTimes | undefined, after: CpuTimes | undefined): number | null {
   if (!before || !after || after.total <= before.total) return null;
   return (100 * (after.busy - before.busy)) / (after.total - before.total);
 }

@@ -23,7 +23,7 @@
 // charge, from its gateway attempt's creation (tx1) to its resolution (tx2), which includes the wait for the
 // rate limit; node cpu ms/op = this process's CPU per charge, which is mostly the emulator's (it runs here);
 // pool = each worker's DATABASE_POOL_SIZE. The notes have requests/s, utilization and the busiest window.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -50,8 +50,8 @@ import {
   windowStats,
   workerEnv,
 } from '../test/jobs/workers-support.js';
-import { DATABASE_LABELS } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, type LoadResult, type PostgresTarget, toRow, withCpuProfile } from './harness.js';
+import { DATABASE_LABELS, postgresOnly } from './databases.js';
+import { type Benchmark, type BenchContext, type BenchRow, busyPercent, type LoadResult, machineCpuTimes, type PostgresTarget, toRow, withCpuProfile } from './harness.js';
 
 const NAME = 'scheduled-charges';
 const BASE_CHARGES = 10_000;
@@ -78,18 +78,6 @@ const PLANS: readonly RowPlan[] = [
   { label: `no limit (${RATE_LIMIT_MAX}/s), 2 workers`, limit: RATE_LIMIT_MAX, workers: 2 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 4 workers`, limit: RATE_LIMIT_MAX, workers: 4 },
 ];
-
-/** Whole-machine CPU jiffies from /proc/stat (Linux), or undefined (as bench/harness.ts reads them). */
-function machineCpuTimes(): { busy: number; total: number } | undefined {
-  try {
-    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
-    if (fields.length < 8 || fields.some((v) => !Number.isFinite(v))) return undefined;
-    const total = fields.reduce((a, b) => a + b, 0);
-    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
-  } catch {
-    return undefined;
-  }
-}
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 
@@ -141,8 +129,7 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
       const finishedAtMs = Date.now();
       const cpu = process.cpuUsage(cpuBefore);
       const machineAfter = machineCpuTimes();
-      const machineBusy =
-        machineBefore && machineAfter && machineAfter.total > machineBefore.total ? (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total) : null;
+      const machineBusy = busyPercent(machineBefore, machineAfter);
       return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
     });
     loopDelay.disable();
@@ -228,17 +215,11 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
 export const scheduledCharges: Benchmark = {
   name: NAME,
   description:
-    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it), and unlimited with 1, 2 and 4 workers.',
+    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it) and 4 workers with a 100 ms allowance, and unlimited with 1, 2 and 4 workers.',
   async run(context) {
     const charges = Math.max(10, Math.round(BASE_CHARGES * context.scale));
-    const others = context.databases.filter((target) => target !== 'postgres');
-    if (others.length > 0) context.log(`${NAME}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only (workers are separate processes on one database).`);
-    if (!context.databases.includes('postgres')) return [];
-    if (!('url' in context.postgres)) {
-      context.log(`${NAME}: ${DATABASE_LABELS.postgres} rows skipped: ${context.postgres.skipped}`);
-      return [];
-    }
-    const postgres = context.postgres;
+    const postgres = postgresOnly(context, NAME, ' (workers are separate processes on one database)');
+    if (!postgres) return [];
     if (distIsStale()) {
       context.log(`${NAME}: dist/ is older than src/; building it (tsc -p tsconfig.build.json)...`);
       ensureBuilt();
