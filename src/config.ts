@@ -45,9 +45,9 @@ export interface Config {
   /** SETTLE_JOB_LEASE_SECONDS: how long a worker's claims and a run's heartbeat hold without news from it. */
   jobLeaseSeconds: number;
   /**
-   * SETTLE_RATE_LIMIT_ALLOWANCE_MS: on PostgreSQL, how unevenly requests may travel from their turn to the gateway
-   * (send delays, network) before the shared rate limit could be exceeded there; each turn counts for a second plus
-   * this (and the grant's 25 ms). Larger = safer and slower (see shared-rate-limiter.ts).
+   * SETTLE_RATE_LIMIT_ALLOWANCE_MS: on PostgreSQL, how unevenly requests may travel from their write to the gateway
+   * (network, a busy gateway front) before the shared rate limit could be exceeded there; each turn counts for a
+   * second plus this (and the grant's 25 ms). Larger = safer and slower (see shared-rate-limiter.ts).
    */
   rateLimitAllowanceMs: number;
 }

@@ -39,8 +39,7 @@ async function hammer(limiters: RateLimiter[], loops: number, deadline: number):
   const starts: number[] = [];
   const caller = async (limiter: RateLimiter) => {
     while (Date.now() < deadline) {
-      await limiter.acquire();
-      starts.push(Date.now());
+      if ((await limiter.acquire()).use()) starts.push(Date.now());
     }
   };
   await Promise.all(limiters.flatMap((limiter) => Array.from({ length: loops }, () => caller(limiter))));
@@ -58,7 +57,7 @@ describe('SharedRateLimiter options', () => {
   it('is needed: three per-process limiters let three times the rate through in one window', async () => {
     const limiters = [1, 2, 3].map(() => new SlidingWindowRateLimiter({ ratePerSecond: RATE }));
     const starts: number[] = [];
-    await Promise.all(limiters.flatMap((limiter) => Array.from({ length: RATE }, () => limiter.acquire().then(() => starts.push(Date.now())))));
+    await Promise.all(limiters.flatMap((limiter) => Array.from({ length: RATE }, () => limiter.acquire().then((turn) => turn.use() && starts.push(Date.now())))));
     expect(maxInAnyWindow(starts, WINDOW_MS)).toBe(3 * RATE);
   });
 
@@ -91,7 +90,8 @@ for (const kind of databaseKinds()) {
       const order: number[] = [];
       const starts: number[] = [];
       const take = (n: number) =>
-        limiter.acquire().then(() => {
+        limiter.acquire().then((turn) => {
+          expect(turn.use()).toBe(true);
           order.push(n);
           starts.push(Date.now());
         });
@@ -110,17 +110,36 @@ for (const kind of databaseKinds()) {
       const served: string[] = [];
       // Four callers at once: one grant of 4. Once the first is served, time jumps past the ttl, so the other
       // three find the tokens expired, drop them and ask again.
-      const first = limiter.acquire().then(() => {
+      const first = limiter.acquire().then((turn) => {
+        expect(turn.use()).toBe(true);
         served.push('a');
         clock += 1000;
       });
-      const rest = ['b', 'c', 'd'].map((name) => limiter.acquire().then(() => void served.push(name)));
+      const rest = ['b', 'c', 'd'].map((name) => limiter.acquire().then((turn) => turn.use() && served.push(name)));
       await Promise.all([first, ...rest]);
       expect(served).toEqual(['a', 'b', 'c', 'd']);
       const rows = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', gatewayId).orderBy('id').execute();
       // Without the give-back the first grant would still count 4 (4 + 3 = 7 counted for 4 requests).
       expect(rows.map((r) => r.tokens)).toEqual([1, 3]);
       expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 7, tokensDropped: 3, tokensReturned: 3 });
+    });
+
+    it('gives back turns that lapsed before their request was written, and those given back unused', async () => {
+      let clock = 0;
+      const gatewayId = `lapsed_${kind}`;
+      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId, ratePerSecond: 100, ttlMs: 40, now: () => clock });
+      // One grant of 4 turns: one used in time, one given back (its connection failed), two used too late.
+      const turns = await Promise.all([1, 2, 3, 4].map(() => limiter.acquire()));
+      expect(turns[0]!.use()).toBe(true);
+      turns[1]!.giveBack();
+      clock += 1000;
+      expect(turns[2]!.use()).toBe(false);
+      expect(turns[3]!.use()).toBe(false);
+      // The next grant call gives the three back: the first grant then counts the one request that left.
+      expect((await limiter.acquire()).use()).toBe(true);
+      const rows = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', gatewayId).orderBy('id').execute();
+      expect(rows.map((r) => r.tokens)).toEqual([1, 1]);
+      expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 5, turnsLapsed: 3, tokensReturned: 3 });
     });
 
     it('rejects the acquire whose grant failed in the database, and serves later callers once it works again', async () => {
@@ -213,7 +232,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several proc
   it('counts each grant for a second plus the ttl and the allowance for uneven delivery', async () => {
     const limiter = new SharedRateLimiter({ db: (await ownPool()).db, gatewayId: 'gw_allowance', ratePerSecond: 5, ttlMs: 40, allowanceMs: 300 });
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 10 }, () => limiter.acquire().then(() => void starts.push(performance.now()))));
+    await Promise.all(Array.from({ length: 10 }, () => limiter.acquire().then((turn) => turn.use() && starts.push(performance.now()))));
     // The sixth start needs the first grant out of the 1,340 ms look-back; the first start came at most a ttl
     // (40 ms) after that grant, so the two are at least 1,300 ms apart. With the default allowance, 1,045 would do.
     expect((starts[5] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(1300);
@@ -223,9 +242,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several proc
     const pool = await ownPool();
     const busy = makeLimiter(pool, 'gw_busy');
     const other = makeLimiter(pool, 'gw_other');
-    await Promise.all(Array.from({ length: RATE }, () => busy.acquire()));
+    await Promise.all(Array.from({ length: RATE }, () => busy.acquire().then((turn) => turn.use())));
     const started = Date.now();
-    await Promise.all(Array.from({ length: RATE }, () => other.acquire()));
+    await Promise.all(Array.from({ length: RATE }, () => other.acquire().then((turn) => turn.use())));
     expect(Date.now() - started).toBeLessThan(500);
   });
 });

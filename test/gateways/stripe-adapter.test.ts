@@ -2,11 +2,10 @@
 // stateful double is the emulator, see stripe-contract.test.ts). Pins: resends only `retryable` outcomes, with
 // the same idempotency key and honouring Retry-After; no resend of a 500; a connection that never opened is
 // retryable; "already captured / canceled" is re-read and reported as it is; bad amounts never reach Stripe;
-// every HTTP request takes its own rate-limit turn right as it is sent.
+// every HTTP request takes its own rate-limit turn and is written in the same step as the turn is used.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RateLimiter, unlimited } from '../../src/gateways/stripe/rate-limiter.js';
 import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
 
@@ -199,60 +198,91 @@ describe('StripeGateway retries (canned responses)', () => {
 });
 
 describe('StripeGateway rate limit turns (canned responses)', () => {
-  /** A gateway whose limiter and transport write what happens, in order, to `events`. */
-  function tracedGateway(events: string[], acquire: RateLimiter['acquire'], maxRetries = 2): StripeGateway {
-    const transport = Stripe.createNodeHttpClient();
-    const traced = Object.create(transport) as typeof transport;
-    traced.makeRequest = (...args) => {
-      events.push('send');
-      return transport.makeRequest(...args);
+  /** A limiter whose turns write what happens to `events`; `lapse` turns say they lapsed at use. */
+  function tracingLimiter(events: string[], lapse = 0): RateLimiter {
+    let lapsing = lapse;
+    return {
+      acquire: async () => {
+        events.push('turn');
+        const lapsed = lapsing > 0;
+        lapsing -= 1;
+        return {
+          use: () => {
+            events.push(lapsed ? 'lapsed' : 'use');
+            // Anything queued at the use, however small, must come after the bytes left.
+            if (!lapsed) queueMicrotask(() => events.push('microtask'));
+            return !lapsed;
+          },
+          giveBack: () => void events.push('give back'),
+        };
+      },
     };
-    return new StripeGateway({
+  }
+  const tracedGateway = (limiter: RateLimiter, maxRetries = 2): StripeGateway =>
+    new StripeGateway({
       secretKey: 'sk_test_canned',
       apiBase: canned.url,
       timeoutMs: 5000,
       rateLimitPerSecond: 100,
       maxRetries,
-      rateLimiter: { acquire },
-      httpClient: traced,
+      rateLimiter: limiter,
       sleep: async (ms) => void slept.push(ms),
     });
+  /** Records 'write' when a socket writes a request to the canned server (its request line). */
+  function traceWrites(events: string[]): () => void {
+    const original = Socket.prototype.write;
+    const spy = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: unknown[]) {
+      const chunk = args[0];
+      if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && /^(GET|POST) \/v1\//.test(chunk.toString().slice(0, 16))) events.push('write');
+      return Reflect.apply(original, this, args) as boolean;
+    });
+    return () => spy.mockRestore();
   }
 
-  it('each HTTP request takes a turn and leaves before any timer or I/O callback can run', async () => {
+  it('each HTTP request is written in the same synchronous step as its turn is used, before any microtask', async () => {
     const events: string[] = [];
-    // A macrotask queued at the turn: if the SDK's preparation (or anything) ran between the turn and the sending,
-    // a busy process could delay the request by as long as its other work takes; here it must come after 'send'.
-    const acquire = async (): Promise<void> => {
-      events.push('turn');
-      setImmediate(() => events.push('macrotask'));
-    };
-    canned.reply(
-      stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' }),
-      { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) },
-    );
-    const outcome = await tracedGateway(events, acquire).authorize(authorizeRequest);
-    expect(outcome.kind).toBe('succeeded');
-    expect(events).toEqual(['turn', 'send', 'macrotask', 'turn', 'send', 'macrotask']);
+    const restore = traceWrites(events);
+    try {
+      canned.reply(
+        stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' }),
+        { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) },
+      );
+      const outcome = await tracedGateway(tracingLimiter(events)).authorize(authorizeRequest);
+      expect(outcome.kind).toBe('succeeded');
+    } finally {
+      restore();
+    }
+    expect(events).toEqual(['turn', 'use', 'write', 'microtask', 'turn', 'use', 'write', 'microtask']);
     expect(canned.requests).toHaveLength(2);
+  });
+
+  it('a turn that lapsed before the write sends nothing on it: a new turn is taken', async () => {
+    const events: string[] = [];
+    const restore = traceWrites(events);
+    try {
+      canned.reply({ status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) });
+      const outcome = await tracedGateway(tracingLimiter(events, 2)).authorize(authorizeRequest);
+      expect(outcome.kind).toBe('succeeded');
+    } finally {
+      restore();
+    }
+    expect(events).toEqual(['turn', 'lapsed', 'turn', 'lapsed', 'turn', 'use', 'write', 'microtask']);
+    expect(canned.requests).toHaveLength(1);
   });
 
   it("the SDK's own resend of a reset connection takes a turn too", async () => {
     const events: string[] = [];
-    const acquire = async (): Promise<void> => void events.push('turn');
     canned.reply({ status: 0, body: null, reset: true }, { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) });
-    const outcome = await tracedGateway(events, acquire).authorize(authorizeRequest);
+    const outcome = await tracedGateway(tracingLimiter(events)).authorize(authorizeRequest);
     expect(outcome.kind).toBe('succeeded');
     expect(canned.requests).toHaveLength(2);
-    expect(events).toEqual(['turn', 'send', 'turn', 'send']);
+    expect(events.filter((e) => e === 'use')).toHaveLength(2);
   });
 
   it('a failing limiter fails the call with its own error and sends nothing', async () => {
-    const events: string[] = [];
     const broken = new Error('rate_limit_grants: connection terminated');
-    const outcome = tracedGateway(events, () => Promise.reject(broken)).authorize(authorizeRequest);
+    const outcome = tracedGateway({ acquire: () => Promise.reject(broken) }).authorize(authorizeRequest);
     await expect(outcome).rejects.toBe(broken);
-    expect(events).toEqual([]);
     expect(canned.requests).toHaveLength(0);
   });
 });

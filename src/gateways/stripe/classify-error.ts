@@ -16,11 +16,14 @@
 import Stripe from 'stripe';
 import type { GatewayError, GatewayOutcome, GatewayRefs } from '../../app/gateway.js';
 import { isSettleError } from '../../domain/errors.js';
+import { wasNotSent } from './paced-http-client.js';
 
 /**
  * How a connection error tells "never sent" from "maybe sent": the SDK wraps the socket error in
- * StripeConnectionError.detail. These codes are raised while resolving or opening the connection, before
- * the request is written, so Stripe cannot have seen it. Everything else is treated as unknown:
+ * StripeConnectionError.detail. Our own transport (paced-http-client.ts) marks every error it raised before writing
+ * the request (NOT_SENT), whatever its code: a refused or timed-out connect, a connection closed before its turn.
+ * Without that mark, these codes are raised while resolving or opening the connection, before the request is
+ * written, so Stripe cannot have seen it. Everything else is treated as unknown:
  * - ECONNRESET / EPIPE / 'socket hang up': the socket died after it was open. A stale keep-alive socket also
  *   ends this way before Stripe read anything, but we cannot tell that from "Stripe processed it and the reply
  *   was lost", so it is unknown (the SDK already resends once itself, with the same Idempotency-Key).
@@ -51,6 +54,7 @@ export function connectionErrorCode(error: Stripe.errors.StripeConnectionError):
 }
 
 export function wasNeverSent(error: Stripe.errors.StripeConnectionError): boolean {
+  if (wasNotSent(error.detail)) return true;
   const code = connectionErrorCode(error);
   return code !== null && NOT_SENT_CODES.has(code);
 }

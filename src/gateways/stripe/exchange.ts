@@ -7,6 +7,7 @@
 // are stored when its outcome is known; a failing or throwing hook never affects the call.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Stripe from 'stripe';
+import { sentAtOf } from './paced-http-client.js';
 
 /** The port operations (Gateway's methods). */
 export type GatewayOperation =
@@ -139,12 +140,13 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
         // a log must never fail a gateway call
       }
     };
-    const latency = (): number => Math.max(0, Math.round(performance.now() - started));
+    // From the write when the transport says when it happened (PacedHttpClient), else from the hand-over.
+    const latency = (of: unknown): number => Math.max(0, Math.round(performance.now() - (sentAtOf(of) ?? started)));
     let response: HttpClientResponse;
     try {
       response = await inner.makeRequest(host, port, fullPath, method, headers, requestData, protocol, timeout);
     } catch (error) {
-      report({ ...base, ...noAnswer(error), status: null, requestId: null, responseBody: null, latencyMs: latency() });
+      report({ ...base, ...noAnswer(error), status: null, requestId: null, responseBody: null, latencyMs: latency(error) });
       throw error;
     }
     const status = response.getStatusCode();
@@ -154,10 +156,10 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
       try {
         const body: unknown = await response.toJSON();
         // Copied before the SDK decorates an error body with headers and status.
-        report({ ...base, status, requestId, responseBody: structuredClone(body), errorCode: null, errorMessage: null, latencyMs: latency() });
+        report({ ...base, status, requestId, responseBody: structuredClone(body), errorCode: null, errorMessage: null, latencyMs: latency(response) });
         return body;
       } catch (error) {
-        report({ ...base, ...noAnswer(error), status, requestId, responseBody: null, latencyMs: latency() });
+        report({ ...base, ...noAnswer(error), status, requestId, responseBody: null, latencyMs: latency(response) });
         throw error;
       }
     };

@@ -8,25 +8,25 @@
 // grants. The call is one round trip in autocommit: nothing between the lock and the commit waits for a client,
 // which on a busy machine may not be scheduled for a while.
 //
-// Why this bounds every 1-second window: a grant's tokens are handed out only until `asked + offset + ttl`, where
+// Why this bounds every 1-second window: a grant's tokens are valid only until `asked + offset + ttl`, where
 // `asked` is the local time just before the call was sent and `offset` the database's own measure of the time from
-// the call's start to the grant (so `asked + offset` is no later, in real time, than the grant's time G); every
-// request of a grant therefore starts within [G, G + ttl]. The token is taken inside the SDK's HTTP client right
-// before the request is written (stripe-client.ts), so "starts" means "leaves". Take any window of length `window`
+// the call's start to the grant (so `asked + offset` is no later, in real time, than the grant's time G). Each token
+// is handed out as a turn (rate-limiter.ts) whose validity is checked right before the request's bytes are written
+// (paced-http-client.ts), so every request of a grant leaves within [G, G + ttl]. Take any window of length `window`
 // and the grants whose requests start in it: the first (G1) and last (G2) satisfy G2 - G1 < window + ttl. Since
 // margin >= ttl, G1 was still inside G2's look-back when G2 was granted, and so were all the grants between them:
 // their tokens together never exceed the rate. The rest of the margin, the allowance (SETTLE_RATE_LIMIT_ALLOWANCE_MS,
-// default 45 ms), covers what the proof leaves out: requests that leave at once can still reach the gateway
-// unevenly (a process kept off a busy CPU between its turn and the write, network jitter), which can bring two
-// starts `window` apart closer together where the gateway counts them. Every process on one database should use
-// the same allowance: a grant counts its look-back with its own.
+// default 45 ms), covers what the proof leaves out: requests that leave a window apart can still reach the gateway
+// unevenly (network jitter, a process preempted inside the write itself, a busy gateway front), which can bring
+// them closer together where the gateway counts them. Every process on one database should use the same
+// allowance: a grant counts its look-back with its own.
 //
 // What it costs: each token is reissued at best `window + margin` after its last use, so a saturated fleet gets
 // window / (window + ttl + allowance) of the rate: 1000 / 1070 ms, about 93%, with the defaults. Two things keep
 // it near that: when the look-back is full but frees within HOLD_MS, the call sleeps in the database (holding the
 // lock) and grants the moment capacity frees, instead of when this process's timer fires and its next call
-// arrives; and tokens that expired in hand (their grant came back later than the ttl) are given back in the next
-// call, so they stop counting (nobody used them).
+// arrives; and tokens nobody used (they expired in hand because the grant came back later than the ttl, or a turn
+// lapsed before its request could be written) are given back in the next call, so they stop counting.
 //
 // Locally, callers are served in arrival order (chained, as in rate-limiter.ts), one grant request in flight at
 // a time, asking for as many tokens as callers are waiting, capped at what the rate allows in one ttl (a bigger
@@ -36,7 +36,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_TURN_TTL_MS, ExpiringTurn, type RateLimiter, type RateLimitTurn } from './rate-limiter.js';
 
 export interface SharedRateLimiterOptions {
   db: Kysely<Database>;
@@ -61,11 +61,13 @@ export interface SharedRateLimiterStats {
   refusals: number;
   tokensGranted: number;
   tokensDropped: number;
-  /** Of the dropped tokens, those given back (their grant then counts only what was used). */
+  /** Turns handed out that lapsed before their request could be written (given back, never sent). */
+  turnsLapsed: number;
+  /** Of the dropped and lapsed tokens, those given back (their grant then counts only what was used). */
   tokensReturned: number;
 }
 
-export const DEFAULT_TTL_MS = 25;
+export const DEFAULT_TTL_MS = DEFAULT_TURN_TTL_MS;
 /** Allowance for uneven delivery: how much the time from a request's turn to its arrival at the gateway varies. */
 export const DEFAULT_ALLOWANCE_MS = 45;
 /** The longest wait for capacity done in the database, holding the lock (longer ones sleep here, then ask again). */
@@ -103,17 +105,17 @@ export class SharedRateLimiter implements RateLimiter {
   readonly #maxGrant: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
-  #tail: Promise<void> = Promise.resolve();
+  #tail: Promise<unknown> = Promise.resolve();
   /** Callers that called acquire() and have not been served (or failed) yet. */
   #queued = 0;
   #tokens = 0;
   #expiresAt = 0;
   /** The grant the tokens in hand came from. */
   #grantId: string | null = null;
-  /** Tokens of an earlier grant that expired unused: given back by the next grant call. */
-  #unused: { grantId: string; tokens: number } | null = null;
+  /** Tokens nobody used, per grant: given back by the next grant call. */
+  readonly #unused = new Map<string, number>();
   #lastSweep = Number.NEGATIVE_INFINITY;
-  readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0, tokensReturned: 0 };
+  readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0, turnsLapsed: 0, tokensReturned: 0 };
 
   constructor(options: SharedRateLimiterOptions) {
     const windowMs = options.windowMs ?? 1000;
@@ -131,24 +133,25 @@ export class SharedRateLimiter implements RateLimiter {
     this.#sleep = options.sleep ?? realSleep;
   }
 
-  acquire(): Promise<void> {
+  acquire(): Promise<RateLimitTurn> {
     this.#queued += 1;
     const turn = this.#tail.then(() => this.#serve());
     this.#tail = turn.catch(() => undefined);
     return turn;
   }
 
-  async #serve(): Promise<void> {
+  async #serve(): Promise<RateLimitTurn> {
     try {
-      await this.#take();
+      return await this.#take();
     } finally {
       this.#queued -= 1;
     }
   }
 
-  async #take(): Promise<void> {
+  async #take(): Promise<RateLimitTurn> {
     for (;;) {
-      if (this.#useToken()) return;
+      const turn = this.#handOut();
+      if (turn) return turn;
       const wanted = Math.min(this.#maxGrant, Math.max(1, this.#queued));
       const answer = await this.#askForGrant(wanted);
       if (answer.tokens > 0) {
@@ -162,35 +165,41 @@ export class SharedRateLimiter implements RateLimiter {
     }
   }
 
-  /** Takes a token in hand if one is still valid; drops expired ones. */
-  #useToken(): boolean {
-    if (this.#tokens > 0 && this.#now() < this.#expiresAt) {
+  /** A turn from the tokens in hand if one is still valid; drops expired ones (to be given back). */
+  #handOut(): RateLimitTurn | null {
+    const grantId = this.#grantId;
+    if (this.#tokens > 0 && grantId !== null && this.#now() < this.#expiresAt) {
       this.#tokens -= 1;
-      return true;
+      return new ExpiringTurn(this.#expiresAt, this.#now, () => {
+        this.stats.turnsLapsed += 1;
+        this.#unused.set(grantId, (this.#unused.get(grantId) ?? 0) + 1);
+      });
     }
     this.stats.tokensDropped += this.#tokens;
-    if (this.#tokens > 0 && this.#grantId !== null) this.#unused = { grantId: this.#grantId, tokens: this.#tokens };
+    if (this.#tokens > 0 && grantId !== null) this.#unused.set(grantId, (this.#unused.get(grantId) ?? 0) + this.#tokens);
     this.#tokens = 0;
-    return false;
+    return null;
   }
 
   async #askForGrant(wanted: number): Promise<GrantAnswer> {
     const sweep = this.#now() - this.#lastSweep >= SWEEP_EVERY_MS;
-    const unused = this.#unused;
+    const unused = [...this.#unused];
+    this.#unused.clear();
+    const returned = unused.reduce((sum, [, tokens]) => sum + tokens, 0);
+    // Array literals as text ('{1,2}'), which pg and PGlite both pass through a cast unchanged.
+    const returnIds = `{${unused.map(([grantId]) => grantId).join(',')}}`;
+    const returnTokens = `{${unused.map(([, tokens]) => tokens).join(',')}}`;
     const keepMs = Math.max(KEEP_GRANTS_MS, 2 * this.#lookBackMs);
     // Just before the call: the grant's time is at least offset_ms (measured by the database) after this.
     const askedAt = this.#now();
     const { rows } = await sql<{ tokens: number; grant_id: string | null; wait_ms: number | null; offset_ms: number }>`
       select tokens, grant_id::text as grant_id, wait_ms, offset_ms from settle_rate_limit_grant(
         ${this.#gatewayId}, ${this.#lockKey}::bigint, ${this.#rate}::int, ${this.#lookBackMs}::float8, ${wanted}::int,
-        ${HOLD_MS}::int, ${sweep ? keepMs : null}::float8, ${unused?.grantId ?? null}::bigint, ${unused?.tokens ?? 0}::int)`.execute(this.#db);
+        ${HOLD_MS}::int, ${sweep ? keepMs : null}::float8, ${returnIds}::bigint[], ${returnTokens}::int[])`.execute(this.#db);
     const result = rows[0];
     if (!result) throw new Error('the rate limit grant function returned no row');
     if (sweep) this.#lastSweep = this.#now();
-    if (unused) {
-      this.stats.tokensReturned += unused.tokens;
-      this.#unused = null;
-    }
+    this.stats.tokensReturned += returned;
     if (result.tokens > 0) {
       this.stats.grants += 1;
       this.stats.tokensGranted += result.tokens;

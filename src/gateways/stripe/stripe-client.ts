@@ -1,5 +1,5 @@
-// The SDK client for one gateway, and the single place where requests go out: every HTTP request passes the rate
-// limiter at the moment it is sent, every call carries the caller's idempotency key and is classified. The SDK's own retries are off
+// The SDK client for one gateway, and the single place where requests go out: every HTTP request takes its rate-limit
+// turn as it is written (paced-http-client.ts), every call carries the caller's idempotency key and is classified. The SDK's own retries are off
 // (maxNetworkRetries: 0; stripe-facts §9: its default is 2, with its own random keys when none is given).
 //
 // Retry policy: only a `retryable` outcome (proven nothing happened: 429, or a connection that never opened) is
@@ -10,7 +10,10 @@ import Stripe from 'stripe';
 import type { GatewayOutcome } from '../../app/gateway.js';
 import { classifyError } from './classify-error.js';
 import { type ExchangeHook, type HttpClient, recordingHttpClient } from './exchange.js';
+import { PacedHttpClient, RateLimiterFailure } from './paced-http-client.js';
 import { SlidingWindowRateLimiter, type RateLimiter } from './rate-limiter.js';
+
+export { RateLimiterFailure } from './paced-http-client.js';
 
 export interface StripeGatewayConfig {
   secretKey: string;
@@ -25,7 +28,7 @@ export interface StripeGatewayConfig {
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
   rateLimiter?: RateLimiter;
-  /** Tests: a recording transport. Default: the SDK's Node client. */
+  /** Tests: a transport of their own, which takes its turn when handed a request. Default: PacedHttpClient. */
   httpClient?: Stripe.StripeConfig['httpClient'];
   /** Sees every HTTP exchange (the gateway log, P13); its failures never affect a call. See exchange.ts. */
   onExchange?: ExchangeHook;
@@ -48,30 +51,24 @@ export function hostOptions(apiBase: string | undefined): { host?: string; port?
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The rate limiter could not hand out a turn (e.g. its database failed): the request was never sent. */
-export class RateLimiterFailure extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`the gateway rate limiter failed, nothing was sent: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'RateLimiterFailure';
-  }
-}
-
 /**
- * The SDK's HTTP client with each request taking its turn from the limiter right before it leaves: the
- * request is handed to the inner client in the same microtask chain as the turn (no timer or I/O in between),
- * so the SDK's own preparation of a request, however slow on a busy machine, happens before the turn is taken,
- * never between the turn and the sending. Every HTTP request counts: the retries below and the SDK's own resend
- * of a reset connection (stripe-facts §9) each take a turn.
+ * A transport of the caller's own (tests) behind the limiter: each HTTP request takes a turn and uses it when it is
+ * handed to the transport, which cannot tell when its bytes leave. The default transport, PacedHttpClient, checks the
+ * turn at the write instead. Every HTTP request counts: the retries below and the SDK's own resend of a reset
+ * connection (stripe-facts §9) each take a turn.
  */
 export function rateLimitedHttpClient(inner: HttpClient, limiter: RateLimiter): HttpClient {
   const wrapper = Object.create(inner) as HttpClient;
   wrapper.makeRequest = async (...args) => {
-    try {
-      await limiter.acquire();
-    } catch (error) {
-      throw new RateLimiterFailure(error);
+    for (;;) {
+      let turn;
+      try {
+        turn = await limiter.acquire();
+      } catch (error) {
+        throw new RateLimiterFailure(error);
+      }
+      if (turn.use()) return inner.makeRequest(...args);
     }
-    return inner.makeRequest(...args);
   };
   return wrapper;
 }
@@ -91,16 +88,15 @@ export class StripeClient {
   readonly #maxDelayMs: number;
 
   constructor(config: StripeGatewayConfig) {
-    const transport = config.httpClient ?? Stripe.createNodeHttpClient();
-    const recorded = config.onExchange ? recordingHttpClient(transport, config.onExchange) : transport;
     const limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
-    // The limiter outermost: the gateway log's latency starts when the request leaves, not when it queued.
+    const transport = config.httpClient ? rateLimitedHttpClient(config.httpClient, limiter) : new PacedHttpClient(limiter);
+    // The gateway log's latency starts when the request was written (PacedHttpClient says when), not when it queued.
     this.sdk = new Stripe(config.secretKey, {
       ...hostOptions(config.apiBase),
       maxNetworkRetries: 0,
       timeout: config.timeoutMs,
       telemetry: false,
-      httpClient: rateLimitedHttpClient(recorded, limiter),
+      httpClient: config.onExchange ? recordingHttpClient(transport, config.onExchange) : transport,
     });
     this.#sleep = config.sleep ?? realSleep;
     this.#maxRetries = config.maxRetries ?? 2;

@@ -1,10 +1,11 @@
 // The shared rate limiter's grant as one database function (src/gateways/stripe/shared-rate-limiter.ts).
 //
-// Why a function: a grant takes the gateway's advisory lock, gives back tokens that expired unused, waits in the
-// database for capacity to free when that is near, records the grant and commits. As a transaction driven from the
-// client that is five round trips, and on a busy machine every one of them can wait for the client process to be
-// scheduled while the lock is held: the next grant is late, and capacity is lost for good. As a function called in
-// autocommit it is one round trip, and nothing between the lock and the commit waits for a client.
+// Why a function: a grant takes the gateway's advisory lock, gives back tokens nobody used (p_return_ids and
+// p_return_tokens: grants and how many of their tokens to take off), waits in the database for capacity to free
+// when that is near, records the grant and commits. As a transaction driven from the client that is five round
+// trips, and on a busy machine every one of them can wait for the client process to be scheduled while the lock is
+// held: the next grant is late, and capacity is lost for good. As a function called in autocommit it is one round
+// trip, and nothing between the lock and the commit waits for a client.
 //
 // The function is VOLATILE and plpgsql: under READ COMMITTED each of its statements takes a fresh snapshot, so the
 // statements after the lock see the grant its previous holder committed.
@@ -20,7 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .raw(
       `CREATE FUNCTION settle_rate_limit_grant(
       p_gateway_id text, p_lock_key bigint, p_rate integer, p_look_back_ms double precision, p_wanted integer,
-      p_hold_ms integer, p_sweep_older_ms double precision, p_return_id bigint, p_return_tokens integer)
+      p_hold_ms integer, p_sweep_older_ms double precision, p_return_ids bigint[], p_return_tokens integer[])
     RETURNS TABLE (tokens integer, grant_id bigint, wait_ms integer, offset_ms integer)
     LANGUAGE plpgsql VOLATILE AS $fn$
     DECLARE
@@ -34,9 +35,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_id bigint;
     BEGIN
       PERFORM pg_advisory_xact_lock(p_lock_key);
-      IF p_return_id IS NOT NULL AND p_return_tokens > 0 THEN
-        DELETE FROM rate_limit_grants g WHERE g.id = p_return_id AND g.tokens <= p_return_tokens;
-        UPDATE rate_limit_grants g SET tokens = g.tokens - p_return_tokens WHERE g.id = p_return_id AND g.tokens > p_return_tokens;
+      IF cardinality(p_return_ids) > 0 THEN
+        DELETE FROM rate_limit_grants g USING unnest(p_return_ids, p_return_tokens) AS r(id, n)
+          WHERE g.id = r.id AND g.tokens <= r.n;
+        UPDATE rate_limit_grants g SET tokens = g.tokens - r.n FROM unnest(p_return_ids, p_return_tokens) AS r(id, n)
+          WHERE g.id = r.id AND g.tokens > r.n;
       END IF;
       v_now := clock_timestamp();
       SELECT coalesce(sum(g.tokens), 0)::integer, min(g.granted_at) INTO v_used, v_oldest
