@@ -42,7 +42,7 @@ export async function openRuntime(
  * directory is opened by one process only, so its per-process limiter is already exact.
  */
 export function createDeps(
-  database: Pick<OpenDatabase, 'db' | 'prepared' | 'kind'>,
+  database: Pick<OpenDatabase, 'db' | 'prepared' | 'kind'> & Partial<Pick<OpenDatabase, 'rateLimitDb'>>,
   options: {
     clock?: Clock | undefined;
     settingsTtlMs?: number;
@@ -56,7 +56,7 @@ export function createDeps(
     gateways: new GatewayRegistry({
       timeoutMs: options.gatewayTimeoutMs,
       gatewayLogs: new GatewayLogWriter(db),
-      sharedRateLimits: database.kind === 'postgres' ? { db, allowanceMs: options.rateLimitAllowanceMs } : undefined,
+      sharedRateLimits: database.kind === 'postgres' ? { db: database.rateLimitDb ?? db, allowanceMs: options.rateLimitAllowanceMs } : undefined,
     }),
     db,
     clock: options.clock ?? systemClock,

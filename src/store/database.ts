@@ -36,6 +36,12 @@ export interface OpenDatabase {
    * which hands it to one caller at a time (a direct query could run inside another caller's transaction).
    */
   prepared: PreparedExecutor | undefined;
+  /**
+   * PostgreSQL only: connections of their own for the shared gateway rate limiter's grants
+   * (shared-rate-limiter.ts). A grant that waited for a slot of the main pool behind this process's own queries
+   * would come back with its tokens all but expired.
+   */
+  rateLimitDb: Kysely<Database> | undefined;
   close(): Promise<void>;
 }
 
@@ -44,39 +50,47 @@ export interface OpenOptions {
   url?: string | undefined;
   /** PGlite data directory; 'memory://' (or undefined) keeps it in memory. */
   dataDir?: string | undefined;
+
   poolSize?: number;
 }
 
 function ignoreConnectionError(): void {}
 
+function openPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === INT8_OID) return parseInt8;
+        if (oid === DATE_OID) return identity;
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // A connection the server closes (a restart, pg_terminate_backend, a dropped database) makes pg emit
+  // 'error': on the pool for an idle client, on the client itself once it has left the pool (pool.end()
+  // resolves before the sockets have closed). Unheard, either event would kill the process. The broken
+  // client is discarded by the pool and the next query opens a new connection, so there is nothing to do.
+  pool.on('error', ignoreConnectionError);
+  const names = new StatementNames();
+  pool.on('connect', (client) => {
+    client.on('error', ignoreConnectionError);
+    nameRepeatedStatements(client, names);
+  });
+  return pool;
+}
+
 export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
   if (options.url) {
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 10,
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-          if (oid === INT8_OID) return parseInt8;
-          if (oid === DATE_OID) return identity;
-          return pg.types.getTypeParser(oid, format);
-        }) as typeof pg.types.getTypeParser,
-      },
-    });
-    // A connection the server closes (a restart, pg_terminate_backend, a dropped database) makes pg emit
-    // 'error': on the pool for an idle client, on the client itself once it has left the pool (pool.end()
-    // resolves before the sockets have closed). Unheard, either event would kill the process. The broken
-    // client is discarded by the pool and the next query opens a new connection, so there is nothing to do.
-    pool.on('error', ignoreConnectionError);
-    const names = new StatementNames();
-    pool.on('connect', (client) => {
-      client.on('error', ignoreConnectionError);
-      nameRepeatedStatements(client, names);
-    });
+    const pool = openPool(options.url, options.poolSize ?? 10);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // One connection per gateway whose limiter is busy; two cover the usual one or two gateways.
+    const rateLimitDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(options.url, 2) }) });
     const prepared: PreparedExecutor = async (name, text, params) => {
       await pool.query({ name, text, values: params });
     };
-    return { db, kind: 'postgres', prepared, close: () => db.destroy() };
+    return { db, kind: 'postgres', prepared, rateLimitDb, close: async () => void (await Promise.all([db.destroy(), rateLimitDb.destroy()])) };
   }
   const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
   let unlock = () => {};
@@ -102,6 +116,7 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     db,
     kind: 'pglite',
     prepared: undefined,
+    rateLimitDb: undefined,
     close: async () => {
       try {
         await db.destroy();
