@@ -2,17 +2,15 @@
 // scales the count), carried out by `settle worker` processes against the Stripe emulator:
 //   - with the gateway's rate limit at 100 requests/second, by 1 worker and by 4 workers: the emulator's request
 //     log must show at least 90% of the allowed rate used over the run (first to last request) and never more
-//     than 100 requests in any 1000 ms window, whatever its start; and 4 workers again with the limiter's allowance
-//     for uneven delivery (SETTLE_RATE_LIMIT_ALLOWANCE_MS) at 100 ms instead of 45, to show that trade-off;
+//     than 100 requests in any 1000 ms window, whatever its start;
 //   - with no effective limit (the maximum, 10,000/s), by 1, 2 and 4 workers: how the rate grows with workers.
 // Each row: a fresh PostgreSQL database, a fresh emulator in this process (its request log is the row's alone),
 // the gateway record pointing at it with the row's limit (set before the workers start: each reads it when it
 // builds its adapter), the due charges inserted in bulk as the API would create them, N `settle worker` children
 // (SETTLE_SCHEDULED_JOBS=none, so they only join; SETTLE_JOB_CONCURRENCY default 8, DATABASE_POOL_SIZE default 10),
 // then the run is started as POST /v1/jobs/daily_charges/run starts it and the workers join it within a second. The
-// workers run at a lower CPU priority (nice +10, test/jobs/workers-support.ts WORKER_NICENESS) so that the emulator,
-// which stands for Stripe's own machines, is served first. The emulator dates each request when it arrives, in a
-// thread of its own (arrivalThread; arrival-front.ts), not when its busy main thread gets to it. The notes also
+// emulator, which stands for Stripe's own machines, dates each request when it arrives, in a thread of its own at a
+// higher CPU priority (arrivalThread; arrival-front.ts), not when its busy main thread gets to it. The notes also
 // give that main thread's event-loop delay and garbage-collection pauses, and the limiter's own record of grants.
 // Measured: from the run's start until it is finished and no charge is open. Verified afterwards: every
 // transaction completed/captured with exactly one PaymentIntent at the emulator (SDK, auto-pagination) for its
@@ -45,7 +43,6 @@ import {
   stopWorker,
   useEmulatorGateway,
   waitForRunDone,
-  WORKER_NICENESS,
   type Worker,
   windowStats,
   workerEnv,
@@ -66,14 +63,11 @@ interface RowPlan {
   label: string;
   limit: number;
   workers: number;
-  /** SETTLE_RATE_LIMIT_ALLOWANCE_MS for the workers; the default (45 ms) when absent. */
-  allowanceMs?: number;
 }
 
 const PLANS: readonly RowPlan[] = [
   { label: 'limit 100/s, 1 worker', limit: 100, workers: 1 },
   { label: 'limit 100/s, 4 workers', limit: 100, workers: 4 },
-  { label: 'limit 100/s, 4 workers, allowance 100 ms', limit: 100, workers: 4, allowanceMs: 100 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 1 worker`, limit: RATE_LIMIT_MAX, workers: 1 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 2 workers`, limit: RATE_LIMIT_MAX, workers: 2 },
   { label: `no limit (${RATE_LIMIT_MAX}/s), 4 workers`, limit: RATE_LIMIT_MAX, workers: 4 },
@@ -97,13 +91,7 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
     const seedStarted = performance.now();
     const seeded = await seedDueCharges(deps, charges, 'bench:scheduled-charges');
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    workers = await startWorkers(plan.workers, workerEnv({
-        databaseUrl: database.url!,
-        emulatorUrl: emulator.url,
-        dataDir,
-        leaseSeconds: LEASE_SECONDS,
-        ...(plan.allowanceMs === undefined ? {} : { allowanceMs: plan.allowanceMs }),
-      }));
+    workers = await startWorkers(plan.workers, workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }));
 
     // The emulator logs a request when this process's event loop gets to it: its delays bunch the logged times.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -176,7 +164,7 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
     );
     notes.push(
       `${charges} due charges seeded in ${fixed(seedSeconds, 1)} s; ${plan.workers} settle worker process(es) (pids ${workers.map((w) => w.proc.pid ?? '?').join(', ')}), ` +
-        `concurrency 8 each, pool ${WORKER_POOL_SIZE}, nice +${WORKER_NICENESS}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
+        `concurrency 8 each, pool ${WORKER_POOL_SIZE}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
     );
     if (once.problems.length > 0 || once.paymentIntents !== charges) {
       fail(`${once.paymentIntents} PaymentIntents for ${charges} charges; ${once.problems.length} problems, first: ${once.problems.slice(0, 3).join('; ')}`);
@@ -215,7 +203,7 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
 export const scheduledCharges: Benchmark = {
   name: NAME,
   description:
-    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it) and 4 workers with a 100 ms allowance, and unlimited with 1, 2 and 4 workers.',
+    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it), and unlimited with 1, 2 and 4 workers.',
   async run(context) {
     const charges = Math.max(10, Math.round(BASE_CHARGES * context.scale));
     const postgres = postgresOnly(context, NAME, ' (workers are separate processes on one database)');

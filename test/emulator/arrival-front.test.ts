@@ -1,5 +1,6 @@
 // The emulator's arrival front (arrival-front.ts): requests are dated when they arrive, even while the emulator's
 // own thread is busy, and the front is invisible otherwise (answers, headers, replays and dropped connections).
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/gateways/emulator/index.js';
@@ -81,6 +82,22 @@ describe('the emulator dates requests', () => {
       expect(sentAt).toBeLessThan(busyUntil);
       expect(loggedAt).toBeGreaterThanOrEqual(sentAt);
       expect(loggedAt).toBeLessThan(busyUntil);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  // Linux only, and only where this process may raise a priority (root or CAP_SYS_NICE; CI runs as root).
+  const mayRaise = process.platform === 'linux' && process.getuid?.() === 0;
+  it.skipIf(!mayRaise)('with arrivalThread in a thread of higher CPU priority than the rest of the process (nice -10)', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    const before = niceOfThreads();
+    const emulator = await startEmulator({ arrivalThread: true });
+    try {
+      const during = niceOfThreads();
+      expect(before.filter((nice) => nice === -10)).toEqual([]);
+      expect(during.filter((nice) => nice === -10)).toHaveLength(1);
     } finally {
       await emulator.close();
     }

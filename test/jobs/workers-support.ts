@@ -3,7 +3,6 @@
 // exactly as the API would create them, a daily_charges run started the way the API starts it, and the two checks
 // both make afterwards: the emulator's request log per 1-second window, and one PaymentIntent per transaction.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
@@ -54,23 +53,13 @@ function spawnTracked(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return proc;
 }
 
-/**
- * How much lower than this process's the workers' CPU priority is (nice). The emulator stands for Stripe, which runs
- * on machines of its own; here it shares two vCPUs with the workers and PostgreSQL, and with a fair share only it
- * falls behind: requests then wait in its queue for hundreds of milliseconds (measured: p50 250 ms, max 1.4 s) and are
- * logged when it gets to them, in bursts, so its log no longer says when they arrived. Served first, it logs each one
- * on arrival, and the workers still get all the CPU it leaves.
- */
-export const WORKER_NICENESS = 10;
-
 /** Starts `settle worker` and resolves once it printed `Settle worker <id> started`. */
 export function startWorker(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Worker> {
+  // The workers keep this process's CPU priority. The emulator, which stands for Stripe's own machines, dates each
+  // request in a thread of higher priority when it arrives (arrival-front.ts, arrivalThread), so a busy machine
+  // delays its answers, not its count; workers of lower priority were tried and only lost their rate-limit turns
+  // (kept off the CPU between a grant and its use).
   const proc = spawnTracked(['worker'], env);
-  try {
-    if (proc.pid !== undefined) setPriority(proc.pid, Math.min(19, getPriority() + WORKER_NICENESS));
-  } catch {
-    // Not allowed here: the workers keep this process's priority (the log may then lag, as said above).
-  }
   let out = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
@@ -152,8 +141,6 @@ export function workerEnv(options: {
   dataDir: string;
   leaseSeconds: number;
   concurrency?: number;
-  /** SETTLE_RATE_LIMIT_ALLOWANCE_MS; the default when absent. */
-  allowanceMs?: number;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -168,8 +155,7 @@ export function workerEnv(options: {
   // A STRIPE_SECRET_KEY would make the default gateway real Stripe; the others would change what is tested.
   for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_EMULATOR_PORT', 'SETTLE_GATEWAY_TIMEOUT_MS', 'DATABASE_POOL_SIZE']) delete env[name];
   if (options.concurrency === undefined) delete env.SETTLE_JOB_CONCURRENCY;
-  if (options.allowanceMs === undefined) delete env.SETTLE_RATE_LIMIT_ALLOWANCE_MS;
-  else env.SETTLE_RATE_LIMIT_ALLOWANCE_MS = String(options.allowanceMs);
+  delete env.SETTLE_RATE_LIMIT_ALLOWANCE_MS;
   return env;
 }
 

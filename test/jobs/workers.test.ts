@@ -41,11 +41,6 @@ import {
 // after the limiter's margin, the busiest windows sit at the limit, and 5,000 charges take about a minute, which is
 // what the CI budget allows. This file runs last and alone (vitest.config.ts, project 'alone').
 const CHARGES = 5000;
-// The limiter's allowance for uneven delivery (SETTLE_RATE_LIMIT_ALLOWANCE_MS) for every process here. The default,
-// 45 ms, is enough on a machine with CPU to spare; here 4 workers, PostgreSQL and the emulator share 2 vCPUs, and a
-// worker process can be kept off the CPU for longer than that between its turn and its request leaving (the
-// benchmark saw 101 and 102 requests in one second at 100/s with 45 ms).
-const ALLOWANCE_MS = 150;
 const WORKERS = 4;
 const RATE_LIMIT = 100;
 // A killed worker's claims are taken over after this; a live worker renews its own every third of it.
@@ -67,11 +62,12 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('settle worker processes sharing
     testDb = await createTestDatabase('postgres', 4);
     emulator = await startEmulator({ arrivalThread: true });
     dataDir = mkdtempSync(path.join(tmpdir(), 'settle-workers-'));
-    deps = createDeps(testDb.database, { rateLimitAllowanceMs: ALLOWANCE_MS });
+    // Every process here with the default allowance for uneven delivery (SETTLE_RATE_LIMIT_ALLOWANCE_MS, 45 ms).
+    deps = createDeps(testDb.database);
     // The limit is read when each process builds its adapter: set it before any worker starts.
     grants = new GrantRecorder(deps, await useEmulatorGateway(deps, emulator.url, RATE_LIMIT));
     seeded = await seedDueCharges(deps, CHARGES);
-    workers = await startWorkers(WORKERS, workerEnv({ databaseUrl: testDb.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS, allowanceMs: ALLOWANCE_MS }));
+    workers = await startWorkers(WORKERS, workerEnv({ databaseUrl: testDb.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }));
   }, 120_000);
 
   afterAll(async () => {
