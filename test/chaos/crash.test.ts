@@ -210,6 +210,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('crash safety: SIGKILL while gat
         if (r.chance(0.15)) faults.push({ path: PATHS[r.pick(PATH_NAMES)], method: 'POST', kind: 'connection_reset', times: 2 });
       }
       for (const fault of faults) await emulator.injectFault(fault);
+      // A dropped answer is recorded as unknown only if nothing resolves the call first: the gateway's webhook about
+      // the same PaymentIntent (settle serve applies it at once) can, and on a quiet machine it wins the race against
+      // the SDK's resend (>= 500 ms later). The round needs the recorded unknown, so its webhooks wait till the kill.
+      if (mode === 'answer_dropped') await emulator.holdWebhooks(true);
       const maxDelay = Math.max(0, ...faults.map((f) => f.delayMs ?? 0));
 
       // The burst: new charges authorized or charged at once, and captures, releases and refunds of earlier ones
@@ -343,6 +347,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('crash safety: SIGKILL while gat
       const logAtKill: EmulatorRequest[] = await emulator.requests();
       await server.child.kill('SIGKILL');
       const killedAt = Date.now();
+      if (mode === 'answer_dropped') await emulator.holdWebhooks(false);
       if (lockClient) {
         await lockClient.query('ROLLBACK').catch(() => {});
         await lockClient.end().catch(() => {});

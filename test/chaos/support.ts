@@ -215,6 +215,12 @@ export class EmulatorClient {
     return this.control('DELETE', '/_emulator/faults');
   }
 
+  /** Webhook deliveries held (queued, not sent) or sent again, including what was queued meanwhile. */
+  async holdWebhooks(hold: boolean): Promise<void> {
+    await this.control('POST', '/_emulator/webhooks/config', { hold });
+    if (!hold) await this.control('POST', '/_emulator/webhooks/flush');
+  }
+
   async requests(): Promise<EmulatorRequest[]> {
     return (await this.control('GET', '/_emulator/requests')) as EmulatorRequest[];
   }
