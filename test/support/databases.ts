@@ -1,6 +1,7 @@
 // Test databases: PGlite in memory always; PostgreSQL too when TEST_DATABASE_URL is set (then those
 // suites must run, never skip). Each PostgreSQL suite gets its own uniquely named database, dropped after.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { openDatabase, type OpenDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -31,10 +32,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Where global-setup.ts saved the migrated PGlite archive (absent outside vitest, e.g. in benchmarks). */
+export const PGLITE_ARCHIVE_ENV = 'SETTLE_TEST_PGLITE_ARCHIVE';
+
+let archive: Blob | undefined;
+/** The migrated archive, read once per test process; undefined when there is none. */
+function migratedArchive(): Blob | undefined {
+  const file = process.env[PGLITE_ARCHIVE_ENV];
+  if (!file) return undefined;
+  archive ??= new Blob([readFileSync(file)]);
+  return archive;
+}
+
 /** A fresh, migrated database of the given kind. */
 export async function createTestDatabase(kind: DatabaseKind, poolSize = 10): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const database = await openDatabase({});
+    // From the migrated archive when there is one; migrating again is then a check that finds nothing to do.
+    const database = await openDatabase({ pgliteArchive: migratedArchive() });
     await migrateToLatest(database.db);
     return { kind, database, url: undefined, drop: () => database.close() };
   }
