@@ -11,7 +11,7 @@ import type { Deps } from '../app/deps.js';
 import { dateInZone } from '../app/clock.js';
 import type { BatchJob, ItemResult } from './definitions.js';
 import { dueRuleFor } from './definitions.js';
-import { claimBatch, emptyCounts, findRun, finishRun, heartbeat, liveClaims, recordProgress, releaseClaims, type RunCounts } from './job-runs.js';
+import { claimBatch, emptyCounts, finishRunIfIdle, heartbeat, recordProgress, releaseClaims, type RunCounts } from './job-runs.js';
 import type { JobRunRow } from '../store/schema.js';
 
 export interface BatchOptions {
@@ -126,12 +126,9 @@ export async function takePart(deps: Deps, job: BatchJob, run: JobRunRow, option
       }
       if (options.stopping()) return false;
       // Nothing left to claim. Others may still hold claims (running, or dead and about to expire): wait for them,
-      // then look again (expired claims come back to the selection).
-      if ((await liveClaims(deps.db, run.id, deps.clock.now())) === 0) {
-        const current = await findRun(deps.db, run.id);
-        const summary = current ? `${current.succeeded} succeeded, ${current.failed} failed, ${current.skipped} skipped of ${current.picked} picked.` : null;
-        return finishRun(deps.db, run.id, 'succeeded', deps.clock.now(), summary);
-      }
+      // then look again (expired claims come back to the selection). Closed by another worker meanwhile: done.
+      const closing = await finishRunIfIdle(deps.db, run.id, deps.clock.now());
+      if (closing !== 'busy') return closing === 'finished';
       await sleep(options.pollMs);
     }
   } finally {

@@ -94,6 +94,20 @@ export async function claimBatch(
   db: Db,
   input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
 ): Promise<string[]> {
+  // Claims only into a running run, holding its row (FOR SHARE) until they are committed: finishRunIfIdle locks the
+  // same row to close it, so a run is never closed between this check and the claims, and nothing is claimed into a
+  // run already closed (by a worker that found nothing left while this one slept between looks).
+  return db.transaction().execute(async (trx) => {
+    const run = await trx.selectFrom('job_runs').select('status').where('id', '=', input.runId).forShare().executeTakeFirst();
+    if (run?.status !== 'running') return [];
+    return insertClaims(trx, input);
+  });
+}
+
+async function insertClaims(
+  db: Db,
+  input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
+): Promise<string[]> {
   const picked = selectDue(db, input.job, input.rule)
     .where(({ not, exists, selectFrom }) =>
       not(
@@ -191,6 +205,20 @@ export async function recordProgress(db: Db, runId: string, counts: RunCounts, d
 }
 
 /** Closes a running run; false when it was closed already (another worker finished it). */
+/**
+ * Closes a batch run as succeeded if no live worker holds a claim in it, under the run's row lock (see claimBatch).
+ * 'busy': claims are held (a worker is still at it, or a dead one's have not expired); 'closed': it was not running.
+ */
+export async function finishRunIfIdle(db: Db, runId: string, now: Date): Promise<'finished' | 'busy' | 'closed'> {
+  return db.transaction().execute(async (trx) => {
+    const run = await trx.selectFrom('job_runs').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
+    if (run?.status !== 'running') return 'closed';
+    if ((await liveClaims(trx, runId, now)) > 0) return 'busy';
+    const summary = `${run.succeeded} succeeded, ${run.failed} failed, ${run.skipped} skipped of ${run.picked} picked.`;
+    return (await finishRun(trx, runId, 'succeeded', now, summary)) ? 'finished' : 'closed';
+  });
+}
+
 export async function finishRun(db: Db, runId: string, status: 'succeeded' | 'failed', now: Date, summary: string | null): Promise<boolean> {
   const result = await db
     .updateTable('job_runs')

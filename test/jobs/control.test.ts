@@ -2,7 +2,8 @@
 // claims that expire, and a run taken over after its worker died.
 import { expect, it } from 'vitest';
 import type { Deps } from '../../src/app/deps.js';
-import { claimBatch, startRun } from '../../src/jobs/job-runs.js';
+import pg from 'pg';
+import { claimBatch, finishRun, finishRunIfIdle, startRun } from '../../src/jobs/job-runs.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { JobScheduler } from '../../src/jobs/scheduler.js';
 import { describeEachDatabase } from '../support/harness.js';
@@ -19,7 +20,7 @@ async function noRunRunning(deps: Deps): Promise<void> {
 
 describeEachDatabase(
   'jobs API and scheduler',
-  (get) => {
+  (get, kind) => {
     it('S3: GET /v1/jobs lists every job with its schedule, next run and last run', async () => {
       const h = get();
       const res = await h.request('GET', '/v1/jobs');
@@ -157,6 +158,66 @@ describeEachDatabase(
       expect(run).toMatchObject({ status: 'succeeded', picked: 2, succeeded: 2 });
       for (const id of byA) expect((await getTrx(h, id)).status).toBe('completed');
       for (const id of [...byB]) expect((await getTrx(h, id)).status).toBe('open'); // marked done by hand above: never picked again
+    });
+
+    it('S4: nothing is claimed into a closed run, and a run is closed only when no live claim is left in it', async () => {
+      const h = get();
+      const visa = await paymentMethod(h);
+      const now = h.clock.now();
+      const started = await startRun(h.deps.db, { job: 'daily_charges', trigger: 'api', slot: null, startedBy: 'test', now, total: 0 });
+      if (!('started' in started)) throw new Error('not started');
+      const runId = started.started.id;
+      const rule = { day: '2026-11-24', dueTodayOnly: false, now };
+      const claim = () => claimBatch(h.deps.db, { runId, job: 'daily_charges', rule, worker: 'w', limit: 10, now, leaseMs: 60_000 });
+      // Only this test's charges are due (the tests above leave some open).
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('status', '=', 'open').execute();
+      // A charge due now, claimed: the run is busy until the claim is done.
+      const first = (await charge(h, { payment_method_id: visa, due_date: '2026-11-20', amount: 3100 })).id;
+      expect(await claim()).toEqual([first]);
+      expect(await finishRunIfIdle(h.deps.db, runId, now)).toBe('busy');
+      await h.deps.db.updateTable('job_claims').set({ state: 'done' }).where('run_id', '=', runId).execute();
+      expect(await finishRunIfIdle(h.deps.db, runId, now)).toBe('finished');
+      expect(await finishRunIfIdle(h.deps.db, runId, now)).toBe('closed');
+      // A charge that falls due after the run closed waits for the next run: a worker looking again claims nothing.
+      const late = (await charge(h, { payment_method_id: visa, due_date: '2026-11-20', amount: 3200 })).id;
+      expect(await claim()).toEqual([]);
+      expect(await h.deps.db.selectFrom('job_claims').select('transaction_id').where('run_id', '=', runId).execute()).toEqual([{ transaction_id: first }]);
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('id', 'in', [first, late]).execute();
+    });
+
+    it.skipIf(kind !== 'postgres')('S4: closing waits for a claim being committed, then finds the run busy (PostgreSQL)', async () => {
+      const h = get();
+      const now = h.clock.now();
+      const started = await startRun(h.deps.db, { job: 'capture_authorized', trigger: 'api', slot: null, startedBy: 'test', now, total: 0 });
+      if (!('started' in started)) throw new Error('not started');
+      const runId = started.started.id;
+      const visa = await paymentMethod(h);
+      const id = (await charge(h, { payment_method_id: visa, due_date: '2026-11-20', amount: 3300 })).id;
+      // A claim under way on another connection, as claimBatch makes it: the run's row held FOR SHARE, the claim
+      // inserted, not yet committed.
+      const other = new pg.Client({ connectionString: h.testDb.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`SELECT status FROM job_runs WHERE id = $1 FOR SHARE`, [runId]);
+        await other.query(`INSERT INTO job_claims (run_id, transaction_id, worker, state, expires_at) VALUES ($1, $2, 'w', 'claimed', $3)`, [
+          runId,
+          id,
+          new Date(now.getTime() + 60_000),
+        ]);
+        let settled = false;
+        const closing = finishRunIfIdle(h.deps.db, runId, now).finally(() => {
+          settled = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(settled, 'closing did not wait for the claim').toBe(false);
+        await other.query('COMMIT');
+        expect(await closing).toBe('busy');
+      } finally {
+        await other.end();
+      }
+      await finishRun(h.deps.db, runId, 'succeeded', now, null);
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('id', '=', id).execute();
     });
   },
   { emulator: true },
