@@ -358,13 +358,17 @@ const GIVEN_BACK_HORIZON_MS = 5_000;
 
 export class GrantRecorder {
   readonly #grants = new Map<string, { at: number; tokens: number }>();
+  /** Grants from `fromMs` (epoch ms) on; earlier ones (a warm-up run's) are left out. */
   constructor(
     readonly deps: Pick<Deps, 'db'>,
     readonly gatewayId: string,
+    readonly fromMs = Number.NEGATIVE_INFINITY,
   ) {}
 
   async poll(): Promise<void> {
-    const rows = await this.deps.db.selectFrom('rate_limit_grants').select(['id', 'granted_at', 'tokens']).where('gateway_id', '=', this.gatewayId).execute();
+    const rows = (await this.deps.db.selectFrom('rate_limit_grants').select(['id', 'granted_at', 'tokens']).where('gateway_id', '=', this.gatewayId).execute()).filter(
+      (r) => new Date(r.granted_at).getTime() >= this.fromMs,
+    );
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(String(r.id));
