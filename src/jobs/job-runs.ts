@@ -94,16 +94,22 @@ export async function claimBatch(
   db: Db,
   input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
 ): Promise<string[]> {
-  // Claims only into a running run, holding its row (FOR SHARE) until they are committed: finishRunIfIdle locks the
-  // same row to close it, so a run is never closed between this check and the claims, and nothing is claimed into a
-  // run already closed (by a worker that found nothing left while this one slept between looks).
+  // Claims only into a running run, holding its row locked until they are committed. So:
+  // - finishRunIfIdle, which locks the same row to close it, never closes a run between this check and the claims,
+  //   and nothing is claimed into a run already closed (by a worker that found nothing left while this one slept);
+  // - claims of one run are made one at a time, each seeing the ones before. Made at once, two claims select the
+  //   same rows (same order; the claimed rows are left out as of the statement's snapshot), the row locks do not
+  //   tell (the first claim may commit before the second reaches its rows), and the second gets none of them, which
+  //   the worker takes for "nothing left" and stops (measured: 8 workers claiming 2 at a time over 300 charges were
+  //   told so with 219 to 286 still unclaimed). A claim is one statement of a few milliseconds, a few a second.
   return db.transaction().execute(async (trx) => {
-    const run = await trx.selectFrom('job_runs').select('status').where('id', '=', input.runId).forShare().executeTakeFirst();
+    const run = await trx.selectFrom('job_runs').select('status').where('id', '=', input.runId).forNoKeyUpdate().executeTakeFirst();
     if (run?.status !== 'running') return [];
     return insertClaims(trx, input);
   });
 }
 
+/** The claiming statement: due transactions not claimed in the run (or whose claim expired), locked, claimed. */
 async function insertClaims(
   db: Db,
   input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },

@@ -7,6 +7,7 @@ import { claimBatch, finishRun, finishRunIfIdle, startRun } from '../../src/jobs
 import { JobRunner } from '../../src/jobs/runner.js';
 import { JobScheduler } from '../../src/jobs/scheduler.js';
 import { describeEachDatabase } from '../support/harness.js';
+import { seedDueCharges } from './workers-support.js';
 import { charge, expectStatus, getTrx, paymentMethod, runJob, waitForRun } from './support.js';
 
 async function noRunRunning(deps: Deps): Promise<void> {
@@ -185,6 +186,49 @@ describeEachDatabase(
       await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('id', 'in', [first, late]).execute();
     });
 
+    it.skipIf(kind !== 'postgres')('S4: workers claiming at once share out every due charge; none mistakes "claimed by another meanwhile" for "nothing left" (PostgreSQL)', async () => {
+      const h = get();
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('status', '=', 'open').execute();
+      const seeded = await seedDueCharges(h.deps, 300, 'test:claims');
+      const now = h.clock.now();
+      const started = await startRun(h.deps.db, { job: 'daily_charges', trigger: 'api', slot: null, startedBy: 'test', now, total: 300 });
+      if (!('started' in started)) throw new Error('not started');
+      const runId = started.started.id;
+      const rule = { day: seeded.day, dueTodayOnly: false, now };
+      // Eight workers, each claiming 2 at a time until it is told nothing is left: they select the same rows at once.
+      // Nothing is ever unclaimed here, so charges still unclaimed after a worker was told "nothing left" were
+      // unclaimed when it was told so.
+      const unclaimed = async () =>
+        Number(
+          (
+            await h.deps.db
+              .selectFrom('transactions as t')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .where('t.id', 'in', seeded.ids)
+              .where(({ not, exists, selectFrom }) => not(exists(selectFrom('job_claims as c').select('c.run_id').where('c.run_id', '=', runId).whereRef('c.transaction_id', '=', 't.id'))))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const toldNothingLeft: number[] = [];
+      const claimer = async (worker: string): Promise<string[]> => {
+        const mine: string[] = [];
+        for (;;) {
+          const ids = await claimBatch(h.deps.db, { runId, job: 'daily_charges', rule, worker, limit: 2, now, leaseMs: 60_000 });
+          if (ids.length === 0) {
+            toldNothingLeft.push(await unclaimed());
+            return mine;
+          }
+          mine.push(...ids);
+        }
+      };
+      const all = (await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(claimer))).flat();
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.length).toBe(300);
+      expect(toldNothingLeft, 'charges still unclaimed when each worker was told nothing was left').toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      await finishRun(h.deps.db, runId, 'succeeded', now, null);
+      await h.deps.db.updateTable('transactions').set({ status: 'canceled' }).where('id', 'in', seeded.ids).execute();
+    });
+
     it.skipIf(kind !== 'postgres')('S4: closing waits for a claim being committed, then finds the run busy (PostgreSQL)', async () => {
       const h = get();
       const now = h.clock.now();
@@ -193,13 +237,13 @@ describeEachDatabase(
       const runId = started.started.id;
       const visa = await paymentMethod(h);
       const id = (await charge(h, { payment_method_id: visa, due_date: '2026-11-20', amount: 3300 })).id;
-      // A claim under way on another connection, as claimBatch makes it: the run's row held FOR SHARE, the claim
+      // A claim under way on another connection, as claimBatch makes it: the run's row locked, the claim
       // inserted, not yet committed.
       const other = new pg.Client({ connectionString: h.testDb.url });
       await other.connect();
       try {
         await other.query('BEGIN');
-        await other.query(`SELECT status FROM job_runs WHERE id = $1 FOR SHARE`, [runId]);
+        await other.query(`SELECT status FROM job_runs WHERE id = $1 FOR NO KEY UPDATE`, [runId]);
         await other.query(`INSERT INTO job_claims (run_id, transaction_id, worker, state, expires_at) VALUES ($1, $2, 'w', 'claimed', $3)`, [
           runId,
           id,
