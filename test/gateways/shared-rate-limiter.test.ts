@@ -203,8 +203,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several proc
 
   // The limiter each "process" builds. With the per-process limiter instead
   // (new SlidingWindowRateLimiter({ ratePerSecond: RATE })) the first window holds 3 × RATE starts and the test fails.
-  const makeLimiter = (pool: OpenDatabase, gatewayId: string): RateLimiter =>
-    new SharedRateLimiter({ db: pool.db, gatewayId, ratePerSecond: RATE });
+  const makeLimiter = (pool: OpenDatabase, gatewayId: string, options: { burstMax?: number } = {}): RateLimiter =>
+    new SharedRateLimiter({ db: pool.db, gatewayId, ratePerSecond: RATE, ...options });
 
   it(`keeps three busy limiters within ${RATE} starts in every 1-second window, and keeps handing out turns`, async () => {
     const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), 'gw_shared')));
@@ -241,10 +241,37 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several proc
     expect((starts[5] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(1300);
   });
 
+  it('spreads grants over the second: at most 1.5 times their share in any tenth of it, the rate still handed out', async () => {
+    const gatewayId = 'gw_spread';
+    const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), gatewayId)));
+    const begun = Date.now();
+    const starts = await hammer(limiters, 4, begun + HAMMER_MS);
+    // The database's own dates of the grants: what the function counted, free of client scheduling.
+    const { rows } = await sql<{ at: number; tokens: number }>`
+      select (extract(epoch from granted_at) * 1000)::float8 as at, tokens from rate_limit_grants
+      where gateway_id = ${gatewayId} and tokens > 0 order by granted_at`.execute((await ownPool()).db);
+    const burstMs = WINDOW_MS / 10;
+    const burstMax = Math.ceil((1.5 * RATE * burstMs) / WINDOW_MS); // 6 at 40/s
+    let most = 0;
+    let first = 0;
+    let inWindow = 0;
+    rows.forEach((row, last) => {
+      inWindow += row.tokens;
+      // The function counts grants later than (now - burst): a grant exactly a burst window older is out.
+      while (first < last && (rows[first]?.at ?? 0) <= row.at - burstMs) inWindow -= rows[first++]?.tokens ?? 0;
+      most = Math.max(most, inWindow);
+    });
+    // Without the spread (burstMax: RATE) the first tenth of a second alone holds all 40.
+    expect(most).toBeLessThanOrEqual(burstMax);
+    expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(RATE);
+    expect(starts.length).toBeGreaterThanOrEqual(Math.floor((2 / 3) * RATE * (HAMMER_MS / 1000)));
+  });
+
   it('counts the limit per gateway: another gateway is not slowed by a busy one', async () => {
     const pool = await ownPool();
-    const busy = makeLimiter(pool, 'gw_busy');
-    const other = makeLimiter(pool, 'gw_other');
+    // No spread (a burst may take the whole rate), so that the only wait left would be the busy gateway's.
+    const busy = makeLimiter(pool, 'gw_busy', { burstMax: RATE });
+    const other = makeLimiter(pool, 'gw_other', { burstMax: RATE });
     await Promise.all(Array.from({ length: RATE }, () => busy.acquire().then((turn) => turn.use())));
     const started = Date.now();
     await Promise.all(Array.from({ length: RATE }, () => other.acquire().then((turn) => turn.use())));

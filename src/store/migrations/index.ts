@@ -7,6 +7,7 @@ import * as m0004 from './0004-gateway-attempts.js';
 import * as m0005 from './0005-webhooks.js';
 import * as m0006 from './0006-jobs.js';
 import * as m0007 from './0007-rate-limit-grant-function.js';
+import * as m0008 from './0008-rate-limit-burst-spread.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-webhooks': m0005,
   '0006-jobs': m0006,
   '0007-rate-limit-grant-function': m0007,
+  '0008-rate-limit-burst-spread': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
