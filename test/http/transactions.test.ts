@@ -167,6 +167,11 @@ describeEachDatabase('transactions API', (get) => {
     expect(cancelHeld.body.error).toMatchObject({ code: 'unexpected_state', current: 'on_hold', allowed: ['open'] });
     expect(cancelHeld.body.error.message).toMatch(/on_hold/);
     expect((await h.request('PATCH', `/v1/transactions/${t.id}`, { status: 'open' })).body.status).toBe('open');
+    // Cancel takes no fields: one sent is refused and the transaction is left as it was.
+    const withReason = await h.request('POST', `/v1/transactions/${t.id}/cancel`, { reason: 'duplicate' });
+    expect(withReason.status).toBe(400);
+    expect(withReason.body.error).toMatchObject({ code: 'parameter_unknown', param: 'reason' });
+    expect((await h.request('GET', `/v1/transactions/${t.id}`)).body.status).toBe('open');
     const canceled = await h.request('POST', `/v1/transactions/${t.id}/cancel`);
     expect(canceled.body.status).toBe('canceled');
     for (const status of ['open', 'on_hold']) {
@@ -228,6 +233,13 @@ describeEachDatabase('transactions API', (get) => {
       .set({ status: 'failed', error_code: 'card_declined', decline_code: 'generic_decline', error_message: 'declined', gateway_payment_intent: 'pi_123' })
       .where('id', '=', t.id)
       .execute();
+    // A clone copies; it takes no overrides. A field sent is refused, not silently ignored, and nothing is made.
+    const count = async () => Number((await h.deps.db.selectFrom('transactions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    const withOverride = await h.request('POST', `/v1/transactions/${t.id}/clone`, { amount: 500 });
+    expect(withOverride.status).toBe(400);
+    expect(withOverride.body.error).toMatchObject({ code: 'parameter_unknown', param: 'amount' });
+    expect(await count()).toBe(before);
     const res = await h.request('POST', `/v1/transactions/${t.id}/clone`);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'open', amount: 1000, auto_process: true, due_date: '2026-12-01', description: 'd', metadata: { k: 'v' }, error_code: null, decline_code: null, error_message: null });

@@ -39,6 +39,10 @@ describeEachDatabase(
       const unknown = await h.request('POST', '/v1/jobs/charge_everyone/run');
       expectStatus(unknown, 404);
       expect(unknown.body.error.message).toBe("No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, reattempts, recover, webhook_inbox, webhook_cleanup.");
+      // The run takes no fields: one sent is a mistake (an option this version does not have), not to be ignored.
+      const withField = await h.request('POST', '/v1/jobs/daily_charges/run', { due_today_only: true });
+      expectStatus(withField, 400);
+      expect(withField.body.error).toMatchObject({ code: 'parameter_unknown', param: 'due_today_only' });
       const reader = await h.keyWith(['read']);
       expectStatus(await h.request('POST', '/v1/jobs/recover/run', undefined, {}, reader), 403);
       expectStatus(await h.request('GET', '/v1/job-runs?job=nope'), 400);

@@ -138,6 +138,10 @@ describeEachDatabase('webhook events API', (get) => {
     await setState(h, id, { claimed_until: new Date(h.clock.now().getTime() + 60_000), process_after: new Date(h.clock.now().getTime() + 3_600_000) });
     expect((await h.request('POST', `/v1/webhook-events/${id}/replay`, undefined, {}, await h.keyWith(['read']))).status).toBe(403);
     expect(calls).toHaveLength(0);
+    const withField = await h.request('POST', `/v1/webhook-events/${id}/replay`, { delay_seconds: 60 }, {}, await h.keyWith(['write']));
+    expect(withField.status).toBe(400);
+    expect(withField.body.error).toMatchObject({ code: 'parameter_unknown', param: 'delay_seconds' });
+    expect(calls).toHaveLength(0);
     const res = await h.request('POST', `/v1/webhook-events/${id}/replay`, undefined, {}, await h.keyWith(['write']));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(calls).toEqual([{ ids: [id], rows: [{ id, status: 'pending', attempts: 2, claimed_until: null, process_after: h.clock.now() }] }]);

@@ -7,7 +7,7 @@ import { getRun, listRuns, presentRun } from '../../jobs/job-runs.js';
 import { listJobs } from '../../jobs/list-jobs.js';
 import type { JobRunner } from '../../jobs/runner.js';
 import { requestContext } from '../context.js';
-import { errorResponses, IdParams, ListOf, ListQuery, Nullable } from '../schemas/common.js';
+import { absentBodyIsEmpty, errorResponses, IdParams, ListOf, ListQuery, NoBody, Nullable } from '../schemas/common.js';
 
 const tags = ['jobs'];
 
@@ -72,12 +72,14 @@ export function jobRoutes(deps: Deps, runner: JobRunner): FastifyPluginAsyncType
       '/v1/jobs/:name/run',
       {
         config: { scope: 'write' },
+        preValidation: absentBodyIsEmpty,
         schema: {
           tags,
           summary: 'Run a job now',
           description:
             'Starts a run at once and answers 202 with it; follow it at GET /v1/job-runs/{id}. A batch run is shared by every worker that is up. 409 job_already_running while a run of the job is under way (a job never runs twice at once). Repeating the request after the run finished starts another run, which picks only what is still due.',
           params: NameParams,
+          body: NoBody,
           response: { 202: JobRunSchema, ...errorResponses },
         },
       },

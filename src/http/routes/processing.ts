@@ -10,12 +10,11 @@ import { type BatchItemResult, MAX_BATCH_IDS, runBatchCapture } from '../../app/
 import { reattemptTransaction } from '../../app/processing/reattempt.js';
 import { errorBody, errorStatus } from '../errors.js';
 import { requestContext, sendOutcome } from '../context.js';
-import { Amount, ErrorResponse, errorResponses, IdParams } from '../schemas/common.js';
+import { absentBodyIsEmpty, Amount, ErrorResponse, errorResponses, IdParams, NoBody } from '../schemas/common.js';
 import { TransactionSchema } from '../schemas/transaction.js';
 
 const tags = ['processing'];
 
-const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields: send no body or an empty object.' });
 
 const actionResponses = {
   200: TransactionSchema,
@@ -64,10 +63,8 @@ function presentBatch(items: BatchItemResult[]) {
 
 export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    // The actions' bodies are optional: no body means an empty one (so it is still checked for unknown fields).
-    app.addHook('preValidation', async (request) => {
-      if (request.body === undefined || request.body === null) request.body = {};
-    });
+    // The actions' bodies are optional.
+    app.addHook('preValidation', absentBodyIsEmpty);
 
     app.post(
       '/v1/transactions/:id/authorize',

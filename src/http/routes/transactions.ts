@@ -7,7 +7,7 @@ import { deleteTransaction } from '../../app/transactions/delete-transaction.js'
 import { getTransaction, getTransactionHistory, listTransactions } from '../../app/transactions/list-transactions.js';
 import { updateTransaction } from '../../app/transactions/update-transaction.js';
 import { requestContext, sendOutcome } from '../context.js';
-import { Deleted, errorResponses, IdParams, ListOf, ListQuery } from '../schemas/common.js';
+import { absentBodyIsEmpty, Deleted, errorResponses, IdParams, ListOf, ListQuery, NoBody } from '../schemas/common.js';
 import {
   CreateTransactionBody,
   HistoryEntrySchema,
@@ -87,11 +87,13 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
     app.post(
       '/v1/transactions/:id/clone',
       {
+        preValidation: absentBodyIsEmpty,
         schema: {
           tags,
           summary: 'Clone a transaction',
           description: 'A new open transaction with the same business fields; gateway, status and error fields cleared (L10).',
           params: IdParams,
+          body: NoBody,
           response: { 201: TransactionSchema, ...errorResponses },
         },
       },
@@ -101,10 +103,12 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
     app.post(
       '/v1/transactions/:id/cancel',
       {
+        preValidation: absentBodyIsEmpty,
         schema: {
           tags,
           summary: 'Cancel an open transaction',
           params: IdParams,
+          body: NoBody,
           response: { 200: TransactionSchema, ...errorResponses },
         },
       },

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
 import { getWebhookEvent, listWebhookEvents, MAX_REPLAY_EVENTS, replayWebhookEvent, replayWebhookEvents } from '../../app/webhooks/events.js';
-import { errorResponses, IdParams, ListOf } from '../schemas/common.js';
+import { absentBodyIsEmpty, errorResponses, IdParams, ListOf, NoBody } from '../schemas/common.js';
 import { ListWebhookEventsQuery, ReplayRangeBody, ReplayRangeSchema, WebhookEventSchema, WebhookEventSummarySchema } from '../schemas/webhook-event.js';
 
 const tags = ['webhook events'];
@@ -45,11 +45,13 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
       '/v1/webhook-events/:id/replay',
       {
         config: { scope: 'write' },
+        preValidation: absentBodyIsEmpty,
         schema: {
           tags,
           summary: 'Replay a webhook event',
           description: `Whatever its status, the event goes back to pending, due now (attempts are kept), and is processed at once; returns it as processing left it. ${REPEAT}`,
           params: IdParams,
+          body: NoBody,
           response: { 200: WebhookEventSchema, ...errorResponses },
         },
       },

@@ -1,5 +1,6 @@
 // Schema pieces shared by routes (TypeBox: the same schema validates requests, serialises responses and
 // documents the API in /openapi.json).
+import type { FastifyRequest } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 
 /**
@@ -59,6 +60,14 @@ export const ListOf = <T extends TSchema>(item: T) =>
   });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** The body of an action that takes no fields: none, or an empty object; any field is refused (parameter_unknown). */
+export const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields: send no body or an empty object.' });
+
+/** A preValidation hook for routes whose body is optional: no body is an empty one, still checked for unknown fields. */
+export async function absentBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}
 
 export const Deleted = Type.Object({ id: Type.String(), object: Type.String(), deleted: Type.Boolean() });
 
