@@ -1,11 +1,12 @@
 // Opens the database: PostgreSQL through `pg` when a URL is given, otherwise PGlite (embedded, on disk).
 // Both are configured to parse values identically: int8 -> safe JS number (or an error), date -> 'YYYY-MM-DD'
-// string, timestamptz -> Date, numeric -> string.
-import { mkdirSync } from 'node:fs';
+// string, timestamptz -> Date, numeric -> string. A PGlite directory is kept private to its owner (file-modes.ts).
+import { chmodSync, mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
+import { keepModesRestricted, type ModeKeeper, PRIVATE_DIR_MODE } from './file-modes.js';
 import { nameRepeatedStatements, StatementNames } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
@@ -44,6 +45,11 @@ export interface OpenDatabase {
   rateLimitDb: Kysely<Database> | undefined;
   /** PGlite only: an archive of the data directory (PGlite's dumpDataDir), which `pgliteArchive` opens again. */
   dumpArchive: (() => Promise<Blob>) | undefined;
+  /**
+   * PGlite on disk: makes every directory of its data directory 0700 and every file 0600 (PGlite sets modes of its
+   * own); done after opening, after migrations, every minute while open and after closing. Elsewhere a no-op.
+   */
+  restrictFileModes(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,25 @@ export interface OpenOptions {
    */
   pgliteArchive?: Blob | undefined;
   poolSize?: number;
+  /** PGlite on disk: how often the data directory's file modes are checked while open (default a minute; 0: never). */
+  fileModeCheckMs?: number;
+}
+
+/** How often an open PGlite data directory's modes are checked: PGlite adds files as tables and the WAL grow. */
+export const FILE_MODE_CHECK_MS = 60_000;
+
+const noFileModes = async (): Promise<void> => {};
+
+/** The mode keeper of each open PGlite database on disk, by its Kysely instance (migrate.ts asks after migrating). */
+const modeKeepers = new WeakMap<object, ModeKeeper>();
+
+/** Restricts the file modes of the data directory behind `db` when it is PGlite on disk (see OpenDatabase). */
+export async function restrictFileModesOf(db: object): Promise<void> {
+  await modeKeepers.get(db)?.run();
+}
+
+function warnOnStderr(message: string): void {
+  process.stderr.write(`settle: ${message}\n`);
 }
 
 function ignoreConnectionError(): void {}
@@ -97,12 +122,13 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     const prepared: PreparedExecutor = async (name, text, params) => {
       await pool.query({ name, text, values: params });
     };
-    return { db, kind: 'postgres', prepared, rateLimitDb, dumpArchive: undefined, close: async () => void (await Promise.all([db.destroy(), rateLimitDb.destroy()])) };
+    return { db, kind: 'postgres', prepared, rateLimitDb, dumpArchive: undefined, restrictFileModes: noFileModes, close: async () => void (await Promise.all([db.destroy(), rateLimitDb.destroy()])) };
   }
   const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
   let unlock = () => {};
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    chmodSync(dataDir, PRIVATE_DIR_MODE);
     unlock = lockDataDir(dataDir);
   }
   let pglite: PGlite;
@@ -116,19 +142,34 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     unlock();
     throw error;
   }
+  // After opening: PGlite unpacks a new cluster 0666/0755 and rewrites pg_internal.init 0644 at each start.
+  const keeper = dataDir ? keepModesRestricted(dataDir, { intervalMs: options.fileModeCheckMs ?? FILE_MODE_CHECK_MS, warn: warnOnStderr }) : undefined;
+  if (keeper) {
+    try {
+      await keeper.run();
+    } catch (error) {
+      keeper.stop();
+      await pglite.close().finally(unlock);
+      throw error;
+    }
+  }
   // PGlite has one connection; Kysely hands it to one caller at a time (its PGlite adapter declares no
   // support for multiple connections, so the runtime driver takes a mutex). test/store/database.test.ts
   // checks that concurrent transactions never share it.
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  if (keeper) modeKeepers.set(db, keeper);
   return {
     db,
     kind: 'pglite',
     prepared: undefined,
     rateLimitDb: undefined,
     dumpArchive: () => pglite.dumpDataDir('none'),
+    restrictFileModes: keeper ? async () => void (await keeper.run()) : noFileModes,
     close: async () => {
+      keeper?.stop();
       try {
         await db.destroy();
+        await keeper?.run(); // what PGlite wrote on its way out
       } finally {
         unlock();
       }

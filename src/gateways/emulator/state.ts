@@ -1,8 +1,9 @@
 // The emulator's store: every Stripe object by id (insertion order = creation order, which lists rely on),
 // idempotency records, and the clock. With a state file, the whole store is saved as JSON (written to a temp
 // file and renamed, so a crash never leaves half a file) shortly after each mutating request, and on close().
+// The file holds webhook endpoints' signing secrets: it is written 0600, and a directory made for it 0700.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyStripeObject, Internal, StripeEvent } from './types.js';
 
@@ -185,9 +186,13 @@ export class EmulatorState {
       idempotency: [...this.idempotency.values()],
       ...(this.timelineMs === null ? {} : { timelineMs: this.timelineMs }),
     };
-    mkdirSync(dirname(file), { recursive: true });
+    // An existing directory is the operator's (`settle emulator --state`) and keeps its mode; under Settle's data
+    // directory the walk of file-modes.ts makes it 0700.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.${randomToken(6)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(snap));
+    // A new name, so created with this mode (less the umask); chmod makes it exact. The rename keeps it.
+    writeFileSync(tmp, JSON.stringify(snap), { mode: 0o600, flag: 'wx' });
+    chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   }
 }
