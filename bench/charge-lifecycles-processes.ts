@@ -4,7 +4,8 @@
 //   1. the Stripe emulator:  node bin/settle.js emulator --port 0           (memory only)
 //   2. the Settle server:    node bin/settle.js serve                         PORT=0 (a free port), HOST=127.0.0.1,
 //        DATABASE_URL = a fresh PostgreSQL database of its own (dropped after the row), STRIPE_API_BASE = the
-//        emulator's URL, SETTLE_API_KEY = BENCH_ADMIN_KEY, SETTLE_DATA_DIR = a temporary directory, LOG_LEVEL=error
+//        emulator's URL, SETTLE_API_KEY = BENCH_ADMIN_KEY, SETTLE_DATA_DIR = a temporary directory, LOG_LEVEL=error,
+//        SETTLE_API_RATE_LIMIT=0 (API rate limit off, as in every benchmark)
 //        (nothing is logged while every request succeeds; a 500's cause is, and a failed row notes it),
 //        DATABASE_POOL_SIZE = the production default (10), never below the number of callers;
 //   3. the bench client:     this process, node:http with keep-alive connections (one per caller).
@@ -141,6 +142,8 @@ function serverEnv(database: TestDatabase, emulatorUrl: string, dataDir: string,
     SETTLE_DATA_DIR: dataDir,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
+    // The API rate limit off, as in every benchmark: what is measured is the server, not the limit.
+    SETTLE_API_RATE_LIMIT: '0',
   };
   // A STRIPE_SECRET_KEY would make the default gateway real Stripe; the rest would change what is measured.
   for (const name of ['STRIPE_SECRET_KEY', 'SETTLE_EMULATOR_PORT', 'SETTLE_GATEWAY_TIMEOUT_MS', 'SETTLE_BODY_LIMIT_BYTES']) delete env[name];

@@ -109,7 +109,8 @@ export async function openBenchApp(target: DatabaseTarget, options: { postgres?:
   }
   let app: FastifyInstance;
   try {
-    app = await buildApp({ deps: makeDeps(database), bootstrapApiKey: BENCH_ADMIN_KEY });
+    // API rate limit off: the benchmarks measure the application, not SETTLE_API_RATE_LIMIT.
+    app = await buildApp({ deps: makeDeps(database), bootstrapApiKey: BENCH_ADMIN_KEY, apiRateLimitPerSecond: 0 });
   } catch (error) {
     await dropDatabase();
     throw error;

@@ -87,7 +87,8 @@ async function main(): Promise<number> {
   const date = new Date().toISOString();
   log(
     `Settle bench ${date}: ${machine.cpu_model} x${machine.cpu_count}, ${machine.total_memory_gib} GiB, ${machine.os}, Node ${machine.node_version}` +
-      (machine.postgres_version ? `, ${machine.postgres_version}` : ''),
+      (machine.postgres_version ? `, ${machine.postgres_version}` : '') +
+      '; API rate limit off (every app and server the benchmarks start runs with SETTLE_API_RATE_LIMIT=0)',
   );
 
   const context: BenchContext = { scale, warmup, postgres, databases, log };

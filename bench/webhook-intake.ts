@@ -11,7 +11,7 @@ import { type Benchmark, type BenchContext, type BenchRow, runLoad, toRow, withC
 const BASE_OPERATIONS = 5000;
 const CONCURRENCIES = [1, 8] as const;
 const DEFAULT_POOL_SIZE = 10;
-const SECRET_ENV = 'SETTLE_BENCH_WEBHOOK_SECRET';
+const SECRET_ENV = 'SETTLE_GATEWAY_BENCH_WEBHOOK_SECRET';
 
 interface Signed {
   body: string;
@@ -32,7 +32,7 @@ async function createGateway(app: BenchApp): Promise<string> {
     method: 'POST',
     url: '/v1/gateways',
     headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}`, 'content-type': 'application/json' },
-    payload: JSON.stringify({ name: 'bench webhooks', provider: 'stripe', settlement_currency: 'usd', secret_key_env: 'UNUSED_KEY', webhook_secret_env: SECRET_ENV }),
+    payload: JSON.stringify({ name: 'bench webhooks', provider: 'stripe', settlement_currency: 'usd', secret_key_env: 'SETTLE_GATEWAY_BENCH_UNUSED_KEY', webhook_secret_env: SECRET_ENV }),
   });
   if (response.statusCode !== 201) throw new Error(`gateway: HTTP ${response.statusCode} ${response.body}`);
   return (JSON.parse(response.body) as { id: string }).id;

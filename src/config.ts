@@ -50,6 +50,82 @@ export interface Config {
    * second plus this (and the grant's 25 ms). Larger = safer and slower (see shared-rate-limiter.ts).
    */
   rateLimitAllowanceMs: number;
+  /** SETTLE_METRICS_PUBLIC=true: GET /metrics needs no key (otherwise a key with the read scope). */
+  metricsPublic: boolean;
+  /** SETTLE_CORS_ORIGINS: origins allowed to call the API from a browser (comma list); empty = CORS off. */
+  corsOrigins: string[];
+  /** SETTLE_API_RATE_LIMIT: requests per second per API key in this process; 0 = no limit. */
+  apiRateLimitPerSecond: number;
+  /** SETTLE_KEY_CACHE_SECONDS: how long a process trusts a verified API key before asking the database again. */
+  keyCacheSeconds: number;
+  /** SETTLE_GATEWAY_API_BASE_ALLOW: hosts (besides loopback) a test-mode gateway's api_base may name. */
+  gatewayApiBaseAllow: string[];
+}
+
+/**
+ * Every environment variable Settle reads for its own configuration. A gateway may never name one of these in
+ * secret_key_env or webhook_secret_env (except STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, under the rules in
+ * app/gateways.ts). A test keeps this list equal to the README's configuration table.
+ */
+export const SETTLE_ENV_VARS = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'SETTLE_DATA_DIR',
+  'SETTLE_API_KEY',
+  'DATABASE_POOL_SIZE',
+  'SETTLE_BODY_LIMIT_BYTES',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_API_BASE',
+  'STRIPE_WEBHOOK_SECRET',
+  'SETTLE_BASE_URL',
+  'SETTLE_EMULATOR_PORT',
+  'SETTLE_GATEWAY_TIMEOUT_MS',
+  'SETTLE_SCHEDULER',
+  'SETTLE_SCHEDULED_JOBS',
+  'SETTLE_JOB_CONCURRENCY',
+  'SETTLE_JOB_LEASE_SECONDS',
+  'SETTLE_RATE_LIMIT_ALLOWANCE_MS',
+  'SETTLE_METRICS_PUBLIC',
+  'SETTLE_CORS_ORIGINS',
+  'SETTLE_API_RATE_LIMIT',
+  'SETTLE_KEY_CACHE_SECONDS',
+  'SETTLE_GATEWAY_API_BASE_ALLOW',
+  'LOG_LEVEL',
+] as const;
+
+/** A comma list of words (hosts, origins); empty when unset. */
+function commaListFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return [];
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '' || /\s/.test(item))) throw new Error(`${name} must be a comma-separated list without empty items, got '${raw}'`);
+  return items;
+}
+
+/** Origins such as https://erp.example.com: scheme, host and optional port, nothing else. */
+function originsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  return commaListFromEnv(env, name).map((item) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new Error(`${name} must list origins such as https://console.example.com, got '${item}'`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item.replace(/\/+$/, '')) {
+      throw new Error(`${name} must list origins (scheme://host[:port], no path), got '${item}'`);
+    }
+    return url.origin;
+  });
+}
+
+/** Host names or IP addresses (lower-cased; IPv6 without brackets). */
+function hostsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  return commaListFromEnv(env, name).map((item) => {
+    const host = item.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (!/^[a-z0-9.:_-]+$/.test(host)) throw new Error(`${name} must list host names or IP addresses, got '${item}'`);
+    return host;
+  });
 }
 
 function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -136,5 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobConcurrency: intFromEnv(env, 'SETTLE_JOB_CONCURRENCY', 8, 1, 64),
     jobLeaseSeconds: intFromEnv(env, 'SETTLE_JOB_LEASE_SECONDS', 60, 2, 3600),
     rateLimitAllowanceMs: intFromEnv(env, 'SETTLE_RATE_LIMIT_ALLOWANCE_MS', DEFAULT_ALLOWANCE_MS, 0, 1000),
+    metricsPublic: onOffFromEnv(env, 'SETTLE_METRICS_PUBLIC', false),
+    corsOrigins: originsFromEnv(env, 'SETTLE_CORS_ORIGINS'),
+    apiRateLimitPerSecond: intFromEnv(env, 'SETTLE_API_RATE_LIMIT', 100, 0, 1_000_000),
+    keyCacheSeconds: intFromEnv(env, 'SETTLE_KEY_CACHE_SECONDS', 5, 0, 3600),
+    gatewayApiBaseAllow: hostsFromEnv(env, 'SETTLE_GATEWAY_API_BASE_ALLOW'),
   };
 }

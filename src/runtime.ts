@@ -7,6 +7,7 @@ import { GatewayLogWriter } from './app/gateway-log.js';
 import { SettingsStore } from './app/settings.js';
 import { GatewayRegistry } from './gateways/registry.js';
 import type { Config } from './config.js';
+import { type GatewayHostRules, gatewayHostRules, NO_EXTRA_HOSTS } from './domain/host-policy.js';
 import { openDatabase, type OpenDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { TransactionInserter } from './store/transaction-inserter.js';
@@ -18,7 +19,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> & Partial<Pick<Config, 'gatewayTimeoutMs' | 'rateLimitAllowanceMs'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> &
+    Partial<Pick<Config, 'gatewayTimeoutMs' | 'rateLimitAllowanceMs' | 'gatewayApiBaseAllow' | 'stripeApiBase'>>,
   options: { migrate?: boolean; clock?: Clock } = {},
 ): Promise<Runtime> {
   const database = await openDatabase({
@@ -32,7 +34,12 @@ export async function openRuntime(
     await database.close();
     throw error;
   }
-  const deps = createDeps(database, { clock: options.clock, gatewayTimeoutMs: config.gatewayTimeoutMs, rateLimitAllowanceMs: config.rateLimitAllowanceMs });
+  const deps = createDeps(database, {
+    clock: options.clock,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    rateLimitAllowanceMs: config.rateLimitAllowanceMs,
+    gatewayHosts: gatewayHostRules(config.gatewayApiBaseAllow, config.stripeApiBase),
+  });
   return { deps, database, close: () => database.close() };
 }
 
@@ -49,11 +56,16 @@ export function createDeps(
     gatewayTimeoutMs?: number | undefined;
     /** The shared rate limiter's allowance for uneven delivery (PostgreSQL; default DEFAULT_ALLOWANCE_MS). */
     rateLimitAllowanceMs?: number | undefined;
+    /** Where gateways may send requests (default: loopback, and api.stripe.com for gateways without api_base). */
+    gatewayHosts?: GatewayHostRules | undefined;
   } = {},
 ): Deps {
   const { db } = database;
+  const gatewayHosts = options.gatewayHosts ?? NO_EXTRA_HOSTS;
   return {
+    gatewayHosts,
     gateways: new GatewayRegistry({
+      hosts: gatewayHosts,
       timeoutMs: options.gatewayTimeoutMs,
       gatewayLogs: new GatewayLogWriter(db),
       sharedRateLimits: database.kind === 'postgres' ? { db: database.rateLimitDb ?? db, allowanceMs: options.rateLimitAllowanceMs } : undefined,

@@ -6,7 +6,7 @@ import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/f
 import type { AccountRow, ContactRow, Database } from '../store/schema.js';
 import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
 import { newId } from './ids.js';
-import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type CustomerKind = 'account' | 'contact';
@@ -265,15 +265,17 @@ export interface ListCustomersQuery {
 
 export async function listAccounts(deps: Deps, query: ListCustomersQuery): Promise<Page<AccountView>> {
   const limit = parseLimit(query.limit);
+  const after = cursorAfter(query.starting_after, 'account');
   let q = deps.db.selectFrom('accounts').selectAll();
-  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  if (after !== undefined) q = q.where('id', '<', after);
   return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentAccount, byId);
 }
 
 export async function listContacts(deps: Deps, query: ListCustomersQuery): Promise<Page<ContactView>> {
   const limit = parseLimit(query.limit);
+  const after = cursorAfter(query.starting_after, 'contact');
   let q = deps.db.selectFrom('contacts').selectAll();
   if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id);
-  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  if (after !== undefined) q = q.where('id', '<', after);
   return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentContact, byId);
 }

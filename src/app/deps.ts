@@ -1,6 +1,7 @@
 // What use cases need from the outside world, passed in explicitly (ports).
 import type { Kysely, Transaction } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
+import type { GatewayHostRules } from '../domain/host-policy.js';
 import type { PaymentMethodLike } from '../domain/to-fix.js';
 import type { Database } from '../store/schema.js';
 import type { TransactionInserter } from '../store/transaction-inserter.js';
@@ -18,6 +19,8 @@ export interface Deps {
   inserter: TransactionInserter;
   /** The adapters of the stored gateway records (P1-P13). */
   gateways: GatewayResolver;
+  /** Where gateways may send requests: SETTLE_GATEWAY_API_BASE_ALLOW and the operator's STRIPE_API_BASE. */
+  gatewayHosts: GatewayHostRules;
 }
 
 /** Who is acting (for history rows) and the request's idempotency key, if any. */

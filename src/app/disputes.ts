@@ -3,7 +3,7 @@ import { DISPUTE_STATUSES } from '../domain/disputes.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { DisputeRow } from '../store/schema.js';
 import type { Deps } from './deps.js';
-import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
 export interface DisputeView {
   id: string;
@@ -72,7 +72,8 @@ export async function listDisputes(deps: Pick<Deps, 'db'>, query: ListDisputesQu
   if (query.transaction_id !== undefined) q = q.where('transaction_id', '=', query.transaction_id);
   if (query.gateway_dispute !== undefined) q = q.where('gateway_dispute', '=', query.gateway_dispute);
   if (query.status !== undefined) q = q.where('status', '=', query.status as DisputeRow['status']);
-  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  const after = cursorAfter(query.starting_after, 'dispute');
+  if (after !== undefined) q = q.where('id', '<', after);
   return pageOf(await q.execute(), limit, presentDispute, byId);
 }
 

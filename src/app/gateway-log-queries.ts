@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';
 import { type GatewayLogView, INTERACTION_STATUSES, INTERACTION_TYPES, presentGatewayLog, RESULT_CODES } from './gateway-log.js';
-import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
 /** Filters matched exactly against the column of the same name. */
 export const EXACT_FILTERS = [
@@ -90,6 +90,7 @@ export async function listGatewayLogs(deps: { db: Kysely<Database> }, query: Gat
   if (query.created_before !== undefined) q = q.where('created_at', '<', parseInstant(query.created_before, 'created_before'));
   if (query.min_latency_ms !== undefined) q = q.where('latency_ms', '>=', parseWhole(query.min_latency_ms, 'min_latency_ms'));
   if (query.max_latency_ms !== undefined) q = q.where('latency_ms', '<=', parseWhole(query.max_latency_ms, 'max_latency_ms'));
-  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  const after = cursorAfter(query.starting_after, 'gateway_log');
+  if (after !== undefined) q = q.where('id', '<', after);
   return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentGatewayLog, byId);
 }

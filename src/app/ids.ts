@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   dispute: 'dsp',
   job_run: 'jrun',
   api_key: 'key',
+  audit_event: 'aud',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

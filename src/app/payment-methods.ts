@@ -8,7 +8,7 @@ import type { Database, PaymentMethodRow } from '../store/schema.js';
 import { iso, optional, requireChanges, retryOnRace, rollDownDefault, setCustomerDefault } from './customers.js';
 import { type Deps, type RequestContext, requireAccount, requireContact, today } from './deps.js';
 import { newId } from './ids.js';
-import { byId, type Page, pageOf, parseLimit } from './pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -281,7 +281,8 @@ export async function listPaymentMethods(deps: Deps, query: ListPaymentMethodsQu
     const value = query[field];
     if (value !== undefined) q = q.where(`payment_methods.${field}`, '=', value as never);
   }
-  if (query.starting_after !== undefined) q = q.where('payment_methods.id', '<', query.starting_after);
+  const after = cursorAfter(query.starting_after, 'payment_method');
+  if (after !== undefined) q = q.where('payment_methods.id', '<', after);
   const rows = await q.orderBy('payment_methods.id', 'desc').limit(limit + 1).execute();
   return pageOf(rows, limit, (row) => present(row, day), byId);
 }

@@ -1,9 +1,14 @@
 // Behaviour switches (X4): names from api.md, safe defaults, strict validation. Stored one row per key;
-// a key never written has its default.
-import { type Kysely, sql } from 'kysely';
+// a key never written has its default. A change (PATCH /v1/settings) runs through the command runner, so it
+// honours an Idempotency-Key, and records one audit event (settings.updated) in the same transaction when it
+// changed something.
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';
+import { auditActor, recordAuditEvent, SYSTEM_ACTOR } from './audit.js';
 import { type Clock, isValidTimeZone, systemClock } from './clock.js';
+import type { RunOutcome } from './command-runner.js';
+import type { Deps, RequestContext } from './deps.js';
 
 export interface Settings {
   timezone: string;
@@ -108,6 +113,59 @@ export function parseSettingsPatch(input: unknown): Partial<Settings> {
   return patch as Partial<Settings>;
 }
 
+/** Arbitrary but fixed key of the advisory lock that serialises settings changes (so each audit event's `before` is exact). */
+const SETTINGS_LOCK_KEY = 7_320_010_009;
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The stored settings over the defaults. */
+async function readSettings(db: Db): Promise<Settings> {
+  const rows = await db.selectFrom('settings').select(['key', 'value']).execute();
+  const value: Settings = { ...DEFAULT_SETTINGS, reattempt_day_gaps: [...DEFAULT_SETTINGS.reattempt_day_gaps] };
+  for (const row of rows) {
+    if (row.key in VALIDATORS) (value as unknown as Record<string, unknown>)[row.key] = row.value;
+  }
+  return value;
+}
+
+/** Writes a validated patch in the caller's transaction; returns the settings before and after it. */
+async function applySettingsPatch(trx: Transaction<Database>, patch: Partial<Settings>, now: Date): Promise<{ before: Settings; after: Settings }> {
+  await sql`select pg_advisory_xact_lock(${sql.lit(SETTINGS_LOCK_KEY)})`.execute(trx);
+  const before = await readSettings(trx);
+  for (const [key, value] of Object.entries(patch)) {
+    await trx
+      .insertInto('settings')
+      .values({ key, value: JSON.stringify(value), updated_at: now })
+      // Unchanged values keep their updated_at: it says when the value last changed.
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now }).where(sql<boolean>`settings.value is distinct from excluded.value`))
+      .execute();
+  }
+  return { before, after: { ...before, ...patch } };
+}
+
+/**
+ * PATCH /v1/settings (admin): validates, then writes through the command runner (an Idempotency-Key replays the
+ * first answer) with one `settings.updated` audit event in the same transaction; a patch that changes nothing
+ * records none. `before` and `after` are the whole settings object.
+ */
+export async function updateSettings(deps: Pick<Deps, 'commands' | 'clock' | 'settings'>, ctx: RequestContext, input: unknown): Promise<RunOutcome<Settings>> {
+  const patch = parseSettingsPatch(input);
+  try {
+    return await deps.commands.run<Settings>(ctx.idempotency, async (trx) => {
+      const now = deps.clock.now();
+      const { before, after } = await applySettingsPatch(trx, patch, now);
+      await recordAuditEvent(
+        trx,
+        { actor: auditActor(ctx.actor), action: 'settings.updated', object_type: 'settings', object_id: 'settings', before: { ...before }, after: { ...after } },
+        now,
+      );
+      return { status: 200, body: after };
+    });
+  } finally {
+    deps.settings.invalidate();
+  }
+}
+
 /**
  * Reads settings with a short in-process cache (settings are read on most requests). A change made through
  * this process is seen at once; one made by another process within `ttlMs`.
@@ -128,26 +186,25 @@ export class SettingsStore {
   async get(): Promise<Settings> {
     const now = Date.now();
     if (this.#cached && now - this.#cached.at < this.#ttlMs) return this.#cached.value;
-    const rows = await this.#db.selectFrom('settings').select(['key', 'value']).execute();
-    const value: Settings = { ...DEFAULT_SETTINGS, reattempt_day_gaps: [...DEFAULT_SETTINGS.reattempt_day_gaps] };
-    for (const row of rows) {
-      if (row.key in VALIDATORS) (value as unknown as Record<string, unknown>)[row.key] = row.value;
-    }
+    const value = await readSettings(this.#db);
     this.#cached = { value, at: now };
     return value;
   }
 
-  async update(patch: Partial<Settings>): Promise<Settings> {
+  /** Forgets the cached value (after a change made through this process). */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  /**
+   * Applies a validated patch in a transaction of its own, with its audit event (actor `system` unless given): for
+   * Settle's own code and tests. API requests go through updateSettings(), which honours an Idempotency-Key.
+   */
+  async update(patch: Partial<Settings>, actor: string = SYSTEM_ACTOR): Promise<Settings> {
     const now = this.#clock.now();
     await this.#db.transaction().execute(async (trx) => {
-      for (const [key, value] of Object.entries(patch)) {
-        await trx
-          .insertInto('settings')
-          .values({ key, value: JSON.stringify(value), updated_at: now })
-          // Unchanged values keep their updated_at: it says when the value last changed.
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now }).where(sql<boolean>`settings.value is distinct from excluded.value`))
-          .execute();
-      }
+      const { before, after } = await applySettingsPatch(trx, patch, now);
+      await recordAuditEvent(trx, { actor, action: 'settings.updated', object_type: 'settings', object_id: 'settings', before: { ...before }, after: { ...after } }, now);
     });
     this.#cached = undefined;
     return this.get();

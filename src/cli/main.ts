@@ -1,17 +1,40 @@
 // The settle CLI (U2): serve, migrate, keys create. Commands call app/ and store/, never raw SQL.
 import { Command, InvalidArgumentError } from 'commander';
-import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
+import { type BootstrapKeySource, bootstrapKeyFile, createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
+import { CLI_ACTOR } from '../app/audit.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
 import { deleteOldWebhookEvents, listWebhookEvents, replayWebhookEvent, type WebhookEventView } from '../app/webhooks/events.js';
 import { setUpDefaultGateway } from '../gateways/default-gateway.js';
 import { openDatabase } from '../store/database.js';
+import { DataDirLockedError } from '../store/data-dir-lock.js';
+import { describeProblems, PRIVATE_UMASK, restrictDataDir } from '../store/file-modes.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openRuntime } from '../runtime.js';
 
+// What Settle writes is private to its owner (docs/SECURITY.md). bin/settle.js sets this before loading anything;
+// here again for `tsx src/cli/main.ts`.
+process.umask(PRIVATE_UMASK);
+
 const program = new Command();
 program.name('settle').description('Settle: a self-hosted payments transaction ledger').showHelpAfterError();
+
+// Before a command uses the data directory: its directories 0700 and files 0600, whatever an earlier version or
+// PGlite left (store/file-modes.ts; only Settle's own entries when the directory holds other things). A
+// configuration error is left for the command itself to report.
+program.hook('preAction', async (_program, command) => {
+  if (command.name() === 'emulator') return;
+  let dataDir: string;
+  try {
+    dataDir = loadConfig().dataDir;
+  } catch {
+    return;
+  }
+  const report = await restrictDataDir(dataDir);
+  if (report.shared) console.error(`settle: the data directory ${dataDir} ${report.shared}; only Settle's own files in it are made private (set SETTLE_DATA_DIR to a directory for Settle alone)`);
+  for (const line of describeProblems(report.problems)) console.error(`settle: ${line}`);
+});
 
 program
   .command('serve')
@@ -93,18 +116,40 @@ program
     }
   });
 
-const keys = program.command('keys').description('manage API keys');
+const keys = program.command('keys').description('manage API keys (while `settle serve` runs on the embedded database, use the API: /v1/api-keys)');
+
+/**
+ * The runtime for a keys command. PGlite (the default) is opened by one process at a time: while `settle serve`
+ * runs on it, keys are managed through the API, and the message says how.
+ */
+async function openForKeys(command: 'create' | 'list' | 'revoke'): Promise<Awaited<ReturnType<typeof openRuntime>>> {
+  const config = loadConfig();
+  try {
+    return await openRuntime(config);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/v1/api-keys`;
+    const bearer = config.apiKey ? '$SETTLE_API_KEY' : `$(cat ${bootstrapKeyFile(config.dataDir)})`;
+    const auth = `-H "Authorization: Bearer ${bearer}"`;
+    const curl = {
+      create: `curl -X POST ${auth} -H 'content-type: application/json' -d '{"name": "reporting", "scopes": ["read"]}' ${base}`,
+      list: `curl ${auth} ${base}`,
+      revoke: `curl -X POST ${auth} ${base}/<key id>/revoke`,
+    }[command];
+    throw new Error(`${error.message}\nIf that is \`settle serve\`, manage keys through its API with an admin key instead, e.g.:\n  ${curl}`);
+  }
+}
+
 keys
   .command('create')
   .description('create an API key; the secret is printed once and stored only as a SHA-256 digest')
   .requiredOption('-n, --name <name>', 'what the key is for')
   .option('-s, --scopes <scopes>', 'comma-separated scopes: read, write, admin', 'read,write')
   .action(async (options: { name: string; scopes: string }) => {
-    const config = loadConfig();
     const scopes = parseScopes(options.scopes);
-    const runtime = await openRuntime(config);
+    const runtime = await openForKeys('create');
     try {
-      const key = await createApiKey(runtime.deps.db, { name: options.name, scopes });
+      const { body: key } = await createApiKey(runtime.deps, { actor: CLI_ACTOR }, { name: options.name, scopes });
       console.log(`Created API key ${key.id} (${key.name}) with scopes ${key.scopes.join(', ')}.`);
       console.log('Secret (shown only now):');
       console.log(key.secret);
@@ -115,15 +160,16 @@ keys
 
 keys
   .command('list')
-  .description('list API keys (ids, names, scopes, revocation; secrets are never stored)')
+  .description('list API keys (ids, names, scopes, last use, revocation; secrets are never stored)')
   .action(async () => {
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openForKeys('list');
     try {
       const all = await listApiKeys(runtime.deps.db);
       if (all.length === 0) console.log('No API keys in the database (the bootstrap admin key is not stored there).');
       for (const key of all) {
         const state = key.revoked_at ? `revoked ${key.revoked_at.toISOString()}` : 'active';
-        console.log(`${key.id}  ${key.scopes.join(',').padEnd(16)}  ${state.padEnd(32)}  ${key.name}`);
+        const used = key.last_used_at ? `used ${key.last_used_at.toISOString()}` : 'never used';
+        console.log(`${key.id}  ${key.scopes.join(',').padEnd(16)}  ${state.padEnd(32)}  ${used.padEnd(29)}  ${key.name}`);
       }
     } finally {
       await runtime.close();
@@ -132,11 +178,13 @@ keys
 
 keys
   .command('revoke <id>')
-  .description('revoke an API key by id (key_...); it stops working within 5 seconds everywhere')
+  .description('revoke an API key by id (key_...); every process refuses it within SETTLE_KEY_CACHE_SECONDS (default 5)')
   .action(async (id: string) => {
-    const runtime = await openRuntime(loadConfig());
+    const config = loadConfig();
+    const runtime = await openForKeys('revoke');
     try {
-      const key = await revokeApiKey(runtime.deps.db, id, new Date());
+      const bootstrap: BootstrapKeySource = config.apiKey ? { kind: 'env' } : { kind: 'file', file: bootstrapKeyFile(config.dataDir) };
+      const key = await revokeApiKey(runtime.deps.db, id, runtime.deps.clock.now(), CLI_ACTOR, bootstrap);
       console.log(`Revoked ${key.id} (${key.name}) at ${key.revoked_at?.toISOString() ?? '?'}.`);
     } finally {
       await runtime.close();

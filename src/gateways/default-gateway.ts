@@ -1,10 +1,11 @@
 // The default gateway a `settle serve` starts with (issue: defaults):
-// - STRIPE_SECRET_KEY set: real Stripe (test or live by the key), optionally at STRIPE_API_BASE;
+// - STRIPE_SECRET_KEY set: real Stripe (test or live by the key), optionally at STRIPE_API_BASE (test keys only:
+//   a live gateway always talks to Stripe, so a live key with STRIPE_API_BASE is refused at startup);
 // - else STRIPE_API_BASE set: a separately running emulator (how several Settle processes share one);
 // - else: the offline Stripe emulator in this process on a free port, its state kept in the data
 //   directory so that a restart loses nothing.
 import path from 'node:path';
-import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway } from '../app/gateways.js';
+import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, stripeModeOfKey } from '../app/gateways.js';
 import { STRIPE_WEBHOOK_SECRET_ENV } from '../app/webhooks/secrets.js';
 import type { Deps } from '../app/deps.js';
 import type { Config } from '../config.js';
@@ -25,6 +26,11 @@ export async function setUpDefaultGateway(
   // STRIPE_WEBHOOK_SECRET set: the default gateway's record names it as its webhook secret's variable.
   const webhookSecretEnv = config.stripeWebhookSecret ? STRIPE_WEBHOOK_SECRET_ENV : undefined;
   if (config.stripeSecretKey) {
+    if (config.stripeApiBase && stripeModeOfKey(config.stripeSecretKey) === 'live') {
+      throw new Error(
+        'STRIPE_API_BASE cannot be used with a live Stripe key (sk_live_/rk_live_): a live-mode gateway always talks to Stripe itself. Unset STRIPE_API_BASE, or use a test key (sk_test_...) with an emulator.',
+      );
+    }
     const record = await ensureDefaultStripeGateway(deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: config.stripeApiBase ?? null, webhookSecretEnv });
     const where = config.stripeApiBase ? ` at ${config.stripeApiBase}` : '';
     return { record, description: `Stripe, ${record.mode} mode${where} (key from STRIPE_SECRET_KEY)`, close: async () => {} };

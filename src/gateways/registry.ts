@@ -3,13 +3,20 @@
 // limit come from the record. One adapter per gateway per process; its rate limiter is either the process's own
 // (exact when this process is the only one calling the gateway: PGlite) or, given `sharedRateLimits`, one that
 // splits the limit with every process on the same PostgreSQL database (shared-rate-limiter.ts).
+//
+// Before a record is used, its configuration is checked again (app/gateways.ts gatewayUseProblem: records made
+// before the credential and api_base rules): a record that fails is refused (gateway_not_configured) and its
+// secret is never read. Its adapter connects only where the record's ConnectPolicy allows (gateways/host-policy.ts).
+import type { LookupFunction } from 'node:net';
 import type { Kysely } from 'kysely';
-import { requireGateway, secretFromEnv } from '../app/gateways.js';
+import { credentialOwner, gatewayUseProblem, requireGateway, secretFromEnv } from '../app/gateways.js';
 import type { Gateway, GatewayResolver } from '../app/gateway.js';
 import type { GatewayLogWriter } from '../app/gateway-log.js';
 import type { Deps } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';
+import { type GatewayHostRules, NO_EXTRA_HOSTS } from '../domain/host-policy.js';
 import type { Database, GatewayRow } from '../store/schema.js';
+import { gatewayConnectPolicy } from './host-policy.js';
 import { exchangeLogEntry, SharedRateLimiter, StripeGateway } from './stripe/index.js';
 
 /** The key the built-in emulator gateway uses (the emulator accepts any sk_test_ key). */
@@ -22,6 +29,10 @@ export interface RegistryOptions {
   gatewayLogs?: GatewayLogWriter;
   /** Count every gateway's rate limit in this (PostgreSQL) database, across all processes using it. */
   sharedRateLimits?: { db: Kysely<Database>; allowanceMs?: number | undefined } | undefined;
+  /** SETTLE_GATEWAY_API_BASE_ALLOW and STRIPE_API_BASE (Deps.gatewayHosts). Default: loopback and Stripe only. */
+  hosts?: GatewayHostRules | undefined;
+  /** dns.lookup-compatible resolver for the adapters' connections (tests). Default: dns.lookup. */
+  lookup?: LookupFunction | undefined;
 }
 
 export class GatewayRegistry implements GatewayResolver {
@@ -30,8 +41,12 @@ export class GatewayRegistry implements GatewayResolver {
   readonly #logs: GatewayLogWriter | undefined;
   readonly #sharedDb: Kysely<Database> | undefined;
   readonly #allowanceMs: number | undefined;
+  readonly #hosts: GatewayHostRules;
+  readonly #lookup: LookupFunction | undefined;
 
   constructor(options: RegistryOptions = {}) {
+    this.#hosts = options.hosts ?? NO_EXTRA_HOSTS;
+    this.#lookup = options.lookup;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#logs = options.gatewayLogs;
     this.#sharedDb = options.sharedRateLimits?.db;
@@ -56,7 +71,9 @@ export class GatewayRegistry implements GatewayResolver {
     if (record.provider !== 'stripe') {
       throw new SettleError('invalid_request', 'gateway_not_supported', `Gateway ${record.id} uses provider '${record.provider}', which this version of Settle cannot call yet.`);
     }
-    const secretKey = secretFromEnv(record.secret_key_env) ?? (record.is_emulator ? EMULATOR_SECRET_KEY : undefined);
+    const problem = gatewayUseProblem(record, this.#hosts);
+    if (problem !== null) throw new SettleError('invalid_request', 'gateway_not_configured', `Gateway ${record.id} cannot be used: ${problem}.`);
+    const secretKey = secretFromEnv(record.secret_key_env, credentialOwner(record, this.#hosts)) ?? (record.is_emulator ? EMULATOR_SECRET_KEY : undefined);
     if (!secretKey) {
       throw new SettleError(
         'invalid_request',
@@ -71,6 +88,8 @@ export class GatewayRegistry implements GatewayResolver {
       ...(record.api_base ? { apiBase: record.api_base } : {}),
       timeoutMs: this.#timeoutMs,
       rateLimitPerSecond: record.rate_limit_per_second,
+      connectPolicy: gatewayConnectPolicy(record.api_base, this.#hosts),
+      ...(this.#lookup ? { lookup: this.#lookup } : {}),
       ...(sharedDb
         ? {
             rateLimiter: new SharedRateLimiter({

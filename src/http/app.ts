@@ -1,20 +1,26 @@
-// Composes the HTTP application: validation, auth, errors, metrics, OpenAPI and the routes.
+// Composes the HTTP application: validation, security headers, CORS, rate limit, auth, errors, metrics, OpenAPI and
+// the routes.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { ApiKeyVerifier } from '../app/api-keys.js';
+import { ApiKeyVerifier, type BootstrapKeySource } from '../app/api-keys.js';
 import type { Deps } from '../app/deps.js';
 import { WebhookIntake } from '../app/webhooks/intake.js';
 import { WebhookSecrets } from '../app/webhooks/secrets.js';
 import { JobRunner } from '../jobs/runner.js';
 import { stripeWebhookVerifier } from '../gateways/stripe/webhook-signature.js';
-import { registerAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { registerAuth, trackRouteAccess } from './auth.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
+import { registerRequestGuard } from './request-guard.js';
+import { rewriteRequestTarget } from './request-target.js';
+import { DEFAULT_API_RATE_LIMIT_PER_SECOND, DOCS_CSP, pageHeaders, registerSecurity, servePublicPages } from './security.js';
 import { customerRoutes } from './routes/customers.js';
 import { disputeRoutes } from './routes/disputes.js';
 import { jobRoutes } from './routes/jobs.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { auditEventRoutes } from './routes/audit-events.js';
 import { gatewayLogRoutes } from './routes/gateway-logs.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
@@ -29,6 +35,12 @@ export interface BuildAppOptions {
   deps: Deps;
   /** The bootstrap admin key (SETTLE_API_KEY or the generated one). */
   bootstrapApiKey: string | undefined;
+  /** Where the bootstrap key comes from (its name in GET /v1/api-keys; how to rotate it). */
+  bootstrapKeySource?: BootstrapKeySource;
+  /** How long a verified API key is trusted before the database is asked again (SETTLE_KEY_CACHE_SECONDS). Default 5. */
+  keyCacheSeconds?: number;
+  /** The API key verifier (tests pass their own to wait for its last_used_at writes); default: one over deps. */
+  apiKeyVerifier?: ApiKeyVerifier;
   logger?: FastifyServerOptions['logger'];
   bodyLimitBytes?: number;
   /** Collect process metrics (off in tests that build many apps). */
@@ -39,6 +51,12 @@ export interface BuildAppOptions {
   onWebhookStored?: () => void;
   /** Runs jobs started through the API (serve passes the one its scheduler uses; otherwise one is made and stopped with the app). */
   jobs?: JobRunner;
+  /** GET /metrics answers without a key (SETTLE_METRICS_PUBLIC); otherwise it needs the read scope. Default false. */
+  metricsPublic?: boolean;
+  /** Origins allowed to call the API from a browser (SETTLE_CORS_ORIGINS); none (the default): CORS off. */
+  corsOrigins?: readonly string[];
+  /** Requests per second per API key in this process (SETTLE_API_RATE_LIMIT); 0: off. Default 100. */
+  apiRateLimitPerSecond?: number;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -46,9 +64,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     ajv: { customOptions: { coerceTypes: false } },
+    // A path parameter up to this long reaches its schema (400 naming it); a longer one is a 414. The router's own
+    // defaults, pinned: paths are case-sensitive; '//' and a trailing '/' are not ignored.
+    routerOptions: { maxParamLength: 1024, caseSensitive: true, ignoreDuplicateSlashes: false, ignoreTrailingSlash: false },
+    // Before routing: a target that is not a canonical path is refused (request-target.ts).
+    rewriteUrl: rewriteRequestTarget,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  trackRouteAccess(app);
+  // Headers, target check, CORS and the rate limit first, then auth: their hooks run before any other (deny by default).
+  const limit = await registerSecurity(app, {
+    corsOrigins: options.corsOrigins ?? [],
+    apiRateLimitPerSecond: options.apiRateLimitPerSecond ?? DEFAULT_API_RATE_LIMIT_PER_SECOND,
+    clock: options.deps.clock,
+  });
+  const apiKeys = options.apiKeyVerifier ?? new ApiKeyVerifier(options.deps.db, options.bootstrapApiKey, (options.keyCacheSeconds ?? 5) * 1000, options.deps.clock);
+  app.addHook('onClose', () => apiKeys.whenIdle());
+  registerAuth(app, apiKeys, { limit });
+  registerRequestGuard(app);
 
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
@@ -79,11 +115,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI's routes (the page, its assets, /docs/json) need no key and send the page's own CSP.
+  await app.register(async (docs) => {
+    servePublicPages(docs, pageHeaders(DOCS_CSP));
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  registerAuth(app, new ApiKeyVerifier(options.deps.db, options.bootstrapApiKey));
-  await app.register(systemRoutes(options.deps, registry));
+  await app.register(systemRoutes(options.deps, registry, { metricsPublic: options.metricsPublic ?? false }));
   await app.register(transactionRoutes(options.deps));
   await app.register(processingRoutes(options.deps));
   await app.register(customerRoutes(options.deps));
@@ -101,6 +140,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = options.jobs ?? new JobRunner(options.deps);
   if (!options.jobs) app.addHook('onClose', () => jobs.stop());
   await app.register(jobRoutes(options.deps, jobs));
+  await app.register(apiKeyRoutes(options.deps, apiKeys, options.bootstrapKeySource));
+  await app.register(auditEventRoutes(options.deps));
   await app.ready();
   return app;
 }

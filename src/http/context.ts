@@ -4,16 +4,21 @@ import { type Principal, hasScope, type Scope } from '../app/api-keys.js';
 import type { RunOutcome } from '../app/command-runner.js';
 import type { RequestContext } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';
+import type { RouteAccess } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
   }
   interface FastifyContextConfig {
-    /** The scope a route needs; GET defaults to read, other methods to write. */
+    /** The scope a route needs; GET and HEAD default to read, other methods to write. */
     scope?: Scope;
-    /** Routes outside /v1 that need no key. */
+    /** The route needs no API key (health, docs, the webhook intake, which checks a signature). Every other route needs one. */
     public?: boolean;
+  }
+  interface FastifyInstance {
+    /** Every route's access rule, as registered (auth.ts). */
+    routeAccess(): RouteAccess[];
   }
 }
 

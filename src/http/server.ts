@@ -1,8 +1,8 @@
-// `settle serve`: migrate, listen, print the URL and the admin key, shut down gracefully on SIGINT/SIGTERM.
+// `settle serve`: migrate, listen, print the URL and the admin key (in full only at the start that generated it), shut down gracefully on SIGINT/SIGTERM.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { ensureBootstrapKey } from '../app/api-keys.js';
-import { secretFromEnv } from '../app/gateways.js';
+import { type BootstrapKeySource, ensureBootstrapKey } from '../app/api-keys.js';
+import { credentialOwner, secretFromEnv } from '../app/gateways.js';
 import { intakeUrl, setUpWebhookSecret, WebhookSecrets } from '../app/webhooks/secrets.js';
 import { backgroundWork } from '../jobs/background.js';
 import type { Config } from '../config.js';
@@ -17,6 +17,26 @@ function localBaseUrl(app: FastifyInstance): string {
   const address = app.server.address() as AddressInfo;
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** A path as a shell word (quoted when it holds anything but letters, digits, '.', '/', '_' and '-'). */
+const shellWord = (value: string): string => (/^[\w./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * What the start-up banner says of the bootstrap admin key. A key from SETTLE_API_KEY is never printed (its first 8
+ * characters only); a generated key is printed once, by the start that generated it; later starts say where it
+ * is kept. The curl example reads the key from where it is, never printing it.
+ */
+export function bootstrapKeyLines(key: { secret: string; generated: boolean; source: BootstrapKeySource }, address: string): string[] {
+  const tryWith = (bearer: string) => `  try: curl -H "Authorization: Bearer ${bearer}" ${address}/v1/transactions`;
+  if (key.source.kind === 'env') {
+    return [`  admin API key: from SETTLE_API_KEY (${key.secret.slice(0, 8)}...)`, tryWith('$SETTLE_API_KEY')];
+  }
+  const file = shellWord(key.source.file);
+  if (key.generated) {
+    return [`  admin API key (generated now, shown only this once; kept in ${key.source.file}):`, `    ${key.secret}`, tryWith(`$(cat ${file})`)];
+  }
+  return [`  admin API key: kept in ${key.source.file} (not shown again)`, tryWith(`$(cat ${file})`)];
 }
 
 export async function serve(config: Config): Promise<void> {
@@ -38,10 +58,15 @@ export async function serve(config: Config): Promise<void> {
     jobs: background.runner,
     deps: runtime.deps,
     bootstrapApiKey: key.secret,
+    bootstrapKeySource: key.source,
+    keyCacheSeconds: config.keyCacheSeconds,
     logger: { level: config.logLevel },
     bodyLimitBytes: config.bodyLimitBytes,
     processMetrics: true,
     webhookSecrets,
+    metricsPublic: config.metricsPublic,
+    corsOrigins: config.corsOrigins,
+    apiRateLimitPerSecond: config.apiRateLimitPerSecond,
   });
   const address = await app.listen({ port: config.port, host: config.host });
   // Once listening (the emulator needs Settle's URL): the default gateway's webhook secret, or its registration.
@@ -52,18 +77,19 @@ export async function serve(config: Config): Promise<void> {
     baseUrl,
     dataDir: config.dataDir,
     secrets: webhookSecrets,
+    hosts: runtime.deps.gatewayHosts,
     api: () =>
       stripeWebhookEndpoints({
-        secretKey: secretFromEnv(record.secret_key_env) ?? EMULATOR_SECRET_KEY,
+        secretKey: secretFromEnv(record.secret_key_env, credentialOwner(record, runtime.deps.gatewayHosts)) ?? EMULATOR_SECRET_KEY,
         apiBase: record.api_base ?? undefined,
         timeoutMs: config.gatewayTimeoutMs,
+        hosts: runtime.deps.gatewayHosts,
       }),
     now: runtime.deps.clock.now(),
   });
   if (!webhooks.ok) app.log.warn({ gateway_id: record.id }, `webhooks: ${webhooks.description}`);
   background.start();
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`;
-  const keySource = config.apiKey ? 'from SETTLE_API_KEY' : `${key.generated ? 'generated' : 'kept'} in ${config.dataDir}/admin-api-key`;
   process.stdout.write(
     [
       '',
@@ -73,9 +99,7 @@ export async function serve(config: Config): Promise<void> {
       `  webhooks: ${intakeUrl(baseUrl, record.id)}: ${webhooks.description}`,
       `  jobs:     ${config.schedulerEnabled ? 'scheduler on (GET /v1/jobs for the schedule; POST /v1/jobs/{name}/run to run one now)' : 'scheduler off (SETTLE_SCHEDULER=off): run `settle worker` processes'}`,
       `  API docs: ${address}/docs`,
-      `  admin API key (${keySource}):`,
-      `    ${key.secret}`,
-      `  try: curl -H "Authorization: Bearer ${key.secret}" ${address}/v1/transactions`,
+      ...bootstrapKeyLines(key, address),
       '',
     ].join('\n') + '\n',
   );

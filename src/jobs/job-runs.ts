@@ -6,7 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Database, JobRunError, JobRunRow } from '../store/schema.js';
 import { newId } from '../app/ids.js';
-import { byId, type Page, pageOf, parseLimit } from '../app/pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from '../app/pagination.js';
 import { type BatchJobName, dueOn, type SelectionRule, selectDue } from './selections.js';
 
 type Db = Kysely<Database>;
@@ -300,6 +300,7 @@ export async function listRuns(
   jobs: readonly string[],
 ): Promise<Page<JobRunView>> {
   const limit = parseLimit(query.limit);
+  const after = cursorAfter(query.starting_after, 'job_run');
   if (query.job !== undefined && !jobs.includes(query.job)) {
     throw new ValidationError('invalid_job', `'job' must be one of: ${jobs.join(', ')}.`, 'job');
   }
@@ -311,7 +312,7 @@ export async function listRuns(
     .selectAll()
     .$if(query.job !== undefined, (q) => q.where('job', '=', query.job!))
     .$if(query.status !== undefined, (q) => q.where('status', '=', query.status as JobRunRow['status']))
-    .$if(query.starting_after !== undefined, (q) => q.where('id', '<', query.starting_after!))
+    .$if(after !== undefined, (q) => q.where('id', '<', after!))
     .orderBy('id', 'desc')
     .limit(limit + 1)
     .execute();

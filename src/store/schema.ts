@@ -19,6 +19,21 @@ export interface ApiKeysTable {
   scopes: Json<string[]>;
   created_at: Timestamp;
   revoked_at: Date | null;
+  /** When the key was last used, to the minute (written at most once a minute per key). */
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** A change of configuration (settings, gateways, API keys), written in the same transaction as the change. */
+export interface AuditEventsTable {
+  id: string;
+  /** key_... (the API key), `cli` or `system`. */
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
 }
 
 export interface IdempotencyKeysTable {
@@ -333,6 +348,7 @@ export interface Database {
   job_runs: JobRunsTable;
   job_claims: JobClaimsTable;
   rate_limit_grants: RateLimitGrantsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -350,3 +366,4 @@ export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
 export type NewDisputeRow = Insertable<DisputesTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

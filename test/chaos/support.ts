@@ -141,7 +141,8 @@ export async function startEmulatorProcess(): Promise<{ child: Child; url: strin
 
 /** `settle serve` on a free port (PORT=0); resolves once it listens and /healthz answers. */
 export async function startSettle(env: NodeJS.ProcessEnv): Promise<{ child: Child; url: string }> {
-  const child = startChild(['serve'], { ...env, PORT: '0' });
+  // The API rate limit is off: the rounds drive the server as fast as they can, and 429s are not what they test.
+  const child = startChild(['serve'], { ...env, PORT: '0', SETTLE_API_RATE_LIMIT: '0' });
   const m = await child.waitFor(/Settle is listening on (http:\/\/[\d.]+:\d+)/, 60_000);
   const url = m[1]!;
   const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });

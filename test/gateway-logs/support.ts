@@ -8,7 +8,7 @@ import type { Harness } from '../support/harness.js';
 
 /** The API key the adapter sends: it must never appear in a stored row. */
 export const SECRET_KEY = 'sk_test_gatewaylog_51Hx9ZqTopSecretValue';
-export const KEY_ENV = 'SETTLE_TEST_GATEWAY_LOG_KEY';
+export const KEY_ENV = 'SETTLE_GATEWAY_TEST_LOG_KEY';
 /** A fake secret put into metadata to prove the bodies are scrubbed. */
 export const FAKE_SECRET = 'sk_test_fakeSecretInMetadata123';
 

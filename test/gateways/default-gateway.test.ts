@@ -85,9 +85,9 @@ describeEachDatabase('default gateway and registry', (get) => {
 
   it('refuses to build an adapter for a gateway whose key variable is not set', async () => {
     const h = get();
-    const created = await h.request('POST', '/v1/gateways', { name: 'No key', provider: 'stripe', settlement_currency: 'USD', secret_key_env: 'SETTLE_TEST_UNSET_KEY' });
+    const created = await h.request('POST', '/v1/gateways', { name: 'No key', provider: 'stripe', settlement_currency: 'USD', secret_key_env: 'SETTLE_GATEWAY_TEST_UNSET_KEY' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const record = await h.deps.db.selectFrom('gateways').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
-    expect(() => new GatewayRegistry().forRecord(record)).toThrow(/SETTLE_TEST_UNSET_KEY/);
+    expect(() => new GatewayRegistry().forRecord(record)).toThrow(/SETTLE_GATEWAY_TEST_UNSET_KEY/);
   });
 });

@@ -47,4 +47,34 @@ describeEachDatabase('API keys and scopes', (get) => {
     expect(res.statusCode).toBe(401);
     await app.close();
   });
+
+  it('decides from the route matched, not from the URL: a query string naming another path changes nothing', async () => {
+    const h = get();
+    const read = await h.keyWith(['read']);
+    expect((await h.request('GET', '/v1/transactions?/healthz', undefined, {}, null)).status).toBe(401);
+    expect((await h.request('GET', '/v1/transactions?x=/healthz&y=..%2f', undefined, {}, null)).status).toBe(401);
+    expect((await h.request('GET', '/healthz?/v1/transactions', undefined, {}, null)).status).toBe(200);
+    expect((await h.request('GET', '/metrics?public=true', undefined, {}, null)).status).toBe(401);
+    // HEAD is a read like GET: a key is needed, read is enough.
+    expect((await h.request('HEAD', '/v1/transactions', undefined, {}, null)).status).toBe(401);
+    expect((await h.request('HEAD', '/v1/transactions', undefined, {}, read)).status).toBe(200);
+    // A route that does not exist is a 404 whoever asks; no 401 is given for it.
+    expect((await h.request('GET', '/v1/transactionz', undefined, {}, null)).status).toBe(404);
+  });
+
+  it('reads the key only from Authorization: Bearer <key> (scheme in any case, one token)', async () => {
+    const h = get();
+    const read = await h.keyWith(['read']);
+    expect((await h.request('GET', '/v1/transactions', undefined, { authorization: `bearer ${read}` }, null)).status).toBe(200);
+    expect((await h.request('GET', '/v1/transactions', undefined, { authorization: `Bearer   ${read}  ` }, null)).status).toBe(200);
+    for (const authorization of [`Bearer ${read} extra`, `Token ${read}`, read, 'Bearer', 'Bearer ']) {
+      const answer = await h.request('GET', '/v1/transactions', undefined, { authorization }, null);
+      expect({ authorization, status: answer.status, code: answer.body.error.code }).toEqual({ authorization, status: 401, code: 'api_key_missing' });
+    }
+    const other = await h.request('GET', '/v1/transactions', undefined, { authorization: `Bearer ${read}x` }, null);
+    expect(other.body.error.code).toBe('api_key_invalid');
+    // A key sent another way is not a key.
+    expect((await h.request('GET', `/v1/transactions?api_key=${read}`, undefined, {}, null)).status).toBe(401);
+    expect((await h.request('GET', '/v1/transactions', undefined, { 'x-api-key': read }, null)).status).toBe(401);
+  });
 });

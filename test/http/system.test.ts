@@ -2,12 +2,13 @@ import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/harness.js';
 
 describeEachDatabase('operations and settings', (get) => {
-  it('serves health, readiness, metrics and the OpenAPI description without a key', async () => {
+  it('serves health, readiness and the OpenAPI description without a key, metrics with a read key', async () => {
     const h = get();
     expect((await h.request('GET', '/healthz', undefined, {}, null)).body).toEqual({ status: 'ok' });
     expect((await h.request('GET', '/readyz', undefined, {}, null)).body).toEqual({ status: 'ready' });
     await h.request('GET', '/v1/transactions');
-    const metrics = await h.request('GET', '/metrics', undefined, {}, null);
+    expect((await h.request('GET', '/metrics', undefined, {}, null)).status).toBe(401);
+    const metrics = await h.request('GET', '/metrics', undefined, {}, await h.keyWith(['read']));
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('settle_http_requests_total');
     const openapi = await h.request('GET', '/openapi.json', undefined, {}, null);

@@ -46,7 +46,8 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
   const deps: Deps = createDeps(testDb.database, { clock, settingsTtlMs: 0, gatewayTimeoutMs: options.gatewayTimeoutMs });
   const emulator = options.emulator ? await startEmulator({ now: () => clock.now() }) : undefined;
   if (emulator) await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
-  const app = await buildApp({ deps, bootstrapApiKey: ADMIN_KEY });
+  // The API rate limit is off: tests that are not about it must not meet it (test/http/headers-and-limits.test.ts is).
+  const app = await buildApp({ deps, bootstrapApiKey: ADMIN_KEY, apiRateLimitPerSecond: 0 });
   const request: Harness['request'] = async (method, url, body, headers = {}, key = ADMIN_KEY) => {
     const response = await app.inject({
       method: method as 'GET',
@@ -67,7 +68,7 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
     clock,
     emulator,
     request,
-    keyWith: async (scopes) => (await createApiKey(deps.db, { name: `test ${scopes.join(',')}`, scopes })).secret,
+    keyWith: async (scopes) => (await createApiKey(deps, { actor: 'test' }, { name: `test ${scopes.join(',')}`, scopes })).body.secret as string,
     close: async () => {
       await app.close();
       await emulator?.close();

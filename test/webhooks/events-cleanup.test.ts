@@ -10,7 +10,7 @@ import { deleteOldWebhookEvents } from '../../src/app/webhooks/events.js';
 import { describeEachDatabase, describePostgres, type Harness } from '../support/harness.js';
 import { eventText, gatewayWithSecret, sendSigned, stripeEvent } from './intake-helpers.js';
 
-const ENV = 'SETTLE_TEST_WHSEC_CLEANUP';
+const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_CLEANUP';
 const SECRET = 'whsec_cleanup_test_secret';
 const DAY_MS = 86_400_000;
 

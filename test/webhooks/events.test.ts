@@ -30,7 +30,7 @@ vi.mock('../../src/app/webhooks/processor.js', () => ({
   },
 }));
 
-const ENV = 'SETTLE_TEST_WHSEC_EVENTS';
+const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_EVENTS';
 const SECRET = 'whsec_events_test_secret';
 
 afterAll(() => {

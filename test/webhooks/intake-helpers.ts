@@ -39,7 +39,7 @@ export async function gatewayWithSecret(h: Harness, env: string | null, secret?:
     name: `webhooks ${randomBytes(3).toString('hex')}`,
     provider: 'stripe',
     settlement_currency: 'usd',
-    secret_key_env: 'WEBHOOK_TEST_UNUSED_KEY',
+    secret_key_env: 'SETTLE_GATEWAY_TEST_UNUSED_KEY',
     ...(env === null ? {} : { webhook_secret_env: env }),
   });
   if (res.status !== 201) throw new Error(`gateway: ${res.status} ${JSON.stringify(res.body)}`);

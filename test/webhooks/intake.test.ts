@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 import { countEvents, eventText, gatewayWithSecret, newEventId, sendRaw, sendSigned, signHeader, stripeEvent, unixSeconds } from './intake-helpers.js';
 
-const ENV = 'SETTLE_TEST_WHSEC_INTAKE';
+const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_INTAKE';
 const SECRET = 'whsec_intake_test_secret_0123456789';
 
 afterAll(() => {
@@ -217,7 +217,7 @@ describeEachDatabase('webhook intake', (get) => {
   it('rejects events for a gateway without a secret: 503 naming what to set, nothing stored', async () => {
     const h = get();
     const unnamed = await gatewayWithSecret(h, null);
-    const unset = await gatewayWithSecret(h, 'SETTLE_TEST_WHSEC_NEVER_SET');
+    const unset = await gatewayWithSecret(h, 'SETTLE_GATEWAY_TEST_WHSEC_NEVER_SET');
     const before = await countEvents(h);
     const a = await sendSigned(h, unnamed, otherEvent(), SECRET);
     expect(a.status).toBe(503);
@@ -226,13 +226,13 @@ describeEachDatabase('webhook intake', (get) => {
     const b = await sendSigned(h, unset, otherEvent(), SECRET);
     expect(b.status).toBe(503);
     expect(b.body.error).toMatchObject({ code: 'webhook_secret_not_configured' });
-    expect(b.body.error.message).toContain('SETTLE_TEST_WHSEC_NEVER_SET');
+    expect(b.body.error.message).toContain('SETTLE_GATEWAY_TEST_WHSEC_NEVER_SET');
     expect(await countEvents(h)).toBe(before);
   });
 
   it('refuses events for a provider whose signatures it cannot check: 400 gateway_not_supported, nothing stored', async () => {
     const h = get();
-    const res = await h.request('POST', '/v1/gateways', { name: 'spreedly', provider: 'spreedly', settlement_currency: 'usd', secret_key_env: 'UNUSED_KEY', webhook_secret_env: ENV });
+    const res = await h.request('POST', '/v1/gateways', { name: 'spreedly', provider: 'spreedly', settlement_currency: 'usd', secret_key_env: 'SETTLE_GATEWAY_TEST_UNUSED_KEY', webhook_secret_env: ENV });
     const before = await countEvents(h);
     const sent = await sendSigned(h, res.body.id, otherEvent(), SECRET);
     expect(sent.status).toBe(400);

@@ -20,7 +20,7 @@ interface Server {
 }
 
 async function serve(): Promise<Server> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SETTLE_DATA_DIR: dataDir, PORT: '0', SETTLE_API_KEY: KEY, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SETTLE_DATA_DIR: dataDir, PORT: '0', SETTLE_API_KEY: KEY, LOG_LEVEL: 'info', SETTLE_API_RATE_LIMIT: '0' };
   for (const name of ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_BASE_URL']) delete env[name];
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

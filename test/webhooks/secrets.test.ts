@@ -34,17 +34,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(() => {
-  delete process.env.SETTLE_TEST_WHSEC_RESOLVE;
+  delete process.env.SETTLE_GATEWAY_TEST_WHSEC_RESOLVE;
   delete process.env.STRIPE_WEBHOOK_SECRET;
 });
 
 it('resolves a secret from the variable the gateway names first, else from the registered endpoint, else says what to set', () => {
   const secrets = new WebhookSecrets();
-  const named = record({ webhook_secret_env: 'SETTLE_TEST_WHSEC_RESOLVE', is_emulator: true });
-  expect(secrets.resolve(named)).toEqual({ missing: expect.stringContaining('Set the environment variable SETTLE_TEST_WHSEC_RESOLVE') });
+  const named = record({ webhook_secret_env: 'SETTLE_GATEWAY_TEST_WHSEC_RESOLVE', is_emulator: true });
+  expect(secrets.resolve(named)).toEqual({ missing: expect.stringContaining('Set the environment variable SETTLE_GATEWAY_TEST_WHSEC_RESOLVE') });
   secrets.register('gw_test', 'whsec_registered');
   expect(secrets.resolve(named)).toEqual({ secret: 'whsec_registered' });
-  process.env.SETTLE_TEST_WHSEC_RESOLVE = 'whsec_from_env';
+  process.env.SETTLE_GATEWAY_TEST_WHSEC_RESOLVE = 'whsec_from_env';
   expect(secrets.resolve(named)).toEqual({ secret: 'whsec_from_env' });
   const none = new WebhookSecrets();
   expect(none.resolve(record({ is_default: true }))).toEqual({ missing: expect.stringContaining('set STRIPE_WEBHOOK_SECRET and restart') });

@@ -9,7 +9,7 @@ import { describePostgres } from '../support/harness.js';
 import { signHeader, socketSender, unixSeconds } from './intake-helpers.js';
 import { allEmulatorEvents, emulatorOf, stripeFor } from './store-event.js';
 
-const ENV = 'SETTLE_TEST_WHSEC_STORM_APPLY';
+const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_STORM_APPLY';
 const SECRET = 'whsec_storm_apply_secret';
 const PAYMENTS = 2_500;
 const SENDERS = 8;

@@ -7,7 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describePostgres } from '../support/harness.js';
 import { gatewayWithSecret, signHeader, socketSender, stripeEvent, unixSeconds } from './intake-helpers.js';
 
-const ENV = 'SETTLE_TEST_WHSEC_STORM';
+const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_STORM';
 const SECRET = 'whsec_storm_test_secret';
 const DISTINCT = 10_000;
 const DUPLICATES = 2_000;

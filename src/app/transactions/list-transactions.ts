@@ -1,13 +1,13 @@
 // GET /v1/transactions (filters, views, cursor pagination), GET one, and its history (L12).
 // Lists are newest first; `starting_after` takes the previous page's `next_cursor` (the last id shown).
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { parseDate } from '../../domain/fields.js';
 import type { PaymentMethodLike } from '../../domain/to-fix.js';
 import type { Database, TransactionRow } from '../../store/schema.js';
 import { listHistory } from '../../store/transactions-repo.js';
 import { type Deps, today } from '../deps.js';
-import { byId, type Page, pageOf, parseLimit } from '../pagination.js';
+import { byId, cursorAfter, invalidCursor, type Page, pageOf, parseLimit } from '../pagination.js';
 import { presentTransaction, type TransactionView } from './present.js';
 
 export const TRANSACTION_VIEWS = [
@@ -142,7 +142,8 @@ export async function listTransactions(deps: Deps, query: ListTransactionsQuery)
     const view = query.view;
     q = q.where((eb) => viewFilter(eb as unknown as Eb, view, day));
   }
-  if (query.starting_after !== undefined) q = q.where('transactions.id', '<', query.starting_after);
+  const after = cursorAfter(query.starting_after, 'transaction');
+  if (after !== undefined) q = q.where('transactions.id', '<', after);
   const rows = (await q.orderBy('transactions.id', 'desc').limit(limit + 1).execute()) as JoinedRow[];
   return pageOf(rows, limit, (row) => toView(row, day), byId);
 }
@@ -168,7 +169,7 @@ export async function getTransactionHistory(deps: Deps, id: string, requestedLim
   const limit = parseLimit(requestedLimit, 100);
   let after: number | undefined;
   if (startingAfter !== undefined) {
-    if (!/^\d{1,15}$/.test(startingAfter)) throw new ValidationError('invalid_cursor', 'starting_after must be a cursor from a previous page.', 'starting_after');
+    if (!/^\d{1,15}$/.test(startingAfter)) throw invalidCursor();
     after = Number(startingAfter);
   }
   const rows = await listHistory(deps.db, id, limit, after);

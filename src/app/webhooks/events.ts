@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { Database, WebhookEventRow } from '../../store/schema.js';
 import type { Deps } from '../deps.js';
-import { byId, type Page, pageOf, parseLimit } from '../pagination.js';
+import { byId, cursorAfter, type Page, pageOf, parseLimit } from '../pagination.js';
 import { processWebhookEvents, type WebhookProcessSummary } from './processor.js';
 
 export const WEBHOOK_EVENT_STATUSES = ['pending', 'processed', 'failed', 'not_supported'] as const;
@@ -118,7 +118,8 @@ export async function listWebhookEvents(deps: { db: Kysely<Database> }, query: W
   }
   if (query.received_after !== undefined) q = q.where('received_at', '>', parseInstant(query.received_after, 'received_after'));
   if (query.received_before !== undefined) q = q.where('received_at', '<', parseInstant(query.received_before, 'received_before'));
-  if (query.starting_after !== undefined) q = q.where('id', '<', query.starting_after);
+  const after = cursorAfter(query.starting_after, 'webhook_event');
+  if (after !== undefined) q = q.where('id', '<', after);
   return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentWebhookEvent, byId);
 }
 

@@ -60,13 +60,13 @@ export interface IntakeOptions {
 }
 
 export class WebhookIntake {
-  readonly #deps: Pick<Deps, 'db' | 'clock' | 'settings'>;
+  readonly #deps: Pick<Deps, 'db' | 'clock' | 'settings'> & Partial<Pick<Deps, 'gatewayHosts'>>;
   readonly #options: IntakeOptions;
   readonly #gateways = new Map<string, { row: GatewayRow; at: number }>();
   readonly #cacheMs: number;
   readonly #writer: WebhookEventWriter;
 
-  constructor(deps: Pick<Deps, 'db' | 'clock' | 'settings'>, options: IntakeOptions) {
+  constructor(deps: Pick<Deps, 'db' | 'clock' | 'settings'> & Partial<Pick<Deps, 'gatewayHosts'>>, options: IntakeOptions) {
     this.#deps = deps;
     this.#options = options;
     this.#cacheMs = options.gatewayCacheMs ?? 1000;
@@ -79,7 +79,7 @@ export class WebhookIntake {
     if (!verifier) {
       throw new ValidationError('gateway_not_supported', `Gateway ${gateway.id} uses provider '${gateway.provider}', whose webhooks this version of Settle cannot verify.`, 'gateway_id');
     }
-    const resolution = this.#options.secrets.resolve(gateway);
+    const resolution = this.#options.secrets.resolve(gateway, this.#deps.gatewayHosts);
     if ('missing' in resolution) throw new SettleError('unavailable', 'webhook_secret_not_configured', resolution.missing);
     const now = this.#deps.clock.now();
     const event = verifier.verify(rawBody, headers, resolution.secret, now.getTime());

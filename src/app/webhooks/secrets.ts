@@ -5,12 +5,15 @@
 //    answers the registration with a whsec_ secret, which Settle keeps in the data directory (mode 0600, as the
 //    generated admin key) with the endpoint id, and reuses on the next start while the endpoint still exists at
 //    the emulator (pointing it at Settle's current URL when that changed).
-// Secrets are never stored in the database, returned by the API or written to a log.
+// Secrets are never stored in the database, returned by the API or written to a log. A variable the record may not
+// name (app/gateways.ts credentialEnvRefusal: not STRIPE_.../SETTLE_GATEWAY_..., or one of Settle's own settings)
+// is never read: such a gateway has no secret, and its events are refused.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { GatewayHostRules } from '../../domain/host-policy.js';
 import type { GatewayRow } from '../../store/schema.js';
-import { secretFromEnv } from '../gateways.js';
+import { credentialOwner, secretFromEnv } from '../gateways.js';
 
 /** The variable whose value, when set, is the default gateway's signing secret. */
 export const STRIPE_WEBHOOK_SECRET_ENV = 'STRIPE_WEBHOOK_SECRET';
@@ -28,8 +31,9 @@ export class WebhookSecrets {
     this.#registered.set(gatewayId, secret);
   }
 
-  resolve(record: Pick<GatewayRow, 'id' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>): SecretResolution {
-    const fromEnv = secretFromEnv(record.webhook_secret_env);
+  /** `hosts`: the operator's STRIPE_API_BASE (Deps.gatewayHosts), whose gateway may name STRIPE_WEBHOOK_SECRET. */
+  resolve(record: Pick<GatewayRow, 'id' | 'provider' | 'api_base' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>, hosts?: GatewayHostRules): SecretResolution {
+    const fromEnv = secretFromEnv(record.webhook_secret_env, credentialOwner(record, hosts));
     if (fromEnv !== undefined) return { secret: fromEnv };
     const registered = this.#registered.get(record.id);
     if (registered !== undefined) return { secret: registered };
@@ -86,9 +90,9 @@ function readKept(file: string): KeptEndpoint | undefined {
 }
 
 function writeKept(file: string, kept: KeptEndpoint): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(temporary, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(temporary, 0o600);
   renameSync(temporary, file);
 }
@@ -155,9 +159,11 @@ export async function setUpWebhookSecret(options: {
   secrets: WebhookSecrets;
   api: () => WebhookEndpointApi;
   now: Date;
+  /** Deps.gatewayHosts: the operator's STRIPE_API_BASE, whose gateway may name STRIPE_WEBHOOK_SECRET. */
+  hosts?: GatewayHostRules;
 }): Promise<{ description: string; ok: boolean }> {
   const { record } = options;
-  if (secretFromEnv(record.webhook_secret_env) !== undefined) {
+  if (secretFromEnv(record.webhook_secret_env, credentialOwner(record, options.hosts)) !== undefined) {
     return { description: `signing secret from ${record.webhook_secret_env}`, ok: true };
   }
   if (!record.is_emulator) {

@@ -19,10 +19,16 @@
 //      ago, e.g. while a new connection opened) or a connection closed meanwhile (the server dropped an idle one) means
 //      nothing is written on that turn: it is given back, a new connection is opened if needed, and a new turn taken;
 //   4. the SDK's `timeout` then runs from the write; the answer is read as the SDK's own client reads it.
+//
+// Where a connection may go (gateways/host-policy.ts): before it opens, an IP literal is checked against the
+// gateway's ConnectPolicy, and a host name's lookup goes through the policy (every address it returns); once
+// connected, the socket's remote address is checked again. A refusal fails the request as NOT_SENT with a
+// HostRefusedError (stripe-client.ts makes it a `configuration` outcome): no byte of the request is written.
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import Stripe from 'stripe';
+import { canonicalHost, checkLiteral, type ConnectGuard, DEFAULT_CONNECT_GUARD, guardedLookup, remoteRefusal } from '../host-policy.js';
 import type { RateLimiter, RateLimitTurn } from './rate-limiter.js';
 
 /** On an error raised before any byte of the request was written (the request never left this machine). */
@@ -107,9 +113,17 @@ class OpenRequest {
 }
 
 /** Opens the request and resolves once its connection can take the bytes; nothing is written. */
-function openRequest(target: Target, agents: typeof DEFAULT_AGENTS, timeoutMs: number): Promise<OpenRequest> {
+function openRequest(target: Target, agents: typeof DEFAULT_AGENTS, timeoutMs: number, guard: ConnectGuard): Promise<OpenRequest> {
+  let host: string;
+  try {
+    host = canonicalHost(target.host);
+    checkLiteral(guard.policy, host); // Node makes no lookup for an IP literal
+  } catch (error) {
+    return Promise.reject(mark(error, NOT_SENT, true));
+  }
   return new Promise<OpenRequest>((resolve, reject) => {
-    const options = { host: target.host, port: target.port, path: target.path, method: target.method, headers: target.headers };
+    const lookup = guardedLookup(guard);
+    const options = { host, port: target.port, path: target.path, method: target.method, headers: target.headers, lookup };
     const req = target.secure ? https.request({ ...options, agent: agents.https }) : http.request({ ...options, agent: agents.http });
     let failure: Error | null = null;
     let opened = false;
@@ -123,6 +137,12 @@ function openRequest(target: Target, agents: typeof DEFAULT_AGENTS, timeoutMs: n
     req.once('socket', (socket: Socket) => {
       const ready = () => {
         if (failure !== null) return;
+        // Where the socket actually is (a kept-alive one was opened for this host by any client sharing the agent).
+        const refused = remoteRefusal(guard.policy, host, socket.remoteAddress);
+        if (refused !== null) {
+          req.destroy(refused);
+          return;
+        }
         clearTimeout(timer);
         opened = true;
         resolve(new OpenRequest(req, socket, () => failure));
@@ -190,11 +210,14 @@ class PacedResponse extends Stripe.HttpClientResponse {
 export class PacedHttpClient extends Stripe.HttpClient {
   readonly #limiter: RateLimiter;
   readonly #agents: typeof DEFAULT_AGENTS;
+  readonly #guard: ConnectGuard;
 
-  constructor(limiter: RateLimiter, agents: typeof DEFAULT_AGENTS = DEFAULT_AGENTS) {
+  /** `guard`: where connections may go (default: loopback and api.stripe.com, resolved by dns.lookup). */
+  constructor(limiter: RateLimiter, agents: typeof DEFAULT_AGENTS = DEFAULT_AGENTS, guard: ConnectGuard = DEFAULT_CONNECT_GUARD) {
     super();
     this.#limiter = limiter;
     this.#agents = agents;
+    this.#guard = guard;
   }
 
   override getClientName(): string {
@@ -219,7 +242,7 @@ export class PacedHttpClient extends Stripe.HttpClient {
         if (open === null || open.dead()) {
           open?.abandon();
           open = null;
-          open = await openRequest(target, this.#agents, timeout);
+          open = await openRequest(target, this.#agents, timeout, this.#guard);
         }
         if (open.dead()) turn.giveBack();
         // From the check to the write nothing else runs: the bytes leave while the turn is valid. (A lapsed turn

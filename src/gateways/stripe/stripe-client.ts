@@ -6,9 +6,16 @@
 // sent again, with the SAME idempotency key, at most `maxRetries` times, after Retry-After or an exponential
 // backoff. `unknown` is never retried here: it is resolved by asking (P12). Note: the SDK itself resends once on
 // ECONNRESET/EPIPE even at maxNetworkRetries 0 (stripe-facts §9); it reuses the request's headers, so our key too.
+//
+// Where requests may go: the default transport connects only where the gateway's ConnectPolicy allows (loopback,
+// hosts of SETTLE_GATEWAY_API_BASE_ALLOW, api.stripe.com without api_base; gateways/host-policy.ts). A refused
+// connection sent nothing and is a `configuration` outcome: a gateway pointed somewhere it may not go stays so.
+import type { LookupFunction } from 'node:net';
 import Stripe from 'stripe';
 import type { GatewayOutcome } from '../../app/gateway.js';
-import { classifyError } from './classify-error.js';
+import { type ConnectPolicy, NO_EXTRA_HOSTS } from '../../domain/host-policy.js';
+import { gatewayConnectPolicy, hostRefusalOf, systemLookup } from '../host-policy.js';
+import { classifyError, localError } from './classify-error.js';
 import { type ExchangeHook, type HttpClient, recordingHttpClient } from './exchange.js';
 import { PacedHttpClient, RateLimiterFailure } from './paced-http-client.js';
 import { SlidingWindowRateLimiter, type RateLimiter } from './rate-limiter.js';
@@ -32,6 +39,12 @@ export interface StripeGatewayConfig {
   httpClient?: Stripe.StripeConfig['httpClient'];
   /** Sees every HTTP exchange (the gateway log, P13); its failures never affect a call. See exchange.ts. */
   onExchange?: ExchangeHook;
+  /** Where connections may go. Default: loopback only with an apiBase, api.stripe.com (and loopback) without. */
+  connectPolicy?: ConnectPolicy;
+  /** dns.lookup-compatible resolver (tests). Default: dns.lookup. */
+  lookup?: LookupFunction;
+  /** The default transport's connection agents (tests: a connector of their own). Default: shared keep-alive agents. */
+  agents?: ConstructorParameters<typeof PacedHttpClient>[1];
 }
 
 export type Sent<T> = { ok: true; value: T } | { ok: false; outcome: GatewayOutcome<never> };
@@ -89,7 +102,8 @@ export class StripeClient {
 
   constructor(config: StripeGatewayConfig) {
     const limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
-    const transport = config.httpClient ? rateLimitedHttpClient(config.httpClient, limiter) : new PacedHttpClient(limiter);
+    const guard = { policy: config.connectPolicy ?? gatewayConnectPolicy(config.apiBase ?? null, NO_EXTRA_HOSTS), lookup: config.lookup ?? systemLookup };
+    const transport = config.httpClient ? rateLimitedHttpClient(config.httpClient, limiter) : new PacedHttpClient(limiter, config.agents, guard);
     // The gateway log's latency starts when the request was written (PacedHttpClient says when), not when it queued.
     this.sdk = new Stripe(config.secretKey, {
       ...hostOptions(config.apiBase),
@@ -123,6 +137,9 @@ export class StripeClient {
         // Nothing left this machine: the caller gets the limiter's error, as it did before anything was sent.
         const failure = limiterFailure(error);
         if (failure) throw failure.cause;
+        // A host or address the gateway may not reach: nothing was sent, and sending again would not change that.
+        const refused = hostRefusalOf(error);
+        if (refused) return { ok: false, outcome: { kind: 'configuration', error: localError('gateway_host_refused', refused.message) } };
         const outcome = classifyError(error);
         if (outcome.kind !== 'retryable') return { ok: false, outcome };
         const waitMs = this.backoffMs(attempt, outcome.retryAfterMs);

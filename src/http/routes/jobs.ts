@@ -6,7 +6,8 @@ import { JOB_NAMES } from '../../jobs/definitions.js';
 import { getRun, listRuns, presentRun } from '../../jobs/job-runs.js';
 import { listJobs } from '../../jobs/list-jobs.js';
 import type { JobRunner } from '../../jobs/runner.js';
-import { requestContext } from '../context.js';
+import { requestContext, sendOutcome } from '../context.js';
+import { runKeyed } from '../keyed-work.js';
 import { absentBodyIsEmpty, errorResponses, IdParams, ListOf, ListQuery, NoBody, Nullable } from '../schemas/common.js';
 
 const tags = ['jobs'];
@@ -77,15 +78,16 @@ export function jobRoutes(deps: Deps, runner: JobRunner): FastifyPluginAsyncType
           tags,
           summary: 'Run a job now',
           description:
-            'Starts a run at once and answers 202 with it; follow it at GET /v1/job-runs/{id}. A batch run is shared by every worker that is up. 409 job_already_running while a run of the job is under way (a job never runs twice at once). Repeating the request after the run finished starts another run, which picks only what is still due.',
+            'Starts a run at once and answers 202 with it; follow it at GET /v1/job-runs/{id}. A batch run is shared by every worker that is up. 409 job_already_running while a run of the job is under way (a job never runs twice at once). Repeating the request after the run finished starts another run, which picks only what is still due; repeating it with the same Idempotency-Key answers the first response (the run as it started) and starts nothing.',
           params: NameParams,
           body: NoBody,
           response: { 202: JobRunSchema, ...errorResponses },
         },
       },
       async (request, reply) => {
-        const run = await runner.runNow(request.params.name, 'api', requestContext(request).actor);
-        return reply.code(202).send(presentRun(run));
+        const ctx = requestContext(request);
+        const outcome = await runKeyed(deps, ctx, async () => ({ status: 202, body: presentRun(await runner.runNow(request.params.name, 'api', ctx.actor)) }));
+        return sendOutcome(reply, outcome);
       },
     );
 

@@ -4,9 +4,11 @@ import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { Deps } from '../../app/deps.js';
-import { parseSettingsPatch } from '../../app/settings.js';
+import { updateSettings } from '../../app/settings.js';
 import { migrationsApplied } from '../../store/migrate.js';
 import { errorResponses } from '../schemas/common.js';
+import { UpdateSettingsBody } from '../schemas/settings.js';
+import { requestContext, sendOutcome } from '../context.js';
 
 const SettingsSchema = Type.Object({
   timezone: Type.String({ description: "IANA time zone that defines 'today'." }),
@@ -22,7 +24,7 @@ const SettingsSchema = Type.Object({
   payment_method_rolldown_enabled: Type.Boolean(),
 });
 
-export function systemRoutes(deps: Deps, registry: Registry): FastifyPluginAsyncTypebox {
+export function systemRoutes(deps: Deps, registry: Registry, options: { metricsPublic: boolean }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/healthz', { config: { public: true }, schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
@@ -36,8 +38,14 @@ export function systemRoutes(deps: Deps, registry: Registry): FastifyPluginAsync
       }
     });
 
-    app.get('/metrics', { config: { public: true }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
-      reply.type(registry.contentType).send(await registry.metrics()),
+    // A key with the read scope, unless SETTLE_METRICS_PUBLIC=true (a scraper on a trusted network).
+    app.get(
+      '/metrics',
+      {
+        config: options.metricsPublic ? { public: true } : { scope: 'read' },
+        schema: { tags: ['operations'], summary: options.metricsPublic ? 'Prometheus metrics' : 'Prometheus metrics (read scope)' },
+      },
+      async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
 
     app.get('/v1/settings', { schema: { tags: ['settings'], summary: 'Read settings', response: { 200: SettingsSchema, ...errorResponses } } }, async () =>
@@ -51,11 +59,13 @@ export function systemRoutes(deps: Deps, registry: Registry): FastifyPluginAsync
         schema: {
           tags: ['settings'],
           summary: 'Change settings (admin)',
-          body: Type.Record(Type.String(), Type.Unknown()),
+          description:
+            'Changes the settings named; the others keep their values. Honours an Idempotency-Key (the same request again answers the first response). A change records one audit event (settings.updated, GET /v1/audit-events); a request that changes nothing records none.',
+          body: UpdateSettingsBody,
           response: { 200: SettingsSchema, ...errorResponses },
         },
       },
-      async (request) => deps.settings.update(parseSettingsPatch(request.body)),
+      async (request, reply) => sendOutcome(reply, await updateSettings(deps, requestContext(request), request.body)),
     );
   };
 }

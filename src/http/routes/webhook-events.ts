@@ -3,12 +3,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
 import { getWebhookEvent, listWebhookEvents, MAX_REPLAY_EVENTS, replayWebhookEvent, replayWebhookEvents } from '../../app/webhooks/events.js';
+import { requestContext, sendOutcome } from '../context.js';
+import { runKeyed } from '../keyed-work.js';
 import { absentBodyIsEmpty, errorResponses, IdParams, ListOf, NoBody } from '../schemas/common.js';
 import { ListWebhookEventsQuery, ReplayRangeBody, ReplayRangeSchema, WebhookEventSchema, WebhookEventSummarySchema } from '../schemas/webhook-event.js';
 
 const tags = ['webhook events'];
 const REPEAT =
-  'Safe to repeat: the processor applies an event only where it still changes something (late and duplicate events are ignored), so this route does not use an Idempotency-Key.';
+  'Safe to repeat: the processor applies an event only where it still changes something (late and duplicate events are ignored). A repeat with the same Idempotency-Key answers the first response and replays nothing.';
 
 export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -55,7 +57,8 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: WebhookEventSchema, ...errorResponses },
         },
       },
-      async (request) => replayWebhookEvent(deps, request.params.id),
+      async (request, reply) =>
+        sendOutcome(reply, await runKeyed(deps, requestContext(request), async () => ({ status: 200, body: await replayWebhookEvent(deps, request.params.id) }))),
     );
 
     app.post(
@@ -70,7 +73,8 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: ReplayRangeSchema, ...errorResponses },
         },
       },
-      async (request) => replayWebhookEvents(deps, request.body),
+      async (request, reply) =>
+        sendOutcome(reply, await runKeyed(deps, requestContext(request), async () => ({ status: 200, body: await replayWebhookEvents(deps, request.body) }))),
     );
   };
 }

@@ -14,9 +14,13 @@ export const Nullable = <T extends TSchema>(schema: T) => {
     : Type.Union([schema, Type.Null()]);
 };
 
-/** An integer amount in the currency's minor unit (the domain rejects unsafe integers). */
+/** An integer amount in the currency's minor unit, within the safe integers (the int8 columns hold more). */
 export const Amount = (description = "Integer amount in the currency's minor unit (1050 = 10.50 USD).") =>
-  Type.Integer({ description });
+  Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, description });
+
+/** The range of an `integer` (int4) column: a request integer stored in one is bounded by it. */
+export const INT4_MIN = -2_147_483_648;
+export const INT4_MAX = 2_147_483_647;
 
 export const Currency = Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, any case (returned upper-case).' });
 
@@ -64,9 +68,13 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 /** The body of an action that takes no fields: none, or an empty object; any field is refused (parameter_unknown). */
 export const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields: send no body or an empty object.' });
 
-/** A preValidation hook for routes whose body is optional: no body is an empty one, still checked for unknown fields. */
+/**
+ * A preValidation hook for routes whose body is optional: no body is an empty one, still checked for unknown fields.
+ * Only an absent body: a literal JSON `null` is a body that is not an object, refused (400 invalid_body) by the
+ * request guard (http/request-guard.ts), which also treats an absent body as {} on every route with a body schema.
+ */
 export async function absentBodyIsEmpty(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined || request.body === null) request.body = {};
+  if (request.body === undefined) request.body = {};
 }
 
 export const Deleted = Type.Object({ id: Type.String(), object: Type.String(), deleted: Type.Boolean() });

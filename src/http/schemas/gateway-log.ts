@@ -1,12 +1,12 @@
 // The gateway log (P13): the object returned and the list filters (one per logged field).
 import { Type } from 'typebox';
 import { INTERACTION_STATUSES, INTERACTION_TYPES, RESULT_CODES } from '../../app/gateway-log.js';
-import { ListQuery, Nullable } from './common.js';
+import { INT4_MAX, ListQuery, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description: string) => Type.Union(values.map((v) => Type.Literal(v)), { description });
 const Text = (description: string) => Type.String({ minLength: 1, maxLength: 500, description });
 const Instant = (description: string) => Type.String({ format: 'date-time', description: `${description} ISO 8601 date-time, e.g. 2026-11-24T12:00:00Z.` });
-const Whole = (description: string) => Type.Integer({ minimum: 0, description });
+const Whole = (description: string) => Type.Integer({ minimum: 0, maximum: INT4_MAX, description });
 
 export const GatewayLogSchema = Type.Object(
   {

@@ -15,7 +15,9 @@ const EnvVarName = (what: string) =>
   Type.String({
     minLength: 1,
     maxLength: 128,
-    description: `The NAME of the environment variable that holds ${what} (upper-case letters, digits and _, e.g. STRIPE_SECRET_KEY), never the secret itself.`,
+    description:
+      `The NAME of the environment variable that holds ${what}, never the secret itself: STRIPE_ or SETTLE_GATEWAY_ followed by upper-case letters, digits and _ ` +
+      "(e.g. SETTLE_GATEWAY_EU_KEY). Settle's own configuration variables are refused, except STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET on a Stripe gateway without api_base.",
   });
 const SecretKeyEnv = EnvVarName("the gateway's API key");
 const WebhookSecretEnv = Nullable(EnvVarName("the gateway's webhook signing secret"));
@@ -23,7 +25,9 @@ const ApiBase = Nullable(
   Type.String({
     maxLength: 2048,
     description:
-      "Where to send the gateway's API requests instead of the provider's own host: an http or https origin, e.g. http://127.0.0.1:12111 for an emulator. Live mode needs https. null = the provider itself.",
+      "Test mode only: where to send the gateway's API requests instead of the provider's own host, an http or https origin such as http://127.0.0.1:12111 for an emulator. " +
+      "The host must be loopback (127.0.0.0/8, ::1, localhost) or listed in the server's SETTLE_GATEWAY_API_BASE_ALLOW; link-local and cloud metadata addresses are always refused. " +
+      'null = the provider itself (always so in live mode).',
   }),
 );
 const RateLimit = Type.Integer({

@@ -2,7 +2,7 @@
 // sent as gateway_token is refused (X3).
 import { Type } from 'typebox';
 import { PAYMENT_METHOD_STATUSES, PAYMENT_METHOD_TYPES } from '../../app/payment-methods.js';
-import { Id, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
+import { Id, INT4_MAX, INT4_MIN, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description?: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
@@ -39,8 +39,9 @@ const details = {
   status: Status,
   brand: Nullable(Type.String({ maxLength: 50 })),
   last4: Nullable(Type.String({ description: 'The last 4 digits, exactly 4.' })),
-  exp_month: Nullable(Type.Integer({ description: 'Expiry month 1 to 12 (cards only).' })),
-  exp_year: Nullable(Type.Integer({ description: 'Expiry year, 4 digits (cards only).' })),
+  // Bounded by the column; the ledger's own ranges (1 to 12, 1900 to 9999) give invalid_exp_month / invalid_exp_year.
+  exp_month: Nullable(Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry month 1 to 12 (cards only).' })),
+  exp_year: Nullable(Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry year, 4 digits (cards only).' })),
   funding: Nullable(Type.String({ maxLength: 50, description: 'credit, debit, prepaid...' })),
   billing_email: Nullable(Type.String({ maxLength: 254 })),
   is_default: Type.Boolean({

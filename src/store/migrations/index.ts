@@ -8,6 +8,7 @@ import * as m0005 from './0005-webhooks.js';
 import * as m0006 from './0006-jobs.js';
 import * as m0007 from './0007-rate-limit-grant-function.js';
 import * as m0008 from './0008-rate-limit-burst-spread.js';
+import * as m0009 from './0009-keys-and-audit.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-jobs': m0006,
   '0007-rate-limit-grant-function': m0007,
   '0008-rate-limit-burst-spread': m0008,
+  '0009-keys-and-audit': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {
