@@ -23,7 +23,7 @@ import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { systemClock } from '../src/app/clock.js';
 import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateways.js';
-import { type Emulator, startEmulator } from '../src/gateways/emulator/index.js';
+import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { type GatewayOperation, operationContext } from '../src/gateways/stripe/exchange.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, openBenchApp, type BenchApp } from './databases.js';
 import { type Benchmark, type BenchContext, type BenchRow, type OperationResult, runLoad, toRow, withCpuProfile } from './harness.js';

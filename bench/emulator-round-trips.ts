@@ -4,7 +4,7 @@
 // charge and balance transaction are made), and a retrieve of one with its latest charge expanded.
 // The emulator runs in this process, as `npm start` runs it; the database column reads "emulator".
 import Stripe from 'stripe';
-import { startEmulator } from '../src/gateways/emulator/index.js';
+import { startEmulator } from '@settle/stripe-emulator';
 import { type Benchmark, type BenchRow, type OperationResult, runLoad, toRow, withCpuProfile } from './harness.js';
 
 const BASE_OPERATIONS = 2000;

@@ -30,7 +30,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
-import { type Emulator, startEmulator } from '../src/gateways/emulator/index.js';
+import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { createDeps } from '../src/runtime.js';
 import { distIsStale, ensureBuilt } from '../test/chaos/support.js';
 import { createTestDatabase } from '../test/support/databases.js';

@@ -11,7 +11,7 @@ import { systemClock } from '../src/app/clock.js';
 import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateways.js';
 import { newId } from '../src/app/ids.js';
 import { processWebhookEvents } from '../src/app/webhooks/processor.js';
-import { startEmulator } from '../src/gateways/emulator/index.js';
+import { startEmulator } from '@settle/stripe-emulator';
 import { createDeps } from '../src/runtime.js';
 import { createTestDatabase } from '../test/support/databases.js';
 import { DATABASE_LABELS } from './databases.js';

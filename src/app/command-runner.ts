@@ -1,5 +1,5 @@
-// The one command runner: every write runs here, inside one database transaction, with its idempotency
-// record (api.md: same key + same request = first response replayed; same key + other request = 409
+// The one command runner: every write runs here, inside one database transaction, with its idempotency record
+// (README, "API overview": same key + same request = first response replayed; same key + other request = 409
 // idempotency_key_reused; a duplicate while the first still runs = 409 idempotency_key_in_use).
 //
 // Exactly once: the key is claimed (committed) before the work; the work's transaction first locks the
@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { ConflictError, ValidationError } from '../domain/errors.js';
+import { translateDatabaseError } from '../store/constraint-errors.js';
 import type { Database } from '../store/schema.js';
 
 export interface CommandResult<T = unknown> {
@@ -52,6 +53,19 @@ function requestHash(input: IdempotencyInput): string {
   return createHash('sha256').update(`${input.method} ${input.path}\n${canonicalJson(input.body ?? null)}`).digest('hex');
 }
 
+/**
+ * A constraint violation leaves the runner as the domain error it means, chosen by the constraint's name
+ * (store/constraint-errors.ts): an unrelated unique violation is not reported as a duplicate, and a CHECK that
+ * guards a request's field is a 400, not a 500.
+ */
+async function violationsTranslated<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+}
+
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
@@ -70,12 +84,12 @@ export class CommandRunner {
    */
   async runSingleStatement<T>(idempotency: IdempotencyInput | undefined, work: SingleStatementWork<T>): Promise<RunOutcome<T>> {
     if (idempotency) return this.run(idempotency, work);
-    return { ...(await work(this.#db)), replayed: false };
+    return { ...(await violationsTranslated(work(this.#db))), replayed: false };
   }
 
   async run<T>(idempotency: IdempotencyInput | undefined, work: Work<T>): Promise<RunOutcome<T>> {
     if (!idempotency) {
-      const result = await this.#db.transaction().execute(work);
+      const result = await violationsTranslated(this.#db.transaction().execute(work));
       return { ...result, replayed: false };
     }
     validateIdempotencyKey(idempotency.key);
@@ -96,7 +110,7 @@ export class CommandRunner {
       });
     } catch (error) {
       await this.#release(idempotency, ['in_progress']);
-      throw error;
+      throw translateDatabaseError(error);
     }
   }
 
@@ -114,9 +128,9 @@ export class CommandRunner {
     finish: (continuation: C, store: StoreResponse<T> | undefined) => Promise<CommandResult<T>>,
   ): Promise<RunOutcome<T>> {
     if (!idempotency) {
-      const begun = await this.#db.transaction().execute((trx) => begin(trx, undefined));
+      const begun = await violationsTranslated(this.#db.transaction().execute((trx) => begin(trx, undefined)));
       if ('done' in begun) return { ...begun.done, replayed: false };
-      return { ...(await finish(begun.continuation, undefined)), replayed: false };
+      return { ...(await violationsTranslated(finish(begun.continuation, undefined))), replayed: false };
     }
     validateIdempotencyKey(idempotency.key);
     const hash = requestHash(idempotency);
@@ -155,7 +169,7 @@ export class CommandRunner {
       return { ...(await finish(begun.continuation, store)), replayed: false };
     } catch (error) {
       if (owned) await this.#release(idempotency, ['in_progress', 'running']);
-      throw error;
+      throw translateDatabaseError(error);
     }
   }
 

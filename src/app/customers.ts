@@ -4,6 +4,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
 import type { AccountRow, ContactRow, Database } from '../store/schema.js';
+import { insertHistory } from '../store/history.js';
 import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
@@ -73,17 +74,15 @@ export async function rollDownDefault(trx: Transaction<Database>, ctx: RequestCo
     .returning(['transactions.id as id', 'target.payment_method_id as old_payment_method_id'])
     .execute();
   if (changed.length === 0) return 0;
-  await trx
-    .insertInto('transaction_history')
-    .values(
-      changed.map((row) => ({
-        transaction_id: row.id,
-        actor: ctx.actor,
-        action: `payment method rolled down from ${kind} ${customerId}`,
-        changes: JSON.stringify({ payment_method_id: [row.old_payment_method_id, paymentMethodId] }),
-      })),
-    )
-    .execute();
+  await insertHistory(
+    trx,
+    changed.map((row) => ({
+      transaction_id: row.id,
+      actor: ctx.actor,
+      action: `payment method rolled down from ${kind} ${customerId}`,
+      changes: { payment_method_id: [row.old_payment_method_id, paymentMethodId] },
+    })),
+  );
   return changed.length;
 }
 

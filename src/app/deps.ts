@@ -29,7 +29,7 @@ export interface RequestContext {
   idempotency?: IdempotencyInput | undefined;
 }
 
-/** Today's date in the `timezone` setting (api.md: "today"). */
+/** Today's date in the `timezone` setting: "today" for due dates and the jobs. */
 export async function today(deps: Deps): Promise<string> {
   const settings = await deps.settings.get();
   return dateInZone(deps.clock.now(), settings.timezone);

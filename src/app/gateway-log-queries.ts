@@ -1,6 +1,6 @@
-// Listing the gateway log (P13): filters on every logged field, newest first, cursor pagination (api.md).
-// Codes, ids and keys match exactly; gateway_message, gateway_result_code_description and the two bodies match
-// a case-insensitive substring; dates and latency take ranges.
+// Listing the gateway log (P13): filters on every logged field, newest first, cursor pagination (README, "API
+// overview"). Codes, ids and keys match exactly; gateway_message, gateway_result_code_description and the two bodies
+// match a case-insensitive substring; dates and latency take ranges.
 import { type Kysely, sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';

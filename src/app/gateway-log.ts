@@ -6,9 +6,10 @@
 //
 // A log write never makes a gateway call fail: database errors are reported to the logger and swallowed.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
 import type { Database, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
+import { gatewayLogsAlongside as logsAlongside, insertGatewayLogRecords, insertGatewayLogRow } from '../store/gateway-logs-repo.js';
 import type { AlongsideWrite } from '../store/transactions-repo.js';
 import { newId } from './ids.js';
 
@@ -121,7 +122,7 @@ const text = (value: string | null): string | null => (value === null ? null : r
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(redactValue(value)));
 
 /** A row as stored, bodies still as values: what toLogRow serialises, and what a batch insert sends as JSON. */
-export type GatewayLogRecord = Omit<NewGatewayLogRow, 'request_body' | 'response_body'> & { request_body: unknown; response_body: unknown };
+export type GatewayLogRecord = Omit<Required<NewGatewayLogRow>, 'request_body' | 'response_body'> & { request_body: unknown; response_body: unknown };
 
 /** The row stored for an entry: secrets removed from the bodies and from every free-text field. */
 export function toLogRecord(gatewayId: string, entry: GatewayLogEntry, now: Date): GatewayLogRecord {
@@ -150,18 +151,12 @@ export function toLogRow(gatewayId: string, entry: GatewayLogEntry, now: Date): 
  * Inserts log records in one statement (every column from one JSON parameter). As a write alongside a
  * compare-and-set (tx2), the logs of a gateway call commit with its outcome, in the same statement.
  */
-function insertRecords(records: readonly GatewayLogRecord[], gated: boolean) {
-  const gate = gated ? sql` where exists (select 1 from updated)` : sql``;
-  return sql`insert into gateway_logs select * from jsonb_populate_recordset(null::gateway_logs, ${JSON.stringify(records)}::jsonb)${gate}`;
-}
-
 export function gatewayLogsAlongside(records: readonly GatewayLogRecord[]): AlongsideWrite {
-  // A raw common table expression is compiled as given: its parentheses are part of it.
-  return () => sql`(${insertRecords(records, true)})` as never;
+  return logsAlongside(records);
 }
 
 export async function insertGatewayLogs(db: Kysely<Database>, records: readonly GatewayLogRecord[]): Promise<void> {
-  if (records.length > 0) await insertRecords(records, false).execute(db);
+  await insertGatewayLogRecords(db, records);
 }
 
 const collecting = new AsyncLocalStorage<GatewayLogRecord[]>();
@@ -198,7 +193,7 @@ export class GatewayLogWriter {
     }
     try {
       const row = toLogRow(gatewayId, entry, this.#now());
-      await this.#db.insertInto('gateway_logs').values(row).execute();
+      await insertGatewayLogRow(this.#db, row);
       return row.id;
     } catch (error) {
       this.#logger.error(`gateway log: could not store a ${entry.interaction_type} interaction of gateway ${gatewayId}`, error);

@@ -1,6 +1,6 @@
-// The gateway PORT: what use cases may ask of a payment gateway, and the classified outcome they get back
-// (architecture.md, habits 4 and 5; features.md G1, G2, G5, P12). No SDK types here: adapters (gateways/stripe)
-// translate their provider's objects and errors into these shapes.
+// The gateway PORT: what use cases may ask of a payment gateway, and the classified outcome they get back (never
+// inside a database transaction, every answer classified; G1, G2, G5, P12 in docs/FEATURES.md). No SDK types here:
+// adapters (gateways/stripe) translate their provider's objects and errors into these shapes.
 //
 // Naming: request options are camelCase (JS options); data copied from the gateway uses the ledger's snake_case
 // column names (authorized_amount, gateway_fee, decline_code, ...) so the processing code can store it as is.

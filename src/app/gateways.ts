@@ -36,7 +36,7 @@ export type GatewayProvider = (typeof GATEWAY_PROVIDERS)[number];
 export type GatewayMode = (typeof GATEWAY_MODES)[number];
 export type { GatewayRow };
 
-/** Stripe's global limits (stripe-facts §10): 25 requests/s in test mode, 100 in live mode. */
+/** Stripe's global limits (docs/STRIPE.md, "Rate limits"): 25 requests/s in test mode, 100 in live mode. */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<GatewayMode, number>> = { test: 25, live: 100 };
 export const RATE_LIMIT_MAX = 10_000;
 export const DEFAULT_SETTLEMENT_CURRENCY = 'USD';

@@ -1,4 +1,4 @@
-// Opaque ids with a type prefix that is never one of Stripe's (api.md). The body is time-ordered
+// Opaque ids with a type prefix that is never one of Stripe's. The body is time-ordered
 // (milliseconds) followed by 80 random bits, so ids sort by creation and pagination by id is stable.
 import { randomBytes } from 'node:crypto';
 

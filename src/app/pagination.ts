@@ -1,4 +1,4 @@
-// Lists (api.md): newest first by id, `limit` 1 to 200 (default 20), `starting_after` = the previous
+// Lists (README, "API overview"): newest first by id, `limit` 1 to 200 (default 20), `starting_after` = the previous
 // page's `next_cursor` (the last id shown). Queries fetch `limit + 1` rows to know whether more follow.
 // A cursor is checked before it is used: one that is not an id of the list's own kind is a 400, never a page.
 import { ValidationError } from '../domain/errors.js';

@@ -26,6 +26,8 @@ export const PAYMENT_METHOD_STATUSES = [
   'deleted_from_gateway',
 ] as const;
 type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
+type PaymentMethodStatus = (typeof PAYMENT_METHOD_STATUSES)[number];
+const isPaymentMethodStatus = (value: string): value is PaymentMethodStatus => (PAYMENT_METHOD_STATUSES as readonly string[]).includes(value);
 
 export interface PaymentMethodView {
   id: string;
@@ -132,11 +134,12 @@ export interface UpdatePaymentMethodInput extends DetailsInput {
 
 /** The editable details, parsed (undefined = not given, null = clear). */
 function parseDetails(input: DetailsInput) {
-  if (input.status !== undefined && !(PAYMENT_METHOD_STATUSES as readonly string[]).includes(input.status)) {
+  const { status } = input;
+  if (status !== undefined && !isPaymentMethodStatus(status)) {
     throw new ValidationError('invalid_status', `status must be one of ${PAYMENT_METHOD_STATUSES.join(', ')}.`, 'status');
   }
   return {
-    status: input.status,
+    status,
     brand: optional(input.brand, text('brand', 50)),
     last4: optional(input.last4, last4),
     exp_month: optional(input.exp_month, expMonth),

@@ -1,4 +1,4 @@
-// Behaviour switches (X4): names from api.md, safe defaults, strict validation. Stored one row per key;
+// Behaviour switches (X4): the names README lists, safe defaults, strict validation. Stored one row per key;
 // a key never written has its default. A change (PATCH /v1/settings) runs through the command runner, so it
 // honours an Idempotency-Key, and records one audit event (settings.updated) in the same transaction when it
 // changed something.

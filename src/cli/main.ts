@@ -75,7 +75,7 @@ program
   .option('--state <file>', 'keep the emulator state in this JSON file (default: memory only)')
   .action(async (options: { port: string; host: string; state?: string }) => {
     if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) throw new InvalidArgumentError('--port takes a port number');
-    const { startEmulator } = await import('../gateways/emulator/index.js');
+    const { startEmulator } = await import('@settle/stripe-emulator');
     const emulator = await startEmulator({ port: Number(options.port), host: options.host, ...(options.state ? { stateFile: options.state } : {}) });
     console.log(`Stripe emulator listening on ${emulator.url}`);
     console.log(`  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`);

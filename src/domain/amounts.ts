@@ -1,5 +1,5 @@
 // Amount bookkeeping on a charge (L5, P3, P5, P12). Integer minor units only. Pure: no I/O imports.
-// The store checks these inside a row lock (architecture habit 6); these functions only decide.
+// The store checks these inside a row lock; these functions only decide.
 import { SettleError } from './errors.js';
 
 export interface ChargeAmounts {

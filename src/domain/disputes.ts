@@ -1,5 +1,5 @@
-// Dispute statuses (M7), as Stripe names them (stripe-node 23.1.0 Disputes.d.ts `Dispute.Status`, stripe-facts §5),
-// and which of them are open, a warning (an inquiry) or closed. Pure: no I/O imports.
+// Dispute statuses (M7), as Stripe names them (stripe-node 23.1.0 Disputes.d.ts `Dispute.Status`; docs/STRIPE.md,
+// "Disputes"), and which of them are open, a warning (an inquiry) or closed. Pure: no I/O imports.
 export const DISPUTE_STATUSES = [
   'warning_needs_response',
   'warning_under_review',

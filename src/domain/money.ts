@@ -16,8 +16,8 @@
 //      well-known list-one values and were not re-read one by one here.
 // [S3] Secondary cross-check of a recent Stripe presentment list (it includes XCG):
 //      https://woocommerce.com/document/payments/faq/available-currencies/ (WooPayments runs on Stripe).
-// [S4] /work/shared/guide/stripe-facts.md, section 11: Stripe's error codes `amount_too_small` and
-//      `amount_too_large`.
+// [S4] Stripe's error codes `amount_too_small` and `amount_too_large`: https://docs.stripe.com/error-codes and the
+//      SDK's types (stripe-node 23.1.0, `PaymentIntent.LastPaymentError.Code`).
 //
 // Gaps and choices:
 // - We could not read the current presentment table from Stripe itself (it is rendered per account country).
@@ -43,7 +43,7 @@
 //   published minimum get null, and the only check is that the amount is positive.
 // - Maximum: the current page allows up to 12 digits for most card payments and up to 8 for non-card methods
 //   (9 for INR, 10 for COP, 12 for IDR). The PaymentIntent reference still says 8 digits. We apply 8 digits to
-//   every currency, the most conservative bound, as features.md L4 asks.
+//   every currency, the most conservative bound (L4).
 import { ValidationError } from './errors.js';
 
 export interface Currency {

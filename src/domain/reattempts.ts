@@ -1,8 +1,9 @@
 // Reattempts (S2, P8): which failed charges get a new attempt, and when. Pure: no I/O imports.
 //
 // A hard decline is one the issuer or Stripe says will not succeed later: the card is lost, stolen, expired or
-// flagged as fraud, or the decline says not to try again. Sources: Stripe's decline codes (stripe-facts: `code`
-// vs `decline_code`, the decline_code list, `advice_code` replacing deprecated codes) and features.md S2.
+// flagged as fraud, or the decline says not to try again. Sources: Stripe's decline codes
+// (https://docs.stripe.com/declines/codes: `code` vs `decline_code`, the decline_code list, `advice_code` replacing
+// deprecated codes; docs/STRIPE.md, "Errors and declines") and S2 (docs/FEATURES.md).
 export const HARD_DECLINE_CODES: readonly string[] = Object.freeze([
   'lost_card',
   'stolen_card',
@@ -58,4 +59,60 @@ export function reattemptDueDate(failedOn: string, attemptNumber: number, gaps: 
   if (gap === undefined) return null;
   const due = addDays(failedOn, gap);
   return due < today ? today : due;
+}
+
+/**
+ * Why a failed transaction may never be reattempted, by a person or by the job, or null. S2: a hard decline is never
+ * reattempted (charging a card the issuer called lost, stolen or not to be tried again risks the networks' penalties
+ * for retries and gains nothing); P8 otherwise lets a person reattempt any failure.
+ */
+export function hardDeclineRefusal(source: DeclineFields & { id: string }): string | null {
+  if (!isHardDecline(source)) return null;
+  const said =
+    source.advice_code === DO_NOT_RETRY_ADVICE ? `advice_code ${DO_NOT_RETRY_ADVICE}` : (source.decline_code ?? source.error_code ?? 'a hard decline');
+  return `Transaction ${source.id} failed with a hard decline (${said}): the issuer will not approve it later, so it is never reattempted. Ask the customer for another payment method.`;
+}
+
+/** A failed transaction as the scheduled reattempt rule reads it. */
+export interface ScheduledReattemptSource extends DeclineFields {
+  id: string;
+  record_type: string;
+  transaction_type: string;
+  non_gateway: boolean;
+  auto_process: boolean;
+  reattempt_number: number;
+}
+
+export interface ReattemptSchedule {
+  /** reattempt_day_gaps: gaps[n] days after attempt n failed; its length is the number of reattempts. */
+  gaps: readonly number[];
+  /** reattempts_non_auto_process: failures of charges that were not auto-process count too. */
+  nonAutoProcess: boolean;
+  /** When the failure happened (processed_at), and when reattempts were last switched on: older failures never count. */
+  failedAt: Date;
+  since: Date;
+  /** The day the failure happened and today, in the `timezone` setting. */
+  failedOn: string;
+  today: string;
+}
+
+/**
+ * S2 for the reattempts job, on top of hardDeclineRefusal: a gateway charge (auto-process, or any with
+ * reattempts_non_auto_process) that failed with a soft decline after reattempts were switched on, and has gaps left,
+ * gets its next attempt on the due day.
+ */
+export function scheduledReattempt(source: ScheduledReattemptSource, schedule: ReattemptSchedule): { due: string } | { skip: string } {
+  if (source.record_type !== 'charge' || source.transaction_type !== 'normal' || source.non_gateway) {
+    return { skip: `Transaction ${source.id} is not a gateway charge; only failed charges are reattempted on a schedule.` };
+  }
+  if (!source.auto_process && !schedule.nonAutoProcess) {
+    return { skip: `Transaction ${source.id} was not auto-process, and reattempts_non_auto_process is off.` };
+  }
+  if (!isSoftDecline(source)) return { skip: `Transaction ${source.id} did not fail with a soft decline.` };
+  if (schedule.failedAt.getTime() < schedule.since.getTime()) {
+    return { skip: `Transaction ${source.id} failed before reattempts were switched on.` };
+  }
+  const due = reattemptDueDate(schedule.failedOn, source.reattempt_number, schedule.gaps, schedule.today);
+  if (due === null) return { skip: `Transaction ${source.id} has used every gap of reattempt_day_gaps.` };
+  return { due };
 }

@@ -95,7 +95,7 @@ function recordTypeRule(t: ToFixInput): string | null {
 
 /**
  * Why an open transaction will not auto-process: every matching rule's message, in the order of the
- * seed's table, joined with a space. null for a transaction that is not open or has nothing to fix.
+ * checks below, joined with a space. null for a transaction that is not open or has nothing to fix.
  */
 export function computeToFix(t: ToFixInput): string | null {
   if (t.status !== 'open') return null;

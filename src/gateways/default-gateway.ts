@@ -10,7 +10,7 @@ import { STRIPE_WEBHOOK_SECRET_ENV } from '../app/webhooks/secrets.js';
 import type { Deps } from '../app/deps.js';
 import type { Config } from '../config.js';
 import type { GatewayRow } from '../store/schema.js';
-import { startEmulator } from './emulator/index.js';
+import { startEmulator } from '@settle/stripe-emulator';
 
 export interface DefaultGateway {
   record: GatewayRow;

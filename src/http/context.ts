@@ -50,7 +50,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
   };
 }
 
-/** Sends a command's stored or fresh response, marking replays (api.md). */
+/** Sends a command's stored or fresh response, marking replays (`Idempotency-Replayed: true`). */
 export function sendOutcome<T>(reply: FastifyReply, outcome: RunOutcome<T>): FastifyReply {
   if (outcome.replayed) reply.header('Idempotency-Replayed', 'true');
   return reply.code(outcome.status).send(outcome.body);

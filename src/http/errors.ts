@@ -1,5 +1,5 @@
 // The only place that maps error kinds to HTTP statuses, and the API's error shape:
-// { "error": { "type", "code", "message", "param"? } } (api.md). 5xx answers carry a generic message;
+// { "error": { "type", "code", "message", "param"? } } (README, "API overview"). 5xx answers carry a generic message;
 // the details go to the log. Every 4xx has the shape, Fastify's and Node's own refusals included: the router's
 // (frameworkErrors), the body parser's, and the HTTP parser's, answered on the socket (clientErrorHandler).
 import { STATUS_CODES } from 'node:http';

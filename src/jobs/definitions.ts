@@ -1,5 +1,6 @@
-// The jobs (S1, S2, S5; names from api.md) and their schedules. A batch job works through transactions that
-// several workers claim in parts (batch-run.ts); a task job is one piece of housekeeping run by one worker.
+// The jobs (S1, S2, S5; names as in README, "Scheduled jobs") and their schedules. A batch job works through
+// transactions that several workers claim in parts (batch-run.ts); a task job is one piece of housekeeping run by one
+// worker.
 import { isSettleError, StateConflictError } from '../domain/errors.js';
 import type { Deps, RequestContext } from '../app/deps.js';
 import type { Settings } from '../app/settings.js';

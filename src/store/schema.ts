@@ -1,7 +1,29 @@
 // Kysely's view of the database (one Database interface). Column types match migrations/: int8 money
 // columns arrive as safe JS numbers and dates as 'YYYY-MM-DD' strings on both drivers (see database.ts).
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { DisputeStatus } from '../domain/disputes.js';
+import type { PaymentStatus, RecordType, TransactionStatus } from '../domain/transaction-state.js';
+
+// Status and enum columns are unions: the domain's own types where it has them, else these, which repeat the
+// CHECK constraints of migrations/ (a value outside them is a compile error here rather than a 500 there).
+export type TransactionType = 'normal' | 'refund' | 'reversal' | 'write_off';
+export type TransactionSource = 'api' | 'console' | 'batch' | 'webhook' | 'paylink' | 'sync' | 'import';
+export type ProcessingMode = 'platform' | 'external';
+export type UncapturedMethod = 'manual' | 'automatic';
+export type BalanceStatus = 'pending' | 'available';
+export type PaymentMethodType = 'card' | 'us_bank_account';
+export type PaymentMethodStatus =
+  | 'valid' | 'invalid' | 'expired' | 'one_time' | 'new' | 'pending' | 'verified' | 'verification_failed' | 'errored' | 'deleted_from_gateway';
+export type GatewayProvider = 'stripe' | 'spreedly';
+export type GatewayMode = 'test' | 'live';
+export type GatewayAction = 'authorize' | 'charge' | 'capture' | 'release' | 'refund';
+export type AttemptState = 'in_flight' | 'succeeded' | 'failed' | 'reverted' | 'needs_review';
+export type LogInteractionType = 'authorization' | 'authorization_reversal' | 'capture' | 'sale' | 'referenced_refund' | 'void' | 'tokenize' | 'sync';
+export type LogInteractionStatus = 'initiated' | 'success' | 'failed' | 'timeout' | 'noop';
+export type LogResultCode = 'success' | 'decline' | 'indeterminate' | 'permanent_fail' | 'requires_review' | 'system_error' | 'validation_error';
+export type WebhookEventStatus = 'pending' | 'processed' | 'failed' | 'not_supported';
+export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+export type JobTrigger = 'schedule' | 'api' | 'cli';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -75,8 +97,8 @@ export interface ContactsTable {
 export interface PaymentMethodsTable {
   id: string;
   gateway_token: string;
-  type: 'card' | 'us_bank_account';
-  status: string;
+  type: PaymentMethodType;
+  status: PaymentMethodStatus;
   brand: string | null;
   last4: string | null;
   exp_month: number | null;
@@ -94,12 +116,12 @@ export interface PaymentMethodsTable {
 
 export interface TransactionsTable {
   id: string;
-  record_type: string;
-  transaction_type: string;
-  status: string;
-  payment_status: string | null;
-  previous_status: string | null;
-  previous_payment_status: string | null;
+  record_type: RecordType;
+  transaction_type: TransactionType;
+  status: TransactionStatus;
+  payment_status: PaymentStatus | null;
+  previous_status: TransactionStatus | null;
+  previous_payment_status: PaymentStatus | null;
   amount: number;
   currency: string;
   authorized_amount: number;
@@ -121,9 +143,9 @@ export interface TransactionsTable {
   original_transaction_id: string | null;
   reattempt_of_id: string | null;
   reattempt_number: number;
-  uncaptured_method: string | null;
-  source: string;
-  processing_mode: string;
+  uncaptured_method: UncapturedMethod | null;
+  source: TransactionSource;
+  processing_mode: ProcessingMode;
   gateway_payment_intent: string | null;
   gateway_charge: string | null;
   gateway_balance_transaction: string | null;
@@ -137,7 +159,7 @@ export interface TransactionsTable {
   application_fee: number | null;
   net_amount: number | null;
   exchange_rate: string | null;
-  balance_status: string | null;
+  balance_status: BalanceStatus | null;
   available_on: string | null;
   error_code: string | null;
   decline_code: string | null;
@@ -165,8 +187,8 @@ export interface TransactionHistoryTable {
 export interface GatewaysTable {
   id: string;
   name: string;
-  provider: 'stripe' | 'spreedly';
-  mode: 'test' | 'live';
+  provider: GatewayProvider;
+  mode: GatewayMode;
   is_default: Generated<boolean>;
   settlement_currency: string;
   rate_limit_per_second: number;
@@ -187,9 +209,9 @@ export interface GatewayLogsTable {
   id: string;
   gateway_id: string;
   transaction_id: string | null;
-  interaction_type: string;
-  interaction_status: string;
-  result_code: string;
+  interaction_type: LogInteractionType;
+  interaction_status: LogInteractionStatus;
+  result_code: LogResultCode;
   gateway_ref_number: string | null;
   gateway_auth_code: string | null;
   gateway_date: Date | null;
@@ -213,15 +235,15 @@ export interface GatewayAttemptsTable {
   transaction_id: string;
   charge_transaction_id: string | null;
   gateway_id: string;
-  action: 'authorize' | 'charge' | 'capture' | 'release' | 'refund';
+  action: GatewayAction;
   idempotency_key: string;
   request: Json<Record<string, unknown>>;
-  state: 'in_flight' | 'succeeded' | 'failed' | 'reverted' | 'needs_review';
+  state: AttemptState;
   last_outcome: string | null;
   error_message: string | null;
   recovery_tries: number;
-  previous_status: string;
-  previous_payment_status: string | null;
+  previous_status: TransactionStatus;
+  previous_payment_status: PaymentStatus | null;
   revert_status: 'open' | 'completed' | 'failed';
   api_key_id: string | null;
   api_idempotency_key: string | null;
@@ -243,7 +265,7 @@ export interface WebhookEventsTable {
   livemode: boolean;
   event_created_at: Timestamp;
   payload: Json<Record<string, unknown>>;
-  status: 'pending' | 'processed' | 'failed' | 'not_supported';
+  status: WebhookEventStatus;
   /** What processing did, in words (e.g. "trx_... captured"); null while pending. */
   outcome: string | null;
   error: string | null;
@@ -291,9 +313,9 @@ export interface DisputesTable {
 export interface JobRunsTable {
   id: string;
   job: string;
-  trigger: 'schedule' | 'api' | 'cli';
+  trigger: JobTrigger;
   slot: string | null;
-  status: 'running' | 'succeeded' | 'failed' | 'abandoned';
+  status: JobRunStatus;
   started_by: string;
   started_at: Timestamp;
   heartbeat_at: Timestamp;
@@ -367,3 +389,8 @@ export type DisputeRow = Selectable<DisputesTable>;
 export type NewDisputeRow = Insertable<DisputesTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+
+/** The database, for code outside the store that passes it on to store functions (and so imports nothing of Kysely). */
+export type Db = Kysely<Database>;
+/** A database transaction, likewise. */
+export type Tx = Transaction<Database>;

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { PreparedExecutor } from './database.js';
 import type { Database, NewTransactionRow, TransactionRow } from './schema.js';
-import { creationChanges } from './transactions-repo.js';
+import { creationChanges, type HistoryEntry, historyParams, historyValuesSql } from './history.js';
 
 interface Pending {
   row: NewTransactionRow;
-  history: { transaction_id: string; actor: string; action: string; changes: string };
+  history: HistoryEntry;
   resolve: (row: TransactionRow) => void;
   reject: (error: unknown) => void;
 }
@@ -49,7 +49,7 @@ export class TransactionInserter {
     return new Promise<TransactionRow>((resolve, reject) => {
       this.#queue.push({
         row,
-        history: { transaction_id: row.id, actor, action, changes: JSON.stringify(changes) },
+        history: { transaction_id: row.id, actor, action, changes },
         resolve,
         reject,
       });
@@ -106,10 +106,7 @@ export class TransactionInserter {
       if (Object.keys(pending.row).length !== columns.length) throw new Error('rows of one batch must have the same columns');
       for (const column of columns) params.push(pending.row[column] ?? null);
     }
-    for (const pending of batch) {
-      const h = pending.history;
-      params.push(h.transaction_id, h.actor, h.action, h.changes);
-    }
+    for (const pending of batch) params.push(...historyParams(pending.history));
     const { name, text } = this.#sqlFor(columns, batch.length);
     if (this.#prepared) await this.#prepared(name, text, params);
     else await this.#db.executeQuery(CompiledQuery.raw(text, params));
@@ -123,13 +120,11 @@ export class TransactionInserter {
     const cached = this.#sqlCache.get(key);
     if (cached) return cached;
     let n = 0;
-    const tuple = (width: number, casts: string[] = []) =>
-      `(${Array.from({ length: width }, (_, i) => `$${++n}${casts[i] ?? ''}`).join(', ')})`;
+    const tuple = (width: number) => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`;
     const txValues = Array.from({ length: rows }, () => tuple(columns.length)).join(', ');
-    const historyValues = Array.from({ length: rows }, () => tuple(4, ['', '', '', '::jsonb'])).join(', ');
     const text =
       `WITH inserted AS (INSERT INTO transactions (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${txValues}) ` +
-      `INSERT INTO transaction_history (transaction_id, actor, action, changes) VALUES ${historyValues}`;
+      historyValuesSql(rows, n + 1);
     const name = `settle_insert_transactions_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
     const entry = { name, text };
     if (this.#sqlCache.size > 256) this.#sqlCache.clear();

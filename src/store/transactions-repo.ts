@@ -1,56 +1,30 @@
-// Transaction rows and their history. Every write that changes a row is compare-and-set on `version`
-// (and writes a history row with what changed, old -> new, in the same database transaction).
+// Transaction rows. Every write that changes a row is compare-and-set on `version` and writes a history row
+// with what changed, old -> new (store/history.ts, the only writer of history), in the same database transaction.
 import { type CommonTableExpressionOutput, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, sql, type Transaction, type Updateable } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
-import { canonicalJson } from '../domain/canonical-json.js';
+import { creationChanges, diffChanges, historyFrom, historyStepsFrom, type HistoryStep, insertHistory } from './history.js';
+import { everyColumn, rowsJson, selectFromJson } from './json-rows.js';
 import type { Database, GatewayRow, NewTransactionRow, TransactionRow, TransactionsTable } from './schema.js';
 
+export { creationChanges, diffChanges, type HistoryStep, listHistory } from './history.js';
+
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** Every column of a transaction, for an insert that sends the whole row as JSON (checked against TransactionsTable). */
+const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
+  'id', 'record_type', 'transaction_type', 'status', 'payment_status', 'previous_status', 'previous_payment_status', 'amount', 'currency',
+  'authorized_amount', 'captured_amount', 'refunded_amount', 'non_gateway', 'sub_type', 'auto_process', 'authorize', 'capture', 'refund',
+  'due_date', 'date_to_process', 'payment_method_id', 'dont_auto_update_payment_method', 'account_id', 'contact_id', 'gateway_id',
+  'original_transaction_id', 'reattempt_of_id', 'reattempt_number', 'uncaptured_method', 'source', 'processing_mode',
+  'gateway_payment_intent', 'gateway_charge', 'gateway_balance_transaction', 'gateway_refund', 'gateway_payout', 'disputed_amount',
+  'authorization_expires_at', 'gateway_fee', 'application_fee', 'net_amount', 'exchange_rate', 'balance_status', 'available_on',
+  'error_code', 'decline_code', 'error_message', 'error_type', 'advice_code', 'description', 'metadata', 'version', 'created_at',
+  'updated_at', 'processed_at',
+]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */
 export type TransactionChanges = Omit<Updateable<TransactionsTable>, 'id' | 'created_at' | 'version' | 'updated_at'>;
 
-
-function plain(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
-    }
-  }
-  return value;
-}
-
-/** A form in which equal values compare equal (dates as ISO text, JSON with sorted keys). */
-function comparable(value: unknown): unknown {
-  const v = plain(value);
-  return v !== null && typeof v === 'object' ? canonicalJson(v) : v;
-}
-
-/** A new row's history: every field it was created with (null fields are left out), as [null, value]. */
-export function creationChanges(row: NewTransactionRow | TransactionRow): Record<string, [null, unknown]> {
-  const changes: Record<string, [null, unknown]> = {};
-  for (const [field, value] of Object.entries(row)) {
-    if (field === 'id' || value === null || value === undefined) continue;
-    changes[field] = [null, plain(value)];
-  }
-  return changes;
-}
-
-/** The fields that differ between the current row and the changes, as { field: [old, new] }. */
-export function diffChanges(current: TransactionRow, changes: Record<string, unknown>): Record<string, [unknown, unknown]> {
-  const diff: Record<string, [unknown, unknown]> = {};
-  for (const [field, next] of Object.entries(changes)) {
-    if (next === undefined) continue;
-    const before = (current as unknown as Record<string, unknown>)[field];
-    if (comparable(before) !== comparable(next)) {
-      diff[field] = [plain(before), plain(next)];
-    }
-  }
-  return diff;
-}
 
 /**
  * Inserts a transaction and its 'created' history row in one statement (a data-modifying CTE), so it is
@@ -60,21 +34,7 @@ export async function insertTransaction(db: Db, row: NewTransactionRow, actor: s
   const changes = creationChanges(row);
   return db
     .with('inserted', (q) => q.insertInto('transactions').values(row).returningAll())
-    .with('history', (q) =>
-      q
-        .insertInto('transaction_history')
-        .columns(['transaction_id', 'actor', 'action', 'changes'])
-        .expression((eb) =>
-          eb
-            .selectFrom('inserted')
-            .select((s) => [
-              'inserted.id',
-              s.val(actor).as('actor'),
-              s.val(action).as('action'),
-              s.cast(s.val(JSON.stringify(changes)), 'jsonb').as('changes'),
-            ]),
-        ),
-    )
+    .with('history', (q) => historyFrom(q, 'inserted', actor, action, changes))
     .selectFrom('inserted')
     .selectAll()
     .executeTakeFirstOrThrow() as Promise<TransactionRow>;
@@ -84,7 +44,7 @@ export function findTransaction(db: Db, id: string): Promise<TransactionRow | un
   return db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Reads and locks a row for the rest of the database transaction (amount checks, habit 6). */
+/** Reads and locks a row for the rest of the database transaction (amount checks). */
 export function lockTransaction(trx: Db, id: string): Promise<TransactionRow | undefined> {
   return trx.selectFrom('transactions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
@@ -236,16 +196,7 @@ export async function compareAndSetTransaction(
         .$if(guard !== undefined, (w) => w.where(guardHolds))
         .returningAll(),
     )
-    .with('history', (q) =>
-      q
-        .insertInto('transaction_history')
-        .columns(['transaction_id', 'actor', 'action', 'changes'])
-        .expression((eb) =>
-          eb
-            .selectFrom('updated')
-            .select((s) => ['updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
-        ),
-    );
+    .with('history', (q) => historyFrom(q, 'updated', actor, action, diff));
   const updated = await withAlongside(query, alongside).selectFrom('updated').selectAll().executeTakeFirst();
   return updated as TransactionRow | undefined;
 }
@@ -276,22 +227,8 @@ export function compareAndSetAlongside(
         .returning('id'),
     { cteName: 'guard_updated' },
   );
-  const history: AlongsideWrite = (q) =>
-    (q as unknown as QueryCreator<Database & { guard_updated: { id: string } }>)
-      .insertInto('transaction_history')
-      .columns(['transaction_id', 'actor', 'action', 'changes'])
-      .expression((eb) =>
-        eb
-          .selectFrom('guard_updated')
-          .select((s) => ['guard_updated.id', s.val(actor).as('actor'), s.val(action).as('action'), s.cast(s.val(JSON.stringify(diff)), 'jsonb').as('changes')]),
-      ) as never;
+  const history: AlongsideWrite = (q) => historyFrom(q, 'guard_updated', actor, action, diff);
   return { writes: Object.keys(diff).length === 0 ? [update] : [update, history], next };
-}
-
-/** A step of a new row's history, written with it. */
-export interface HistoryStep {
-  action: string;
-  changes: Record<string, unknown>;
 }
 
 /**
@@ -312,7 +249,7 @@ export async function insertTransactionGuarded(
   alongside: readonly AlongsideWrite[] = [],
 ): Promise<TransactionRow | undefined> {
   const metadata = typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata;
-  const json = JSON.stringify({ ...row, metadata });
+  const json = rowsJson(TRANSACTION_COLUMNS, [{ ...row, metadata }]);
   const query = db
     .with('updated', (q) =>
       q.updateTable('transactions').set({ version: guard.version + 1, updated_at: now }).where('id', '=', guard.id).where('version', '=', guard.version).returningAll(),
@@ -320,17 +257,11 @@ export async function insertTransactionGuarded(
     .with('inserted', (q) =>
       q
         .insertInto('transactions')
-        .expression(sql`select * from jsonb_populate_record(null::transactions, ${json}::jsonb) where exists (select 1 from updated)` as never)
+        .columns(TRANSACTION_COLUMNS)
+        .expression(selectFromJson('transactions', TRANSACTION_COLUMNS, json, { gate: 'updated' }))
         .returningAll(),
     )
-    .with('history', (q) =>
-      q
-        .insertInto('transaction_history')
-        .columns(['transaction_id', 'actor', 'action', 'changes'])
-        .expression(
-          sql`select inserted.id, ${actor}, step.value->>'action', step.value->'changes' from inserted cross join jsonb_array_elements(${JSON.stringify(history)}::jsonb) with ordinality as step(value, ord) order by step.ord` as never,
-        ),
-    );
+    .with('history', (q) => historyStepsFrom(q, 'inserted', actor, history));
   const inserted = await withAlongside(query, alongside).selectFrom('inserted').selectAll().executeTakeFirst();
   return inserted as TransactionRow | undefined;
 }
@@ -342,11 +273,47 @@ export async function deleteTransactionRow(trx: Transaction<Database>, current: 
     .where('version', '=', current.version)
     .executeTakeFirst();
   if (Number(deleted.numDeletedRows) !== 1) return false;
-  await trx
-    .insertInto('transaction_history')
-    .values({ transaction_id: current.id, actor, action: 'deleted', changes: JSON.stringify({}) })
-    .execute();
+  await insertHistory(trx, [{ transaction_id: current.id, actor, action: 'deleted', changes: {} }]);
   return true;
+}
+
+/** The normal charge of a gateway payment (by the payment's id), locked for the rest of the database transaction. */
+export function lockChargeByPaymentIntent(trx: Db, paymentIntentId: string): Promise<TransactionRow | undefined> {
+  return trx
+    .selectFrom('transactions')
+    .selectAll()
+    .where('gateway_payment_intent', '=', paymentIntentId)
+    .where('record_type', '=', 'charge')
+    .where('transaction_type', '=', 'normal')
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Whether any transaction records the gateway payment. */
+export async function hasPaymentIntent(db: Db, paymentIntentId: string): Promise<boolean> {
+  return (await db.selectFrom('transactions').select('id').where('gateway_payment_intent', '=', paymentIntentId).executeTakeFirst()) !== undefined;
+}
+
+/** The transaction of a gateway object (a payout's po_..., a refund's re_...), locked for the rest of the database transaction. */
+export function lockTransactionByGatewayRef(trx: Db, column: 'gateway_payout' | 'gateway_refund', ref: string): Promise<TransactionRow | undefined> {
+  return trx.selectFrom('transactions').selectAll().where(column, '=', ref).forUpdate().executeTakeFirst();
+}
+
+/** Whether an adjustment records the gateway balance transaction (a dispute's fee). */
+export async function hasAdjustmentFor(db: Db, balanceTransactionId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('transactions')
+    .select('id')
+    .where('record_type', '=', 'adjustment')
+    .where('gateway_balance_transaction', '=', balanceTransactionId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The id of the transaction's reattempt (P8: at most one), if it has one. */
+export async function findReattemptOf(db: Db, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('transactions').select('id').where('reattempt_of_id', '=', id).executeTakeFirst();
+  return row?.id;
 }
 
 export async function hasDependents(db: Db, id: string): Promise<boolean> {
@@ -357,17 +324,6 @@ export async function hasDependents(db: Db, id: string): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
-}
-
-export function listHistory(db: Db, transactionId: string, limit: number, startingAfter?: number) {
-  let query = db
-    .selectFrom('transaction_history')
-    .selectAll()
-    .where('transaction_id', '=', transactionId)
-    .orderBy('id', 'asc')
-    .limit(limit + 1);
-  if (startingAfter !== undefined) query = query.where('id', '>', startingAfter);
-  return query.execute();
 }
 
 /**

@@ -17,8 +17,8 @@ import {
   type TxState,
 } from '../../src/domain/transaction-state.js';
 
-// The legal moves, written out by hand from features.md (L2, P1-P12, W3, M1, M7) and the seed's
-// process flow. Never derived from TRANSITIONS.
+// The legal moves, written out by hand from the features (L2, P1-P12, W3, M1, M7 in docs/FEATURES.md)
+// and the payment status flow they describe. Never derived from TRANSITIONS.
 const EXPECTED: readonly (readonly [from: string, event: string, to: string])[] = [
   ['open', 'hold', 'on_hold'],
   ['on_hold', 'unhold', 'open'],

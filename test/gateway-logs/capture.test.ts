@@ -3,7 +3,7 @@
 // no secret anywhere (neither the API key nor a fake key placed in metadata).
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app/gateway.js';
-import { startEmulator, type Emulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator, type Emulator } from '@settle/stripe-emulator';
 import { describeEachDatabase } from '../support/harness.js';
 import { emulatorGateway, FAKE_SECRET, fresh, loggingRegistry, logsOf, payment, SECRET_KEY } from './support.js';
 

@@ -2,7 +2,7 @@
 // to its logger and the call's outcome is unchanged; a throwing or rejecting hook is ignored the same way.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GatewayLogWriter } from '../../src/app/gateway-log.js';
-import { startEmulator, type Emulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator, type Emulator } from '@settle/stripe-emulator';
 import { GatewayRegistry } from '../../src/gateways/registry.js';
 import { StripeGateway } from '../../src/gateways/stripe/index.js';
 import { openDatabase, type OpenDatabase } from '../../src/store/database.js';

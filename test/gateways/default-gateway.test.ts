@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getDefaultGateway } from '../../src/app/gateways.js';
-import { startEmulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator } from '@settle/stripe-emulator';
 import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
 import { GatewayRegistry } from '../../src/gateways/registry.js';
 import { describeEachDatabase } from '../support/harness.js';

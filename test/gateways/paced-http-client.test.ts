@@ -4,7 +4,7 @@
 // log's latency starts at the write.
 import http from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recordingHttpClient, type StripeExchange } from '../../src/gateways/stripe/exchange.js';
 import { PacedHttpClient, RateLimiterFailure, SENT_AT, sentAtOf, wasNotSent } from '../../src/gateways/stripe/paced-http-client.js';
 import type { RateLimiter } from '../../src/gateways/stripe/rate-limiter.js';
@@ -211,15 +211,23 @@ describe('PacedHttpClient', () => {
   it("the gateway log's latency starts at the write, not while the request waited for its turn", async () => {
     const server = await startServer();
     const exchanges: StripeExchange[] = [];
-    const client = recordingHttpClient(new PacedHttpClient(loggingLimiter([], { waitMs: [600] }), fresh()), (exchange) => void exchanges.push(exchange));
-    const started = performance.now();
-    const response = await client.makeRequest('127.0.0.1', String(server.port), '/v1/payment_intents', 'POST', { 'Content-Length': 3 }, 'a=1', 'http', 5000);
-    // Read through the log's wrapper, as the SDK reads every answer.
-    expect((response.getRawResponse() as http.IncomingMessage).statusCode).toBe(200);
-    expect(await response.toJSON()).toEqual({ ok: true });
-    expect(exchanges).toHaveLength(1);
-    // Measured from the hand-over it would be at least the 600 ms wait.
-    expect((response as unknown as Record<symbol, unknown>)[SENT_AT]).toBeGreaterThanOrEqual(started + 600);
-    expect(exchanges[0]!.latencyMs).toBeLessThan(600);
+    // Only performance.now() is faked (timers and sockets are real): the turn comes 600 fake ms after the request
+    // was handed over, and no fake time passes after that, however long the real steps take.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const limiter = loggingLimiter([], { before: () => vi.advanceTimersByTime(600) });
+      const client = recordingHttpClient(new PacedHttpClient(limiter, fresh()), (exchange) => void exchanges.push(exchange));
+      const handedOver = performance.now();
+      const response = await client.makeRequest('127.0.0.1', String(server.port), '/v1/payment_intents', 'POST', { 'Content-Length': 3 }, 'a=1', 'http', 5000);
+      // Read through the log's wrapper, as the SDK reads every answer.
+      expect((response.getRawResponse() as http.IncomingMessage).statusCode).toBe(200);
+      expect(await response.toJSON()).toEqual({ ok: true });
+      expect(exchanges).toHaveLength(1);
+      // Written once the turn came; measured from the hand-over the latency would be the 600 ms wait.
+      expect((response as unknown as Record<symbol, unknown>)[SENT_AT]).toBe(handedOver + 600);
+      expect(exchanges[0]!.latencyMs).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,5 @@
-// Error classification from SDK error objects (architecture.md habit 5; stripe-facts §9-§11).
+// Error classification from SDK error objects (docs/STRIPE.md: "Idempotency and retries", "Rate
+// limits", "Errors and declines").
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startEmulator, type Emulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator, type Emulator } from '@settle/stripe-emulator';
 import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
 import type { PaymentRequest } from '../../src/app/gateway.js';
 

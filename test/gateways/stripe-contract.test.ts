@@ -1,8 +1,8 @@
-// CONTRACT: the Stripe adapter against the Stripe emulator, through the real SDK (architecture.md habit 10).
+// CONTRACT: the Stripe adapter against the Stripe emulator, through the real SDK.
 // Every outcome class is produced and classified; idempotency keys are reused on retries; a dropped response is
 // resolved by finding the payment by our transaction id; a partial capture's released remainder is not a refund.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator, type Emulator } from '@settle/stripe-emulator';
 import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
 import type { GatewayOutcome, GatewayPayment, PaymentRequest } from '../../src/app/gateway.js';
 

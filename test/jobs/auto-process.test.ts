@@ -8,6 +8,7 @@ import { isPaymentMethodUsable } from '../../src/domain/to-fix.js';
 import { countDue, selectDue } from '../../src/jobs/selections.js';
 import { progressLine } from '../../src/cli/progress.js';
 import { describeEachDatabase } from '../support/harness.js';
+import type { PaymentMethodStatus } from '../../src/store/schema.js';
 import { charge, expectStatus, getTrx, leaveNothingDue, paymentMethod, runJob, setSettings, stripeOf } from './support.js';
 
 const TODAY = '2026-11-24'; // the harness clock: 2026-11-24T12:00:00Z, timezone UTC
@@ -163,11 +164,11 @@ describeEachDatabase(
 
     it('S1: the SQL payment-method rule picks exactly the methods isPaymentMethodUsable accepts', async () => {
       const h = get();
-      const variants: { type: 'card' | 'us_bank_account'; status: string; exp_month: number | null; exp_year: number | null }[] = [];
-      for (const status of ['valid', 'one_time', 'invalid', 'expired', 'new', 'deleted_from_gateway']) {
+      const variants: { type: 'card' | 'us_bank_account'; status: PaymentMethodStatus; exp_month: number | null; exp_year: number | null }[] = [];
+      for (const status of ['valid', 'one_time', 'invalid', 'expired', 'new', 'deleted_from_gateway'] as const) {
         for (const [m, y] of [[null, null], [11, 2026], [10, 2026], [12, 2025], [1, 2027], [12, 2030]] as const) variants.push({ type: 'card', status, exp_month: m, exp_year: y });
       }
-      for (const status of ['new', 'pending', 'verified', 'verification_failed', 'errored']) variants.push({ type: 'us_bank_account', status, exp_month: null, exp_year: null });
+      for (const status of ['new', 'pending', 'verified', 'verification_failed', 'errored'] as const) variants.push({ type: 'us_bank_account', status, exp_month: null, exp_year: null });
       const expected = new Map<string, boolean>();
       for (const v of variants) {
         const pm = await paymentMethod(h, 'pm_card_visa');
@@ -188,7 +189,7 @@ describeEachDatabase(
       const lapsed = await charge(h, { payment_method_id: pm, due_date: DAY, auto_process: false, capture: true });
       const fresh = await charge(h, { payment_method_id: pm, due_date: DAY, auto_process: false, capture: true });
       const now = h.clock.now();
-      const authorized = (pi: string, expires: number) => ({ status: 'completed', payment_status: 'authorized', authorized_amount: 1000, gateway_payment_intent: pi, authorization_expires_at: new Date(expires) });
+      const authorized = (pi: string, expires: number) => ({ status: 'completed' as const, payment_status: 'authorized' as const, authorized_amount: 1000, gateway_payment_intent: pi, authorization_expires_at: new Date(expires) });
       await h.deps.db.updateTable('transactions').set(authorized(`pi_${lapsed.id}`, now.getTime() - 1000)).where('id', '=', lapsed.id).execute();
       await h.deps.db.updateTable('transactions').set(authorized(`pi_${fresh.id}`, now.getTime() + 86_400_000)).where('id', '=', fresh.id).execute();
       const picked = (await selectDue(h.deps.db, 'capture_authorized', rule(now)).execute()).map((r) => r.id);

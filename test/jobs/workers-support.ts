@@ -12,7 +12,7 @@ import { TRANSACTION_ID_METADATA_KEY } from '../../src/app/gateway.js';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
 import { createPaymentMethod } from '../../src/app/payment-methods.js';
 import { buildNewTransaction } from '../../src/app/transactions/create-transaction.js';
-import type { RequestLogEntry } from '../../src/gateways/emulator/index.js';
+import type { RequestLogEntry } from '@settle/stripe-emulator';
 import { dueRuleFor } from '../../src/jobs/definitions.js';
 import { findRun, startRun } from '../../src/jobs/job-runs.js';
 import { countDue } from '../../src/jobs/selections.js';

@@ -16,7 +16,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../src/app/deps.js';
 import { recoverInFlight } from '../../src/app/processing/recover.js';
-import { type Emulator, startEmulator } from '../../src/gateways/emulator/index.js';
+import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { createDeps } from '../../src/runtime.js';
 import { ensureBuilt } from '../chaos/support.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';

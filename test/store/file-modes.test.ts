@@ -13,7 +13,7 @@ import { ensureBootstrapKey } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import { EMULATOR_ENDPOINT_FILE, setUpWebhookSecret, WebhookSecrets } from '../../src/app/webhooks/secrets.js';
 import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
-import { startEmulator } from '../../src/gateways/emulator/index.js';
+import { startEmulator } from '@settle/stripe-emulator';
 import { EMULATOR_SECRET_KEY } from '../../src/gateways/registry.js';
 import { stripeWebhookEndpoints } from '../../src/gateways/stripe/webhook-endpoints.js';
 import { openRuntime } from '../../src/runtime.js';

@@ -1,4 +1,6 @@
-// Runs once per `vitest run`, in vitest's own process, before any test file.
+// Runs once per `vitest run`, in vitest's own process, before any test file of a project that lists it (those
+// that use a database: vitest.config.ts). Each such project calls it; the first does the work, the others find it
+// done, so the archive is built once however many of them run, and not at all for `npm run test:unit`.
 // - Checks the PostgreSQL URL: each PostgreSQL suite creates and drops its own uniquely named database
 //   (test/support/databases.ts).
 // - Builds one migrated PGlite database and saves its data directory as an archive, which every in-memory test
@@ -12,7 +14,13 @@ import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { PGLITE_ARCHIVE_ENV } from './databases.js';
 
+/** Marks the archive as built by this vitest process (shared by the setup's module instances, one per project). */
+const BUILT = Symbol.for('settle.test.globalSetup');
+
 export default async function setup(): Promise<() => void> {
+  const state = globalThis as { [BUILT]?: true };
+  if (state[BUILT]) return () => {};
+  state[BUILT] = true;
   const url = process.env.TEST_DATABASE_URL;
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
     throw new Error(`TEST_DATABASE_URL must be a postgres:// URL, got '${url}'`);
@@ -28,6 +36,7 @@ export default async function setup(): Promise<() => void> {
     await database.close();
   }
   return () => {
+    delete state[BUILT];
     delete process.env[PGLITE_ARCHIVE_ENV];
     rmSync(dir, { recursive: true, force: true });
   };

@@ -5,7 +5,7 @@ import { createApiKey, type Scope } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import type { Deps } from '../../src/app/deps.js';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
-import { type Emulator, startEmulator } from '../../src/gateways/emulator/index.js';
+import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { buildApp } from '../../src/http/app.js';
 import { createDeps } from '../../src/runtime.js';
 import { createTestDatabase, type DatabaseKind, databaseKinds, type TestDatabase } from './databases.js';

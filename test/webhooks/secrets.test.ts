@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
 import { EMULATOR_ENDPOINT_FILE, registerEmulatorEndpoint, setUpWebhookSecret, WebhookSecrets } from '../../src/app/webhooks/secrets.js';
 import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
-import { type Emulator, startEmulator } from '../../src/gateways/emulator/index.js';
+import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { stripeWebhookEndpoints } from '../../src/gateways/stripe/webhook-endpoints.js';
 import { buildApp } from '../../src/http/app.js';
 import type { GatewayRow } from '../../src/store/schema.js';

@@ -1,6 +1,6 @@
-// The gateway actions (P1-P6; api.md): authorize, capture, release and refund, each a planner for tx1 run by the
+// The gateway actions (P1-P6): authorize, capture, release and refund, each a planner for tx1 run by the
 // exactly-once driver (run-action.ts). The planner runs under the row lock: it checks the state through the state
-// machine's labels, the amounts (architecture habit 6), the payment method and the gateway, and says what to call.
+// machine's labels, the amounts, the payment method and the gateway, and says what to call.
 import type { Kysely } from 'kysely';
 import { capturableAmount, paymentStatusAfterRefund, refundableAmount } from '../../domain/amounts.js';
 import { ValidationError } from '../../domain/errors.js';

@@ -54,9 +54,9 @@ const day = (date: Date): string => date.toISOString().slice(0, 10);
 /**
  * Fee, net and availability from the charge's (or refund's) balance transaction (M3, M5). After a partial capture
  * Stripe books the full authorized amount and a separate `partial_capture_reversal` for the released part
- * (stripe-facts §3), so the charge's own balance transaction overstates what is kept: in the charge's own currency
- * the net is corrected by the released part; across currencies the reversal's converted amount is not known here
- * and the balance transaction's net is kept as the gateway gave it.
+ * (docs/STRIPE.md, "Capture, release and expiry"), so the charge's own balance transaction overstates what is kept:
+ * in the charge's own currency the net is corrected by the released part; across currencies the reversal's
+ * converted amount is not known here and the balance transaction's net is kept as the gateway gave it.
  */
 export function balanceFields(balance: GatewayBalance | null, captured?: { amount: number; currency: string }): TransactionChanges {
   if (!balance) return {};
@@ -321,8 +321,9 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
 }
 
 /**
- * An off-session payment declined with `authentication_required` (stripe-facts: on-session the same card answers
- * requires_action; off-session the issuer's demand for 3-D Secure comes back as this decline code).
+ * An off-session payment declined with `authentication_required` (docs/STRIPE.md, "Bank debits and authentication":
+ * on-session the same card answers requires_action; off-session the issuer's demand for 3-D Secure comes back as
+ * this decline code).
  */
 function needsCustomerPresent(attempt: GatewayAttemptRow, error: GatewayError): boolean {
   const request = attempt.request as { off_session?: unknown };

@@ -1,7 +1,7 @@
 // One gateway attempt's call (P12): the request recorded in tx1, sent through the port with the attempt's own
 // idempotency key. The same function sends the first call and recovery's replay, so a replay is byte for byte the
 // request the gateway may already have seen (Stripe answers a replayed key with its stored response, and refuses
-// the key with a different body: stripe-facts §9).
+// the key with a different body: docs/STRIPE.md, "Idempotency and retries").
 import type {
   CancelReason,
   Gateway,

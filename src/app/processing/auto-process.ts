@@ -13,7 +13,10 @@ import { paymentPlan, request, requireCharge } from './actions.js';
 import { recoverAttempt } from './recover.js';
 import { type Plan, requireState, runGatewayAction } from './run-action.js';
 
-/** "Due" as the jobs read it (api.md): on date_to_process when set, else due_date; <= today, or = today only. */
+/**
+ * "Due" as the jobs read it (README, "Scheduled jobs"): on date_to_process when set, else due_date; <= today, or =
+ * today only.
+ */
 export interface DueRule {
   day: string;
   dueTodayOnly: boolean;

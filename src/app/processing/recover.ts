@@ -16,7 +16,7 @@ import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './app
 import { type AttemptRequest, type AttemptToSend, lookUpAttempt } from './attempt-call.js';
 import { callForAttempt, readResponseFor } from './run-action.js';
 
-/** Stripe keeps idempotency keys for 24 hours (stripe-facts §9); replay only well inside that. */
+/** Stripe keeps idempotency keys for 24 hours (docs/STRIPE.md, "Idempotency and retries"); replay only well within. */
 export const REPLAY_WINDOW_MS = 23 * 60 * 60 * 1000;
 export const DEFAULT_MAX_RECOVERY_TRIES = 5;
 

@@ -1,13 +1,14 @@
-// The exactly-once driver of every gateway action (P12; architecture habit 4):
+// The exactly-once driver of every gateway action (P12; no database transaction is held across the gateway call):
 //   tx1  lock the row(s), decide through the state machine and the amount rules, record the attempt (with the
 //        idempotency key derived from its id) and move the transaction to `process`; commit.
 //   call the gateway, outside any database transaction, with that key and our transaction id in metadata.
 //   tx2  apply the outcome (apply-outcome.ts) and store the API response in the same commit.
 // A crash between the steps leaves an in-flight attempt that recovery resolves (recover.ts). An action on a
 // transaction stuck in `process` for longer than the `stuck_after_seconds` setting first runs that recovery.
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
 import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
+import { insertAttemptAlongside } from '../../store/gateway-attempts-repo.js';
 import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
 import {
   type ActionPaymentMethod,
@@ -145,9 +146,7 @@ export async function recordAttempt(
   } satisfies TransactionChanges;
   const action = `${plan.action} started: ${attemptId}`;
   // Inserted only when the compare-and-set applies (every column from one JSON parameter).
-  const insertAttempt = [
-    () => sql`(insert into gateway_attempts select * from jsonb_populate_record(null::gateway_attempts, ${JSON.stringify(attempt)}::jsonb) where exists (select 1 from updated))` as never,
-  ];
+  const insertAttempt = [insertAttemptAlongside(attempt)];
   const { charge } = plan;
   let saved: TransactionRow | undefined;
   let chargeAfter: TransactionRow | null = null;

@@ -35,7 +35,8 @@ export interface CreateTransactionInput {
   metadata?: Record<string, unknown>;
 }
 
-const CREATE_STATUSES = ['open', 'on_hold', 'completed'];
+const CREATE_STATUSES = ['open', 'on_hold', 'completed'] as const;
+const isCreateStatus = (status: string): status is (typeof CREATE_STATUSES)[number] => (CREATE_STATUSES as readonly string[]).includes(status);
 
 /** Checks that a refund's original is a charge that can still give back |amount| (locked for the check). */
 export async function checkRefundOriginal(trx: Transaction<Database>, originalId: string, amount: number, currency: string): Promise<TransactionRow> {
@@ -141,7 +142,7 @@ export async function buildNewTransaction(
   const recordType = input.record_type ?? 'charge';
   checkRecordType(recordType);
   const status = input.status ?? 'open';
-  if (!CREATE_STATUSES.includes(status)) {
+  if (!isCreateStatus(status)) {
     throw new ValidationError(
       'invalid_status',
       "A new transaction is open or on_hold, or completed when it records money moved outside the gateway (non_gateway true).",

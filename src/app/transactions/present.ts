@@ -1,4 +1,4 @@
-// The API's transaction object (api.md). Derived fields (retained_amount, to_fix,
+// The API's transaction object (its schema: http/schemas/transaction.ts). Derived fields (retained_amount, to_fix,
 // invalid_payment_method) are computed here from the row, never stored.
 import { retainedAmount } from '../../domain/amounts.js';
 import { computeToFix, isPaymentMethodUsable, type PaymentMethodLike } from '../../domain/to-fix.js';

@@ -2,15 +2,16 @@
 // Each broken rule is a 400 naming the field.
 import { ValidationError } from '../../domain/errors.js';
 import { parseAmount, parseCurrency } from '../../domain/money.js';
+import type { RecordType, TransactionStatus } from '../../domain/transaction-state.js';
 
 export const CREATABLE_TRANSACTION_TYPES = ['normal', 'refund', 'write_off'] as const;
 export const SUB_TYPES = ['cash', 'check', 'wire', 'money_order', 'offline_ach', 'other'] as const;
 
 /** The business fields of a transaction, as they will be stored. */
 export interface BusinessFields {
-  record_type: string;
+  record_type: RecordType;
   transaction_type: string;
-  status: string;
+  status: TransactionStatus;
   amount: number;
   currency: string;
   non_gateway: boolean;
@@ -25,7 +26,7 @@ export interface BusinessFields {
   original_transaction_id: string | null;
 }
 
-export function checkRecordType(value: string): void {
+export function checkRecordType(value: string): asserts value is 'charge' {
   if (value === 'charge') return;
   const why =
     value === 'transfer'
@@ -35,7 +36,7 @@ export function checkRecordType(value: string): void {
 }
 
 /** The rules that tie fields together (L3, L4, P6, P7, P11). */
-export function checkBusinessRules(f: BusinessFields): void {
+export function checkBusinessRules(f: BusinessFields): asserts f is BusinessFields & { transaction_type: (typeof CREATABLE_TRANSACTION_TYPES)[number] } {
   parseCurrency(f.currency, 'currency');
   switch (f.transaction_type) {
     case 'normal':

@@ -49,7 +49,7 @@ function nextStatus(row: TransactionRow, wanted: string, validationsEnabled: boo
     const next = transition(stateOf(row), event);
     return { status: next.status, payment_status: next.payment_status };
   }
-  // With validations off (L9, the seed's custom setting), a record may be canceled from any state but
+  // With validations off (L9, the validations_enabled setting), a record may be canceled from any state but
   // an in-flight one, for data repair.
   if (wanted === 'canceled' && !validationsEnabled && row.status !== 'process') {
     return { status: 'canceled', payment_status: null };

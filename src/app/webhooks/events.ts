@@ -1,8 +1,15 @@
 // Webhook events as users see them (W4): list and retrieve with their processing state, replay one or a range
 // (back to `pending`, then through the processor at once), and delete old ones (the retention setting).
-import { type Kysely, sql } from 'kysely';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import type { Database, WebhookEventRow } from '../../store/schema.js';
+import type { Db, WebhookEventRow } from '../../store/schema.js';
+import {
+  countReceivedIn,
+  deleteSettledEventsBefore,
+  findWebhookEvent,
+  listWebhookEventSummaries,
+  resetReceivedIn,
+  resetWebhookEvent,
+} from '../../store/webhook-events-repo.js';
 import type { Deps } from '../deps.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from '../pagination.js';
 import { processWebhookEvents, type WebhookProcessSummary } from './processor.js';
@@ -88,13 +95,6 @@ function parseStatus(value: string, field = 'status'): WebhookEventStatus {
   return value as WebhookEventStatus;
 }
 
-/** Every column but the payload (lists leave it out: it can be large). */
-const SUMMARY_COLUMNS = [
-  'id', 'gateway_id', 'event_id', 'type', 'object_type', 'object_id', 'api_version', 'livemode', 'event_created_at', 'status', 'outcome',
-  'error', 'retryable', 'attempts', 'deliveries', 'received_at', 'last_received_at', 'process_after', 'claimed_until', 'processed_at', 'updated_at',
-  'target', 'read_at', 'read_refunds',
-] as const;
-
 export interface WebhookEventQuery {
   status?: string;
   type?: string;
@@ -108,24 +108,24 @@ export interface WebhookEventQuery {
 }
 
 /** GET /v1/webhook-events: newest first (by id, which follows receipt), exact filters, a receipt range. */
-export async function listWebhookEvents(deps: { db: Kysely<Database> }, query: WebhookEventQuery): Promise<Page<WebhookEventView>> {
+export async function listWebhookEvents(deps: { db: Db }, query: WebhookEventQuery): Promise<Page<WebhookEventView>> {
   const limit = parseLimit(query.limit);
-  let q = deps.db.selectFrom('webhook_events').select(SUMMARY_COLUMNS);
-  if (query.status !== undefined) q = q.where('status', '=', parseStatus(query.status));
-  for (const field of ['type', 'gateway_id', 'object_id', 'event_id'] as const) {
-    const value = query[field];
-    if (value !== undefined) q = q.where(field, '=', value);
-  }
-  if (query.received_after !== undefined) q = q.where('received_at', '>', parseInstant(query.received_after, 'received_after'));
-  if (query.received_before !== undefined) q = q.where('received_at', '<', parseInstant(query.received_before, 'received_before'));
-  const after = cursorAfter(query.starting_after, 'webhook_event');
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentWebhookEvent, byId);
+  const filter = {
+    status: query.status === undefined ? undefined : parseStatus(query.status),
+    type: query.type,
+    gateway_id: query.gateway_id,
+    object_id: query.object_id,
+    event_id: query.event_id,
+    receivedAfter: query.received_after === undefined ? undefined : parseInstant(query.received_after, 'received_after'),
+    receivedBefore: query.received_before === undefined ? undefined : parseInstant(query.received_before, 'received_before'),
+    before: cursorAfter(query.starting_after, 'webhook_event'),
+  };
+  return pageOf(await listWebhookEventSummaries(deps.db, filter, limit), limit, presentWebhookEvent, byId);
 }
 
 /** GET /v1/webhook-events/:id: the event with its payload. */
-export async function getWebhookEvent(deps: { db: Kysely<Database> }, id: string): Promise<WebhookEventDetail> {
-  const row = await deps.db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getWebhookEvent(deps: { db: Db }, id: string): Promise<WebhookEventDetail> {
+  const row = await findWebhookEvent(deps.db, id);
   if (!row) throw new NotFoundError('webhook event', id, 'id');
   const { payload, ...rest } = row;
   return { ...presentWebhookEvent(rest), payload };
@@ -136,14 +136,7 @@ export async function getWebhookEvent(deps: { db: Kysely<Database> }, id: string
  * (attempts kept), and the processor runs it at once. Returns the event as the processor left it.
  */
 export async function replayWebhookEvent(deps: Deps, id: string): Promise<WebhookEventDetail> {
-  const now = deps.clock.now();
-  const reset = await deps.db
-    .updateTable('webhook_events')
-    .set({ status: 'pending', process_after: now, claimed_until: null, updated_at: now })
-    .where('id', '=', id)
-    .returning('id')
-    .executeTakeFirst();
-  if (!reset) throw new NotFoundError('webhook event', id, 'id');
+  if (!(await resetWebhookEvent(deps.db, id, deps.clock.now()))) throw new NotFoundError('webhook event', id, 'id');
   await processWebhookEvents(deps, { ids: [id] });
   return getWebhookEvent(deps, id);
 }
@@ -171,29 +164,15 @@ export async function replayWebhookEvents(deps: Deps, input: ReplayRangeInput): 
     throw new ValidationError('invalid_range', 'received_after must be earlier than received_before.', 'received_before');
   }
   const status = input.status === undefined ? undefined : parseStatus(input.status);
-  const inRange = deps.db
-    .selectFrom('webhook_events')
-    .select('id')
-    .where('received_at', '>', after)
-    .where('received_at', '<', before)
-    .$if(status !== undefined, (q) => q.where('status', '=', status as WebhookEventStatus))
-    .$if(input.type !== undefined, (q) => q.where('type', '=', input.type as string));
-  const count = await deps.db.selectFrom(inRange.limit(MAX_REPLAY_EVENTS + 1).as('r')).select(sql<number>`count(*)::int4`.as('n')).executeTakeFirst();
-  if ((count?.n ?? 0) > MAX_REPLAY_EVENTS) {
+  const range = { after, before, status, type: input.type };
+  if ((await countReceivedIn(deps.db, range, MAX_REPLAY_EVENTS + 1)) > MAX_REPLAY_EVENTS) {
     throw new ValidationError(
       'too_many_events',
       `More than ${MAX_REPLAY_EVENTS} events match; narrow the range (or filter by status or type) and replay it in parts.`,
       'received_before',
     );
   }
-  const now = deps.clock.now();
-  const rows = await deps.db
-    .updateTable('webhook_events')
-    .set({ status: 'pending', process_after: now, claimed_until: null, updated_at: now })
-    .where('id', 'in', inRange.orderBy('id').limit(MAX_REPLAY_EVENTS))
-    .returning('id')
-    .execute();
-  const ids = rows.map((row) => row.id).sort();
+  const ids = (await resetReceivedIn(deps.db, range, MAX_REPLAY_EVENTS, deps.clock.now())).sort();
   const summary = ids.length === 0 ? { picked: 0, processed: 0, failed: 0, not_supported: 0 } : await processWebhookEvents(deps, { ids });
   return { object: 'webhook_event_replay', reset: ids.length, summary };
 }
@@ -212,15 +191,7 @@ export async function deleteOldWebhookEvents(
   const cutoff = new Date(deps.clock.now().getTime() - days * 86_400_000);
   let deleted = 0;
   for (;;) {
-    const batch = deps.db
-      .selectFrom('webhook_events')
-      .select('id')
-      .where('status', 'in', ['processed', 'not_supported'])
-      .where('received_at', '<', cutoff)
-      .orderBy('received_at')
-      .limit(batchSize);
-    const result = await deps.db.deleteFrom('webhook_events').where('id', 'in', batch).executeTakeFirst();
-    const n = Number(result.numDeletedRows);
+    const n = await deleteSettledEventsBefore(deps.db, cutoff, batchSize);
     deleted += n;
     if (n < batchSize) break;
   }

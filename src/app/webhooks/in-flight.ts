@@ -2,8 +2,8 @@
 // attempt through the same use case as the call's own answer (applyAttemptOutcome), so the call's tx2, when it
 // comes, finds the attempt resolved and changes nothing. Only a conclusive reading does that; anything else waits
 // for the call (Deferred), and the recovery job settles calls that never come back.
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, TransactionRow } from '../../store/schema.js';
+import { lockUnresolvedAttempt } from '../../store/gateway-attempts-repo.js';
+import type { Db, Tx, TransactionRow } from '../../store/schema.js';
 import type { GatewayPayment } from '../gateway.js';
 import { applyAttemptOutcome } from '../processing/apply-outcome.js';
 import { type ActionOutcome, type GatewayAction, paymentAsOutcome } from '../processing/attempt-call.js';
@@ -29,19 +29,13 @@ export function conclusiveFor(action: GatewayAction, payment: GatewayPayment): A
 
 /** Resolves the row's unresolved attempt with `verdictFor(action)`, or defers when that says nothing conclusive. */
 export async function resolveInFlight(
-  trx: Kysely<Database>,
+  trx: Db,
   ctx: SyncContext,
   row: TransactionRow,
   chargeId: string | null,
   verdictFor: (action: GatewayAction) => ActionOutcome | null,
 ): Promise<string> {
-  const attempt = await trx
-    .selectFrom('gateway_attempts')
-    .selectAll()
-    .where('transaction_id', '=', row.id)
-    .where('state', 'in', ['in_flight', 'needs_review'])
-    .forUpdate()
-    .executeTakeFirst();
+  const attempt = await lockUnresolvedAttempt(trx, row.id);
   if (!attempt) throw new ApplyFailed(`${row.id} is in ${row.status} without a gateway attempt to resolve.`, false);
   const verdict = verdictFor(attempt.action);
   if (verdict === null) {
@@ -54,6 +48,6 @@ export async function resolveInFlight(
   });
   // The request that made the call may have died with it: its Idempotency-Key gets its answer now, as recovery
   // would give it (a live request's own tx2 then finds the attempt resolved and the key answered).
-  if (resolution.kind !== 'already_resolved') await answerRequest(trx as Transaction<Database>, attempt, resolution, ctx.day);
+  if (resolution.kind !== 'already_resolved') await answerRequest(trx as Tx, attempt, resolution, ctx.day);
   return `${row.id}: ${attempt.action} ${attempt.id} resolved from the gateway (${resolution.kind})`;
 }

@@ -14,9 +14,10 @@
 // and rows go in (gateway, event id) order so that concurrent batches lock in the same order. A failed batch is
 // retried event by event, so a bad row fails only its own request.
 import { performance } from 'node:perf_hooks';
-import { type Kysely, sql } from 'kysely';
 import { NotFoundError, SettleError, ValidationError } from '../../domain/errors.js';
-import type { Database, GatewayRow } from '../../store/schema.js';
+import { findGateway } from '../../store/gateways-repo.js';
+import type { Db, GatewayRow } from '../../store/schema.js';
+import { type IntakeEventRow, insertWebhookEvents } from '../../store/webhook-events-repo.js';
 import type { Deps } from '../deps.js';
 import { newId } from '../ids.js';
 import type { WebhookSecrets } from './secrets.js';
@@ -91,7 +92,7 @@ export class WebhookIntake {
   async #gateway(id: string): Promise<GatewayRow> {
     const cached = this.#gateways.get(id);
     if (cached && performance.now() - cached.at < this.#cacheMs) return cached.row;
-    const row = id.length > 64 ? undefined : await this.#deps.db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = id.length > 64 ? undefined : await findGateway(this.#deps.db, id);
     if (!row) throw new NotFoundError('gateway', id, 'gateway_id');
     if (this.#gateways.size > 1000) this.#gateways.clear();
     this.#gateways.set(id, { row, at: performance.now() });
@@ -113,12 +114,6 @@ interface Pending {
 /** The deliveries of one event within a batch: one row. */
 type Group = Pending[];
 
-const COLUMNS = [
-  'id', 'gateway_id', 'event_id', 'type', 'object_type', 'object_id', 'api_version', 'livemode', 'event_created_at', 'payload',
-  'status', 'attempts', 'deliveries', 'received_at', 'last_received_at', 'process_after', 'updated_at',
-] as const;
-const COLUMN_LIST = sql.raw(COLUMNS.join(', '));
-
 const keyOf = (p: Pending): string => `${p.gatewayId}\u0000${p.event.event_id}`;
 
 /** A PostgreSQL data exception (class 22), e.g. a \u0000 escape that jsonb cannot hold: the event's own fault. */
@@ -126,7 +121,7 @@ const isDataError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('22');
 
 class WebhookEventWriter {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #settings: Pick<Deps, 'settings'>['settings'];
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
@@ -190,15 +185,8 @@ class WebhookEventWriter {
   /** One INSERT ... ON CONFLICT for the batch; returns the stored row's id per (gateway, event id). */
   async #statement(groups: Group[]): Promise<Map<string, string>> {
     const { webhook_delay_seconds: delaySeconds } = await this.#settings.get();
-    const rows = groups.map((group) => rowJson(group, delaySeconds));
-    const result = await sql<{ id: string; gateway_id: string; event_id: string }>`
-      insert into webhook_events (${COLUMN_LIST})
-      select ${COLUMN_LIST} from jsonb_populate_recordset(null::webhook_events, ${`[${rows.join(',')}]`}::jsonb) order by gateway_id, event_id
-      on conflict (gateway_id, event_id) do update
-        set deliveries = webhook_events.deliveries + excluded.deliveries,
-            last_received_at = greatest(webhook_events.last_received_at, excluded.last_received_at)
-      returning id, gateway_id, event_id`.execute(this.#db);
-    return new Map(result.rows.map((row) => [`${row.gateway_id}\u0000${row.event_id}`, row.id]));
+    const stored = await insertWebhookEvents(this.#db, groups.map((group) => eventRow(group, delaySeconds)));
+    return new Map(stored.map((row) => [`${row.gateway_id}\u0000${row.event_id}`, row.id]));
   }
 }
 
@@ -213,8 +201,8 @@ function groupByEvent(batch: Pending[]): Group[] {
   return [...groups.values()];
 }
 
-/** The row of a group as JSON; the payload is the received text itself (already valid JSON), not re-serialised. */
-function rowJson(group: Group, delaySeconds: number): string {
+/** The row of a group; the payload is the received text itself (already valid JSON), not re-serialised. */
+function eventRow(group: Group, delaySeconds: number): IntakeEventRow {
   const first = group[0] as Pending;
   const lastReceived = Math.max(...group.map((p) => p.receivedAt.getTime()));
   const { event } = first;
@@ -235,7 +223,6 @@ function rowJson(group: Group, delaySeconds: number): string {
     last_received_at: new Date(lastReceived).toISOString(),
     process_after: new Date(first.receivedAt.getTime() + delaySeconds * 1000).toISOString(),
     updated_at: first.receivedAt.toISOString(),
-  };
-  const json = JSON.stringify(columns);
-  return `${json.slice(0, -1)},"payload":${event.text}}`;
+  } as const;
+  return { columns, payloadText: event.text };
 }

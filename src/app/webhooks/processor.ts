@@ -5,9 +5,11 @@
 // applies what it holds now, so duplicates, late events and any arrival order end in the same ledger state. Each
 // event ends processed, not_supported, failed (with the error, and whether trying again may help), or stays pending
 // for a little while (Deferred: Settle's own call for that row is still under way).
-import { type Kysely, sql } from 'kysely';
 import { SettleError } from '../../domain/errors.js';
-import type { Database, WebhookEventRow } from '../../store/schema.js';
+import { GATEWAY_OBJECT_CONSTRAINTS, isViolationOf } from '../../store/constraint-errors.js';
+import { allGateways } from '../../store/gateways-repo.js';
+import type { Db, WebhookEventRow } from '../../store/schema.js';
+import { claimWebhookEvents, finishWebhookEvents, latestReadOf } from '../../store/webhook-events-repo.js';
 import { type Deps, today } from '../deps.js';
 import { routeEvent, targetKey, type EventTarget } from './route-event.js';
 import { ApplyFailed, Deferred, type SyncContext } from './sync-context.js';
@@ -33,7 +35,6 @@ const MAX_DEFERRALS = 30;
 /** How much later than an event's arrival a read must have started to stand for it (see alreadyRead). */
 const READ_MARGIN_MS = 1000;
 
-type Db = Kysely<Database>;
 type Verdict =
   | { status: 'processed' | 'not_supported'; outcome: string; read?: { at: Date; refunds: boolean } }
   | { status: 'failed'; error: string; retryable: boolean }
@@ -44,27 +45,10 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(3_600_000, 1000 * 2 ** Math.min(attempts, 12));
 }
 
-async function claim(db: Db, now: Date, options: { ids?: string[]; limit?: number }): Promise<WebhookEventRow[]> {
+function claim(db: Db, now: Date, options: { ids?: string[]; limit?: number }): Promise<WebhookEventRow[]> {
   const until = new Date(now.getTime() + CLAIM_MS);
   const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_LIMIT, 1000));
-  return db
-    .updateTable('webhook_events')
-    .set({ claimed_until: until, attempts: sql`attempts + 1`, updated_at: now })
-    .where('id', 'in', (eb) => {
-      let q = eb
-        .selectFrom('webhook_events')
-        .select('id')
-        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]));
-      if (options.ids !== undefined) q = q.where('id', 'in', options.ids.length > 0 ? options.ids : ['']);
-      else {
-        q = q
-          .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'failed'), w('retryable', '=', true)])]))
-          .where('process_after', '<=', now);
-      }
-      return q.orderBy('event_created_at').orderBy('event_id').limit(limit).forUpdate().skipLocked();
-    })
-    .returningAll()
-    .execute();
+  return claimWebhookEvents(db, { now, until, ids: options.ids, limit });
 }
 
 /** Records the verdict on the events of a group (one statement; they share the claim this pass took). */
@@ -104,19 +88,15 @@ async function finish(db: Db, events: WebhookEventRow[], verdict: Verdict, now: 
           : { ...base, outcome: `waiting: ${verdict.reason}`, process_after: new Date(now.getTime() + verdict.delayMs) };
       break;
   }
-  await db
-    .updateTable('webhook_events')
-    .set(set)
-    .where('id', 'in', events.map((e) => e.id))
-    .where('claimed_until', '=', first.claimed_until)
-    .execute();
+  await finishWebhookEvents(db, events.map((e) => e.id), first.claimed_until, set);
 }
 
 function verdictOf(error: unknown): Verdict {
   if (error instanceof Deferred) return { status: 'deferred', reason: error.message, delayMs: error.delayMs };
   if (error instanceof ApplyFailed) return { status: 'failed', error: error.message, retryable: error.retryable };
-  // Two processors creating the same row: the loser waits and then finds it.
-  if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505') {
+  // Two processors creating the same row (a unique index on the gateway's id): the loser waits and then finds it.
+  // Any other violation is a failure like any other error.
+  if (isViolationOf(error, GATEWAY_OBJECT_CONSTRAINTS)) {
     return { status: 'deferred', reason: 'another processor recorded the same gateway object at the same moment', delayMs: 500 };
   }
   if (error instanceof SettleError) return { status: 'failed', error: error.message, retryable: false };
@@ -155,16 +135,7 @@ async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
 async function alreadyRead(db: Db, gatewayId: string, key: string, events: WebhookEventRow[]): Promise<Date | null> {
   const arrived = Math.max(...events.map((e) => e.received_at.getTime()));
   const refunds = events.some((e) => REFUND_EVENT.test(e.type));
-  const row = await db
-    .selectFrom('webhook_events')
-    .select((eb) => eb.fn.max('read_at').as('read_at'))
-    .where('gateway_id', '=', gatewayId)
-    .where('target', '=', key)
-    .where('status', '=', 'processed')
-    .where('read_at', '>=', new Date(arrived + READ_MARGIN_MS))
-    .$if(refunds, (q) => q.where('read_refunds', '=', true))
-    .executeTakeFirst();
-  return row?.read_at ? new Date(row.read_at) : null;
+  return latestReadOf(db, { gatewayId, target: key, since: new Date(arrived + READ_MARGIN_MS), refunds });
 }
 
 interface Group {
@@ -191,7 +162,7 @@ export async function processWebhookEvents(deps: Deps, options: { ids?: string[]
   }
   const queue = [...groups.values()];
   const day = await today(deps); // before any database transaction: PGlite has one connection
-  const gateways = new Map((await deps.db.selectFrom('gateways').selectAll().execute()).map((g) => [g.id, g]));
+  const gateways = new Map((await allGateways(deps.db)).map((g) => [g.id, g]));
   const worker = async () => {
     for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
       const gatewayRow = gateways.get(group.gatewayId);

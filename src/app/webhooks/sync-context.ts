@@ -1,9 +1,8 @@
 // What every webhook handler shares (W2): the gateway it reads from, who it writes history as, and the two ways an
 // event can fail to apply now: Deferred (not yet: it stays pending and is tried again shortly) and ApplyFailed
 // (failed, retryable or not, with the reason shown on the event).
-import type { Kysely } from 'kysely';
-import type { Database, GatewayRow, TransactionRow } from '../../store/schema.js';
-import { lockTransaction } from '../../store/transactions-repo.js';
+import type { Db, GatewayRow, TransactionRow } from '../../store/schema.js';
+import { lockChargeByPaymentIntent, lockTransaction } from '../../store/transactions-repo.js';
 import type { Deps } from '../deps.js';
 import type { Gateway, GatewayOutcome } from '../gateway.js';
 
@@ -61,8 +60,6 @@ export function resultOf<T>(outcome: GatewayOutcome<T>, what: string): T {
   }
 }
 
-type Db = Kysely<Database>;
-
 /** The normal charge of a gateway payment, locked: by our id in its metadata, else by the payment's id. */
 export async function lockChargeOfPayment(trx: Db, transactionId: string | null, paymentIntentId: string | null): Promise<TransactionRow | undefined> {
   if (transactionId !== null) {
@@ -73,14 +70,7 @@ export async function lockChargeOfPayment(trx: Db, transactionId: string | null,
     return row;
   }
   if (paymentIntentId === null) return undefined;
-  return trx
-    .selectFrom('transactions')
-    .selectAll()
-    .where('gateway_payment_intent', '=', paymentIntentId)
-    .where('record_type', '=', 'charge')
-    .where('transaction_type', '=', 'normal')
-    .forUpdate()
-    .executeTakeFirst();
+  return lockChargeByPaymentIntent(trx, paymentIntentId);
 }
 
 export const CAPTURED_LABELS: ReadonlySet<string> = new Set([

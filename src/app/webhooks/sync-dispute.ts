@@ -1,15 +1,15 @@
-// Dispute events (W3, M7): the dispute is read again and kept as a dispute record; the charge shows `disputed`
-// (or `dispute_warning`) while it is open and, once closed, the payment status its amounts call for. What the
-// dispute withdrew and did not reinstate is the charge's `disputed_amount` (retained = captured - refunded -
-// disputed). Each dispute fee (or fee returned) is an `adjustment` transaction of its own, one per balance
-// transaction. Stripe withdraws the amount and the fee in one balance transaction when a dispute opens and
-// reinstates the amount (and, depending on its policy at the time, the fee) if it is won (stripe-facts §5), so the
-// amounts are read from those balance transactions, never assumed.
-import type { Kysely } from 'kysely';
+// Dispute events (W3, M7): the dispute is read again and kept as a dispute record; the charge shows `disputed` (or
+// `dispute_warning`) while it is open and, once closed, the payment status its amounts call for. What the dispute
+// withdrew and did not reinstate is the charge's `disputed_amount` (retained = captured - refunded - disputed). Each
+// dispute fee (or fee returned) is an `adjustment` transaction of its own, one per balance transaction. Stripe
+// withdraws the amount and the fee in one balance transaction when a dispute opens and reinstates the amount (and,
+// depending on its policy at the time, the fee) if it is won (docs/STRIPE.md, "Disputes"), so the amounts are read
+// from those balance transactions, never assumed.
 import { paymentStatusAfterDispute } from '../../domain/amounts.js';
 import { stateLabel, stateOf, type TransactionEvent, transition, type TxState } from '../../domain/transaction-state.js';
-import type { Database, DisputeRow, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction } from '../../store/transactions-repo.js';
+import { insertDispute, lockDispute, netDisputed, updateDispute } from '../../store/disputes-repo.js';
+import type { Db, DisputeRow, NewTransactionRow, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, hasAdjustmentFor, hasPaymentIntent, insertTransaction } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import { isDisputeClosed, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
 import type { GatewayDispute } from '../gateway.js';
@@ -18,15 +18,13 @@ import { transactionDefaults } from '../transactions/create-transaction.js';
 import { Deferred, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';
 import { syncPayment } from './sync-payment.js';
 
-type Db = Kysely<Database>;
-
 const UNDISPUTED: ReadonlySet<string> = new Set(['completed/captured', 'completed/partially_captured', 'completed/partially_refunded']);
 
 export async function syncDispute(ctx: SyncContext, disputeId: string): Promise<string> {
   const { value: dispute, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrieveDispute(disputeId), `dispute ${disputeId}`));
   const known =
     dispute.payment_intent !== null &&
-    (await ctx.deps.db.selectFrom('transactions').select('id').where('gateway_payment_intent', '=', dispute.payment_intent).executeTakeFirst()) !== undefined;
+    (await hasPaymentIntent(ctx.deps.db, dispute.payment_intent));
   const prelude: string[] = [];
   // The disputed payment may not be in the ledger yet (an external payment whose events have not come): read it first.
   if (!known && dispute.payment_intent !== null) prelude.push(await syncPayment(ctx, dispute.payment_intent));
@@ -72,39 +70,25 @@ async function upsertDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, 
     is_charge_refundable: d.is_charge_refundable,
     updated_at: ctx.now,
   };
-  const existing = await trx.selectFrom('disputes').selectAll().where('gateway_id', '=', ctx.gatewayRow.id).where('gateway_dispute', '=', d.id).forUpdate().executeTakeFirst();
+  const existing = await lockDispute(trx, ctx.gatewayRow.id, d.id);
   if (existing) {
-    return trx
-      .updateTable('disputes')
-      .set({ ...fields, closed_at: closed ? (existing.closed_at ?? ctx.now) : null, version: existing.version + 1 })
-      .where('id', '=', existing.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return updateDispute(trx, existing.id, { ...fields, closed_at: closed ? (existing.closed_at ?? ctx.now) : null, version: existing.version + 1 });
   }
-  return trx
-    .insertInto('disputes')
-    .values({
-      id: newId('dispute', ctx.now.getTime()),
-      gateway_id: ctx.gatewayRow.id,
-      gateway_dispute: d.id,
-      transaction_id: charge.id,
-      ...fields,
-      gateway_created_at: d.created,
-      closed_at: closed ? ctx.now : null,
-      created_at: ctx.now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertDispute(trx, {
+    id: newId('dispute', ctx.now.getTime()),
+    gateway_id: ctx.gatewayRow.id,
+    gateway_dispute: d.id,
+    transaction_id: charge.id,
+    ...fields,
+    gateway_created_at: d.created,
+    closed_at: closed ? ctx.now : null,
+    created_at: ctx.now,
+  });
 }
 
 async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<string> {
   const record = await upsertDispute(trx, ctx, charge, d);
-  const totals = await trx
-    .selectFrom('disputes')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(eb('amount_withdrawn', '-', eb.ref('amount_reinstated'))), eb.lit(0)).as('net'))
-    .where('transaction_id', '=', charge.id)
-    .executeTakeFirstOrThrow();
-  const disputed = Math.max(0, Math.min(Number(totals.net), charge.captured_amount - charge.refunded_amount));
+  const disputed = Math.max(0, Math.min(await netDisputed(trx, charge.id), charge.captured_amount - charge.refunded_amount));
   const label = stateLabel(stateOf(charge));
   const warning = WARNING_DISPUTE_STATUSES.has(d.status) || d.status === 'warning_closed';
   const opening: TransactionEvent = warning ? 'dispute_warning_opened' : 'dispute_opened';
@@ -129,13 +113,7 @@ async function recordFeeAdjustments(trx: Db, ctx: SyncContext, charge: Transacti
   let created = 0;
   for (const b of d.balances) {
     if (b.gateway_fee === 0) continue;
-    const exists = await trx
-      .selectFrom('transactions')
-      .select('id')
-      .where('record_type', '=', 'adjustment')
-      .where('gateway_balance_transaction', '=', b.id)
-      .executeTakeFirst();
-    if (exists) continue;
+    if (await hasAdjustmentFor(trx, b.id)) continue;
     const row = {
       ...transactionDefaults(newId('transaction', ctx.now.getTime()), ctx.now),
       record_type: 'adjustment',
@@ -158,7 +136,7 @@ async function recordFeeAdjustments(trx: Db, ctx: SyncContext, charge: Transacti
       available_on: b.available_on.toISOString().slice(0, 10),
       description: `${b.gateway_fee > 0 ? 'Dispute fee' : 'Dispute fee returned'} for ${d.id} (${record.id})`,
       processed_at: ctx.now,
-    };
+    } satisfies NewTransactionRow;
     await insertTransaction(trx, row, ctx.actor, `dispute ${record.id}: ${b.gateway_fee > 0 ? 'fee' : 'fee returned'}`);
     created += 1;
   }

@@ -1,5 +1,6 @@
 // Payment-method events (W3): the card updater (or an edit at the gateway) changed a saved method; the method is
 // read again and Settle's copy of its brand, last four digits and expiry follow.
+import { lockPaymentMethodsByToken, updateCardDetails } from '../../store/payment-methods-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import { resultOf, type SyncContext } from './sync-context.js';
 
@@ -9,7 +10,7 @@ export async function syncPaymentMethod(ctx: SyncContext, paymentMethodId: strin
   );
   return ctx.deps.db.transaction().execute(async (trx) => {
     await insertGatewayLogs(trx, records);
-    const rows = await trx.selectFrom('payment_methods').selectAll().where('gateway_token', '=', pm.id).forUpdate().execute();
+    const rows = await lockPaymentMethodsByToken(trx, pm.id);
     if (rows.length === 0) return `payment method ${pm.id} is not in the ledger (nothing to update)`;
     const notes: string[] = [];
     for (const row of rows) {
@@ -18,12 +19,7 @@ export async function syncPaymentMethod(ctx: SyncContext, paymentMethodId: strin
         notes.push(`${row.id}: already up to date`);
         continue;
       }
-      await trx
-        .updateTable('payment_methods')
-        .set({ ...next, version: row.version + 1, updated_at: ctx.now })
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .execute();
+      await updateCardDetails(trx, row, next, ctx.now);
       notes.push(`${row.id}: updated from the gateway (${next.brand ?? '?'} ${next.last4 ?? '?'} ${next.exp_month ?? '?'}/${next.exp_year ?? '?'})`);
     }
     return notes.join('; ');

@@ -3,9 +3,8 @@
 // events applied in any order, or twice, end in the same state. A payment Settle made and whose call is still in
 // flight is resolved through that call's attempt (in-flight.ts); a payment made by another system on the same
 // account becomes an `external` charge.
-import type { Kysely } from 'kysely';
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
-import type { Database, TransactionRow } from '../../store/schema.js';
+import type { Db, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, diffChanges, insertTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayPayment, GatewayRefund } from '../gateway.js';
@@ -16,8 +15,6 @@ import { paymentError } from '../processing/attempt-call.js';
 import { conclusiveFor, resolveInFlight } from './in-flight.js';
 import { ApplyFailed, CAPTURED_LABELS, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';
 import { syncRefunds } from './sync-refunds.js';
-
-type Db = Kysely<Database>;
 
 /** Events after which a payment's refunds must be read too. */
 export const REFUND_EVENT = /^(refund\.|charge\.refund)/;
@@ -102,7 +99,7 @@ function failedFields(p: GatewayPayment, now: Date): TransactionChanges {
 
 /**
  * What the gateway's payment calls for on a row not in process: a gateway-driven move of the state machine
- * (features.md W3, P9) with its amounts, or fresher fees and availability; null when the row already says it.
+ * (W3, P9) with its amounts, or fresher fees and availability; null when the row already says it.
  */
 export function paymentChanges(row: TransactionRow, p: GatewayPayment, now: Date): { action: string; changes: TransactionChanges } | null {
   const label = stateLabel(stateOf(row));

@@ -1,9 +1,10 @@
-// Payout events (M1, W3): the payout is read again and kept as a `payout` transaction in the state its status
-// calls for (pending and in transit -> completed/in_transit; paid; failed; canceled), moved only along the state
-// machine's payout edges, so a late event never moves it back. A payout can show paid and fail later (stripe-facts §4).
+// Payout events (M1, W3): the payout is read again and kept as a `payout` transaction in the state its status calls
+// for (pending and in transit -> completed/in_transit; paid; failed; canceled), moved only along the state machine's
+// payout edges, so a late event never moves it back. A payout can show paid and fail later (docs/STRIPE.md,
+// "Payouts").
 import { stateLabel, stateOf, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
 import type { TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction } from '../../store/transactions-repo.js';
+import { compareAndSetTransaction, insertTransaction, lockTransactionByGatewayRef } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayPayout } from '../gateway.js';
 import { newId } from '../ids.js';
@@ -37,7 +38,7 @@ export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<st
   const { value: payout, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrievePayout(payoutId), `payout ${payoutId}`));
   return ctx.deps.db.transaction().execute(async (trx) => {
     await insertGatewayLogs(trx, records);
-    const row = await trx.selectFrom('transactions').selectAll().where('gateway_payout', '=', payout.id).forUpdate().executeTakeFirst();
+    const row = await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id);
     const state = payoutState(payout);
     if (!row) {
       const now = ctx.now;

@@ -3,11 +3,10 @@
 // back to the charge. A refund made elsewhere (the dashboard) becomes a refund transaction with source `webhook`.
 // What Stripe books as refunds when it releases an uncaptured amount (the rest of a partial capture, a canceled or
 // an expired authorization) is not money returned to a customer and is skipped.
-import type { Kysely } from 'kysely';
 import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { stateLabel, stateOf, type TxState } from '../../domain/transaction-state.js';
-import type { Database, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction, lockTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
+import type { Db, NewTransactionRow, TransactionRow } from '../../store/schema.js';
+import { compareAndSetTransaction, insertTransaction, lockTransaction, lockTransactionByGatewayRef, type TransactionChanges } from '../../store/transactions-repo.js';
 import type { GatewayPayment, GatewayRefund } from '../gateway.js';
 import { newId } from '../ids.js';
 import { balanceFields, errorFields, stateChange } from '../processing/apply-outcome.js';
@@ -16,9 +15,7 @@ import { transactionDefaults } from '../transactions/create-transaction.js';
 import { resolveInFlight } from './in-flight.js';
 import { ApplyFailed, type SyncContext } from './sync-context.js';
 
-type Db = Kysely<Database>;
-
-/** A refund that only gives back an uncaptured amount (stripe-facts §1-§3; features.md W3). */
+/** A refund that only gives back an uncaptured amount (docs/STRIPE.md, "Capture, release and expiry"; W3). */
 export function isRelease(refund: GatewayRefund, payment: GatewayPayment): boolean {
   return (
     refund.reason === 'expired_uncaptured_charge' || refund.balance?.reporting_category === 'partial_capture_reversal' || payment.captured_amount === 0
@@ -40,7 +37,9 @@ export async function syncRefunds(trx: Db, ctx: SyncContext, charge: Transaction
     const row =
       refund.transaction_id !== null
         ? await lockTransaction(trx, refund.transaction_id)
-        : await trx.selectFrom('transactions').selectAll().where('gateway_refund', '=', refund.refs.refund).forUpdate().executeTakeFirst();
+        : refund.refs.refund === null
+          ? undefined
+          : await lockTransactionByGatewayRef(trx, 'gateway_refund', refund.refs.refund);
     let note: string | null;
     if (!row) {
       if (refund.transaction_id !== null) {
@@ -89,7 +88,7 @@ async function recordGatewayRefund(trx: Db, ctx: SyncContext, charge: Transactio
     description: `Refund ${refund.refs.refund ?? ''} made at the gateway${refund.reason ? ` (${refund.reason})` : ''}`,
     processed_at: succeeded ? now : null,
     ...balanceFields(refund.balance),
-  };
+  } satisfies NewTransactionRow;
   const inserted = await insertTransaction(trx, row, ctx.actor, `created from the gateway: refund ${refund.refs.refund} of ${charge.id}`);
   await save(trx, charge, chargeChanges, ctx.actor, `refund ${inserted.id} applied (made at the gateway, ${refund.status})`);
   return `${inserted.id}: refund ${refund.refs.refund} made at the gateway recorded (${label} -> completed/${target.payment_status})`;

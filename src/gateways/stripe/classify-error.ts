@@ -1,4 +1,5 @@
-// Stripe errors -> the port's outcome classes (architecture.md habit 5; stripe-facts.md §9, §10, §11).
+// Stripe errors -> the port's outcome classes (docs/STRIPE.md: "Idempotency and retries", "Rate limits",
+// "Errors and declines").
 //
 // | SDK error                                   | outcome          | why                                              |
 // |---------------------------------------------|------------------|--------------------------------------------------|

@@ -1,5 +1,5 @@
 // Stripe refunds and balance transactions -> the port's shapes, with exhaustive status mapping (no default
-// branch: an unrecognised status is reported as `unknown`, never silently accepted; architecture.md habit 2).
+// branch: an unrecognised status is reported as `unknown`, never silently accepted).
 import type Stripe from 'stripe';
 import type { GatewayBalance, GatewayOutcome, GatewayRefund, RefundStatus } from '../../app/gateway.js';
 import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';

@@ -56,10 +56,10 @@ function lastError(pi: Stripe.PaymentIntent, charge: Stripe.Charge | null): Gate
 }
 
 /**
- * Builds the snapshot. Partial capture: Stripe shows the released remainder in the charge's `amount_refunded`
- * (and a `partial_capture_reversal` balance transaction, stripe-facts §1), the same field real refunds use.
- * Once the authorization is closed (intent succeeded or canceled), `amount - amount_captured` of an authorized
- * charge is that released part; only what `amount_refunded` holds beyond it is money refunded.
+ * Builds the snapshot. Partial capture: Stripe shows the released remainder in the charge's `amount_refunded` (and a
+ * `partial_capture_reversal` balance transaction: docs/STRIPE.md, "Capture, release and expiry"), the same field real
+ * refunds use. Once the authorization is closed (intent succeeded or canceled), `amount - amount_captured` of an
+ * authorized charge is that released part; only what `amount_refunded` holds beyond it is money refunded.
  */
 export function toPayment(pi: Stripe.PaymentIntent, status: PaymentStatus): GatewayPayment | 'unrecognised_charge' {
   const currency = upper(pi.currency);

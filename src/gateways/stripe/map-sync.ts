@@ -13,7 +13,7 @@ import { DISPUTE_STATUSES } from '../../domain/disputes.js';
 import { fromStripeWireAmount } from '../../domain/money.js';
 import { idOf, known, toBalance, toDate, unrecognised, upper } from './map-objects.js';
 
-// Payouts.d.ts (`Payout.status`), stripe-facts §4.
+// Payouts.d.ts (`Payout.status`); docs/STRIPE.md, "Payouts".
 export const PAYOUT_STATUSES: readonly PayoutStatus[] = ['pending', 'in_transit', 'paid', 'failed', 'canceled'];
 
 export function disputeOutcome(dispute: Stripe.Dispute): GatewayOutcome<GatewayDispute> {

@@ -1,4 +1,4 @@
-// Client-side request rate limit per gateway (features.md G5): the turn a request takes before it is written, and
+// Client-side request rate limit per gateway (G5): the turn a request takes before it is written, and
 // the per-process limiter (one Settle process per gateway: PGlite). The limiter shared by processes on one
 // PostgreSQL database is shared-rate-limiter.ts; both hand out the same kind of turn.
 //

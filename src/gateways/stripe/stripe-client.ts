@@ -1,11 +1,13 @@
 // The SDK client for one gateway, and the single place where requests go out: every HTTP request takes its rate-limit
-// turn as it is written (paced-http-client.ts), every call carries the caller's idempotency key and is classified. The SDK's own retries are off
-// (maxNetworkRetries: 0; stripe-facts §9: its default is 2, with its own random keys when none is given).
+// turn as it is written (paced-http-client.ts), every call carries the caller's idempotency key and is classified.
+// The SDK's own retries are off (maxNetworkRetries: 0; docs/STRIPE.md, "Idempotency and retries": its default is 2,
+// with its own random keys when none is given).
 //
-// Retry policy: only a `retryable` outcome (proven nothing happened: 429, or a connection that never opened) is
-// sent again, with the SAME idempotency key, at most `maxRetries` times, after Retry-After or an exponential
-// backoff. `unknown` is never retried here: it is resolved by asking (P12). Note: the SDK itself resends once on
-// ECONNRESET/EPIPE even at maxNetworkRetries 0 (stripe-facts §9); it reuses the request's headers, so our key too.
+// Retry policy: only a `retryable` outcome (proven nothing happened: 429, or a connection that never opened) is sent
+// again, with the SAME idempotency key, at most `maxRetries` times, after Retry-After or an exponential backoff.
+// `unknown` is never retried here: it is resolved by asking (P12). Note: the SDK itself resends once on
+// ECONNRESET/EPIPE even at maxNetworkRetries 0 (docs/STRIPE.md, "Idempotency and retries"); it reuses the request's
+// headers, so our key too.
 //
 // Where requests may go: the default transport connects only where the gateway's ConnectPolicy allows (loopback,
 // hosts of SETTLE_GATEWAY_API_BASE_ALLOW, api.stripe.com without api_base; gateways/host-policy.ts). A refused
@@ -68,7 +70,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  * A transport of the caller's own (tests) behind the limiter: each HTTP request takes a turn and uses it when it is
  * handed to the transport, which cannot tell when its bytes leave. The default transport, PacedHttpClient, checks the
  * turn at the write instead. Every HTTP request counts: the retries below and the SDK's own resend of a reset
- * connection (stripe-facts §9) each take a turn.
+ * connection (docs/STRIPE.md, "Idempotency and retries") each take a turn.
  */
 export function rateLimitedHttpClient(inner: HttpClient, limiter: RateLimiter): HttpClient {
   const wrapper = Object.create(inner) as HttpClient;

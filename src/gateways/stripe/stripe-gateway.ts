@@ -1,9 +1,10 @@
-// The Stripe adapter (features.md G2): PaymentIntents with an explicit capture_method, capture with
+// The Stripe adapter (G2): PaymentIntents with an explicit capture_method, capture with
 // amount_to_capture, cancel, refunds against the PaymentIntent, lookups by our metadata key, balance transactions.
 //
 // capture_method is always sent: `manual` to authorize, `automatic` to charge now. Not `automatic_async`, Stripe's
-// default since API 2024-04-10, with which the charge's balance_transaction is null in the response and arrives
-// up to an hour later in charge.updated (stripe-facts §1); with `automatic` the fees are in the response.
+// default since API 2024-04-10, with which the charge's balance_transaction is null in the response and arrives up to
+// an hour later in charge.updated (docs/STRIPE.md, "Capture, release and expiry"); with `automatic` the fees are in
+// the response.
 import type Stripe from 'stripe';
 import type {
   AttachPaymentMethodRequest,

@@ -1,7 +1,7 @@
-// Stripe webhook verification (W1, stripe-facts §8): the `Stripe-Signature` header is checked over the RAW bytes
-// received (never a re-serialised body) with the official SDK's HMAC check, then the timestamp against Settle's
-// clock in both directions (the SDK only rejects old ones; a timestamp far in the future is rejected here too),
-// and only then is the body read as an event. Every rejection is a 400 with its own code; nothing is stored.
+// Stripe webhook verification (W1; docs/STRIPE.md, "Webhooks"): the `Stripe-Signature` header is checked over the RAW
+// bytes received (never a re-serialised body) with the official SDK's HMAC check, then the timestamp against Settle's
+// clock in both directions (the SDK only rejects old ones; a timestamp far in the future is rejected here too), and
+// only then is the body read as an event. Every rejection is a 400 with its own code; nothing is stored.
 import Stripe from 'stripe';
 import type { ParsedEvent, WebhookVerifier } from '../../app/webhooks/intake.js';
 import { ValidationError } from '../../domain/errors.js';
@@ -58,7 +58,7 @@ export function verifyStripeSignature(rawBody: Buffer, header: string | string[]
     if (/tolerance/i.test(error.message)) throw outsideTolerance(parsed.timestamp, nowMs);
     throw invalid('signature_mismatch', 'No signature in the Stripe-Signature header matches this body and the gateway\'s webhook secret.', 'Stripe-Signature');
   }
-  // The SDK checks only the past (stripe-facts §8); a timestamp from the future is refused as well.
+  // The SDK checks only the past (docs/STRIPE.md, "Webhooks"); a timestamp from the future is refused as well.
   if (parsed.timestamp - Math.floor(nowMs / 1000) > SIGNATURE_TOLERANCE_SECONDS) throw outsideTolerance(parsed.timestamp, nowMs);
 }
 

@@ -1,4 +1,4 @@
-// /v1/accounts and /v1/contacts (api.md "Around them", R6).
+// /v1/accounts and /v1/contacts (R6).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   createAccount,

@@ -1,4 +1,4 @@
-// /v1/gateways (api.md "Around them", G1): gateway records. Reading needs the read scope; creating and
+// /v1/gateways (G1): gateway records. Reading needs the read scope; creating and
 // changing a gateway needs admin. Secrets by reference only (X3): responses name the variables, never values.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';

@@ -1,4 +1,4 @@
-// /v1/payment-methods (api.md "Around them", R5): gateway tokens only, never card numbers (X3).
+// /v1/payment-methods (R5): gateway tokens only, never card numbers (X3).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
 import { createPaymentMethod, getPaymentMethod, listPaymentMethods, updatePaymentMethod } from '../../app/payment-methods.js';

@@ -1,4 +1,4 @@
-// The gateway actions on transactions (api.md; features.md P1-P13): authorize, capture, release, refund, reattempt,
+// The gateway actions on transactions (P1-P13): authorize, capture, release, refund, reattempt,
 // batch capture. The exactly-once machinery lives in app/processing; this only validates shapes and answers.
 // 200/201: the gateway answered (a decline too: the transaction is `failed` with its error fields). 202: the
 // gateway's answer is unknown and the transaction stays in `process` until recovery confirms it.

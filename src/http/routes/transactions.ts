@@ -1,4 +1,4 @@
-// /v1/transactions (api.md "Transactions"). Gateway actions come with the processing issue.
+// /v1/transactions: the ledger's own operations (L2, L9, L10, L12). The gateway actions are in processing.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Deps } from '../../app/deps.js';

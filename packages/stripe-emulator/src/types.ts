@@ -1,0 +1,167 @@
+// The Stripe objects the emulator keeps, shaped like Stripe's (the example objects in Stripe's published OpenAPI
+// repository, github.com/stripe/openapi fixtures3.json, and the SDK's .d.ts at API version 2026-10-28.endive).
+// Only the fields the emulator changes are typed precisely; the rest are fixed values filled in by the builders.
+
+export interface StripeObjectBase {
+  id: string;
+  object: string;
+  [field: string]: unknown;
+}
+
+export type PaymentIntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded';
+
+export type CaptureMethod = 'automatic' | 'automatic_async' | 'manual';
+
+export interface PaymentIntent extends StripeObjectBase {
+  object: 'payment_intent';
+  amount: number;
+  amount_capturable: number;
+  amount_received: number;
+  canceled_at: number | null;
+  cancellation_reason: string | null;
+  capture_method: CaptureMethod;
+  created: number;
+  currency: string;
+  customer: string | null;
+  description: string | null;
+  last_payment_error: Record<string, unknown> | null;
+  latest_charge: string | null;
+  metadata: Record<string, string>;
+  next_action: Record<string, unknown> | null;
+  payment_method: string | null;
+  status: PaymentIntentStatus;
+}
+
+export interface Charge extends StripeObjectBase {
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  balance_transaction: string | null;
+  captured: boolean;
+  created: number;
+  currency: string;
+  payment_intent: string | null;
+  payment_method: string | null;
+  refunded: boolean;
+  status: 'succeeded' | 'pending' | 'failed';
+  /** `card` for card charges; `us_bank_account` (and no `card`) for ACH debits. */
+  payment_method_details: {
+    type: 'card' | 'us_bank_account';
+    card?: Record<string, unknown> & { capture_before?: number };
+    us_bank_account?: Record<string, unknown>;
+  };
+}
+
+export interface Refund extends StripeObjectBase {
+  object: 'refund';
+  amount: number;
+  balance_transaction: string | null;
+  charge: string;
+  created: number;
+  currency: string;
+  payment_intent: string | null;
+  status: 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+  reason: string | null;
+}
+
+export interface BalanceTransaction extends StripeObjectBase {
+  object: 'balance_transaction';
+  amount: number;
+  available_on: number;
+  created: number;
+  currency: string;
+  fee: number;
+  net: number;
+  reporting_category: string;
+  source: string;
+  status: 'available' | 'pending';
+  type: string;
+}
+
+export interface Customer extends StripeObjectBase {
+  object: 'customer';
+}
+
+export interface PaymentMethod extends StripeObjectBase {
+  object: 'payment_method';
+  customer: string | null;
+  type: 'card' | 'us_bank_account';
+  /** Absent on us_bank_account PaymentMethods. */
+  card?: Record<string, unknown>;
+}
+
+export interface StripeEvent extends StripeObjectBase {
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+export interface WebhookEndpoint extends StripeObjectBase {
+  object: 'webhook_endpoint';
+  enabled_events: string[];
+  status: 'enabled' | 'disabled';
+  url: string;
+}
+
+export interface Dispute extends StripeObjectBase {
+  object: 'dispute';
+  amount: number;
+  balance_transactions: BalanceTransaction[];
+  charge: string;
+  created: number;
+  currency: string;
+  evidence: Record<string, unknown>;
+  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number; [k: string]: unknown };
+  metadata: Record<string, string>;
+  payment_intent: string | null;
+  status: string;
+}
+
+export interface Payout extends StripeObjectBase {
+  object: 'payout';
+  amount: number;
+  arrival_date: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  failure_balance_transaction: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  reconciliation_status: 'completed' | 'in_progress' | 'not_applicable';
+  status: 'paid' | 'pending' | 'in_transit' | 'canceled' | 'failed';
+}
+
+export type AnyStripeObject =
+  | PaymentIntent | Charge | Refund | BalanceTransaction | Customer | PaymentMethod
+  | StripeEvent | WebhookEndpoint | Dispute | Payout;
+
+/** Hidden bookkeeping kept beside an object and persisted with it, never rendered. */
+export interface Internal {
+  /** PaymentMethod: the test card it was created from (its behaviour). */
+  testCard?: string;
+  /** Charge: balance_transaction is hidden in the response that created it (automatic_async capture). */
+  asyncCapture?: boolean;
+  /** Charge: an ACH debit still processing settles (or fails) at this emulator time, unix seconds. */
+  settleAt?: number;
+  /** Refund: a refund on pm_card_refundFail fails at this emulator time, unix seconds. */
+  failAt?: number;
+  /** Balance transaction: the automatic payout that paid it out. */
+  payout?: string;
+  /** WebhookEndpoint: its signing secret (shown only in the create response). */
+  secret?: string;
+  /** Payout: fails at arrival with this failure code (failNextPayout). */
+  failWith?: string;
+}
