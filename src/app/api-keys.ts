@@ -12,9 +12,20 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Kysely, Transaction } from 'kysely';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { Database } from '../store/schema.js';
+import {
+  allApiKeys,
+  type ApiKeyRecord,
+  findApiKey,
+  findKeyByDigest,
+  insertApiKey,
+  listApiKeyRows,
+  loadApiKey,
+  lockApiKey,
+  markRevoked,
+  touchLastUsed,
+} from '../store/api-keys-repo.js';
+import type { Db, Tx } from '../store/schema.js';
 import { auditActor, recordAuditEvent } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import type { RunOutcome } from './command-runner.js';
@@ -22,8 +33,6 @@ import type { Deps, RequestContext } from './deps.js';
 import { newId } from './ids.js';
 import { cursorAfter, type Page, parseLimit } from './pagination.js';
 import { runWithSecretOnce } from './secret-once.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -122,18 +131,7 @@ function howToRotate(source: BootstrapKeySource | undefined): string {
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
-interface KeyRow {
-  id: string;
-  name: string;
-  scopes: unknown;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}
-
-const KEY_COLUMNS = ['id', 'name', 'scopes', 'created_at', 'last_used_at', 'revoked_at'] as const;
-
-function presentKey(row: KeyRow): ApiKeyView {
+function presentKey(row: ApiKeyRecord): ApiKeyView {
   return {
     id: row.id,
     object: 'api_key',
@@ -170,11 +168,7 @@ export async function createApiKey(deps: Pick<Deps, 'commands' | 'clock'>, ctx: 
     const now = deps.clock.now();
     const secret = generateApiKeySecret();
     const id = newId('api_key', now.getTime());
-    const row = await trx
-      .insertInto('api_keys')
-      .values({ id, name, digest: digestApiKey(secret), scopes: JSON.stringify(scopes), created_at: now })
-      .returning(KEY_COLUMNS)
-      .executeTakeFirstOrThrow();
+    const row = await insertApiKey(trx, { id, name, digest: digestApiKey(secret), scopes: JSON.stringify(scopes), created_at: now });
     const view = presentKey(row);
     await recordAuditEvent(trx, { actor: auditActor(ctx.actor), action: 'api_key.created', object_type: 'api_key', object_id: id, before: null, after: auditView(view) }, now);
     reveal(secret);
@@ -182,15 +176,15 @@ export async function createApiKey(deps: Pick<Deps, 'commands' | 'clock'>, ctx: 
   });
 }
 
-async function revokeInTransaction(trx: Transaction<Database>, id: string, now: Date, actor: string, bootstrap: BootstrapKeySource | undefined): Promise<ApiKeyView> {
+async function revokeInTransaction(trx: Tx, id: string, now: Date, actor: string, bootstrap: BootstrapKeySource | undefined): Promise<ApiKeyView> {
   if (id === BOOTSTRAP_KEY_ID) {
     const where = bootstrap === undefined ? '' : bootstrap.kind === 'env' ? ' (from SETTLE_API_KEY)' : ` (kept in ${bootstrap.file})`;
     throw new ConflictError('bootstrap_key_not_revocable', `key_bootstrap is the bootstrap admin key${where}: it is not stored in the database and cannot be revoked. ${howToRotate(bootstrap)}`);
   }
-  const row = await trx.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await lockApiKey(trx, id);
   if (!row) throw new NotFoundError('API key', id, 'id');
   if (row.revoked_at !== null) return presentKey(row); // already revoked: the same answer, nothing recorded
-  const revoked = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
+  const revoked = await markRevoked(trx, id, now);
   const before = presentKey(row);
   const after = presentKey(revoked);
   await recordAuditEvent(trx, { actor, action: 'api_key.revoked', object_type: 'api_key', object_id: id, before: auditView(before), after: auditView(after) }, now);
@@ -223,8 +217,8 @@ export interface ApiKeySummary {
 }
 
 /** Every key stored in the database, oldest first (the CLI's list; the bootstrap key is not stored there). */
-export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
-  const rows = await db.selectFrom('api_keys').select(KEY_COLUMNS).orderBy('created_at').orderBy('id').execute();
+export async function listApiKeys(db: Db | Tx): Promise<ApiKeySummary[]> {
+  const rows = await allApiKeys(db);
   return rows.map((row) => ({ ...row, scopes: row.scopes as Scope[] }));
 }
 
@@ -232,9 +226,9 @@ export async function listApiKeys(db: Db): Promise<ApiKeySummary[]> {
  * Revokes a key outside the API (`settle keys revoke`; actor `cli` unless given), with its audit event. Processes
  * that verified it in the last few seconds may still accept it until their cache entry expires.
  */
-export async function revokeApiKey(db: Kysely<Database>, id: string, now: Date, actor = 'cli', bootstrap?: BootstrapKeySource): Promise<ApiKeySummary> {
+export async function revokeApiKey(db: Db, id: string, now: Date, actor = 'cli', bootstrap?: BootstrapKeySource): Promise<ApiKeySummary> {
   const view = await db.transaction().execute((trx) => revokeInTransaction(trx, id, now, actor, bootstrap));
-  const stored = await db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', view.id).executeTakeFirstOrThrow();
+  const stored = await loadApiKey(db, view.id);
   return { ...stored, scopes: stored.scopes as Scope[] };
 }
 
@@ -252,9 +246,7 @@ export async function listApiKeysPage(deps: Pick<Deps, 'db'>, query: ListApiKeys
   const after = query.starting_after;
   // key_bootstrap is a cursor too (the last of a page of one).
   if (after !== undefined && after !== BOOTSTRAP_KEY_ID) cursorAfter(after, 'api_key');
-  let q = deps.db.selectFrom('api_keys').select(KEY_COLUMNS);
-  if (after !== undefined) q = q.where('id', '<', after);
-  const rows = (await q.orderBy('id', 'desc').limit(limit + 1).execute()).map(presentKey);
+  const rows = (await listApiKeyRows(deps.db, { after, limit })).map(presentKey);
   const all = after === undefined || BOOTSTRAP_KEY_ID < after ? [bootstrapView(bootstrap), ...rows] : rows;
   const data = all.slice(0, limit);
   const last = data[data.length - 1];
@@ -265,7 +257,7 @@ export async function listApiKeysPage(deps: Pick<Deps, 'db'>, query: ListApiKeys
 /** GET /v1/api-keys/{id} (admin): never the secret nor the digest. */
 export async function getApiKey(deps: Pick<Deps, 'db'>, id: string, bootstrap?: BootstrapKeySource): Promise<ApiKeyView> {
   if (id === BOOTSTRAP_KEY_ID) return bootstrapView(bootstrap);
-  const row = await deps.db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
+  const row = await findApiKey(deps.db, id);
   if (!row) throw new NotFoundError('API key', id, 'id');
   return presentKey(row);
 }
@@ -307,7 +299,7 @@ export function ensureBootstrapKey(dataDir: string, fromEnv: string | undefined)
  * the minute), fired without the request waiting for it; a failure is ignored (the next minute tries again).
  */
 export class ApiKeyVerifier {
-  #db: Kysely<Database>;
+  #db: Db;
   #bootstrapDigest: Buffer | undefined;
   #cache = new Map<string, { principal: Principal; at: number }>();
   #cacheMs: number;
@@ -316,7 +308,7 @@ export class ApiKeyVerifier {
   #lastUse = new Map<string, number>();
   #pending = new Set<Promise<void>>();
 
-  constructor(db: Kysely<Database>, bootstrapSecret: string | undefined, cacheMs = 5000, clock: Clock = systemClock) {
+  constructor(db: Db, bootstrapSecret: string | undefined, cacheMs = 5000, clock: Clock = systemClock) {
     this.#db = db;
     this.#bootstrapDigest = bootstrapSecret ? Buffer.from(digestApiKey(bootstrapSecret), 'hex') : undefined;
     this.#cacheMs = cacheMs;
@@ -335,11 +327,7 @@ export class ApiKeyVerifier {
       return cached.principal;
     }
     // The digest is the lookup key: comparing it in SQL leaks nothing useful about the secret.
-    const row = await this.#db
-      .selectFrom('api_keys')
-      .select(['id', 'scopes', 'revoked_at', 'last_used_at'])
-      .where('digest', '=', digest)
-      .executeTakeFirst();
+    const row = await findKeyByDigest(this.#db, digest);
     if (!row || row.revoked_at !== null) {
       this.#cache.delete(digest);
       return null;
@@ -379,16 +367,10 @@ export class ApiKeyVerifier {
     if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
     this.#remember(keyId, now);
     const at = new Date(now);
-    const write = this.#db
-      .updateTable('api_keys')
-      .set({ last_used_at: at })
-      .where('id', '=', keyId)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', new Date(now - LAST_USED_RESOLUTION_MS))]))
-      .execute()
-      .then(
-        () => undefined,
-        () => undefined, // not the request's business: the next minute tries again
-      );
+    const write = touchLastUsed(this.#db, keyId, at, new Date(now - LAST_USED_RESOLUTION_MS)).then(
+      () => undefined,
+      () => undefined, // not the request's business: the next minute tries again
+    );
     this.#pending.add(write);
     void write.finally(() => this.#pending.delete(write));
   }

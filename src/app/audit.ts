@@ -3,15 +3,14 @@
 // its record commit or roll back together. An event holds who (`actor`: the API key id, `cli` or `system`), what
 // (`action`, `object_type`, `object_id`) and the object's fields before and after, with secrets and key digests
 // left out. A change that changes nothing records nothing. Reading the trail needs the admin scope.
-import type { Kysely, Transaction } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { ValidationError } from '../domain/errors.js';
-import type { AuditEventRow, Database, GatewayRow } from '../store/schema.js';
+import { insertAuditEvent, listAuditEventRows } from '../store/audit-events-repo.js';
+import { allGateways } from '../store/gateways-repo.js';
+import type { AuditEventRow, Db, GatewayRow, Tx } from '../store/schema.js';
 import { iso } from './customers.js';
 import { newId } from './ids.js';
 import { cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'gateway.created', 'gateway.updated', 'settings.updated'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -71,24 +70,21 @@ export function withoutSecrets(value: unknown): unknown {
  * after are equal (once secrets are removed) records nothing; returns the event's id, or null when nothing was
  * recorded.
  */
-export async function recordAuditEvent(trx: Transaction<Database>, entry: AuditEntry, at: Date): Promise<string | null> {
+export async function recordAuditEvent(trx: Tx, entry: AuditEntry, at: Date): Promise<string | null> {
   const before = entry.before === null ? null : withoutSecrets(entry.before);
   const after = entry.after === null ? null : withoutSecrets(entry.after);
   if (before !== null && after !== null && canonicalJson(before) === canonicalJson(after)) return null;
   const id = newId('audit_event', at.getTime());
-  await trx
-    .insertInto('audit_events')
-    .values({
-      id,
-      actor: entry.actor,
-      action: entry.action,
-      object_type: entry.object_type,
-      object_id: entry.object_id,
-      before: before === null ? null : JSON.stringify(before),
-      after: after === null ? null : JSON.stringify(after),
-      created_at: at,
-    })
-    .execute();
+  await insertAuditEvent(trx, {
+    id,
+    actor: entry.actor,
+    action: entry.action,
+    object_type: entry.object_type,
+    object_id: entry.object_id,
+    before: before === null ? null : JSON.stringify(before),
+    after: after === null ? null : JSON.stringify(after),
+    created_at: at,
+  });
   return id;
 }
 
@@ -106,13 +102,13 @@ function gatewaySnapshot(row: GatewayRow): GatewaySnapshot {
  * The gateways as they are now (call with the gateways' write lock held, before changing them). There are few
  * gateway records; comparing all of them also catches the default flag cleared on another one.
  */
-export async function snapshotGateways(trx: Transaction<Database>): Promise<Map<string, GatewaySnapshot>> {
-  const rows = await trx.selectFrom('gateways').selectAll().execute();
+export async function snapshotGateways(trx: Tx): Promise<Map<string, GatewaySnapshot>> {
+  const rows = await allGateways(trx);
   return new Map(rows.map((row) => [row.id, gatewaySnapshot(row)]));
 }
 
 /** Records gateway.created / gateway.updated for every gateway that differs from `before` (same transaction, lock still held). */
-export async function auditGatewayChanges(trx: Transaction<Database>, actor: string, before: Map<string, GatewaySnapshot>, at: Date): Promise<void> {
+export async function auditGatewayChanges(trx: Tx, actor: string, before: Map<string, GatewaySnapshot>, at: Date): Promise<void> {
   const after = await snapshotGateways(trx);
   for (const [id, now] of [...after.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const was = before.get(id) ?? null;
@@ -160,16 +156,20 @@ export function presentAuditEvent(row: AuditEventRow): AuditEventView {
 }
 
 /** GET /v1/audit-events: newest first, filtered by actor, action, object, creation time. */
-export async function listAuditEvents(deps: { db: Db }, query: ListAuditEventsQuery): Promise<Page<AuditEventView>> {
+export async function listAuditEvents(deps: { db: Db | Tx }, query: ListAuditEventsQuery): Promise<Page<AuditEventView>> {
   const limit = parseLimit(query.limit);
-  let q = deps.db.selectFrom('audit_events').selectAll();
-  if (query.actor !== undefined) q = q.where('actor', '=', query.actor);
-  if (query.action !== undefined) q = q.where('action', '=', query.action);
-  if (query.object_type !== undefined) q = q.where('object_type', '=', query.object_type);
-  if (query.object_id !== undefined) q = q.where('object_id', '=', query.object_id);
-  if (query.created_after !== undefined) q = q.where('created_at', '>', parseInstant(query.created_after, 'created_after'));
-  if (query.created_before !== undefined) q = q.where('created_at', '<', parseInstant(query.created_before, 'created_before'));
+  const createdAfter = query.created_after === undefined ? undefined : parseInstant(query.created_after, 'created_after');
+  const createdBefore = query.created_before === undefined ? undefined : parseInstant(query.created_before, 'created_before');
   const after = cursorAfter(query.starting_after, 'audit_event');
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentAuditEvent, (row) => row.id);
+  const rows = await listAuditEventRows(deps.db, {
+    actor: query.actor,
+    action: query.action,
+    object_type: query.object_type,
+    object_id: query.object_id,
+    created_after: createdAfter,
+    created_before: createdBefore,
+    after,
+    limit,
+  });
+  return pageOf(rows, limit, presentAuditEvent, (row) => row.id);
 }

@@ -7,12 +7,25 @@
 // response in the same commit, and any other finds it done and replays it. A request that fails (any
 // error: the transaction rolled back, so nothing was done) releases its claim, like Stripe, which stores
 // no result for a request that failed validation.
+//
+// It stays in app/ as orchestration: it decides what a record's state means for a request (replay, refuse, take
+// over, release) and which errors it answers with; the statements on the records are store/idempotency-repo.ts.
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { ConflictError, ValidationError } from '../domain/errors.js';
 import { translateDatabaseError } from '../store/constraint-errors.js';
-import type { Database } from '../store/schema.js';
+import { hasUnresolvedAttemptForRequest } from '../store/gateway-attempts-repo.js';
+import {
+  claimIdempotencyRecord,
+  deleteIdempotencyRecord,
+  deleteRunningRecord,
+  findIdempotencyRecord,
+  lockIdempotencyRecord,
+  markIdempotencyRunning,
+  saveIdempotencyResponse,
+  storeRunningResponse,
+} from '../store/idempotency-repo.js';
+import type { Db, Tx } from '../store/schema.js';
 
 export interface CommandResult<T = unknown> {
   status: number;
@@ -28,10 +41,10 @@ export interface IdempotencyInput {
   body: unknown;
 }
 
-export type Work<T> = (trx: Transaction<Database>) => Promise<CommandResult<T>>;
+export type Work<T> = (trx: Tx) => Promise<CommandResult<T>>;
 
 /** Work that is a single atomic statement (or reads plus one) and so needs no database transaction. */
-export type SingleStatementWork<T> = (db: Kysely<Database>) => Promise<CommandResult<T>>;
+export type SingleStatementWork<T> = (db: Db) => Promise<CommandResult<T>>;
 
 export interface RunOutcome<T> extends CommandResult<T> {
   replayed: boolean;
@@ -67,13 +80,13 @@ async function violationsTranslated<T>(work: Promise<T>): Promise<T> {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : undefined;
 }
 
 export class CommandRunner {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Db) {
     this.#db = db;
   }
 
@@ -99,7 +112,7 @@ export class CommandRunner {
 
     try {
       return await this.#db.transaction().execute(async (trx) => {
-        const row = await keyRow(trx, idempotency).forUpdate().executeTakeFirst();
+        const row = await lockIdempotencyRecord(trx, idempotency);
         if (row?.state === 'done') {
           if (row.request_hash !== hash) throw reusedError();
           return { status: row.response_status ?? 200, body: row.response_body as T, replayed: true };
@@ -124,7 +137,7 @@ export class CommandRunner {
    */
   async runAction<T, C>(
     idempotency: IdempotencyInput | undefined,
-    begin: (trx: Transaction<Database>, key: ActionKey | undefined) => Promise<Begun<T, C>>,
+    begin: (trx: Tx, key: ActionKey | undefined) => Promise<Begun<T, C>>,
     finish: (continuation: C, store: StoreResponse<T> | undefined) => Promise<CommandResult<T>>,
   ): Promise<RunOutcome<T>> {
     if (!idempotency) {
@@ -143,7 +156,7 @@ export class CommandRunner {
     try {
       type Stage = { replay: RunOutcome<T> } | { result: CommandResult<T> } | { continuation: C };
       const begun = await this.#db.transaction().execute(async (trx): Promise<Stage> => {
-        const row = await keyRow(trx, idempotency).forUpdate().executeTakeFirst();
+        const row = await lockIdempotencyRecord(trx, idempotency);
         if (row?.state === 'done') {
           if (row.request_hash !== hash) throw reusedError();
           return { replay: { status: row.response_status ?? 200, body: row.response_body as T, replayed: true } };
@@ -156,11 +169,7 @@ export class CommandRunner {
           return { result: started.done };
         }
         // An upsert: the claim may have been released meanwhile by a request that failed.
-        await trx
-          .insertInto('idempotency_keys')
-          .values(keyValues(idempotency, hash, 'running'))
-          .onConflict((oc) => oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'running' }))
-          .execute();
+        await markIdempotencyRunning(trx, recordOf(idempotency, hash));
         return { continuation: started.continuation };
       });
       if ('replay' in begun) return begun.replay;
@@ -175,22 +184,12 @@ export class CommandRunner {
 
   /** Releases a claim that did nothing (a stored response is never released). */
   async #release(idempotency: IdempotencyInput, states: ('in_progress' | 'running')[]): Promise<void> {
-    await this.#db
-      .deleteFrom('idempotency_keys')
-      .where('api_key_id', '=', idempotency.apiKeyId)
-      .where('key', '=', idempotency.key)
-      .where('state', 'in', states)
-      .execute();
+    await deleteIdempotencyRecord(this.#db, idempotency, states);
   }
 
   /** Claims the key; a replay (or a refusal) when it was claimed before. */
   async #claim<T>(idempotency: IdempotencyInput, hash: string): Promise<RunOutcome<T> | undefined> {
-    const claimed = await this.#db
-      .insertInto('idempotency_keys')
-      .values(keyValues(idempotency, hash, 'in_progress'))
-      .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
+    const claimed = await claimIdempotencyRecord(this.#db, { ...recordOf(idempotency, hash), state: 'in_progress' });
     return claimed ? undefined : this.#inspectExisting<T>(idempotency, hash);
   }
 
@@ -198,7 +197,7 @@ export class CommandRunner {
   async #inspectExisting<T>(idempotency: IdempotencyInput, hash: string): Promise<RunOutcome<T> | undefined> {
     try {
       return await this.#db.transaction().execute(async (trx) => {
-        const row = await keyRow(trx, idempotency).forUpdate().noWait().executeTakeFirst();
+        const row = await lockIdempotencyRecord(trx, idempotency, { noWait: true });
         if (!row) return undefined; // released after a failure: run it afresh
         if (row.request_hash !== hash) throw reusedError();
         if (row.state === 'done') {
@@ -210,7 +209,7 @@ export class CommandRunner {
       });
     } catch (error) {
       if (errorCode(error) === LOCK_NOT_AVAILABLE) {
-        const row = await keyRow(this.#db, idempotency).executeTakeFirst();
+        const row = await findIdempotencyRecord(this.#db, idempotency);
         if (row && row.request_hash !== hash) throw reusedError();
         throw inUseError();
       }
@@ -219,12 +218,9 @@ export class CommandRunner {
   }
 }
 
-function keyRow(db: Kysely<Database>, idempotency: IdempotencyInput) {
-  return db
-    .selectFrom('idempotency_keys')
-    .select(['state', 'request_hash', 'response_status', 'response_body', 'created_at'])
-    .where('api_key_id', '=', idempotency.apiKeyId)
-    .where('key', '=', idempotency.key);
+/** The record of the request (its state and response are given by the store function that writes it). */
+function recordOf(idempotency: IdempotencyInput, hash: string) {
+  return { apiKeyId: idempotency.apiKeyId, key: idempotency.key, method: idempotency.method, path: idempotency.path, hash };
 }
 
 /** A `running` key is abandoned when no gateway attempt waits to answer it and it is older than this. */
@@ -235,16 +231,9 @@ export const RUNNING_KEY_ABANDONED_MS = 15 * 60 * 1000;
  * recovery answers it. A key without one belongs to work without attempts of its own (a batch) whose process died:
  * after a while it may run again (its parts are exactly-once by themselves).
  */
-async function abandoned(trx: Transaction<Database>, idempotency: IdempotencyInput, createdAt: Date): Promise<boolean> {
+async function abandoned(trx: Tx, idempotency: IdempotencyInput, createdAt: Date): Promise<boolean> {
   if (Date.now() - new Date(createdAt).getTime() < RUNNING_KEY_ABANDONED_MS) return false;
-  const waiting = await trx
-    .selectFrom('gateway_attempts')
-    .select('id')
-    .where('api_key_id', '=', idempotency.apiKeyId)
-    .where('api_idempotency_key', '=', idempotency.key)
-    .where('state', 'in', ['in_flight', 'needs_review'])
-    .executeTakeFirst();
-  return waiting === undefined;
+  return !(await hasUnresolvedAttemptForRequest(trx, idempotency));
 }
 
 function inUseError(): ConflictError {
@@ -254,28 +243,8 @@ function inUseError(): ConflictError {
   );
 }
 
-/** The row of a key in a state; a `done` row carries its response. */
-function keyValues(idempotency: IdempotencyInput, hash: string, state: 'in_progress' | 'running' | 'done', result?: CommandResult<unknown>) {
-  return {
-    api_key_id: idempotency.apiKeyId,
-    key: idempotency.key,
-    request_method: idempotency.method,
-    request_path: idempotency.path,
-    request_hash: hash,
-    state,
-    response_status: result?.status ?? null,
-    response_body: result === undefined ? null : JSON.stringify(result.body),
-  };
-}
-
-function saveKey(trx: Transaction<Database>, idempotency: IdempotencyInput, hash: string, result: CommandResult<unknown>) {
-  return trx
-    .insertInto('idempotency_keys')
-    .values(keyValues(idempotency, hash, 'done', result))
-    .onConflict((oc) =>
-      oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'done', response_status: result.status, response_body: JSON.stringify(result.body) }),
-    )
-    .execute();
+function saveKey(trx: Tx, idempotency: IdempotencyInput, hash: string, result: CommandResult<unknown>): Promise<void> {
+  return saveIdempotencyResponse(trx, recordOf(idempotency, hash), result);
 }
 
 /** The API request's key, recorded with a gateway attempt so that recovery can answer it. */
@@ -285,22 +254,16 @@ export interface ActionKey {
 }
 
 export type Begun<T, C> = { done: CommandResult<T> } | { continuation: C };
-export type StoreResponse<T> = (trx: Transaction<Database>, result: CommandResult<T>) => Promise<void>;
+export type StoreResponse<T> = (trx: Tx, result: CommandResult<T>) => Promise<void>;
 
 /** Stores the response of a `running` action's request (tx2, or recovery after a crash). */
-export async function storeActionResponse(trx: Transaction<Database>, key: ActionKey, result: CommandResult<unknown>): Promise<void> {
-  await trx
-    .updateTable('idempotency_keys')
-    .set({ state: 'done', response_status: result.status, response_body: JSON.stringify(result.body) })
-    .where('api_key_id', '=', key.apiKeyId)
-    .where('key', '=', key.key)
-    .where('state', '=', 'running')
-    .execute();
+export async function storeActionResponse(trx: Tx, key: ActionKey, result: CommandResult<unknown>): Promise<void> {
+  await storeRunningResponse(trx, key, result);
 }
 
 /** Releases a `running` action's key when recovery proved that nothing happened: a retry may run it afresh. */
-export async function releaseActionKey(trx: Transaction<Database>, key: ActionKey): Promise<void> {
-  await trx.deleteFrom('idempotency_keys').where('api_key_id', '=', key.apiKeyId).where('key', '=', key.key).where('state', '=', 'running').execute();
+export async function releaseActionKey(trx: Tx, key: ActionKey): Promise<void> {
+  await deleteRunningRecord(trx, key);
 }
 
 function reusedError(): ConflictError {

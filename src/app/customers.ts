@@ -1,16 +1,27 @@
 // Accounts (organisations) and contacts (people) (R6), and the roll-down of a customer's default payment
 // method onto its open transactions (R5). Updates are compare-and-set on `version`, like transactions.
-import { type Kysely, sql, type Transaction } from 'kysely';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
-import type { AccountRow, ContactRow, Database } from '../store/schema.js';
+import {
+  compareAndSetCustomer,
+  type CustomerChanges,
+  type CustomerTable,
+  findCustomerRow,
+  insertAccount,
+  insertContact,
+  listAccountRows,
+  listContactRows,
+  rollDownPaymentMethod,
+  setDefaultPaymentMethod,
+} from '../store/customers-repo.js';
 import { insertHistory } from '../store/history.js';
+import type { AccountRow, ContactRow, Db, Tx } from '../store/schema.js';
 import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 export type CustomerKind = 'account' | 'contact';
+const TABLES: Record<CustomerKind, CustomerTable> = { account: 'accounts', contact: 'contacts' };
 const MAX_ATTEMPTS = 10;
 
 export const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -37,14 +48,8 @@ const createMetadata = (value: Record<string, unknown> | undefined) =>
   JSON.stringify(value === undefined ? {} : parseMetadata(value, 'metadata', false));
 
 /** Records `paymentMethodId` as the customer's default; false when it already was. */
-export async function setCustomerDefault(trx: Transaction<Database>, kind: CustomerKind, customerId: string, paymentMethodId: string | null, now: Date) {
-  const result = await trx
-    .updateTable(kind === 'account' ? 'accounts' : 'contacts')
-    .set((eb) => ({ default_payment_method_id: paymentMethodId, version: eb('version', '+', 1), updated_at: now }))
-    .where('id', '=', customerId)
-    .where(sql<boolean>`default_payment_method_id is distinct from ${paymentMethodId}`)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+export async function setCustomerDefault(trx: Tx, kind: CustomerKind, customerId: string, paymentMethodId: string | null, now: Date) {
+  return setDefaultPaymentMethod(trx, TABLES[kind], customerId, paymentMethodId, now);
 }
 
 /**
@@ -52,27 +57,9 @@ export async function setCustomerDefault(trx: Transaction<Database>, kind: Custo
  * method, with version + 1 and a history row, set-based: one locking UPDATE ... RETURNING (the CTE keeps
  * the old value), then one multi-row history INSERT. Returns how many transactions changed.
  */
-export async function rollDownDefault(trx: Transaction<Database>, ctx: RequestContext, kind: CustomerKind, customerId: string, paymentMethodId: string, now: Date) {
+export async function rollDownDefault(trx: Tx, ctx: RequestContext, kind: CustomerKind, customerId: string, paymentMethodId: string, now: Date) {
   const column = kind === 'account' ? 'account_id' : 'contact_id';
-  const changed = await trx
-    .with(
-      (cte) => cte('target').materialized(),
-      (db) =>
-        db
-          .selectFrom('transactions')
-          .select(['id', 'payment_method_id'])
-          .where(column, '=', customerId)
-          .where('status', '=', 'open')
-          .where('dont_auto_update_payment_method', '=', false)
-          .where(sql<boolean>`payment_method_id is distinct from ${paymentMethodId}`)
-          .forUpdate(),
-    )
-    .updateTable('transactions')
-    .from('target')
-    .set({ payment_method_id: paymentMethodId, version: sql<number>`transactions.version + 1`, updated_at: now })
-    .whereRef('transactions.id', '=', 'target.id')
-    .returning(['transactions.id as id', 'target.payment_method_id as old_payment_method_id'])
-    .execute();
+  const changed = await rollDownPaymentMethod(trx, column, customerId, paymentMethodId, now);
   if (changed.length === 0) return 0;
   await insertHistory(
     trx,
@@ -87,7 +74,7 @@ export async function rollDownDefault(trx: Transaction<Database>, ctx: RequestCo
 }
 
 /** A new default must be a payment method of this customer. */
-async function checkDefault(trx: Transaction<Database>, kind: CustomerKind, customerId: string, paymentMethodId: string): Promise<void> {
+async function checkDefault(trx: Tx, kind: CustomerKind, customerId: string, paymentMethodId: string): Promise<void> {
   const pm = await requirePaymentMethod(trx, paymentMethodId, 'default_payment_method_id');
   const owner = kind === 'account' ? pm.account_id : pm.contact_id;
   if (owner !== customerId) {
@@ -160,11 +147,7 @@ export async function createAccount(deps: Deps, ctx: RequestContext, input: Crea
   const values = { name: parseText(input.name, 'name', 200), email: optional(input.email, email) ?? null, metadata: createMetadata(input.metadata) };
   return deps.commands.run<AccountView>(ctx.idempotency, async (trx) => {
     const now = deps.clock.now();
-    const row = await trx
-      .insertInto('accounts')
-      .values({ id: newId('account', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await insertAccount(trx, { id: newId('account', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now });
     return { status: 201, body: presentAccount(row) };
   });
 }
@@ -180,20 +163,13 @@ export async function createContact(deps: Deps, ctx: RequestContext, input: Crea
   return deps.commands.run<ContactView>(ctx.idempotency, async (trx) => {
     if (values.account_id !== null) await requireAccount(trx, values.account_id);
     const now = deps.clock.now();
-    const row = await trx
-      .insertInto('contacts')
-      .values({ id: newId('contact', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await insertContact(trx, { id: newId('contact', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now });
     return { status: 201, body: presentContact(row) };
   });
 }
 
-type Table = 'accounts' | 'contacts';
-const TABLES: Record<CustomerKind, Table> = { account: 'accounts', contact: 'contacts' };
-
-function findCustomer(db: Db, kind: CustomerKind, id: string): Promise<AccountRow | ContactRow | undefined> {
-  return db.selectFrom(TABLES[kind]).selectAll().where('id', '=', id).executeTakeFirst() as Promise<AccountRow | ContactRow | undefined>;
+function findCustomer(db: Db | Tx, kind: CustomerKind, id: string): Promise<AccountRow | ContactRow | undefined> {
+  return findCustomerRow(db, TABLES[kind], id);
 }
 
 /** The shared PATCH: validate, compare-and-set on version, then roll a changed default down. */
@@ -217,15 +193,9 @@ async function updateCustomer<R extends AccountRow | ContactRow, V>(
     const { before, after } = await retryOnRace(kind, async () => {
       const current = await findCustomer(trx, kind, id);
       if (!current) throw new NotFoundError(kind, id);
-      const changes: Record<string, unknown> = { ...common, default_payment_method_id: wanted };
+      const changes: CustomerChanges = { ...common, default_payment_method_id: wanted };
       if (metadataUpdate) changes.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
-      const next = await trx
-        .updateTable(TABLES[kind])
-        .set({ ...changes, version: current.version + 1, updated_at: deps.clock.now() })
-        .where('id', '=', id)
-        .where('version', '=', current.version)
-        .returningAll()
-        .executeTakeFirst();
+      const next = await compareAndSetCustomer(trx, TABLES[kind], current, changes, deps.clock.now());
       return next ? { before: current, after: next as R } : undefined;
     });
     if (typeof wanted === 'string' && wanted !== before.default_payment_method_id && settings.payment_method_rolldown_enabled) {
@@ -265,16 +235,11 @@ export interface ListCustomersQuery {
 export async function listAccounts(deps: Deps, query: ListCustomersQuery): Promise<Page<AccountView>> {
   const limit = parseLimit(query.limit);
   const after = cursorAfter(query.starting_after, 'account');
-  let q = deps.db.selectFrom('accounts').selectAll();
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentAccount, byId);
+  return pageOf(await listAccountRows(deps.db, { after, limit }), limit, presentAccount, byId);
 }
 
 export async function listContacts(deps: Deps, query: ListCustomersQuery): Promise<Page<ContactView>> {
   const limit = parseLimit(query.limit);
   const after = cursorAfter(query.starting_after, 'contact');
-  let q = deps.db.selectFrom('contacts').selectAll();
-  if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id);
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentContact, byId);
+  return pageOf(await listContactRows(deps.db, { account_id: query.account_id, after, limit }), limit, presentContact, byId);
 }

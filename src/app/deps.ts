@@ -1,9 +1,9 @@
 // What use cases need from the outside world, passed in explicitly (ports).
-import type { Kysely, Transaction } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
 import type { GatewayHostRules } from '../domain/host-policy.js';
 import type { PaymentMethodLike } from '../domain/to-fix.js';
-import type { Database } from '../store/schema.js';
+import { findAccountId, findContactRef, findPaymentMethodRefRow } from '../store/references-repo.js';
+import type { Db, Tx } from '../store/schema.js';
 import type { TransactionInserter } from '../store/transaction-inserter.js';
 import { type Clock, dateInZone } from './clock.js';
 import { CommandRunner, type IdempotencyInput } from './command-runner.js';
@@ -11,7 +11,7 @@ import type { GatewayResolver } from './gateway.js';
 import type { SettingsStore } from './settings.js';
 
 export interface Deps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   settings: SettingsStore;
   commands: CommandRunner;
@@ -35,36 +35,29 @@ export async function today(deps: Deps): Promise<string> {
   return dateInZone(deps.clock.now(), settings.timezone);
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
-
 export interface PaymentMethodRef extends PaymentMethodLike {
   id: string;
   account_id: string | null;
   contact_id: string | null;
 }
 
-export async function findPaymentMethodRef(db: Db, id: string): Promise<PaymentMethodRef | undefined> {
-  const row = await db
-    .selectFrom('payment_methods')
-    .select(['id', 'type', 'status', 'exp_month', 'exp_year', 'account_id', 'contact_id'])
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return row;
+export async function findPaymentMethodRef(db: Db | Tx, id: string): Promise<PaymentMethodRef | undefined> {
+  return findPaymentMethodRefRow(db, id);
 }
 
-export async function requirePaymentMethod(db: Db, id: string, param = 'payment_method_id'): Promise<PaymentMethodRef> {
+export async function requirePaymentMethod(db: Db | Tx, id: string, param = 'payment_method_id'): Promise<PaymentMethodRef> {
   const pm = await findPaymentMethodRef(db, id);
   if (!pm) throw new NotFoundError('payment method', id, param);
   return pm;
 }
 
-export async function requireAccount(db: Db, id: string, param = 'account_id'): Promise<void> {
-  const row = await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
+export async function requireAccount(db: Db | Tx, id: string, param = 'account_id'): Promise<void> {
+  const row = await findAccountId(db, id);
   if (!row) throw new NotFoundError('account', id, param);
 }
 
-export async function requireContact(db: Db, id: string, param = 'contact_id'): Promise<{ account_id: string | null }> {
-  const row = await db.selectFrom('contacts').select(['id', 'account_id']).where('id', '=', id).executeTakeFirst();
+export async function requireContact(db: Db | Tx, id: string, param = 'contact_id'): Promise<{ account_id: string | null }> {
+  const row = await findContactRef(db, id);
   if (!row) throw new NotFoundError('contact', id, param);
   return row;
 }

@@ -1,6 +1,7 @@
 // Dispute records (M7), kept by the webhook processor (webhooks/sync-dispute.ts): read-only through the API.
 import { DISPUTE_STATUSES } from '../domain/disputes.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { type DisputeFilters, findDispute, listDisputesPage } from '../store/disputes-repo.js';
 import type { DisputeRow } from '../store/schema.js';
 import type { Deps } from './deps.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
@@ -68,17 +69,17 @@ export async function listDisputes(deps: Pick<Deps, 'db'>, query: ListDisputesQu
   if (query.status !== undefined && !(DISPUTE_STATUSES as readonly string[]).includes(query.status)) {
     throw new ValidationError('invalid_status', `status must be one of ${DISPUTE_STATUSES.join(', ')}.`, 'status');
   }
-  let q = deps.db.selectFrom('disputes').selectAll().orderBy('id', 'desc').limit(limit + 1);
-  if (query.transaction_id !== undefined) q = q.where('transaction_id', '=', query.transaction_id);
-  if (query.gateway_dispute !== undefined) q = q.where('gateway_dispute', '=', query.gateway_dispute);
-  if (query.status !== undefined) q = q.where('status', '=', query.status as DisputeRow['status']);
+  const filters: DisputeFilters = {};
+  if (query.transaction_id !== undefined) filters.transactionId = query.transaction_id;
+  if (query.gateway_dispute !== undefined) filters.gatewayDispute = query.gateway_dispute;
+  if (query.status !== undefined) filters.status = query.status as DisputeRow['status'];
   const after = cursorAfter(query.starting_after, 'dispute');
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.execute(), limit, presentDispute, byId);
+  if (after !== undefined) filters.idBefore = after;
+  return pageOf(await listDisputesPage(deps.db, filters, limit), limit, presentDispute, byId);
 }
 
 export async function getDispute(deps: Pick<Deps, 'db'>, id: string): Promise<DisputeView> {
-  const row = await deps.db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await findDispute(deps.db, id);
   if (!row) throw new NotFoundError('dispute', id);
   return presentDispute(row);
 }

@@ -1,9 +1,9 @@
 // Listing the gateway log (P13): filters on every logged field, newest first, cursor pagination (README, "API
 // overview"). Codes, ids and keys match exactly; gateway_message, gateway_result_code_description and the two bodies
 // match a case-insensitive substring; dates and latency take ranges.
-import { type Kysely, sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
-import type { Database } from '../store/schema.js';
+import { type GatewayLogFilters, listGatewayLogsPage } from '../store/gateway-logs-repo.js';
+import type { Db } from '../store/schema.js';
 import { type GatewayLogView, INTERACTION_STATUSES, INTERACTION_TYPES, presentGatewayLog, RESULT_CODES } from './gateway-log.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 
@@ -64,9 +64,9 @@ function parseWhole(value: number, field: string): number {
 /** `%`, `_` and `\` taken literally in an ILIKE pattern. */
 const likeLiteral = (value: string): string => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function listGatewayLogs(deps: { db: Kysely<Database> }, query: GatewayLogQuery): Promise<Page<GatewayLogView>> {
+export async function listGatewayLogs(deps: { db: Db }, query: GatewayLogQuery): Promise<Page<GatewayLogView>> {
   const limit = parseLimit(query.limit);
-  let q = deps.db.selectFrom('gateway_logs').selectAll();
+  const exact: [ExactFilter, string][] = [];
   for (const field of EXACT_FILTERS) {
     const value = query[field];
     if (value === undefined) continue;
@@ -74,23 +74,25 @@ export async function listGatewayLogs(deps: { db: Kysely<Database> }, query: Gat
     if (allowed && !allowed.includes(value)) {
       throw new ValidationError('parameter_invalid_value', `${field} must be one of: ${allowed.join(', ')}.`, field);
     }
-    q = q.where(field, '=', field === 'http_method' ? value.toUpperCase() : value);
+    exact.push([field, field === 'http_method' ? value.toUpperCase() : value]);
   }
+  const ilike: [TextFilter, string][] = [];
   for (const field of TEXT_FILTERS) {
     const value = query[field];
-    if (value !== undefined) q = q.where(field, 'ilike', likeLiteral(value));
+    if (value !== undefined) ilike.push([field, likeLiteral(value)]);
   }
-  if (query.request_body_contains !== undefined) q = q.where(sql<string>`request_body::text`, 'ilike', likeLiteral(query.request_body_contains));
-  if (query.response_body_contains !== undefined) q = q.where(sql<string>`response_body::text`, 'ilike', likeLiteral(query.response_body_contains));
-  if (query.is_notification !== undefined) q = q.where('is_notification', '=', query.is_notification);
-  if (query.http_status !== undefined) q = q.where('http_status', '=', parseWhole(query.http_status, 'http_status'));
-  if (query.gateway_date_after !== undefined) q = q.where('gateway_date', '>', parseInstant(query.gateway_date_after, 'gateway_date_after'));
-  if (query.gateway_date_before !== undefined) q = q.where('gateway_date', '<', parseInstant(query.gateway_date_before, 'gateway_date_before'));
-  if (query.created_after !== undefined) q = q.where('created_at', '>', parseInstant(query.created_after, 'created_after'));
-  if (query.created_before !== undefined) q = q.where('created_at', '<', parseInstant(query.created_before, 'created_before'));
-  if (query.min_latency_ms !== undefined) q = q.where('latency_ms', '>=', parseWhole(query.min_latency_ms, 'min_latency_ms'));
-  if (query.max_latency_ms !== undefined) q = q.where('latency_ms', '<=', parseWhole(query.max_latency_ms, 'max_latency_ms'));
+  const filters: GatewayLogFilters = { exact, ilike };
+  if (query.request_body_contains !== undefined) filters.requestBodyIlike = likeLiteral(query.request_body_contains);
+  if (query.response_body_contains !== undefined) filters.responseBodyIlike = likeLiteral(query.response_body_contains);
+  if (query.is_notification !== undefined) filters.isNotification = query.is_notification;
+  if (query.http_status !== undefined) filters.httpStatus = parseWhole(query.http_status, 'http_status');
+  if (query.gateway_date_after !== undefined) filters.gatewayDateAfter = parseInstant(query.gateway_date_after, 'gateway_date_after');
+  if (query.gateway_date_before !== undefined) filters.gatewayDateBefore = parseInstant(query.gateway_date_before, 'gateway_date_before');
+  if (query.created_after !== undefined) filters.createdAfter = parseInstant(query.created_after, 'created_after');
+  if (query.created_before !== undefined) filters.createdBefore = parseInstant(query.created_before, 'created_before');
+  if (query.min_latency_ms !== undefined) filters.minLatencyMs = parseWhole(query.min_latency_ms, 'min_latency_ms');
+  if (query.max_latency_ms !== undefined) filters.maxLatencyMs = parseWhole(query.max_latency_ms, 'max_latency_ms');
   const after = cursorAfter(query.starting_after, 'gateway_log');
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, presentGatewayLog, byId);
+  if (after !== undefined) filters.idBefore = after;
+  return pageOf(await listGatewayLogsPage(deps.db, filters, limit), limit, presentGatewayLog, byId);
 }

@@ -6,10 +6,9 @@
 //
 // A log write never makes a gateway call fail: database errors are reported to the logger and swallowed.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
-import type { Database, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
-import { gatewayLogsAlongside as logsAlongside, insertGatewayLogRecords, insertGatewayLogRow } from '../store/gateway-logs-repo.js';
+import type { Db, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
+import { findGatewayLog, gatewayLogsAlongside as logsAlongside, insertGatewayLogRecords, insertGatewayLogRow } from '../store/gateway-logs-repo.js';
 import type { AlongsideWrite } from '../store/transactions-repo.js';
 import { newId } from './ids.js';
 
@@ -155,7 +154,7 @@ export function gatewayLogsAlongside(records: readonly GatewayLogRecord[]): Alon
   return logsAlongside(records);
 }
 
-export async function insertGatewayLogs(db: Kysely<Database>, records: readonly GatewayLogRecord[]): Promise<void> {
+export async function insertGatewayLogs(db: Db, records: readonly GatewayLogRecord[]): Promise<void> {
   await insertGatewayLogRecords(db, records);
 }
 
@@ -173,11 +172,11 @@ export async function collectGatewayLogs<T>(call: () => Promise<T>): Promise<{ v
 }
 
 export class GatewayLogWriter {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #logger: LogSink;
   readonly #now: () => Date;
 
-  constructor(db: Kysely<Database>, options: { logger?: LogSink; now?: () => Date } = {}) {
+  constructor(db: Db, options: { logger?: LogSink; now?: () => Date } = {}) {
     this.#db = db;
     this.#logger = options.logger ?? consoleSink;
     this.#now = options.now ?? (() => new Date());
@@ -211,8 +210,8 @@ export function presentGatewayLog(row: GatewayLogRow): GatewayLogView {
   };
 }
 
-export async function getGatewayLog(deps: { db: Kysely<Database> }, id: string): Promise<GatewayLogView> {
-  const row = await deps.db.selectFrom('gateway_logs').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getGatewayLog(deps: { db: Db }, id: string): Promise<GatewayLogView> {
+  const row = await findGatewayLog(deps.db, id);
   if (!row) throw new NotFoundError('gateway log', id, 'id');
   return presentGatewayLog(row);
 }

@@ -15,20 +15,32 @@
 // Every write takes one transaction-scoped advisory lock first, so changes of the default (clear the flag
 // on the others, set it on one) never interleave: under any number of concurrent requests exactly one
 // gateway ends up default, and the unique index `gateways_one_default` can never be hit by a race.
-import { type Kysely, sql, type Transaction } from 'kysely';
 import { SETTLE_ENV_VARS } from '../config.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeMetadata, parseMetadata, parseText } from '../domain/fields.js';
 import { apiBaseHostRefusal, type GatewayHostRules, isOperatorApiBase, NO_EXTRA_HOSTS } from '../domain/host-policy.js';
 import { parseCurrency } from '../domain/money.js';
-import type { Database, GatewayRow } from '../store/schema.js';
+import {
+  clearOtherDefaults,
+  compareAndSetGateway,
+  findDefaultGateway,
+  findEmulatorGateway,
+  findStripeGateway,
+  type GatewayChanges,
+  insertGatewayRow,
+  listGatewayRows,
+  lockGateways,
+  makeDefault,
+  type NewGatewayFields,
+  updateGatewayFields,
+} from '../store/gateway-records-repo.js';
+import { findGateway } from '../store/gateways-repo.js';
+import type { Db, GatewayRow, Tx } from '../store/schema.js';
 import { iso, optional, requireChanges, retryOnRace } from './customers.js';
 import type { Deps, RequestContext } from './deps.js';
 import { auditActor, auditGatewayChanges, snapshotGateways, SYSTEM_ACTOR } from './audit.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export const GATEWAY_PROVIDERS = ['stripe', 'spreedly'] as const;
 export const GATEWAY_MODES = ['test', 'live'] as const;
@@ -53,8 +65,6 @@ const GATEWAY_SECRET_ENV = new RegExp(GATEWAY_SECRET_ENV_PATTERN);
 /** Settle's own configuration variables that a gateway may still name, under the rule in credentialEnvRefusal. */
 export const STRIPE_CREDENTIAL_ENV_VARS: readonly string[] = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'];
 const LOOKS_LIKE_SECRET = /^(sk|rk|pk|whsec)_/i;
-/** Arbitrary but fixed key of the advisory lock that serialises gateway writes. */
-const GATEWAYS_LOCK_KEY = 7_320_010_002;
 
 export interface GatewayView {
   id: string;
@@ -259,57 +269,16 @@ function checkCredentialChanges(
 const parseName = (value: string) => parseText(value, 'name', 200);
 const envName = (field: string) => (value: string) => parseEnvVarName(value, field);
 
-// ---- storage -------------------------------------------------------------------------------------------------
+// ---- storage (SQL in store/gateway-records-repo.ts) ------------------------------------------------------------
 
-async function lockGateways(trx: Transaction<Database>): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${sql.lit(GATEWAYS_LOCK_KEY)})`.execute(trx);
-}
-
-function findGateway(db: Db, id: string): Promise<GatewayRow | undefined> {
-  return db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-/** Clears the default flag on every other gateway (call with the lock held, before setting it on `id`). */
-async function clearOtherDefaults(trx: Transaction<Database>, id: string, now: Date): Promise<void> {
-  await trx
-    .updateTable('gateways')
-    .set((eb) => ({ is_default: false, version: eb('version', '+', 1), updated_at: now }))
-    .where('is_default', '=', true)
-    .where('id', '<>', id)
-    .execute();
-}
-
-async function makeDefault(trx: Transaction<Database>, id: string, now: Date): Promise<void> {
-  await clearOtherDefaults(trx, id, now);
-  await trx
-    .updateTable('gateways')
-    .set((eb) => ({ is_default: true, version: eb('version', '+', 1), updated_at: now }))
-    .where('id', '=', id)
-    .where('is_default', '=', false)
-    .execute();
-}
-
-interface NewGateway {
-  name: string;
-  provider: GatewayProvider;
-  mode: GatewayMode;
-  settlement_currency: string;
-  rate_limit_per_second: number;
-  secret_key_env: string | null;
-  webhook_secret_env: string | null;
-  api_base: string | null;
-  is_emulator: boolean;
-  metadata: string;
-}
-
-async function insertGateway(trx: Transaction<Database>, values: NewGateway, isDefault: boolean, now: Date): Promise<string> {
+async function insertGateway(trx: Tx, values: NewGatewayFields, isDefault: boolean, now: Date): Promise<string> {
   const id = newId('gateway', now.getTime());
   if (isDefault) await clearOtherDefaults(trx, id, now);
-  await trx.insertInto('gateways').values({ id, ...values, is_default: isDefault, created_at: now, updated_at: now }).execute();
+  await insertGatewayRow(trx, id, values, isDefault, now);
   return id;
 }
 
-async function requireRow(db: Db, id: string, param?: string): Promise<GatewayRow> {
+async function requireRow(db: Db | Tx, id: string, param?: string): Promise<GatewayRow> {
   const row = await findGateway(db, id);
   if (!row) throw new NotFoundError('gateway', id, param);
   return row;
@@ -347,7 +316,7 @@ export interface UpdateGatewayInput {
 /** POST /v1/gateways (admin). The secret's variable may be unset: the record is kept, credentials_configured false. */
 export async function createGateway(deps: Deps, ctx: RequestContext, input: CreateGatewayInput) {
   const mode = input.mode === undefined ? 'test' : parseChoice(GATEWAY_MODES, input.mode, 'mode');
-  const values: NewGateway = {
+  const values: NewGatewayFields = {
     name: parseName(input.name),
     provider: parseChoice(GATEWAY_PROVIDERS, input.provider, 'provider'),
     mode,
@@ -401,19 +370,13 @@ export async function updateGateway(deps: Deps, ctx: RequestContext, id: string,
       checkApiBaseHost(changes.api_base, deps.gatewayHosts);
       checkCredentialChanges(current, changes);
       const now = deps.clock.now();
-      const set: Record<string, unknown> = { ...changes };
+      const set: GatewayChanges = { ...changes };
       if (metadataUpdate) set.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
       if (wantDefault !== undefined) {
         if (wantDefault) await clearOtherDefaults(trx, id, now);
         set.is_default = wantDefault;
       }
-      return trx
-        .updateTable('gateways')
-        .set({ ...set, version: current.version + 1, updated_at: now })
-        .where('id', '=', id)
-        .where('version', '=', current.version)
-        .returningAll()
-        .executeTakeFirst();
+      return compareAndSetGateway(trx, current, set, now);
     });
     await auditGatewayChanges(trx, auditActor(ctx.actor), audit, deps.clock.now());
     return { status: 200, body: presentGateway(after, deps.gatewayHosts) };
@@ -434,13 +397,11 @@ export interface ListGatewaysQuery {
 
 export async function listGateways(deps: Deps, query: ListGatewaysQuery): Promise<Page<GatewayView>> {
   const limit = parseLimit(query.limit);
-  let q = deps.db.selectFrom('gateways').selectAll();
-  if (query.provider !== undefined) q = q.where('provider', '=', parseChoice(GATEWAY_PROVIDERS, query.provider, 'provider'));
-  if (query.mode !== undefined) q = q.where('mode', '=', parseChoice(GATEWAY_MODES, query.mode, 'mode'));
-  if (query.is_default !== undefined) q = q.where('is_default', '=', query.is_default);
+  const provider = query.provider === undefined ? undefined : parseChoice(GATEWAY_PROVIDERS, query.provider, 'provider');
+  const mode = query.mode === undefined ? undefined : parseChoice(GATEWAY_MODES, query.mode, 'mode');
   const after = cursorAfter(query.starting_after, 'gateway');
-  if (after !== undefined) q = q.where('id', '<', after);
-  return pageOf(await q.orderBy('id', 'desc').limit(limit + 1).execute(), limit, (row) => presentGateway(row, deps.gatewayHosts), byId);
+  const rows = await listGatewayRows(deps.db, { provider, mode, is_default: query.is_default, after, limit });
+  return pageOf(rows, limit, (row) => presentGateway(row, deps.gatewayHosts), byId);
 }
 
 // ---- for the rest of Settle (payment processing, startup) ----------------------------------------------------
@@ -473,7 +434,7 @@ export function gatewayUseProblem(record: GatewayRow, rules: GatewayHostRules): 
 
 /** The default gateway, or undefined when none is marked default. */
 export async function getDefaultGateway(deps: Pick<Deps, 'db'>): Promise<GatewayRow | undefined> {
-  return deps.db.selectFrom('gateways').selectAll().where('is_default', '=', true).executeTakeFirst();
+  return findDefaultGateway(deps.db);
 }
 
 /** The mode a Stripe key belongs to: live keys start sk_live_ or rk_live_; anything else (or none) is test. */
@@ -486,9 +447,9 @@ type StartupDeps = Pick<Deps, 'db' | 'clock'>;
 /** Finds (under the lock) or creates a gateway, brings the given fields up to date, and returns it. */
 async function ensureGateway(
   deps: StartupDeps,
-  find: (trx: Transaction<Database>) => Promise<GatewayRow | undefined>,
-  create: NewGateway,
-  update: Partial<Pick<NewGateway, 'api_base' | 'secret_key_env' | 'webhook_secret_env'>>,
+  find: (trx: Tx) => Promise<GatewayRow | undefined>,
+  create: NewGatewayFields,
+  update: Partial<Pick<NewGatewayFields, 'api_base' | 'secret_key_env' | 'webhook_secret_env'>>,
   takeDefault: (current: GatewayRow | undefined) => boolean,
 ): Promise<GatewayRow> {
   return deps.db.transaction().execute(async (trx) => {
@@ -502,15 +463,9 @@ async function ensureGateway(
     } else {
       id = existing.id;
       const changed = Object.fromEntries(Object.entries(update).filter(([key, value]) => value !== undefined && existing[key as keyof GatewayRow] !== value));
-      if (Object.keys(changed).length > 0) {
-        await trx
-          .updateTable('gateways')
-          .set((eb) => ({ ...changed, version: eb('version', '+', 1), updated_at: now }))
-          .where('id', '=', id)
-          .execute();
-      }
+      if (Object.keys(changed).length > 0) await updateGatewayFields(trx, id, changed, now);
     }
-    const currentDefault = await trx.selectFrom('gateways').selectAll().where('is_default', '=', true).executeTakeFirst();
+    const currentDefault = await findDefaultGateway(trx);
     if (currentDefault?.id !== id && takeDefault(currentDefault)) await makeDefault(trx, id, now);
     await auditGatewayChanges(trx, SYSTEM_ACTOR, audit, now);
     return requireRow(trx, id);
@@ -540,7 +495,7 @@ export async function ensureDefaultEmulatorGateway(deps: StartupDeps, options: E
   checkCredentialEnv(webhookSecretEnv, 'webhookSecretEnv', owner);
   return ensureGateway(
     deps,
-    (trx) => trx.selectFrom('gateways').selectAll().where('is_emulator', '=', true).executeTakeFirst(),
+    (trx) => findEmulatorGateway(trx),
     {
       name: EMULATOR_GATEWAY_NAME,
       provider: 'stripe',
@@ -591,16 +546,7 @@ export async function ensureDefaultStripeGateway(deps: StartupDeps, options: Ens
   const name = stripeGatewayName(mode);
   return ensureGateway(
     deps,
-    (trx) =>
-      trx
-        .selectFrom('gateways')
-        .selectAll()
-        .where('name', '=', name)
-        .where('provider', '=', 'stripe')
-        .where('mode', '=', mode)
-        .where('is_emulator', '=', false)
-        .orderBy('id')
-        .executeTakeFirst(),
+    (trx) => findStripeGateway(trx, name, mode),
     {
       name,
       provider: 'stripe',

@@ -1,16 +1,22 @@
 // Payment methods (R5): gateway tokens, never card numbers (X3). A method may be the default of its account
 // and/or contact (is_default); making it so rolls it down onto their open transactions.
-import type { Kysely, Transaction } from 'kysely';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
 import { isPaymentMethodUsable } from '../domain/to-fix.js';
-import type { Database, PaymentMethodRow } from '../store/schema.js';
+import {
+  clearDefaultPaymentMethod,
+  compareAndSetPaymentMethod,
+  findPaymentMethodWithDefault,
+  insertPaymentMethod,
+  listPaymentMethodsPage,
+  type PaymentMethodFilters,
+  type PaymentMethodWithDefault,
+} from '../store/payment-methods-repo.js';
+import type { Db, Tx } from '../store/schema.js';
 import { iso, optional, requireChanges, retryOnRace, rollDownDefault, setCustomerDefault } from './customers.js';
 import { type Deps, type RequestContext, requireAccount, requireContact, today } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export const PAYMENT_METHOD_TYPES = ['card', 'us_bank_account'] as const;
 export const PAYMENT_METHOD_STATUSES = [
@@ -51,31 +57,15 @@ export interface PaymentMethodView {
   updated_at: string;
 }
 
-type Row = PaymentMethodRow & { is_default: boolean };
+type Row = PaymentMethodWithDefault;
 
 function present(row: Row, day: string): PaymentMethodView {
   const { version: _version, created_at, updated_at, ...fields } = row;
   return { ...fields, object: 'payment_method', usable: isPaymentMethodUsable(row, day), created_at: iso(created_at), updated_at: iso(updated_at) };
 }
 
-/** Rows with is_default: the method is the default of its account or of its contact. */
-function selectRows(db: Db) {
-  return db
-    .selectFrom('payment_methods')
-    .selectAll('payment_methods')
-    .select((eb) =>
-      eb
-        .or([
-          eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.default_payment_method_id', '=', 'payment_methods.id')),
-          eb.exists(eb.selectFrom('contacts').select('contacts.id').whereRef('contacts.default_payment_method_id', '=', 'payment_methods.id')),
-        ])
-        .$castTo<boolean>()
-        .as('is_default'),
-    );
-}
-
 async function findRow(db: Db, id: string): Promise<Row> {
-  const row = await selectRows(db).where('payment_methods.id', '=', id).executeTakeFirst();
+  const row = await findPaymentMethodWithDefault(db, id);
   if (!row) throw new NotFoundError('payment method', id);
   return row;
 }
@@ -161,19 +151,13 @@ function checkExpiry(type: string, row: { exp_month: number | null; exp_year: nu
 }
 
 /** is_default true: make it the default of its account and contact, rolling it down; false: unset it. */
-async function applyIsDefault(trx: Transaction<Database>, ctx: RequestContext, pm: Row, isDefault: boolean, rollDown: boolean, now: Date) {
+async function applyIsDefault(trx: Tx, ctx: RequestContext, pm: Row, isDefault: boolean, rollDown: boolean, now: Date) {
   const owners = [
     ['account', pm.account_id],
     ['contact', pm.contact_id],
   ] as const;
   if (!isDefault) {
-    for (const table of ['accounts', 'contacts'] as const) {
-      await trx
-        .updateTable(table)
-        .set((eb) => ({ default_payment_method_id: null, version: eb('version', '+', 1), updated_at: now }))
-        .where('default_payment_method_id', '=', pm.id)
-        .execute();
-    }
+    await clearDefaultPaymentMethod(trx, pm.id, now);
     return;
   }
   if (pm.account_id === null && pm.contact_id === null) {
@@ -187,7 +171,7 @@ async function applyIsDefault(trx: Transaction<Database>, ctx: RequestContext, p
 }
 
 /** A contact given with an account must belong to it; a contact alone brings its account. */
-async function resolveOwners(trx: Transaction<Database>, accountId: string | null, contactId: string | null) {
+async function resolveOwners(trx: Tx, accountId: string | null, contactId: string | null) {
   if (accountId !== null) await requireAccount(trx, accountId);
   if (contactId === null) return { account_id: accountId, contact_id: null };
   const contact = await requireContact(trx, contactId);
@@ -221,7 +205,7 @@ export async function createPaymentMethod(deps: Deps, ctx: RequestContext, input
     const owners = await resolveOwners(trx, input.account_id ?? null, input.contact_id ?? null);
     const now = deps.clock.now();
     const id = newId('payment_method', now.getTime());
-    await trx.insertInto('payment_methods').values({ id, ...values, ...owners, created_at: now, updated_at: now }).execute();
+    await insertPaymentMethod(trx, { id, ...values, ...owners, created_at: now, updated_at: now });
     if (input.is_default === true) await applyIsDefault(trx, ctx, await findRow(trx, id), true, settings.payment_method_rolldown_enabled, now);
     return { status: 201, body: present(await findRow(trx, id), day) };
   });
@@ -247,14 +231,8 @@ export async function updatePaymentMethod(deps: Deps, ctx: RequestContext, id: s
         const changes: Record<string, unknown> = { ...details };
         if (metadataUpdate) changes.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
         const merged = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
-        checkExpiry(current.type, merged as Row, input);
-        const updated = await trx
-          .updateTable('payment_methods')
-          .set({ ...changes, version: current.version + 1, updated_at: deps.clock.now() })
-          .where('id', '=', id)
-          .where('version', '=', current.version)
-          .returning('id')
-          .executeTakeFirst();
+        checkExpiry(current.type, merged, input);
+        const updated = await compareAndSetPaymentMethod(trx, id, current.version, changes, deps.clock.now());
         return updated ? true : undefined;
       });
     }
@@ -279,13 +257,13 @@ export interface ListPaymentMethodsQuery {
 export async function listPaymentMethods(deps: Deps, query: ListPaymentMethodsQuery): Promise<Page<PaymentMethodView>> {
   const limit = parseLimit(query.limit);
   const day = await today(deps);
-  let q = selectRows(deps.db);
+  const filters: PaymentMethodFilters = {};
   for (const field of ['account_id', 'contact_id', 'type', 'status'] as const) {
     const value = query[field];
-    if (value !== undefined) q = q.where(`payment_methods.${field}`, '=', value as never);
+    if (value !== undefined) filters[field] = value;
   }
   const after = cursorAfter(query.starting_after, 'payment_method');
-  if (after !== undefined) q = q.where('payment_methods.id', '<', after);
-  const rows = await q.orderBy('payment_methods.id', 'desc').limit(limit + 1).execute();
+  if (after !== undefined) filters.idBefore = after;
+  const rows = await listPaymentMethodsPage(deps.db, filters, limit);
   return pageOf(rows, limit, (row) => present(row, day), byId);
 }

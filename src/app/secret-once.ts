@@ -2,8 +2,7 @@
 // secret). The command runner stores a request's response for replays under its Idempotency-Key, so that stored
 // body must never hold the secret: the work builds its body with `secret: null` (what is stored, and all a
 // replay ever gets) and hands the secret over aside; only the fresh response carries it.
-import type { Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Tx } from '../store/schema.js';
 import type { CommandResult, CommandRunner, IdempotencyInput, RunOutcome } from './command-runner.js';
 
 /** A response body with a secret shown once: null when stored, and in every replay. */
@@ -21,7 +20,7 @@ export type RevealSecret = (secret: string) => void;
 export async function runWithSecretOnce<T extends WithSecret>(
   commands: Pick<CommandRunner, 'run'>,
   idempotency: IdempotencyInput | undefined,
-  work: (trx: Transaction<Database>, reveal: RevealSecret) => Promise<CommandResult<T>>,
+  work: (trx: Tx, reveal: RevealSecret) => Promise<CommandResult<T>>,
 ): Promise<RunOutcome<T>> {
   let secret: string | undefined;
   const outcome = await commands.run<T>(idempotency, async (trx) => {

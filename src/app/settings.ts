@@ -2,9 +2,9 @@
 // a key never written has its default. A change (PATCH /v1/settings) runs through the command runner, so it
 // honours an Idempotency-Key, and records one audit event (settings.updated) in the same transaction when it
 // changed something.
-import { type Kysely, sql, type Transaction } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
-import type { Database } from '../store/schema.js';
+import type { Db, Tx } from '../store/schema.js';
+import { lockSettings, settingRows, upsertSetting } from '../store/settings-repo.js';
 import { auditActor, recordAuditEvent, SYSTEM_ACTOR } from './audit.js';
 import { type Clock, isValidTimeZone, systemClock } from './clock.js';
 import type { RunOutcome } from './command-runner.js';
@@ -110,36 +110,25 @@ export function parseSettingsPatch(input: unknown): Partial<Settings> {
   if (Object.keys(patch).length === 0) {
     throw new ValidationError('invalid_request', 'Name at least one setting to change.');
   }
-  return patch as Partial<Settings>;
+  return patch;
 }
 
-/** Arbitrary but fixed key of the advisory lock that serialises settings changes (so each audit event's `before` is exact). */
-const SETTINGS_LOCK_KEY = 7_320_010_009;
-
-type Db = Kysely<Database> | Transaction<Database>;
-
 /** The stored settings over the defaults. */
-async function readSettings(db: Db): Promise<Settings> {
-  const rows = await db.selectFrom('settings').select(['key', 'value']).execute();
+async function readSettings(db: Db | Tx): Promise<Settings> {
+  const rows = await settingRows(db);
   const value: Settings = { ...DEFAULT_SETTINGS, reattempt_day_gaps: [...DEFAULT_SETTINGS.reattempt_day_gaps] };
   for (const row of rows) {
+    // Cast: a stored key is one of Settings' keys (checked against VALIDATORS), but TypeScript cannot index Settings by a runtime string.
     if (row.key in VALIDATORS) (value as unknown as Record<string, unknown>)[row.key] = row.value;
   }
   return value;
 }
 
 /** Writes a validated patch in the caller's transaction; returns the settings before and after it. */
-async function applySettingsPatch(trx: Transaction<Database>, patch: Partial<Settings>, now: Date): Promise<{ before: Settings; after: Settings }> {
-  await sql`select pg_advisory_xact_lock(${sql.lit(SETTINGS_LOCK_KEY)})`.execute(trx);
+async function applySettingsPatch(trx: Tx, patch: Partial<Settings>, now: Date): Promise<{ before: Settings; after: Settings }> {
+  await lockSettings(trx);
   const before = await readSettings(trx);
-  for (const [key, value] of Object.entries(patch)) {
-    await trx
-      .insertInto('settings')
-      .values({ key, value: JSON.stringify(value), updated_at: now })
-      // Unchanged values keep their updated_at: it says when the value last changed.
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now }).where(sql<boolean>`settings.value is distinct from excluded.value`))
-      .execute();
-  }
+  for (const [key, value] of Object.entries(patch)) await upsertSetting(trx, key, JSON.stringify(value), now);
   return { before, after: { ...before, ...patch } };
 }
 
@@ -171,13 +160,13 @@ export async function updateSettings(deps: Pick<Deps, 'commands' | 'clock' | 'se
  * this process is seen at once; one made by another process within `ttlMs`.
  */
 export class SettingsStore {
-  #db: Kysely<Database>;
+  #db: Db;
   #ttlMs: number;
   #cached: { value: Settings; at: number } | undefined;
   /** Stamps updated_at (the reattempts job reads when reattempts were switched on). */
   #clock: Clock;
 
-  constructor(db: Kysely<Database>, ttlMs = 1000, clock: Clock = systemClock) {
+  constructor(db: Db, ttlMs = 1000, clock: Clock = systemClock) {
     this.#db = db;
     this.#ttlMs = ttlMs;
     this.#clock = clock;

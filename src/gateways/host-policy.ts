@@ -39,6 +39,7 @@ export function hostRefusalOf(error: unknown): HostRefusedError | null {
   return null;
 }
 
+// Cast: node:net's LookupFunction callback and dns.lookup's overloads describe the same callback differently.
 export const systemLookup: LookupFunction = (hostname, options, callback) => dns.lookup(hostname, options, callback as never);
 
 /**

@@ -67,7 +67,7 @@ function validationParam(error: FastifyError): string | undefined {
   const first = error.validation?.[0];
   if (!first) return undefined;
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const params = first.params as Record<string, unknown>;
+  const params = first.params;
   if (first.keyword === 'required' && typeof params.missingProperty === 'string') {
     return path ? `${path}.${params.missingProperty}` : params.missingProperty;
   }
@@ -82,7 +82,7 @@ function validationCode(error: FastifyError, param: string | undefined): string 
   if (param && /(^|\.)amount$/.test(param) && keyword === 'type') return 'invalid_amount';
   if (param && /(^|\.)amount$/.test(param) && (keyword === 'maximum' || keyword === 'minimum')) return 'amount_too_large';
   if (!param && keyword === 'type') return 'invalid_body';
-  switch (keyword) {
+  switch (keyword ?? '') {
     case 'required':
       return 'parameter_missing';
     case 'additionalProperties':
@@ -168,6 +168,7 @@ function clientErrorBody(status: number, message: string): ErrorBody {
  * is not UTF-8, a path parameter longer than the router's limit.
  */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, anyReply) => {
+  // Cast: frameworkErrors receives a reply typed for the raw server; it is the same FastifyReply object at run time.
   const reply = anyReply as unknown as FastifyReply;
   if (error.code === 'FST_ERR_BAD_URL') {
     void send(reply, 400, {

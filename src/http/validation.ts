@@ -5,6 +5,7 @@ import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
+// Cast: ajv-formats ships CommonJS types whose default export TypeScript's NodeNext resolution sees as the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** The instants PostgreSQL's timestamptz can take from the drivers: years 1 to 9999 in UTC. */
@@ -43,6 +44,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
   return (data: unknown) => {
     if (validate(data)) return { value: data };
+    // Cast: Fastify's validator result type does not declare the `validation` array its error handler reads (errors.ts).
     return { error: Object.assign(new Error('validation failed'), { validation: validate.errors ?? [] }) } as never;
   };
 };

@@ -3,7 +3,7 @@
 // string, timestamptz -> Date, numeric -> string. A PGlite directory is kept private to its owner (file-modes.ts).
 import { chmodSync, mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
 import { keepModesRestricted, type ModeKeeper, PRIVATE_DIR_MODE } from './file-modes.js';
@@ -175,4 +175,9 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
       }
     },
   };
+}
+
+/** Answers when the database does (`select 1`; GET /readyz), throws when it cannot be reached. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }

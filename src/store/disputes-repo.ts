@@ -1,4 +1,5 @@
-// Disputes (M7): one row per gateway dispute of a charge, kept as the gateway last showed it.
+// Disputes (M7): one row per gateway dispute of a charge, kept as the gateway last showed it. Written by the
+// webhook processor, read through the API (app/disputes.ts).
 import type { Kysely, Updateable } from 'kysely';
 import type { Database, DisputeRow, DisputesTable, NewDisputeRow } from './schema.js';
 
@@ -25,4 +26,26 @@ export async function netDisputed(db: Db, chargeId: string): Promise<number> {
     .where('transaction_id', '=', chargeId)
     .executeTakeFirstOrThrow();
   return Number(totals.net);
+}
+
+export function findDispute(db: Db, id: string): Promise<DisputeRow | undefined> {
+  return db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface DisputeFilters {
+  transactionId?: string;
+  gatewayDispute?: string;
+  status?: DisputeRow['status'];
+  /** Ids below this one (the previous page's last). */
+  idBefore?: string;
+}
+
+/** A page of disputes, newest first: `limit` of them and one more, to tell whether more follow. */
+export function listDisputesPage(db: Db, filters: DisputeFilters, limit: number): Promise<DisputeRow[]> {
+  let q = db.selectFrom('disputes').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  if (filters.transactionId !== undefined) q = q.where('transaction_id', '=', filters.transactionId);
+  if (filters.gatewayDispute !== undefined) q = q.where('gateway_dispute', '=', filters.gatewayDispute);
+  if (filters.status !== undefined) q = q.where('status', '=', filters.status);
+  if (filters.idBefore !== undefined) q = q.where('id', '<', filters.idBefore);
+  return q.execute();
 }

@@ -55,7 +55,7 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         .where('t.transaction_type', '=', 'normal')
         .where('t.auto_process', '=', true)
         .where('t.amount', '>', 0)
-        .where(usablePaymentMethod(rule.day)) as unknown as Selection;
+        .where(usablePaymentMethod(rule.day));
     case 'capture_authorized':
       return base
         .where('t.status', '=', 'completed')
@@ -63,7 +63,7 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         .where('t.transaction_type', '=', 'normal')
         .where((eb: ExpressionBuilder<From, 't'>) => eb.or([eb('t.auto_process', '=', true), eb('t.capture', '=', true)]))
         .where((eb: ExpressionBuilder<From, 't'>) => eb.or([eb('t.authorization_expires_at', 'is', null), eb('t.authorization_expires_at', '>', rule.now)]))
-        .where('t.gateway_payment_intent', 'is not', null) as unknown as Selection;
+        .where('t.gateway_payment_intent', 'is not', null);
     case 'scheduled_refunds':
       return base
         .innerJoin('transactions as o', 'o.id', 't.original_transaction_id')
@@ -71,7 +71,7 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         .where('t.transaction_type', '=', 'refund')
         .where('t.auto_process', '=', true)
         .where('t.amount', '<', 0)
-        .where(sql<boolean>`t.payment_method_id is not distinct from o.payment_method_id`) as unknown as Selection;
+        .where(sql<boolean>`t.payment_method_id is not distinct from o.payment_method_id`);
   }
 }
 

@@ -1,8 +1,9 @@
 // The gateway log's writes (P13). A call's log rows are inserted in one statement, every row from one JSON
 // parameter: as a write alongside tx2's compare-and-set they commit with the call's outcome; else on their own.
-import type { Kysely, Transaction } from 'kysely';
+// And its reads: one row, and a filtered page (GET /v1/gateway_logs).
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { everyColumn, rowsJson, selectFromJson } from './json-rows.js';
-import type { Database, NewGatewayLogRow } from './schema.js';
+import type { Database, GatewayLogRow, NewGatewayLogRow } from './schema.js';
 import type { AlongsideWrite } from './transactions-repo.js';
 
 const GATEWAY_LOG_COLUMNS = everyColumn<'gateway_logs'>()([
@@ -29,4 +30,61 @@ export async function insertGatewayLogRecords(db: Kysely<Database> | Transaction
 /** One row, its bodies as JSON text. */
 export async function insertGatewayLogRow(db: Kysely<Database>, row: NewGatewayLogRow): Promise<void> {
   await db.insertInto('gateway_logs').values(row).execute();
+}
+
+export function findGatewayLog(db: Kysely<Database>, id: string): Promise<GatewayLogRow | undefined> {
+  return db.selectFrom('gateway_logs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Columns a page of the gateway log can be filtered on by equality. */
+export type GatewayLogExactColumn =
+  | 'transaction_id'
+  | 'gateway_id'
+  | 'interaction_type'
+  | 'interaction_status'
+  | 'result_code'
+  | 'gateway_ref_number'
+  | 'gateway_auth_code'
+  | 'gateway_result_code'
+  | 'idempotency_key'
+  | 'http_method'
+  | 'request_id';
+/** Columns matched as a case-insensitive pattern. */
+export type GatewayLogTextColumn = 'gateway_message' | 'gateway_result_code_description';
+
+/** A page's filters, already checked; patterns are ILIKE patterns (the caller escapes what it means literally). */
+export interface GatewayLogFilters {
+  exact: readonly (readonly [GatewayLogExactColumn, string])[];
+  ilike: readonly (readonly [GatewayLogTextColumn, string])[];
+  requestBodyIlike?: string;
+  responseBodyIlike?: string;
+  isNotification?: boolean;
+  httpStatus?: number;
+  gatewayDateAfter?: Date;
+  gatewayDateBefore?: Date;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  minLatencyMs?: number;
+  maxLatencyMs?: number;
+  /** Ids below this one (the previous page's last). */
+  idBefore?: string;
+}
+
+/** A page of log rows, newest first: `limit` of them and one more, to tell whether more follow. */
+export function listGatewayLogsPage(db: Kysely<Database>, filters: GatewayLogFilters, limit: number): Promise<GatewayLogRow[]> {
+  let q = db.selectFrom('gateway_logs').selectAll();
+  for (const [column, value] of filters.exact) q = q.where(column, '=', value);
+  for (const [column, pattern] of filters.ilike) q = q.where(column, 'ilike', pattern);
+  if (filters.requestBodyIlike !== undefined) q = q.where(sql<string>`request_body::text`, 'ilike', filters.requestBodyIlike);
+  if (filters.responseBodyIlike !== undefined) q = q.where(sql<string>`response_body::text`, 'ilike', filters.responseBodyIlike);
+  if (filters.isNotification !== undefined) q = q.where('is_notification', '=', filters.isNotification);
+  if (filters.httpStatus !== undefined) q = q.where('http_status', '=', filters.httpStatus);
+  if (filters.gatewayDateAfter !== undefined) q = q.where('gateway_date', '>', filters.gatewayDateAfter);
+  if (filters.gatewayDateBefore !== undefined) q = q.where('gateway_date', '<', filters.gatewayDateBefore);
+  if (filters.createdAfter !== undefined) q = q.where('created_at', '>', filters.createdAfter);
+  if (filters.createdBefore !== undefined) q = q.where('created_at', '<', filters.createdBefore);
+  if (filters.minLatencyMs !== undefined) q = q.where('latency_ms', '>=', filters.minLatencyMs);
+  if (filters.maxLatencyMs !== undefined) q = q.where('latency_ms', '<=', filters.maxLatencyMs);
+  if (filters.idBefore !== undefined) q = q.where('id', '<', filters.idBefore);
+  return q.orderBy('id', 'desc').limit(limit + 1).execute();
 }

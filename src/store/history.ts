@@ -66,6 +66,7 @@ export function diffChanges(current: TransactionRow, changes: Record<string, unk
   const diff: Record<string, [unknown, unknown]> = {};
   for (const [field, next] of Object.entries(changes)) {
     if (next === undefined) continue;
+    // Cast: `changes` names the row's own fields; a row type cannot be indexed by a runtime string.
     const before = (current as unknown as Record<string, unknown>)[field];
     if (comparable(before) !== comparable(next)) {
       diff[field] = [plain(before), plain(next)];
@@ -101,6 +102,7 @@ export function historyFrom<DB extends Database>(creator: QueryCreator<DB>, sour
 
 /** Writes the steps, in order, for the row of the common table expression `source` (none when it has no row). */
 export function historyStepsFrom<DB extends Database>(creator: QueryCreator<DB>, source: string, actor: string, steps: readonly HistoryStep[]) {
+  // Cast: callers pass a creator over Database extended with their common table expressions; history only needs Database.
   return (creator as unknown as QueryCreator<Database>)
     .insertInto('transaction_history')
     .columns(HISTORY_COLUMNS)

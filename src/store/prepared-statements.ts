@@ -43,6 +43,7 @@ type Query = (...args: unknown[]) => unknown;
 /** Makes `client` send repeated statement texts (query(text, values), as Kysely calls it) as named statements. */
 export function nameRepeatedStatements(client: pg.ClientBase, names: StatementNames): void {
   const query = client.query.bind(client) as Query;
+  // Cast: pg's ClientBase declares query as overloads; it is replaced by one function accepting all of them.
   (client as unknown as { query: Query }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (typeof text === 'string' && (values === undefined || Array.isArray(values)) && args.length <= 2) {

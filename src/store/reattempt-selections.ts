@@ -37,5 +37,5 @@ function selectReattemptable(db: Db, input: { since: Date; nonAutoProcess: boole
 
 /** The failed charges selectReattemptable picks. */
 export async function findReattemptable(db: Db, input: { since: Date; nonAutoProcess: boolean; maxAttempts: number; limit: number }): Promise<TransactionRow[]> {
-  return (await selectReattemptable(db, input).execute()) as TransactionRow[];
+  return (await selectReattemptable(db, input).execute());
 }

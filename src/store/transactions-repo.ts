@@ -37,7 +37,7 @@ export async function insertTransaction(db: Db, row: NewTransactionRow, actor: s
     .with('history', (q) => historyFrom(q, 'inserted', actor, action, changes))
     .selectFrom('inserted')
     .selectAll()
-    .executeTakeFirstOrThrow() as Promise<TransactionRow>;
+    .executeTakeFirstOrThrow();
 }
 
 export function findTransaction(db: Db, id: string): Promise<TransactionRow | undefined> {
@@ -117,11 +117,11 @@ export async function loadForAction(
   if (_gateway) {
     // JSON carries timestamps as text; the row type promises Dates.
     gateway = { ..._gateway } as unknown as GatewayRow;
-    for (const field of GATEWAY_TIMESTAMPS) gateway[field] = new Date(_gateway[field] as unknown as string);
+    for (const field of GATEWAY_TIMESTAMPS) gateway[field] = new Date(_gateway[field]);
   }
   return {
-    row: row as TransactionRow,
-    paymentMethod: (_payment_method as ActionPaymentMethod | null) ?? null,
+    row: row,
+    paymentMethod: (_payment_method) ?? null,
     gateway,
     ...(options.refundsInFlight ? { refundsInFlight: 0 - Number(_refunds_in_flight ?? 0) } : {}),
   };
@@ -145,10 +145,12 @@ export interface RowGuard {
 type WithChain = { with(name: string, cte: AlongsideWrite): WithChain };
 
 function withAlongside<Q>(query: Q, alongside: readonly AlongsideWrite[]): Q {
+  // Cast: Kysely's `with` changes the query's type per CTE; the chain is built in a loop, so its type is erased here and restored below.
   let chain = query as unknown as WithChain;
   alongside.forEach((write, index) => {
     chain = chain.with(write.cteName ?? `alongside_${index}`, write);
   });
+  // Cast: the query with its CTEs added selects and returns exactly what `query` did.
   return chain as unknown as Q;
 }
 
@@ -166,7 +168,7 @@ export async function compareAndSetTransaction(
   alongside: readonly AlongsideWrite[] = [],
   guard?: RowGuard,
 ): Promise<TransactionRow | undefined> {
-  const diff = diffChanges(current, changes as Record<string, unknown>);
+  const diff = diffChanges(current, changes);
   // The guard row, locked by this statement (a lock that waited re-checks the version on the newest row).
   const guardHolds = (eb: ExpressionBuilder<Database, 'transactions'>) =>
     eb.exists(eb.selectFrom('transactions as guard').select('guard.id').where('guard.id', '=', guard!.id).where('guard.version', '=', guard!.version).forUpdate());
@@ -182,7 +184,7 @@ export async function compareAndSetTransaction(
         .$if(guard !== undefined, (w) => w.where(guardHolds))
         .forUpdate(),
     );
-    return (await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst()) as TransactionRow | undefined;
+    return (await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst());
   }
   // One statement (a data-modifying CTE): the row, its history row and the writes alongside, or none of them when
   // the version moved on.
@@ -198,7 +200,7 @@ export async function compareAndSetTransaction(
     )
     .with('history', (q) => historyFrom(q, 'updated', actor, action, diff));
   const updated = await withAlongside(query, alongside).selectFrom('updated').selectAll().executeTakeFirst();
-  return updated as TransactionRow | undefined;
+  return updated;
 }
 
 /**
@@ -214,7 +216,7 @@ export function compareAndSetAlongside(
   action: string,
   now: Date,
 ): { writes: AlongsideWrite[]; next: TransactionRow } {
-  const diff = diffChanges(current, changes as Record<string, unknown>);
+  const diff = diffChanges(current, changes);
   const next = { ...current, ...changes, version: current.version + 1, updated_at: now } as TransactionRow;
   const update: AlongsideWrite = Object.assign(
     (q: QueryCreator<Database & { updated: TransactionRow }>) =>
@@ -263,7 +265,7 @@ export async function insertTransactionGuarded(
     )
     .with('history', (q) => historyStepsFrom(q, 'inserted', actor, history));
   const inserted = await withAlongside(query, alongside).selectFrom('inserted').selectAll().executeTakeFirst();
-  return inserted as TransactionRow | undefined;
+  return inserted;
 }
 
 export async function deleteTransactionRow(trx: Transaction<Database>, current: TransactionRow, actor: string): Promise<boolean> {

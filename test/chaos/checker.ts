@@ -234,7 +234,10 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
           problems.push(`${seen} but ${is} (uncaptured_method ${t.uncaptured_method ?? 'none'}); expected completed/uncaptured (manual)`);
         }
         break;
-      default:
+      case 'processing':
+      case 'requires_action':
+      case 'requires_confirmation':
+      case 'requires_payment_method':
         problems.push(`${seen}: a status this test's workload (pm_card_visa) never produces; Settle has ${is}`);
     }
     if (t.refunded_amount !== completedRefunds) problems.push(`${is}, but its completed refund transactions add up to ${completedRefunds}`);

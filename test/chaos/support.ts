@@ -94,8 +94,8 @@ function startChild(args: string[], env: NodeJS.ProcessEnv): Child {
     if (out.length > 200_000) out = out.slice(-100_000);
     for (const l of listeners) l();
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('exit', (code, signal) => {
       children.delete(proc);

@@ -9,7 +9,7 @@ const E = Stripe.errors;
 
 function connectionError(code: string | undefined): Stripe.errors.StripeConnectionError {
   const detail = Object.assign(new Error(code ?? 'boom'), code === undefined ? {} : { code });
-  return new E.StripeConnectionError({ message: 'An error occurred with our connection to Stripe.', detail } as never);
+  return new E.StripeConnectionError({ message: 'An error occurred with our connection to Stripe.', detail });
 }
 
 describe('classifyError', () => {
@@ -45,10 +45,10 @@ describe('classifyError', () => {
 
   it('a 429 is retryable and carries Retry-After in ms', () => {
     const outcome = classifyError(
-      new E.StripeRateLimitError({ message: 'Too many requests', statusCode: 429, headers: { 'retry-after': '2' } } as never),
+      new E.StripeRateLimitError({ message: 'Too many requests', statusCode: 429, headers: { 'retry-after': '2' } }),
     );
     expect(outcome).toMatchObject({ kind: 'retryable', retryAfterMs: 2000, error: { http_status: 429 } });
-    const noHint = classifyError(new E.StripeRateLimitError({ message: 'Too many', statusCode: 429 } as never));
+    const noHint = classifyError(new E.StripeRateLimitError({ message: 'Too many', statusCode: 429 }));
     expect(noHint).toMatchObject({ kind: 'retryable', retryAfterMs: null });
   });
 
@@ -82,8 +82,8 @@ describe('classifyError', () => {
   it('invalid requests stay invalid_request; authentication and permission errors are configuration', () => {
     const invalid = classifyError(new E.StripeInvalidRequestError({ type: 'invalid_request_error', code: 'amount_too_large', param: 'amount', message: 'x', statusCode: 400 } as never));
     expect(invalid).toMatchObject({ kind: 'invalid_request', error: { code: 'amount_too_large', param: 'amount' } });
-    expect(classifyError(new E.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 } as never)).kind).toBe('configuration');
-    expect(classifyError(new E.StripePermissionError({ message: 'restricted', statusCode: 403 } as never)).kind).toBe('configuration');
+    expect(classifyError(new E.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 })).kind).toBe('configuration');
+    expect(classifyError(new E.StripePermissionError({ message: 'restricted', statusCode: 403 })).kind).toBe('configuration');
   });
 
   it('our own validation errors are invalid_request (nothing was sent); anything unexpected is unknown', () => {
@@ -96,7 +96,7 @@ describe('classifyError', () => {
 
   it('generateV1Error maps status codes to the classes above (sanity check of the SDK we rely on)', () => {
     const gen = (statusCode: number, extra: object = {}): string =>
-      classifyError(E.generateV1Error({ message: 'm', statusCode, ...extra } as never)).kind;
+      classifyError(E.generateV1Error({ message: 'm', statusCode, ...extra })).kind;
     expect(gen(402, { type: 'card_error' })).toBe('declined');
     expect(gen(429)).toBe('retryable');
     expect(gen(400, { code: 'rate_limit' })).toBe('retryable');

@@ -231,7 +231,9 @@ export function validValue(schema: Schema, name: string, pool: IdPool, context: 
         : fc.array(validValue(schema.items ?? {}, name, pool, context, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 4, 4) });
     case 'object':
       return validObject(schema, pool, context, depth);
+    case undefined:
     default:
+      // A schema without a type (unknown): any JSON value.
       return fc.jsonValue({ maxDepth: 2 });
   }
 }

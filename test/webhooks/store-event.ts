@@ -54,7 +54,7 @@ export function storeEvent(h: Harness, type: string, object: { id: string; objec
   sequence += 1;
   const id = `evt_test${String(sequence).padStart(6, '0')}${Math.random().toString(36).slice(2, 8)}`;
   const created = createdSeconds ?? Math.floor(h.clock.now().getTime() / 1000);
-  return storeStripeEvent(h, { id, type, created, data: { object: object as EventLike['data']['object'] } });
+  return storeStripeEvent(h, { id, type, created, data: { object: object } });
 }
 
 /** Every event the emulator holds, oldest first. */

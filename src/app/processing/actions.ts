@@ -1,13 +1,12 @@
 // The gateway actions (P1-P6): authorize, capture, release and refund, each a planner for tx1 run by the
 // exactly-once driver (run-action.ts). The planner runs under the row lock: it checks the state through the state
 // machine's labels, the amounts, the payment method and the gateway, and says what to call.
-import type { Kysely } from 'kysely';
 import { capturableAmount, paymentStatusAfterRefund, refundableAmount } from '../../domain/amounts.js';
 import { ValidationError } from '../../domain/errors.js';
 import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money.js';
 import { isPaymentMethodUsable } from '../../domain/to-fix.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
-import type { Database, NewTransactionRow, TransactionRow } from '../../store/schema.js';
+import type { Db, NewTransactionRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, type LockedForAction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
@@ -16,7 +15,7 @@ import { RowMoved } from './apply-outcome.js';
 import { recoverAttempt } from './recover.js';
 import { gatewayFor, type Plan, requireState, runGatewayAction } from './run-action.js';
 
-type Trx = Kysely<Database>;
+type Trx = Db;
 
 export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
 

@@ -12,11 +12,11 @@
 // also changes its transaction's version (in the same commit), so a row still at tx1's version proves the attempt
 // is still in flight. When the version moved on (recovery or another path got there first), nothing is written and
 // RowMoved is thrown: the caller runs the locked path, which sees what happened.
-import type { Kysely } from 'kysely';
 import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { SettleError, ValidationError } from '../../domain/errors.js';
 import { canTransition, stateOf, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
-import type { Database, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
+import { attemptTransactions, lockAttempt, resolveAttemptAlongside } from '../../store/gateway-attempts-repo.js';
+import type { Db, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
 import {
   type AlongsideWrite,
   compareAndSetAlongside,
@@ -100,22 +100,23 @@ export function revertError(outcome: AttemptVerdict): SettleError | null {
       const param = outcome.error.param === 'amount_to_capture' || outcome.error.param === 'amount' ? 'amount' : undefined;
       return new ValidationError(outcome.error.code ?? 'gateway_invalid_request', `The gateway refused the request: ${outcome.error.message}`, param);
     }
-    default:
+    // The gateway did something (or may have): not a revert, no error to give.
+    case 'succeeded':
+    case 'pending':
+    case 'requires_action':
+    case 'declined':
+    case 'unknown':
+    case 'nothing':
+    case 'needs_review':
       return null;
   }
 }
-
-type Db = Kysely<Database>;
 
 /** Thrown by the fast path when the row is no longer at tx1's version: nothing was written. */
 export class RowMoved extends Error {
   constructor(readonly transactionId: string) {
     super(`transaction ${transactionId} moved on since tx1`);
   }
-}
-
-async function lockAttempt(trx: Db, id: string): Promise<GatewayAttemptRow> {
-  return trx.selectFrom('gateway_attempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
 }
 
 interface Writer {
@@ -156,13 +157,7 @@ function resolveAttempt(
 ): AlongsideWrite[] {
   const unresolved = state === 'in_flight' || state === 'needs_review';
   return [
-    (q) =>
-      q
-        .updateTable('gateway_attempts')
-        .set({ state, last_outcome: outcome, error_message: message, updated_at: now, resolved_at: unresolved ? null : now })
-        .where('id', '=', attempt.id)
-        .where('state', '=', attempt.state)
-        .where((eb) => eb.exists(eb.selectFrom('updated').select('updated.id'))),
+    resolveAttemptAlongside(attempt, state, outcome, message, now, unresolved ? null : now),
     ...(w.logs.length > 0 ? [gatewayLogsAlongside(w.logs)] : []),
   ];
 }
@@ -192,7 +187,7 @@ async function rowsOf(db: Db, attemptId: string, ctx: ApplyContext) {
   }
   const peek =
     ctx.rows === undefined
-      ? await db.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', attemptId).executeTakeFirstOrThrow()
+      ? await attemptTransactions(db, attemptId)
       : { transaction_id: ctx.rows.transactionId, charge_transaction_id: ctx.rows.chargeId };
   const charge = peek.charge_transaction_id === null ? undefined : await lockTransaction(db, peek.charge_transaction_id);
   const row = await lockTransaction(db, peek.transaction_id);

@@ -7,8 +7,8 @@
 //   3. the gateway proves nothing happened -> the transaction returns to its previous state (the attempt stays in
 //      the gateway log); it cannot be told after `maxTries` recoveries -> `needs_review`, with the reason.
 // The same function serves `settle recover`, the stuck check before an action, and the scheduler's `recover` job.
-import type { Transaction } from 'kysely';
-import type { Database, GatewayAttemptRow } from '../../store/schema.js';
+import { countRecoveryTry, findAttempt, listInFlightAttemptIds } from '../../store/gateway-attempts-repo.js';
+import type { GatewayAttemptRow, Tx } from '../../store/schema.js';
 import { releaseActionKey, storeActionResponse } from '../command-runner.js';
 import { type Deps, today } from '../deps.js';
 import { requireGateway } from '../gateways.js';
@@ -33,6 +33,7 @@ function toSend(attempt: GatewayAttemptRow): AttemptToSend & { created_at: Date 
     action: attempt.action,
     idempotency_key: attempt.idempotency_key,
     transaction_id: attempt.transaction_id,
+    // Cast: the jsonb column is typed as unknown JSON; run-action.ts wrote it from an AttemptRequest.
     request: attempt.request as unknown as AttemptRequest,
     created_at: new Date(attempt.created_at),
   };
@@ -67,7 +68,7 @@ async function askGateway(deps: Deps, attempt: GatewayAttemptRow): Promise<{ ver
  * with the resolution: stores the response, or frees the key when nothing happened. A no-op without a key, or once
  * the key is answered.
  */
-export async function answerRequest(trx: Transaction<Database>, attempt: GatewayAttemptRow, resolution: Resolution, day: string): Promise<void> {
+export async function answerRequest(trx: Tx, attempt: GatewayAttemptRow, resolution: Resolution, day: string): Promise<void> {
   if (attempt.api_key_id === null || attempt.api_idempotency_key === null) return;
   const key = { apiKeyId: attempt.api_key_id, key: attempt.api_idempotency_key };
   if (resolution.kind === 'reverted') return releaseActionKey(trx, key);
@@ -79,7 +80,7 @@ export async function answerRequest(trx: Transaction<Database>, attempt: Gateway
 export async function recoverAttempt(deps: Deps, attemptId: string, options: RecoveryOptions = {}): Promise<RecoveryResult> {
   const actor = options.actor ?? 'recovery';
   const maxTries = options.maxTries ?? DEFAULT_MAX_RECOVERY_TRIES;
-  const attempt = await deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', attemptId).executeTakeFirst();
+  const attempt = await findAttempt(deps.db, attemptId);
   if (!attempt || attempt.state !== 'in_flight') return 'not_in_flight';
   const { verdict, note } = await askGateway(deps, attempt);
   const day = await today(deps); // before the transaction: PGlite has one connection
@@ -88,14 +89,7 @@ export async function recoverAttempt(deps: Deps, attemptId: string, options: Rec
     let final: AttemptVerdict | null = verdict;
     if (final === null) {
       const tries = attempt.recovery_tries + 1;
-      const counted = await trx
-        .updateTable('gateway_attempts')
-        .set({ recovery_tries: tries, last_outcome: 'unknown', error_message: note, updated_at: now })
-        .where('id', '=', attempt.id)
-        .where('state', '=', 'in_flight')
-        .where('recovery_tries', '=', attempt.recovery_tries)
-        .executeTakeFirst();
-      if (Number(counted.numUpdatedRows) === 0) return 'still_unknown'; // someone else resolved or counted it
+      if (!(await countRecoveryTry(trx, attempt, note, now))) return 'still_unknown'; // someone else resolved or counted it
       if (tries < maxTries) return 'still_unknown';
       final = { kind: 'needs_review', message: `The gateway could not tell what happened to the ${attempt.action} after ${tries} tries (${note}); check it at the gateway.` };
     }
@@ -121,17 +115,9 @@ export interface RecoveryReport {
  */
 export async function recoverInFlight(deps: Deps, options: RecoveryOptions & { olderThanMs?: number; limit?: number } = {}): Promise<RecoveryReport> {
   const cutoff = new Date(deps.clock.now().getTime() - (options.olderThanMs ?? 0));
-  const rows = await deps.db
-    .selectFrom('gateway_attempts')
-    .select('id')
-    .where('state', '=', 'in_flight')
-    .where('created_at', '<=', cutoff)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(options.limit ?? 1000)
-    .execute();
-  const report: RecoveryReport = { examined: rows.length, applied: 0, reverted: 0, needs_review: 0, still_unknown: 0, errors: [] };
-  for (const { id } of rows) {
+  const ids = await listInFlightAttemptIds(deps.db, cutoff, options.limit ?? 1000);
+  const report: RecoveryReport = { examined: ids.length, applied: 0, reverted: 0, needs_review: 0, still_unknown: 0, errors: [] };
+  for (const id of ids) {
     try {
       const result = await recoverAttempt(deps, id, options);
       switch (result) {

@@ -5,11 +5,10 @@
 //   tx2  apply the outcome (apply-outcome.ts) and store the API response in the same commit.
 // A crash between the steps leaves an in-flight attempt that recovery resolves (recover.ts). An action on a
 // transaction stuck in `process` for longer than the `stuck_after_seconds` setting first runs that recovery.
-import type { Kysely } from 'kysely';
 import { NotFoundError, SettleError, StateConflictError } from '../../domain/errors.js';
 import { stateLabel, stateOf, transition } from '../../domain/transaction-state.js';
-import { insertAttemptAlongside } from '../../store/gateway-attempts-repo.js';
-import type { Database, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
+import { findInFlightAttempt, insertAttemptAlongside } from '../../store/gateway-attempts-repo.js';
+import type { Db, GatewayAttemptRow, GatewayRow, TransactionRow } from '../../store/schema.js';
 import {
   type ActionPaymentMethod,
   compareAndSetAlongside,
@@ -32,7 +31,7 @@ import { applyAttemptOutcome, type AttemptVerdict, type Resolution, RowMoved } f
 import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
 
 /** A database transaction (tx1 under the row lock), or the database itself (tx1 without a lock; see runGatewayAction). */
-type Trx = Kysely<Database>;
+type Trx = Db;
 
 /** What tx1 decided. */
 export type Plan =
@@ -280,12 +279,7 @@ class StuckInProcess extends Error {
 
 /** The in-flight attempt of a transaction in `process`, when it started longer than `stuckAfterSeconds` ago. */
 async function stuckAttempt(trx: Trx, transactionId: string, stuckAfterSeconds: number, now: Date): Promise<string | undefined> {
-  const attempt = await trx
-    .selectFrom('gateway_attempts')
-    .select(['id', 'created_at'])
-    .where('transaction_id', '=', transactionId)
-    .where('state', '=', 'in_flight')
-    .executeTakeFirst();
+  const attempt = await findInFlightAttempt(trx, transactionId);
   if (!attempt || now.getTime() - new Date(attempt.created_at).getTime() < stuckAfterSeconds * 1000) return undefined;
   return attempt.id;
 }

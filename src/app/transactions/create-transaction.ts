@@ -1,11 +1,10 @@
 // POST /v1/transactions and clone (L10). A new transaction starts open (or on_hold); a non-gateway
 // payment or write-off may be recorded as completed at once (P6, P7).
-import type { Kysely, Transaction } from 'kysely';
 import { refundableAmount } from '../../domain/amounts.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
-import type { Database, NewTransactionRow, TransactionRow } from '../../store/schema.js';
+import type { Db, NewTransactionRow, TransactionRow, Tx } from '../../store/schema.js';
 import { findTransaction, insertTransaction, lockTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import { type Deps, type PaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
 import { newId } from '../ids.js';
@@ -39,7 +38,7 @@ const CREATE_STATUSES = ['open', 'on_hold', 'completed'] as const;
 const isCreateStatus = (status: string): status is (typeof CREATE_STATUSES)[number] => (CREATE_STATUSES as readonly string[]).includes(status);
 
 /** Checks that a refund's original is a charge that can still give back |amount| (locked for the check). */
-export async function checkRefundOriginal(trx: Transaction<Database>, originalId: string, amount: number, currency: string): Promise<TransactionRow> {
+export async function checkRefundOriginal(trx: Tx, originalId: string, amount: number, currency: string): Promise<TransactionRow> {
   const original = await lockTransaction(trx, originalId);
   if (!original) throw new NotFoundError('transaction', originalId, 'original_transaction_id');
   if (original.record_type !== 'charge' || original.transaction_type !== 'normal') {
@@ -135,7 +134,7 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
 
 export async function buildNewTransaction(
   deps: Deps,
-  trx: Kysely<Database>,
+  trx: Db,
   input: CreateTransactionInput,
   options: { referencesChecked?: boolean } = {},
 ): Promise<{ row: NewTransactionRow; paymentMethod: PaymentMethodRef | null }> {
@@ -197,7 +196,7 @@ export async function buildNewTransaction(
   if (fields.original_transaction_id !== null && !checked) {
     // The refundable amount is checked under a lock on the original, so this needs a transaction.
     if (!trx.isTransaction) throw new Error('a refund must be created inside a database transaction');
-    await checkRefundOriginal(trx as Transaction<Database>, fields.original_transaction_id, fields.amount, fields.currency);
+    await checkRefundOriginal(trx as Tx, fields.original_transaction_id, fields.amount, fields.currency);
   }
   const now = deps.clock.now();
   const completed = status === 'completed';
@@ -219,7 +218,7 @@ export async function buildNewTransaction(
 
 export async function createTransaction(deps: Deps, ctx: RequestContext, input: CreateTransactionInput) {
   const day = await today(deps);
-  const work = async (db: Kysely<Database>) => {
+  const work = async (db: Db) => {
     const { row, paymentMethod } = await buildNewTransaction(deps, db, input);
     const inserted = db.isTransaction ? await insertTransaction(db, row, ctx.actor) : await deps.inserter.insert(row, ctx.actor);
     return { status: 201, body: presentTransaction(inserted, paymentMethod, day) };

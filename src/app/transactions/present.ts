@@ -2,7 +2,6 @@
 // invalid_payment_method) are computed here from the row, never stored.
 import { retainedAmount } from '../../domain/amounts.js';
 import { computeToFix, isPaymentMethodUsable, type PaymentMethodLike } from '../../domain/to-fix.js';
-import type { RecordType } from '../../domain/transaction-state.js';
 import type { TransactionRow } from '../../store/schema.js';
 
 export interface TransactionView {
@@ -119,7 +118,7 @@ export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMe
     error_type: row.error_type,
     advice_code: row.advice_code,
     to_fix: computeToFix({
-      record_type: row.record_type as RecordType,
+      record_type: row.record_type,
       status: row.status,
       auto_process: row.auto_process,
       due_date: row.due_date,

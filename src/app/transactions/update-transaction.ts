@@ -1,12 +1,11 @@
 // PATCH /v1/transactions/{id}: edit business fields of an open or on-hold transaction; status only
 // open <-> on_hold and open -> canceled (L2), through the state machine. Compare-and-set on `version`:
 // a concurrent writer makes this edit re-read the row and apply itself again on top, so no update is lost.
-import type { Transaction } from 'kysely';
 import { ConflictError, NotFoundError, StateConflictError, ValidationError } from '../../domain/errors.js';
 import { mergeMetadata, parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { parseAmount, parseCurrency } from '../../domain/money.js';
 import { stateLabel, stateOf, transition, type TransactionEvent } from '../../domain/transaction-state.js';
-import type { Database, TransactionRow } from '../../store/schema.js';
+import type { TransactionRow, Tx } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
 import { type Deps, findPaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
 import { checkRefundOriginal, type CreateTransactionInput } from './create-transaction.js';
@@ -68,7 +67,7 @@ function nextStatus(row: TransactionRow, wanted: string, validationsEnabled: boo
 }
 
 async function computeChanges(
-  trx: Transaction<Database>,
+  trx: Tx,
   row: TransactionRow,
   input: UpdateTransactionInput,
   validationsEnabled: boolean,

@@ -153,7 +153,7 @@ export async function processWebhookEvents(deps: Deps, options: { ids?: string[]
   claimed.sort((a, b) => a.event_created_at.getTime() - b.event_created_at.getTime() || a.event_id.localeCompare(b.event_id));
   const groups = new Map<string, Group>();
   for (const event of claimed) {
-    const target = routeEvent(event.type, ((event.payload as { data?: { object?: Record<string, unknown> } }).data?.object ?? {}) as Record<string, unknown>);
+    const target = routeEvent(event.type, ((event.payload as { data?: { object?: Record<string, unknown> } }).data?.object ?? {}));
     // Unsupported events are answered one by one; the others are grouped per gateway object.
     const key = target.kind === 'not_supported' ? `${event.id}` : `${event.gateway_id}|${targetKey(target)}`;
     const group = groups.get(key) ?? { gatewayId: event.gateway_id, target, events: [] };

@@ -134,7 +134,7 @@ export function paymentChanges(row: TransactionRow, p: GatewayPayment, now: Date
   } else if (CAPTURED_LABELS.has(label) && p.balance !== null) {
     plan = { action: 'balance transaction updated at the gateway', changes: balanceFields(p.balance, { amount: p.captured_amount, currency: p.currency }) };
   }
-  if (plan === null || Object.keys(diffChanges(row, plan.changes as Record<string, unknown>)).length === 0) return null;
+  if (plan === null || Object.keys(diffChanges(row, plan.changes)).length === 0) return null;
   return plan;
 }
 

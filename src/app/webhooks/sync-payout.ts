@@ -2,7 +2,7 @@
 // for (pending and in transit -> completed/in_transit; paid; failed; canceled), moved only along the state machine's
 // payout edges, so a late event never moves it back. A payout can show paid and fail later (docs/STRIPE.md,
 // "Payouts").
-import { stateLabel, stateOf, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, lockTransactionByGatewayRef } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
@@ -65,7 +65,7 @@ export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<st
       return `${created.id}: payout ${payout.id} recorded (${stateLabel(stateOf(created))})`;
     }
     const from = stateLabel(stateOf(row));
-    const to = stateLabel(state as TxState);
+    const to = stateLabel(state);
     const event = EVENT_FOR[payout.status];
     if (from === to || event === undefined) return `${row.id}: payout ${payout.id} already ${from}`;
     let changes;

@@ -62,6 +62,7 @@ function answeredKind(exchange: StripeExchange, body: Obj | null): OutcomeKind {
   if (status >= 200 && status < 300 && body && !error) {
     const op = exchange.method === 'GET' ? 'read' : paymentOp(exchange.operation);
     try {
+      // Casts: `object` says which Stripe type this answer body is; the mappers take the SDK's types.
       if (body.object === 'payment_intent') return paymentOutcome(body as never, op).kind;
       if (body.object === 'refund') return refundOutcome(body as never).kind;
     } catch {

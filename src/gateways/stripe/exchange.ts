@@ -120,7 +120,7 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
     const context = operationContext.getStore();
     const started = performance.now();
     const [path = fullPath, query = ''] = fullPath.split('?', 2);
-    const hookKey = header(headers as Record<string, unknown>, 'Idempotency-Key');
+    const hookKey = header(headers, 'Idempotency-Key');
     const base = {
       operation: context?.operation ?? null,
       transactionId: context?.transactionId ?? null,
@@ -150,7 +150,7 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
       throw error;
     }
     const status = response.getStatusCode();
-    const requestId = header(response.getHeaders() as Record<string, unknown>, 'request-id');
+    const requestId = header(response.getHeaders(), 'request-id');
     const wrapped = Object.create(response) as HttpClientResponse;
     wrapped.toJSON = async () => {
       try {

@@ -77,7 +77,7 @@ async function walkRefunds(client: StripeClient, paymentIntentId: string, stop: 
       ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
     };
     const sent = await client.send(undefined, (o) => client.sdk.refunds.list(params, o));
-    if (!sent.ok) return sent.outcome as GatewayOutcome<never>;
+    if (!sent.ok) return sent.outcome;
     if (stop(sent.value.data)) return null;
     const last = sent.value.data.at(-1);
     if (!sent.value.has_more || last === undefined) return null;

@@ -1,10 +1,10 @@
 // /healthz, /readyz, /metrics (X5) and /v1/settings (X4).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { Deps } from '../../app/deps.js';
 import { updateSettings } from '../../app/settings.js';
+import { pingDatabase } from '../../store/database.js';
 import { migrationsApplied } from '../../store/migrate.js';
 import { errorResponses } from '../schemas/common.js';
 import { UpdateSettingsBody } from '../schemas/settings.js';
@@ -30,7 +30,7 @@ export function systemRoutes(deps: Deps, registry: Registry, options: { metricsP
 
     app.get('/readyz', { config: { public: true }, schema: { tags: ['operations'], summary: 'Database reachable and migrated' } }, async (_request, reply) => {
       try {
-        await sql`select 1`.execute(deps.db);
+        await pingDatabase(deps.db);
         if (!(await migrationsApplied(deps.db))) return reply.code(503).send({ status: 'migrations_pending' });
         return { status: 'ready' };
       } catch {
