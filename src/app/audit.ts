@@ -4,13 +4,13 @@
 // (`action`, `object_type`, `object_id`) and the object's fields before and after, with secrets and key digests
 // left out. A change that changes nothing records nothing. Reading the trail needs the admin scope.
 import { canonicalJson } from '../domain/canonical-json.js';
-import { ValidationError } from '../domain/errors.js';
 import { insertAuditEvent, listAuditEventRows } from '../store/audit-events-repo.js';
 import { allGateways } from '../store/gateways-repo.js';
 import type { AuditEventRow, Db, GatewayRow, Tx } from '../store/schema.js';
 import { iso } from './customers.js';
 import { newId } from './ids.js';
 import { cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
+import { parseInstant } from '../domain/fields.js';
 
 export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'gateway.created', 'gateway.updated', 'settings.updated'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -131,14 +131,6 @@ export interface ListAuditEventsQuery {
   created_before?: string;
   limit?: number;
   starting_after?: string;
-}
-
-function parseInstant(value: string, field: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new ValidationError('invalid_timestamp', `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`, field);
-  }
-  return date;
 }
 
 export function presentAuditEvent(row: AuditEventRow): AuditEventView {

@@ -6,6 +6,7 @@ import { type GatewayLogFilters, listGatewayLogsPage } from '../store/gateway-lo
 import type { Db } from '../store/schema.js';
 import { type GatewayLogView, INTERACTION_STATUSES, INTERACTION_TYPES, presentGatewayLog, RESULT_CODES } from './gateway-log.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
+import { parseInstant } from '../domain/fields.js';
 
 /** Filters matched exactly against the column of the same name. */
 export const EXACT_FILTERS = [
@@ -47,14 +48,6 @@ const CHOICES: Partial<Record<ExactFilter, readonly string[]>> = {
   interaction_status: INTERACTION_STATUSES,
   result_code: RESULT_CODES,
 };
-
-function parseInstant(value: string, field: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new ValidationError('invalid_timestamp', `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`, field);
-  }
-  return date;
-}
 
 function parseWhole(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 0) throw new ValidationError('parameter_invalid_integer', `${field} must be a whole number, 0 or more.`, field);

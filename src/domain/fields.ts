@@ -1,5 +1,5 @@
-// Validators for the plain fields that several resources share: calendar dates, metadata, short text,
-// e-mail addresses. Pure: no I/O.
+// Validators for the plain fields that several resources share: calendar dates, instants (list filters),
+// metadata, short text, e-mail addresses. Pure: no I/O.
 import { ValidationError } from './errors.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -15,6 +15,15 @@ export function parseDate(value: unknown, field: string): string {
     }
   }
   throw new ValidationError('invalid_date', `${field} must be a calendar date written YYYY-MM-DD.`, field);
+}
+
+/** An instant written as an ISO 8601 date-time (a list filter such as created_after), e.g. 2026-11-24T12:00:00Z. */
+export function parseInstant(value: string, field: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new ValidationError('invalid_timestamp', `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`, field);
+  }
+  return date;
 }
 
 export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;

@@ -4,22 +4,14 @@
 // pages like every list.
 import { expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../../src/app/api-keys.js';
+import type { AuditEventView } from '../../src/app/audit.js';
 import type { CommandRunner } from '../../src/app/command-runner.js';
 import { createGateway, ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
 import { updateSettings } from '../../src/app/settings.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 
-interface AuditEvent {
-  id: string;
-  object: 'audit_event';
-  actor: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  created_at: string;
-}
+/** The API's audit event, with before and after read as the objects they are in these tests. */
+type AuditEvent = AuditEventView & { before: Record<string, unknown> | null; after: Record<string, unknown> | null };
 
 async function eventsFor(h: Harness, objectId: string): Promise<AuditEvent[]> {
   const res = await h.request('GET', `/v1/audit-events?object_id=${objectId}&limit=200`);

@@ -13,6 +13,7 @@ import {
 import type { Deps } from '../deps.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from '../pagination.js';
 import { processWebhookEvents, type WebhookProcessSummary } from './processor.js';
+import { parseInstant } from '../../domain/fields.js';
 
 export const WEBHOOK_EVENT_STATUSES = ['pending', 'processed', 'failed', 'not_supported'] as const;
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
@@ -78,14 +79,6 @@ export function presentWebhookEvent(row: Omit<WebhookEventRow, 'payload'>): Webh
     processed_at: isoOrNull(row.processed_at),
     updated_at: iso(row.updated_at),
   };
-}
-
-function parseInstant(value: string, field: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new ValidationError('invalid_timestamp', `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`, field);
-  }
-  return date;
 }
 
 function parseStatus(value: string, field = 'status'): WebhookEventStatus {
