@@ -8,14 +8,13 @@
 // before the credential and api_base rules): a record that fails is refused (gateway_not_configured) and its
 // secret is never read. Its adapter connects only where the record's ConnectPolicy allows (gateways/host-policy.ts).
 import type { LookupFunction } from 'node:net';
-import type { Kysely } from 'kysely';
 import { credentialOwner, gatewayUseProblem, requireGateway, secretFromEnv } from '../app/gateways.js';
 import type { Gateway, GatewayResolver } from '../app/gateway.js';
 import type { GatewayLogWriter } from '../app/gateway-log.js';
 import type { Deps } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';
 import { type GatewayHostRules, NO_EXTRA_HOSTS } from '../domain/host-policy.js';
-import type { Database, GatewayRow } from '../store/schema.js';
+import type { Db, GatewayRow } from '../store/schema.js';
 import { gatewayConnectPolicy } from './host-policy.js';
 import { exchangeLogEntry, SharedRateLimiter, StripeGateway } from './stripe/index.js';
 
@@ -28,7 +27,7 @@ export interface RegistryOptions {
   /** The gateway log (P13): when given, every HTTP exchange of every adapter is stored as a gateway_logs row. */
   gatewayLogs?: GatewayLogWriter;
   /** Count every gateway's rate limit in this (PostgreSQL) database, across all processes using it. */
-  sharedRateLimits?: { db: Kysely<Database>; allowanceMs?: number | undefined } | undefined;
+  sharedRateLimits?: { db: Db; allowanceMs?: number | undefined } | undefined;
   /** SETTLE_GATEWAY_API_BASE_ALLOW and STRIPE_API_BASE (Deps.gatewayHosts). Default: loopback and Stripe only. */
   hosts?: GatewayHostRules | undefined;
   /** dns.lookup-compatible resolver for the adapters' connections (tests). Default: dns.lookup. */
@@ -39,7 +38,7 @@ export class GatewayRegistry implements GatewayResolver {
   readonly #cache = new Map<string, { version: number; gateway: Gateway }>();
   readonly #timeoutMs: number;
   readonly #logs: GatewayLogWriter | undefined;
-  readonly #sharedDb: Kysely<Database> | undefined;
+  readonly #sharedDb: Db | undefined;
   readonly #allowanceMs: number | undefined;
   readonly #hosts: GatewayHostRules;
   readonly #lookup: LookupFunction | undefined;

@@ -41,12 +41,12 @@
 // error rejects the acquire() that needed the grant (its gateway call then fails before anything is sent); the
 // callers behind it ask again.
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../store/schema.js';
+import { requestRateLimitGrant } from '../../store/rate-limit-grants-repo.js';
+import type { Db } from '../../store/schema.js';
 import { DEFAULT_TURN_TTL_MS, ExpiringTurn, type RateLimiter, type RateLimitTurn } from './rate-limiter.js';
 
 export interface SharedRateLimiterOptions {
-  db: Kysely<Database>;
+  db: Db;
   gatewayId: string;
   ratePerSecond: number;
   windowMs?: number; // 1000 unless a test says otherwise
@@ -106,7 +106,7 @@ export function grantLockKey(gatewayId: string): string {
 }
 
 export class SharedRateLimiter implements RateLimiter {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #gatewayId: string;
   readonly #lockKey: string;
   readonly #rate: number;
@@ -172,7 +172,7 @@ export class SharedRateLimiter implements RateLimiter {
         this.#tokens = answer.tokens;
         this.#grantId = answer.grantId;
         this.#expiresAt = answer.askedAt + this.#ttlMs;
-        continue; // a grant that came back too late is dropped by #useToken and asked for again
+        continue; // a grant that came back too late is dropped by #handOut and asked for again
       }
       // Wake a little early: the last stretch is slept in the database, which dates the grant precisely.
       await this.#sleep(Math.max(1, answer.waitMs - HOLD_MS / 2));
@@ -200,19 +200,22 @@ export class SharedRateLimiter implements RateLimiter {
     const unused = [...this.#unused];
     this.#unused.clear();
     const returned = unused.reduce((sum, [, tokens]) => sum + tokens, 0);
-    // Array literals as text ('{1,2}'), which pg and PGlite both pass through a cast unchanged.
-    const returnIds = `{${unused.map(([grantId]) => grantId).join(',')}}`;
-    const returnTokens = `{${unused.map(([, tokens]) => tokens).join(',')}}`;
     const keepMs = Math.max(KEEP_GRANTS_MS, 2 * this.#lookBackMs);
     // Just before the call: the grant's time is at least offset_ms (measured by the database) after this.
     const askedAt = this.#now();
-    const { rows } = await sql<{ tokens: number; grant_id: string | null; wait_ms: number | null; offset_ms: number }>`
-      select tokens, grant_id::text as grant_id, wait_ms, offset_ms from settle_rate_limit_grant(
-        ${this.#gatewayId}, ${this.#lockKey}::bigint, ${this.#rate}::int, ${this.#lookBackMs}::float8, ${wanted}::int,
-        ${HOLD_MS}::int, ${sweep ? keepMs : null}::float8, ${returnIds}::bigint[], ${returnTokens}::int[],
-        ${this.#burstWindowMs}::float8, ${this.#burstMax}::int)`.execute(this.#db);
-    const result = rows[0];
-    if (!result) throw new Error('the rate limit grant function returned no row');
+    const result = await requestRateLimitGrant(this.#db, {
+      gatewayId: this.#gatewayId,
+      lockKey: this.#lockKey,
+      rate: this.#rate,
+      lookBackMs: this.#lookBackMs,
+      wanted,
+      holdMs: HOLD_MS,
+      keepMs: sweep ? keepMs : null,
+      returnGrantIds: unused.map(([grantId]) => grantId),
+      returnTokens: unused.map(([, tokens]) => tokens),
+      burstWindowMs: this.#burstWindowMs,
+      burstMax: this.#burstMax,
+    });
     if (sweep) this.#lastSweep = this.#now();
     this.stats.tokensReturned += returned;
     if (result.tokens > 0) {
