@@ -46,7 +46,7 @@ export default tseslint.config(
           patterns: [
             { regex: '^(\\.\\./){2,}', message: 'The emulator imports nothing from Settle: this path leaves packages/stripe-emulator.' },
             { regex: '^settle/', message: 'The emulator imports nothing from Settle.' },
-            { regex: '(^|/)src/(domain|app|store|http|jobs|gateways|cli)(/|$)', message: 'The emulator imports nothing from Settle\'s src/.' },
+            { regex: '(^|/)src/(domain|app|store|http|jobs|gateway-adapters|cli)(/|$)', message: 'The emulator imports nothing from Settle\'s src/.' },
           ],
         },
       ],

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
+import { RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { type Child, distIsStale, ensureBuilt, killAllChildren, startEmulatorProcess, startSettle } from '../test/chaos/support.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { GATEWAY_ACTIONS, INTERACTION, OVERHEAD_TARGET_MS, type Phase, done, lifecycle, logLatencies, mean, newPhase, request, verify } from './charge-lifecycles.js';

@@ -22,9 +22,9 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { systemClock } from '../src/app/clock.js';
-import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateways.js';
+import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
-import { type GatewayOperation, operationContext } from '../src/gateways/stripe/exchange.js';
+import { type GatewayOperation, operationContext } from '../src/gateway-adapters/stripe/exchange.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, openBenchApp, type BenchApp } from './databases.js';
 import { type Benchmark, type BenchContext, type BenchRow, type OperationResult, runLoad, toRow, withCpuProfile } from './harness.js';
 
@@ -45,7 +45,7 @@ export const GATEWAY_ACTIONS = ['authorize', 'capture', 'refund'] as const;
 type GatewayAction = (typeof GATEWAY_ACTIONS)[number];
 type Step = 'create' | GatewayAction;
 
-/** The gateway log's interaction_type of each action's request (gateways/stripe/exchange-log.ts). */
+/** The gateway log's interaction_type of each action's request (gateway-adapters/stripe/exchange-log.ts). */
 export const INTERACTION: Record<GatewayAction, string> = { authorize: 'authorization', capture: 'capture', refund: 'referenced_refund' };
 
 const AUTH = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };

@@ -1,4 +1,4 @@
-// Benchmark `scheduled-charges` (issue 6, S1/S4/G5): a daily_charges run over 10,000 due charges (BENCH_SCALE
+// Benchmark `scheduled-charges` (S1, S4, G5 in docs/FEATURES.md): a daily_charges run over 10,000 due charges (BENCH_SCALE
 // scales the count), carried out by `settle worker` processes against the Stripe emulator:
 //   - with the gateway's rate limit at 100 requests/second, by 1 worker and by 4 workers: the emulator's request
 //     log must show at least 90% of the allowed rate used over the run (first to last request) and never more
@@ -29,7 +29,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
-import { RATE_LIMIT_MAX } from '../src/app/gateways.js';
+import { RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { createDeps } from '../src/runtime.js';
 import { distIsStale, ensureBuilt } from '../test/chaos/support.js';

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
 import { systemClock } from '../src/app/clock.js';
-import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateways.js';
+import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { newId } from '../src/app/ids.js';
 import { processWebhookEvents } from '../src/app/webhooks/processor.js';
 import { startEmulator } from '@settle/stripe-emulator';

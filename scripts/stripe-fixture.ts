@@ -1,5 +1,5 @@
 // Writes test/fixtures/stripe/openapi-operations.json: what the request-shape contract test
-// (test/gateways/stripe-request-shape.test.ts) needs to know about Stripe's API, taken from Stripe's OpenAPI
+// (test/gateway-adapters/stripe-request-shape.test.ts) needs to know about Stripe's API, taken from Stripe's OpenAPI
 // description: for each operation the Stripe adapter calls, its path template, its method and every parameter name
 // it accepts, in the bracket notation requests are sent in. It also writes the allow-list below: parameters the
 // SDK sends that the spec copy lacks, each with its reason.
@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The operations the Stripe adapter (src/gateways/stripe/) calls, as `METHOD /path/template` of the spec. */
+/** The operations the Stripe adapter (src/gateway-adapters/stripe/) calls, as `METHOD /path/template` of the spec. */
 export const OPERATIONS = [
   'GET /v1/balance_transactions',
   'POST /v1/customers',

@@ -1,6 +1,6 @@
 // Typed environment with safe defaults: PGlite under ./data and the offline Stripe emulator.
 import path from 'node:path';
-import { DEFAULT_ALLOWANCE_MS } from './gateways/stripe/shared-rate-limiter.js';
+import { DEFAULT_ALLOWANCE_MS } from './gateway-adapters/stripe/shared-rate-limiter.js';
 
 export interface Config {
   port: number;
@@ -65,7 +65,7 @@ export interface Config {
 /**
  * Every environment variable Settle reads for its own configuration. A gateway may never name one of these in
  * secret_key_env or webhook_secret_env (except STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, under the rules in
- * app/gateways.ts). A test keeps this list equal to the README's configuration table.
+ * app/gateway-records.ts). A test keeps this list equal to the README's configuration table.
  */
 export const SETTLE_ENV_VARS = [
   'PORT',

@@ -5,7 +5,7 @@ import { CommandRunner } from './app/command-runner.js';
 import type { Deps } from './app/deps.js';
 import { GatewayLogWriter } from './app/gateway-log.js';
 import { SettingsStore } from './app/settings.js';
-import { GatewayRegistry } from './gateways/registry.js';
+import { GatewayRegistry } from './gateway-adapters/registry.js';
 import type { Config } from './config.js';
 import { type GatewayHostRules, gatewayHostRules, NO_EXTRA_HOSTS } from './domain/host-policy.js';
 import { openDatabase, type OpenDatabase } from './store/database.js';

@@ -1,7 +1,7 @@
 // The environment's settings as loadConfig reads them: defaults, and a clear error for a bad value.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { DEFAULT_ALLOWANCE_MS } from '../src/gateways/stripe/shared-rate-limiter.js';
+import { DEFAULT_ALLOWANCE_MS } from '../src/gateway-adapters/stripe/shared-rate-limiter.js';
 
 describe('loadConfig', () => {
   it('reads the shared rate limit allowance, 45 ms unless set', () => {

@@ -5,7 +5,7 @@
 // left out. A change that changes nothing records nothing. Reading the trail needs the admin scope.
 import { canonicalJson } from '../domain/canonical-json.js';
 import { insertAuditEvent, listAuditEventRows } from '../store/audit-events-repo.js';
-import { allGateways } from '../store/gateways-repo.js';
+import { allGateways } from '../store/gateway-records-repo.js';
 import type { AuditEventRow, Db, GatewayRow, Tx } from '../store/schema.js';
 import { iso } from './customers.js';
 import { newId } from './ids.js';

@@ -7,7 +7,7 @@ import type { Db, Tx } from '../store/schema.js';
 import type { TransactionInserter } from '../store/transaction-inserter.js';
 import { type Clock, dateInZone } from './clock.js';
 import { CommandRunner, type IdempotencyInput } from './command-runner.js';
-import type { GatewayResolver } from './gateway.js';
+import type { GatewayResolver } from './gateway-port.js';
 import type { SettingsStore } from './settings.js';
 
 export interface Deps {

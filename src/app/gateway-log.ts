@@ -1,7 +1,7 @@
 // The gateway log (P13): one row per interaction with a gateway, with the fields of a Salesforce-style Payment
 // Gateway Log (interaction type and status, Settle's result code, the gateway's reference, auth code, date,
 // message and result code), our idempotency key (the "SfRefNumber"), the HTTP exchange with secrets removed,
-// its latency, and the transaction it refers to. Adapters produce entries (gateways/stripe/exchange-log.ts);
+// its latency, and the transaction it refers to. Adapters produce entries (gateway-adapters/stripe/exchange-log.ts);
 // the writer stores them; the list and get use cases serve /v1/gateway-logs.
 //
 // A log write never makes a gateway call fail: database errors are reported to the logger and swallowed.

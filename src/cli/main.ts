@@ -6,7 +6,7 @@ import { loadConfig } from '../config.js';
 import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
 import { deleteOldWebhookEvents, listWebhookEvents, replayWebhookEvent, type WebhookEventView } from '../app/webhooks/events.js';
-import { setUpDefaultGateway } from '../gateways/default-gateway.js';
+import { setUpDefaultGateway } from '../gateway-adapters/default-gateway.js';
 import { openDatabase } from '../store/database.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { describeProblems, PRIVATE_UMASK, restrictDataDir } from '../store/file-modes.js';

@@ -1,7 +1,7 @@
 // Where a gateway may send its requests (and with them its API key): the address classes Settle never connects to,
 // the rule for a test-mode gateway's api_base (loopback, or a host the operator listed in
 // SETTLE_GATEWAY_API_BASE_ALLOW), and the rule applied to every address a connection resolves to. Pure: no I/O; the
-// connection guard that applies it is gateways/host-policy.ts.
+// connection guard that applies it is gateway-adapters/host-policy.ts.
 //
 // Addresses are compared as bytes, so every spelling of one address is the same address: an IPv4 address written
 // as IPv6 (::ffff:169.254.169.254, ::ffff:a9fe:a9fe), and, through WHATWG URL parsing (`new URL().hostname`, which

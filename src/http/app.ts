@@ -10,7 +10,7 @@ import type { Deps } from '../app/deps.js';
 import { WebhookIntake } from '../app/webhooks/intake.js';
 import { WebhookSecrets } from '../app/webhooks/secrets.js';
 import { JobRunner } from '../jobs/runner.js';
-import { stripeWebhookVerifier } from '../gateways/stripe/webhook-signature.js';
+import { stripeWebhookVerifier } from '../gateway-adapters/stripe/webhook-signature.js';
 import { registerAuth, trackRouteAccess } from './auth.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerRequestGuard } from './request-guard.js';

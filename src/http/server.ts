@@ -2,14 +2,14 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type BootstrapKeySource, ensureBootstrapKey } from '../app/api-keys.js';
-import { credentialOwner, secretFromEnv } from '../app/gateways.js';
+import { credentialOwner, secretFromEnv } from '../app/gateway-records.js';
 import { intakeUrl, setUpWebhookSecret, WebhookSecrets } from '../app/webhooks/secrets.js';
 import { backgroundWork } from '../jobs/background.js';
 import type { Config } from '../config.js';
 import { openRuntime } from '../runtime.js';
-import { type DefaultGateway, setUpDefaultGateway } from '../gateways/default-gateway.js';
-import { EMULATOR_SECRET_KEY } from '../gateways/registry.js';
-import { stripeWebhookEndpoints } from '../gateways/stripe/webhook-endpoints.js';
+import { type DefaultGateway, setUpDefaultGateway } from '../gateway-adapters/default-gateway.js';
+import { EMULATOR_SECRET_KEY } from '../gateway-adapters/registry.js';
+import { stripeWebhookEndpoints } from '../gateway-adapters/stripe/webhook-endpoints.js';
 import { buildApp } from './app.js';
 
 /** How a gateway on this machine reaches the server: the listening port on loopback when listening on all addresses. */

@@ -152,7 +152,7 @@ export async function restrictModes(root: string): Promise<RestrictReport> {
 
 /**
  * What Settle keeps in its data directory: the PGlite cluster (runtime.ts), the generated admin key
- * (app/api-keys.ts), the emulator's state (gateways/default-gateway.ts) and the registered endpoint's secret
+ * (app/api-keys.ts), the emulator's state (gateway-adapters/default-gateway.ts) and the registered endpoint's secret
  * (app/webhooks/secrets.ts). test/store/file-modes.test.ts checks the names against theirs.
  */
 export const SETTLE_DATA_ENTRIES: readonly string[] = ['pglite', 'admin-api-key', 'stripe-emulator.json', 'emulator-webhook-endpoint.json'];

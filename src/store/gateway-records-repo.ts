@@ -1,6 +1,6 @@
-// Gateway records as the admin API and startup write them (the use cases are app/gateways.ts): the write lock, the
-// default flag, inserts, compare-and-set updates and the lookups startup finds its gateways by. Reads shared with
-// the webhooks (findGateway, allGateways) are in gateways-repo.ts.
+// The gateways table: the write lock, the default flag, inserts and compare-and-set updates the admin API and
+// startup make (the use cases are app/gateway-records.ts), the lookups startup finds its gateways by, and the reads the
+// webhook intake, the processor and the audit log share (findGateway, allGateways).
 import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database, GatewayMode, GatewayProvider, GatewayRow, GatewaysTable } from './schema.js';
 
@@ -115,4 +115,12 @@ export function listGatewayRows(
   if (query.is_default !== undefined) q = q.where('is_default', '=', query.is_default);
   if (query.after !== undefined) q = q.where('id', '<', query.after);
   return q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+}
+
+export function findGateway(db: Db, id: string): Promise<GatewayRow | undefined> {
+  return db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function allGateways(db: Db): Promise<GatewayRow[]> {
+  return db.selectFrom('gateways').selectAll().execute();
 }

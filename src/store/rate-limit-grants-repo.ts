@@ -1,4 +1,4 @@
-// The shared gateway rate limit's one query (gateways/stripe/shared-rate-limiter.ts explains the scheme): a call of
+// The shared gateway rate limit's one query (gateway-adapters/stripe/shared-rate-limiter.ts explains the scheme): a call of
 // settle_rate_limit_grant (migrations 0007 and 0008), in autocommit, so nothing waits for this process between the
 // gateway's advisory lock and the commit.
 import { sql } from 'kysely';

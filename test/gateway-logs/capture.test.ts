@@ -2,7 +2,7 @@
 // becomes one row with the right interaction type, status and result code, our keys, latency and bodies, and
 // no secret anywhere (neither the API key nor a fake key placed in metadata).
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { Gateway } from '../../src/app/gateway.js';
+import type { Gateway } from '../../src/app/gateway-port.js';
 import { startEmulator, type Emulator } from '@settle/stripe-emulator';
 import { describeEachDatabase } from '../support/harness.js';
 import { emulatorGateway, FAKE_SECRET, fresh, loggingRegistry, logsOf, payment, SECRET_KEY } from './support.js';

@@ -1,7 +1,7 @@
 // Secret removal and form decoding used by the gateway log.
 import { expect, it } from 'vitest';
 import { REDACTED, redactText, redactValue } from '../../src/app/gateway-log.js';
-import { decodeForm } from '../../src/gateways/stripe/exchange.js';
+import { decodeForm } from '../../src/gateway-adapters/stripe/exchange.js';
 
 it.each([
   ['key sk_test_51HabcDEF end', `key ${REDACTED} end`],

@@ -1,9 +1,9 @@
 // Shared by the gateway log tests: a gateway record pointing at the emulator, a registry whose adapters log to
 // the test database, and payment requests with fresh keys.
-import type { PaymentRequest } from '../../src/app/gateway.js';
+import type { PaymentRequest } from '../../src/app/gateway-port.js';
 import { GatewayLogWriter } from '../../src/app/gateway-log.js';
 import type { GatewayRow } from '../../src/store/schema.js';
-import { GatewayRegistry } from '../../src/gateways/registry.js';
+import { GatewayRegistry } from '../../src/gateway-adapters/registry.js';
 import type { Harness } from '../support/harness.js';
 
 /** The API key the adapter sends: it must never appear in a stored row. */

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GatewayLogWriter } from '../../src/app/gateway-log.js';
 import { startEmulator, type Emulator } from '@settle/stripe-emulator';
-import { GatewayRegistry } from '../../src/gateways/registry.js';
-import { StripeGateway } from '../../src/gateways/stripe/index.js';
+import { GatewayRegistry } from '../../src/gateway-adapters/registry.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/index.js';
 import { openDatabase, type OpenDatabase } from '../../src/store/database.js';
 import { describeEachDatabase } from '../support/harness.js';
 import { emulatorGateway, payment } from './support.js';

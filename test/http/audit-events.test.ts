@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../../src/app/api-keys.js';
 import type { AuditEventView } from '../../src/app/audit.js';
 import type { CommandRunner } from '../../src/app/command-runner.js';
-import { createGateway, ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import { createGateway, ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
 import { updateSettings } from '../../src/app/settings.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, getDefaultGateway, requireGateway } from '../../src/app/gateways.js';
+import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, getDefaultGateway, requireGateway } from '../../src/app/gateway-records.js';
 import { WebhookSecrets } from '../../src/app/webhooks/secrets.js';
 import { gatewayHostRules, type GatewayHostRules } from '../../src/domain/host-policy.js';
-import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
-import { GatewayRegistry } from '../../src/gateways/registry.js';
+import { setUpDefaultGateway } from '../../src/gateway-adapters/default-gateway.js';
+import { GatewayRegistry } from '../../src/gateway-adapters/registry.js';
 import type { GatewayRow } from '../../src/store/schema.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 

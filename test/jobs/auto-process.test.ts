@@ -3,7 +3,7 @@
 // selection against the domain rules it restates, and rules awkward to reach through the API. One harness per
 // database for the whole file: each test leaves nothing due behind it.
 import { expect, it } from 'vitest';
-import { TRANSACTION_ID_METADATA_KEY } from '../../src/app/gateway.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../src/app/gateway-port.js';
 import { isPaymentMethodUsable } from '../../src/domain/to-fix.js';
 import { countDue, selectDue } from '../../src/jobs/selections.js';
 import { progressLine } from '../../src/cli/progress.js';

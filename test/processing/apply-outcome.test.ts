@@ -1,8 +1,8 @@
 // tx2 for outcomes the emulator does not produce yet: a payment the gateway holds as `processing` (a bank debit,
 // P9) and a refund it holds as `pending` (P5). The attempt is recorded by the real tx1 code; the outcome is given.
 import { expect, it } from 'vitest';
-import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
-import type { GatewayPayment, GatewayRefund } from '../../src/app/gateway.js';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
+import type { GatewayPayment, GatewayRefund } from '../../src/app/gateway-port.js';
 import { applyAttemptOutcome, RowMoved } from '../../src/app/processing/apply-outcome.js';
 import type { GatewayLogRecord } from '../../src/app/gateway-log.js';
 import { recordAttempt, type Plan } from '../../src/app/processing/run-action.js';

@@ -12,10 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBootstrapKey } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import { EMULATOR_ENDPOINT_FILE, setUpWebhookSecret, WebhookSecrets } from '../../src/app/webhooks/secrets.js';
-import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
+import { setUpDefaultGateway } from '../../src/gateway-adapters/default-gateway.js';
 import { startEmulator } from '@settle/stripe-emulator';
-import { EMULATOR_SECRET_KEY } from '../../src/gateways/registry.js';
-import { stripeWebhookEndpoints } from '../../src/gateways/stripe/webhook-endpoints.js';
+import { EMULATOR_SECRET_KEY } from '../../src/gateway-adapters/registry.js';
+import { stripeWebhookEndpoints } from '../../src/gateway-adapters/stripe/webhook-endpoints.js';
 import { openRuntime } from '../../src/runtime.js';
 import { restrictDataDir, restrictModes, SETTLE_DATA_ENTRIES } from '../../src/store/file-modes.js';
 

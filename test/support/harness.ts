@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { createApiKey, type Scope } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import type { Deps } from '../../src/app/deps.js';
-import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { buildApp } from '../../src/http/app.js';
 import { createDeps } from '../../src/runtime.js';

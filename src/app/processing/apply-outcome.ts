@@ -26,7 +26,7 @@ import {
   type TransactionChanges,
 } from '../../store/transactions-repo.js';
 import { type GatewayLogRecord, gatewayLogsAlongside, insertGatewayLogs } from '../gateway-log.js';
-import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway.js';
+import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import type { ActionOutcome } from './attempt-call.js';
 
 /** What tx2 was given: an outcome, or recovery's proof that the call never happened. */

@@ -10,7 +10,7 @@ import type {
   GatewayPayment,
   GatewayRefund,
   RefundReason,
-} from '../gateway.js';
+} from '../gateway-port.js';
 import type { GatewayAttemptRow } from '../../store/schema.js';
 
 export type GatewayAction = GatewayAttemptRow['action'];

@@ -8,7 +8,7 @@ import { checkStripeAmount, formatAmount } from '../../domain/money.js';
 import type { TransactionRow } from '../../store/schema.js';
 import { lockTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
-import { requireGateway } from '../gateways.js';
+import { requireGateway } from '../gateway-records.js';
 import { paymentPlan, request, requireCharge } from './actions.js';
 import { recoverAttempt } from './recover.js';
 import { type Plan, requireState, runGatewayAction } from './run-action.js';

@@ -11,7 +11,7 @@ import { countRecoveryTry, findAttempt, listInFlightAttemptIds } from '../../sto
 import type { GatewayAttemptRow, Tx } from '../../store/schema.js';
 import { releaseActionKey, storeActionResponse } from '../command-runner.js';
 import { type Deps, today } from '../deps.js';
-import { requireGateway } from '../gateways.js';
+import { requireGateway } from '../gateway-records.js';
 import { applyAttemptOutcome, type AttemptVerdict, type Resolution } from './apply-outcome.js';
 import { type AttemptRequest, type AttemptToSend, lookUpAttempt } from './attempt-call.js';
 import { callForAttempt, readResponseFor } from './run-action.js';

@@ -23,7 +23,7 @@ import {
 import type { ActionKey, CommandResult, RunOutcome, StoreResponse } from '../command-runner.js';
 import { dateInZone } from '../clock.js';
 import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext } from '../deps.js';
-import type { GatewayError } from '../gateway.js';
+import type { GatewayError } from '../gateway-port.js';
 import { collectGatewayLogs } from '../gateway-log.js';
 import { newId } from '../ids.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';

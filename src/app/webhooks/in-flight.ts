@@ -4,7 +4,7 @@
 // for the call (Deferred), and the recovery job settles calls that never come back.
 import { lockUnresolvedAttempt } from '../../store/gateway-attempts-repo.js';
 import type { Db, Tx, TransactionRow } from '../../store/schema.js';
-import type { GatewayPayment } from '../gateway.js';
+import type { GatewayPayment } from '../gateway-port.js';
 import { applyAttemptOutcome } from '../processing/apply-outcome.js';
 import { type ActionOutcome, type GatewayAction, paymentAsOutcome } from '../processing/attempt-call.js';
 import { answerRequest } from '../processing/recover.js';

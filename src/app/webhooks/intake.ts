@@ -15,7 +15,7 @@
 // retried event by event, so a bad row fails only its own request.
 import { performance } from 'node:perf_hooks';
 import { NotFoundError, SettleError, ValidationError } from '../../domain/errors.js';
-import { findGateway } from '../../store/gateways-repo.js';
+import { findGateway } from '../../store/gateway-records-repo.js';
 import type { Db, GatewayRow } from '../../store/schema.js';
 import { type IntakeEventRow, insertWebhookEvents } from '../../store/webhook-events-repo.js';
 import type { Deps } from '../deps.js';
@@ -37,7 +37,7 @@ export interface ParsedEvent {
 
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
-/** A provider's check of a notification (gateways/stripe/webhook-signature.ts); throws a SettleError (400). */
+/** A provider's check of a notification (gateway-adapters/stripe/webhook-signature.ts); throws a SettleError (400). */
 export interface WebhookVerifier {
   verify(rawBody: Buffer, headers: WebhookHeaders, secret: string, nowMs: number): ParsedEvent;
 }

@@ -7,7 +7,7 @@
 // for a little while (Deferred: Settle's own call for that row is still under way).
 import { SettleError } from '../../domain/errors.js';
 import { GATEWAY_OBJECT_CONSTRAINTS, isViolationOf } from '../../store/constraint-errors.js';
-import { allGateways } from '../../store/gateways-repo.js';
+import { allGateways } from '../../store/gateway-records-repo.js';
 import type { Db, WebhookEventRow } from '../../store/schema.js';
 import { claimWebhookEvents, finishWebhookEvents, latestReadOf } from '../../store/webhook-events-repo.js';
 import { type Deps, today } from '../deps.js';

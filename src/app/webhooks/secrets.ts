@@ -6,14 +6,14 @@
 //    generated admin key) with the endpoint id, and reuses on the next start while the endpoint still exists at
 //    the emulator (pointing it at Settle's current URL when that changed).
 // Secrets are never stored in the database, returned by the API or written to a log. A variable the record may not
-// name (app/gateways.ts credentialEnvRefusal: not STRIPE_.../SETTLE_GATEWAY_..., or one of Settle's own settings)
+// name (app/gateway-records.ts credentialEnvRefusal: not STRIPE_.../SETTLE_GATEWAY_..., or one of Settle's own settings)
 // is never read: such a gateway has no secret, and its events are refused.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GatewayHostRules } from '../../domain/host-policy.js';
 import type { GatewayRow } from '../../store/schema.js';
-import { credentialOwner, secretFromEnv } from '../gateways.js';
+import { credentialOwner, secretFromEnv } from '../gateway-records.js';
 
 /** The variable whose value, when set, is the default gateway's signing secret. */
 export const STRIPE_WEBHOOK_SECRET_ENV = 'STRIPE_WEBHOOK_SECRET';
@@ -55,7 +55,7 @@ function missingSecretMessage(record: Pick<GatewayRow, 'id' | 'webhook_secret_en
 
 // ---- registration with the emulator ---------------------------------------------------------------------------
 
-/** The port Settle needs from a Stripe-compatible API to register its endpoint (gateways/stripe/webhook-endpoints.ts). */
+/** The port Settle needs from a Stripe-compatible API to register its endpoint (gateway-adapters/stripe/webhook-endpoints.ts). */
 export interface WebhookEndpointApi {
   create(url: string, description: string): Promise<{ id: string; url: string; secret: string }>;
   /** undefined when the endpoint does not exist (any more). */

@@ -4,7 +4,7 @@
 import type { Db, GatewayRow, TransactionRow } from '../../store/schema.js';
 import { lockChargeByPaymentIntent, lockTransaction } from '../../store/transactions-repo.js';
 import type { Deps } from '../deps.js';
-import type { Gateway, GatewayOutcome } from '../gateway.js';
+import type { Gateway, GatewayOutcome } from '../gateway-port.js';
 
 export interface SyncContext {
   deps: Deps;

@@ -12,7 +12,7 @@ import type { Db, DisputeRow, NewTransactionRow, TransactionRow } from '../../st
 import { compareAndSetTransaction, hasAdjustmentFor, hasPaymentIntent, insertTransaction } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import { isDisputeClosed, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
-import type { GatewayDispute } from '../gateway.js';
+import type { GatewayDispute } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
 import { Deferred, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';

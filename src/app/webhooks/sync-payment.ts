@@ -7,7 +7,7 @@ import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transac
 import type { Db, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, diffChanges, insertTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
-import type { GatewayPayment, GatewayRefund } from '../gateway.js';
+import type { GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { balanceFields, errorFields, NO_ERROR, stateChange } from '../processing/apply-outcome.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';

@@ -6,7 +6,7 @@ import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transac
 import type { TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, lockTransactionByGatewayRef } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
-import type { GatewayPayout } from '../gateway.js';
+import type { GatewayPayout } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { stateChange } from '../processing/apply-outcome.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';

@@ -7,7 +7,7 @@ import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { stateLabel, stateOf, type TxState } from '../../domain/transaction-state.js';
 import type { Db, NewTransactionRow, TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, insertTransaction, lockTransaction, lockTransactionByGatewayRef, type TransactionChanges } from '../../store/transactions-repo.js';
-import type { GatewayPayment, GatewayRefund } from '../gateway.js';
+import type { GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { balanceFields, errorFields, stateChange } from '../processing/apply-outcome.js';
 import { refundAsOutcome } from '../processing/attempt-call.js';

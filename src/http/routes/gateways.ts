@@ -2,7 +2,7 @@
 // changing a gateway needs admin. Secrets by reference only (X3): responses name the variables, never values.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
-import { createGateway, getGateway, listGateways, updateGateway } from '../../app/gateways.js';
+import { createGateway, getGateway, listGateways, updateGateway } from '../../app/gateway-records.js';
 import { requestContext, sendOutcome } from '../context.js';
 import { errorResponses, IdParams, ListOf } from '../schemas/common.js';
 import { CreateGatewayBody, GatewaySchema, ListGatewaysQuery, UpdateGatewayBody } from '../schemas/gateway.js';

@@ -1,7 +1,7 @@
 // Gateways (G1): request bodies, list query and the object returned. Credentials by reference only: a
 // gateway names the environment variables holding its secrets; their values are never accepted or returned.
 import { Type } from 'typebox';
-import { DEFAULT_RATE_LIMITS, GATEWAY_MODES, GATEWAY_PROVIDERS, RATE_LIMIT_MAX } from '../../app/gateways.js';
+import { DEFAULT_RATE_LIMITS, GATEWAY_MODES, GATEWAY_PROVIDERS, RATE_LIMIT_MAX } from '../../app/gateway-records.js';
 import { Currency, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description?: string) =>

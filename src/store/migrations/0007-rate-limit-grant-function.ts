@@ -1,4 +1,4 @@
-// The shared rate limiter's grant as one database function (src/gateways/stripe/shared-rate-limiter.ts).
+// The shared rate limiter's grant as one database function (src/gateway-adapters/stripe/shared-rate-limiter.ts).
 //
 // Why a function: a grant takes the gateway's advisory lock, gives back tokens nobody used (p_return_ids and
 // p_return_tokens: grants and how many of their tokens to take off), waits in the database for capacity to free

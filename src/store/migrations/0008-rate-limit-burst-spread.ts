@@ -4,7 +4,7 @@
 // p_burst_max over the last p_burst_ms: a second limit beside the rate over the look-back (which stays the hard
 // bound). A sliding window alone repeats a burst once per look-back, for as long as the fleet is saturated: the
 // tokens of a burst all free at once. A burst of requests makes the gateway slow for everyone, and the workers'
-// pipelines then run dry while it answers (src/gateways/stripe/shared-rate-limiter.ts, docs/PERFORMANCE.md).
+// pipelines then run dry while it answers (src/gateway-adapters/stripe/shared-rate-limiter.ts, docs/PERFORMANCE.md).
 //
 // Returns as before: tokens granted (0 = refused), the grant's id, on refusal the milliseconds until capacity frees
 // (the oldest grant leaving the look-back, or the burst window, whichever is later), and `offset_ms`.

@@ -15,7 +15,7 @@
 // | a ValidationError from our own checks       | invalid_request  | nothing was sent                                 |
 // | anything else                               | unknown          | conservative: we cannot prove nothing happened   |
 import Stripe from 'stripe';
-import type { GatewayError, GatewayOutcome, GatewayRefs } from '../../app/gateway.js';
+import type { GatewayError, GatewayOutcome, GatewayRefs } from '../../app/gateway-port.js';
 import { isSettleError } from '../../domain/errors.js';
 import { wasNotSent } from './paced-http-client.js';
 

@@ -1,8 +1,8 @@
 // Stripe PaymentIntent (+ its latest charge and balance transaction) -> the port's GatewayPayment and outcome.
 // Exhaustive over PaymentIntent.Status and Charge.Status; unknown statuses become `unknown` outcomes.
 import type Stripe from 'stripe';
-import type { GatewayError, GatewayOutcome, GatewayPayment, PaymentStatus } from '../../app/gateway.js';
-import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';
+import type { GatewayError, GatewayOutcome, GatewayPayment, PaymentStatus } from '../../app/gateway-port.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway-port.js';
 import { fromStripeWireAmount } from '../../domain/money.js';
 import { assertNever } from '../../domain/transaction-state.js';
 import { localError } from './classify-error.js';

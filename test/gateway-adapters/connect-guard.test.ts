@@ -1,4 +1,4 @@
-// The connect-time guard of the gateway HTTP client (gateways/host-policy.ts in paced-http-client.ts): every
+// The connect-time guard of the gateway HTTP client (gateway-adapters/host-policy.ts in paced-http-client.ts): every
 // refused host, in every spelling, and every name that resolves to a refused address (including one that answers
 // 127.0.0.1 first and 169.254.169.254 next: DNS rebinding), fails before a connection is opened.
 //
@@ -12,11 +12,11 @@ import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectPolicy } from '../../src/domain/host-policy.js';
-import { HostRefusedError, hostRefusalOf } from '../../src/gateways/host-policy.js';
-import { unlimited } from '../../src/gateways/stripe/rate-limiter.js';
-import { PacedHttpClient, wasNotSent } from '../../src/gateways/stripe/paced-http-client.js';
-import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
-import { stripeWebhookEndpoints } from '../../src/gateways/stripe/webhook-endpoints.js';
+import { HostRefusedError, hostRefusalOf } from '../../src/gateway-adapters/host-policy.js';
+import { unlimited } from '../../src/gateway-adapters/stripe/rate-limiter.js';
+import { PacedHttpClient, wasNotSent } from '../../src/gateway-adapters/stripe/paced-http-client.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/stripe-gateway.js';
+import { stripeWebhookEndpoints } from '../../src/gateway-adapters/stripe/webhook-endpoints.js';
 
 /** The one place any connection of this file can reach: counts what arrives and answers `{}`. */
 const listener = { connections: 0, bytes: 0, port: 0 };

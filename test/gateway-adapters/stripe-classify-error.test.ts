@@ -3,7 +3,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.js';
-import { classifyError, wasNeverSent } from '../../src/gateways/stripe/classify-error.js';
+import { classifyError, wasNeverSent } from '../../src/gateway-adapters/stripe/classify-error.js';
 
 const E = Stripe.errors;
 

@@ -1,8 +1,8 @@
 // Stripe refunds and balance transactions -> the port's shapes, with exhaustive status mapping (no default
 // branch: an unrecognised status is reported as `unknown`, never silently accepted).
 import type Stripe from 'stripe';
-import type { GatewayBalance, GatewayOutcome, GatewayRefund, RefundStatus } from '../../app/gateway.js';
-import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';
+import type { GatewayBalance, GatewayOutcome, GatewayRefund, RefundStatus } from '../../app/gateway-port.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway-port.js';
 import { ValidationError } from '../../domain/errors.js';
 import { fromStripeWireAmount, getCurrency, toStripeWireAmount } from '../../domain/money.js';
 import { assertNever } from '../../domain/transaction-state.js';

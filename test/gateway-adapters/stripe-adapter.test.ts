@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RateLimiter, unlimited } from '../../src/gateways/stripe/rate-limiter.js';
-import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
+import { type RateLimiter, unlimited } from '../../src/gateway-adapters/stripe/rate-limiter.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/stripe-gateway.js';
 
 interface Canned {
   status: number;

@@ -3,8 +3,8 @@
 // resolved by finding the payment by our transaction id; a partial capture's released remainder is not a refund.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '@settle/stripe-emulator';
-import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
-import type { GatewayOutcome, GatewayPayment, PaymentRequest } from '../../src/app/gateway.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/stripe-gateway.js';
+import type { GatewayOutcome, GatewayPayment, PaymentRequest } from '../../src/app/gateway-port.js';
 
 let emulator: Emulator;
 let n = 0;

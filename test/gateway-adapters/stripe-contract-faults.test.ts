@@ -6,8 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type Emulator } from '@settle/stripe-emulator';
-import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
-import type { PaymentRequest } from '../../src/app/gateway.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/stripe-gateway.js';
+import type { PaymentRequest } from '../../src/app/gateway-port.js';
 
 let emulator: Emulator;
 let n = 0;

@@ -4,12 +4,12 @@
 // (exact when this process is the only one calling the gateway: PGlite) or, given `sharedRateLimits`, one that
 // splits the limit with every process on the same PostgreSQL database (shared-rate-limiter.ts).
 //
-// Before a record is used, its configuration is checked again (app/gateways.ts gatewayUseProblem: records made
+// Before a record is used, its configuration is checked again (app/gateway-records.ts gatewayUseProblem: records made
 // before the credential and api_base rules): a record that fails is refused (gateway_not_configured) and its
-// secret is never read. Its adapter connects only where the record's ConnectPolicy allows (gateways/host-policy.ts).
+// secret is never read. Its adapter connects only where the record's ConnectPolicy allows (gateway-adapters/host-policy.ts).
 import type { LookupFunction } from 'node:net';
-import { credentialOwner, gatewayUseProblem, requireGateway, secretFromEnv } from '../app/gateways.js';
-import type { Gateway, GatewayResolver } from '../app/gateway.js';
+import { credentialOwner, gatewayUseProblem, requireGateway, secretFromEnv } from '../app/gateway-records.js';
+import type { Gateway, GatewayResolver } from '../app/gateway-port.js';
 import type { GatewayLogWriter } from '../app/gateway-log.js';
 import type { Deps } from '../app/deps.js';
 import { SettleError } from '../domain/errors.js';

@@ -7,7 +7,7 @@
 // Interaction status: success (an answer meaning it worked, or needs the customer), failed (an answer saying
 // no), timeout (no answer). A GET made inside a write (the re-read after "already captured") is a `sync`.
 import type { GatewayLogEntry, InteractionType, ResultCode } from '../../app/gateway-log.js';
-import { TRANSACTION_ID_METADATA_KEY, type OutcomeKind } from '../../app/gateway.js';
+import { TRANSACTION_ID_METADATA_KEY, type OutcomeKind } from '../../app/gateway-port.js';
 import type { GatewayOperation, StripeExchange } from './exchange.js';
 import { refundOutcome } from './map-objects.js';
 import { paymentOutcome, type PaymentOperation } from './map-payment.js';

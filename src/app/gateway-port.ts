@@ -1,6 +1,6 @@
 // The gateway PORT: what use cases may ask of a payment gateway, and the classified outcome they get back (never
 // inside a database transaction, every answer classified; G1, G2, G5, P12 in docs/FEATURES.md). No SDK types here:
-// adapters (gateways/stripe) translate their provider's objects and errors into these shapes.
+// adapters (gateway-adapters/stripe) translate their provider's objects and errors into these shapes.
 //
 // Naming: request options are camelCase (JS options); data copied from the gateway uses the ledger's snake_case
 // column names (authorized_amount, gateway_fee, decline_code, ...) so the processing code can store it as is.
@@ -266,7 +266,7 @@ export interface Gateway {
   attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>>;
 }
 
-/** Gives the adapter for a stored gateway record (implemented by gateways/registry.ts; one per gateway per process). */
+/** Gives the adapter for a stored gateway record (implemented by gateway-adapters/registry.ts; one per gateway per process). */
 export interface GatewayResolver {
   forRecord(record: GatewayRow): Gateway;
 }

@@ -25,8 +25,8 @@ import type {
   ListBalanceTransactionsRequest,
   PaymentRequest,
   RefundRequest,
-} from '../../app/gateway.js';
-import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';
+} from '../../app/gateway-port.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway-port.js';
 import { checkStripeAmount, toStripeWireAmount } from '../../domain/money.js';
 import { classifyError } from './classify-error.js';
 import { refundOutcome, refundWireAmount, toBalance, unrecognised } from './map-objects.js';

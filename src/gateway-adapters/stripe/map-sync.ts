@@ -8,7 +8,7 @@ import type {
   GatewayPaymentMethodDetails,
   GatewayPayout,
   PayoutStatus,
-} from '../../app/gateway.js';
+} from '../../app/gateway-port.js';
 import { DISPUTE_STATUSES } from '../../domain/disputes.js';
 import { fromStripeWireAmount } from '../../domain/money.js';
 import { idOf, known, toBalance, toDate, unrecognised, upper } from './map-objects.js';

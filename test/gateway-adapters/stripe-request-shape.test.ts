@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '@settle/stripe-emulator';
-import { StripeGateway } from '../../src/gateways/stripe/stripe-gateway.js';
+import { StripeGateway } from '../../src/gateway-adapters/stripe/stripe-gateway.js';
 import type { SdkOnly, StripeOperationsFixture } from '../../scripts/stripe-fixture.js';
 
 interface Wire {

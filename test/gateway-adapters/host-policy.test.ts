@@ -12,9 +12,9 @@ import {
   parseIPv4,
   parseIPv6,
 } from '../../src/domain/host-policy.js';
-import { canonicalHost, gatewayConnectPolicy } from '../../src/gateways/host-policy.js';
+import { canonicalHost, gatewayConnectPolicy } from '../../src/gateway-adapters/host-policy.js';
 
-/** What an api_base's host becomes once parsed, as app/gateways.ts parses it. */
+/** What an api_base's host becomes once parsed, as app/gateway-records.ts parses it. */
 const hostOf = (spelling: string) => new URL(`http://${spelling}:1`).hostname;
 
 describe('address classes, whatever the spelling', () => {

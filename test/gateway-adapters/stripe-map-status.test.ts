@@ -1,8 +1,8 @@
 // The status tables: every PaymentIntent status x operation, every refund status, and unknown statuses.
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { refundOutcome, toBalance } from '../../src/gateways/stripe/map-objects.js';
-import { PAYMENT_STATUSES, paymentOutcome, type PaymentOperation } from '../../src/gateways/stripe/map-payment.js';
+import { refundOutcome, toBalance } from '../../src/gateway-adapters/stripe/map-objects.js';
+import { PAYMENT_STATUSES, paymentOutcome, type PaymentOperation } from '../../src/gateway-adapters/stripe/map-payment.js';
 
 function intent(status: string, extra: Record<string, unknown> = {}): Stripe.PaymentIntent {
   return {

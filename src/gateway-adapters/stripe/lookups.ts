@@ -7,8 +7,8 @@
 // Recovery should first replay the same request with the same idempotency key while Stripe still holds it
 // (24 hours), and treat an empty search as conclusive only after that lag.
 import type Stripe from 'stripe';
-import type { FindRefundRequest, GatewayOutcome, GatewayPayment, GatewayRefund } from '../../app/gateway.js';
-import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway.js';
+import type { FindRefundRequest, GatewayOutcome, GatewayPayment, GatewayRefund } from '../../app/gateway-port.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway-port.js';
 import { refundOutcome } from './map-objects.js';
 import { paymentOutcome } from './map-payment.js';
 import type { StripeClient } from './stripe-client.js';

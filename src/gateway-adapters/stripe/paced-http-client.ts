@@ -20,7 +20,7 @@
 //      nothing is written on that turn: it is given back, a new connection is opened if needed, and a new turn taken;
 //   4. the SDK's `timeout` then runs from the write; the answer is read as the SDK's own client reads it.
 //
-// Where a connection may go (gateways/host-policy.ts): before it opens, an IP literal is checked against the
+// Where a connection may go (gateway-adapters/host-policy.ts): before it opens, an IP literal is checked against the
 // gateway's ConnectPolicy, and a host name's lookup goes through the policy (every address it returns); once
 // connected, the socket's remote address is checked again. A refusal fails the request as NOT_SENT with a
 // HostRefusedError (stripe-client.ts makes it a `configuration` outcome): no byte of the request is written.

@@ -1,7 +1,7 @@
 // Stripe webhook endpoints (POST/GET /v1/webhook_endpoints) through the official SDK: how Settle registers its
 // intake URL with a Stripe-compatible API (the emulator) and learns the endpoint's signing secret. The SDK is
 // built as the adapter builds its client (stripe-client.ts): same host options, no SDK retries, a timeout, and the
-// same guarded transport: connections go only where the gateway's ConnectPolicy allows (gateways/host-policy.ts).
+// same guarded transport: connections go only where the gateway's ConnectPolicy allows (gateway-adapters/host-policy.ts).
 import type { LookupFunction } from 'node:net';
 import Stripe from 'stripe';
 import type { WebhookEndpointApi } from '../../app/webhooks/secrets.js';

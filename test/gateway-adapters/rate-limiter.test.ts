@@ -1,7 +1,7 @@
 // The client-side rate limiter (G5), driven by a fake clock: deterministic, no real waiting.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SlidingWindowRateLimiter } from '../../src/gateways/stripe/rate-limiter.js';
+import { SlidingWindowRateLimiter } from '../../src/gateway-adapters/stripe/rate-limiter.js';
 
 /** A fake monotonic clock whose sleep advances time, so waiting callers resume in a deterministic order. */
 function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void>; advance: (ms: number) => void; slept: number[] } {

@@ -4,10 +4,10 @@
 // behaviour (order, errors) also runs on PGlite.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultEmulatorGateway } from '../../src/app/gateways.js';
+import { ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
 import { startEmulator } from '@settle/stripe-emulator';
-import { type RateLimiter, SlidingWindowRateLimiter } from '../../src/gateways/stripe/rate-limiter.js';
-import { grantLockKey, SharedRateLimiter } from '../../src/gateways/stripe/shared-rate-limiter.js';
+import { type RateLimiter, SlidingWindowRateLimiter } from '../../src/gateway-adapters/stripe/rate-limiter.js';
+import { grantLockKey, SharedRateLimiter } from '../../src/gateway-adapters/stripe/shared-rate-limiter.js';
 import { createDeps } from '../../src/runtime.js';
 import { openDatabase, type OpenDatabase } from '../../src/store/database.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getDefaultGateway } from '../../src/app/gateways.js';
+import { getDefaultGateway } from '../../src/app/gateway-records.js';
 import { startEmulator } from '@settle/stripe-emulator';
-import { setUpDefaultGateway } from '../../src/gateways/default-gateway.js';
-import { GatewayRegistry } from '../../src/gateways/registry.js';
+import { setUpDefaultGateway } from '../../src/gateway-adapters/default-gateway.js';
+import { GatewayRegistry } from '../../src/gateway-adapters/registry.js';
 import { describeEachDatabase } from '../support/harness.js';
 
 let dataDir: string;

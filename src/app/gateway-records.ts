@@ -10,7 +10,7 @@
 // operator's own choice; an admin cannot make that pairing through the API). An api_base is for test mode only
 // and must name loopback or a host listed in SETTLE_GATEWAY_API_BASE_ALLOW (domain/host-policy.ts). Records made
 // before these rules are checked again when used (credentialEnvRefusal, gatewayUseProblem), and the HTTP client
-// checks every address it connects to (gateways/host-policy.ts).
+// checks every address it connects to (gateway-adapters/host-policy.ts).
 //
 // Every write takes one transaction-scoped advisory lock first, so changes of the default (clear the flag
 // on the others, set it on one) never interleave: under any number of concurrent requests exactly one
@@ -25,6 +25,7 @@ import {
   compareAndSetGateway,
   findDefaultGateway,
   findEmulatorGateway,
+  findGateway,
   findStripeGateway,
   type GatewayChanges,
   insertGatewayRow,
@@ -34,7 +35,6 @@ import {
   type NewGatewayFields,
   updateGatewayFields,
 } from '../store/gateway-records-repo.js';
-import { findGateway } from '../store/gateways-repo.js';
 import type { Db, GatewayRow, Tx } from '../store/schema.js';
 import { iso, optional, requireChanges, retryOnRace } from './customers.js';
 import type { Deps, RequestContext } from './deps.js';

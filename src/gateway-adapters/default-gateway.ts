@@ -1,11 +1,11 @@
-// The default gateway a `settle serve` starts with (issue: defaults):
+// The default gateway a `settle serve` starts with:
 // - STRIPE_SECRET_KEY set: real Stripe (test or live by the key), optionally at STRIPE_API_BASE (test keys only:
 //   a live gateway always talks to Stripe, so a live key with STRIPE_API_BASE is refused at startup);
 // - else STRIPE_API_BASE set: a separately running emulator (how several Settle processes share one);
 // - else: the offline Stripe emulator in this process on a free port, its state kept in the data
 //   directory so that a restart loses nothing.
 import path from 'node:path';
-import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, stripeModeOfKey } from '../app/gateways.js';
+import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, stripeModeOfKey } from '../app/gateway-records.js';
 import { STRIPE_WEBHOOK_SECRET_ENV } from '../app/webhooks/secrets.js';
 import type { Deps } from '../app/deps.js';
 import type { Config } from '../config.js';

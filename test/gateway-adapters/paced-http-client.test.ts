@@ -5,9 +5,9 @@
 import http from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { recordingHttpClient, type StripeExchange } from '../../src/gateways/stripe/exchange.js';
-import { PacedHttpClient, RateLimiterFailure, SENT_AT, sentAtOf, wasNotSent } from '../../src/gateways/stripe/paced-http-client.js';
-import type { RateLimiter } from '../../src/gateways/stripe/rate-limiter.js';
+import { recordingHttpClient, type StripeExchange } from '../../src/gateway-adapters/stripe/exchange.js';
+import { PacedHttpClient, RateLimiterFailure, SENT_AT, sentAtOf, wasNotSent } from '../../src/gateway-adapters/stripe/paced-http-client.js';
+import type { RateLimiter } from '../../src/gateway-adapters/stripe/rate-limiter.js';
 
 interface Server {
   port: number;

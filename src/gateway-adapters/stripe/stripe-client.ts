@@ -10,11 +10,11 @@
 // headers, so our key too.
 //
 // Where requests may go: the default transport connects only where the gateway's ConnectPolicy allows (loopback,
-// hosts of SETTLE_GATEWAY_API_BASE_ALLOW, api.stripe.com without api_base; gateways/host-policy.ts). A refused
+// hosts of SETTLE_GATEWAY_API_BASE_ALLOW, api.stripe.com without api_base; gateway-adapters/host-policy.ts). A refused
 // connection sent nothing and is a `configuration` outcome: a gateway pointed somewhere it may not go stays so.
 import type { LookupFunction } from 'node:net';
 import Stripe from 'stripe';
-import type { GatewayOutcome } from '../../app/gateway.js';
+import type { GatewayOutcome } from '../../app/gateway-port.js';
 import { type ConnectPolicy, NO_EXTRA_HOSTS } from '../../domain/host-policy.js';
 import { gatewayConnectPolicy, hostRefusalOf, systemLookup } from '../host-policy.js';
 import { classifyError, localError } from './classify-error.js';
