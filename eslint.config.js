@@ -7,13 +7,22 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: 'CallExpression[callee.name="parseFloat"]', message: 'Money is integer minor units: no parseFloat.' },
+        {
+          selector: 'CallExpression[callee.name="parseFloat"]',
+          message: 'Money is integer minor units: no parseFloat.',
+        },
       ],
     },
   },
@@ -44,9 +53,15 @@ export default tseslint.config(
         {
           paths: [{ name: 'settle', message: 'The emulator imports nothing from Settle.' }],
           patterns: [
-            { regex: '^(\\.\\./){2,}', message: 'The emulator imports nothing from Settle: this path leaves packages/stripe-emulator.' },
+            {
+              regex: '^(\\.\\./){2,}',
+              message: 'The emulator imports nothing from Settle: this path leaves packages/stripe-emulator.',
+            },
             { regex: '^settle/', message: 'The emulator imports nothing from Settle.' },
-            { regex: '(^|/)src/(domain|app|store|http|jobs|gateway-adapters|cli)(/|$)', message: 'The emulator imports nothing from Settle\'s src/.' },
+            {
+              regex: '(^|/)src/(domain|app|store|http|jobs|gateway-adapters|cli)(/|$)',
+              message: "The emulator imports nothing from Settle's src/.",
+            },
           ],
         },
       ],
@@ -73,9 +88,13 @@ export default tseslint.config(
       // one above for these files, so it repeats the parseFloat rule.)
       'no-restricted-syntax': [
         'error',
-        { selector: 'CallExpression[callee.name="parseFloat"]', message: 'Money is integer minor units: no parseFloat.' },
         {
-          selector: 'CallExpression[callee.property.name=/^(selectFrom|selectNoFrom|insertInto|replaceInto|updateTable|deleteFrom|mergeInto|executeQuery)$/]',
+          selector: 'CallExpression[callee.name="parseFloat"]',
+          message: 'Money is integer minor units: no parseFloat.',
+        },
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(selectFrom|selectNoFrom|insertInto|replaceInto|updateTable|deleteFrom|mergeInto|executeQuery)$/]',
           message: 'SQL lives in src/store/: call (or add) a named store function.',
         },
       ],

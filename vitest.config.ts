@@ -15,7 +15,12 @@ const HEAVY_FILES = Object.values(HEAVY).flat();
 export default defineConfig({
   // Settle's code and tests load the emulator package from its TypeScript sources, not from its built dist/.
   resolve: {
-    alias: [{ find: /^@settle\/stripe-emulator$/, replacement: fileURLToPath(new URL('./packages/stripe-emulator/src/index.ts', import.meta.url)) }],
+    alias: [
+      {
+        find: /^@settle\/stripe-emulator$/,
+        replacement: fileURLToPath(new URL('./packages/stripe-emulator/src/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     testTimeout: 30_000,
@@ -40,19 +45,46 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'isolated', include: [...RUNS_ISOLATED], globalSetup: DATABASE_SETUP, maxWorkers: 2, isolate: true, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'isolated',
+          include: [...RUNS_ISOLATED],
+          globalSetup: DATABASE_SETUP,
+          maxWorkers: 2,
+          isolate: true,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'crash', include: [...HEAVY.crash], globalSetup: DATABASE_SETUP, maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'crash',
+          include: [...HEAVY.crash],
+          globalSetup: DATABASE_SETUP,
+          maxWorkers: 2,
+          isolate: false,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'storm', include: [...HEAVY.storm], globalSetup: DATABASE_SETUP, maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'storm',
+          include: [...HEAVY.storm],
+          globalSetup: DATABASE_SETUP,
+          maxWorkers: 2,
+          isolate: false,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'workers', include: [...HEAVY.workers], globalSetup: DATABASE_SETUP, maxWorkers: 1, sequence: { groupOrder: 1 } },
+        test: {
+          name: 'workers',
+          include: [...HEAVY.workers],
+          globalSetup: DATABASE_SETUP,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
       },
       // The emulator package's own tests, with its own config (packages/stripe-emulator/vitest.config.ts).
       'packages/stripe-emulator',

@@ -22,11 +22,38 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
-import { type Child, distIsStale, ensureBuilt, killAllChildren, startEmulatorProcess, startSettle } from '../test/chaos/support.js';
+import {
+  type Child,
+  distIsStale,
+  ensureBuilt,
+  killAllChildren,
+  startEmulatorProcess,
+  startSettle,
+} from '../test/chaos/support.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
-import { GATEWAY_ACTIONS, INTERACTION, OVERHEAD_TARGET_MS, type Phase, done, lifecycle, logLatencies, mean, newPhase, request, verify } from './charge-lifecycles.js';
+import {
+  GATEWAY_ACTIONS,
+  INTERACTION,
+  OVERHEAD_TARGET_MS,
+  type Phase,
+  done,
+  lifecycle,
+  logLatencies,
+  mean,
+  newPhase,
+  request,
+  verify,
+} from './charge-lifecycles.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, postgresOnly } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, type PostgresTarget, runLoad, toRow, withCpuProfile } from './harness.js';
+import {
+  type Benchmark,
+  type BenchContext,
+  type BenchRow,
+  type PostgresTarget,
+  runLoad,
+  toRow,
+  withCpuProfile,
+} from './harness.js';
 
 const NAME = 'charge-lifecycles-processes';
 const BASE_OPERATIONS = 1000;
@@ -109,14 +136,25 @@ interface CpuSample {
   emulator: number | undefined;
 }
 
-const sampleCpu = (processes: Processes): CpuSample => ({ server: processCpuMs(processes.server.proc.pid), emulator: processCpuMs(processes.emulator.proc.pid) });
+const sampleCpu = (processes: Processes): CpuSample => ({
+  server: processCpuMs(processes.server.proc.pid),
+  emulator: processCpuMs(processes.emulator.proc.pid),
+});
 
-function cpuNote(what: string, pid: number | undefined, before: number | undefined, after: number | undefined, lifecycles: number, seconds: number): string {
-  if (before === undefined || after === undefined) return `${what} (pid ${pid ?? '?'}): CPU time unavailable (no /proc/${pid ?? '?'}/stat: not Linux, or the process is gone)`;
+function cpuNote(
+  what: string,
+  pid: number | undefined,
+  before: number | undefined,
+  after: number | undefined,
+  lifecycles: number,
+  seconds: number,
+): string {
+  if (before === undefined || after === undefined)
+    return `${what} (pid ${pid ?? '?'}): CPU time unavailable (no /proc/${pid ?? '?'}/stat: not Linux, or the process is gone)`;
   const used = after - before;
   return (
     `${what} (pid ${pid ?? '?'}): ${(used / lifecycles).toFixed(2)} CPU ms per lifecycle ` +
-    `(${used.toFixed(0)} ms user+system over ${lifecycles} lifecycles in ${seconds.toFixed(2)} s, ${((used / 10) / seconds).toFixed(0)}% of one core; ` +
+    `(${used.toFixed(0)} ms user+system over ${lifecycles} lifecycles in ${seconds.toFixed(2)} s, ${(used / 10 / seconds).toFixed(0)}% of one core; ` +
     `/proc/<pid>/stat at ${clockTicksPerSecond()} ticks/s)`
   );
 }
@@ -146,23 +184,41 @@ function serverEnv(database: TestDatabase, emulatorUrl: string, dataDir: string,
     SETTLE_API_RATE_LIMIT: '0',
   };
   // A STRIPE_SECRET_KEY would make the default gateway real Stripe; the rest would change what is measured.
-  for (const name of ['STRIPE_SECRET_KEY', 'SETTLE_EMULATOR_PORT', 'SETTLE_GATEWAY_TIMEOUT_MS', 'SETTLE_BODY_LIMIT_BYTES']) delete env[name];
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'SETTLE_EMULATOR_PORT',
+    'SETTLE_GATEWAY_TIMEOUT_MS',
+    'SETTLE_BODY_LIMIT_BYTES',
+  ])
+    delete env[name];
   return env;
 }
 
 /** The emulator as the server's default gateway, its rate limit raised to the maximum, and a card to charge. */
-async function setUp(database: TestDatabase, processes: Processes): Promise<{ paymentMethodId: string; notes: string[] }> {
+async function setUp(
+  database: TestDatabase,
+  processes: Processes,
+): Promise<{ paymentMethodId: string; notes: string[] }> {
   const gateway = await database.database.db
     .selectFrom('gateways')
     .select(['id', 'api_base', 'rate_limit_per_second'])
     .where('is_default', '=', true)
     .executeTakeFirst();
   if (!gateway) throw new Error('settle serve created no default gateway');
-  if (gateway.api_base !== processes.emulatorUrl) throw new Error(`the default gateway ${gateway.id} points at ${gateway.api_base ?? 'nothing'}, not the emulator at ${processes.emulatorUrl}`);
+  if (gateway.api_base !== processes.emulatorUrl)
+    throw new Error(
+      `the default gateway ${gateway.id} points at ${gateway.api_base ?? 'nothing'}, not the emulator at ${processes.emulatorUrl}`,
+    );
   const { base } = processes;
   const patch = await request(base, 'PATCH', `/v1/gateways/${gateway.id}`, { rate_limit_per_second: RATE_LIMIT_MAX });
-  if (patch.status !== 200) throw new Error(`PATCH /v1/gateways/${gateway.id}: HTTP ${patch.status}: ${JSON.stringify(patch.body)}`);
-  const pm = await request(base, 'POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 });
+  if (patch.status !== 200)
+    throw new Error(`PATCH /v1/gateways/${gateway.id}: HTTP ${patch.status}: ${JSON.stringify(patch.body)}`);
+  const pm = await request(base, 'POST', '/v1/payment-methods', {
+    gateway_token: 'pm_card_visa',
+    type: 'card',
+    exp_month: 12,
+    exp_year: 2030,
+  });
   if (pm.status !== 201) throw new Error(`POST /v1/payment-methods: HTTP ${pm.status}: ${JSON.stringify(pm.body)}`);
   const dbName = database.url === undefined ? '?' : new URL(database.url).pathname.slice(1);
   return {
@@ -204,10 +260,19 @@ function firstErrorLogged(server: Child): string {
     .output()
     .split('\n')
     .find((text) => /^\{.*"level":(50|60)[,}]/.test(text));
-  return line === undefined ? 'settle serve logged no error' : `settle serve's first error log line: ${line.slice(0, 1500)}`;
+  return line === undefined
+    ? 'settle serve logged no error'
+    : `settle serve's first error log line: ${line.slice(0, 1500)}`;
 }
 
-async function measureRow(context: BenchContext, database: TestDatabase, processes: Processes, concurrency: number, operations: number, poolSize: number): Promise<BenchRow> {
+async function measureRow(
+  context: BenchContext,
+  database: TestDatabase,
+  processes: Processes,
+  concurrency: number,
+  operations: number,
+  poolSize: number,
+): Promise<BenchRow> {
   const { base } = processes;
   const { paymentMethodId, notes } = await setUp(database, processes);
   const warmupPhase = newPhase(0, context.warmup);
@@ -223,8 +288,26 @@ async function measureRow(context: BenchContext, database: TestDatabase, process
       after = sampleCpu(processes);
     }
   });
-  notes.push(cpuNote('settle serve process', processes.server.proc.pid, before?.server, after?.server, operations, measured.seconds));
-  notes.push(cpuNote('emulator process', processes.emulator.proc.pid, before?.emulator, after?.emulator, operations, measured.seconds));
+  notes.push(
+    cpuNote(
+      'settle serve process',
+      processes.server.proc.pid,
+      before?.server,
+      after?.server,
+      operations,
+      measured.seconds,
+    ),
+  );
+  notes.push(
+    cpuNote(
+      'emulator process',
+      processes.emulator.proc.pid,
+      before?.emulator,
+      after?.emulator,
+      operations,
+      measured.seconds,
+    ),
+  );
   let otherFailures = 0;
   if (warmup.failures > 0) {
     otherFailures += warmup.failures;
@@ -236,10 +319,20 @@ async function measureRow(context: BenchContext, database: TestDatabase, process
   if (!verification.ok) otherFailures += 1;
   notes.push(verification.note);
   if (otherFailures > 0 || measured.failures > 0) notes.push(firstErrorLogged(processes.server));
-  return toRow({ benchmark: NAME, database: DATABASE_LABELS.postgres, concurrency, pool_size: poolSize }, measured, notes, otherFailures);
+  return toRow(
+    { benchmark: NAME, database: DATABASE_LABELS.postgres, concurrency, pool_size: poolSize },
+    measured,
+    notes,
+    otherFailures,
+  );
 }
 
-async function runRow(context: BenchContext, postgres: PostgresTarget, concurrency: number, operations: number): Promise<BenchRow> {
+async function runRow(
+  context: BenchContext,
+  postgres: PostgresTarget,
+  concurrency: number,
+  operations: number,
+): Promise<BenchRow> {
   const poolSize = Math.max(concurrency, DEFAULT_POOL_SIZE);
   // createTestDatabase reads the server URL from TEST_DATABASE_URL (as bench/databases.ts does); it creates a uniquely
   // named, migrated database and drops it in drop(). The server migrates it again on start (nothing to apply).
@@ -252,13 +345,21 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, concurren
     started.push(track(emulator.child));
     const server = await startSettle(serverEnv(database, emulator.url, dataDir, poolSize));
     started.push(track(server.child));
-    const processes: Processes = { emulator: emulator.child, emulatorUrl: emulator.url, server: server.child, base: new URL(server.url) };
+    const processes: Processes = {
+      emulator: emulator.child,
+      emulatorUrl: emulator.url,
+      server: server.child,
+      base: new URL(server.url),
+    };
     try {
       return await measureRow(context, database, processes, concurrency, operations, poolSize);
     } catch (error) {
-      const output = (child: Child, what: string) => `--- ${what} output (last 2000 characters):\n${child.output().slice(-2000)}`;
+      const output = (child: Child, what: string) =>
+        `--- ${what} output (last 2000 characters):\n${child.output().slice(-2000)}`;
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`${message}\n${output(server.child, 'settle serve')}\n${output(emulator.child, 'emulator')}`, { cause: error });
+      throw new Error(`${message}\n${output(server.child, 'settle serve')}\n${output(emulator.child, 'emulator')}`, {
+        cause: error,
+      });
     }
   } finally {
     // The server first (it holds connections to the database), then the emulator; anything started whose handle never
@@ -284,7 +385,9 @@ export const chargeLifecyclesProcesses: Benchmark = {
     }
     const rows: BenchRow[] = [];
     for (const concurrency of CONCURRENCIES) {
-      context.log(`${NAME}: ${DATABASE_LABELS.postgres}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured lifecycles (3 processes)...`);
+      context.log(
+        `${NAME}: ${DATABASE_LABELS.postgres}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured lifecycles (3 processes)...`,
+      );
       rows.push(await runRow(context, postgres, concurrency, operations));
     }
     return rows;

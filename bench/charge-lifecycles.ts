@@ -26,7 +26,15 @@ import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateway
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { type GatewayOperation, operationContext } from '../src/gateway-adapters/stripe/exchange.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, openBenchApp, type BenchApp } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, type OperationResult, runLoad, toRow, withCpuProfile } from './harness.js';
+import {
+  type Benchmark,
+  type BenchContext,
+  type BenchRow,
+  type OperationResult,
+  runLoad,
+  toRow,
+  withCpuProfile,
+} from './harness.js';
 
 const NAME = 'charge-lifecycles';
 const BASE_OPERATIONS = 1000;
@@ -46,7 +54,11 @@ type GatewayAction = (typeof GATEWAY_ACTIONS)[number];
 type Step = 'create' | GatewayAction;
 
 /** The gateway log's interaction_type of each action's request (gateway-adapters/stripe/exchange-log.ts). */
-export const INTERACTION: Record<GatewayAction, string> = { authorize: 'authorization', capture: 'capture', refund: 'referenced_refund' };
+export const INTERACTION: Record<GatewayAction, string> = {
+  authorize: 'authorization',
+  capture: 'capture',
+  refund: 'referenced_refund',
+};
 
 const AUTH = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
 const JSON_HEADERS = { ...AUTH, 'content-type': 'application/json' };
@@ -71,7 +83,8 @@ const agent = new http.Agent({ keepAlive: true });
  */
 export function request(base: URL, method: 'POST' | 'PATCH', path: string, body?: unknown): Promise<ApiAnswer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string | number> = payload === undefined ? { ...AUTH } : { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) };
+  const headers: Record<string, string | number> =
+    payload === undefined ? { ...AUTH } : { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) };
   return new Promise((resolve, reject) => {
     const req = http.request({ host: base.hostname, port: base.port, method, path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -104,7 +117,12 @@ const state = (body: any): string => `${String(body?.status)}/${String(body?.pay
 type StepTimes = Record<Step, Float64Array>;
 
 function stepTimes(count: number): StepTimes {
-  return { create: new Float64Array(count), authorize: new Float64Array(count), capture: new Float64Array(count), refund: new Float64Array(count) };
+  return {
+    create: new Float64Array(count),
+    authorize: new Float64Array(count),
+    capture: new Float64Array(count),
+    refund: new Float64Array(count),
+  };
 }
 
 export interface Phase {
@@ -117,10 +135,20 @@ export interface Phase {
 }
 
 export function newPhase(first: number, count: number): Phase {
-  return { first, times: stepTimes(count), charges: new Array<string | undefined>(count), refunds: new Array<string | undefined>(count) };
+  return {
+    first,
+    times: stepTimes(count),
+    charges: new Array<string | undefined>(count),
+    refunds: new Array<string | undefined>(count),
+  };
 }
 
-export async function lifecycle(base: URL, paymentMethodId: string, phase: Phase, local: number): Promise<OperationResult> {
+export async function lifecycle(
+  base: URL,
+  paymentMethodId: string,
+  phase: Phase,
+  local: number,
+): Promise<OperationResult> {
   const index = phase.first + local;
   const { amount, refund } = lifecycleAmounts(index);
   const timed = async (step: Step, path: string, body?: unknown): Promise<ApiAnswer> => {
@@ -139,9 +167,14 @@ export async function lifecycle(base: URL, paymentMethodId: string, phase: Phase
   if (created.status !== 201 || created.body?.status !== 'open') return unexpected('create', created, '201 open');
   const id = String(created.body.id);
   const authorized = await timed('authorize', `/v1/transactions/${id}/authorize`);
-  if (authorized.status !== 200 || state(authorized.body) !== 'completed/authorized') return unexpected('authorize', authorized, '200 completed/authorized');
+  if (authorized.status !== 200 || state(authorized.body) !== 'completed/authorized')
+    return unexpected('authorize', authorized, '200 completed/authorized');
   const captured = await timed('capture', `/v1/transactions/${id}/capture`);
-  if (captured.status !== 200 || state(captured.body) !== 'completed/captured' || captured.body.captured_amount !== amount) {
+  if (
+    captured.status !== 200 ||
+    state(captured.body) !== 'completed/captured' ||
+    captured.body.captured_amount !== amount
+  ) {
     return unexpected('capture', captured, `200 completed/captured of ${amount}`);
   }
   const refunded = await timed('refund', `/v1/transactions/${id}/refund`, { amount: refund });
@@ -218,7 +251,10 @@ export function mean(values: Float64Array, keep: (string | undefined)[]): number
 type Count = string | number;
 
 /** Mean gateway_logs.latency_ms per interaction type over the given transactions. */
-export async function logLatencies(app: Pick<BenchApp, 'db'>, ids: string[]): Promise<Map<string, { count: number; meanMs: number }>> {
+export async function logLatencies(
+  app: Pick<BenchApp, 'db'>,
+  ids: string[],
+): Promise<Map<string, { count: number; meanMs: number }>> {
   const out = new Map<string, { count: number; total: number }>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
@@ -244,7 +280,11 @@ interface Verification {
 }
 
 /** Every lifecycle, warm-up included: the charge's end state and amounts, history, attempts, logs, and the emulator. */
-export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator, 'port'>, phases: Phase[]): Promise<Verification> {
+export async function verify(
+  app: Pick<BenchApp, 'db'>,
+  emulator: Pick<Emulator, 'port'>,
+  phases: Phase[],
+): Promise<Verification> {
   const expected = new Map<string, { amount: number; refund: number }>();
   for (const phase of phases) {
     phase.charges.forEach((id, local) => {
@@ -276,7 +316,9 @@ export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator,
     }
   }
   if (charges.length !== lifecycles || chargesRight !== lifecycles) {
-    problems.push(`${chargesRight} of ${charges.length} charges completed/partially_refunded with the right retained_amount, for ${lifecycles} lifecycles`);
+    problems.push(
+      `${chargesRight} of ${charges.length} charges completed/partially_refunded with the right retained_amount, for ${lifecycles} lifecycles`,
+    );
   }
 
   const counts = await sql<{
@@ -320,7 +362,9 @@ export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator,
   const n = (value: Count): number => Number(value);
   const wantHistory = lifecycles * (CHARGE_HISTORY_ROWS + REFUND_HISTORY_ROWS);
   if (n(c.refunds) !== lifecycles || n(c.refunds_right) !== lifecycles) {
-    problems.push(`${n(c.refunds_right)} of ${n(c.refunds)} refunds completed/refunded for their charge's refunded amount`);
+    problems.push(
+      `${n(c.refunds_right)} of ${n(c.refunds)} refunds completed/refunded for their charge's refunded amount`,
+    );
   }
   if (n(c.charges_wrong_history) !== 0 || n(c.refunds_wrong_history) !== 0 || n(c.history) !== wantHistory) {
     problems.push(
@@ -328,7 +372,11 @@ export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator,
         `${n(c.refunds_wrong_history)} refunds without exactly ${REFUND_HISTORY_ROWS}`,
     );
   }
-  if (n(c.attempts) !== 3 * lifecycles || n(c.attempts_succeeded) !== 3 * lifecycles || n(c.lifecycles_with_three) !== lifecycles) {
+  if (
+    n(c.attempts) !== 3 * lifecycles ||
+    n(c.attempts_succeeded) !== 3 * lifecycles ||
+    n(c.lifecycles_with_three) !== lifecycles
+  ) {
     problems.push(
       `gateway_attempts: ${n(c.attempts)} rows, ${n(c.attempts_succeeded)} succeeded, ${n(c.lifecycles_with_three)} lifecycles with exactly ` +
         `authorize+capture+refund succeeded (want ${3 * lifecycles}, ${3 * lifecycles}, ${lifecycles})`,
@@ -339,7 +387,12 @@ export async function verify(app: Pick<BenchApp, 'db'>, emulator: Pick<Emulator,
   }
 
   // The emulator's side: one PaymentIntent per lifecycle, captured in full, and one refund of the part.
-  const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
+  const stripe = new Stripe('sk_test_bench', {
+    host: '127.0.0.1',
+    port: emulator.port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
   const intents = new Map<string, number>();
   let intentsRight = 0;
   for await (const pi of stripe.paymentIntents.list({ limit: 100 })) {
@@ -413,15 +466,23 @@ async function setUp(app: BenchApp): Promise<Running> {
     const address = app.app.server.address() as AddressInfo;
     const base = new URL(`http://127.0.0.1:${address.port}`);
     const patch = await request(base, 'PATCH', `/v1/gateways/${gateway.id}`, { rate_limit_per_second: RATE_LIMIT_MAX });
-    if (patch.status !== 200) throw new Error(`PATCH /v1/gateways/${gateway.id}: HTTP ${patch.status}: ${JSON.stringify(patch.body)}`);
-    const pm = await request(base, 'POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 });
+    if (patch.status !== 200)
+      throw new Error(`PATCH /v1/gateways/${gateway.id}: HTTP ${patch.status}: ${JSON.stringify(patch.body)}`);
+    const pm = await request(base, 'POST', '/v1/payment-methods', {
+      gateway_token: 'pm_card_visa',
+      type: 'card',
+      exp_month: 12,
+      exp_year: 2030,
+    });
     if (pm.status !== 201) throw new Error(`POST /v1/payment-methods: HTTP ${pm.status}: ${JSON.stringify(pm.body)}`);
     return {
       app,
       emulator,
       base,
       paymentMethodId: String(pm.body.id),
-      notes: [`emulator gateway ${gateway.id} at ${emulator.url}, rate_limit_per_second raised from ${gateway.rate_limit_per_second} to ${RATE_LIMIT_MAX}`],
+      notes: [
+        `emulator gateway ${gateway.id} at ${emulator.url}, rate_limit_per_second raised from ${gateway.rate_limit_per_second} to ${RATE_LIMIT_MAX}`,
+      ],
     };
   } catch (error) {
     await emulator.close();
@@ -429,7 +490,12 @@ async function setUp(app: BenchApp): Promise<Running> {
   }
 }
 
-async function runRow(context: BenchContext, running: Running, concurrency: number, operations: number): Promise<BenchRow> {
+async function runRow(
+  context: BenchContext,
+  running: Running,
+  concurrency: number,
+  operations: number,
+): Promise<BenchRow> {
   const { app, emulator, base, paymentMethodId } = running;
   const warmupPhase = newPhase(0, context.warmup);
   const warmup = await runLoad(context.warmup, concurrency, (i) => lifecycle(base, paymentMethodId, warmupPhase, i));
@@ -454,7 +520,12 @@ async function runRow(context: BenchContext, running: Running, concurrency: numb
   const verification = await verify(app, emulator, [warmupPhase, measuredPhase]);
   if (!verification.ok) otherFailures += 1;
   notes.push(verification.note);
-  return toRow({ benchmark: NAME, database: app.label, concurrency, pool_size: app.poolSize }, measured, notes, otherFailures);
+  return toRow(
+    { benchmark: NAME, database: app.label, concurrency, pool_size: app.poolSize },
+    measured,
+    notes,
+    otherFailures,
+  );
 }
 
 export const chargeLifecycles: Benchmark = {
@@ -467,12 +538,16 @@ export const chargeLifecycles: Benchmark = {
     for (const target of context.databases) {
       const postgres = 'url' in context.postgres ? context.postgres : undefined;
       if (target === 'postgres' && !postgres) {
-        context.log(`${NAME}: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`);
+        context.log(
+          `${NAME}: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`,
+        );
         continue;
       }
       for (const concurrency of CONCURRENCIES) {
         const poolSize = Math.max(concurrency, DEFAULT_POOL_SIZE);
-        context.log(`${NAME}: ${DATABASE_LABELS[target]}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured lifecycles...`);
+        context.log(
+          `${NAME}: ${DATABASE_LABELS[target]}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured lifecycles...`,
+        );
         const app = await openBenchApp(target, { ...(postgres ? { postgres } : {}), poolSize });
         try {
           const running = await setUp(app);

@@ -5,7 +5,15 @@
 // careful client does, which adds the key's claim and its stored response to every create.
 import { sql } from 'kysely';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, openBenchApp, type BenchApp } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, type OperationResult, runLoad, toRow, withCpuProfile } from './harness.js';
+import {
+  type Benchmark,
+  type BenchContext,
+  type BenchRow,
+  type OperationResult,
+  runLoad,
+  toRow,
+  withCpuProfile,
+} from './harness.js';
 
 const BASE_OPERATIONS = 5000;
 const CONCURRENCIES = [1, 8] as const;
@@ -36,7 +44,12 @@ interface Variant {
 
 async function createOne(app: BenchApp, variant: Variant, runId: string, index: number): Promise<OperationResult> {
   const headers = variant.idempotent ? { ...HEADERS, 'idempotency-key': `bench-${runId}-${index}` } : HEADERS;
-  const response = await app.app.inject({ method: 'POST', url: '/v1/transactions', headers, payload: transactionBody(index) });
+  const response = await app.app.inject({
+    method: 'POST',
+    url: '/v1/transactions',
+    headers,
+    payload: transactionBody(index),
+  });
   if (response.statusCode === 201) return true;
   return `HTTP ${response.statusCode}: ${response.body.slice(0, 300)}`;
 }
@@ -53,7 +66,13 @@ interface Counts {
 
 async function countRows(app: BenchApp): Promise<Counts> {
   type Count = string | number;
-  const result = await sql<{ transactions: Count; history: Count; without_history: Count; keys_done: Count; keys_total: Count }>`
+  const result = await sql<{
+    transactions: Count;
+    history: Count;
+    without_history: Count;
+    keys_done: Count;
+    keys_total: Count;
+  }>`
     select
       (select count(*) from transactions) as transactions,
       (select count(*) from transaction_history) as history,
@@ -73,7 +92,13 @@ async function countRows(app: BenchApp): Promise<Counts> {
   };
 }
 
-async function runRow(context: BenchContext, variant: Variant, app: BenchApp, concurrency: number, operations: number): Promise<BenchRow> {
+async function runRow(
+  context: BenchContext,
+  variant: Variant,
+  app: BenchApp,
+  concurrency: number,
+  operations: number,
+): Promise<BenchRow> {
   const runId = `${app.target}-c${concurrency}-${Date.now().toString(36)}`;
   const warmup = await runLoad(context.warmup, concurrency, (i) => createOne(app, variant, runId, i));
   const measured = await withCpuProfile(`${variant.name}-${app.target}-c${concurrency}`, () =>
@@ -96,7 +121,9 @@ async function runRow(context: BenchContext, variant: Variant, app: BenchApp, co
     counts.keysTotal === expectedKeys;
   const keys = variant.idempotent ? ` and ${counts.keysDone} idempotency keys done` : '';
   if (verified) {
-    notes.push(`verified: ${counts.transactions} transactions, ${counts.history} history rows${keys} for ${created} created (incl. warm-up)`);
+    notes.push(
+      `verified: ${counts.transactions} transactions, ${counts.history} history rows${keys} for ${created} created (incl. warm-up)`,
+    );
   } else {
     otherFailures += 1;
     notes.push(
@@ -122,7 +149,9 @@ function createBenchmark(variant: Variant, description: string): Benchmark {
       for (const target of context.databases) {
         const postgres = 'url' in context.postgres ? context.postgres : undefined;
         if (target === 'postgres' && !postgres) {
-          context.log(`${variant.name}: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`);
+          context.log(
+            `${variant.name}: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`,
+          );
           continue;
         }
         for (const concurrency of CONCURRENCIES) {

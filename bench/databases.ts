@@ -48,10 +48,18 @@ function redact(url: string): string {
 }
 
 /** BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local default; reachable or the reason why not. */
-export async function probePostgres(env: NodeJS.ProcessEnv = process.env): Promise<PostgresTarget | { skipped: string }> {
-  const fromEnv = [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find((value) => value !== undefined && value.trim() !== '');
+export async function probePostgres(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PostgresTarget | { skipped: string }> {
+  const fromEnv = [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find(
+    (value) => value !== undefined && value.trim() !== '',
+  );
   const url = fromEnv?.trim() ?? DEFAULT_POSTGRES_URL;
-  const source = env.BENCH_DATABASE_URL?.trim() ? 'BENCH_DATABASE_URL' : env.TEST_DATABASE_URL?.trim() ? 'TEST_DATABASE_URL' : 'default URL';
+  const source = env.BENCH_DATABASE_URL?.trim()
+    ? 'BENCH_DATABASE_URL'
+    : env.TEST_DATABASE_URL?.trim()
+      ? 'TEST_DATABASE_URL'
+      : 'default URL';
   if (!/^postgres(ql)?:\/\//.test(url)) return { skipped: `${source} is not a postgres:// URL` };
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   client.on('error', () => undefined);
@@ -73,7 +81,10 @@ function makeDeps(database: OpenDatabase): Deps {
 }
 
 /** A fresh, migrated database of the target kind with the application on it. */
-export async function openBenchApp(target: DatabaseTarget, options: { postgres?: PostgresTarget; poolSize: number }): Promise<BenchApp> {
+export async function openBenchApp(
+  target: DatabaseTarget,
+  options: { postgres?: PostgresTarget; poolSize: number },
+): Promise<BenchApp> {
   let database: OpenDatabase;
   let dropDatabase: () => Promise<void>;
   let poolSize: number | null = null;
@@ -134,7 +145,10 @@ export async function openBenchApp(target: DatabaseTarget, options: { postgres?:
  */
 export function postgresOnly(context: BenchContext, name: string, why: string): PostgresTarget | undefined {
   const others = context.databases.filter((target) => target !== 'postgres');
-  if (others.length > 0) context.log(`${name}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only${why}.`);
+  if (others.length > 0)
+    context.log(
+      `${name}: ${others.map((t) => DATABASE_LABELS[t]).join(', ')} rows not run: this benchmark runs on PostgreSQL only${why}.`,
+    );
   if (!context.databases.includes('postgres')) return undefined;
   if (!('url' in context.postgres)) {
     context.log(`${name}: ${DATABASE_LABELS.postgres} rows skipped: ${context.postgres.skipped}`);

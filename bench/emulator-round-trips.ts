@@ -20,11 +20,23 @@ export const emulatorRoundTrips: Benchmark = {
     const rows: BenchRow[] = [];
     const emulator = await startEmulator({ port: 0 });
     try {
-      const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
+      const stripe = new Stripe('sk_test_bench', {
+        host: '127.0.0.1',
+        port: emulator.port,
+        protocol: 'http',
+        maxNetworkRetries: 0,
+      });
       const created: string[] = [];
       const createOne = async (index: number): Promise<OperationResult> => {
         const pi = await stripe.paymentIntents.create(
-          { amount: 1000 + (index % 9000), currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic', metadata: { settle_transaction_id: `trx_bench_${index}` } },
+          {
+            amount: 1000 + (index % 9000),
+            currency: 'usd',
+            payment_method: 'pm_card_visa',
+            confirm: true,
+            capture_method: 'automatic',
+            metadata: { settle_transaction_id: `trx_bench_${index}` },
+          },
           { idempotencyKey: `bench-${Date.now().toString(36)}-${index}` },
         );
         if (pi.status !== 'succeeded') return `status ${pi.status}`;
@@ -39,11 +51,20 @@ export const emulatorRoundTrips: Benchmark = {
       };
       for (const operation of ['create-confirm', 'retrieve'] as Operation[]) {
         for (const concurrency of CONCURRENCIES) {
-          context.log(`emulator-round-trips: ${operation}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured requests...`);
+          context.log(
+            `emulator-round-trips: ${operation}, ${concurrency} caller(s), ${context.warmup} warm-up + ${operations} measured requests...`,
+          );
           const run = operation === 'create-confirm' ? createOne : retrieveOne;
           await runLoad(context.warmup, concurrency, run);
-          const measured = await withCpuProfile(`emulator-${operation}-c${concurrency}`, () => runLoad(operations, concurrency, run));
-          rows.push(toRow({ benchmark: `emulator-${operation}`, database: 'emulator (in-process)', concurrency, pool_size: null }, measured));
+          const measured = await withCpuProfile(`emulator-${operation}-c${concurrency}`, () =>
+            runLoad(operations, concurrency, run),
+          );
+          rows.push(
+            toRow(
+              { benchmark: `emulator-${operation}`, database: 'emulator (in-process)', concurrency, pool_size: null },
+              measured,
+            ),
+          );
         }
       }
     } finally {

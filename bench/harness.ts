@@ -107,7 +107,11 @@ export async function sampleMachineBusy(ms = 1000): Promise<number | null> {
  * Runs `count` operations with `concurrency` callers, each taking the next operation number as soon as
  * its previous one has finished (a closed loop, like `concurrency` clients that wait for each answer).
  */
-export async function runLoad(count: number, concurrency: number, operation: (index: number) => Promise<OperationResult>): Promise<LoadResult> {
+export async function runLoad(
+  count: number,
+  concurrency: number,
+  operation: (index: number) => Promise<OperationResult>,
+): Promise<LoadResult> {
   const latencies = new Float64Array(count);
   let next = 0;
   let failures = 0;

@@ -17,7 +17,14 @@ import { scheduledCharges } from './scheduled-charges.js';
 import { webhookApply } from './webhook-apply.js';
 import { webhookIntake } from './webhook-intake.js';
 import { probePostgres } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, DATABASE_TARGETS, type DatabaseTarget, sampleMachineBusy } from './harness.js';
+import {
+  type Benchmark,
+  type BenchContext,
+  type BenchRow,
+  DATABASE_TARGETS,
+  type DatabaseTarget,
+  sampleMachineBusy,
+} from './harness.js';
 import { formatMarkdownTable, formatTable, gitCommit, machineInfo, type BenchReport, writeResults } from './report.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -48,7 +55,10 @@ function numberFromEnv(name: string, fallback: number, check: (value: number) =>
 function databasesFromEnv(): DatabaseTarget[] {
   const raw = process.env.BENCH_DATABASES;
   if (raw === undefined || raw.trim() === '') return [...DATABASE_TARGETS];
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const name of names) {
     if (!(DATABASE_TARGETS as readonly string[]).includes(name)) {
       throw new Error(`BENCH_DATABASES: unknown database '${name}'; choose from ${DATABASE_TARGETS.join(', ')}`);
@@ -75,13 +85,19 @@ async function main(): Promise<number> {
   const scale = numberFromEnv('BENCH_SCALE', 1, (v) => v > 0, 'a positive number');
   const warmup = numberFromEnv('BENCH_WARMUP', 200, (v) => Number.isInteger(v) && v >= 0, 'a whole number');
   const databases = databasesFromEnv();
-  const postgres = databases.includes('postgres') ? await probePostgres() : { skipped: 'not selected (BENCH_DATABASES)' };
+  const postgres = databases.includes('postgres')
+    ? await probePostgres()
+    : { skipped: 'not selected (BENCH_DATABASES)' };
   if ('skipped' in postgres && databases.includes('postgres')) {
-    log(`PostgreSQL rows skipped: ${postgres.skipped}. Set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a reachable server.`);
+    log(
+      `PostgreSQL rows skipped: ${postgres.skipped}. Set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a reachable server.`,
+    );
   }
   const busyBefore = await sampleMachineBusy();
   if (busyBefore !== null && busyBefore > 15) {
-    log(`WARNING: the machine was ${Math.round(busyBefore)}% busy before the run started; other work will lower these figures.`);
+    log(
+      `WARNING: the machine was ${Math.round(busyBefore)}% busy before the run started; other work will lower these figures.`,
+    );
   }
   const machine = machineInfo(postgres, busyBefore);
   const date = new Date().toISOString();
@@ -106,7 +122,8 @@ async function main(): Promise<number> {
 
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
   for (const row of rows) {
-    for (const note of row.notes) process.stdout.write(`  ${row.benchmark} / ${row.database} / ${row.concurrency}: ${note}\n`);
+    for (const note of row.notes)
+      process.stdout.write(`  ${row.benchmark} / ${row.database} / ${row.concurrency}: ${note}\n`);
   }
   if (markdown) process.stdout.write(`\n${formatMarkdownTable(rows)}\n`);
 
@@ -120,7 +137,9 @@ async function main(): Promise<number> {
     failed,
   };
   const written = writeResults(report, RESULTS_DIR);
-  process.stdout.write(`\nResults: ${path.relative(process.cwd(), written.latest)} and ${path.relative(process.cwd(), written.stamped)}\n`);
+  process.stdout.write(
+    `\nResults: ${path.relative(process.cwd(), written.latest)} and ${path.relative(process.cwd(), written.stamped)}\n`,
+  );
   if (failed) log('FAILED: some operations failed or a verification did not hold (see above).');
   return failed ? 1 : 0;
 }

@@ -32,7 +32,10 @@ export interface BenchReport {
   failed: boolean;
 }
 
-export function machineInfo(postgres: { version: string } | { skipped: string }, busyBefore: number | null): MachineInfo {
+export function machineInfo(
+  postgres: { version: string } | { skipped: string },
+  busyBefore: number | null,
+): MachineInfo {
   const cpus = os.cpus();
   const total = os.totalmem();
   return {
@@ -51,7 +54,12 @@ export function machineInfo(postgres: { version: string } | { skipped: string },
 
 export function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    return (
+      execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null
+    );
   } catch {
     return null;
   }
@@ -78,13 +86,18 @@ const COLUMNS: Column[] = [
   { title: 'p99 ms', value: (r) => fixed(2)(r.p99_ms) },
   { title: 'failures', value: (r) => String(r.failures) },
   { title: 'node cpu ms/op', value: (r) => fixed(2)(r.node_cpu_ms_per_op) },
-  { title: 'machine busy %', value: (r) => (r.machine_cpu_busy_percent === null ? '-' : fixed(0)(r.machine_cpu_busy_percent)) },
+  {
+    title: 'machine busy %',
+    value: (r) => (r.machine_cpu_busy_percent === null ? '-' : fixed(0)(r.machine_cpu_busy_percent)),
+  },
 ];
 
 /** A fixed-width table of the rows. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const cells = rows.map((row) => COLUMNS.map((column) => column.value(row)));
-  const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const widths = COLUMNS.map((column, i) =>
+    Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)),
+  );
   const pad = (text: string, i: number): string => {
     const width = widths[i] ?? text.length;
     return COLUMNS[i]?.alignLeft ? text.padEnd(width) : text.padStart(width);

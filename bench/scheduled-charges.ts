@@ -50,7 +50,17 @@ import {
   workerEnv,
 } from '../test/jobs/workers-support.js';
 import { DATABASE_LABELS, postgresOnly } from './databases.js';
-import { type Benchmark, type BenchContext, type BenchRow, busyPercent, type LoadResult, machineCpuTimes, type PostgresTarget, toRow, withCpuProfile } from './harness.js';
+import {
+  type Benchmark,
+  type BenchContext,
+  type BenchRow,
+  busyPercent,
+  type LoadResult,
+  machineCpuTimes,
+  type PostgresTarget,
+  toRow,
+  withCpuProfile,
+} from './harness.js';
 
 const NAME = 'scheduled-charges';
 const BASE_CHARGES = 10_000;
@@ -77,7 +87,12 @@ const PLANS: readonly RowPlan[] = [
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 
-async function runRow(context: BenchContext, postgres: PostgresTarget, plan: RowPlan, charges: number): Promise<BenchRow> {
+async function runRow(
+  context: BenchContext,
+  postgres: PostgresTarget,
+  plan: RowPlan,
+  charges: number,
+): Promise<BenchRow> {
   // createTestDatabase reads the server URL from TEST_DATABASE_URL (as bench/databases.ts does); it creates a
   // uniquely named, migrated database and drops it in drop().
   process.env.TEST_DATABASE_URL = postgres.url;
@@ -89,14 +104,24 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
     emulator = await startEmulator({ arrivalThread: true });
     const deps = createDeps(database.database);
     const gatewayId = await useEmulatorGateway(deps, emulator.url, plan.limit);
-    workers = await startWorkers(plan.workers, workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }));
+    workers = await startWorkers(
+      plan.workers,
+      workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }),
+    );
     // Warm-up: a run over BENCH_WARMUP charges first, so that the measured run starts with workers (and an emulator)
     // that have done the work before, as a worker of a real deployment has; its requests are outside the measure.
-    const warmed = context.warmup > 0 ? await seedDueCharges(deps, context.warmup, 'bench:scheduled-charges:warmup') : null;
+    const warmed =
+      context.warmup > 0 ? await seedDueCharges(deps, context.warmup, 'bench:scheduled-charges:warmup') : null;
     if (warmed) {
       const warmRun = await startDailyCharges(deps, 'bench:scheduled-charges:warmup');
-      const warmDone = await waitForRunDone(deps, warmRun.id, { timeoutMs: 120_000 + (context.warmup / plan.limit) * 3000, pollMs: 250 });
-      if (warmDone.status !== 'succeeded' || warmDone.succeeded !== context.warmup) throw new Error(`the warm-up run is ${warmDone.status} with ${warmDone.succeeded} of ${context.warmup} succeeded`);
+      const warmDone = await waitForRunDone(deps, warmRun.id, {
+        timeoutMs: 120_000 + (context.warmup / plan.limit) * 3000,
+        pollMs: 250,
+      });
+      if (warmDone.status !== 'succeeded' || warmDone.succeeded !== context.warmup)
+        throw new Error(
+          `the warm-up run is ${warmDone.status} with ${warmDone.succeeded} of ${context.warmup} succeeded`,
+        );
     }
     const seedStarted = performance.now();
     const seeded = await seedDueCharges(deps, charges, 'bench:scheduled-charges');
@@ -112,25 +137,29 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
       for (const entry of list.getEntries()) gcPauses.push(entry.duration);
     });
     gcObserver.observe({ entryTypes: ['gc'] });
-    const { run, done, seconds, cpuMs, machineBusy, startedAtMs, finishedAtMs } = await withCpuProfile(`${NAME}-${plan.limit}-w${plan.workers}`, async () => {
-      const machineBefore = machineCpuTimes();
-      const cpuBefore = process.cpuUsage();
-      const startedAtMs = Date.now();
-      const started = performance.now();
-      const run = await startDailyCharges(deps, 'bench:scheduled-charges');
-      // The limiter's grants are deleted ~10 s after they stop counting: collect them as the run goes.
-      const polling = setInterval(() => void grants.poll().catch(() => undefined), 2000);
-      const done = await waitForRunDone(deps, run.id, { timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000), pollMs: 250 }).finally(() =>
-        clearInterval(polling),
-      );
-      await grants.poll();
-      const seconds = (performance.now() - started) / 1000;
-      const finishedAtMs = Date.now();
-      const cpu = process.cpuUsage(cpuBefore);
-      const machineAfter = machineCpuTimes();
-      const machineBusy = busyPercent(machineBefore, machineAfter);
-      return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
-    });
+    const { run, done, seconds, cpuMs, machineBusy, startedAtMs, finishedAtMs } = await withCpuProfile(
+      `${NAME}-${plan.limit}-w${plan.workers}`,
+      async () => {
+        const machineBefore = machineCpuTimes();
+        const cpuBefore = process.cpuUsage();
+        const startedAtMs = Date.now();
+        const started = performance.now();
+        const run = await startDailyCharges(deps, 'bench:scheduled-charges');
+        // The limiter's grants are deleted ~10 s after they stop counting: collect them as the run goes.
+        const polling = setInterval(() => void grants.poll().catch(() => undefined), 2000);
+        const done = await waitForRunDone(deps, run.id, {
+          timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000),
+          pollMs: 250,
+        }).finally(() => clearInterval(polling));
+        await grants.poll();
+        const seconds = (performance.now() - started) / 1000;
+        const finishedAtMs = Date.now();
+        const cpu = process.cpuUsage(cpuBefore);
+        const machineAfter = machineCpuTimes();
+        const machineBusy = busyPercent(machineBefore, machineAfter);
+        return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
+      },
+    );
     loopDelay.disable();
     gcObserver.disconnect();
     for (const worker of workers) await stopWorker(worker);
@@ -140,7 +169,9 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
     const requestsPerSecond = stats.spanMs > 0 ? stats.requests / (stats.spanMs / 1000) : 0;
     const utilization = requestsPerSecond / plan.limit;
     const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http' });
-    const all = warmed ? { ids: [...warmed.ids, ...seeded.ids], amounts: new Map([...warmed.amounts, ...seeded.amounts]) } : seeded;
+    const all = warmed
+      ? { ids: [...warmed.ids, ...seeded.ids], amounts: new Map([...warmed.amounts, ...seeded.amounts]) }
+      : seeded;
     const once = await checkChargedOnce(deps, stripe, all);
     const latencies = await database.database.db
       .selectFrom('gateway_attempts')
@@ -180,17 +211,23 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
         `concurrency 8 each, pool ${WORKER_POOL_SIZE}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
     );
     if (once.problems.length > 0 || once.paymentIntents !== all.ids.length) {
-      fail(`${once.paymentIntents} PaymentIntents for ${all.ids.length} charges; ${once.problems.length} problems, first: ${once.problems.slice(0, 3).join('; ')}`);
+      fail(
+        `${once.paymentIntents} PaymentIntents for ${all.ids.length} charges; ${once.problems.length} problems, first: ${once.problems.slice(0, 3).join('; ')}`,
+      );
     } else {
       notes.push(
         `verified: the emulator holds exactly ${once.paymentIntents} PaymentIntents (${charges} measured, ${warmed?.ids.length ?? 0} of the warm-up run), one per transaction, same amount, each transaction completed/captured recording it`,
       );
     }
-    if (done.status !== 'succeeded' || done.picked !== charges || done.succeeded !== charges) fail(`the run is ${done.status} with picked ${done.picked}, succeeded ${done.succeeded} of ${charges}`);
-    if (stats.requests !== charges) fail(`${stats.requests} API requests for ${charges} charges (one POST /v1/payment_intents each was expected)`);
+    if (done.status !== 'succeeded' || done.picked !== charges || done.succeeded !== charges)
+      fail(`the run is ${done.status} with picked ${done.picked}, succeeded ${done.succeeded} of ${charges}`);
+    if (stats.requests !== charges)
+      fail(`${stats.requests} API requests for ${charges} charges (one POST /v1/payment_intents each was expected)`);
     if (plan.limit < RATE_LIMIT_MAX) {
-      if (stats.maxInWindow > plan.limit) fail(`a 1 s window held ${stats.maxInWindow} requests, over the limit of ${plan.limit}`);
-      if (utilization < MIN_UTILIZATION) fail(`utilization ${fixed(100 * utilization, 1)}% is under ${100 * MIN_UTILIZATION}%`);
+      if (stats.maxInWindow > plan.limit)
+        fail(`a 1 s window held ${stats.maxInWindow} requests, over the limit of ${plan.limit}`);
+      if (utilization < MIN_UTILIZATION)
+        fail(`utilization ${fixed(100 * utilization, 1)}% is under ${100 * MIN_UTILIZATION}%`);
     }
 
     const load: LoadResult = {
@@ -202,10 +239,25 @@ async function runRow(context: BenchContext, postgres: PostgresTarget, plan: Row
       cpuMs,
       machineBusyPercent: machineBusy,
     };
-    return toRow({ benchmark: `${NAME} (${plan.label})`, database: DATABASE_LABELS.postgres, concurrency: plan.workers, pool_size: WORKER_POOL_SIZE }, load, notes, verificationFailures);
+    return toRow(
+      {
+        benchmark: `${NAME} (${plan.label})`,
+        database: DATABASE_LABELS.postgres,
+        concurrency: plan.workers,
+        pool_size: WORKER_POOL_SIZE,
+      },
+      load,
+      notes,
+      verificationFailures,
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const outputs = workers.map((w, i) => `--- worker ${i + 1} (pid ${w.proc.pid ?? '?'}) output (last 2000 characters):\n${w.output().slice(-2000)}`).join('\n');
+    const outputs = workers
+      .map(
+        (w, i) =>
+          `--- worker ${i + 1} (pid ${w.proc.pid ?? '?'}) output (last 2000 characters):\n${w.output().slice(-2000)}`,
+      )
+      .join('\n');
     throw new Error(`${plan.label}: ${message}\n${outputs}`, { cause: error });
   } finally {
     await killAllWorkers();
@@ -229,7 +281,8 @@ export const scheduledCharges: Benchmark = {
     }
     const rows: BenchRow[] = [];
     for (const plan of PLANS) {
-      const expected = plan.limit < RATE_LIMIT_MAX ? ` (about ${Math.round(charges / plan.limit / 0.94)} s at the limit)` : '';
+      const expected =
+        plan.limit < RATE_LIMIT_MAX ? ` (about ${Math.round(charges / plan.limit / 0.94)} s at the limit)` : '';
       context.log(`${NAME}: ${plan.label}, ${charges} due charges${expected}...`);
       const row = await runRow(context, postgres, plan, charges);
       context.log(`${NAME}: ${plan.label}: ${fixed(row.ops_per_second, 1)} charges/s; ${row.notes[0] ?? ''}`);

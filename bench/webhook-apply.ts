@@ -28,7 +28,8 @@ function percentile(sorted: number[], p: number): number {
 
 export const webhookApply: Benchmark = {
   name: 'webhook-apply',
-  description: 'stored webhook events applied per second (3 events per external payment; the payment read again from the emulator)',
+  description:
+    'stored webhook events applied per second (3 events per external payment; the payment read again from the emulator)',
   async run(context) {
     const rows: BenchRow[] = [];
     const payments = Math.max(10, Math.round(BASE_PAYMENTS * context.scale));
@@ -45,40 +46,69 @@ export const webhookApply: Benchmark = {
         try {
           const deps = createDeps(testDb.database, { clock: systemClock });
           const gateway = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
-          await deps.db.updateTable('gateways').set({ rate_limit_per_second: RATE_LIMIT_MAX }).where('id', '=', gateway.id).execute();
-          const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
-          context.log(`webhook-apply: ${DATABASE_LABELS[target]}, ${processors} processor(s), ${payments} payments x ${EVENTS_PER_PAYMENT} events...`);
+          await deps.db
+            .updateTable('gateways')
+            .set({ rate_limit_per_second: RATE_LIMIT_MAX })
+            .where('id', '=', gateway.id)
+            .execute();
+          const stripe = new Stripe('sk_test_bench', {
+            host: '127.0.0.1',
+            port: emulator.port,
+            protocol: 'http',
+            maxNetworkRetries: 0,
+          });
+          context.log(
+            `webhook-apply: ${DATABASE_LABELS[target]}, ${processors} processor(s), ${payments} payments x ${EVENTS_PER_PAYMENT} events...`,
+          );
           const expected = new Map<string, number>();
           for (let i = 0; i < payments; i += 50) {
             const batch = await Promise.all(
               Array.from({ length: Math.min(50, payments - i) }, (_, j) =>
-                stripe.paymentIntents.create({ amount: 1000 + ((i + j) * 7919) % 90_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' }),
+                stripe.paymentIntents.create({
+                  amount: 1000 + (((i + j) * 7919) % 90_000),
+                  currency: 'usd',
+                  payment_method: 'pm_card_visa',
+                  confirm: true,
+                  capture_method: 'automatic',
+                }),
               ),
             );
             const now = new Date();
             const values = batch.flatMap((pi) => {
               expected.set(pi.id, pi.amount);
-              return (['payment_intent.created', 'payment_intent.succeeded', 'charge.succeeded'] as const).map((type, k) => {
-                const object = type === 'charge.succeeded' ? { id: pi.latest_charge as string, object: 'charge', payment_intent: pi.id } : { id: pi.id, object: 'payment_intent' };
-                const eventId = `evt_bench_${pi.id}_${k}`;
-                return {
-                  id: newId('webhook_event', now.getTime()),
-                  gateway_id: gateway.id,
-                  event_id: eventId,
-                  type,
-                  object_type: object.object,
-                  object_id: object.id,
-                  api_version: '2026-10-28.endive',
-                  livemode: false,
-                  event_created_at: new Date(pi.created * 1000 + k),
-                  payload: JSON.stringify({ id: eventId, object: 'event', type, created: pi.created, livemode: false, data: { object } }),
-                  status: 'pending' as const,
-                  received_at: now,
-                  last_received_at: now,
-                  process_after: now,
-                  updated_at: now,
-                };
-              });
+              return (['payment_intent.created', 'payment_intent.succeeded', 'charge.succeeded'] as const).map(
+                (type, k) => {
+                  const object =
+                    type === 'charge.succeeded'
+                      ? { id: pi.latest_charge as string, object: 'charge', payment_intent: pi.id }
+                      : { id: pi.id, object: 'payment_intent' };
+                  const eventId = `evt_bench_${pi.id}_${k}`;
+                  return {
+                    id: newId('webhook_event', now.getTime()),
+                    gateway_id: gateway.id,
+                    event_id: eventId,
+                    type,
+                    object_type: object.object,
+                    object_id: object.id,
+                    api_version: '2026-10-28.endive',
+                    livemode: false,
+                    event_created_at: new Date(pi.created * 1000 + k),
+                    payload: JSON.stringify({
+                      id: eventId,
+                      object: 'event',
+                      type,
+                      created: pi.created,
+                      livemode: false,
+                      data: { object },
+                    }),
+                    status: 'pending' as const,
+                    received_at: now,
+                    last_received_at: now,
+                    process_after: now,
+                    updated_at: now,
+                  };
+                },
+              );
             });
             await deps.db.insertInto('webhook_events').values(values).execute();
           }
@@ -99,7 +129,11 @@ export const webhookApply: Benchmark = {
           const seconds = (performance.now() - started) / 1000;
           const cpu = process.cpuUsage(cpuBefore);
           const statuses = await deps.db.selectFrom('webhook_events').select(['status']).execute();
-          const charges = await deps.db.selectFrom('transactions').select(['gateway_payment_intent', 'amount']).where('processing_mode', '=', 'external').execute();
+          const charges = await deps.db
+            .selectFrom('transactions')
+            .select(['gateway_payment_intent', 'amount'])
+            .where('processing_mode', '=', 'external')
+            .execute();
           const notes: string[] = [];
           let failures = statuses.filter((s) => s.status !== 'processed').length;
           const wrong = charges.filter((c) => expected.get(c.gateway_payment_intent ?? '') !== c.amount).length;

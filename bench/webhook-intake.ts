@@ -32,13 +32,24 @@ async function createGateway(app: BenchApp): Promise<string> {
     method: 'POST',
     url: '/v1/gateways',
     headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}`, 'content-type': 'application/json' },
-    payload: JSON.stringify({ name: 'bench webhooks', provider: 'stripe', settlement_currency: 'usd', secret_key_env: 'SETTLE_GATEWAY_BENCH_UNUSED_KEY', webhook_secret_env: SECRET_ENV }),
+    payload: JSON.stringify({
+      name: 'bench webhooks',
+      provider: 'stripe',
+      settlement_currency: 'usd',
+      secret_key_env: 'SETTLE_GATEWAY_BENCH_UNUSED_KEY',
+      webhook_secret_env: SECRET_ENV,
+    }),
   });
   if (response.statusCode !== 201) throw new Error(`gateway: HTTP ${response.statusCode} ${response.body}`);
   return (JSON.parse(response.body) as { id: string }).id;
 }
 
-async function runRow(context: BenchContext, app: BenchApp, concurrency: number, operations: number): Promise<BenchRow> {
+async function runRow(
+  context: BenchContext,
+  app: BenchApp,
+  concurrency: number,
+  operations: number,
+): Promise<BenchRow> {
   const secret = `whsec_${randomBytes(16).toString('hex')}`;
   process.env[SECRET_ENV] = secret;
   const gatewayId = await createGateway(app);
@@ -56,7 +67,9 @@ async function runRow(context: BenchContext, app: BenchApp, concurrency: number,
     const warmupEvents = signEvents(`${runId}w`, context.warmup, secret);
     const warmup = await runLoad(context.warmup, concurrency, (i) => send(warmupEvents, i));
     const measuredEvents = signEvents(runId, operations, secret);
-    const measured = await withCpuProfile(`webhook-intake-${app.target}-c${concurrency}`, () => runLoad(operations, concurrency, (i) => send(measuredEvents, i)));
+    const measured = await withCpuProfile(`webhook-intake-${app.target}-c${concurrency}`, () =>
+      runLoad(operations, concurrency, (i) => send(measuredEvents, i)),
+    );
     const accepted = warmup.operations - warmup.failures + (measured.operations - measured.failures);
     const totals = await sql<{ rows: string | number; deliveries: string | number; pending: string | number }>`
       select count(*) as rows, coalesce(sum(deliveries), 0) as deliveries, count(*) filter (where status = 'pending') as pending
@@ -70,9 +83,16 @@ async function runRow(context: BenchContext, app: BenchApp, concurrency: number,
       notes.push(`verified: ${stored} pending events stored once each for ${accepted} accepted (incl. warm-up)`);
     } else {
       otherFailures += 1;
-      notes.push(`VERIFICATION FAILED: ${accepted} accepted (incl. warm-up) but ${stored} rows, ${String(row?.deliveries)} deliveries, ${String(row?.pending)} pending`);
+      notes.push(
+        `VERIFICATION FAILED: ${accepted} accepted (incl. warm-up) but ${stored} rows, ${String(row?.deliveries)} deliveries, ${String(row?.pending)} pending`,
+      );
     }
-    return toRow({ benchmark: 'webhook-intake', database: app.label, concurrency, pool_size: app.poolSize }, measured, notes, otherFailures);
+    return toRow(
+      { benchmark: 'webhook-intake', database: app.label, concurrency, pool_size: app.poolSize },
+      measured,
+      notes,
+      otherFailures,
+    );
   } finally {
     sender.close();
     delete process.env[SECRET_ENV];
@@ -81,19 +101,27 @@ async function runRow(context: BenchContext, app: BenchApp, concurrency: number,
 
 export const webhookIntake: Benchmark = {
   name: 'webhook-intake',
-  description: 'POST /v1/webhooks/:gateway_id over a real socket with a signed Stripe event, answered 200 (verified and stored once); one operation is one event.',
+  description:
+    'POST /v1/webhooks/:gateway_id over a real socket with a signed Stripe event, answered 200 (verified and stored once); one operation is one event.',
   async run(context) {
     const operations = Math.max(1, Math.round(BASE_OPERATIONS * context.scale));
     const rows: BenchRow[] = [];
     for (const target of context.databases) {
       const postgres = 'url' in context.postgres ? context.postgres : undefined;
       if (target === 'postgres' && !postgres) {
-        context.log(`webhook-intake: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`);
+        context.log(
+          `webhook-intake: ${DATABASE_LABELS.postgres} rows skipped: ${'skipped' in context.postgres ? context.postgres.skipped : ''}`,
+        );
         continue;
       }
       for (const concurrency of CONCURRENCIES) {
-        context.log(`webhook-intake: ${DATABASE_LABELS[target]}, ${concurrency} sender(s), ${context.warmup} warm-up + ${operations} measured events...`);
-        const app = await openBenchApp(target, { ...(postgres ? { postgres } : {}), poolSize: Math.max(concurrency, DEFAULT_POOL_SIZE) });
+        context.log(
+          `webhook-intake: ${DATABASE_LABELS[target]}, ${concurrency} sender(s), ${context.warmup} warm-up + ${operations} measured events...`,
+        );
+        const app = await openBenchApp(target, {
+          ...(postgres ? { postgres } : {}),
+          poolSize: Math.max(concurrency, DEFAULT_POOL_SIZE),
+        });
         try {
           rows.push(await runRow(context, app, concurrency, operations));
         } finally {

@@ -13,7 +13,8 @@ for (const line of readFileSync('docs/DUPLICATES.md', 'utf8').split('\n')) {
 const problems = [];
 for (const path of ignored) {
   if (!reasons.get(path)) problems.push(`${path}: ignored by .jscpd.json without a reason in docs/DUPLICATES.md`);
-  if (!existsSync(path)) problems.push(`${path}: ignored by .jscpd.json but no such file (give an exact path; drop a stale entry)`);
+  if (!existsSync(path))
+    problems.push(`${path}: ignored by .jscpd.json but no such file (give an exact path; drop a stale entry)`);
 }
 for (const path of reasons.keys()) {
   if (!ignored.includes(path)) problems.push(`${path}: listed in docs/DUPLICATES.md but not ignored by .jscpd.json`);

@@ -99,7 +99,8 @@ function commaListFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return [];
   const items = raw.split(',').map((item) => item.trim());
-  if (items.some((item) => item === '' || /\s/.test(item))) throw new Error(`${name} must be a comma-separated list without empty items, got '${raw}'`);
+  if (items.some((item) => item === '' || /\s/.test(item)))
+    throw new Error(`${name} must be a comma-separated list without empty items, got '${raw}'`);
   return items;
 }
 
@@ -133,7 +134,8 @@ function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined
   if (raw === undefined || raw === '') return undefined;
   if (raw === 'none') return [];
   const names = raw.split(',').map((n) => n.trim());
-  if (names.some((n) => !/^[a-z_]+$/.test(n))) throw new Error(`${name} must be job names separated by commas, or none, got '${raw}'`);
+  if (names.some((n) => !/^[a-z_]+$/.test(n)))
+    throw new Error(`${name} must be job names separated by commas, or none, got '${raw}'`);
   return names;
 }
 
@@ -154,7 +156,8 @@ function urlFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   } catch {
     throw new Error(`${name} must be a URL such as http://127.0.0.1:12111, got '${raw}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${name} must be an http:// or https:// URL`);
   return raw.replace(/\/+$/, '');
 }
 
@@ -179,7 +182,10 @@ function stripeKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 function webhookSecretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const secret = env.STRIPE_WEBHOOK_SECRET;
   if (secret === undefined || secret === '') return undefined;
-  if (/\s/.test(secret)) throw new Error('STRIPE_WEBHOOK_SECRET contains whitespace (a stray newline or space?); give the signing secret exactly, e.g. whsec_...');
+  if (/\s/.test(secret))
+    throw new Error(
+      'STRIPE_WEBHOOK_SECRET contains whitespace (a stray newline or space?); give the signing secret exactly, e.g. whsec_...',
+    );
   return secret;
 }
 

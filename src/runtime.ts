@@ -68,7 +68,10 @@ export function createDeps(
       hosts: gatewayHosts,
       timeoutMs: options.gatewayTimeoutMs,
       gatewayLogs: new GatewayLogWriter(db),
-      sharedRateLimits: database.kind === 'postgres' ? { db: database.rateLimitDb ?? db, allowanceMs: options.rateLimitAllowanceMs } : undefined,
+      sharedRateLimits:
+        database.kind === 'postgres'
+          ? { db: database.rateLimitDb ?? db, allowanceMs: options.rateLimitAllowanceMs }
+          : undefined,
     }),
     db,
     clock: options.clock ?? systemClock,

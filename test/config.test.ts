@@ -12,8 +12,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses an allowance that is not a whole number of milliseconds up to 1000', () => {
-    expect(() => loadConfig({ SETTLE_RATE_LIMIT_ALLOWANCE_MS: '2.5' })).toThrow(/SETTLE_RATE_LIMIT_ALLOWANCE_MS must be a whole number/);
-    expect(() => loadConfig({ SETTLE_RATE_LIMIT_ALLOWANCE_MS: '-1' })).toThrow(/SETTLE_RATE_LIMIT_ALLOWANCE_MS must be a whole number/);
+    expect(() => loadConfig({ SETTLE_RATE_LIMIT_ALLOWANCE_MS: '2.5' })).toThrow(
+      /SETTLE_RATE_LIMIT_ALLOWANCE_MS must be a whole number/,
+    );
+    expect(() => loadConfig({ SETTLE_RATE_LIMIT_ALLOWANCE_MS: '-1' })).toThrow(
+      /SETTLE_RATE_LIMIT_ALLOWANCE_MS must be a whole number/,
+    );
     expect(() => loadConfig({ SETTLE_RATE_LIMIT_ALLOWANCE_MS: '5000' })).toThrow(/between 0 and 1000/);
   });
 });

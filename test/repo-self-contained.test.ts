@@ -60,7 +60,10 @@ function proseAt(text: string, file: string, index: number): boolean {
 
 /** Does a relative path, followed from `fromDir` (inside `root`), climb above `root` at any step? */
 function climbsOut(root: string, fromDir: string, token: string): boolean {
-  let depth = path.relative(root, fromDir).split(path.sep).filter((s) => s !== '').length;
+  let depth = path
+    .relative(root, fromDir)
+    .split(path.sep)
+    .filter((s) => s !== '').length;
   for (const segment of token.split('/')) {
     if (segment === '..') depth--;
     else if (segment !== '' && segment !== '.') depth++;
@@ -83,7 +86,11 @@ export function findOutsidePaths(text: string, file: string, root: string, outsi
     if (climbsOut(root, path.dirname(file), token)) {
       findings.push({ line: lineAt(text, match.index), token, why: 'relative path leaving the repository' });
     } else if (proseAt(text, file, match.index) && climbsOut(root, root, token)) {
-      findings.push({ line: lineAt(text, match.index), token, why: 'leaves the repository read from its root, as prose names paths' });
+      findings.push({
+        line: lineAt(text, match.index),
+        token,
+        why: 'leaves the repository read from its root, as prose names paths',
+      });
     }
   }
   for (const folder of outside) {
@@ -112,7 +119,10 @@ export function outsideFolders(root: string, home: string): string[] {
  */
 function walk(root: string): string[] {
   const ignore = existsSync(path.join(root, '.gitignore'))
-    ? readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+    ? readFileSync(path.join(root, '.gitignore'), 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'))
     : [];
   const matches = (e: string, rel: string, name: string) => {
     if (e.startsWith('*.')) return name.endsWith(e.slice(1));
@@ -136,7 +146,10 @@ function walk(root: string): string[] {
 function repositoryFiles(root: string): string[] {
   let listed: string[];
   try {
-    listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
       .split('\0')
       .filter((f) => f !== '');
   } catch {
@@ -179,7 +192,8 @@ describe('the repository is self-contained', () => {
     const outside = outsideFolders(ROOT, os.homedir());
     const problems: string[] = [];
     for (const { rel, text } of files) {
-      for (const f of findOutsidePaths(text, path.join(ROOT, rel), ROOT, outside)) problems.push(`${rel}:${f.line}: ${f.token} (${f.why})`);
+      for (const f of findOutsidePaths(text, path.join(ROOT, rel), ROOT, outside))
+        problems.push(`${rel}:${f.line}: ${f.token} (${f.why})`);
     }
     expect(problems).toEqual([]);
   });
@@ -189,24 +203,21 @@ describe('the repository is self-contained', () => {
     expect(defined.size).toBeGreaterThan(50);
     const problems = files
       .filter((f) => f.rel !== 'docs/FEATURES.md')
-      .flatMap(({ rel, text }) => citedFeatureIds(text).filter((c) => !defined.has(c.id)).map((c) => `${rel}:${c.line}: ${c.id}`));
+      .flatMap(({ rel, text }) =>
+        citedFeatureIds(text)
+          .filter((c) => !defined.has(c.id))
+          .map((c) => `${rel}:${c.line}: ${c.id}`),
+      );
     expect(problems).toEqual([]);
   });
 
   it('reads feature ids and their definitions', () => {
-    expect([...definedFeatureIds('| P12 | Exactly once | x | built |\n| O1-O3 | Orders | y | not yet |\n|---|\nP9 in prose')]).toEqual([
-      'P12',
-      'O1',
-      'O2',
-      'O3',
-    ]);
-    expect(citedFeatureIds('// P1-P13 and S1/S4;\n// [S2] a source, L4x, x.P5, WAL, M1.').map((c) => `${c.line}:${c.id}`)).toEqual([
-      '1:P1',
-      '1:P13',
-      '1:S1',
-      '1:S4',
-      '2:M1',
-    ]);
+    expect([
+      ...definedFeatureIds('| P12 | Exactly once | x | built |\n| O1-O3 | Orders | y | not yet |\n|---|\nP9 in prose'),
+    ]).toEqual(['P12', 'O1', 'O2', 'O3']);
+    expect(
+      citedFeatureIds('// P1-P13 and S1/S4;\n// [S2] a source, L4x, x.P5, WAL, M1.').map((c) => `${c.line}:${c.id}`),
+    ).toEqual(['1:P1', '1:P13', '1:S1', '1:S4', '2:M1']);
   });
 
   // Made-up folders, built from parts so that this file itself holds no such path.
@@ -215,26 +226,41 @@ describe('the repository is self-contained', () => {
   const home = path.join(path.sep, 'home', 'someone');
   const outside = outsideFolders(root, home);
   const up = (n: number, ...rest: string[]) => [...Array<string>(n).fill('..'), ...rest].join('/');
-  const scan = (relFile: string, text: string) => findOutsidePaths(text, path.join(root, relFile), root, outside).map((f) => [f.line, f.token]);
+  const scan = (relFile: string, text: string) =>
+    findOutsidePaths(text, path.join(root, relFile), root, outside).map((f) => [f.line, f.token]);
 
   it('finds relative paths that climb above the repository, from the folder of the file that names them', () => {
-    expect(scan('README.md', `see [the guide](${up(1, 'shared', 'guide', 'api.md')}) first`)).toEqual([[1, up(1, 'shared', 'guide', 'api.md')]]);
-    expect(scan('src/app/x.ts', `read('${up(2, 'y.md')}')\n// spec: ${up(3, 'shared', 'stripe')}/\n`)).toEqual([[2, `${up(3, 'shared', 'stripe')}/`]]);
-    expect(scan('test/a/b.ts', `import x from '${up(2, 'src', 'app', 'x.js')}';\nreadFileSync('${up(3, 'y')}')`)).toEqual([[2, up(3, 'y')]]);
-    expect(scan('docs/A.md', `[r](${up(1, 'README.md')}) and [m](${up(2, 'main', 'src')})`)).toEqual([[1, up(2, 'main', 'src')]]);
+    expect(scan('README.md', `see [the guide](${up(1, 'shared', 'guide', 'api.md')}) first`)).toEqual([
+      [1, up(1, 'shared', 'guide', 'api.md')],
+    ]);
+    expect(scan('src/app/x.ts', `read('${up(2, 'y.md')}')\n// spec: ${up(3, 'shared', 'stripe')}/\n`)).toEqual([
+      [2, `${up(3, 'shared', 'stripe')}/`],
+    ]);
+    expect(
+      scan('test/a/b.ts', `import x from '${up(2, 'src', 'app', 'x.js')}';\nreadFileSync('${up(3, 'y')}')`),
+    ).toEqual([[2, up(3, 'y')]]);
+    expect(scan('docs/A.md', `[r](${up(1, 'README.md')}) and [m](${up(2, 'main', 'src')})`)).toEqual([
+      [1, up(2, 'main', 'src')],
+    ]);
     // Climbing out and back in still depends on the checkout's folder name.
     expect(scan('x.md', `[s](${up(1, 'settle', 'src')})`)).toEqual([[1, up(1, 'settle', 'src')]]);
   });
 
   it('reads paths in prose (Markdown outside links, code comments) from the repository root as well', () => {
-    expect(scan('docs/A.md', `follows \`${up(1, 'shared', 'guide', 'a.md')}\`; [b](${up(1, 'shared', 'b.md')})`)).toEqual([[1, up(1, 'shared', 'guide', 'a.md')]]);
+    expect(
+      scan('docs/A.md', `follows \`${up(1, 'shared', 'guide', 'a.md')}\`; [b](${up(1, 'shared', 'b.md')})`),
+    ).toEqual([[1, up(1, 'shared', 'guide', 'a.md')]]);
     const code = [
       `// shaped like (${up(1, 'shared', 'f.json')})`,
       ` * see ${up(1, 'shared', 'g.md')}`,
       `import { x } from '${up(1, 'x.js')}'; // x from ${up(1, 'x.ts')}`,
       `const y = read('${up(1, 'y.json')}');`,
     ].join('\n');
-    expect(scan('src/a/b.ts', code)).toEqual([[1, up(1, 'shared', 'f.json')], [2, up(1, 'shared', 'g.md')], [3, up(1, 'x.ts')]]);
+    expect(scan('src/a/b.ts', code)).toEqual([
+      [1, up(1, 'shared', 'f.json')],
+      [2, up(1, 'shared', 'g.md')],
+      [3, up(1, 'x.ts')],
+    ]);
     expect(scan('bench/p/q.sql', `-- from ${up(1, 'r')}\nselect '${up(1, 's')}'`)).toEqual([[1, up(1, 'r')]]);
     expect(scan('.ci/run', `# see ${up(1, 't')}\ncd "$(dirname "$0")/${up(1)}"`)).toEqual([[1, up(1, 't')]]);
   });
@@ -249,12 +275,19 @@ describe('the repository is self-contained', () => {
     expect(scan('test/http/a.test.ts', text)).toEqual([]);
   });
 
-  it('finds absolute paths under the checkout\'s parent or the home folder, not system paths', () => {
-    expect(scan('src/a.ts', `const spec = '${path.join(parent, 'shared', 'spec.json')}';`)).toEqual([[1, path.join(parent, 'shared', 'spec.json')]]);
-    expect(scan('a.md', `cd ${home}/code; or ${home}`)).toEqual([[1, `${home}/code`], [1, home]]);
+  it("finds absolute paths under the checkout's parent or the home folder, not system paths", () => {
+    expect(scan('src/a.ts', `const spec = '${path.join(parent, 'shared', 'spec.json')}';`)).toEqual([
+      [1, path.join(parent, 'shared', 'spec.json')],
+    ]);
+    expect(scan('a.md', `cd ${home}/code; or ${home}`)).toEqual([
+      [1, `${home}/code`],
+      [1, home],
+    ]);
     expect(scan('a.md', `file://${parent}/x.json`)).toEqual([[1, `${parent}/x.json`]]);
     expect(scan('a.md', `${root}/src/app`)).toEqual([[1, `${root}/src/app`]]);
-    expect(scan('a.md', `/usr/bin/chromium, /var/run/postgresql, ${parent}-old/x, /x${parent}/y, https://h${parent}/z`)).toEqual([]);
+    expect(
+      scan('a.md', `/usr/bin/chromium, /var/run/postgresql, ${parent}-old/x, /x${parent}/y, https://h${parent}/z`),
+    ).toEqual([]);
   });
 
   it('names no folder when the checkout sits at the top of the file system', () => {

@@ -63,7 +63,8 @@ export function digestApiKey(secret: string): string {
 
 /** A list of scopes (each read, write or admin; duplicates dropped); at least one. */
 export function parseScopeList(input: readonly unknown[]): Scope[] {
-  if (input.length === 0) throw new ValidationError('invalid_scopes', `Give at least one scope: ${SCOPES.join(', ')}.`, 'scopes');
+  if (input.length === 0)
+    throw new ValidationError('invalid_scopes', `Give at least one scope: ${SCOPES.join(', ')}.`, 'scopes');
   for (const scope of input) {
     if (typeof scope !== 'string' || !(SCOPES as readonly string[]).includes(scope)) {
       throw new ValidationError('invalid_scopes', `Unknown scope; scopes are ${SCOPES.join(', ')}.`, 'scopes');
@@ -120,7 +121,16 @@ export function bootstrapKeyName(source: BootstrapKeySource | undefined): string
 }
 
 function bootstrapView(source: BootstrapKeySource | undefined): ApiKeyView {
-  return { id: BOOTSTRAP_KEY_ID, object: 'api_key', name: bootstrapKeyName(source), scopes: ['admin'], created_at: null, last_used_at: null, revoked_at: null, bootstrap: true };
+  return {
+    id: BOOTSTRAP_KEY_ID,
+    object: 'api_key',
+    name: bootstrapKeyName(source),
+    scopes: ['admin'],
+    created_at: null,
+    last_used_at: null,
+    revoked_at: null,
+    bootstrap: true,
+  };
 }
 
 function howToRotate(source: BootstrapKeySource | undefined): string {
@@ -161,25 +171,60 @@ export interface CreateApiKeyInput {
  * POST /v1/api-keys (admin) and `settle keys create`: a new key. The fresh answer carries the secret, once; the
  * stored response (replayed for the same Idempotency-Key) has `secret: null`. Records api_key.created.
  */
-export async function createApiKey(deps: Pick<Deps, 'commands' | 'clock'>, ctx: RequestContext, input: CreateApiKeyInput): Promise<RunOutcome<ApiKeyCreated>> {
+export async function createApiKey(
+  deps: Pick<Deps, 'commands' | 'clock'>,
+  ctx: RequestContext,
+  input: CreateApiKeyInput,
+): Promise<RunOutcome<ApiKeyCreated>> {
   const name = parseKeyName(input.name);
   const scopes = parseScopeList(input.scopes);
   return runWithSecretOnce<ApiKeyCreated>(deps.commands, ctx.idempotency, async (trx, reveal) => {
     const now = deps.clock.now();
     const secret = generateApiKeySecret();
     const id = newId('api_key', now.getTime());
-    const row = await insertApiKey(trx, { id, name, digest: digestApiKey(secret), scopes: JSON.stringify(scopes), created_at: now });
+    const row = await insertApiKey(trx, {
+      id,
+      name,
+      digest: digestApiKey(secret),
+      scopes: JSON.stringify(scopes),
+      created_at: now,
+    });
     const view = presentKey(row);
-    await recordAuditEvent(trx, { actor: auditActor(ctx.actor), action: 'api_key.created', object_type: 'api_key', object_id: id, before: null, after: auditView(view) }, now);
+    await recordAuditEvent(
+      trx,
+      {
+        actor: auditActor(ctx.actor),
+        action: 'api_key.created',
+        object_type: 'api_key',
+        object_id: id,
+        before: null,
+        after: auditView(view),
+      },
+      now,
+    );
     reveal(secret);
     return { status: 201, body: { ...view, secret: null } };
   });
 }
 
-async function revokeInTransaction(trx: Tx, id: string, now: Date, actor: string, bootstrap: BootstrapKeySource | undefined): Promise<ApiKeyView> {
+async function revokeInTransaction(
+  trx: Tx,
+  id: string,
+  now: Date,
+  actor: string,
+  bootstrap: BootstrapKeySource | undefined,
+): Promise<ApiKeyView> {
   if (id === BOOTSTRAP_KEY_ID) {
-    const where = bootstrap === undefined ? '' : bootstrap.kind === 'env' ? ' (from SETTLE_API_KEY)' : ` (kept in ${bootstrap.file})`;
-    throw new ConflictError('bootstrap_key_not_revocable', `key_bootstrap is the bootstrap admin key${where}: it is not stored in the database and cannot be revoked. ${howToRotate(bootstrap)}`);
+    const where =
+      bootstrap === undefined
+        ? ''
+        : bootstrap.kind === 'env'
+          ? ' (from SETTLE_API_KEY)'
+          : ` (kept in ${bootstrap.file})`;
+    throw new ConflictError(
+      'bootstrap_key_not_revocable',
+      `key_bootstrap is the bootstrap admin key${where}: it is not stored in the database and cannot be revoked. ${howToRotate(bootstrap)}`,
+    );
   }
   const row = await lockApiKey(trx, id);
   if (!row) throw new NotFoundError('API key', id, 'id');
@@ -187,7 +232,18 @@ async function revokeInTransaction(trx: Tx, id: string, now: Date, actor: string
   const revoked = await markRevoked(trx, id, now);
   const before = presentKey(row);
   const after = presentKey(revoked);
-  await recordAuditEvent(trx, { actor, action: 'api_key.revoked', object_type: 'api_key', object_id: id, before: auditView(before), after: auditView(after) }, now);
+  await recordAuditEvent(
+    trx,
+    {
+      actor,
+      action: 'api_key.revoked',
+      object_type: 'api_key',
+      object_id: id,
+      before: auditView(before),
+      after: auditView(after),
+    },
+    now,
+  );
   return after;
 }
 
@@ -226,7 +282,13 @@ export async function listApiKeys(db: Db | Tx): Promise<ApiKeySummary[]> {
  * Revokes a key outside the API (`settle keys revoke`; actor `cli` unless given), with its audit event. Processes
  * that verified it in the last few seconds may still accept it until their cache entry expires.
  */
-export async function revokeApiKey(db: Db, id: string, now: Date, actor = 'cli', bootstrap?: BootstrapKeySource): Promise<ApiKeySummary> {
+export async function revokeApiKey(
+  db: Db,
+  id: string,
+  now: Date,
+  actor = 'cli',
+  bootstrap?: BootstrapKeySource,
+): Promise<ApiKeySummary> {
   const view = await db.transaction().execute((trx) => revokeInTransaction(trx, id, now, actor, bootstrap));
   const stored = await loadApiKey(db, view.id);
   return { ...stored, scopes: stored.scopes as Scope[] };
@@ -241,7 +303,11 @@ export interface ListApiKeysQuery {
  * GET /v1/api-keys (admin): newest first by id, the bootstrap key first of all (key_bootstrap sorts after every
  * generated id), paginated like every list.
  */
-export async function listApiKeysPage(deps: Pick<Deps, 'db'>, query: ListApiKeysQuery, bootstrap?: BootstrapKeySource): Promise<Page<ApiKeyView>> {
+export async function listApiKeysPage(
+  deps: Pick<Deps, 'db'>,
+  query: ListApiKeysQuery,
+  bootstrap?: BootstrapKeySource,
+): Promise<Page<ApiKeyView>> {
   const limit = parseLimit(query.limit);
   const after = query.starting_after;
   // key_bootstrap is a cursor too (the last of a page of one).
@@ -255,7 +321,11 @@ export async function listApiKeysPage(deps: Pick<Deps, 'db'>, query: ListApiKeys
 }
 
 /** GET /v1/api-keys/{id} (admin): never the secret nor the digest. */
-export async function getApiKey(deps: Pick<Deps, 'db'>, id: string, bootstrap?: BootstrapKeySource): Promise<ApiKeyView> {
+export async function getApiKey(
+  deps: Pick<Deps, 'db'>,
+  id: string,
+  bootstrap?: BootstrapKeySource,
+): Promise<ApiKeyView> {
   if (id === BOOTSTRAP_KEY_ID) return bootstrapView(bootstrap);
   const row = await findApiKey(deps.db, id);
   if (!row) throw new NotFoundError('API key', id, 'id');
@@ -268,7 +338,10 @@ export async function getApiKey(deps: Pick<Deps, 'db'>, id: string, bootstrap?: 
 export const bootstrapKeyFile = (dataDir: string): string => path.join(dataDir, 'admin-api-key');
 
 /** Reads SETTLE_API_KEY's value, or the generated key file, creating it (mode 0600) on first start. */
-export function ensureBootstrapKey(dataDir: string, fromEnv: string | undefined): { secret: string; generated: boolean; source: BootstrapKeySource } {
+export function ensureBootstrapKey(
+  dataDir: string,
+  fromEnv: string | undefined,
+): { secret: string; generated: boolean; source: BootstrapKeySource } {
   if (fromEnv) return { secret: fromEnv, generated: false, source: { kind: 'env' } };
   const file = bootstrapKeyFile(dataDir);
   if (existsSync(file)) {

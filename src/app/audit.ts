@@ -12,7 +12,13 @@ import { newId } from './ids.js';
 import { cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 import { parseInstant } from '../domain/fields.js';
 
-export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'gateway.created', 'gateway.updated', 'settings.updated'] as const;
+export const AUDIT_ACTIONS = [
+  'api_key.created',
+  'api_key.revoked',
+  'gateway.created',
+  'gateway.updated',
+  'settings.updated',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Changes made by the `settle` command line. */
@@ -108,13 +114,25 @@ export async function snapshotGateways(trx: Tx): Promise<Map<string, GatewaySnap
 }
 
 /** Records gateway.created / gateway.updated for every gateway that differs from `before` (same transaction, lock still held). */
-export async function auditGatewayChanges(trx: Tx, actor: string, before: Map<string, GatewaySnapshot>, at: Date): Promise<void> {
+export async function auditGatewayChanges(
+  trx: Tx,
+  actor: string,
+  before: Map<string, GatewaySnapshot>,
+  at: Date,
+): Promise<void> {
   const after = await snapshotGateways(trx);
   for (const [id, now] of [...after.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const was = before.get(id) ?? null;
     await recordAuditEvent(
       trx,
-      { actor, action: was === null ? 'gateway.created' : 'gateway.updated', object_type: 'gateway', object_id: id, before: was, after: now },
+      {
+        actor,
+        action: was === null ? 'gateway.created' : 'gateway.updated',
+        object_type: 'gateway',
+        object_id: id,
+        before: was,
+        after: now,
+      },
       at,
     );
   }
@@ -148,10 +166,15 @@ export function presentAuditEvent(row: AuditEventRow): AuditEventView {
 }
 
 /** GET /v1/audit-events: newest first, filtered by actor, action, object, creation time. */
-export async function listAuditEvents(deps: { db: Db | Tx }, query: ListAuditEventsQuery): Promise<Page<AuditEventView>> {
+export async function listAuditEvents(
+  deps: { db: Db | Tx },
+  query: ListAuditEventsQuery,
+): Promise<Page<AuditEventView>> {
   const limit = parseLimit(query.limit);
-  const createdAfter = query.created_after === undefined ? undefined : parseInstant(query.created_after, 'created_after');
-  const createdBefore = query.created_before === undefined ? undefined : parseInstant(query.created_before, 'created_before');
+  const createdAfter =
+    query.created_after === undefined ? undefined : parseInstant(query.created_after, 'created_after');
+  const createdBefore =
+    query.created_before === undefined ? undefined : parseInstant(query.created_before, 'created_before');
   const after = cursorAfter(query.starting_after, 'audit_event');
   const rows = await listAuditEventRows(deps.db, {
     actor: query.actor,

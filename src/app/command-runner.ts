@@ -63,7 +63,9 @@ export function validateIdempotencyKey(key: string): void {
 }
 
 function requestHash(input: IdempotencyInput): string {
-  return createHash('sha256').update(`${input.method} ${input.path}\n${canonicalJson(input.body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${input.method} ${input.path}\n${canonicalJson(input.body ?? null)}`)
+    .digest('hex');
 }
 
 /**
@@ -80,7 +82,7 @@ async function violationsTranslated<T>(work: Promise<T>): Promise<T> {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
 export class CommandRunner {
@@ -95,7 +97,10 @@ export class CommandRunner {
    * write is one atomic statement, that saves two round trips. With a key it runs inside run()'s
    * transaction as usual.
    */
-  async runSingleStatement<T>(idempotency: IdempotencyInput | undefined, work: SingleStatementWork<T>): Promise<RunOutcome<T>> {
+  async runSingleStatement<T>(
+    idempotency: IdempotencyInput | undefined,
+    work: SingleStatementWork<T>,
+  ): Promise<RunOutcome<T>> {
     if (idempotency) return this.run(idempotency, work);
     return { ...(await violationsTranslated(work(this.#db))), replayed: false };
   }
@@ -220,7 +225,13 @@ export class CommandRunner {
 
 /** The record of the request (its state and response are given by the store function that writes it). */
 function recordOf(idempotency: IdempotencyInput, hash: string) {
-  return { apiKeyId: idempotency.apiKeyId, key: idempotency.key, method: idempotency.method, path: idempotency.path, hash };
+  return {
+    apiKeyId: idempotency.apiKeyId,
+    key: idempotency.key,
+    method: idempotency.method,
+    path: idempotency.path,
+    hash,
+  };
 }
 
 /** A `running` key is abandoned when no gateway attempt waits to answer it and it is older than this. */

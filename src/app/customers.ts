@@ -32,11 +32,15 @@ export async function retryOnRace<T>(what: string, step: () => Promise<T | undef
     const result = await step();
     if (result !== undefined) return result;
   }
-  throw new ConflictError('concurrent_update', `The ${what} kept changing while this edit was applied; retry the request.`);
+  throw new ConflictError(
+    'concurrent_update',
+    `The ${what} kept changing while this edit was applied; retry the request.`,
+  );
 }
 
 export function requireChanges(input: object): void {
-  if (Object.keys(input).length === 0) throw new ValidationError('parameter_missing', 'Give at least one field to change.');
+  if (Object.keys(input).length === 0)
+    throw new ValidationError('parameter_missing', 'Give at least one field to change.');
 }
 
 /** undefined = not given; null clears. */
@@ -48,7 +52,13 @@ const createMetadata = (value: Record<string, unknown> | undefined) =>
   JSON.stringify(value === undefined ? {} : parseMetadata(value, 'metadata', false));
 
 /** Records `paymentMethodId` as the customer's default; false when it already was. */
-export async function setCustomerDefault(trx: Tx, kind: CustomerKind, customerId: string, paymentMethodId: string | null, now: Date) {
+export async function setCustomerDefault(
+  trx: Tx,
+  kind: CustomerKind,
+  customerId: string,
+  paymentMethodId: string | null,
+  now: Date,
+) {
   return setDefaultPaymentMethod(trx, TABLES[kind], customerId, paymentMethodId, now);
 }
 
@@ -57,7 +67,14 @@ export async function setCustomerDefault(trx: Tx, kind: CustomerKind, customerId
  * method, with version + 1 and a history row, set-based: one locking UPDATE ... RETURNING (the CTE keeps
  * the old value), then one multi-row history INSERT. Returns how many transactions changed.
  */
-export async function rollDownDefault(trx: Tx, ctx: RequestContext, kind: CustomerKind, customerId: string, paymentMethodId: string, now: Date) {
+export async function rollDownDefault(
+  trx: Tx,
+  ctx: RequestContext,
+  kind: CustomerKind,
+  customerId: string,
+  paymentMethodId: string,
+  now: Date,
+) {
   const column = kind === 'account' ? 'account_id' : 'contact_id';
   const changed = await rollDownPaymentMethod(trx, column, customerId, paymentMethodId, now);
   if (changed.length === 0) return 0;
@@ -106,13 +123,32 @@ export interface ContactView extends Omit<AccountView, 'object' | 'name'> {
 
 function presentAccount(row: AccountRow): AccountView {
   const { id, name, email, default_payment_method_id, metadata } = row;
-  return { id, object: 'account', name, email, default_payment_method_id, metadata, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+  return {
+    id,
+    object: 'account',
+    name,
+    email,
+    default_payment_method_id,
+    metadata,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
 }
 
 function presentContact(row: ContactRow): ContactView {
   const { id, account_id, first_name, last_name, email, default_payment_method_id, metadata } = row;
   const times = { created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
-  return { id, object: 'contact', account_id, first_name, last_name, email, default_payment_method_id, metadata, ...times };
+  return {
+    id,
+    object: 'contact',
+    account_id,
+    first_name,
+    last_name,
+    email,
+    default_payment_method_id,
+    metadata,
+    ...times,
+  };
 }
 
 const parseName = (field: string) => (value: string) => parseText(value, field, 200);
@@ -144,10 +180,20 @@ export interface UpdateContactInput extends CustomerUpdateCommon {
 }
 
 export async function createAccount(deps: Deps, ctx: RequestContext, input: CreateAccountInput) {
-  const values = { name: parseText(input.name, 'name', 200), email: optional(input.email, email) ?? null, metadata: createMetadata(input.metadata) };
+  const values = {
+    name: parseText(input.name, 'name', 200),
+    email: optional(input.email, email) ?? null,
+    metadata: createMetadata(input.metadata),
+  };
   return deps.commands.run<AccountView>(ctx.idempotency, async (trx) => {
     const now = deps.clock.now();
-    const row = await insertAccount(trx, { id: newId('account', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now });
+    const row = await insertAccount(trx, {
+      id: newId('account', now.getTime()),
+      ...values,
+      default_payment_method_id: null,
+      created_at: now,
+      updated_at: now,
+    });
     return { status: 201, body: presentAccount(row) };
   });
 }
@@ -163,7 +209,13 @@ export async function createContact(deps: Deps, ctx: RequestContext, input: Crea
   return deps.commands.run<ContactView>(ctx.idempotency, async (trx) => {
     if (values.account_id !== null) await requireAccount(trx, values.account_id);
     const now = deps.clock.now();
-    const row = await insertContact(trx, { id: newId('contact', now.getTime()), ...values, default_payment_method_id: null, created_at: now, updated_at: now });
+    const row = await insertContact(trx, {
+      id: newId('contact', now.getTime()),
+      ...values,
+      default_payment_method_id: null,
+      created_at: now,
+      updated_at: now,
+    });
     return { status: 201, body: presentContact(row) };
   });
 }
@@ -198,7 +250,11 @@ async function updateCustomer<R extends AccountRow | ContactRow, V>(
       const next = await compareAndSetCustomer(trx, TABLES[kind], current, changes, deps.clock.now());
       return next ? { before: current, after: next as R } : undefined;
     });
-    if (typeof wanted === 'string' && wanted !== before.default_payment_method_id && settings.payment_method_rolldown_enabled) {
+    if (
+      typeof wanted === 'string' &&
+      wanted !== before.default_payment_method_id &&
+      settings.payment_method_rolldown_enabled
+    ) {
       await rollDownDefault(trx, ctx, kind, id, wanted, deps.clock.now());
     }
     return { status: 200, body: present(after) };
@@ -206,11 +262,22 @@ async function updateCustomer<R extends AccountRow | ContactRow, V>(
 }
 
 export async function updateAccount(deps: Deps, ctx: RequestContext, id: string, input: UpdateAccountInput) {
-  return updateCustomer(deps, ctx, 'account', id, input, { name: optional(input.name, parseName('name')) ?? undefined }, presentAccount);
+  return updateCustomer(
+    deps,
+    ctx,
+    'account',
+    id,
+    input,
+    { name: optional(input.name, parseName('name')) ?? undefined },
+    presentAccount,
+  );
 }
 
 export async function updateContact(deps: Deps, ctx: RequestContext, id: string, input: UpdateContactInput) {
-  const fields = { last_name: optional(input.last_name, parseName('last_name')) ?? undefined, first_name: optional(input.first_name, parseName('first_name')) };
+  const fields = {
+    last_name: optional(input.last_name, parseName('last_name')) ?? undefined,
+    first_name: optional(input.first_name, parseName('first_name')),
+  };
   return updateCustomer(deps, ctx, 'contact', id, input, fields, presentContact);
 }
 
@@ -241,5 +308,10 @@ export async function listAccounts(deps: Deps, query: ListCustomersQuery): Promi
 export async function listContacts(deps: Deps, query: ListCustomersQuery): Promise<Page<ContactView>> {
   const limit = parseLimit(query.limit);
   const after = cursorAfter(query.starting_after, 'contact');
-  return pageOf(await listContactRows(deps.db, { account_id: query.account_id, after, limit }), limit, presentContact, byId);
+  return pageOf(
+    await listContactRows(deps.db, { account_id: query.account_id, after, limit }),
+    limit,
+    presentContact,
+    byId,
+  );
 }

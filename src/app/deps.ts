@@ -45,7 +45,11 @@ export async function findPaymentMethodRef(db: Db | Tx, id: string): Promise<Pay
   return findPaymentMethodRefRow(db, id);
 }
 
-export async function requirePaymentMethod(db: Db | Tx, id: string, param = 'payment_method_id'): Promise<PaymentMethodRef> {
+export async function requirePaymentMethod(
+  db: Db | Tx,
+  id: string,
+  param = 'payment_method_id',
+): Promise<PaymentMethodRef> {
   const pm = await findPaymentMethodRef(db, id);
   if (!pm) throw new NotFoundError('payment method', id, param);
   return pm;
@@ -56,7 +60,11 @@ export async function requireAccount(db: Db | Tx, id: string, param = 'account_i
   if (!row) throw new NotFoundError('account', id, param);
 }
 
-export async function requireContact(db: Db | Tx, id: string, param = 'contact_id'): Promise<{ account_id: string | null }> {
+export async function requireContact(
+  db: Db | Tx,
+  id: string,
+  param = 'contact_id',
+): Promise<{ account_id: string | null }> {
   const row = await findContactRef(db, id);
   if (!row) throw new NotFoundError('contact', id, param);
   return row;

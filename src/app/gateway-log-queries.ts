@@ -4,7 +4,13 @@
 import { ValidationError } from '../domain/errors.js';
 import { type GatewayLogFilters, listGatewayLogsPage } from '../store/gateway-logs-repo.js';
 import type { Db } from '../store/schema.js';
-import { type GatewayLogView, INTERACTION_STATUSES, INTERACTION_TYPES, presentGatewayLog, RESULT_CODES } from './gateway-log.js';
+import {
+  type GatewayLogView,
+  INTERACTION_STATUSES,
+  INTERACTION_TYPES,
+  presentGatewayLog,
+  RESULT_CODES,
+} from './gateway-log.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
 import { parseInstant } from '../domain/fields.js';
 
@@ -50,7 +56,8 @@ const CHOICES: Partial<Record<ExactFilter, readonly string[]>> = {
 };
 
 function parseWhole(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new ValidationError('parameter_invalid_integer', `${field} must be a whole number, 0 or more.`, field);
+  if (!Number.isInteger(value) || value < 0)
+    throw new ValidationError('parameter_invalid_integer', `${field} must be a whole number, 0 or more.`, field);
   return value;
 }
 
@@ -79,8 +86,10 @@ export async function listGatewayLogs(deps: { db: Db }, query: GatewayLogQuery):
   if (query.response_body_contains !== undefined) filters.responseBodyIlike = likeLiteral(query.response_body_contains);
   if (query.is_notification !== undefined) filters.isNotification = query.is_notification;
   if (query.http_status !== undefined) filters.httpStatus = parseWhole(query.http_status, 'http_status');
-  if (query.gateway_date_after !== undefined) filters.gatewayDateAfter = parseInstant(query.gateway_date_after, 'gateway_date_after');
-  if (query.gateway_date_before !== undefined) filters.gatewayDateBefore = parseInstant(query.gateway_date_before, 'gateway_date_before');
+  if (query.gateway_date_after !== undefined)
+    filters.gatewayDateAfter = parseInstant(query.gateway_date_after, 'gateway_date_after');
+  if (query.gateway_date_before !== undefined)
+    filters.gatewayDateBefore = parseInstant(query.gateway_date_before, 'gateway_date_before');
   if (query.created_after !== undefined) filters.createdAfter = parseInstant(query.created_after, 'created_after');
   if (query.created_before !== undefined) filters.createdBefore = parseInstant(query.created_before, 'created_before');
   if (query.min_latency_ms !== undefined) filters.minLatencyMs = parseWhole(query.min_latency_ms, 'min_latency_ms');

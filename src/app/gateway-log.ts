@@ -8,7 +8,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotFoundError } from '../domain/errors.js';
 import type { Db, GatewayLogRow, NewGatewayLogRow } from '../store/schema.js';
-import { findGatewayLog, gatewayLogsAlongside as logsAlongside, insertGatewayLogRecords, insertGatewayLogRow } from '../store/gateway-logs-repo.js';
+import {
+  findGatewayLog,
+  gatewayLogsAlongside as logsAlongside,
+  insertGatewayLogRecords,
+  insertGatewayLogRow,
+} from '../store/gateway-logs-repo.js';
 import type { AlongsideWrite } from '../store/transactions-repo.js';
 import { newId } from './ids.js';
 
@@ -118,10 +123,14 @@ export interface LogSink {
 const consoleSink: LogSink = { error: (message, error) => console.error(message, error) };
 
 const text = (value: string | null): string | null => (value === null ? null : redactText(value));
-const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(redactValue(value)));
+const json = (value: unknown): string | null =>
+  value === null || value === undefined ? null : JSON.stringify(redactValue(value));
 
 /** A row as stored, bodies still as values: what toLogRow serialises, and what a batch insert sends as JSON. */
-export type GatewayLogRecord = Omit<Required<NewGatewayLogRow>, 'request_body' | 'response_body'> & { request_body: unknown; response_body: unknown };
+export type GatewayLogRecord = Omit<Required<NewGatewayLogRow>, 'request_body' | 'response_body'> & {
+  request_body: unknown;
+  response_body: unknown;
+};
 
 /** The row stored for an entry: secrets removed from the bodies and from every free-text field. */
 export function toLogRecord(gatewayId: string, entry: GatewayLogEntry, now: Date): GatewayLogRecord {
@@ -165,7 +174,9 @@ const collecting = new AsyncLocalStorage<GatewayLogRecord[]>();
  * them with the call's outcome (tx2 of an action: one statement and one commit fewer per call). A process that dies
  * before that commit loses these rows, not the call: recovery's replay or lookup of the call is logged.
  */
-export async function collectGatewayLogs<T>(call: () => Promise<T>): Promise<{ value: T; records: GatewayLogRecord[] }> {
+export async function collectGatewayLogs<T>(
+  call: () => Promise<T>,
+): Promise<{ value: T; records: GatewayLogRecord[] }> {
   const records: GatewayLogRecord[] = [];
   const value = await collecting.run(records, call);
   return { value, records };
@@ -195,7 +206,10 @@ export class GatewayLogWriter {
       await insertGatewayLogRow(this.#db, row);
       return row.id;
     } catch (error) {
-      this.#logger.error(`gateway log: could not store a ${entry.interaction_type} interaction of gateway ${gatewayId}`, error);
+      this.#logger.error(
+        `gateway log: could not store a ${entry.interaction_type} interaction of gateway ${gatewayId}`,
+        error,
+      );
       return null;
     }
   }

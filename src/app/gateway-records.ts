@@ -103,8 +103,16 @@ export interface CredentialOwner {
 const UNKNOWN_OWNER: CredentialOwner = { provider: 'stripe', api_base: '(unknown)', is_emulator: false };
 
 /** A stored record as a CredentialOwner, with the operator's STRIPE_API_BASE from `rules`. */
-export function credentialOwner(row: Pick<GatewayRow, 'provider' | 'api_base' | 'is_emulator'>, rules: GatewayHostRules = NO_EXTRA_HOSTS): CredentialOwner {
-  return { provider: row.provider, api_base: row.api_base, is_emulator: row.is_emulator, operator_configured: isOperatorApiBase(rules, row.api_base) };
+export function credentialOwner(
+  row: Pick<GatewayRow, 'provider' | 'api_base' | 'is_emulator'>,
+  rules: GatewayHostRules = NO_EXTRA_HOSTS,
+): CredentialOwner {
+  return {
+    provider: row.provider,
+    api_base: row.api_base,
+    is_emulator: row.is_emulator,
+    operator_configured: isOperatorApiBase(rules, row.api_base),
+  };
 }
 
 /**
@@ -119,7 +127,8 @@ export function secretFromEnv(name: string | null, owner: CredentialOwner = UNKN
 }
 
 /** A variable that is not named needs no value (the built-in emulator accepts any test key). */
-const configured = (row: GatewayRow, name: string | null, owner: CredentialOwner) => (name === null ? row.is_emulator : secretFromEnv(name, owner) !== undefined);
+const configured = (row: GatewayRow, name: string | null, owner: CredentialOwner) =>
+  name === null ? row.is_emulator : secretFromEnv(name, owner) !== undefined;
 
 export function presentGateway(row: GatewayRow, rules: GatewayHostRules = NO_EXTRA_HOSTS): GatewayView {
   const { version: _version, created_at, updated_at, ...fields } = row;
@@ -186,7 +195,11 @@ export function credentialEnvRefusal(name: string, field: string, owner: Credent
   }
   if (!(SETTLE_ENV_VARS as readonly string[]).includes(name)) return null;
   if (!STRIPE_CREDENTIAL_ENV_VARS.includes(name)) {
-    return new ValidationError('env_var_reserved', `${field}: ${name} is one of Settle's own configuration variables, which a gateway cannot name.`, field);
+    return new ValidationError(
+      'env_var_reserved',
+      `${field}: ${name} is one of Settle's own configuration variables, which a gateway cannot name.`,
+      field,
+    );
   }
   const talksToStripe = owner.provider === 'stripe' && owner.api_base === null;
   if (talksToStripe || owner.is_emulator || owner.operator_configured === true) return null;
@@ -207,7 +220,11 @@ function checkCredentialEnv(name: string | null | undefined, field: string, owne
 /** An http(s) origin such as http://127.0.0.1:12111 (no credentials, path, query or fragment); returned normalised. */
 export function parseApiBase(value: unknown, field = 'api_base'): string {
   const invalid = () =>
-    new ValidationError('invalid_api_base', `${field} must be an http or https URL of a host and optional port, such as https://api.stripe.com or http://127.0.0.1:12111.`, field);
+    new ValidationError(
+      'invalid_api_base',
+      `${field} must be an http or https URL of a host and optional port, such as https://api.stripe.com or http://127.0.0.1:12111.`,
+      field,
+    );
   if (typeof value !== 'string' || value.length > 2048) throw invalid();
   let url: URL;
   try {
@@ -215,14 +232,23 @@ export function parseApiBase(value: unknown, field = 'api_base'): string {
   } catch {
     throw invalid();
   }
-  const bare = url.username === '' && url.password === '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '';
+  const bare =
+    url.username === '' &&
+    url.password === '' &&
+    (url.pathname === '/' || url.pathname === '') &&
+    url.search === '' &&
+    url.hash === '';
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare || url.hostname === '') throw invalid();
   return url.origin;
 }
 
 export function parseRateLimit(value: unknown, field = 'rate_limit_per_second'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > RATE_LIMIT_MAX) {
-    throw new ValidationError('invalid_rate_limit', `${field} must be a whole number of requests per second from 1 to ${RATE_LIMIT_MAX}.`, field);
+    throw new ValidationError(
+      'invalid_rate_limit',
+      `${field} must be a whole number of requests per second from 1 to ${RATE_LIMIT_MAX}.`,
+      field,
+    );
   }
   return value;
 }
@@ -252,10 +278,18 @@ function checkApiBaseHost(apiBase: string | null | undefined, rules: GatewayHost
  */
 function checkCredentialChanges(
   current: GatewayRow,
-  changes: { secret_key_env?: string | undefined; webhook_secret_env?: string | null | undefined; api_base?: string | null | undefined },
+  changes: {
+    secret_key_env?: string | undefined;
+    webhook_secret_env?: string | null | undefined;
+    api_base?: string | null | undefined;
+  },
 ): void {
   const apiBaseChanged = changes.api_base !== undefined && changes.api_base !== current.api_base;
-  const owner: CredentialOwner = { provider: current.provider, api_base: apiBaseChanged ? (changes.api_base ?? null) : current.api_base, is_emulator: current.is_emulator };
+  const owner: CredentialOwner = {
+    provider: current.provider,
+    api_base: apiBaseChanged ? (changes.api_base ?? null) : current.api_base,
+    is_emulator: current.is_emulator,
+  };
   for (const field of ['secret_key_env', 'webhook_secret_env'] as const) {
     const given = changes[field];
     const nameChanged = given !== undefined && given !== current[field];
@@ -321,7 +355,10 @@ export async function createGateway(deps: Deps, ctx: RequestContext, input: Crea
     provider: parseChoice(GATEWAY_PROVIDERS, input.provider, 'provider'),
     mode,
     settlement_currency: parseCurrency(input.settlement_currency, 'settlement_currency'),
-    rate_limit_per_second: input.rate_limit_per_second === undefined ? DEFAULT_RATE_LIMITS[mode] : parseRateLimit(input.rate_limit_per_second),
+    rate_limit_per_second:
+      input.rate_limit_per_second === undefined
+        ? DEFAULT_RATE_LIMITS[mode]
+        : parseRateLimit(input.rate_limit_per_second),
     secret_key_env: parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')) ?? null,
     api_base: optional(input.api_base, (v) => parseApiBase(v)) ?? null,
@@ -353,9 +390,14 @@ export async function updateGateway(deps: Deps, ctx: RequestContext, id: string,
   }
   const changes = {
     name: optional(input.name, parseName) ?? undefined,
-    settlement_currency: input.settlement_currency === undefined ? undefined : parseCurrency(input.settlement_currency, 'settlement_currency'),
-    rate_limit_per_second: input.rate_limit_per_second === undefined ? undefined : parseRateLimit(input.rate_limit_per_second),
-    secret_key_env: input.secret_key_env === undefined ? undefined : parseEnvVarName(input.secret_key_env, 'secret_key_env'),
+    settlement_currency:
+      input.settlement_currency === undefined
+        ? undefined
+        : parseCurrency(input.settlement_currency, 'settlement_currency'),
+    rate_limit_per_second:
+      input.rate_limit_per_second === undefined ? undefined : parseRateLimit(input.rate_limit_per_second),
+    secret_key_env:
+      input.secret_key_env === undefined ? undefined : parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')),
     api_base: optional(input.api_base, (v) => parseApiBase(v)),
   };
@@ -397,7 +439,8 @@ export interface ListGatewaysQuery {
 
 export async function listGateways(deps: Deps, query: ListGatewaysQuery): Promise<Page<GatewayView>> {
   const limit = parseLimit(query.limit);
-  const provider = query.provider === undefined ? undefined : parseChoice(GATEWAY_PROVIDERS, query.provider, 'provider');
+  const provider =
+    query.provider === undefined ? undefined : parseChoice(GATEWAY_PROVIDERS, query.provider, 'provider');
   const mode = query.mode === undefined ? undefined : parseChoice(GATEWAY_MODES, query.mode, 'mode');
   const after = cursorAfter(query.starting_after, 'gateway');
   const rows = await listGatewayRows(deps.db, { provider, mode, is_default: query.is_default, after, limit });
@@ -427,8 +470,12 @@ export function gatewayUseProblem(record: GatewayRow, rules: GatewayHostRules): 
     if (refusal) return `its api_base may not be used: ${refusal.message}`;
   }
   // (A webhook_secret_env it may not name is refused where webhook secrets are read: app/webhooks/secrets.ts.)
-  const refusal = record.secret_key_env === null ? null : credentialEnvRefusal(record.secret_key_env, 'secret_key_env', credentialOwner(record, rules));
-  if (refusal) return `its secret_key_env names a variable it may not use (${refusal.message}); name another variable with PATCH /v1/gateways/${record.id}`;
+  const refusal =
+    record.secret_key_env === null
+      ? null
+      : credentialEnvRefusal(record.secret_key_env, 'secret_key_env', credentialOwner(record, rules));
+  if (refusal)
+    return `its secret_key_env names a variable it may not use (${refusal.message}); name another variable with PATCH /v1/gateways/${record.id}`;
   return null;
 }
 
@@ -462,7 +509,11 @@ async function ensureGateway(
       id = await insertGateway(trx, create, false, now);
     } else {
       id = existing.id;
-      const changed = Object.fromEntries(Object.entries(update).filter(([key, value]) => value !== undefined && existing[key as keyof GatewayRow] !== value));
+      const changed = Object.fromEntries(
+        Object.entries(update).filter(
+          ([key, value]) => value !== undefined && existing[key as keyof GatewayRow] !== value,
+        ),
+      );
       if (Object.keys(changed).length > 0) await updateGatewayFields(trx, id, changed, now);
     }
     const currentDefault = await findDefaultGateway(trx);
@@ -486,7 +537,10 @@ export interface EnsureEmulatorGatewayOptions {
  * and makes it the default when no gateway is default. Its api_base is the operator's (the in-process emulator
  * on loopback, or STRIPE_API_BASE): no host rule applies; the variable rules do (STRIPE_* allowed: is_emulator).
  */
-export async function ensureDefaultEmulatorGateway(deps: StartupDeps, options: EnsureEmulatorGatewayOptions): Promise<GatewayRow> {
+export async function ensureDefaultEmulatorGateway(
+  deps: StartupDeps,
+  options: EnsureEmulatorGatewayOptions,
+): Promise<GatewayRow> {
   const apiBase = parseApiBase(options.apiBase, 'apiBase');
   const secretKeyEnv = optional(options.secretKeyEnv, envName('secretKeyEnv'));
   const webhookSecretEnv = optional(options.webhookSecretEnv, envName('webhookSecretEnv'));
@@ -534,10 +588,18 @@ export interface EnsureStripeGatewayOptions {
  * environment), so it may pair STRIPE_SECRET_KEY with an api_base (operator_configured), which the API never
  * allows; the registry accepts that pairing later only while api_base still equals STRIPE_API_BASE.
  */
-export async function ensureDefaultStripeGateway(deps: StartupDeps, options: EnsureStripeGatewayOptions): Promise<GatewayRow> {
+export async function ensureDefaultStripeGateway(
+  deps: StartupDeps,
+  options: EnsureStripeGatewayOptions,
+): Promise<GatewayRow> {
   const secretKeyEnv = parseEnvVarName(options.secretKeyEnv, 'secretKeyEnv');
   const apiBase = optional(options.apiBase, (v) => parseApiBase(v, 'apiBase')) ?? null;
-  const owner: CredentialOwner = { provider: 'stripe', api_base: apiBase, is_emulator: false, operator_configured: true };
+  const owner: CredentialOwner = {
+    provider: 'stripe',
+    api_base: apiBase,
+    is_emulator: false,
+    operator_configured: true,
+  };
   checkCredentialEnv(secretKeyEnv, 'secretKeyEnv', owner);
   const mode = options.mode ?? stripeModeOfKey(secretFromEnv(secretKeyEnv, owner));
   const webhookSecretEnv = optional(options.webhookSecretEnv, envName('webhookSecretEnv'));

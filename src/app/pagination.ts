@@ -30,10 +30,16 @@ export function pageOf<R, V>(rows: R[], limit: number, present: (row: R) => V, c
 export const byId = (row: { id: string }): string => row.id;
 
 /** Exactly the ids newId() makes: the kind's prefix, then 26 base-36 characters (10 of time, 16 random). */
-const ID_FORMAT = new Map(Object.entries(ID_PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-z]{26}$`)]));
+const ID_FORMAT = new Map(
+  Object.entries(ID_PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-z]{26}$`)]),
+);
 
 export function invalidCursor(): ValidationError {
-  return new ValidationError('invalid_cursor', "'starting_after' must be the next_cursor of a previous page of this list.", 'starting_after');
+  return new ValidationError(
+    'invalid_cursor',
+    "'starting_after' must be the next_cursor of a previous page of this list.",
+    'starting_after',
+  );
 }
 
 /**

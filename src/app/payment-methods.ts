@@ -33,7 +33,8 @@ export const PAYMENT_METHOD_STATUSES = [
 ] as const;
 type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 type PaymentMethodStatus = (typeof PAYMENT_METHOD_STATUSES)[number];
-const isPaymentMethodStatus = (value: string): value is PaymentMethodStatus => (PAYMENT_METHOD_STATUSES as readonly string[]).includes(value);
+const isPaymentMethodStatus = (value: string): value is PaymentMethodStatus =>
+  (PAYMENT_METHOD_STATUSES as readonly string[]).includes(value);
 
 export interface PaymentMethodView {
   id: string;
@@ -61,7 +62,13 @@ type Row = PaymentMethodWithDefault;
 
 function present(row: Row, day: string): PaymentMethodView {
   const { version: _version, created_at, updated_at, ...fields } = row;
-  return { ...fields, object: 'payment_method', usable: isPaymentMethodUsable(row, day), created_at: iso(created_at), updated_at: iso(updated_at) };
+  return {
+    ...fields,
+    object: 'payment_method',
+    usable: isPaymentMethodUsable(row, day),
+    created_at: iso(created_at),
+    updated_at: iso(updated_at),
+  };
 }
 
 async function findRow(db: Db, id: string): Promise<Row> {
@@ -81,7 +88,12 @@ export function parseGatewayToken(value: unknown): string {
       'gateway_token',
     );
   }
-  if (/\s/.test(token)) throw new ValidationError('invalid_gateway_token', "gateway_token is the gateway's token, without spaces.", 'gateway_token');
+  if (/\s/.test(token))
+    throw new ValidationError(
+      'invalid_gateway_token',
+      "gateway_token is the gateway's token, without spaces.",
+      'gateway_token',
+    );
   return token;
 }
 
@@ -126,7 +138,11 @@ export interface UpdatePaymentMethodInput extends DetailsInput {
 function parseDetails(input: DetailsInput) {
   const { status } = input;
   if (status !== undefined && !isPaymentMethodStatus(status)) {
-    throw new ValidationError('invalid_status', `status must be one of ${PAYMENT_METHOD_STATUSES.join(', ')}.`, 'status');
+    throw new ValidationError(
+      'invalid_status',
+      `status must be one of ${PAYMENT_METHOD_STATUSES.join(', ')}.`,
+      'status',
+    );
   }
   return {
     status,
@@ -140,13 +156,25 @@ function parseDetails(input: DetailsInput) {
 }
 
 /** Expiry is for cards only, and is given whole (month and year) or not at all. */
-function checkExpiry(type: string, row: { exp_month: number | null; exp_year: number | null }, given: DetailsInput): void {
+function checkExpiry(
+  type: string,
+  row: { exp_month: number | null; exp_year: number | null },
+  given: DetailsInput,
+): void {
   const field = given.exp_month !== undefined ? 'exp_month' : 'exp_year';
   if (type !== 'card' && (row.exp_month !== null || row.exp_year !== null)) {
-    throw new ValidationError('expiry_not_allowed', 'exp_month and exp_year apply to cards only, not to bank accounts.', field);
+    throw new ValidationError(
+      'expiry_not_allowed',
+      'exp_month and exp_year apply to cards only, not to bank accounts.',
+      field,
+    );
   }
   if ((row.exp_month === null) !== (row.exp_year === null)) {
-    throw new ValidationError('incomplete_expiry', 'Give exp_month and exp_year together.', row.exp_month === null ? 'exp_month' : 'exp_year');
+    throw new ValidationError(
+      'incomplete_expiry',
+      'Give exp_month and exp_year together.',
+      row.exp_month === null ? 'exp_month' : 'exp_year',
+    );
   }
 }
 
@@ -161,7 +189,11 @@ async function applyIsDefault(trx: Tx, ctx: RequestContext, pm: Row, isDefault: 
     return;
   }
   if (pm.account_id === null && pm.contact_id === null) {
-    throw new ValidationError('no_customer', 'is_default needs the payment method to belong to an account or a contact.', 'is_default');
+    throw new ValidationError(
+      'no_customer',
+      'is_default needs the payment method to belong to an account or a contact.',
+      'is_default',
+    );
   }
   for (const [kind, customerId] of owners) {
     if (customerId === null) continue;
@@ -176,7 +208,11 @@ async function resolveOwners(trx: Tx, accountId: string | null, contactId: strin
   if (contactId === null) return { account_id: accountId, contact_id: null };
   const contact = await requireContact(trx, contactId);
   if (accountId !== null && contact.account_id !== accountId) {
-    throw new ValidationError('contact_account_mismatch', `Contact ${contactId} does not belong to account ${accountId}.`, 'contact_id');
+    throw new ValidationError(
+      'contact_account_mismatch',
+      `Contact ${contactId} does not belong to account ${accountId}.`,
+      'contact_id',
+    );
   }
   return { account_id: contact.account_id, contact_id: contactId };
 }
@@ -206,16 +242,26 @@ export async function createPaymentMethod(deps: Deps, ctx: RequestContext, input
     const now = deps.clock.now();
     const id = newId('payment_method', now.getTime());
     await insertPaymentMethod(trx, { id, ...values, ...owners, created_at: now, updated_at: now });
-    if (input.is_default === true) await applyIsDefault(trx, ctx, await findRow(trx, id), true, settings.payment_method_rolldown_enabled, now);
+    if (input.is_default === true)
+      await applyIsDefault(trx, ctx, await findRow(trx, id), true, settings.payment_method_rolldown_enabled, now);
     return { status: 201, body: present(await findRow(trx, id), day) };
   });
 }
 
-export async function updatePaymentMethod(deps: Deps, ctx: RequestContext, id: string, input: UpdatePaymentMethodInput) {
+export async function updatePaymentMethod(
+  deps: Deps,
+  ctx: RequestContext,
+  id: string,
+  input: UpdatePaymentMethodInput,
+) {
   requireChanges(input);
   for (const field of ['gateway_token', 'type'] as const) {
     if (input[field] !== undefined) {
-      throw new ValidationError('immutable_field', `${field} cannot be changed; create a new payment method instead.`, field);
+      throw new ValidationError(
+        'immutable_field',
+        `${field} cannot be changed; create a new payment method instead.`,
+        field,
+      );
     }
   }
   const details = parseDetails(input);
@@ -230,13 +276,17 @@ export async function updatePaymentMethod(deps: Deps, ctx: RequestContext, id: s
         const current = await findRow(trx, id);
         const changes: Record<string, unknown> = { ...details };
         if (metadataUpdate) changes.metadata = JSON.stringify(mergeMetadata(current.metadata, metadataUpdate));
-        const merged = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+        const merged = {
+          ...current,
+          ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
+        };
         checkExpiry(current.type, merged, input);
         const updated = await compareAndSetPaymentMethod(trx, id, current.version, changes, deps.clock.now());
         return updated ? true : undefined;
       });
     }
-    if (isDefault !== undefined) await applyIsDefault(trx, ctx, pm, isDefault, settings.payment_method_rolldown_enabled, deps.clock.now());
+    if (isDefault !== undefined)
+      await applyIsDefault(trx, ctx, pm, isDefault, settings.payment_method_rolldown_enabled, deps.clock.now());
     return { status: 200, body: present(await findRow(trx, id), day) };
   });
 }

@@ -103,7 +103,11 @@ export function parseSettingsPatch(input: unknown): Partial<Settings> {
   for (const [key, value] of Object.entries(input)) {
     const validate = (VALIDATORS as Record<string, Validator | undefined>)[key];
     if (!validate) {
-      throw new ValidationError('unknown_setting', `'${key}' is not a setting. Settings: ${SETTING_KEYS.join(', ')}.`, key);
+      throw new ValidationError(
+        'unknown_setting',
+        `'${key}' is not a setting. Settings: ${SETTING_KEYS.join(', ')}.`,
+        key,
+      );
     }
     patch[key] = validate(value, key);
   }
@@ -125,7 +129,11 @@ async function readSettings(db: Db | Tx): Promise<Settings> {
 }
 
 /** Writes a validated patch in the caller's transaction; returns the settings before and after it. */
-async function applySettingsPatch(trx: Tx, patch: Partial<Settings>, now: Date): Promise<{ before: Settings; after: Settings }> {
+async function applySettingsPatch(
+  trx: Tx,
+  patch: Partial<Settings>,
+  now: Date,
+): Promise<{ before: Settings; after: Settings }> {
   await lockSettings(trx);
   const before = await readSettings(trx);
   for (const [key, value] of Object.entries(patch)) await upsertSetting(trx, key, JSON.stringify(value), now);
@@ -137,7 +145,11 @@ async function applySettingsPatch(trx: Tx, patch: Partial<Settings>, now: Date):
  * first answer) with one `settings.updated` audit event in the same transaction; a patch that changes nothing
  * records none. `before` and `after` are the whole settings object.
  */
-export async function updateSettings(deps: Pick<Deps, 'commands' | 'clock' | 'settings'>, ctx: RequestContext, input: unknown): Promise<RunOutcome<Settings>> {
+export async function updateSettings(
+  deps: Pick<Deps, 'commands' | 'clock' | 'settings'>,
+  ctx: RequestContext,
+  input: unknown,
+): Promise<RunOutcome<Settings>> {
   const patch = parseSettingsPatch(input);
   try {
     return await deps.commands.run<Settings>(ctx.idempotency, async (trx) => {
@@ -145,7 +157,14 @@ export async function updateSettings(deps: Pick<Deps, 'commands' | 'clock' | 'se
       const { before, after } = await applySettingsPatch(trx, patch, now);
       await recordAuditEvent(
         trx,
-        { actor: auditActor(ctx.actor), action: 'settings.updated', object_type: 'settings', object_id: 'settings', before: { ...before }, after: { ...after } },
+        {
+          actor: auditActor(ctx.actor),
+          action: 'settings.updated',
+          object_type: 'settings',
+          object_id: 'settings',
+          before: { ...before },
+          after: { ...after },
+        },
         now,
       );
       return { status: 200, body: after };
@@ -193,7 +212,18 @@ export class SettingsStore {
     const now = this.#clock.now();
     await this.#db.transaction().execute(async (trx) => {
       const { before, after } = await applySettingsPatch(trx, patch, now);
-      await recordAuditEvent(trx, { actor, action: 'settings.updated', object_type: 'settings', object_id: 'settings', before: { ...before }, after: { ...after } }, now);
+      await recordAuditEvent(
+        trx,
+        {
+          actor,
+          action: 'settings.updated',
+          object_type: 'settings',
+          object_id: 'settings',
+          before: { ...before },
+          after: { ...after },
+        },
+        now,
+      );
     });
     this.#cached = undefined;
     return this.get();

@@ -1,11 +1,23 @@
 // The settle CLI (U2): serve, migrate, keys create. Commands call app/ and store/, never raw SQL.
 import { Command, InvalidArgumentError } from 'commander';
-import { type BootstrapKeySource, bootstrapKeyFile, createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../app/api-keys.js';
+import {
+  type BootstrapKeySource,
+  bootstrapKeyFile,
+  createApiKey,
+  listApiKeys,
+  parseScopes,
+  revokeApiKey,
+} from '../app/api-keys.js';
 import { CLI_ACTOR } from '../app/audit.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
-import { deleteOldWebhookEvents, listWebhookEvents, replayWebhookEvent, type WebhookEventView } from '../app/webhooks/events.js';
+import {
+  deleteOldWebhookEvents,
+  listWebhookEvents,
+  replayWebhookEvent,
+  type WebhookEventView,
+} from '../app/webhooks/events.js';
 import { setUpDefaultGateway } from '../gateway-adapters/default-gateway.js';
 import { openDatabase } from '../store/database.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
@@ -32,7 +44,10 @@ program.hook('preAction', async (_program, command) => {
     return;
   }
   const report = await restrictDataDir(dataDir);
-  if (report.shared) console.error(`settle: the data directory ${dataDir} ${report.shared}; only Settle's own files in it are made private (set SETTLE_DATA_DIR to a directory for Settle alone)`);
+  if (report.shared)
+    console.error(
+      `settle: the data directory ${dataDir} ${report.shared}; only Settle's own files in it are made private (set SETTLE_DATA_DIR to a directory for Settle alone)`,
+    );
   for (const line of describeProblems(report.problems)) console.error(`settle: ${line}`);
 });
 
@@ -74,11 +89,18 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--state <file>', 'keep the emulator state in this JSON file (default: memory only)')
   .action(async (options: { port: string; host: string; state?: string }) => {
-    if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) throw new InvalidArgumentError('--port takes a port number');
+    if (!/^\d+$/.test(options.port) || Number(options.port) > 65535)
+      throw new InvalidArgumentError('--port takes a port number');
     const { startEmulator } = await import('@settle/stripe-emulator');
-    const emulator = await startEmulator({ port: Number(options.port), host: options.host, ...(options.state ? { stateFile: options.state } : {}) });
+    const emulator = await startEmulator({
+      port: Number(options.port),
+      host: options.host,
+      ...(options.state ? { stateFile: options.state } : {}),
+    });
     console.log(`Stripe emulator listening on ${emulator.url}`);
-    console.log(`  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`);
+    console.log(
+      `  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`,
+    );
     console.log(`  point Settle at it with STRIPE_API_BASE=${emulator.url}`);
     const stop = () => void emulator.close().finally(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -87,12 +109,16 @@ program
 
 program
   .command('recover')
-  .description('resolve gateway calls whose outcome Settle does not know (after a crash, a timeout or a lost answer): replay with the same idempotency key, else look the payment up at the gateway')
+  .description(
+    'resolve gateway calls whose outcome Settle does not know (after a crash, a timeout or a lost answer): replay with the same idempotency key, else look the payment up at the gateway',
+  )
   .option('--older-than <seconds>', 'only attempts started at least this long ago', '0')
   .option('--max-tries <n>', 'unresolved tries after which a transaction goes to needs_review', '5')
   .action(async (options: { olderThan: string; maxTries: string }) => {
-    if (!/^\d+$/.test(options.olderThan)) throw new InvalidArgumentError('--older-than takes a whole number of seconds');
-    if (!/^[1-9]\d*$/.test(options.maxTries)) throw new InvalidArgumentError('--max-tries takes a positive whole number');
+    if (!/^\d+$/.test(options.olderThan))
+      throw new InvalidArgumentError('--older-than takes a whole number of seconds');
+    if (!/^[1-9]\d*$/.test(options.maxTries))
+      throw new InvalidArgumentError('--max-tries takes a positive whole number');
     const config = loadConfig();
     const runtime = await openRuntime(config);
     let gateway: Awaited<ReturnType<typeof setUpDefaultGateway>> | undefined;
@@ -116,7 +142,9 @@ program
     }
   });
 
-const keys = program.command('keys').description('manage API keys (while `settle serve` runs on the embedded database, use the API: /v1/api-keys)');
+const keys = program
+  .command('keys')
+  .description('manage API keys (while `settle serve` runs on the embedded database, use the API: /v1/api-keys)');
 
 /**
  * The runtime for a keys command. PGlite (the default) is opened by one process at a time: while `settle serve`
@@ -136,7 +164,9 @@ async function openForKeys(command: 'create' | 'list' | 'revoke'): Promise<Await
       list: `curl ${auth} ${base}`,
       revoke: `curl -X POST ${auth} ${base}/<key id>/revoke`,
     }[command];
-    throw new Error(`${error.message}\nIf that is \`settle serve\`, manage keys through its API with an admin key instead, e.g.:\n  ${curl}`);
+    throw new Error(
+      `${error.message}\nIf that is \`settle serve\`, manage keys through its API with an admin key instead, e.g.:\n  ${curl}`,
+    );
   }
 }
 
@@ -169,7 +199,9 @@ keys
       for (const key of all) {
         const state = key.revoked_at ? `revoked ${key.revoked_at.toISOString()}` : 'active';
         const used = key.last_used_at ? `used ${key.last_used_at.toISOString()}` : 'never used';
-        console.log(`${key.id}  ${key.scopes.join(',').padEnd(16)}  ${state.padEnd(32)}  ${used.padEnd(29)}  ${key.name}`);
+        console.log(
+          `${key.id}  ${key.scopes.join(',').padEnd(16)}  ${state.padEnd(32)}  ${used.padEnd(29)}  ${key.name}`,
+        );
       }
     } finally {
       await runtime.close();
@@ -178,12 +210,16 @@ keys
 
 keys
   .command('revoke <id>')
-  .description('revoke an API key by id (key_...); every process refuses it within SETTLE_KEY_CACHE_SECONDS (default 5)')
+  .description(
+    'revoke an API key by id (key_...); every process refuses it within SETTLE_KEY_CACHE_SECONDS (default 5)',
+  )
   .action(async (id: string) => {
     const config = loadConfig();
     const runtime = await openForKeys('revoke');
     try {
-      const bootstrap: BootstrapKeySource = config.apiKey ? { kind: 'env' } : { kind: 'file', file: bootstrapKeyFile(config.dataDir) };
+      const bootstrap: BootstrapKeySource = config.apiKey
+        ? { kind: 'env' }
+        : { kind: 'file', file: bootstrapKeyFile(config.dataDir) };
       const key = await revokeApiKey(runtime.deps.db, id, runtime.deps.clock.now(), CLI_ACTOR, bootstrap);
       console.log(`Revoked ${key.id} (${key.name}) at ${key.revoked_at?.toISOString() ?? '?'}.`);
     } finally {
@@ -195,7 +231,16 @@ const webhooks = program.command('webhooks').description('events received from g
 
 function webhookLine(event: WebhookEventView): string {
   const detail = event.error ?? event.outcome ?? '';
-  return [event.id, event.received_at, event.status.padEnd(13), event.type.padEnd(34), event.object_id ?? '-', `x${event.deliveries}`, `tries ${event.attempts}`, detail].join('  ');
+  return [
+    event.id,
+    event.received_at,
+    event.status.padEnd(13),
+    event.type.padEnd(34),
+    event.object_id ?? '-',
+    `x${event.deliveries}`,
+    `tries ${event.attempts}`,
+    detail,
+  ].join('  ');
 }
 
 webhooks
@@ -208,7 +253,11 @@ webhooks
     if (!/^\d+$/.test(options.limit)) throw new InvalidArgumentError('--limit takes a whole number from 1 to 200');
     const runtime = await openRuntime(loadConfig());
     try {
-      const page = await listWebhookEvents(runtime.deps, { status: options.status, type: options.type, limit: Number(options.limit) });
+      const page = await listWebhookEvents(runtime.deps, {
+        status: options.status,
+        type: options.type,
+        limit: Number(options.limit),
+      });
       if (page.data.length === 0) console.log('No webhook events match.');
       for (const event of page.data) console.log(webhookLine(event));
       if (page.has_more) console.log(`... more: GET /v1/webhook-events?starting_after=${page.next_cursor ?? ''}`);
@@ -238,12 +287,16 @@ webhooks
 
 webhooks
   .command('cleanup')
-  .description('delete processed and not-supported events older than the webhook_retention_days setting (failed and pending ones are kept)')
+  .description(
+    'delete processed and not-supported events older than the webhook_retention_days setting (failed and pending ones are kept)',
+  )
   .action(async () => {
     const runtime = await openRuntime(loadConfig());
     try {
       const result = await deleteOldWebhookEvents(runtime.deps);
-      console.log(`Deleted ${result.deleted} processed or not-supported webhook event(s) received before ${result.received_before}.`);
+      console.log(
+        `Deleted ${result.deleted} processed or not-supported webhook event(s) received before ${result.received_before}.`,
+      );
     } finally {
       await runtime.close();
     }
@@ -251,7 +304,9 @@ webhooks
 
 program
   .command('worker')
-  .description('run scheduled jobs and webhook processing without the API (several workers on one PostgreSQL share the work; point them at one gateway, e.g. STRIPE_API_BASE)')
+  .description(
+    'run scheduled jobs and webhook processing without the API (several workers on one PostgreSQL share the work; point them at one gateway, e.g. STRIPE_API_BASE)',
+  )
   .action(async () => {
     const config = loadConfig();
     const runtime = await openRuntime(config);
@@ -263,12 +318,18 @@ program
       throw error;
     }
     const { backgroundWork } = await import('../jobs/background.js');
-    const background = backgroundWork(runtime.deps, { ...config, schedulerEnabled: true }, (message) => console.error(message));
+    const background = backgroundWork(runtime.deps, { ...config, schedulerEnabled: true }, (message) =>
+      console.error(message),
+    );
     background.start();
     console.log(`Settle worker ${background.runner.worker} started`);
-    console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`}`);
+    console.log(
+      `  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/pglite`}`,
+    );
     console.log(`  gateway:  ${gateway.description}`);
-    console.log(`  jobs:     scheduler on, ${config.jobConcurrency} at a time per batch, claims held ${config.jobLeaseSeconds} s`);
+    console.log(
+      `  jobs:     scheduler on, ${config.jobConcurrency} at a time per batch, claims held ${config.jobLeaseSeconds} s`,
+    );
     let closing = false;
     const shutdown = () => {
       if (closing) return;
@@ -294,7 +355,9 @@ jobs
     try {
       const { listJobs } = await import('../jobs/list-jobs.js');
       for (const job of (await listJobs(runtime.deps)).data) {
-        const last = job.last_run ? `last ${job.last_run.id} ${job.last_run.status} ${job.last_run.started_at}` : 'never run';
+        const last = job.last_run
+          ? `last ${job.last_run.id} ${job.last_run.status} ${job.last_run.started_at}`
+          : 'never run';
         console.log(`${job.name.padEnd(20)} ${job.schedule.padEnd(58)} next ${job.next_run_at}  ${last}`);
       }
     } finally {
@@ -312,9 +375,14 @@ jobs
     const { JobRunner } = await import('../jobs/runner.js');
     const { findRun } = await import('../jobs/job-runs.js');
     const { ProgressPrinter } = await import('./progress.js');
-    const runner = new JobRunner(runtime.deps, { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseSeconds * 1000 });
+    const runner = new JobRunner(runtime.deps, {
+      concurrency: config.jobConcurrency,
+      leaseMs: config.jobLeaseSeconds * 1000,
+    });
     const stop = () => {
-      console.error('\nstopping: finishing the items under way; the run goes on in other workers or at the next scheduler tick');
+      console.error(
+        '\nstopping: finishing the items under way; the run goes on in other workers or at the next scheduler tick',
+      );
       void runner.stop();
     };
     try {
@@ -347,7 +415,9 @@ jobs
       printer.update(last, true);
       if (last.status === 'running') {
         // Interrupted here: the run itself goes on (other workers, or the next scheduler tick of any worker, join it).
-        console.log(`Stopped taking part. Run ${last.id} is still running; other workers or the next scheduler tick of any worker carry it on.`);
+        console.log(
+          `Stopped taking part. Run ${last.id} is still running; other workers or the next scheduler tick of any worker carry it on.`,
+        );
         process.exitCode = 130;
         return;
       }

@@ -47,9 +47,14 @@ export type AmountPaymentStatus = 'refunded' | 'partially_refunded' | 'captured'
 export function paymentStatusAfterRefund(a: ChargeAmounts): AmountPaymentStatus {
   const violations = checkInvariants(a);
   if (violations.length > 0) {
-    throw new SettleError('internal', 'amount_invariant_violated', `Charge amounts are inconsistent: ${violations.join('; ')}`, {
-      details: { violations },
-    });
+    throw new SettleError(
+      'internal',
+      'amount_invariant_violated',
+      `Charge amounts are inconsistent: ${violations.join('; ')}`,
+      {
+        details: { violations },
+      },
+    );
   }
   const { captured_amount: captured, refunded_amount: refunded, authorized_amount: authorized } = a;
   if (refunded > 0) return refunded === captured ? 'refunded' : 'partially_refunded';

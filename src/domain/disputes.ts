@@ -16,8 +16,17 @@ export const DISPUTE_STATUSES = [
 export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
 
 /** Funds are held and a response may be due. */
-export const OPEN_DISPUTE_STATUSES: ReadonlySet<DisputeStatus> = new Set(['needs_response', 'under_review', 'appeal_needs_response', 'appeal_under_review']);
+export const OPEN_DISPUTE_STATUSES: ReadonlySet<DisputeStatus> = new Set([
+  'needs_response',
+  'under_review',
+  'appeal_needs_response',
+  'appeal_under_review',
+]);
 /** An inquiry: no funds withdrawn (yet). */
-export const WARNING_DISPUTE_STATUSES: ReadonlySet<DisputeStatus> = new Set(['warning_needs_response', 'warning_under_review']);
+export const WARNING_DISPUTE_STATUSES: ReadonlySet<DisputeStatus> = new Set([
+  'warning_needs_response',
+  'warning_under_review',
+]);
 
-export const isDisputeClosed = (status: DisputeStatus): boolean => !OPEN_DISPUTE_STATUSES.has(status) && !WARNING_DISPUTE_STATUSES.has(status);
+export const isDisputeClosed = (status: DisputeStatus): boolean =>
+  !OPEN_DISPUTE_STATUSES.has(status) && !WARNING_DISPUTE_STATUSES.has(status);

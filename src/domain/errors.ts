@@ -35,7 +35,10 @@ export class SettleError extends Error {
 /** A request that is malformed or breaks a rule. Nothing was changed. */
 export class ValidationError extends SettleError {
   constructor(code: string, message: string, param?: string, details?: Record<string, unknown>) {
-    super('invalid_request', code, message, { ...(param === undefined ? {} : { param }), ...(details ? { details } : {}) });
+    super('invalid_request', code, message, {
+      ...(param === undefined ? {} : { param }),
+      ...(details ? { details } : {}),
+    });
     this.name = 'ValidationError';
   }
 }

@@ -10,7 +10,12 @@ export function parseDate(value: unknown, field: string): string {
   if (match) {
     const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
     const date = new Date(Date.UTC(year, month - 1, day));
-    if (year >= 1900 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day) {
+    if (
+      year >= 1900 &&
+      date.getUTCFullYear() === year &&
+      date.getUTCMonth() === month - 1 &&
+      date.getUTCDate() === day
+    ) {
       return value as string;
     }
   }
@@ -21,7 +26,11 @@ export function parseDate(value: unknown, field: string): string {
 export function parseInstant(value: string, field: string): Date {
   const date = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new ValidationError('invalid_timestamp', `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`, field);
+    throw new ValidationError(
+      'invalid_timestamp',
+      `${field} must be an ISO 8601 date-time such as 2026-11-24T12:00:00Z.`,
+      field,
+    );
   }
   return date;
 }
@@ -66,19 +75,31 @@ export function parseMetadata(value: unknown, field: string, allowDeletes: boole
 }
 
 /** Applies a metadata update to the stored map: null removes a key. */
-export function mergeMetadata(current: Record<string, string>, update: Record<string, string | null>): Record<string, string> {
+export function mergeMetadata(
+  current: Record<string, string>,
+  update: Record<string, string | null>,
+): Record<string, string> {
   const next: Record<string, string> = { ...current };
   for (const [key, value] of Object.entries(update)) {
     if (value === null) delete next[key];
     else next[key] = value;
   }
   if (Object.keys(next).length > METADATA_LIMITS.keys) {
-    throw new ValidationError('invalid_metadata', `metadata may have at most ${METADATA_LIMITS.keys} keys.`, 'metadata');
+    throw new ValidationError(
+      'invalid_metadata',
+      `metadata may have at most ${METADATA_LIMITS.keys} keys.`,
+      'metadata',
+    );
   }
   return next;
 }
 
-export function parseText(value: unknown, field: string, maxLength: number, options: { allowEmpty?: boolean } = {}): string {
+export function parseText(
+  value: unknown,
+  field: string,
+  maxLength: number,
+  options: { allowEmpty?: boolean } = {},
+): string {
   if (typeof value !== 'string' || value.length > maxLength || (!options.allowEmpty && value.trim() === '')) {
     throw new ValidationError(
       'invalid_string',

@@ -31,7 +31,8 @@ const KIND_LABEL: Record<AddressKind, string> = {
   public: 'public',
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV4 =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** The 4 bytes of a dotted-quad IPv4 address (the only form node:net isIP accepts), or null. */
 export function parseIPv4(text: string): number[] | null {
@@ -84,7 +85,13 @@ function kindOfIPv4([a, b, c, d]: number[]): AddressKind {
   if (a === 100 && b === 100 && c === 100 && d === 200) return 'metadata'; // Alibaba Cloud's metadata service
   if (a === 0) return 'unspecified';
   if (a! >= 224) return 'reserved'; // multicast 224/4, reserved 240/4, broadcast
-  if (a === 10 || (a === 172 && b! >= 16 && b! <= 31) || (a === 192 && b === 168) || (a === 100 && b! >= 64 && b! <= 127)) return 'private';
+  if (
+    a === 10 ||
+    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b! >= 64 && b! <= 127)
+  )
+    return 'private';
   return 'public';
 }
 
@@ -100,11 +107,20 @@ function kindOfIPv6(bytes: number[]): AddressKind {
   }
   // IPv4-mapped ::ffff:a.b.c.d, and the NAT64 prefix 64:ff9b::/96 (reaches the IPv4 address through a translator)
   if (isZero(bytes.slice(0, 10)) && bytes[10] === 0xff && bytes[11] === 0xff) return kindOfIPv4(v4);
-  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && isZero(bytes.slice(4, 12))) return kindOfIPv4(v4);
+  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && isZero(bytes.slice(4, 12)))
+    return kindOfIPv4(v4);
   const word0 = (bytes[0]! << 8) | bytes[1]!;
   if ((word0 & 0xffc0) === 0xfe80) return 'link_local';
   // fd00:ec2::254, AWS's metadata service over IPv6
-  if (word0 === 0xfd00 && bytes[2] === 0x0e && bytes[3] === 0xc2 && isZero(bytes.slice(4, 14)) && bytes[14] === 0x02 && bytes[15] === 0x54) return 'metadata';
+  if (
+    word0 === 0xfd00 &&
+    bytes[2] === 0x0e &&
+    bytes[3] === 0xc2 &&
+    isZero(bytes.slice(4, 14)) &&
+    bytes[14] === 0x02 &&
+    bytes[15] === 0x54
+  )
+    return 'metadata';
   if ((word0 & 0xfe00) === 0xfc00 || (word0 & 0xffc0) === 0xfec0) return 'private'; // unique local, old site-local
   if (bytes[0] === 0xff) return 'reserved'; // multicast
   return 'public';
@@ -160,7 +176,10 @@ export interface GatewayHostRules {
 export const NO_EXTRA_HOSTS: GatewayHostRules = { apiBaseAllow: [], operatorApiBase: null };
 
 /** The rules from the configuration's values (STRIPE_API_BASE normalised to an origin, the list to one spelling each). */
-export function gatewayHostRules(apiBaseAllow: readonly string[] | undefined, stripeApiBase: string | undefined | null): GatewayHostRules {
+export function gatewayHostRules(
+  apiBaseAllow: readonly string[] | undefined,
+  stripeApiBase: string | undefined | null,
+): GatewayHostRules {
   return {
     apiBaseAllow: (apiBaseAllow ?? []).map(normalizeHost),
     operatorApiBase: stripeApiBase ? new URL(stripeApiBase).origin : null,
@@ -187,7 +206,10 @@ export function apiBaseHostRefusal(hostname: string, allow: readonly string[]): 
   const host = normalizeHost(hostname);
   const kind = classifyAddress(host);
   if (kind !== null && NEVER_ALLOWED.has(kind)) {
-    return { code: 'api_base_host_forbidden', message: `${describeAddress(host, kind)}, to which Settle never sends requests (even when listed in SETTLE_GATEWAY_API_BASE_ALLOW).` };
+    return {
+      code: 'api_base_host_forbidden',
+      message: `${describeAddress(host, kind)}, to which Settle never sends requests (even when listed in SETTLE_GATEWAY_API_BASE_ALLOW).`,
+    };
   }
   if (kind === 'loopback' || host === 'localhost') return null;
   if (allow.map(normalizeHost).includes(host)) return null;
@@ -217,7 +239,10 @@ export function connectPolicy(options: { allow: readonly string[]; trusted?: rea
       if (trusted.has(name)) return null;
       const kind = classifyAddress(address);
       if (kind === null) return `${host} resolved to '${address}', which is not an IP address`;
-      const shown = name === normalizeHost(address) ? describeAddress(address, kind) : `${name} resolved to ${address}, which is a ${KIND_LABEL[kind]} address`;
+      const shown =
+        name === normalizeHost(address)
+          ? describeAddress(address, kind)
+          : `${name} resolved to ${address}, which is a ${KIND_LABEL[kind]} address`;
       if (NEVER_ALLOWED.has(kind)) return `${shown}: Settle never connects there`;
       if (kind === 'loopback' || allow.has(name)) return null;
       return `${shown} and ${name} is not listed in SETTLE_GATEWAY_API_BASE_ALLOW`;

@@ -31,7 +31,10 @@ export interface DeclineFields {
 
 export function isHardDecline(d: DeclineFields): boolean {
   if (d.advice_code === DO_NOT_RETRY_ADVICE) return true;
-  return (d.decline_code !== null && HARD_DECLINE_CODES.includes(d.decline_code)) || (d.error_code !== null && HARD_DECLINE_CODES.includes(d.error_code));
+  return (
+    (d.decline_code !== null && HARD_DECLINE_CODES.includes(d.decline_code)) ||
+    (d.error_code !== null && HARD_DECLINE_CODES.includes(d.error_code))
+  );
 }
 
 /**
@@ -54,7 +57,12 @@ export function addDays(day: string, days: number): string {
  * The day the next attempt is due: `gaps[n]` days after the failed attempt number `n` (0 for the first charge) failed,
  * never before `today`; null once every gap is used (`n >= gaps.length`).
  */
-export function reattemptDueDate(failedOn: string, attemptNumber: number, gaps: readonly number[], today: string): string | null {
+export function reattemptDueDate(
+  failedOn: string,
+  attemptNumber: number,
+  gaps: readonly number[],
+  today: string,
+): string | null {
   const gap = gaps[attemptNumber];
   if (gap === undefined) return null;
   const due = addDays(failedOn, gap);
@@ -69,7 +77,9 @@ export function reattemptDueDate(failedOn: string, attemptNumber: number, gaps: 
 export function hardDeclineRefusal(source: DeclineFields & { id: string }): string | null {
   if (!isHardDecline(source)) return null;
   const said =
-    source.advice_code === DO_NOT_RETRY_ADVICE ? `advice_code ${DO_NOT_RETRY_ADVICE}` : (source.decline_code ?? source.error_code ?? 'a hard decline');
+    source.advice_code === DO_NOT_RETRY_ADVICE
+      ? `advice_code ${DO_NOT_RETRY_ADVICE}`
+      : (source.decline_code ?? source.error_code ?? 'a hard decline');
   return `Transaction ${source.id} failed with a hard decline (${said}): the issuer will not approve it later, so it is never reattempted. Ask the customer for another payment method.`;
 }
 
@@ -101,9 +111,14 @@ export interface ReattemptSchedule {
  * reattempts_non_auto_process) that failed with a soft decline after reattempts were switched on, and has gaps left,
  * gets its next attempt on the due day.
  */
-export function scheduledReattempt(source: ScheduledReattemptSource, schedule: ReattemptSchedule): { due: string } | { skip: string } {
+export function scheduledReattempt(
+  source: ScheduledReattemptSource,
+  schedule: ReattemptSchedule,
+): { due: string } | { skip: string } {
   if (source.record_type !== 'charge' || source.transaction_type !== 'normal' || source.non_gateway) {
-    return { skip: `Transaction ${source.id} is not a gateway charge; only failed charges are reattempted on a schedule.` };
+    return {
+      skip: `Transaction ${source.id} is not a gateway charge; only failed charges are reattempted on a schedule.`,
+    };
   }
   if (!source.auto_process && !schedule.nonAutoProcess) {
     return { skip: `Transaction ${source.id} was not auto-process, and reattempts_non_auto_process is off.` };

@@ -30,7 +30,8 @@ function monthIndexOf(today: string): number {
 function cardExpired(pm: PaymentMethodLike, today: string): boolean {
   const current = monthIndexOf(today);
   if (pm.exp_month === null || pm.exp_year === null) return false;
-  if (!Number.isInteger(pm.exp_month) || !Number.isInteger(pm.exp_year) || pm.exp_month < 1 || pm.exp_month > 12) return true;
+  if (!Number.isInteger(pm.exp_month) || !Number.isInteger(pm.exp_year) || pm.exp_month < 1 || pm.exp_month > 12)
+    return true;
   return current > pm.exp_year * 12 + (pm.exp_month - 1);
 }
 
@@ -64,10 +65,13 @@ export const TO_FIX_MESSAGES: {
   readonly transfer_missing_account: string;
   readonly payout_missing_destination: string;
 } = Object.freeze({
-  missing_due_date: 'Auto-process is on, but there is no due date or date to process: set one so the transaction gets picked up.',
+  missing_due_date:
+    'Auto-process is on, but there is no due date or date to process: set one so the transaction gets picked up.',
   invalid_payment_method: 'The linked payment method cannot be used: update it or link a usable one.',
-  missing_payment_method: 'Auto-process is on, but no payment method is linked: add one so the charge can be taken automatically.',
-  transfer_missing_account: 'Auto-process is on, but no connected account is set: a transfer needs one to be sent automatically.',
+  missing_payment_method:
+    'Auto-process is on, but no payment method is linked: add one so the charge can be taken automatically.',
+  transfer_missing_account:
+    'Auto-process is on, but no connected account is set: a transfer needs one to be sent automatically.',
   payout_missing_destination:
     'Auto-process is on, but there is neither a connected account nor a payment method: a payout needs one of them to be sent automatically.',
 });
@@ -85,7 +89,9 @@ function recordTypeRule(t: ToFixInput): string | null {
     case 'transfer':
       return blank(t.connected_account_id) ? TO_FIX_MESSAGES.transfer_missing_account : null;
     case 'payout':
-      return blank(t.connected_account_id) && blank(t.payment_method_id) ? TO_FIX_MESSAGES.payout_missing_destination : null;
+      return blank(t.connected_account_id) && blank(t.payment_method_id)
+        ? TO_FIX_MESSAGES.payout_missing_destination
+        : null;
     case 'adjustment':
       return null;
     default:

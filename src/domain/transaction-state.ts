@@ -88,7 +88,8 @@ export function assertNever(value: never, what = 'value'): never {
   throw new SettleError('internal', 'unexpected_value', `Unexpected ${what}: ${JSON.stringify(value)}`);
 }
 
-const at = (status: Exclude<TransactionStatus, 'completed'>): TxState => Object.freeze({ status, payment_status: null });
+const at = (status: Exclude<TransactionStatus, 'completed'>): TxState =>
+  Object.freeze({ status, payment_status: null });
 const done = (payment_status: PaymentStatus): TxState => Object.freeze({ status: 'completed', payment_status });
 
 const OPEN = at('open');
@@ -204,10 +205,15 @@ export const TRANSITIONS: readonly TransitionEdge[] = Object.freeze([
 ]);
 
 /** The status changes a user may make directly (L2), read from the table. */
-export const MANUAL_STATUS_CHANGES: readonly { from: TransactionStatus; to: TransactionStatus; event: TransactionEvent }[] =
-  Object.freeze(
-    TRANSITIONS.filter((e) => e.by === 'hand').map((e) => Object.freeze({ from: e.from.status, to: e.to.status, event: e.event })),
-  );
+export const MANUAL_STATUS_CHANGES: readonly {
+  from: TransactionStatus;
+  to: TransactionStatus;
+  event: TransactionEvent;
+}[] = Object.freeze(
+  TRANSITIONS.filter((e) => e.by === 'hand').map((e) =>
+    Object.freeze({ from: e.from.status, to: e.to.status, event: e.event }),
+  ),
+);
 
 /** The state of a stored row (its status columns; the database's CHECK constraints keep them valid). */
 export function stateOf(row: { status: string; payment_status: string | null }): TxState {

@@ -20,7 +20,8 @@ export interface DefaultGateway {
 }
 
 export async function setUpDefaultGateway(
-  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase' | 'emulatorPort' | 'dataDir'> & Partial<Pick<Config, 'stripeWebhookSecret'>>,
+  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase' | 'emulatorPort' | 'dataDir'> &
+    Partial<Pick<Config, 'stripeWebhookSecret'>>,
   deps: Pick<Deps, 'db' | 'clock'>,
 ): Promise<DefaultGateway> {
   // STRIPE_WEBHOOK_SECRET set: the default gateway's record names it as its webhook secret's variable.
@@ -31,19 +32,35 @@ export async function setUpDefaultGateway(
         'STRIPE_API_BASE cannot be used with a live Stripe key (sk_live_/rk_live_): a live-mode gateway always talks to Stripe itself. Unset STRIPE_API_BASE, or use a test key (sk_test_...) with an emulator.',
       );
     }
-    const record = await ensureDefaultStripeGateway(deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: config.stripeApiBase ?? null, webhookSecretEnv });
+    const record = await ensureDefaultStripeGateway(deps, {
+      secretKeyEnv: 'STRIPE_SECRET_KEY',
+      apiBase: config.stripeApiBase ?? null,
+      webhookSecretEnv,
+    });
     const where = config.stripeApiBase ? ` at ${config.stripeApiBase}` : '';
-    return { record, description: `Stripe, ${record.mode} mode${where} (key from STRIPE_SECRET_KEY)`, close: async () => {} };
+    return {
+      record,
+      description: `Stripe, ${record.mode} mode${where} (key from STRIPE_SECRET_KEY)`,
+      close: async () => {},
+    };
   }
   if (config.stripeApiBase) {
     const record = await ensureDefaultEmulatorGateway(deps, { apiBase: config.stripeApiBase, webhookSecretEnv });
-    return { record, description: `Stripe emulator at ${config.stripeApiBase} (STRIPE_API_BASE)`, close: async () => {} };
+    return {
+      record,
+      description: `Stripe emulator at ${config.stripeApiBase} (STRIPE_API_BASE)`,
+      close: async () => {},
+    };
   }
   const stateFile = path.join(config.dataDir, 'stripe-emulator.json');
   const emulator = await startEmulator({ port: config.emulatorPort, stateFile });
   try {
     const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url, webhookSecretEnv });
-    return { record, description: `offline Stripe emulator at ${emulator.url} (test mode; state in ${stateFile})`, close: () => emulator.close() };
+    return {
+      record,
+      description: `offline Stripe emulator at ${emulator.url} (test mode; state in ${stateFile})`,
+      close: () => emulator.close(),
+    };
   } catch (error) {
     await emulator.close();
     throw error;

@@ -40,7 +40,8 @@ export function hostRefusalOf(error: unknown): HostRefusedError | null {
 }
 
 // Cast: node:net's LookupFunction callback and dns.lookup's overloads describe the same callback differently.
-export const systemLookup: LookupFunction = (hostname, options, callback) => dns.lookup(hostname, options, callback as never);
+export const systemLookup: LookupFunction = (hostname, options, callback) =>
+  dns.lookup(hostname, options, callback as never);
 
 /**
  * The policy for a gateway whose requests go to `apiBase` (null: Stripe itself, api.stripe.com): loopback, or the
@@ -53,7 +54,10 @@ export function gatewayConnectPolicy(apiBase: string | null, rules: GatewayHostR
 }
 
 /** The default guard: loopback and Stripe's own host, resolved by dns.lookup. */
-export const DEFAULT_CONNECT_GUARD: ConnectGuard = { policy: connectPolicy({ allow: [STRIPE_API_HOST] }), lookup: systemLookup };
+export const DEFAULT_CONNECT_GUARD: ConnectGuard = {
+  policy: connectPolicy({ allow: [STRIPE_API_HOST] }),
+  lookup: systemLookup,
+};
 
 /**
  * The host a connection is opened to, in one spelling (WHATWG URL: lower case, IPv4 in dotted quads whatever
@@ -76,7 +80,11 @@ export function checkLiteral(policy: ConnectPolicy, host: string): void {
 }
 
 /** Checks the socket's remote address once connected (kept-alive sockets included); null when allowed. */
-export function remoteRefusal(policy: ConnectPolicy, host: string, remoteAddress: string | undefined): HostRefusedError | null {
+export function remoteRefusal(
+  policy: ConnectPolicy,
+  host: string,
+  remoteAddress: string | undefined,
+): HostRefusedError | null {
   const reason = policy.refusal(host, remoteAddress ?? '(no address)');
   return reason === null ? null : new HostRefusedError(reason);
 }
@@ -90,7 +98,8 @@ export function guardedLookup(guard: ConnectGuard): LookupFunction {
     guard.lookup(hostname, { ...options, all: true }, (error, found, family) => {
       if (error) return callback(error, []);
       const list = Array.isArray(found) ? found : [{ address: found, family: family ?? isIP(found) }];
-      if (list.length === 0) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+      if (list.length === 0)
+        return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
       for (const { address } of list) {
         const reason = guard.policy.refusal(hostname, address);
         if (reason !== null) return callback(new HostRefusedError(reason), []);

@@ -68,11 +68,22 @@ export class GatewayRegistry implements GatewayResolver {
 
   #build(record: GatewayRow): Gateway {
     if (record.provider !== 'stripe') {
-      throw new SettleError('invalid_request', 'gateway_not_supported', `Gateway ${record.id} uses provider '${record.provider}', which this version of Settle cannot call yet.`);
+      throw new SettleError(
+        'invalid_request',
+        'gateway_not_supported',
+        `Gateway ${record.id} uses provider '${record.provider}', which this version of Settle cannot call yet.`,
+      );
     }
     const problem = gatewayUseProblem(record, this.#hosts);
-    if (problem !== null) throw new SettleError('invalid_request', 'gateway_not_configured', `Gateway ${record.id} cannot be used: ${problem}.`);
-    const secretKey = secretFromEnv(record.secret_key_env, credentialOwner(record, this.#hosts)) ?? (record.is_emulator ? EMULATOR_SECRET_KEY : undefined);
+    if (problem !== null)
+      throw new SettleError(
+        'invalid_request',
+        'gateway_not_configured',
+        `Gateway ${record.id} cannot be used: ${problem}.`,
+      );
+    const secretKey =
+      secretFromEnv(record.secret_key_env, credentialOwner(record, this.#hosts)) ??
+      (record.is_emulator ? EMULATOR_SECRET_KEY : undefined);
     if (!secretKey) {
       throw new SettleError(
         'invalid_request',

@@ -15,7 +15,13 @@ import { registerAuth, trackRouteAccess } from './auth.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerRequestGuard } from './request-guard.js';
 import { rewriteRequestTarget } from './request-target.js';
-import { DEFAULT_API_RATE_LIMIT_PER_SECOND, DOCS_CSP, pageHeaders, registerSecurity, servePublicPages } from './security.js';
+import {
+  DEFAULT_API_RATE_LIMIT_PER_SECOND,
+  DOCS_CSP,
+  pageHeaders,
+  registerSecurity,
+  servePublicPages,
+} from './security.js';
 import { customerRoutes } from './routes/customers.js';
 import { disputeRoutes } from './routes/disputes.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -66,7 +72,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { coerceTypes: false } },
     // A path parameter up to this long reaches its schema (400 naming it); a longer one is a 414. The router's own
     // defaults, pinned: paths are case-sensitive; '//' and a trailing '/' are not ignored.
-    routerOptions: { maxParamLength: 1024, caseSensitive: true, ignoreDuplicateSlashes: false, ignoreTrailingSlash: false },
+    routerOptions: {
+      maxParamLength: 1024,
+      caseSensitive: true,
+      ignoreDuplicateSlashes: false,
+      ignoreTrailingSlash: false,
+    },
     // Before routing: a target that is not a canonical path is refused (request-target.ts).
     rewriteUrl: rewriteRequestTarget,
     frameworkErrors,
@@ -81,14 +92,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     apiRateLimitPerSecond: options.apiRateLimitPerSecond ?? DEFAULT_API_RATE_LIMIT_PER_SECOND,
     clock: options.deps.clock,
   });
-  const apiKeys = options.apiKeyVerifier ?? new ApiKeyVerifier(options.deps.db, options.bootstrapApiKey, (options.keyCacheSeconds ?? 5) * 1000, options.deps.clock);
+  const apiKeys =
+    options.apiKeyVerifier ??
+    new ApiKeyVerifier(
+      options.deps.db,
+      options.bootstrapApiKey,
+      (options.keyCacheSeconds ?? 5) * 1000,
+      options.deps.clock,
+    );
   app.addHook('onClose', () => apiKeys.whenIdle());
   registerAuth(app, apiKeys, { limit });
   registerRequestGuard(app);
 
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'settle_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'settle_http_requests_total',
+    help: 'HTTP requests',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'settle_http_request_duration_seconds',
     help: 'HTTP request duration',

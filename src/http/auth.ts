@@ -35,7 +35,9 @@ export async function identify(request: FastifyRequest, verifier: ApiKeyVerifier
   const header = request.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!match?.[1]) {
-    return { error: new SettleError('authentication', 'api_key_missing', 'Send an API key: Authorization: Bearer <key>.') };
+    return {
+      error: new SettleError('authentication', 'api_key_missing', 'Send an API key: Authorization: Bearer <key>.'),
+    };
   }
   const principal = await verifier.verify(match[1]);
   if (!principal) return { error: new SettleError('authentication', 'api_key_invalid', 'The API key is not valid.') };
@@ -62,7 +64,11 @@ export function trackRouteAccess(app: FastifyInstance): void {
 }
 
 /** The deny-by-default hook. Register it after the hooks that must run first (headers, target check, CORS). */
-export function registerAuth(app: FastifyInstance, verifier: ApiKeyVerifier, options: { limit?: RequestLimiter } = {}): void {
+export function registerAuth(
+  app: FastifyInstance,
+  verifier: ApiKeyVerifier,
+  options: { limit?: RequestLimiter } = {},
+): void {
   app.decorateRequest('principal', undefined);
 
   app.addHook('onRequest', async (request, reply) => {

@@ -24,7 +24,8 @@ declare module 'fastify' {
 
 export function requireScope(request: FastifyRequest, needed: Scope): Principal {
   const principal = request.principal;
-  if (!principal) throw new SettleError('authentication', 'api_key_missing', 'Send an API key: Authorization: Bearer <key>.');
+  if (!principal)
+    throw new SettleError('authentication', 'api_key_missing', 'Send an API key: Authorization: Bearer <key>.');
   if (!hasScope(principal.scopes, needed)) {
     throw new SettleError('permission', 'insufficient_scope', `This API key lacks the '${needed}' scope needed here.`);
   }

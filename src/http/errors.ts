@@ -80,7 +80,8 @@ function validationParam(error: FastifyError): string | undefined {
 function validationCode(error: FastifyError, param: string | undefined): string {
   const keyword = error.validation?.[0]?.keyword;
   if (param && /(^|\.)amount$/.test(param) && keyword === 'type') return 'invalid_amount';
-  if (param && /(^|\.)amount$/.test(param) && (keyword === 'maximum' || keyword === 'minimum')) return 'amount_too_large';
+  if (param && /(^|\.)amount$/.test(param) && (keyword === 'maximum' || keyword === 'minimum'))
+    return 'amount_too_large';
   if (!param && keyword === 'type') return 'invalid_body';
   switch (keyword ?? '') {
     case 'required':
@@ -129,30 +130,67 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error.validation) {
       const param = validationParam(error);
       const code = validationCode(error, param);
-      return send(reply, 400, { error: { type: 'invalid_request_error', code, message: validationMessage(error, param, code), ...(param ? { param } : {}) } });
+      return send(reply, 400, {
+        error: {
+          type: 'invalid_request_error',
+          code,
+          message: validationMessage(error, param, code),
+          ...(param ? { param } : {}),
+        },
+      });
     }
-    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (error.statusCode === 400 && error instanceof SyntaxError)) {
-      return send(reply, 400, { error: { type: 'invalid_request_error', code: 'invalid_json', message: 'The request body is not valid JSON.' } });
+    if (
+      error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      (error.statusCode === 400 && error instanceof SyntaxError)
+    ) {
+      return send(reply, 400, {
+        error: { type: 'invalid_request_error', code: 'invalid_json', message: 'The request body is not valid JSON.' },
+      });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(reply, 413, { error: { type: 'invalid_request_error', code: 'request_too_large', message: 'The request body is too large.' } });
+      return send(reply, 413, {
+        error: { type: 'invalid_request_error', code: 'request_too_large', message: 'The request body is too large.' },
+      });
     }
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return send(reply, 415, { error: { type: 'invalid_request_error', code: 'unsupported_media_type', message: 'Send the request body as application/json.' } });
+      return send(reply, 415, {
+        error: {
+          type: 'invalid_request_error',
+          code: 'unsupported_media_type',
+          message: 'Send the request body as application/json.',
+        },
+      });
     }
     if (error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return send(reply, 400, { error: { type: 'invalid_request_error', code: 'invalid_content_length', message: 'The request body size did not match its Content-Length header.' } });
+      return send(reply, 400, {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_content_length',
+          message: 'The request body size did not match its Content-Length header.',
+        },
+      });
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, error.statusCode, clientErrorBody(error.statusCode, error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, 500, { error: { type: 'api_error', code: 'internal_error', message: 'Something went wrong on our side; the details are in the server log.' } });
+    return send(reply, 500, {
+      error: {
+        type: 'api_error',
+        code: 'internal_error',
+        message: 'Something went wrong on our side; the details are in the server log.',
+      },
+    });
   });
 
   app.setNotFoundHandler((request, reply) =>
     send(reply, 404, {
-      error: { type: 'invalid_request_error', code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` },
+      error: {
+        type: 'invalid_request_error',
+        code: 'route_not_found',
+        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      },
     }),
   );
 }
@@ -160,7 +198,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
 /** A 4xx that has no code of its own: a code from its HTTP status and Fastify's message. */
 function clientErrorBody(status: number, message: string): ErrorBody {
   const code = (STATUS_CODES[status] ?? 'invalid request').toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return { error: { type: 'invalid_request_error', code, message: message || `${STATUS_CODES[status] ?? 'Invalid request'}.` } };
+  return {
+    error: { type: 'invalid_request_error', code, message: message || `${STATUS_CODES[status] ?? 'Invalid request'}.` },
+  };
 }
 
 /**
@@ -172,16 +212,28 @@ export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors'
   const reply = anyReply as unknown as FastifyReply;
   if (error.code === 'FST_ERR_BAD_URL') {
     void send(reply, 400, {
-      error: { type: 'invalid_request_error', code: 'invalid_url', message: 'The URL path is not valid: its percent-encoded bytes must be UTF-8.' },
+      error: {
+        type: 'invalid_request_error',
+        code: 'invalid_url',
+        message: 'The URL path is not valid: its percent-encoded bytes must be UTF-8.',
+      },
     });
     return;
   }
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    void send(reply, 414, { error: { type: 'invalid_request_error', code: 'uri_too_long', message: 'A path segment of the URL is too long.' } });
+    void send(reply, 414, {
+      error: { type: 'invalid_request_error', code: 'uri_too_long', message: 'A path segment of the URL is too long.' },
+    });
     return;
   }
   request.log.error({ err: error }, 'router error');
-  void send(reply, 500, { error: { type: 'api_error', code: 'internal_error', message: 'Something went wrong on our side; the details are in the server log.' } });
+  void send(reply, 500, {
+    error: {
+      type: 'api_error',
+      code: 'internal_error',
+      message: 'Something went wrong on our side; the details are in the server log.',
+    },
+  });
 };
 
 /**
@@ -192,17 +244,27 @@ export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors'
 export function clientErrorHandler(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   let status = 400;
-  let body: ErrorBody = { error: { type: 'invalid_request_error', code: 'malformed_request', message: 'The request is not valid HTTP/1.1.' } };
+  let body: ErrorBody = {
+    error: { type: 'invalid_request_error', code: 'malformed_request', message: 'The request is not valid HTTP/1.1.' },
+  };
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     status = 408;
-    body = { error: { type: 'invalid_request_error', code: 'request_timeout', message: 'The request did not arrive in time.' } };
+    body = {
+      error: { type: 'invalid_request_error', code: 'request_timeout', message: 'The request did not arrive in time.' },
+    };
   } else if (error.code === 'HPE_HEADER_OVERFLOW') {
     // What the parser had read when it gave up: a request line that does not end within it is the URL's fault.
     const lineEnd = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.indexOf('\r\n') : -1;
     const headersTooLarge = lineEnd !== -1 && lineEnd <= MAX_URL_LENGTH;
     status = headersTooLarge ? 431 : 414;
     body = headersTooLarge
-      ? { error: { type: 'invalid_request_error', code: 'request_header_fields_too_large', message: 'The request headers are too large.' } }
+      ? {
+          error: {
+            type: 'invalid_request_error',
+            code: 'request_header_fields_too_large',
+            message: 'The request headers are too large.',
+          },
+        }
       : { error: { type: 'invalid_request_error', code: 'uri_too_long', message: 'The URL is too long.' } };
   }
   if (socket.writable) {

@@ -8,7 +8,11 @@
 import type { CommandResult, RunOutcome } from '../app/command-runner.js';
 import type { Deps, RequestContext } from '../app/deps.js';
 
-export async function runKeyed<T>(deps: Deps, ctx: RequestContext, work: () => Promise<CommandResult<T>>): Promise<RunOutcome<T>> {
+export async function runKeyed<T>(
+  deps: Deps,
+  ctx: RequestContext,
+  work: () => Promise<CommandResult<T>>,
+): Promise<RunOutcome<T>> {
   if (!ctx.idempotency) return { ...(await work()), replayed: false };
   return deps.commands.runAction<T, null>(
     ctx.idempotency,

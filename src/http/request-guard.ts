@@ -49,7 +49,11 @@ export function checkStrings(value: unknown, root: string, maxDepth = MAX_BODY_D
     }
     if (typeof current !== 'object' || current === null || Buffer.isBuffer(current)) continue;
     if (depth >= maxDepth) {
-      throw new ValidationError('invalid_body', `The request body is nested more than ${maxDepth} levels deep at '${path}'.`, path || undefined);
+      throw new ValidationError(
+        'invalid_body',
+        `The request body is nested more than ${maxDepth} levels deep at '${path}'.`,
+        path || undefined,
+      );
     }
     const entries = Array.isArray(current) ? current.map((v, i) => [String(i), v] as const) : Object.entries(current);
     // Pushed in reverse, so the first offending field in document order is the one reported.
@@ -84,7 +88,11 @@ function checkBody(request: FastifyRequest): void {
     const field = Object.keys(request.body)[0];
     if (field !== undefined) {
       const param = hasBadCharacter(field) ? printable(field) : field;
-      throw new ValidationError('parameter_unknown', `'${param}' is not a field of this request: it takes no body.`, param);
+      throw new ValidationError(
+        'parameter_unknown',
+        `'${param}' is not a field of this request: it takes no body.`,
+        param,
+      );
     }
   }
   checkStrings(request.body, '');
@@ -112,7 +120,11 @@ function checkQueryEncoding(url: string): void {
     const decodedName = decodeQueryText(name);
     const param = decodedName !== undefined && !hasBadCharacter(decodedName) ? decodedName : 'query';
     if (decodedName === undefined || decodeQueryText(value) === undefined) {
-      throw new ValidationError('invalid_string', `'${param}' is not percent-encoded UTF-8 (a lone surrogate, a byte that is not UTF-8 or a stray '%').`, param);
+      throw new ValidationError(
+        'invalid_string',
+        `'${param}' is not percent-encoded UTF-8 (a lone surrogate, a byte that is not UTF-8 or a stray '%').`,
+        param,
+      );
     }
   }
 }
@@ -164,7 +176,14 @@ export function registerRequestGuard(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const charset = charsetOf(request.headers['content-type']);
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      done(new SettleError('invalid_request', 'unsupported_media_type', `Send the request body as application/json in UTF-8 (not charset=${charset}).`), undefined);
+      done(
+        new SettleError(
+          'invalid_request',
+          'unsupported_media_type',
+          `Send the request body as application/json in UTF-8 (not charset=${charset}).`,
+        ),
+        undefined,
+      );
       return;
     }
     let text: string;

@@ -27,18 +27,23 @@ export function requestTargetProblem(target: string): TargetProblem | undefined 
   if (!target.startsWith('/')) {
     return {
       code: 'invalid_request_target',
-      message: "The request target must be a path starting with '/' (origin-form); absolute URLs and '*' are not accepted.",
+      message:
+        "The request target must be a path starting with '/' (origin-form); absolute URLs and '*' are not accepted.",
     };
   }
   const queryAt = target.indexOf('?');
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
   if (path.includes('%')) {
-    return { code: 'invalid_path', message: "The path must not contain percent-encoded characters ('%'); no Settle path needs one." };
+    return {
+      code: 'invalid_path',
+      message: "The path must not contain percent-encoded characters ('%'); no Settle path needs one.",
+    };
   }
   if (!PATH_CHARACTERS.test(path)) {
     return { code: 'invalid_path', message: "The path may contain only letters, digits, '-', '.', '_', '~' and '/'." };
   }
-  if (path.includes('//')) return { code: 'invalid_path', message: "The path must not contain an empty segment ('//')." };
+  if (path.includes('//'))
+    return { code: 'invalid_path', message: "The path must not contain an empty segment ('//')." };
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
     return { code: 'invalid_path', message: "The path must not contain '.' or '..' segments." };
   }

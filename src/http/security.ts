@@ -37,7 +37,9 @@ export type CspDirectives = Record<string, string[]>;
  * everything). Give them as the route option `helmet: pageHeaders({...})` (a route of a plugin: `config.helmet`
  * from an onRoute hook, as `servePublicPages` does). Only the directives given are sent (no helmet defaults).
  */
-export function pageHeaders(directives: CspDirectives): { contentSecurityPolicy: { useDefaults: false; directives: CspDirectives } } {
+export function pageHeaders(directives: CspDirectives): {
+  contentSecurityPolicy: { useDefaults: false; directives: CspDirectives };
+} {
   return { contentSecurityPolicy: { useDefaults: false, directives } };
 }
 
@@ -84,7 +86,11 @@ function windowStore(clock: Clock): new () => FastifyRateLimitStore {
   return class WindowStore implements FastifyRateLimitStore {
     #window = Number.NaN;
     #counts = new Map<string, number>();
-    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+    incr(
+      key: string,
+      callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
+      timeWindow: number,
+    ): void {
       const now = clock.now().getTime();
       const window = Math.floor(now / timeWindow);
       if (window !== this.#window) {
@@ -117,7 +123,10 @@ function isCorsPreflightRoute(route: RouteOptions): boolean {
  * that order, before any route. Returns the rate limit for auth.ts to apply once it knows who is calling
  * (undefined when it is off).
  */
-export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<RequestLimiter | undefined> {
+export async function registerSecurity(
+  app: FastifyInstance,
+  options: SecurityOptions,
+): Promise<RequestLimiter | undefined> {
   // Every answer, errors and 404s included; routes serving pages set their own CSP (pageHeaders).
   await app.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: false, directives: API_CSP } });
   refuseNonCanonicalTargets(app);

@@ -27,14 +27,21 @@ const shellWord = (value: string): string => (/^[\w./-]+$/.test(value) ? value :
  * characters only); a generated key is printed once, by the start that generated it; later starts say where it
  * is kept. The curl example reads the key from where it is, never printing it.
  */
-export function bootstrapKeyLines(key: { secret: string; generated: boolean; source: BootstrapKeySource }, address: string): string[] {
+export function bootstrapKeyLines(
+  key: { secret: string; generated: boolean; source: BootstrapKeySource },
+  address: string,
+): string[] {
   const tryWith = (bearer: string) => `  try: curl -H "Authorization: Bearer ${bearer}" ${address}/v1/transactions`;
   if (key.source.kind === 'env') {
     return [`  admin API key: from SETTLE_API_KEY (${key.secret.slice(0, 8)}...)`, tryWith('$SETTLE_API_KEY')];
   }
   const file = shellWord(key.source.file);
   if (key.generated) {
-    return [`  admin API key (generated now, shown only this once; kept in ${key.source.file}):`, `    ${key.secret}`, tryWith(`$(cat ${file})`)];
+    return [
+      `  admin API key (generated now, shown only this once; kept in ${key.source.file}):`,
+      `    ${key.secret}`,
+      tryWith(`$(cat ${file})`),
+    ];
   }
   return [`  admin API key: kept in ${key.source.file} (not shown again)`, tryWith(`$(cat ${file})`)];
 }
@@ -80,7 +87,9 @@ export async function serve(config: Config): Promise<void> {
     hosts: runtime.deps.gatewayHosts,
     api: () =>
       stripeWebhookEndpoints({
-        secretKey: secretFromEnv(record.secret_key_env, credentialOwner(record, runtime.deps.gatewayHosts)) ?? EMULATOR_SECRET_KEY,
+        secretKey:
+          secretFromEnv(record.secret_key_env, credentialOwner(record, runtime.deps.gatewayHosts)) ??
+          EMULATOR_SECRET_KEY,
         apiBase: record.api_base ?? undefined,
         timeoutMs: config.gatewayTimeoutMs,
         hosts: runtime.deps.gatewayHosts,

@@ -18,7 +18,10 @@ const LAST_INSTANT = new Date('9999-12-31T23:59:59.999Z').getTime();
  */
 function boundedDateTime(ajv: Ajv): void {
   const format = ajv.formats['date-time'];
-  const rfc3339 = typeof format === 'object' && format !== null && 'validate' in format && typeof format.validate === 'function' ? (format.validate as (text: string) => boolean) : undefined;
+  const rfc3339 =
+    typeof format === 'object' && format !== null && 'validate' in format && typeof format.validate === 'function'
+      ? (format.validate as (text: string) => boolean)
+      : undefined;
   if (!rfc3339) throw new Error('ajv-formats has no date-time format');
   ajv.addFormat('date-time', {
     type: 'string',

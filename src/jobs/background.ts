@@ -25,11 +25,16 @@ export function backgroundWork(
   const runner = new JobRunner(deps, {
     concurrency: config.jobConcurrency,
     leaseMs: config.jobLeaseSeconds * 1000,
-    onError: (error, run) => log(`job ${run.job} (${run.id}) stopped: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error, run) =>
+      log(`job ${run.job} (${run.id}) stopped: ${error instanceof Error ? error.message : String(error)}`),
   });
   const unknown = config.scheduledJobs?.filter((name) => !JOB_NAMES.includes(name)) ?? [];
-  if (unknown.length > 0) throw new Error(`SETTLE_SCHEDULED_JOBS names unknown jobs: ${unknown.join(', ')} (jobs: ${JOB_NAMES.join(', ')})`);
-  const scheduler = new JobScheduler(deps, runner, { ...(config.scheduledJobs ? { jobs: config.scheduledJobs } : {}), onError: (error) => log(`scheduler: ${error instanceof Error ? error.message : String(error)}`) });
+  if (unknown.length > 0)
+    throw new Error(`SETTLE_SCHEDULED_JOBS names unknown jobs: ${unknown.join(', ')} (jobs: ${JOB_NAMES.join(', ')})`);
+  const scheduler = new JobScheduler(deps, runner, {
+    ...(config.scheduledJobs ? { jobs: config.scheduledJobs } : {}),
+    onError: (error) => log(`scheduler: ${error instanceof Error ? error.message : String(error)}`),
+  });
   const webhooks = new WebhookWorker(deps, { onError: (error) => log(`webhook processor: ${String(error)}`) });
   return {
     runner,

@@ -11,7 +11,15 @@ import type { Deps } from '../app/deps.js';
 import { dateInZone } from '../app/clock.js';
 import type { BatchJob, ItemResult } from './definitions.js';
 import { dueRuleFor } from './definitions.js';
-import { claimBatch, emptyCounts, finishRunIfIdle, heartbeat, recordProgress, releaseClaims, type RunCounts } from './job-runs.js';
+import {
+  claimBatch,
+  emptyCounts,
+  finishRunIfIdle,
+  heartbeat,
+  recordProgress,
+  releaseClaims,
+  type RunCounts,
+} from './job-runs.js';
 import type { JobRunRow } from '../store/schema.js';
 
 export interface BatchOptions {
@@ -71,9 +79,12 @@ export async function takePart(deps: Deps, job: BatchJob, run: JobRunRow, option
     flushing = flushing.then(() => recordProgress(deps.db, run.id, counts, done, deps.clock.now()));
     return flushing;
   };
-  const beat = setInterval(() => {
-    void heartbeat(deps.db, run.id, options.worker, deps.clock.now(), options.leaseMs).catch(() => undefined);
-  }, Math.max(200, Math.floor(options.leaseMs / 3)));
+  const beat = setInterval(
+    () => {
+      void heartbeat(deps.db, run.id, options.worker, deps.clock.now(), options.leaseMs).catch(() => undefined);
+    },
+    Math.max(200, Math.floor(options.leaseMs / 3)),
+  );
   beat.unref();
   try {
     for (;;) {

@@ -4,7 +4,13 @@
 import { isSettleError, StateConflictError } from '../domain/errors.js';
 import type { Deps, RequestContext } from '../app/deps.js';
 import type { Settings } from '../app/settings.js';
-import { autoCaptureTransaction, autoChargeTransaction, type DueRule, NotEligible, processScheduledRefund } from '../app/processing/auto-process.js';
+import {
+  autoCaptureTransaction,
+  autoChargeTransaction,
+  type DueRule,
+  NotEligible,
+  processScheduledRefund,
+} from '../app/processing/auto-process.js';
 import { DEFAULT_MAX_RECOVERY_TRIES, recoverInFlight } from '../app/processing/recover.js';
 import type { TransactionView } from '../app/transactions/present.js';
 import { deleteOldWebhookEvents } from '../app/webhooks/events.js';
@@ -39,7 +45,10 @@ export type JobDefinition = BatchJob | TaskJob;
 
 /** The API's answer for the transaction, in the run's terms. */
 function resultOf(view: TransactionView): ItemResult {
-  const error = (code: string, message: string): ItemResult => ({ outcome: 'failed', error: { transaction_id: view.id, code, message } });
+  const error = (code: string, message: string): ItemResult => ({
+    outcome: 'failed',
+    error: { transaction_id: view.id, code, message },
+  });
   switch (view.status) {
     case 'completed':
     case 'pending':
@@ -47,10 +56,16 @@ function resultOf(view: TransactionView): ItemResult {
     case 'failed':
       return error(view.decline_code ?? view.error_code ?? 'failed', view.error_message ?? 'The gateway declined it.');
     case 'pending_payment_intent':
-      return error(view.decline_code ?? 'authentication_required', 'The card needs its holder to authenticate; the payment waits for them (pending_payment_intent).');
+      return error(
+        view.decline_code ?? 'authentication_required',
+        'The card needs its holder to authenticate; the payment waits for them (pending_payment_intent).',
+      );
     case 'process':
     case 'needs_review':
-      return error('outcome_unknown', 'The gateway did not answer clearly; recovery will find out what happened (never by charging again).');
+      return error(
+        'outcome_unknown',
+        'The gateway did not answer clearly; recovery will find out what happened (never by charging again).',
+      );
     default:
       return error('unexpected_state', `The transaction ended ${view.status}.`);
   }
@@ -62,8 +77,16 @@ async function item(id: string, act: () => Promise<{ body: TransactionView }>): 
     return resultOf((await act()).body);
   } catch (error) {
     if (error instanceof NotEligible || error instanceof StateConflictError) return { outcome: 'skipped' };
-    if (isSettleError(error)) return { outcome: 'failed', error: { transaction_id: id, code: error.code, message: error.message } };
-    return { outcome: 'failed', error: { transaction_id: id, code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
+    if (isSettleError(error))
+      return { outcome: 'failed', error: { transaction_id: id, code: error.code, message: error.message } };
+    return {
+      outcome: 'failed',
+      error: {
+        transaction_id: id,
+        code: 'internal_error',
+        message: error instanceof Error ? error.message : String(error),
+      },
+    };
   }
 }
 
@@ -90,7 +113,8 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
   {
     kind: 'batch',
     name: 'scheduled_refunds',
-    description: "Sends open auto-process refund transactions that are due to the gateway, against their original's payment.",
+    description:
+      "Sends open auto-process refund transactions that are due to the gateway, against their original's payment.",
     schedule: DAILY,
     process: (deps, ctx, id, rule) => item(id, () => processScheduledRefund(deps, ctx, id, rule)),
   },
@@ -111,13 +135,22 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
     schedule: { kind: 'interval', seconds: 60 },
     run: async (deps, ctx) => {
       const { stuck_after_seconds } = await deps.settings.get();
-      const report = await recoverInFlight(deps, { actor: ctx.actor, olderThanMs: stuck_after_seconds * 1000, maxTries: DEFAULT_MAX_RECOVERY_TRIES, limit: 1000 });
+      const report = await recoverInFlight(deps, {
+        actor: ctx.actor,
+        olderThanMs: stuck_after_seconds * 1000,
+        maxTries: DEFAULT_MAX_RECOVERY_TRIES,
+        limit: 1000,
+      });
       return {
         picked: report.examined,
         succeeded: report.applied + report.reverted,
         failed: report.needs_review + report.errors.length,
         skipped: report.still_unknown,
-        errors: report.errors.map((e) => ({ transaction_id: null, code: 'recovery_failed', message: `${e.attempt_id}: ${e.message}` })),
+        errors: report.errors.map((e) => ({
+          transaction_id: null,
+          code: 'recovery_failed',
+          message: `${e.attempt_id}: ${e.message}`,
+        })),
         summary: `${report.applied} resolved from the gateway's answer, ${report.reverted} put back, ${report.needs_review} sent to needs_review, ${report.still_unknown} still unknown.`,
       };
     },
@@ -150,11 +183,16 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
   {
     kind: 'task',
     name: 'webhook_cleanup',
-    description: 'Deletes processed webhook events older than webhook_retention_days, and housekeeping runs that found nothing.',
+    description:
+      'Deletes processed webhook events older than webhook_retention_days, and housekeeping runs that found nothing.',
     schedule: DAILY,
     run: async (deps) => {
       const result = await deleteOldWebhookEvents(deps);
-      const pruned = await pruneEmptyRuns(deps.db, HOUSEKEEPING_JOBS, new Date(deps.clock.now().getTime() - EMPTY_RUN_RETENTION_MS));
+      const pruned = await pruneEmptyRuns(
+        deps.db,
+        HOUSEKEEPING_JOBS,
+        new Date(deps.clock.now().getTime() - EMPTY_RUN_RETENTION_MS),
+      );
       return {
         picked: result.deleted,
         succeeded: result.deleted,

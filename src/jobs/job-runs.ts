@@ -4,7 +4,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
-import { findRun, listRunRows, type RunCounts, type StartResult, startRun as insertRun } from '../store/job-runs-repo.js';
+import {
+  findRun,
+  listRunRows,
+  type RunCounts,
+  type StartResult,
+  startRun as insertRun,
+} from '../store/job-runs-repo.js';
 import type { Db, JobRunError, JobRunRow } from '../store/schema.js';
 import { newId } from '../app/ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from '../app/pagination.js';
@@ -35,7 +41,14 @@ export const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString
  */
 export function startRun(
   db: Db,
-  input: { job: string; trigger: JobRunRow['trigger']; slot: string | null; startedBy: string; now: Date; total: number | null },
+  input: {
+    job: string;
+    trigger: JobRunRow['trigger'];
+    slot: string | null;
+    startedBy: string;
+    now: Date;
+    total: number | null;
+  },
 ): Promise<StartResult> {
   return insertRun(db, { ...input, id: newId('job_run', input.now.getTime()) });
 }
@@ -101,7 +114,12 @@ const RUN_STATUSES: readonly string[] = ['running', 'succeeded', 'failed', 'aban
 /** The history, newest first; filters job and status; cursor `starting_after` (a run id). */
 export async function listRuns(
   db: Db,
-  query: { job?: string | undefined; status?: string | undefined; limit?: number | undefined; starting_after?: string | undefined },
+  query: {
+    job?: string | undefined;
+    status?: string | undefined;
+    limit?: number | undefined;
+    starting_after?: string | undefined;
+  },
   jobs: readonly string[],
 ): Promise<Page<JobRunView>> {
   const limit = parseLimit(query.limit);
@@ -112,7 +130,11 @@ export async function listRuns(
   if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
     throw new ValidationError('invalid_status', `'status' must be one of: ${RUN_STATUSES.join(', ')}.`, 'status');
   }
-  const rows = await listRunRows(db, { job: query.job, status: query.status as JobRunRow['status'] | undefined, after, limit });
+  const rows = await listRunRows(db, {
+    job: query.job,
+    status: query.status as JobRunRow['status'] | undefined,
+    after,
+    limit,
+  });
   return pageOf(rows, limit, presentRun, byId);
 }
-

@@ -15,7 +15,9 @@ export interface JobView {
 }
 
 function describe(schedule: JobSchedule, timezone: string, at: string): string {
-  return schedule.kind === 'daily' ? `daily at ${at} ${timezone} (settings daily_jobs_at, timezone)` : `every ${schedule.seconds} s`;
+  return schedule.kind === 'daily'
+    ? `daily at ${at} ${timezone} (settings daily_jobs_at, timezone)`
+    : `every ${schedule.seconds} s`;
 }
 
 export async function listJobs(deps: Deps): Promise<{ object: 'list'; data: JobView[] }> {

@@ -7,7 +7,15 @@ import { ConflictError, SettleError } from '../domain/errors.js';
 import type { JobRunRow } from '../store/schema.js';
 import { takePart } from './batch-run.js';
 import { type JobDefinition, JOB_NAMES, jobNamed, dueRuleFor, type TaskJob } from './definitions.js';
-import { abandonStaleRuns, finishRun, heartbeat, recordProgress, runningRuns, startRun, WORKER_ID } from './job-runs.js';
+import {
+  abandonStaleRuns,
+  finishRun,
+  heartbeat,
+  recordProgress,
+  runningRuns,
+  startRun,
+  WORKER_ID,
+} from './job-runs.js';
 import { countDue } from './selections.js';
 
 export interface JobRunnerOptions {
@@ -51,12 +59,19 @@ export class JobRunner {
   /** Starts a run of `name` now; 409 when one is running. The run goes on in the background (see `finished`). */
   async runNow(name: string, trigger: 'api' | 'cli', startedBy: string): Promise<JobRunRow> {
     const job = jobNamed(name);
-    if (!job) throw new SettleError('not_found', 'resource_missing', `No job named '${name}'. Jobs: ${JOB_NAMES.join(', ')}.`, { param: 'name' });
+    if (!job)
+      throw new SettleError('not_found', 'resource_missing', `No job named '${name}'. Jobs: ${JOB_NAMES.join(', ')}.`, {
+        param: 'name',
+      });
     const result = await this.#start(job, trigger, null, startedBy);
     if ('running' in result) {
-      throw new ConflictError('job_already_running', `${name} is already running (run ${result.running.id}, started ${new Date(result.running.started_at).toISOString()}); it is not started twice.`, {
-        run_id: result.running.id,
-      });
+      throw new ConflictError(
+        'job_already_running',
+        `${name} is already running (run ${result.running.id}, started ${new Date(result.running.started_at).toISOString()}); it is not started twice.`,
+        {
+          run_id: result.running.id,
+        },
+      );
     }
     if (!('started' in result)) throw new Error('a run without a slot cannot find its slot taken');
     return result.started;
@@ -69,19 +84,28 @@ export class JobRunner {
   }
 
   async #start(job: JobDefinition, trigger: JobRunRow['trigger'], slot: string | null, startedBy: string) {
-    if (this.#stopping) throw new ConflictError('worker_stopping', 'This worker is shutting down; start the job on another one.');
+    if (this.#stopping)
+      throw new ConflictError('worker_stopping', 'This worker is shutting down; start the job on another one.');
     const now = this.#deps.clock.now();
     if (trigger === 'schedule') {
       // The common case while a run is under way: say so without counting what is due.
       const running = await runningRuns(this.#deps.db, [job.name]);
-      if (running[0] && (job.kind === 'batch' || new Date(running[0].heartbeat_at).getTime() >= now.getTime() - this.#leaseMs)) return { running: running[0] };
+      if (
+        running[0] &&
+        (job.kind === 'batch' || new Date(running[0].heartbeat_at).getTime() >= now.getTime() - this.#leaseMs)
+      )
+        return { running: running[0] };
     }
     // A task run whose worker died says `running` for ever: close it once its heartbeat is older than a lease.
-    if (job.kind === 'task') await abandonStaleRuns(this.#deps.db, job.name, new Date(now.getTime() - this.#leaseMs), now);
+    if (job.kind === 'task')
+      await abandonStaleRuns(this.#deps.db, job.name, new Date(now.getTime() - this.#leaseMs), now);
     let total: number | null = null;
     if (job.kind === 'batch') {
       const settings = await this.#deps.settings.get();
-      total = await countDue(this.#deps.db, job.name, { ...dueRuleFor(settings, dateInZone(now, settings.timezone)), now });
+      total = await countDue(this.#deps.db, job.name, {
+        ...dueRuleFor(settings, dateInZone(now, settings.timezone)),
+        now,
+      });
     }
     const result = await startRun(this.#deps.db, { job: job.name, trigger, slot, startedBy, now, total });
     if ('started' in result) this.#launch(job, result.started);
@@ -124,16 +148,27 @@ export class JobRunner {
       .catch(async (error: unknown) => {
         this.#onError(error, run);
         const message = error instanceof Error ? error.message : String(error);
-        await finishRun(this.#deps.db, run.id, 'failed', this.#deps.clock.now(), `Stopped by an error: ${message}`).catch(() => false);
+        await finishRun(
+          this.#deps.db,
+          run.id,
+          'failed',
+          this.#deps.clock.now(),
+          `Stopped by an error: ${message}`,
+        ).catch(() => false);
       })
       .finally(() => this.#active.delete(run.id));
     this.#active.set(run.id, tracked);
   }
 
   async #runTask(job: TaskJob, run: JobRunRow): Promise<void> {
-    const beat = setInterval(() => {
-      void heartbeat(this.#deps.db, run.id, this.worker, this.#deps.clock.now(), this.#leaseMs).catch(() => undefined);
-    }, Math.max(200, Math.floor(this.#leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        void heartbeat(this.#deps.db, run.id, this.worker, this.#deps.clock.now(), this.#leaseMs).catch(
+          () => undefined,
+        );
+      },
+      Math.max(200, Math.floor(this.#leaseMs / 3)),
+    );
     beat.unref();
     try {
       const { summary, ...counts } = await job.run(this.#deps, { actor: `job:${job.name}:${run.id}` });

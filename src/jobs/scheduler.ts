@@ -11,7 +11,11 @@ import { JOBS, type JobDefinition, type JobSchedule } from './definitions.js';
 import type { JobRunner } from './runner.js';
 
 /** The slot a job is due for at `now`, or null (a daily job before its time of day). */
-export function currentSlot(schedule: JobSchedule, settings: Pick<Settings, 'timezone' | 'daily_jobs_at'>, now: Date): string | null {
+export function currentSlot(
+  schedule: JobSchedule,
+  settings: Pick<Settings, 'timezone' | 'daily_jobs_at'>,
+  now: Date,
+): string | null {
   if (schedule.kind === 'interval') {
     const ms = schedule.seconds * 1000;
     return new Date(Math.floor(now.getTime() / ms) * ms).toISOString();
@@ -21,7 +25,12 @@ export function currentSlot(schedule: JobSchedule, settings: Pick<Settings, 'tim
 }
 
 /** When the job's next slot opens after `lastSlot` (the latest that ran, if any). */
-export function nextRunAt(schedule: JobSchedule, settings: Pick<Settings, 'timezone' | 'daily_jobs_at'>, now: Date, lastSlot: string | null): Date {
+export function nextRunAt(
+  schedule: JobSchedule,
+  settings: Pick<Settings, 'timezone' | 'daily_jobs_at'>,
+  now: Date,
+  lastSlot: string | null,
+): Date {
   if (schedule.kind === 'interval') {
     const ms = schedule.seconds * 1000;
     const current = Math.floor(now.getTime() / ms) * ms;

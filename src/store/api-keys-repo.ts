@@ -32,7 +32,12 @@ export function lockApiKey(trx: Transaction<Database>, id: string): Promise<ApiK
 
 /** Stamps revoked_at (call with the key locked and not yet revoked). */
 export function markRevoked(trx: Transaction<Database>, id: string, now: Date): Promise<ApiKeyRecord> {
-  return trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).returning(API_KEY_COLUMNS).executeTakeFirstOrThrow();
+  return trx
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .returning(API_KEY_COLUMNS)
+    .executeTakeFirstOrThrow();
 }
 
 export function findApiKey(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
@@ -53,12 +58,19 @@ export function allApiKeys(db: Db): Promise<ApiKeyRecord[]> {
 export function listApiKeyRows(db: Db, query: { after?: string | undefined; limit: number }): Promise<ApiKeyRecord[]> {
   let q = db.selectFrom('api_keys').select(API_KEY_COLUMNS);
   if (query.after !== undefined) q = q.where('id', '<', query.after);
-  return q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
 }
 
 /** The key whose digest this is (the digest is the lookup key: comparing it in SQL leaks nothing useful about the secret). */
 export function findKeyByDigest(db: Db, digest: string): Promise<ApiKeyCheck | undefined> {
-  return db.selectFrom('api_keys').select(['id', 'scopes', 'revoked_at', 'last_used_at']).where('digest', '=', digest).executeTakeFirst();
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'scopes', 'revoked_at', 'last_used_at'])
+    .where('digest', '=', digest)
+    .executeTakeFirst();
 }
 
 /** Records a use at `at`, unless the key's last_used_at is already later than `notSince` (another process wrote it). */

@@ -43,5 +43,8 @@ export function listAuditEventRows(db: Db, filter: AuditEventFilter): Promise<Au
   if (filter.created_after !== undefined) q = q.where('created_at', '>', filter.created_after);
   if (filter.created_before !== undefined) q = q.where('created_at', '<', filter.created_before);
   if (filter.after !== undefined) q = q.where('id', '<', filter.after);
-  return q.orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
 }

@@ -21,7 +21,12 @@ export type ConstraintRule =
   | { type: 'reference'; param: string; what: string; whenDeleted: { code: string; message: string } }
   | { type: 'invariant'; rule: string };
 
-const input = (code: string, param: string, message: string): ConstraintRule => ({ type: 'input', code, param, message });
+const input = (code: string, param: string, message: string): ConstraintRule => ({
+  type: 'input',
+  code,
+  param,
+  message,
+});
 const conflict = (code: string, message: string): ConstraintRule => ({ type: 'conflict', code, message });
 const invariant = (rule: string): ConstraintRule => ({ type: 'invariant', rule });
 const reference = (param: string, what: string, whenDeleted: { code: string; message: string }): ConstraintRule => ({
@@ -30,23 +35,40 @@ const reference = (param: string, what: string, whenDeleted: { code: string; mes
   what,
   whenDeleted,
 });
-const oneOf = (param: string, values: string) => input('parameter_invalid_value', param, `${param} must be one of: ${values}.`);
+const oneOf = (param: string, values: string) =>
+  input('parameter_invalid_value', param, `${param} must be one of: ${values}.`);
 const generatedId = invariant('ids are generated and never repeat');
 
 const TRANSACTION_REFERENCED = {
   code: 'transaction_has_dependents',
-  message: 'Other records (refunds, reattempts, gateway attempts, disputes) point to this transaction; it cannot be deleted.',
+  message:
+    'Other records (refunds, reattempts, gateway attempts, disputes) point to this transaction; it cannot be deleted.',
 };
-const PAYMENT_METHOD_REFERENCED = { code: 'payment_method_in_use', message: 'Other records point to this payment method; it cannot be deleted.' };
-const ACCOUNT_REFERENCED = { code: 'account_in_use', message: 'Other records point to this account; it cannot be deleted.' };
-const CONTACT_REFERENCED = { code: 'contact_in_use', message: 'Other records point to this contact; it cannot be deleted.' };
-const GATEWAY_REFERENCED = { code: 'gateway_in_use', message: 'Gateway attempts, webhook events or disputes point to this gateway; it cannot be deleted.' };
+const PAYMENT_METHOD_REFERENCED = {
+  code: 'payment_method_in_use',
+  message: 'Other records point to this payment method; it cannot be deleted.',
+};
+const ACCOUNT_REFERENCED = {
+  code: 'account_in_use',
+  message: 'Other records point to this account; it cannot be deleted.',
+};
+const CONTACT_REFERENCED = {
+  code: 'contact_in_use',
+  message: 'Other records point to this contact; it cannot be deleted.',
+};
+const GATEWAY_REFERENCED = {
+  code: 'gateway_in_use',
+  message: 'Gateway attempts, webhook events or disputes point to this gateway; it cannot be deleted.',
+};
 const JOB_RUN_REFERENCED = { code: 'job_run_in_use', message: 'Claims point to this job run; it cannot be deleted.' };
 const ALREADY_RECORDED = 'gateway_object_recorded';
 
 export const CONSTRAINTS = {
   // 0001: the ledger
-  settings_pkey: conflict('concurrent_update', 'Another request wrote the same setting at the same moment; retry the request.'),
+  settings_pkey: conflict(
+    'concurrent_update',
+    'Another request wrote the same setting at the same moment; retry the request.',
+  ),
   api_keys_pkey: generatedId,
   api_keys_digest_key: invariant('API key secrets are random, so no two keys share a digest'),
   idempotency_keys_pkey: conflict(
@@ -55,15 +77,27 @@ export const CONSTRAINTS = {
   ),
   idempotency_keys_state_check: invariant("an idempotency key's state is in_progress, running or done"),
   accounts_pkey: generatedId,
-  accounts_default_payment_method_fk: reference('default_payment_method_id', 'payment method', PAYMENT_METHOD_REFERENCED),
+  accounts_default_payment_method_fk: reference(
+    'default_payment_method_id',
+    'payment method',
+    PAYMENT_METHOD_REFERENCED,
+  ),
   contacts_pkey: generatedId,
   contacts_account_id_fkey: reference('account_id', 'account', ACCOUNT_REFERENCED),
-  contacts_default_payment_method_fk: reference('default_payment_method_id', 'payment method', PAYMENT_METHOD_REFERENCED),
+  contacts_default_payment_method_fk: reference(
+    'default_payment_method_id',
+    'payment method',
+    PAYMENT_METHOD_REFERENCED,
+  ),
   payment_methods_pkey: generatedId,
   payment_methods_type_check: oneOf('type', 'card, us_bank_account'),
   payment_methods_status_check: input('invalid_status', 'status', 'status is not a payment method status.'),
   payment_methods_last4_check: input('invalid_last4', 'last4', 'last4 must be exactly 4 digits.'),
-  payment_methods_exp_month_check: input('invalid_exp_month', 'exp_month', 'exp_month must be a month number from 1 to 12.'),
+  payment_methods_exp_month_check: input(
+    'invalid_exp_month',
+    'exp_month',
+    'exp_month must be a month number from 1 to 12.',
+  ),
   payment_methods_exp_year_check: input('invalid_exp_year', 'exp_year', 'exp_year must be a 4-digit year.'),
   payment_methods_account_id_fkey: reference('account_id', 'account', ACCOUNT_REFERENCED),
   payment_methods_contact_id_fkey: reference('contact_id', 'contact', CONTACT_REFERENCED),
@@ -72,57 +106,116 @@ export const CONSTRAINTS = {
   transactions_transaction_type_check: oneOf('transaction_type', 'normal, refund, reversal, write_off'),
   transactions_status_check: input('invalid_status', 'status', 'status is not a transaction status.'),
   transactions_payment_status_check: invariant('payment_status is one of the payment statuses or null'),
-  transactions_currency_check: input('invalid_currency', 'currency', 'currency must be a three-letter ISO currency code.'),
+  transactions_currency_check: input(
+    'invalid_currency',
+    'currency',
+    'currency must be a three-letter ISO currency code.',
+  ),
   transactions_reattempt_number_check: invariant('reattempt_number >= 0'),
   transactions_uncaptured_method_check: invariant('uncaptured_method is manual, automatic or null'),
   transactions_source_check: oneOf('source', 'api, console, batch, webhook, paylink, sync, import'),
   transactions_processing_mode_check: oneOf('processing_mode', 'platform, external'),
   transactions_balance_status_check: invariant('balance_status is pending, available or null'),
-  transactions_payment_status_iff_completed: invariant('a transaction has a payment_status exactly when it is completed'),
+  transactions_payment_status_iff_completed: invariant(
+    'a transaction has a payment_status exactly when it is completed',
+  ),
   transactions_amounts_non_negative: invariant('authorized, captured and refunded amounts are never negative'),
   transactions_captured_le_authorized: invariant('captured_amount <= authorized_amount'),
   transactions_refunded_le_captured: invariant('refunded_amount <= captured_amount'),
-  transactions_refund_sign: input('invalid_amount', 'amount', 'A refund has a negative amount and any other transaction a positive one.'),
-  transactions_refund_has_original: input('original_required', 'original_transaction_id', 'A refund needs original_transaction_id: the charge it refunds.'),
-  transactions_write_off_non_gateway: input('write_off_must_be_non_gateway', 'non_gateway', 'A write-off records money outside the gateway: non_gateway must be true.'),
+  transactions_refund_sign: input(
+    'invalid_amount',
+    'amount',
+    'A refund has a negative amount and any other transaction a positive one.',
+  ),
+  transactions_refund_has_original: input(
+    'original_required',
+    'original_transaction_id',
+    'A refund needs original_transaction_id: the charge it refunds.',
+  ),
+  transactions_write_off_non_gateway: input(
+    'write_off_must_be_non_gateway',
+    'non_gateway',
+    'A write-off records money outside the gateway: non_gateway must be true.',
+  ),
   transactions_payment_method_id_fkey: reference('payment_method_id', 'payment method', PAYMENT_METHOD_REFERENCED),
   transactions_account_id_fkey: reference('account_id', 'account', ACCOUNT_REFERENCED),
   transactions_contact_id_fkey: reference('contact_id', 'contact', CONTACT_REFERENCED),
-  transactions_original_transaction_id_fkey: reference('original_transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  transactions_original_transaction_id_fkey: reference(
+    'original_transaction_id',
+    'transaction',
+    TRANSACTION_REFERENCED,
+  ),
   transactions_reattempt_of_id_fkey: reference('reattempt_of_id', 'transaction', TRANSACTION_REFERENCED),
   transaction_history_pkey: generatedId,
   // 0002: gateways
   gateways_pkey: generatedId,
   gateways_provider_check: oneOf('provider', 'stripe, spreedly'),
   gateways_mode_check: oneOf('mode', 'test, live'),
-  gateways_settlement_currency_check: input('invalid_currency', 'settlement_currency', 'settlement_currency must be a three-letter ISO currency code.'),
-  gateways_rate_limit_per_second_check: input('invalid_rate_limit', 'rate_limit_per_second', 'rate_limit_per_second must be a whole number from 1 to 10000.'),
-  gateways_secret_key_env_check: input('invalid_env_var_name', 'secret_key_env', 'secret_key_env must be an environment variable name (capital letters, digits, underscores).'),
-  gateways_webhook_secret_env_check: input('invalid_env_var_name', 'webhook_secret_env', 'webhook_secret_env must be an environment variable name (capital letters, digits, underscores).'),
+  gateways_settlement_currency_check: input(
+    'invalid_currency',
+    'settlement_currency',
+    'settlement_currency must be a three-letter ISO currency code.',
+  ),
+  gateways_rate_limit_per_second_check: input(
+    'invalid_rate_limit',
+    'rate_limit_per_second',
+    'rate_limit_per_second must be a whole number from 1 to 10000.',
+  ),
+  gateways_secret_key_env_check: input(
+    'invalid_env_var_name',
+    'secret_key_env',
+    'secret_key_env must be an environment variable name (capital letters, digits, underscores).',
+  ),
+  gateways_webhook_secret_env_check: input(
+    'invalid_env_var_name',
+    'webhook_secret_env',
+    'webhook_secret_env must be an environment variable name (capital letters, digits, underscores).',
+  ),
   gateways_api_base_check: input('invalid_api_base', 'api_base', 'api_base must be an http or https URL.'),
   gateways_live_https: input('invalid_api_base', 'api_base', "A live gateway's api_base must be an https URL."),
-  gateways_emulator_test_mode: input('parameter_invalid_value', 'mode', 'The built-in emulator gateway is always in test mode.'),
-  gateways_one_default: conflict('concurrent_update', 'Another gateway was made the default at the same moment; retry the request.'),
-  gateways_one_emulator: conflict('emulator_gateway_exists', 'There is already a built-in emulator gateway; there is only ever one.'),
+  gateways_emulator_test_mode: input(
+    'parameter_invalid_value',
+    'mode',
+    'The built-in emulator gateway is always in test mode.',
+  ),
+  gateways_one_default: conflict(
+    'concurrent_update',
+    'Another gateway was made the default at the same moment; retry the request.',
+  ),
+  gateways_one_emulator: conflict(
+    'emulator_gateway_exists',
+    'There is already a built-in emulator gateway; there is only ever one.',
+  ),
   // 0003: gateway logs
   gateway_logs_pkey: generatedId,
   gateway_logs_interaction_type_check: invariant("a gateway log's interaction_type is one of the interaction types"),
-  gateway_logs_interaction_status_check: invariant("a gateway log's interaction_status is one of the interaction statuses"),
+  gateway_logs_interaction_status_check: invariant(
+    "a gateway log's interaction_status is one of the interaction statuses",
+  ),
   gateway_logs_result_code_check: invariant("a gateway log's result_code is one of the result codes"),
   gateway_logs_latency_ms_check: invariant('latency_ms >= 0'),
   // 0004: gateway attempts
   gateway_attempts_pkey: generatedId,
   gateway_attempts_idempotency_key_key: invariant("a gateway attempt's idempotency key is derived from its unique id"),
-  gateway_attempts_action_check: invariant("a gateway attempt's action is authorize, charge, capture, release or refund"),
+  gateway_attempts_action_check: invariant(
+    "a gateway attempt's action is authorize, charge, capture, release or refund",
+  ),
   gateway_attempts_state_check: invariant("a gateway attempt's state is one of its states"),
   gateway_attempts_recovery_tries_check: invariant('recovery_tries >= 0'),
   gateway_attempts_revert_status_check: invariant('revert_status is open, completed or failed'),
   gateway_attempts_refund_has_charge: invariant('a refund attempt names its charge transaction'),
   gateway_attempts_resolved: invariant('an attempt has resolved_at exactly when it is resolved'),
   gateway_attempts_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
-  gateway_attempts_charge_transaction_id_fkey: reference('charge_transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  gateway_attempts_charge_transaction_id_fkey: reference(
+    'charge_transaction_id',
+    'transaction',
+    TRANSACTION_REFERENCED,
+  ),
   gateway_attempts_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
-  gateway_attempts_one_unresolved: conflict('transaction_in_flight', 'A gateway call for this transaction is still under way or in doubt; wait until it is resolved.'),
+  gateway_attempts_one_unresolved: conflict(
+    'transaction_in_flight',
+    'A gateway call for this transaction is still under way or in doubt; wait until it is resolved.',
+  ),
   // 0005: webhooks, disputes, gateway ids
   webhook_events_pkey: generatedId,
   webhook_events_one_per_event: conflict(ALREADY_RECORDED, 'This gateway event is already stored.'),
@@ -142,10 +235,22 @@ export const CONSTRAINTS = {
   disputes_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
   disputes_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
   transactions_disputed_amount_check: invariant('disputed_amount >= 0'),
-  transactions_one_charge_per_payment_intent: conflict(ALREADY_RECORDED, "The gateway's payment is already recorded by another charge."),
-  transactions_one_per_refund: conflict(ALREADY_RECORDED, "The gateway's refund is already recorded by another transaction."),
-  transactions_one_per_payout: conflict(ALREADY_RECORDED, "The gateway's payout is already recorded by another transaction."),
-  transactions_one_adjustment_per_balance_transaction: conflict(ALREADY_RECORDED, "The gateway's balance transaction is already recorded by another adjustment."),
+  transactions_one_charge_per_payment_intent: conflict(
+    ALREADY_RECORDED,
+    "The gateway's payment is already recorded by another charge.",
+  ),
+  transactions_one_per_refund: conflict(
+    ALREADY_RECORDED,
+    "The gateway's refund is already recorded by another transaction.",
+  ),
+  transactions_one_per_payout: conflict(
+    ALREADY_RECORDED,
+    "The gateway's payout is already recorded by another transaction.",
+  ),
+  transactions_one_adjustment_per_balance_transaction: conflict(
+    ALREADY_RECORDED,
+    "The gateway's balance transaction is already recorded by another adjustment.",
+  ),
   // 0006: jobs
   job_runs_pkey: generatedId,
   job_runs_trigger_check: invariant("a job run's trigger is schedule, api or cli"),
@@ -164,7 +269,10 @@ export const CONSTRAINTS = {
   job_claims_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
   rate_limit_grants_pkey: generatedId,
   rate_limit_grants_tokens_check: invariant('a rate limit grant has tokens > 0'),
-  transactions_one_reattempt: conflict('already_reattempted', 'This failed transaction was already reattempted; reattempt that one if it fails too.'),
+  transactions_one_reattempt: conflict(
+    'already_reattempted',
+    'This failed transaction was already reattempted; reattempt that one if it fails too.',
+  ),
   // 0009: keys and audit
   audit_events_pkey: generatedId,
 } as const satisfies Record<string, ConstraintRule>;
@@ -229,7 +337,9 @@ export function isViolationOf(error: unknown, names: readonly ConstraintName[]):
 export const INTERNAL_MESSAGE = 'Something went wrong on our side; the details are in the server log.';
 
 function ruleOf(constraint: string | undefined): ConstraintRule | undefined {
-  return constraint !== undefined && Object.hasOwn(CONSTRAINTS, constraint) ? CONSTRAINTS[constraint as ConstraintName] : undefined;
+  return constraint !== undefined && Object.hasOwn(CONSTRAINTS, constraint)
+    ? CONSTRAINTS[constraint as ConstraintName]
+    : undefined;
 }
 
 /** The domain error a violation means; a SettleError `internal` for an invariant, an unknown constraint or a NOT NULL. */
@@ -237,7 +347,11 @@ export function constraintError(error: unknown): SettleError | undefined {
   const violation = constraintViolation(error);
   if (!violation) return undefined;
   const rule = ruleOf(violation.constraint);
-  const logged = { constraint: violation.constraint ?? null, table: violation.table ?? null, sql_state: violation.sqlState };
+  const logged = {
+    constraint: violation.constraint ?? null,
+    table: violation.table ?? null,
+    sql_state: violation.sqlState,
+  };
   const options = { cause: error };
   switch (rule?.type) {
     case 'input':
@@ -247,13 +361,23 @@ export function constraintError(error: unknown): SettleError | undefined {
     case 'reference':
       return violation.referencedSide
         ? new SettleError('conflict', rule.whenDeleted.code, rule.whenDeleted.message, options)
-        : new SettleError('not_found', 'resource_missing', `No ${rule.what} with the id given in ${rule.param}.`, { ...options, param: rule.param });
+        : new SettleError('not_found', 'resource_missing', `No ${rule.what} with the id given in ${rule.param}.`, {
+            ...options,
+            param: rule.param,
+          });
     case 'invariant':
-      return new SettleError('internal', 'internal_error', INTERNAL_MESSAGE, { ...options, details: { ...logged, rule: rule.rule } });
+      return new SettleError('internal', 'internal_error', INTERNAL_MESSAGE, {
+        ...options,
+        details: { ...logged, rule: rule.rule },
+      });
     case undefined:
       return new SettleError('internal', 'internal_error', INTERNAL_MESSAGE, {
         ...options,
-        details: { ...logged, column: violation.column ?? null, rule: violation.constraint === undefined ? 'not null or unnamed' : 'unknown constraint' },
+        details: {
+          ...logged,
+          column: violation.column ?? null,
+          rule: violation.constraint === undefined ? 'not null or unnamed' : 'unknown constraint',
+        },
       });
   }
 }

@@ -8,7 +8,10 @@ type Db = Kysely<Database> | Transaction<Database>;
 export type CustomerTable = 'accounts' | 'contacts';
 
 /** The fields a customer update may set (version and updated_at are stamped here). */
-export type CustomerChanges = Omit<Updateable<AccountsTable> & Updateable<ContactsTable>, 'id' | 'version' | 'created_at' | 'updated_at'>;
+export type CustomerChanges = Omit<
+  Updateable<AccountsTable> & Updateable<ContactsTable>,
+  'id' | 'version' | 'created_at' | 'updated_at'
+>;
 
 export interface NewAccount {
   id: string;
@@ -42,7 +45,11 @@ export function insertContact(trx: Db, row: NewContact): Promise<ContactRow> {
   return trx.insertInto('contacts').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function findCustomerRow(db: Db, table: CustomerTable, id: string): Promise<AccountRow | ContactRow | undefined> {
+export function findCustomerRow(
+  db: Db,
+  table: CustomerTable,
+  id: string,
+): Promise<AccountRow | ContactRow | undefined> {
   return db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -64,7 +71,13 @@ export function compareAndSetCustomer(
 }
 
 /** Records `paymentMethodId` as the customer's default; false when it already was. */
-export async function setDefaultPaymentMethod(trx: Db, table: CustomerTable, customerId: string, paymentMethodId: string | null, now: Date): Promise<boolean> {
+export async function setDefaultPaymentMethod(
+  trx: Db,
+  table: CustomerTable,
+  customerId: string,
+  paymentMethodId: string | null,
+  now: Date,
+): Promise<boolean> {
   const result = await trx
     .updateTable(table)
     .set((eb) => ({ default_payment_method_id: paymentMethodId, version: eb('version', '+', 1), updated_at: now }))
@@ -111,13 +124,22 @@ export function rollDownPaymentMethod(
 export function listAccountRows(db: Db, query: { after?: string | undefined; limit: number }): Promise<AccountRow[]> {
   let q = db.selectFrom('accounts').selectAll();
   if (query.after !== undefined) q = q.where('id', '<', query.after);
-  return q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
 }
 
 /** A page of contacts (of one account when given), newest first (one more than `limit`). */
-export function listContactRows(db: Db, query: { account_id?: string | undefined; after?: string | undefined; limit: number }): Promise<ContactRow[]> {
+export function listContactRows(
+  db: Db,
+  query: { account_id?: string | undefined; after?: string | undefined; limit: number },
+): Promise<ContactRow[]> {
   let q = db.selectFrom('contacts').selectAll();
   if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id);
   if (query.after !== undefined) q = q.where('id', '<', query.after);
-  return q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
 }

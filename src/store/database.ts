@@ -122,7 +122,15 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     const prepared: PreparedExecutor = async (name, text, params) => {
       await pool.query({ name, text, values: params });
     };
-    return { db, kind: 'postgres', prepared, rateLimitDb, dumpArchive: undefined, restrictFileModes: noFileModes, close: async () => void (await Promise.all([db.destroy(), rateLimitDb.destroy()])) };
+    return {
+      db,
+      kind: 'postgres',
+      prepared,
+      rateLimitDb,
+      dumpArchive: undefined,
+      restrictFileModes: noFileModes,
+      close: async () => void (await Promise.all([db.destroy(), rateLimitDb.destroy()])),
+    };
   }
   const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
   let unlock = () => {};
@@ -143,7 +151,9 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     throw error;
   }
   // After opening: PGlite unpacks a new cluster 0666/0755 and rewrites pg_internal.init 0644 at each start.
-  const keeper = dataDir ? keepModesRestricted(dataDir, { intervalMs: options.fileModeCheckMs ?? FILE_MODE_CHECK_MS, warn: warnOnStderr }) : undefined;
+  const keeper = dataDir
+    ? keepModesRestricted(dataDir, { intervalMs: options.fileModeCheckMs ?? FILE_MODE_CHECK_MS, warn: warnOnStderr })
+    : undefined;
   if (keeper) {
     try {
       await keeper.run();

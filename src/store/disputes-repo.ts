@@ -7,7 +7,13 @@ type Db = Kysely<Database>;
 
 /** The gateway's dispute as recorded, locked for the rest of the database transaction. */
 export function lockDispute(trx: Db, gatewayId: string, gatewayDispute: string): Promise<DisputeRow | undefined> {
-  return trx.selectFrom('disputes').selectAll().where('gateway_id', '=', gatewayId).where('gateway_dispute', '=', gatewayDispute).forUpdate().executeTakeFirst();
+  return trx
+    .selectFrom('disputes')
+    .selectAll()
+    .where('gateway_id', '=', gatewayId)
+    .where('gateway_dispute', '=', gatewayDispute)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export function updateDispute(trx: Db, id: string, changes: Updateable<DisputesTable>): Promise<DisputeRow> {
@@ -22,7 +28,9 @@ export function insertDispute(trx: Db, row: NewDisputeRow): Promise<DisputeRow> 
 export async function netDisputed(db: Db, chargeId: string): Promise<number> {
   const totals = await db
     .selectFrom('disputes')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(eb('amount_withdrawn', '-', eb.ref('amount_reinstated'))), eb.lit(0)).as('net'))
+    .select((eb) =>
+      eb.fn.coalesce(eb.fn.sum<number>(eb('amount_withdrawn', '-', eb.ref('amount_reinstated'))), eb.lit(0)).as('net'),
+    )
     .where('transaction_id', '=', chargeId)
     .executeTakeFirstOrThrow();
   return Number(totals.net);
@@ -42,7 +50,11 @@ export interface DisputeFilters {
 
 /** A page of disputes, newest first: `limit` of them and one more, to tell whether more follow. */
 export function listDisputesPage(db: Db, filters: DisputeFilters, limit: number): Promise<DisputeRow[]> {
-  let q = db.selectFrom('disputes').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  let q = db
+    .selectFrom('disputes')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
   if (filters.transactionId !== undefined) q = q.where('transaction_id', '=', filters.transactionId);
   if (filters.gatewayDispute !== undefined) q = q.where('gateway_dispute', '=', filters.gatewayDispute);
   if (filters.status !== undefined) q = q.where('status', '=', filters.status);

@@ -21,7 +21,11 @@ export interface SelectionRule {
 }
 
 type From = Database & { t: Database['transactions'] };
-type Selection = SelectQueryBuilder<Database & { t: Database['transactions']; pm: Database['payment_methods']; o: Database['transactions'] }, 't', { id: string }>;
+type Selection = SelectQueryBuilder<
+  Database & { t: Database['transactions']; pm: Database['payment_methods']; o: Database['transactions'] },
+  't',
+  { id: string }
+>;
 
 /** The day a transaction is due (README, "Scheduled jobs"): date_to_process when set, else due_date. */
 export const dueOn = sql<string>`coalesce(t.date_to_process, t.due_date)`;
@@ -46,7 +50,12 @@ export function usablePaymentMethod(day: string) {
 
 /** The transactions `job` would pick under `rule` (ids, in due order), before claims. */
 export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: SelectionRule): Selection {
-  const base = db.selectFrom('transactions as t').select('t.id').where('t.record_type', '=', 'charge').where('t.non_gateway', '=', false).where(dueCondition(rule));
+  const base = db
+    .selectFrom('transactions as t')
+    .select('t.id')
+    .where('t.record_type', '=', 'charge')
+    .where('t.non_gateway', '=', false)
+    .where(dueCondition(rule));
   switch (job) {
     case 'daily_charges':
       return base
@@ -61,8 +70,12 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         .where('t.status', '=', 'completed')
         .where('t.payment_status', '=', 'authorized')
         .where('t.transaction_type', '=', 'normal')
-        .where((eb: ExpressionBuilder<From, 't'>) => eb.or([eb('t.auto_process', '=', true), eb('t.capture', '=', true)]))
-        .where((eb: ExpressionBuilder<From, 't'>) => eb.or([eb('t.authorization_expires_at', 'is', null), eb('t.authorization_expires_at', '>', rule.now)]))
+        .where((eb: ExpressionBuilder<From, 't'>) =>
+          eb.or([eb('t.auto_process', '=', true), eb('t.capture', '=', true)]),
+        )
+        .where((eb: ExpressionBuilder<From, 't'>) =>
+          eb.or([eb('t.authorization_expires_at', 'is', null), eb('t.authorization_expires_at', '>', rule.now)]),
+        )
         .where('t.gateway_payment_intent', 'is not', null);
     case 'scheduled_refunds':
       return base
@@ -83,4 +96,3 @@ export async function countDue(db: Kysely<Database>, job: BatchJobName, rule: Se
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
-

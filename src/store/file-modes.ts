@@ -61,7 +61,8 @@ function wantedMode(stats: Stats): number | undefined {
  * changed by path after a second lstat says it is still no link.
  */
 async function setMode(file: string, mode: number, isDirectory: boolean): Promise<void> {
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (isDirectory ? constants.O_DIRECTORY : 0);
+  const flags =
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (isDirectory ? constants.O_DIRECTORY : 0);
   let handle;
   try {
     handle = await open(file, flags);
@@ -155,7 +156,12 @@ export async function restrictModes(root: string): Promise<RestrictReport> {
  * (app/api-keys.ts), the emulator's state (gateway-adapters/default-gateway.ts) and the registered endpoint's secret
  * (app/webhooks/secrets.ts). test/store/file-modes.test.ts checks the names against theirs.
  */
-export const SETTLE_DATA_ENTRIES: readonly string[] = ['pglite', 'admin-api-key', 'stripe-emulator.json', 'emulator-webhook-endpoint.json'];
+export const SETTLE_DATA_ENTRIES: readonly string[] = [
+  'pglite',
+  'admin-api-key',
+  'stripe-emulator.json',
+  'emulator-webhook-endpoint.json',
+];
 
 /** Entries that say a directory is not Settle's alone. */
 const FOREIGN_MARKERS = ['.git', 'package.json', 'node_modules'];
@@ -200,7 +206,10 @@ export async function restrictDataDir(dataDir: string): Promise<RestrictReport &
 
 /** One line per path whose mode could not be made private (for a warning). */
 export function describeProblems(problems: readonly ModeProblem[]): string[] {
-  return problems.map((problem) => `could not make ${problem.path} private to its owner (${problem.code}); anyone who can read it may see secrets`);
+  return problems.map(
+    (problem) =>
+      `could not make ${problem.path} private to its owner (${problem.code}); anyone who can read it may see secrets`,
+  );
 }
 
 export interface ModeKeeper {
@@ -213,7 +222,10 @@ export interface ModeKeeper {
  * Keeps a directory private while something writes into it: walks it every `intervalMs` (0: only when asked), and
  * hands problems to `warn` once per path.
  */
-export function keepModesRestricted(root: string, options: { intervalMs: number; warn: (message: string) => void }): ModeKeeper {
+export function keepModesRestricted(
+  root: string,
+  options: { intervalMs: number; warn: (message: string) => void },
+): ModeKeeper {
   const warned = new Set<string>();
   /** The walk under way (settled either way), and the one waiting for it. */
   let running: Promise<void> | undefined;
@@ -244,7 +256,16 @@ export function keepModesRestricted(root: string, options: { intervalMs: number;
     });
     return next;
   };
-  const timer = options.intervalMs > 0 ? setInterval(() => void run().catch((error: unknown) => options.warn(`checking file modes under ${root} failed: ${String(error)}`)), options.intervalMs) : undefined;
+  const timer =
+    options.intervalMs > 0
+      ? setInterval(
+          () =>
+            void run().catch((error: unknown) =>
+              options.warn(`checking file modes under ${root} failed: ${String(error)}`),
+            ),
+          options.intervalMs,
+        )
+      : undefined;
   timer?.unref();
   return {
     run,

@@ -6,9 +6,26 @@ import type { Database, GatewayAttemptRow } from './schema.js';
 import type { AlongsideWrite } from './transactions-repo.js';
 
 const ATTEMPT_COLUMNS = everyColumn<'gateway_attempts'>()([
-  'id', 'transaction_id', 'charge_transaction_id', 'gateway_id', 'action', 'idempotency_key', 'request', 'state', 'last_outcome',
-  'error_message', 'recovery_tries', 'previous_status', 'previous_payment_status', 'revert_status', 'api_key_id', 'api_idempotency_key',
-  'response_status', 'created_at', 'updated_at', 'resolved_at',
+  'id',
+  'transaction_id',
+  'charge_transaction_id',
+  'gateway_id',
+  'action',
+  'idempotency_key',
+  'request',
+  'state',
+  'last_outcome',
+  'error_message',
+  'recovery_tries',
+  'previous_status',
+  'previous_payment_status',
+  'revert_status',
+  'api_key_id',
+  'api_idempotency_key',
+  'response_status',
+  'created_at',
+  'updated_at',
+  'resolved_at',
 ]);
 
 /**
@@ -17,11 +34,18 @@ const ATTEMPT_COLUMNS = everyColumn<'gateway_attempts'>()([
  */
 export function insertAttemptAlongside(attempt: GatewayAttemptRow): AlongsideWrite {
   const json = rowsJson(ATTEMPT_COLUMNS, [attempt]);
-  return (q) => q.insertInto('gateway_attempts').columns(ATTEMPT_COLUMNS).expression(selectFromJson('gateway_attempts', ATTEMPT_COLUMNS, json, { gate: 'updated' }));
+  return (q) =>
+    q
+      .insertInto('gateway_attempts')
+      .columns(ATTEMPT_COLUMNS)
+      .expression(selectFromJson('gateway_attempts', ATTEMPT_COLUMNS, json, { gate: 'updated' }));
 }
 
 /** The transaction's attempt still unresolved (in flight or in doubt), locked for the rest of the database transaction. */
-export function lockUnresolvedAttempt(trx: Kysely<Database>, transactionId: string): Promise<GatewayAttemptRow | undefined> {
+export function lockUnresolvedAttempt(
+  trx: Kysely<Database>,
+  transactionId: string,
+): Promise<GatewayAttemptRow | undefined> {
   return trx
     .selectFrom('gateway_attempts')
     .selectAll()
@@ -41,8 +65,15 @@ export function lockAttempt(trx: Kysely<Database>, id: string): Promise<GatewayA
 }
 
 /** Which transactions the attempt is about (read without a lock); an error when it does not exist. */
-export function attemptTransactions(db: Kysely<Database>, id: string): Promise<Pick<GatewayAttemptRow, 'transaction_id' | 'charge_transaction_id'>> {
-  return db.selectFrom('gateway_attempts').select(['transaction_id', 'charge_transaction_id']).where('id', '=', id).executeTakeFirstOrThrow();
+export function attemptTransactions(
+  db: Kysely<Database>,
+  id: string,
+): Promise<Pick<GatewayAttemptRow, 'transaction_id' | 'charge_transaction_id'>> {
+  return db
+    .selectFrom('gateway_attempts')
+    .select(['transaction_id', 'charge_transaction_id'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -101,12 +132,23 @@ export async function listInFlightAttemptIds(db: Kysely<Database>, cutoff: Date,
 }
 
 /** The transaction's in-flight attempt (its id and when it started), if any. */
-export function findInFlightAttempt(db: Kysely<Database>, transactionId: string): Promise<Pick<GatewayAttemptRow, 'id' | 'created_at'> | undefined> {
-  return db.selectFrom('gateway_attempts').select(['id', 'created_at']).where('transaction_id', '=', transactionId).where('state', '=', 'in_flight').executeTakeFirst();
+export function findInFlightAttempt(
+  db: Kysely<Database>,
+  transactionId: string,
+): Promise<Pick<GatewayAttemptRow, 'id' | 'created_at'> | undefined> {
+  return db
+    .selectFrom('gateway_attempts')
+    .select(['id', 'created_at'])
+    .where('transaction_id', '=', transactionId)
+    .where('state', '=', 'in_flight')
+    .executeTakeFirst();
 }
 
 /** Whether an unresolved attempt (in flight or in doubt) waits to answer the API request of this key. */
-export async function hasUnresolvedAttemptForRequest(db: Kysely<Database>, request: { apiKeyId: string; key: string }): Promise<boolean> {
+export async function hasUnresolvedAttemptForRequest(
+  db: Kysely<Database>,
+  request: { apiKeyId: string; key: string },
+): Promise<boolean> {
   const waiting = await db
     .selectFrom('gateway_attempts')
     .select('id')

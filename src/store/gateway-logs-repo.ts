@@ -7,9 +7,28 @@ import type { Database, GatewayLogRow, NewGatewayLogRow } from './schema.js';
 import type { AlongsideWrite } from './transactions-repo.js';
 
 const GATEWAY_LOG_COLUMNS = everyColumn<'gateway_logs'>()([
-  'id', 'gateway_id', 'transaction_id', 'interaction_type', 'interaction_status', 'result_code', 'gateway_ref_number', 'gateway_auth_code',
-  'gateway_date', 'gateway_message', 'gateway_result_code', 'gateway_result_code_description', 'idempotency_key', 'is_notification',
-  'http_method', 'http_path', 'http_status', 'request_id', 'request_body', 'response_body', 'latency_ms', 'created_at',
+  'id',
+  'gateway_id',
+  'transaction_id',
+  'interaction_type',
+  'interaction_status',
+  'result_code',
+  'gateway_ref_number',
+  'gateway_auth_code',
+  'gateway_date',
+  'gateway_message',
+  'gateway_result_code',
+  'gateway_result_code_description',
+  'idempotency_key',
+  'is_notification',
+  'http_method',
+  'http_path',
+  'http_status',
+  'request_id',
+  'request_body',
+  'response_body',
+  'latency_ms',
+  'created_at',
 ]);
 
 /** A log row with every column given; the bodies as JSON values (not text): they travel inside the JSON parameter. */
@@ -18,13 +37,24 @@ export type GatewayLogJsonRow = { readonly [K in (typeof GATEWAY_LOG_COLUMNS)[nu
 /** The records' insert as a write alongside a compare-and-set (only when it applies, in the same statement). */
 export function gatewayLogsAlongside(records: readonly GatewayLogJsonRow[]): AlongsideWrite {
   const json = rowsJson(GATEWAY_LOG_COLUMNS, records);
-  return (q) => q.insertInto('gateway_logs').columns(GATEWAY_LOG_COLUMNS).expression(selectFromJson('gateway_logs', GATEWAY_LOG_COLUMNS, json, { gate: 'updated' }));
+  return (q) =>
+    q
+      .insertInto('gateway_logs')
+      .columns(GATEWAY_LOG_COLUMNS)
+      .expression(selectFromJson('gateway_logs', GATEWAY_LOG_COLUMNS, json, { gate: 'updated' }));
 }
 
-export async function insertGatewayLogRecords(db: Kysely<Database> | Transaction<Database>, records: readonly GatewayLogJsonRow[]): Promise<void> {
+export async function insertGatewayLogRecords(
+  db: Kysely<Database> | Transaction<Database>,
+  records: readonly GatewayLogJsonRow[],
+): Promise<void> {
   if (records.length === 0) return;
   const json = rowsJson(GATEWAY_LOG_COLUMNS, records);
-  await db.insertInto('gateway_logs').columns(GATEWAY_LOG_COLUMNS).expression(selectFromJson('gateway_logs', GATEWAY_LOG_COLUMNS, json)).execute();
+  await db
+    .insertInto('gateway_logs')
+    .columns(GATEWAY_LOG_COLUMNS)
+    .expression(selectFromJson('gateway_logs', GATEWAY_LOG_COLUMNS, json))
+    .execute();
 }
 
 /** One row, its bodies as JSON text. */
@@ -71,12 +101,18 @@ export interface GatewayLogFilters {
 }
 
 /** A page of log rows, newest first: `limit` of them and one more, to tell whether more follow. */
-export function listGatewayLogsPage(db: Kysely<Database>, filters: GatewayLogFilters, limit: number): Promise<GatewayLogRow[]> {
+export function listGatewayLogsPage(
+  db: Kysely<Database>,
+  filters: GatewayLogFilters,
+  limit: number,
+): Promise<GatewayLogRow[]> {
   let q = db.selectFrom('gateway_logs').selectAll();
   for (const [column, value] of filters.exact) q = q.where(column, '=', value);
   for (const [column, pattern] of filters.ilike) q = q.where(column, 'ilike', pattern);
-  if (filters.requestBodyIlike !== undefined) q = q.where(sql<string>`request_body::text`, 'ilike', filters.requestBodyIlike);
-  if (filters.responseBodyIlike !== undefined) q = q.where(sql<string>`response_body::text`, 'ilike', filters.responseBodyIlike);
+  if (filters.requestBodyIlike !== undefined)
+    q = q.where(sql<string>`request_body::text`, 'ilike', filters.requestBodyIlike);
+  if (filters.responseBodyIlike !== undefined)
+    q = q.where(sql<string>`response_body::text`, 'ilike', filters.responseBodyIlike);
   if (filters.isNotification !== undefined) q = q.where('is_notification', '=', filters.isNotification);
   if (filters.httpStatus !== undefined) q = q.where('http_status', '=', filters.httpStatus);
   if (filters.gatewayDateAfter !== undefined) q = q.where('gateway_date', '>', filters.gatewayDateAfter);
@@ -86,5 +122,8 @@ export function listGatewayLogsPage(db: Kysely<Database>, filters: GatewayLogFil
   if (filters.minLatencyMs !== undefined) q = q.where('latency_ms', '>=', filters.minLatencyMs);
   if (filters.maxLatencyMs !== undefined) q = q.where('latency_ms', '<=', filters.maxLatencyMs);
   if (filters.idBefore !== undefined) q = q.where('id', '<', filters.idBefore);
-  return q.orderBy('id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }

@@ -57,12 +57,26 @@ export async function makeDefault(trx: Transaction<Database>, id: string, now: D
 }
 
 /** Inserts a gateway record (lock held; clear the other defaults first when it is to be the default). */
-export async function insertGatewayRow(trx: Transaction<Database>, id: string, values: NewGatewayFields, isDefault: boolean, now: Date): Promise<void> {
-  await trx.insertInto('gateways').values({ id, ...values, is_default: isDefault, created_at: now, updated_at: now }).execute();
+export async function insertGatewayRow(
+  trx: Transaction<Database>,
+  id: string,
+  values: NewGatewayFields,
+  isDefault: boolean,
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('gateways')
+    .values({ id, ...values, is_default: isDefault, created_at: now, updated_at: now })
+    .execute();
 }
 
 /** Applies `changes` compare-and-set on the version read in `current`; undefined when the record moved on. */
-export function compareAndSetGateway(trx: Db, current: GatewayRow, changes: GatewayChanges, now: Date): Promise<GatewayRow | undefined> {
+export function compareAndSetGateway(
+  trx: Db,
+  current: GatewayRow,
+  changes: GatewayChanges,
+  now: Date,
+): Promise<GatewayRow | undefined> {
   return trx
     .updateTable('gateways')
     .set({ ...changes, version: current.version + 1, updated_at: now })
@@ -73,7 +87,12 @@ export function compareAndSetGateway(trx: Db, current: GatewayRow, changes: Gate
 }
 
 /** Applies `changes` whatever the version (lock held), version + 1. */
-export async function updateGatewayFields(trx: Transaction<Database>, id: string, changes: GatewayChanges, now: Date): Promise<void> {
+export async function updateGatewayFields(
+  trx: Transaction<Database>,
+  id: string,
+  changes: GatewayChanges,
+  now: Date,
+): Promise<void> {
   await trx
     .updateTable('gateways')
     .set((eb) => ({ ...changes, version: eb('version', '+', 1), updated_at: now }))
@@ -107,14 +126,23 @@ export function findStripeGateway(db: Db, name: string, mode: GatewayMode): Prom
 /** A page of gateways, newest first (one more than `limit`, to tell whether more follow). */
 export function listGatewayRows(
   db: Db,
-  query: { provider?: GatewayProvider | undefined; mode?: GatewayMode | undefined; is_default?: boolean | undefined; after?: string | undefined; limit: number },
+  query: {
+    provider?: GatewayProvider | undefined;
+    mode?: GatewayMode | undefined;
+    is_default?: boolean | undefined;
+    after?: string | undefined;
+    limit: number;
+  },
 ): Promise<GatewayRow[]> {
   let q = db.selectFrom('gateways').selectAll();
   if (query.provider !== undefined) q = q.where('provider', '=', query.provider);
   if (query.mode !== undefined) q = q.where('mode', '=', query.mode);
   if (query.is_default !== undefined) q = q.where('is_default', '=', query.is_default);
   if (query.after !== undefined) q = q.where('id', '<', query.after);
-  return q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
 }
 
 export function findGateway(db: Db, id: string): Promise<GatewayRow | undefined> {

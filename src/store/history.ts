@@ -31,7 +31,12 @@ export interface HistoryEntry {
 }
 
 /** The columns Settle writes (id and `at` are the table's own); a column renamed in schema.ts fails to compile. */
-const HISTORY_COLUMNS = ['transaction_id', 'actor', 'action', 'changes'] as const satisfies readonly (keyof TransactionHistoryTable)[];
+const HISTORY_COLUMNS = [
+  'transaction_id',
+  'actor',
+  'action',
+  'changes',
+] as const satisfies readonly (keyof TransactionHistoryTable)[];
 
 function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
@@ -62,7 +67,10 @@ export function creationChanges(row: NewTransactionRow | TransactionRow): Record
 }
 
 /** The fields that differ between the current row and the changes, as { field: [old, new] }. */
-export function diffChanges(current: TransactionRow, changes: Record<string, unknown>): Record<string, [unknown, unknown]> {
+export function diffChanges(
+  current: TransactionRow,
+  changes: Record<string, unknown>,
+): Record<string, [unknown, unknown]> {
   const diff: Record<string, [unknown, unknown]> = {};
   for (const [field, next] of Object.entries(changes)) {
     if (next === undefined) continue;
@@ -82,7 +90,13 @@ type WithSource = QueryCreator<Database & { history_source: { id: string } }>;
  * Writes a history row for each row of the common table expression `source` (e.g. `updated`, `inserted`): none
  * when the change it records did not apply. Use inside a `with(...)` of the statement that made the change.
  */
-export function historyFrom<DB extends Database>(creator: QueryCreator<DB>, source: string, actor: string, action: string, changes: HistoryChanges) {
+export function historyFrom<DB extends Database>(
+  creator: QueryCreator<DB>,
+  source: string,
+  actor: string,
+  action: string,
+  changes: HistoryChanges,
+) {
   // The name is only known at run time; the query reads `<source>.id` as Kysely would for a declared table.
   const q = creator as unknown as WithSource;
   return q
@@ -101,7 +115,12 @@ export function historyFrom<DB extends Database>(creator: QueryCreator<DB>, sour
 }
 
 /** Writes the steps, in order, for the row of the common table expression `source` (none when it has no row). */
-export function historyStepsFrom<DB extends Database>(creator: QueryCreator<DB>, source: string, actor: string, steps: readonly HistoryStep[]) {
+export function historyStepsFrom<DB extends Database>(
+  creator: QueryCreator<DB>,
+  source: string,
+  actor: string,
+  steps: readonly HistoryStep[],
+) {
   // Cast: callers pass a creator over Database extended with their common table expressions; history only needs Database.
   return (creator as unknown as QueryCreator<Database>)
     .insertInto('transaction_history')

@@ -27,7 +27,10 @@ export interface IdempotencyValues extends IdempotencyRef {
 }
 
 /** What the runner reads of a record. */
-export type IdempotencyRecord = Pick<IdempotencyKeyRow, 'state' | 'request_hash' | 'response_status' | 'response_body' | 'created_at'>;
+export type IdempotencyRecord = Pick<
+  IdempotencyKeyRow,
+  'state' | 'request_hash' | 'response_status' | 'response_body' | 'created_at'
+>;
 
 function rowOf(values: IdempotencyValues) {
   return {
@@ -59,7 +62,11 @@ export function findIdempotencyRecord(db: Db, ref: IdempotencyRef): Promise<Idem
  * The record, locked for the rest of the database transaction. `noWait`: a record locked by another transaction
  * fails at once with SQLSTATE 55P03 (lock_not_available) instead of waiting.
  */
-export function lockIdempotencyRecord(trx: Db, ref: IdempotencyRef, options: { noWait?: boolean } = {}): Promise<IdempotencyRecord | undefined> {
+export function lockIdempotencyRecord(
+  trx: Db,
+  ref: IdempotencyRef,
+  options: { noWait?: boolean } = {},
+): Promise<IdempotencyRecord | undefined> {
   const locked = selectRecord(trx, ref).forUpdate();
   return (options.noWait ? locked.noWait() : locked).executeTakeFirst();
 }
@@ -76,7 +83,10 @@ export async function claimIdempotencyRecord(db: Db, values: IdempotencyValues):
 }
 
 /** Marks the record `running` (an upsert: the claim may have been released meanwhile by a request that failed). */
-export async function markIdempotencyRunning(trx: Db, values: Omit<IdempotencyValues, 'state' | 'response'>): Promise<void> {
+export async function markIdempotencyRunning(
+  trx: Db,
+  values: Omit<IdempotencyValues, 'state' | 'response'>,
+): Promise<void> {
   await trx
     .insertInto('idempotency_keys')
     .values(rowOf({ ...values, state: 'running' }))
@@ -94,13 +104,19 @@ export async function saveIdempotencyResponse(
     .insertInto('idempotency_keys')
     .values(rowOf({ ...values, state: 'done', response }))
     .onConflict((oc) =>
-      oc.columns(['api_key_id', 'key']).doUpdateSet({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) }),
+      oc
+        .columns(['api_key_id', 'key'])
+        .doUpdateSet({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) }),
     )
     .execute();
 }
 
 /** Stores the response of a `running` record (only if it is still `running`). */
-export async function storeRunningResponse(trx: Db, ref: IdempotencyRef, response: { status: number; body: unknown }): Promise<void> {
+export async function storeRunningResponse(
+  trx: Db,
+  ref: IdempotencyRef,
+  response: { status: number; body: unknown },
+): Promise<void> {
   await trx
     .updateTable('idempotency_keys')
     .set({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) })
@@ -111,11 +127,25 @@ export async function storeRunningResponse(trx: Db, ref: IdempotencyRef, respons
 }
 
 /** Deletes the record if it is in one of `states` (a stored response is never deleted by the runner). */
-export async function deleteIdempotencyRecord(db: Db, ref: IdempotencyRef, states: readonly ('in_progress' | 'running')[]): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('api_key_id', '=', ref.apiKeyId).where('key', '=', ref.key).where('state', 'in', states).execute();
+export async function deleteIdempotencyRecord(
+  db: Db,
+  ref: IdempotencyRef,
+  states: readonly ('in_progress' | 'running')[],
+): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('api_key_id', '=', ref.apiKeyId)
+    .where('key', '=', ref.key)
+    .where('state', 'in', states)
+    .execute();
 }
 
 /** Deletes the record if it is still `running`. */
 export async function deleteRunningRecord(db: Db, ref: IdempotencyRef): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('api_key_id', '=', ref.apiKeyId).where('key', '=', ref.key).where('state', '=', 'running').execute();
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('api_key_id', '=', ref.apiKeyId)
+    .where('key', '=', ref.key)
+    .where('state', '=', 'running')
+    .execute();
 }

@@ -26,7 +26,15 @@ export interface RunCounts {
  */
 export async function startRun(
   db: Db,
-  input: { id: string; job: string; trigger: JobRunRow['trigger']; slot: string | null; startedBy: string; now: Date; total: number | null },
+  input: {
+    id: string;
+    job: string;
+    trigger: JobRunRow['trigger'];
+    slot: string | null;
+    startedBy: string;
+    now: Date;
+    total: number | null;
+  },
 ): Promise<StartResult> {
   for (let tries = 0; tries < 3; tries += 1) {
     const started = await db
@@ -46,10 +54,20 @@ export async function startRun(
       .returningAll()
       .executeTakeFirst();
     if (started) return { started };
-    const running = await db.selectFrom('job_runs').selectAll().where('job', '=', input.job).where('status', '=', 'running').executeTakeFirst();
+    const running = await db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('job', '=', input.job)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
     if (running) return { running };
     if (input.slot !== null) {
-      const slot = await db.selectFrom('job_runs').select('id').where('job', '=', input.job).where('slot', '=', input.slot).executeTakeFirst();
+      const slot = await db
+        .selectFrom('job_runs')
+        .select('id')
+        .where('job', '=', input.job)
+        .where('slot', '=', input.slot)
+        .executeTakeFirst();
       if (slot) return { slotTaken: true };
     }
     // The running one finished between the two statements: try again.
@@ -61,7 +79,11 @@ export async function startRun(
 export async function abandonStaleRuns(db: Db, job: string, staleBefore: Date, now: Date): Promise<number> {
   const result = await db
     .updateTable('job_runs')
-    .set({ status: 'abandoned', finished_at: now, summary: `No worker reported on this run since ${staleBefore.toISOString()}; it was closed so that the job can run again.` })
+    .set({
+      status: 'abandoned',
+      finished_at: now,
+      summary: `No worker reported on this run since ${staleBefore.toISOString()}; it was closed so that the job can run again.`,
+    })
     .where('job', '=', job)
     .where('status', '=', 'running')
     .where('heartbeat_at', '<', staleBefore)
@@ -76,7 +98,12 @@ export function runningRuns(db: Db, jobs: readonly string[]): Promise<JobRunRow[
 
 /** The run is alive: its heartbeat, and this worker's claims in it, move on. */
 export async function heartbeat(db: Db, runId: string, worker: string, now: Date, leaseMs: number): Promise<void> {
-  await db.updateTable('job_runs').set({ heartbeat_at: now }).where('id', '=', runId).where('status', '=', 'running').execute();
+  await db
+    .updateTable('job_runs')
+    .set({ heartbeat_at: now })
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .execute();
   await db
     .updateTable('job_claims')
     .set({ expires_at: new Date(now.getTime() + leaseMs) })
@@ -93,7 +120,15 @@ export async function heartbeat(db: Db, runId: string, worker: string, now: Date
  */
 export async function claimBatch(
   db: Db,
-  input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
+  input: {
+    runId: string;
+    job: BatchJobName;
+    rule: SelectionRule;
+    worker: string;
+    limit: number;
+    now: Date;
+    leaseMs: number;
+  },
 ): Promise<string[]> {
   // Claims only into a running run, holding its row locked until they are committed. So:
   // - finishRunIfIdle, which locks the same row to close it, never closes a run between this check and the claims,
@@ -104,7 +139,12 @@ export async function claimBatch(
   //   the worker takes for "nothing left" and stops (measured: 8 workers claiming 2 at a time over 300 charges were
   //   told so with 219 to 286 still unclaimed). A claim is one statement of a few milliseconds, a few a second.
   return db.transaction().execute(async (trx) => {
-    const run = await trx.selectFrom('job_runs').select('status').where('id', '=', input.runId).forNoKeyUpdate().executeTakeFirst();
+    const run = await trx
+      .selectFrom('job_runs')
+      .select('status')
+      .where('id', '=', input.runId)
+      .forNoKeyUpdate()
+      .executeTakeFirst();
     if (run?.status !== 'running') return [];
     return insertClaims(trx, input);
   });
@@ -113,7 +153,15 @@ export async function claimBatch(
 /** The claiming statement: due transactions not claimed in the run (or whose claim expired), locked, claimed. */
 async function insertClaims(
   db: Db,
-  input: { runId: string; job: BatchJobName; rule: SelectionRule; worker: string; limit: number; now: Date; leaseMs: number },
+  input: {
+    runId: string;
+    job: BatchJobName;
+    rule: SelectionRule;
+    worker: string;
+    limit: number;
+    now: Date;
+    leaseMs: number;
+  },
 ): Promise<string[]> {
   const picked = selectDue(db, input.job, input.rule)
     .where(({ not, exists, selectFrom }) =>
@@ -140,7 +188,13 @@ async function insertClaims(
     .expression((eb) =>
       eb
         .selectFrom('picked')
-        .select([sql.val(input.runId).as('run_id'), 'picked.id', sql.val(input.worker).as('worker'), sql.val('claimed').as('state'), sql.val(expires).as('expires_at')]),
+        .select([
+          sql.val(input.runId).as('run_id'),
+          'picked.id',
+          sql.val(input.worker).as('worker'),
+          sql.val('claimed').as('state'),
+          sql.val(expires).as('expires_at'),
+        ]),
     )
     .onConflict((oc) =>
       oc
@@ -157,7 +211,13 @@ async function insertClaims(
 /** Gives back claims this worker took and did not start (it is stopping): others may take them at once. */
 export async function releaseClaims(db: Db, runId: string, worker: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.deleteFrom('job_claims').where('run_id', '=', runId).where('worker', '=', worker).where('state', '=', 'claimed').where('transaction_id', 'in', ids).execute();
+  await db
+    .deleteFrom('job_claims')
+    .where('run_id', '=', runId)
+    .where('worker', '=', worker)
+    .where('state', '=', 'claimed')
+    .where('transaction_id', 'in', ids)
+    .execute();
 }
 
 /** Claims of the run still held by a live worker (not done, not expired). */
@@ -176,7 +236,13 @@ export async function liveClaims(db: Db, runId: string, now: Date): Promise<numb
  * Adds counts (and errors, up to MAX_RUN_ERRORS kept) to a run, and marks the claims of the items they are about
  * done, in one statement.
  */
-export async function recordProgress(db: Db, runId: string, counts: RunCounts, doneIds: readonly string[], now: Date): Promise<void> {
+export async function recordProgress(
+  db: Db,
+  runId: string,
+  counts: RunCounts,
+  doneIds: readonly string[],
+  now: Date,
+): Promise<void> {
   const ids = sql`${JSON.stringify(doneIds)}::jsonb`;
   const errors = JSON.stringify(counts.errors);
   await sql`
@@ -214,7 +280,13 @@ export async function finishRunIfIdle(db: Db, runId: string, now: Date): Promise
 }
 
 /** Closes a running run; false when it was closed already (another worker finished it). */
-export async function finishRun(db: Db, runId: string, status: 'succeeded' | 'failed', now: Date, summary: string | null): Promise<boolean> {
+export async function finishRun(
+  db: Db,
+  runId: string,
+  status: 'succeeded' | 'failed',
+  now: Date,
+  summary: string | null,
+): Promise<boolean> {
   const result = await db
     .updateTable('job_runs')
     .set({ status, finished_at: now, heartbeat_at: now, summary })
@@ -231,7 +303,12 @@ export function findRun(db: Db, id: string): Promise<JobRunRow | undefined> {
 /** A page of the history, newest first (one more than `limit`, to tell whether more follow). */
 export function listRunRows(
   db: Db,
-  query: { job?: string | undefined; status?: JobRunRow['status'] | undefined; after?: string | undefined; limit: number },
+  query: {
+    job?: string | undefined;
+    status?: JobRunRow['status'] | undefined;
+    after?: string | undefined;
+    limit: number;
+  },
 ): Promise<JobRunRow[]> {
   return db
     .selectFrom('job_runs')

@@ -18,12 +18,18 @@ type Unlisted<T extends TableName, C extends readonly string[]> = Exclude<Column
 /** A list of every column of table `T`, checked by the compiler: `everyColumn<'gateway_attempts'>()(['id', ...])`. */
 export function everyColumn<T extends TableName>() {
   return <const C extends readonly ColumnOf<T>[]>(
-    columns: C & ([Unlisted<T, C>] extends [never] ? unknown : { error: 'columns of the table are missing from the list'; missing: Unlisted<T, C> }),
+    columns: C &
+      ([Unlisted<T, C>] extends [never]
+        ? unknown
+        : { error: 'columns of the table are missing from the list'; missing: Unlisted<T, C> }),
   ): C => columns;
 }
 
 /** The row with exactly `columns`; a row without a value for a column is an error (never a NULL by omission). */
-export function pickColumns<C extends string>(columns: readonly C[], row: { readonly [K in C]: unknown }): Record<C, unknown> {
+export function pickColumns<C extends string>(
+  columns: readonly C[],
+  row: { readonly [K in C]: unknown },
+): Record<C, unknown> {
   const out = {} as Record<C, unknown>;
   for (const column of columns) {
     const value = row[column];
@@ -34,7 +40,10 @@ export function pickColumns<C extends string>(columns: readonly C[], row: { read
 }
 
 /** Rows as a JSON array with exactly `columns` (dates as ISO text). */
-export function rowsJson<C extends string>(columns: readonly C[], rows: readonly { readonly [K in C]: unknown }[]): string {
+export function rowsJson<C extends string>(
+  columns: readonly C[],
+  rows: readonly { readonly [K in C]: unknown }[],
+): string {
   return JSON.stringify(rows.map((row) => pickColumns(columns, row)));
 }
 
@@ -49,9 +58,17 @@ export interface JsonSelectOptions {
  * `select <columns> from jsonb_populate_recordset(null::<table>, <json>::jsonb)`: the listed columns of each row of
  * `json` (a JSON array, text), typed as the table's columns, for an `insertInto(table).columns(columns)`.
  */
-export function selectFromJson<T extends TableName>(table: T, columns: readonly ColumnOf<T>[], json: string, options: JsonSelectOptions = {}): RawBuilder<unknown> {
+export function selectFromJson<T extends TableName>(
+  table: T,
+  columns: readonly ColumnOf<T>[],
+  json: string,
+  options: JsonSelectOptions = {},
+): RawBuilder<unknown> {
   const list = sql.join(columns.map((column) => sql.ref(column)));
   const gate = options.gate === undefined ? sql`` : sql` where exists (select 1 from ${sql.table(options.gate)})`;
-  const order = options.orderBy === undefined ? sql`` : sql` order by ${sql.join(options.orderBy.map((column) => sql.ref(column)))}`;
+  const order =
+    options.orderBy === undefined
+      ? sql``
+      : sql` order by ${sql.join(options.orderBy.map((column) => sql.ref(column)))}`;
   return sql`select ${list} from jsonb_populate_recordset(null::${sql.table(table)}, ${json}::jsonb)${gate}${order}`;
 }

@@ -35,7 +35,10 @@ export type PaymentMethodWithDefault = PaymentMethodRow & { is_default: boolean 
 export type NewPaymentMethodRow = Insertable<PaymentMethodsTable>;
 
 /** Fields an update may change (never id, created_at, version or updated_at, which the repository manages). */
-export type PaymentMethodChanges = Omit<Updateable<PaymentMethodsTable>, 'id' | 'created_at' | 'version' | 'updated_at'>;
+export type PaymentMethodChanges = Omit<
+  Updateable<PaymentMethodsTable>,
+  'id' | 'created_at' | 'version' | 'updated_at'
+>;
 
 function selectWithDefault(db: AnyDb) {
   return db
@@ -44,8 +47,18 @@ function selectWithDefault(db: AnyDb) {
     .select((eb) =>
       eb
         .or([
-          eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.default_payment_method_id', '=', 'payment_methods.id')),
-          eb.exists(eb.selectFrom('contacts').select('contacts.id').whereRef('contacts.default_payment_method_id', '=', 'payment_methods.id')),
+          eb.exists(
+            eb
+              .selectFrom('accounts')
+              .select('accounts.id')
+              .whereRef('accounts.default_payment_method_id', '=', 'payment_methods.id'),
+          ),
+          eb.exists(
+            eb
+              .selectFrom('contacts')
+              .select('contacts.id')
+              .whereRef('contacts.default_payment_method_id', '=', 'payment_methods.id'),
+          ),
         ])
         .$castTo<boolean>()
         .as('is_default'),
@@ -66,7 +79,11 @@ export interface PaymentMethodFilters {
 }
 
 /** A page of payment methods, newest first: `limit` of them and one more, to tell whether more follow. */
-export function listPaymentMethodsPage(db: AnyDb, filters: PaymentMethodFilters, limit: number): Promise<PaymentMethodWithDefault[]> {
+export function listPaymentMethodsPage(
+  db: AnyDb,
+  filters: PaymentMethodFilters,
+  limit: number,
+): Promise<PaymentMethodWithDefault[]> {
   let q = selectWithDefault(db);
   for (const field of ['account_id', 'contact_id', 'type', 'status'] as const) {
     const value = filters[field];
@@ -74,7 +91,10 @@ export function listPaymentMethodsPage(db: AnyDb, filters: PaymentMethodFilters,
     if (value !== undefined) q = q.where(`payment_methods.${field}`, '=', value as never);
   }
   if (filters.idBefore !== undefined) q = q.where('payment_methods.id', '<', filters.idBefore);
-  return q.orderBy('payment_methods.id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('payment_methods.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export async function insertPaymentMethod(trx: AnyDb, row: NewPaymentMethodRow): Promise<void> {
@@ -82,7 +102,13 @@ export async function insertPaymentMethod(trx: AnyDb, row: NewPaymentMethodRow):
 }
 
 /** Applies `changes` only if the row is still at `version`; false when another writer got there first. */
-export async function compareAndSetPaymentMethod(trx: AnyDb, id: string, version: number, changes: PaymentMethodChanges, now: Date): Promise<boolean> {
+export async function compareAndSetPaymentMethod(
+  trx: AnyDb,
+  id: string,
+  version: number,
+  changes: PaymentMethodChanges,
+  now: Date,
+): Promise<boolean> {
   const updated = await trx
     .updateTable('payment_methods')
     .set({ ...changes, version: version + 1, updated_at: now })

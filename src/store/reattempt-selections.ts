@@ -9,12 +9,19 @@ type Db = Kysely<Database>;
 
 /** When reattempts were last switched on (the `reattempts_enabled` setting's last write), or null while they are off. */
 export async function reattemptsEnabledSince(db: Db): Promise<Date | null> {
-  const row = await db.selectFrom('settings').select(['value', 'updated_at']).where('key', '=', 'reattempts_enabled').executeTakeFirst();
+  const row = await db
+    .selectFrom('settings')
+    .select(['value', 'updated_at'])
+    .where('key', '=', 'reattempts_enabled')
+    .executeTakeFirst();
   return row && row.value === true ? new Date(row.updated_at) : null;
 }
 
 /** Failed charges that may be reattempted now (soft declines, no reattempt yet, attempts left), oldest first. */
-function selectReattemptable(db: Db, input: { since: Date; nonAutoProcess: boolean; maxAttempts: number; limit: number }) {
+function selectReattemptable(
+  db: Db,
+  input: { since: Date; nonAutoProcess: boolean; maxAttempts: number; limit: number },
+) {
   return db
     .selectFrom('transactions as t')
     .selectAll('t')
@@ -29,13 +36,24 @@ function selectReattemptable(db: Db, input: { since: Date; nonAutoProcess: boole
     .where(sql<boolean>`coalesce(t.decline_code, '') <> all(${sql.val([...HARD_DECLINE_CODES])}::text[])`)
     .where(sql<boolean>`coalesce(t.error_code, '') <> all(${sql.val([...HARD_DECLINE_CODES])}::text[])`)
     .where(sql<boolean>`coalesce(t.advice_code, '') <> ${DO_NOT_RETRY_ADVICE}`)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('transactions as r').select(sql`1`.as('one')).whereRef('r.reattempt_of_id', '=', 't.id'))))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('transactions as r')
+            .select(sql`1`.as('one'))
+            .whereRef('r.reattempt_of_id', '=', 't.id'),
+        ),
+      ),
+    )
     .orderBy('t.processed_at')
     .orderBy('t.id')
     .limit(input.limit);
 }
 
 /** The failed charges selectReattemptable picks. */
-export async function findReattemptable(db: Db, input: { since: Date; nonAutoProcess: boolean; maxAttempts: number; limit: number }): Promise<TransactionRow[]> {
-  return (await selectReattemptable(db, input).execute());
+export async function findReattemptable(
+  db: Db,
+  input: { since: Date; nonAutoProcess: boolean; maxAttempts: number; limit: number },
+): Promise<TransactionRow[]> {
+  return await selectReattemptable(db, input).execute();
 }

@@ -5,7 +5,10 @@ import type { Database, PaymentMethodRow } from './schema.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** What the use cases need of a payment method a transaction or customer names. */
-export type PaymentMethodRefRow = Pick<PaymentMethodRow, 'id' | 'type' | 'status' | 'exp_month' | 'exp_year' | 'account_id' | 'contact_id'>;
+export type PaymentMethodRefRow = Pick<
+  PaymentMethodRow,
+  'id' | 'type' | 'status' | 'exp_month' | 'exp_year' | 'account_id' | 'contact_id'
+>;
 
 export function findPaymentMethodRefRow(db: Db, id: string): Promise<PaymentMethodRefRow | undefined> {
   return db

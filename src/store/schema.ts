@@ -13,14 +13,25 @@ export type UncapturedMethod = 'manual' | 'automatic';
 export type BalanceStatus = 'pending' | 'available';
 export type PaymentMethodType = 'card' | 'us_bank_account';
 export type PaymentMethodStatus =
-  | 'valid' | 'invalid' | 'expired' | 'one_time' | 'new' | 'pending' | 'verified' | 'verification_failed' | 'errored' | 'deleted_from_gateway';
+  | 'valid'
+  | 'invalid'
+  | 'expired'
+  | 'one_time'
+  | 'new'
+  | 'pending'
+  | 'verified'
+  | 'verification_failed'
+  | 'errored'
+  | 'deleted_from_gateway';
 export type GatewayProvider = 'stripe' | 'spreedly';
 export type GatewayMode = 'test' | 'live';
 export type GatewayAction = 'authorize' | 'charge' | 'capture' | 'release' | 'refund';
 export type AttemptState = 'in_flight' | 'succeeded' | 'failed' | 'reverted' | 'needs_review';
-export type LogInteractionType = 'authorization' | 'authorization_reversal' | 'capture' | 'sale' | 'referenced_refund' | 'void' | 'tokenize' | 'sync';
+export type LogInteractionType =
+  'authorization' | 'authorization_reversal' | 'capture' | 'sale' | 'referenced_refund' | 'void' | 'tokenize' | 'sync';
 export type LogInteractionStatus = 'initiated' | 'success' | 'failed' | 'timeout' | 'noop';
-export type LogResultCode = 'success' | 'decline' | 'indeterminate' | 'permanent_fail' | 'requires_review' | 'system_error' | 'validation_error';
+export type LogResultCode =
+  'success' | 'decline' | 'indeterminate' | 'permanent_fail' | 'requires_review' | 'system_error' | 'validation_error';
 export type WebhookEventStatus = 'pending' | 'processed' | 'failed' | 'not_supported';
 export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 export type JobTrigger = 'schedule' | 'api' | 'cli';

@@ -24,6 +24,11 @@ export async function upsertSetting(trx: Transaction<Database>, key: string, jso
     .insertInto('settings')
     .values({ key, value: json, updated_at: now })
     // Unchanged values keep their updated_at: it says when the value last changed.
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }).where(sql<boolean>`settings.value is distinct from excluded.value`))
+    .onConflict((oc) =>
+      oc
+        .column('key')
+        .doUpdateSet({ value: json, updated_at: now })
+        .where(sql<boolean>`settings.value is distinct from excluded.value`),
+    )
     .execute();
 }

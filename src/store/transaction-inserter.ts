@@ -103,7 +103,8 @@ export class TransactionInserter {
     const columns = Object.keys(first.row) as (keyof NewTransactionRow)[];
     const params: unknown[] = [];
     for (const pending of batch) {
-      if (Object.keys(pending.row).length !== columns.length) throw new Error('rows of one batch must have the same columns');
+      if (Object.keys(pending.row).length !== columns.length)
+        throw new Error('rows of one batch must have the same columns');
       for (const column of columns) params.push(pending.row[column] ?? null);
     }
     for (const pending of batch) params.push(...historyParams(pending.history));

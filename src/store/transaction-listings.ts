@@ -56,7 +56,12 @@ function baseQuery(db: Db) {
     .selectFrom('transactions')
     .leftJoin('payment_methods as pm', 'pm.id', 'transactions.payment_method_id')
     .selectAll('transactions')
-    .select(['pm.type as pm_type', 'pm.status as pm_status', 'pm.exp_month as pm_exp_month', 'pm.exp_year as pm_exp_year']);
+    .select([
+      'pm.type as pm_type',
+      'pm.status as pm_status',
+      'pm.exp_month as pm_exp_month',
+      'pm.exp_year as pm_exp_year',
+    ]);
 }
 
 /** SQL twin of domain/to-fix.ts isPaymentMethodUsable (tested against it). */
@@ -87,11 +92,23 @@ function needsFix(eb: Eb, day: string) {
   return eb.and([
     eb('transactions.status', '=', 'open'),
     eb.or([
-      eb.and([eb('transactions.auto_process', '=', true), eb('transactions.due_date', 'is', null), eb('transactions.date_to_process', 'is', null)]),
+      eb.and([
+        eb('transactions.auto_process', '=', true),
+        eb('transactions.due_date', 'is', null),
+        eb('transactions.date_to_process', 'is', null),
+      ]),
       paymentMethodUnusable(eb, day),
-      eb.and([eb('transactions.auto_process', '=', true), eb('transactions.record_type', '=', 'charge'), eb('transactions.payment_method_id', 'is', null)]),
+      eb.and([
+        eb('transactions.auto_process', '=', true),
+        eb('transactions.record_type', '=', 'charge'),
+        eb('transactions.payment_method_id', 'is', null),
+      ]),
       eb.and([eb('transactions.auto_process', '=', true), eb('transactions.record_type', '=', 'transfer')]),
-      eb.and([eb('transactions.auto_process', '=', true), eb('transactions.record_type', '=', 'payout'), eb('transactions.payment_method_id', 'is', null)]),
+      eb.and([
+        eb('transactions.auto_process', '=', true),
+        eb('transactions.record_type', '=', 'payout'),
+        eb('transactions.payment_method_id', 'is', null),
+      ]),
     ]),
   ]);
 }
@@ -112,7 +129,10 @@ function viewFilter(eb: Eb, view: TransactionViewName, day: string) {
     case 'failed':
       return eb('transactions.status', '=', 'failed');
     case 'authorized_uncaptured':
-      return eb.and([eb('transactions.status', '=', 'completed'), eb('transactions.payment_status', '=', 'authorized')]);
+      return eb.and([
+        eb('transactions.status', '=', 'completed'),
+        eb('transactions.payment_status', '=', 'authorized'),
+      ]);
     case 'refunds':
       return eb('transactions.transaction_type', '=', 'refund');
     case 'scheduled_reattempts':
@@ -124,7 +144,12 @@ function viewFilter(eb: Eb, view: TransactionViewName, day: string) {
  * A page of transactions, newest first: `limit` of them and one more, to tell whether more follow. `day` (today,
  * YYYY-MM-DD) is what the views compare due dates and card expiry with.
  */
-export async function listTransactionsPage(db: Db, filters: TransactionFilters, day: string, limit: number): Promise<TransactionWithPaymentMethod[]> {
+export async function listTransactionsPage(
+  db: Db,
+  filters: TransactionFilters,
+  day: string,
+  limit: number,
+): Promise<TransactionWithPaymentMethod[]> {
   let q = baseQuery(db);
   // Cast: each filter's value has its column's type (TransactionFilters), which Kysely cannot relate to a column named at run time.
   for (const [column, value] of filters.equals) q = q.where(`transactions.${column}`, '=', value as never);
@@ -136,12 +161,18 @@ export async function listTransactionsPage(db: Db, filters: TransactionFilters, 
     q = q.where((eb) => viewFilter(eb as unknown as Eb, view, day));
   }
   if (filters.idBefore !== undefined) q = q.where('transactions.id', '<', filters.idBefore);
-  return (await q.orderBy('transactions.id', 'desc').limit(limit + 1).execute());
+  return await q
+    .orderBy('transactions.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 /** One transaction with its payment method's fields. */
-export async function findTransactionWithPaymentMethod(db: Db, id: string): Promise<TransactionWithPaymentMethod | undefined> {
-  return (await baseQuery(db).where('transactions.id', '=', id).executeTakeFirst());
+export async function findTransactionWithPaymentMethod(
+  db: Db,
+  id: string,
+): Promise<TransactionWithPaymentMethod | undefined> {
+  return await baseQuery(db).where('transactions.id', '=', id).executeTakeFirst();
 }
 
 export async function transactionExists(db: Db, id: string): Promise<boolean> {

@@ -1,8 +1,24 @@
 // Transaction rows. Every write that changes a row is compare-and-set on `version` and writes a history row
 // with what changed, old -> new (store/history.ts, the only writer of history), in the same database transaction.
-import { type CommonTableExpressionOutput, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, sql, type Transaction, type Updateable } from 'kysely';
+import {
+  type CommonTableExpressionOutput,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type QueryCreator,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
-import { creationChanges, diffChanges, historyFrom, historyStepsFrom, type HistoryStep, insertHistory } from './history.js';
+import {
+  creationChanges,
+  diffChanges,
+  historyFrom,
+  historyStepsFrom,
+  type HistoryStep,
+  insertHistory,
+} from './history.js';
 import { everyColumn, rowsJson, selectFromJson } from './json-rows.js';
 import type { Database, GatewayRow, NewTransactionRow, TransactionRow, TransactionsTable } from './schema.js';
 
@@ -12,25 +28,76 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Every column of a transaction, for an insert that sends the whole row as JSON (checked against TransactionsTable). */
 const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
-  'id', 'record_type', 'transaction_type', 'status', 'payment_status', 'previous_status', 'previous_payment_status', 'amount', 'currency',
-  'authorized_amount', 'captured_amount', 'refunded_amount', 'non_gateway', 'sub_type', 'auto_process', 'authorize', 'capture', 'refund',
-  'due_date', 'date_to_process', 'payment_method_id', 'dont_auto_update_payment_method', 'account_id', 'contact_id', 'gateway_id',
-  'original_transaction_id', 'reattempt_of_id', 'reattempt_number', 'uncaptured_method', 'source', 'processing_mode',
-  'gateway_payment_intent', 'gateway_charge', 'gateway_balance_transaction', 'gateway_refund', 'gateway_payout', 'disputed_amount',
-  'authorization_expires_at', 'gateway_fee', 'application_fee', 'net_amount', 'exchange_rate', 'balance_status', 'available_on',
-  'error_code', 'decline_code', 'error_message', 'error_type', 'advice_code', 'description', 'metadata', 'version', 'created_at',
-  'updated_at', 'processed_at',
+  'id',
+  'record_type',
+  'transaction_type',
+  'status',
+  'payment_status',
+  'previous_status',
+  'previous_payment_status',
+  'amount',
+  'currency',
+  'authorized_amount',
+  'captured_amount',
+  'refunded_amount',
+  'non_gateway',
+  'sub_type',
+  'auto_process',
+  'authorize',
+  'capture',
+  'refund',
+  'due_date',
+  'date_to_process',
+  'payment_method_id',
+  'dont_auto_update_payment_method',
+  'account_id',
+  'contact_id',
+  'gateway_id',
+  'original_transaction_id',
+  'reattempt_of_id',
+  'reattempt_number',
+  'uncaptured_method',
+  'source',
+  'processing_mode',
+  'gateway_payment_intent',
+  'gateway_charge',
+  'gateway_balance_transaction',
+  'gateway_refund',
+  'gateway_payout',
+  'disputed_amount',
+  'authorization_expires_at',
+  'gateway_fee',
+  'application_fee',
+  'net_amount',
+  'exchange_rate',
+  'balance_status',
+  'available_on',
+  'error_code',
+  'decline_code',
+  'error_message',
+  'error_type',
+  'advice_code',
+  'description',
+  'metadata',
+  'version',
+  'created_at',
+  'updated_at',
+  'processed_at',
 ]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */
 export type TransactionChanges = Omit<Updateable<TransactionsTable>, 'id' | 'created_at' | 'version' | 'updated_at'>;
 
-
 /**
  * Inserts a transaction and its 'created' history row in one statement (a data-modifying CTE), so it is
  * atomic even outside a database transaction and costs one round trip.
  */
-export async function insertTransaction(db: Db, row: NewTransactionRow, actor: string, action = 'created'): Promise<TransactionRow> {
+export async function insertTransaction(
+  db: Db,
+  row: NewTransactionRow,
+  actor: string,
+  action = 'created',
+): Promise<TransactionRow> {
   const changes = creationChanges(row);
   return db
     .with('inserted', (q) => q.insertInto('transactions').values(row).returningAll())
@@ -88,7 +155,8 @@ export async function loadForAction(
   options: { lock: boolean; refundsInFlight?: boolean } = { lock: true },
 ): Promise<LockedForAction | undefined> {
   // Without the lock one snapshot serves both: the row and its refunds are read as of the same moment.
-  if (options.lock && options.refundsInFlight) throw new Error('refunds in flight are read after the lock, by their own statement');
+  if (options.lock && options.refundsInFlight)
+    throw new Error('refunds in flight are read after the lock, by their own statement');
   const found = await db
     .selectFrom('transactions as t')
     .selectAll('t')
@@ -96,23 +164,41 @@ export async function loadForAction(
       jsonObjectFrom(
         eb
           .selectFrom('payment_methods as pm')
-          .select(['pm.id', 'pm.gateway_token', 'pm.type', 'pm.status', 'pm.exp_month', 'pm.exp_year', 'pm.account_id', 'pm.contact_id'])
+          .select([
+            'pm.id',
+            'pm.gateway_token',
+            'pm.type',
+            'pm.status',
+            'pm.exp_month',
+            'pm.exp_year',
+            'pm.account_id',
+            'pm.contact_id',
+          ])
           .whereRef('pm.id', '=', 't.payment_method_id'),
       ).as('_payment_method'),
       jsonObjectFrom(
         eb
           .selectFrom('gateways as g')
           .selectAll('g')
-          .where((w) => w.or([w('g.id', '=', w.ref('t.gateway_id')), w.and([w('t.gateway_id', 'is', null), w('g.is_default', '=', true)])]))
+          .where((w) =>
+            w.or([
+              w('g.id', '=', w.ref('t.gateway_id')),
+              w.and([w('t.gateway_id', 'is', null), w('g.is_default', '=', true)]),
+            ]),
+          )
           .limit(1),
       ).as('_gateway'),
     ])
-    .$if(options.refundsInFlight === true, (q) => q.select((eb) => refundsInFlightTotal(eb.ref('t.id')).as('_refunds_in_flight')))
+    .$if(options.refundsInFlight === true, (q) =>
+      q.select((eb) => refundsInFlightTotal(eb.ref('t.id')).as('_refunds_in_flight')),
+    )
     .where('t.id', '=', id)
     .$if(options.lock, (q) => q.forUpdate())
     .executeTakeFirst();
   if (!found) return undefined;
-  const { _payment_method, _gateway, _refunds_in_flight, ...row } = found as typeof found & { _refunds_in_flight?: number | string | null };
+  const { _payment_method, _gateway, _refunds_in_flight, ...row } = found as typeof found & {
+    _refunds_in_flight?: number | string | null;
+  };
   let gateway: GatewayRow | null = null;
   if (_gateway) {
     // JSON carries timestamps as text; the row type promises Dates.
@@ -121,7 +207,7 @@ export async function loadForAction(
   }
   return {
     row: row,
-    paymentMethod: (_payment_method) ?? null,
+    paymentMethod: _payment_method ?? null,
     gateway,
     ...(options.refundsInFlight ? { refundsInFlight: 0 - Number(_refunds_in_flight ?? 0) } : {}),
   };
@@ -132,7 +218,9 @@ export async function loadForAction(
  * succeeds: its queries may read the `updated` row (`exists (select 1 from updated)` gates them). A write with a
  * `cteName` can be read by the writes after it under that name.
  */
-export type AlongsideWrite = ((creator: QueryCreator<Database & { updated: TransactionRow }>) => CommonTableExpressionOutput<Database, string>) & {
+export type AlongsideWrite = ((
+  creator: QueryCreator<Database & { updated: TransactionRow }>,
+) => CommonTableExpressionOutput<Database, string>) & {
   cteName?: string;
 };
 
@@ -171,7 +259,14 @@ export async function compareAndSetTransaction(
   const diff = diffChanges(current, changes);
   // The guard row, locked by this statement (a lock that waited re-checks the version on the newest row).
   const guardHolds = (eb: ExpressionBuilder<Database, 'transactions'>) =>
-    eb.exists(eb.selectFrom('transactions as guard').select('guard.id').where('guard.id', '=', guard!.id).where('guard.version', '=', guard!.version).forUpdate());
+    eb.exists(
+      eb
+        .selectFrom('transactions as guard')
+        .select('guard.id')
+        .where('guard.id', '=', guard!.id)
+        .where('guard.version', '=', guard!.version)
+        .forUpdate(),
+    );
   if (Object.keys(diff).length === 0) {
     if (alongside.length === 0) return current;
     // Nothing of the row changes, but the writes alongside still depend on it being at this version (locked).
@@ -184,7 +279,7 @@ export async function compareAndSetTransaction(
         .$if(guard !== undefined, (w) => w.where(guardHolds))
         .forUpdate(),
     );
-    return (await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst());
+    return await withAlongside(gate, alongside).selectFrom('updated').selectAll().executeTakeFirst();
   }
   // One statement (a data-modifying CTE): the row, its history row and the writes alongside, or none of them when
   // the version moved on.
@@ -254,7 +349,12 @@ export async function insertTransactionGuarded(
   const json = rowsJson(TRANSACTION_COLUMNS, [{ ...row, metadata }]);
   const query = db
     .with('updated', (q) =>
-      q.updateTable('transactions').set({ version: guard.version + 1, updated_at: now }).where('id', '=', guard.id).where('version', '=', guard.version).returningAll(),
+      q
+        .updateTable('transactions')
+        .set({ version: guard.version + 1, updated_at: now })
+        .where('id', '=', guard.id)
+        .where('version', '=', guard.version)
+        .returningAll(),
     )
     .with('inserted', (q) =>
       q
@@ -268,7 +368,11 @@ export async function insertTransactionGuarded(
   return inserted;
 }
 
-export async function deleteTransactionRow(trx: Transaction<Database>, current: TransactionRow, actor: string): Promise<boolean> {
+export async function deleteTransactionRow(
+  trx: Transaction<Database>,
+  current: TransactionRow,
+  actor: string,
+): Promise<boolean> {
   const deleted = await trx
     .deleteFrom('transactions')
     .where('id', '=', current.id)
@@ -293,11 +397,21 @@ export function lockChargeByPaymentIntent(trx: Db, paymentIntentId: string): Pro
 
 /** Whether any transaction records the gateway payment. */
 export async function hasPaymentIntent(db: Db, paymentIntentId: string): Promise<boolean> {
-  return (await db.selectFrom('transactions').select('id').where('gateway_payment_intent', '=', paymentIntentId).executeTakeFirst()) !== undefined;
+  return (
+    (await db
+      .selectFrom('transactions')
+      .select('id')
+      .where('gateway_payment_intent', '=', paymentIntentId)
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 /** The transaction of a gateway object (a payout's po_..., a refund's re_...), locked for the rest of the database transaction. */
-export function lockTransactionByGatewayRef(trx: Db, column: 'gateway_payout' | 'gateway_refund', ref: string): Promise<TransactionRow | undefined> {
+export function lockTransactionByGatewayRef(
+  trx: Db,
+  column: 'gateway_payout' | 'gateway_refund',
+  ref: string,
+): Promise<TransactionRow | undefined> {
   return trx.selectFrom('transactions').selectAll().where(column, '=', ref).forUpdate().executeTakeFirst();
 }
 

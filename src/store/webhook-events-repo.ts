@@ -8,8 +8,23 @@ import type { Database, WebhookEventRow, WebhookEventStatus, WebhookEventsTable 
 
 /** What the intake writes (the other columns keep their defaults: NULL, or 0 / 1 for the counters). */
 const INTAKE_COLUMNS = [
-  'id', 'gateway_id', 'event_id', 'type', 'object_type', 'object_id', 'api_version', 'livemode', 'event_created_at', 'payload',
-  'status', 'attempts', 'deliveries', 'received_at', 'last_received_at', 'process_after', 'updated_at',
+  'id',
+  'gateway_id',
+  'event_id',
+  'type',
+  'object_type',
+  'object_id',
+  'api_version',
+  'livemode',
+  'event_created_at',
+  'payload',
+  'status',
+  'attempts',
+  'deliveries',
+  'received_at',
+  'last_received_at',
+  'process_after',
+  'updated_at',
 ] as const satisfies readonly ColumnOf<'webhook_events'>[];
 
 type IntakeColumn = Exclude<(typeof INTAKE_COLUMNS)[number], 'payload'>;
@@ -28,7 +43,10 @@ function rowJson(row: IntakeEventRow): string {
 }
 
 /** Inserts the events, or counts a delivery of those already stored; the stored row's id per (gateway, event id). */
-export async function insertWebhookEvents(db: Kysely<Database>, rows: readonly IntakeEventRow[]): Promise<{ id: string; gateway_id: string; event_id: string }[]> {
+export async function insertWebhookEvents(
+  db: Kysely<Database>,
+  rows: readonly IntakeEventRow[],
+): Promise<{ id: string; gateway_id: string; event_id: string }[]> {
   const json = `[${rows.map(rowJson).join(',')}]`;
   return db
     .insertInto('webhook_events')
@@ -46,9 +64,30 @@ export async function insertWebhookEvents(db: Kysely<Database>, rows: readonly I
 
 /** Every column but the payload (lists leave it out: it can be large). */
 const SUMMARY_COLUMNS = [
-  'id', 'gateway_id', 'event_id', 'type', 'object_type', 'object_id', 'api_version', 'livemode', 'event_created_at', 'status', 'outcome',
-  'error', 'retryable', 'attempts', 'deliveries', 'received_at', 'last_received_at', 'process_after', 'claimed_until', 'processed_at', 'updated_at',
-  'target', 'read_at', 'read_refunds',
+  'id',
+  'gateway_id',
+  'event_id',
+  'type',
+  'object_type',
+  'object_id',
+  'api_version',
+  'livemode',
+  'event_created_at',
+  'status',
+  'outcome',
+  'error',
+  'retryable',
+  'attempts',
+  'deliveries',
+  'received_at',
+  'last_received_at',
+  'process_after',
+  'claimed_until',
+  'processed_at',
+  'updated_at',
+  'target',
+  'read_at',
+  'read_refunds',
 ] as const;
 
 export type WebhookEventSummary = Omit<WebhookEventRow, 'payload'>;
@@ -66,7 +105,11 @@ export interface WebhookEventFilter {
 }
 
 /** Events without their payload, newest first (by id, which follows receipt); one more than `limit`. */
-export function listWebhookEventSummaries(db: Kysely<Database>, filter: WebhookEventFilter, limit: number): Promise<WebhookEventSummary[]> {
+export function listWebhookEventSummaries(
+  db: Kysely<Database>,
+  filter: WebhookEventFilter,
+  limit: number,
+): Promise<WebhookEventSummary[]> {
   let q = db.selectFrom('webhook_events').select(SUMMARY_COLUMNS);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   for (const field of ['type', 'gateway_id', 'object_id', 'event_id'] as const) {
@@ -76,7 +119,10 @@ export function listWebhookEventSummaries(db: Kysely<Database>, filter: WebhookE
   if (filter.receivedAfter !== undefined) q = q.where('received_at', '>', filter.receivedAfter);
   if (filter.receivedBefore !== undefined) q = q.where('received_at', '<', filter.receivedBefore);
   if (filter.before !== undefined) q = q.where('id', '<', filter.before);
-  return q.orderBy('id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export function findWebhookEvent(db: Kysely<Database>, id: string): Promise<WebhookEventRow | undefined> {
@@ -113,12 +159,20 @@ function receivedIn(db: Kysely<Database>, range: ReceivedRange) {
 
 /** How many events were received in the range, counting no further than `upTo`. */
 export async function countReceivedIn(db: Kysely<Database>, range: ReceivedRange, upTo: number): Promise<number> {
-  const count = await db.selectFrom(receivedIn(db, range).limit(upTo).as('r')).select(sql<number>`count(*)::int4`.as('n')).executeTakeFirst();
+  const count = await db
+    .selectFrom(receivedIn(db, range).limit(upTo).as('r'))
+    .select(sql<number>`count(*)::int4`.as('n'))
+    .executeTakeFirst();
   return count?.n ?? 0;
 }
 
 /** The first `limit` events of the range (by id) back to `pending`, due `now`, unclaimed; their ids. */
-export async function resetReceivedIn(db: Kysely<Database>, range: ReceivedRange, limit: number, now: Date): Promise<string[]> {
+export async function resetReceivedIn(
+  db: Kysely<Database>,
+  range: ReceivedRange,
+  limit: number,
+  now: Date,
+): Promise<string[]> {
   const rows = await db
     .updateTable('webhook_events')
     .set({ status: 'pending', process_after: now, claimed_until: null, updated_at: now })
@@ -129,7 +183,11 @@ export async function resetReceivedIn(db: Kysely<Database>, range: ReceivedRange
 }
 
 /** Deletes up to `batchSize` processed or not-supported events received before `cutoff`, oldest first; how many. */
-export async function deleteSettledEventsBefore(db: Kysely<Database>, cutoff: Date, batchSize: number): Promise<number> {
+export async function deleteSettledEventsBefore(
+  db: Kysely<Database>,
+  cutoff: Date,
+  batchSize: number,
+): Promise<number> {
   const batch = db
     .selectFrom('webhook_events')
     .select('id')
@@ -146,7 +204,10 @@ export async function deleteSettledEventsBefore(db: Kysely<Database>, cutoff: Da
  * FOR UPDATE SKIP LOCKED so that processors in several processes never take one event at the same time; counts an
  * attempt on each. Oldest first (the gateway's creation time, then the event id), at most `limit`.
  */
-export function claimWebhookEvents(db: Kysely<Database>, input: { now: Date; until: Date; ids?: string[] | undefined; limit: number }): Promise<WebhookEventRow[]> {
+export function claimWebhookEvents(
+  db: Kysely<Database>,
+  input: { now: Date; until: Date; ids?: string[] | undefined; limit: number },
+): Promise<WebhookEventRow[]> {
   const { now, until, limit } = input;
   return db
     .updateTable('webhook_events')
@@ -159,7 +220,9 @@ export function claimWebhookEvents(db: Kysely<Database>, input: { now: Date; unt
       if (input.ids !== undefined) q = q.where('id', 'in', input.ids.length > 0 ? input.ids : ['']);
       else {
         q = q
-          .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'failed'), w('retryable', '=', true)])]))
+          .where((w) =>
+            w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'failed'), w('retryable', '=', true)])]),
+          )
           .where('process_after', '<=', now);
       }
       return q.orderBy('event_created_at').orderBy('event_id').limit(limit).forUpdate().skipLocked();
@@ -187,7 +250,10 @@ export async function finishWebhookEvents(
  * The latest read of a gateway object (`target`) by a processed event that started at `since` or later (and, with
  * `refunds`, included the payment's refunds), or null.
  */
-export async function latestReadOf(db: Kysely<Database>, input: { gatewayId: string; target: string; since: Date; refunds: boolean }): Promise<Date | null> {
+export async function latestReadOf(
+  db: Kysely<Database>,
+  input: { gatewayId: string; target: string; since: Date; refunds: boolean },
+): Promise<Date | null> {
   const row = await db
     .selectFrom('webhook_events')
     .select((eb) => eb.fn.max('read_at').as('read_at'))

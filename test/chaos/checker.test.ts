@@ -15,8 +15,15 @@ import {
 // The checker itself, on a small hand-made world: it accepts agreement and names each kind of disagreement.
 describe('crash-safety checker', () => {
   const pi = (o: Partial<Stripe.PaymentIntent>) =>
-    ({ object: 'payment_intent', amount_capturable: 0, amount_received: 0, metadata: {}, ...o }) as Stripe.PaymentIntent;
-  const refund = (o: Partial<Stripe.Refund>) => ({ object: 'refund', status: 'succeeded', metadata: {}, ...o }) as Stripe.Refund;
+    ({
+      object: 'payment_intent',
+      amount_capturable: 0,
+      amount_received: 0,
+      metadata: {},
+      ...o,
+    }) as Stripe.PaymentIntent;
+  const refund = (o: Partial<Stripe.Refund>) =>
+    ({ object: 'refund', status: 'succeeded', metadata: {}, ...o }) as Stripe.Refund;
   const tx = (o: Partial<SettleTransaction>): SettleTransaction => ({
     id: 'trx_x',
     record_type: 'charge',
@@ -38,18 +45,60 @@ describe('crash-safety checker', () => {
     settle: {
       transactions: [
         tx({ id: 'trx_open' }),
-        tx({ id: 'trx_auth', status: 'completed', payment_status: 'authorized', authorized_amount: 1000, gateway_payment_intent: 'pi_a' }),
-        tx({ id: 'trx_part', status: 'completed', payment_status: 'partially_refunded', authorized_amount: 1000, captured_amount: 600, refunded_amount: 100, gateway_payment_intent: 'pi_b' }),
-        tx({ id: 'trx_ref', transaction_type: 'refund', status: 'completed', payment_status: 'refunded', amount: -100, original_transaction_id: 'trx_part', gateway_payment_intent: 'pi_b', gateway_refund: 're_1' }),
-        tx({ id: 'trx_rel', status: 'completed', payment_status: 'uncaptured', authorized_amount: 1000, uncaptured_method: 'manual', gateway_payment_intent: 'pi_c' }),
+        tx({
+          id: 'trx_auth',
+          status: 'completed',
+          payment_status: 'authorized',
+          authorized_amount: 1000,
+          gateway_payment_intent: 'pi_a',
+        }),
+        tx({
+          id: 'trx_part',
+          status: 'completed',
+          payment_status: 'partially_refunded',
+          authorized_amount: 1000,
+          captured_amount: 600,
+          refunded_amount: 100,
+          gateway_payment_intent: 'pi_b',
+        }),
+        tx({
+          id: 'trx_ref',
+          transaction_type: 'refund',
+          status: 'completed',
+          payment_status: 'refunded',
+          amount: -100,
+          original_transaction_id: 'trx_part',
+          gateway_payment_intent: 'pi_b',
+          gateway_refund: 're_1',
+        }),
+        tx({
+          id: 'trx_rel',
+          status: 'completed',
+          payment_status: 'uncaptured',
+          authorized_amount: 1000,
+          uncaptured_method: 'manual',
+          gateway_payment_intent: 'pi_c',
+        }),
       ],
       attempts: [] as SettleSnapshot['attempts'],
       runningKeys: [] as { key: string }[],
     },
     emulator: {
       paymentIntents: [
-        pi({ id: 'pi_a', status: 'requires_capture', amount: 1000, amount_capturable: 1000, metadata: { settle_transaction_id: 'trx_auth' } }),
-        pi({ id: 'pi_b', status: 'succeeded', amount: 1000, amount_received: 600, metadata: { settle_transaction_id: 'trx_part' } }),
+        pi({
+          id: 'pi_a',
+          status: 'requires_capture',
+          amount: 1000,
+          amount_capturable: 1000,
+          metadata: { settle_transaction_id: 'trx_auth' },
+        }),
+        pi({
+          id: 'pi_b',
+          status: 'succeeded',
+          amount: 1000,
+          amount_received: 600,
+          metadata: { settle_transaction_id: 'trx_part' },
+        }),
         pi({ id: 'pi_c', status: 'canceled', amount: 1000, metadata: { settle_transaction_id: 'trx_rel' } }),
       ],
       refunds: [
@@ -67,22 +116,111 @@ describe('crash-safety checker', () => {
   });
 
   const breakages: [string, (w: World) => void, RegExp][] = [
-    ['a transaction left in process', (w) => Object.assign(find(w, 'trx_open'), { status: 'process' }), /trx_open is process/],
-    ['an attempt left in flight', (w) => w.settle.attempts.push({ id: 'gatt_1', transaction_id: 'trx_open', charge_transaction_id: null, action: 'authorize', idempotency_key: 'k', state: 'in_flight', last_outcome: null, recovery_tries: 0, created_at: new Date() }), /gatt_1/],
+    [
+      'a transaction left in process',
+      (w) => Object.assign(find(w, 'trx_open'), { status: 'process' }),
+      /trx_open is process/,
+    ],
+    [
+      'an attempt left in flight',
+      (w) =>
+        w.settle.attempts.push({
+          id: 'gatt_1',
+          transaction_id: 'trx_open',
+          charge_transaction_id: null,
+          action: 'authorize',
+          idempotency_key: 'k',
+          state: 'in_flight',
+          last_outcome: null,
+          recovery_tries: 0,
+          created_at: new Date(),
+        }),
+      /gatt_1/,
+    ],
     ['a request never answered', (w) => w.settle.runningKeys.push({ key: 'key-1' }), /key-1 is still running/],
-    ['a payment made twice', (w) => w.emulator.paymentIntents.push(pi({ id: 'pi_dup', status: 'requires_capture', amount: 1000, amount_capturable: 1000, metadata: { settle_transaction_id: 'trx_auth' } })), /paid 2 times/],
-    ['a payment Settle does not know', (w) => w.emulator.paymentIntents.push(pi({ id: 'pi_x', status: 'succeeded', amount: 5, amount_received: 5 })), /pi_x .*does not know/],
-    ['a payment for an open transaction', (w) => w.emulator.paymentIntents.push(pi({ id: 'pi_o', status: 'succeeded', amount: 1000, amount_received: 1000, metadata: { settle_transaction_id: 'trx_open' } })), /pi_o .*trx_open/],
-    ['a capture Settle missed', (w) => Object.assign(w.emulator.paymentIntents[0]!, { status: 'succeeded', amount_capturable: 0, amount_received: 1000 }), /pi_a is succeeded/],
-    ['a release Settle missed', (w) => Object.assign(w.emulator.paymentIntents[0]!, { status: 'canceled', amount_capturable: 0 }), /pi_a is canceled/],
-    ['a capture amount that differs', (w) => Object.assign(find(w, 'trx_part'), { captured_amount: 700 }), /pi_b is succeeded/],
-    ['a refund made twice', (w) => w.emulator.refunds.push(refund({ id: 're_2', amount: 100, payment_intent: 'pi_b', metadata: { settle_transaction_id: 'trx_ref' } })), /refunded 2 times/],
-    ['a refund Settle does not know', (w) => w.emulator.refunds.push(refund({ id: 're_3', amount: 50, payment_intent: 'pi_b' })), /re_3|2 refunds without/],
-    ['a refund the gateway does not have', (w) => w.emulator.refunds.splice(1, 1), /trx_ref is completed\/refunded .*no refund/],
+    [
+      'a payment made twice',
+      (w) =>
+        w.emulator.paymentIntents.push(
+          pi({
+            id: 'pi_dup',
+            status: 'requires_capture',
+            amount: 1000,
+            amount_capturable: 1000,
+            metadata: { settle_transaction_id: 'trx_auth' },
+          }),
+        ),
+      /paid 2 times/,
+    ],
+    [
+      'a payment Settle does not know',
+      (w) => w.emulator.paymentIntents.push(pi({ id: 'pi_x', status: 'succeeded', amount: 5, amount_received: 5 })),
+      /pi_x .*does not know/,
+    ],
+    [
+      'a payment for an open transaction',
+      (w) =>
+        w.emulator.paymentIntents.push(
+          pi({
+            id: 'pi_o',
+            status: 'succeeded',
+            amount: 1000,
+            amount_received: 1000,
+            metadata: { settle_transaction_id: 'trx_open' },
+          }),
+        ),
+      /pi_o .*trx_open/,
+    ],
+    [
+      'a capture Settle missed',
+      (w) =>
+        Object.assign(w.emulator.paymentIntents[0]!, {
+          status: 'succeeded',
+          amount_capturable: 0,
+          amount_received: 1000,
+        }),
+      /pi_a is succeeded/,
+    ],
+    [
+      'a release Settle missed',
+      (w) => Object.assign(w.emulator.paymentIntents[0]!, { status: 'canceled', amount_capturable: 0 }),
+      /pi_a is canceled/,
+    ],
+    [
+      'a capture amount that differs',
+      (w) => Object.assign(find(w, 'trx_part'), { captured_amount: 700 }),
+      /pi_b is succeeded/,
+    ],
+    [
+      'a refund made twice',
+      (w) =>
+        w.emulator.refunds.push(
+          refund({ id: 're_2', amount: 100, payment_intent: 'pi_b', metadata: { settle_transaction_id: 'trx_ref' } }),
+        ),
+      /refunded 2 times/,
+    ],
+    [
+      'a refund Settle does not know',
+      (w) => w.emulator.refunds.push(refund({ id: 're_3', amount: 50, payment_intent: 'pi_b' })),
+      /re_3|2 refunds without/,
+    ],
+    [
+      'a refund the gateway does not have',
+      (w) => w.emulator.refunds.splice(1, 1),
+      /trx_ref is completed\/refunded .*no refund/,
+    ],
     ['a refunded amount that differs', (w) => Object.assign(find(w, 'trx_part'), { refunded_amount: 200 }), /trx_part/],
-    ['a failed refund the gateway made', (w) => Object.assign(find(w, 'trx_ref'), { status: 'failed', payment_status: null }), /trx_ref is failed/],
+    [
+      'a failed refund the gateway made',
+      (w) => Object.assign(find(w, 'trx_ref'), { status: 'failed', payment_status: null }),
+      /trx_ref is failed/,
+    ],
     ['a refund for another amount', (w) => Object.assign(find(w, 'trx_ref'), { amount: -90 }), /has amount -90/],
-    ['a payment Settle records but the gateway lacks', (w) => w.emulator.paymentIntents.splice(2, 1), /pi_c, which the gateway does not have/],
+    [
+      'a payment Settle records but the gateway lacks',
+      (w) => w.emulator.paymentIntents.splice(2, 1),
+      /pi_c, which the gateway does not have/,
+    ],
   ];
   for (const [name, breakIt, expected] of breakages) {
     it(`reports ${name}`, () => {
@@ -159,7 +297,11 @@ describe('attempt resolutions', () => {
       inFlightIds: inFlight,
       before,
       after,
-      resolutionsSince: [resolved('gatt_1', 'cli:recover'), resolved('gatt_2', 'webhook:evt_9'), resolved('gatt_3', 'cli:recover')],
+      resolutionsSince: [
+        resolved('gatt_1', 'cli:recover'),
+        resolved('gatt_2', 'webhook:evt_9'),
+        resolved('gatt_3', 'cli:recover'),
+      ],
     });
     expect(account).toEqual({ problems: [], resolvedElsewhere: 1 });
   });
@@ -171,7 +313,11 @@ describe('attempt resolutions', () => {
       inFlightIds: inFlight,
       before,
       after,
-      resolutionsSince: [resolved('gatt_1', 'cli:recover'), resolved('gatt_2', 'webhook:evt_9'), resolved('gatt_3', 'cli:recover')],
+      resolutionsSince: [
+        resolved('gatt_1', 'cli:recover'),
+        resolved('gatt_2', 'webhook:evt_9'),
+        resolved('gatt_3', 'cli:recover'),
+      ],
     });
     expect(account).toEqual({ problems: [], resolvedElsewhere: 1 });
   });

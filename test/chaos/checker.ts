@@ -53,7 +53,15 @@ export type SettleTransaction = Pick<
 
 export type SettleAttempt = Pick<
   GatewayAttemptRow,
-  'id' | 'transaction_id' | 'charge_transaction_id' | 'action' | 'idempotency_key' | 'state' | 'last_outcome' | 'recovery_tries' | 'created_at'
+  | 'id'
+  | 'transaction_id'
+  | 'charge_transaction_id'
+  | 'action'
+  | 'idempotency_key'
+  | 'state'
+  | 'last_outcome'
+  | 'recovery_tries'
+  | 'created_at'
 >;
 
 export interface SettleSnapshot {
@@ -65,7 +73,8 @@ export interface SettleSnapshot {
 
 const label = (t: SettleTransaction) => (t.payment_status ? `${t.status}/${t.payment_status}` : t.status);
 const meta = (o: { metadata: Stripe.Metadata | null }) => o.metadata?.[METADATA_KEY];
-const piOf = (r: Stripe.Refund) => (typeof r.payment_intent === 'string' ? r.payment_intent : (r.payment_intent?.id ?? null));
+const piOf = (r: Stripe.Refund) =>
+  typeof r.payment_intent === 'string' ? r.payment_intent : (r.payment_intent?.id ?? null);
 
 function groupBy<T>(items: T[], key: (item: T) => string | undefined): Map<string, T[]> {
   const map = new Map<string, T[]>();
@@ -98,10 +107,13 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
   // Nothing left unresolved.
   for (const a of settle.attempts) {
     if (a.state === 'in_flight' || a.state === 'needs_review') {
-      problems.push(`attempt ${a.id} (${a.action} of ${a.transaction_id}) is ${a.state} (last outcome ${a.last_outcome ?? 'none'}, ${a.recovery_tries} recovery tries)`);
+      problems.push(
+        `attempt ${a.id} (${a.action} of ${a.transaction_id}) is ${a.state} (last outcome ${a.last_outcome ?? 'none'}, ${a.recovery_tries} recovery tries)`,
+      );
     }
   }
-  for (const key of settle.runningKeys) problems.push(`Idempotency-Key ${key.key} is still running: its request was never answered`);
+  for (const key of settle.runningKeys)
+    problems.push(`Idempotency-Key ${key.key} is still running: its request was never answered`);
   for (const t of settle.transactions) {
     if (t.status === 'process' || t.status === 'needs_review') problems.push(`transaction ${t.id} is ${label(t)}`);
   }
@@ -111,7 +123,9 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
   for (const p of emulator.paymentIntents) {
     const txId = meta(p);
     if (txId === undefined) {
-      problems.push(`payment ${p.id} (${p.status}, ${p.amount}) has no ${METADATA_KEY}: a payment Settle does not know`);
+      problems.push(
+        `payment ${p.id} (${p.status}, ${p.amount}) has no ${METADATA_KEY}: a payment Settle does not know`,
+      );
       continue;
     }
     const t = byId.get(txId);
@@ -123,11 +137,16 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
       problems.push(`payment ${p.id} names ${txId}, a ${t.record_type}/${t.transaction_type}, not a normal charge`);
     }
     if (t.gateway_payment_intent !== p.id) {
-      problems.push(`payment ${p.id} (${p.status}) names ${txId}, but Settle records ${t.gateway_payment_intent ?? 'no payment intent'} for it (${label(t)})`);
+      problems.push(
+        `payment ${p.id} (${p.status}) names ${txId}, but Settle records ${t.gateway_payment_intent ?? 'no payment intent'} for it (${label(t)})`,
+      );
     }
   }
   for (const [txId, list] of pisByTx) {
-    if (list.length > 1) problems.push(`transaction ${txId} was paid ${list.length} times at the gateway: ${list.map((p) => `${p.id} (${p.status})`).join(', ')}`);
+    if (list.length > 1)
+      problems.push(
+        `transaction ${txId} was paid ${list.length} times at the gateway: ${list.map((p) => `${p.id} (${p.status})`).join(', ')}`,
+      );
   }
 
   // Refunds: each known to Settle once (or the reversal a partial capture creates by itself).
@@ -143,9 +162,16 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
       const p = piId === null ? undefined : pis.get(piId);
       // Stripe books the release of money never captured as a refund: the rest of a partial capture, or the whole
       // of a canceled authorization (nothing received). Neither is a refund Settle made.
-      const reversal = p !== undefined && p.status === 'succeeded' && p.amount_received < p.amount && r.amount === p.amount - p.amount_received;
+      const reversal =
+        p !== undefined &&
+        p.status === 'succeeded' &&
+        p.amount_received < p.amount &&
+        r.amount === p.amount - p.amount_received;
       const release = p !== undefined && p.status === 'canceled' && p.amount_received === 0 && r.amount === p.amount;
-      if (!reversal && !release) problems.push(`refund ${r.id} (${r.amount} on ${piId ?? 'no payment'}) has no ${METADATA_KEY} and is neither a partial-capture reversal nor a released authorization: a refund Settle does not know`);
+      if (!reversal && !release)
+        problems.push(
+          `refund ${r.id} (${r.amount} on ${piId ?? 'no payment'}) has no ${METADATA_KEY} and is neither a partial-capture reversal nor a released authorization: a refund Settle does not know`,
+        );
       continue;
     }
     const t = byId.get(txId);
@@ -155,20 +181,34 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
     }
     const charge = t.original_transaction_id === null ? undefined : byId.get(t.original_transaction_id);
     if (t.transaction_type !== 'refund' || !charge) {
-      problems.push(`refund ${r.id} names ${txId}, which is not a refund of a known charge (${t.transaction_type}, original ${t.original_transaction_id ?? 'none'})`);
+      problems.push(
+        `refund ${r.id} names ${txId}, which is not a refund of a known charge (${t.transaction_type}, original ${t.original_transaction_id ?? 'none'})`,
+      );
       continue;
     }
-    if (charge.gateway_payment_intent !== piId) problems.push(`refund ${r.id} is on ${piId ?? 'no payment'}, but ${txId} refunds ${charge.id} whose payment is ${charge.gateway_payment_intent ?? 'none'}`);
-    const wantState = r.status === 'pending' ? 'pending' : r.status === 'succeeded' ? 'completed/refunded' : `(a ${r.status} refund)`;
-    if (label(t) !== wantState) problems.push(`refund ${r.id} is ${r.status} at the gateway, but ${txId} is ${label(t)} (expected ${wantState})`);
+    if (charge.gateway_payment_intent !== piId)
+      problems.push(
+        `refund ${r.id} is on ${piId ?? 'no payment'}, but ${txId} refunds ${charge.id} whose payment is ${charge.gateway_payment_intent ?? 'none'}`,
+      );
+    const wantState =
+      r.status === 'pending' ? 'pending' : r.status === 'succeeded' ? 'completed/refunded' : `(a ${r.status} refund)`;
+    if (label(t) !== wantState)
+      problems.push(`refund ${r.id} is ${r.status} at the gateway, but ${txId} is ${label(t)} (expected ${wantState})`);
     if (t.amount !== -r.amount) problems.push(`refund ${r.id} is for ${r.amount}, but ${txId} has amount ${t.amount}`);
-    if (t.gateway_refund !== r.id) problems.push(`refund ${r.id} names ${txId}, but Settle records gateway refund ${t.gateway_refund ?? 'none'}`);
+    if (t.gateway_refund !== r.id)
+      problems.push(`refund ${r.id} names ${txId}, but Settle records gateway refund ${t.gateway_refund ?? 'none'}`);
   }
   for (const [txId, list] of refundsByTx) {
-    if (list.length > 1) problems.push(`refund transaction ${txId} was refunded ${list.length} times at the gateway: ${list.map((r) => r.id).join(', ')}`);
+    if (list.length > 1)
+      problems.push(
+        `refund transaction ${txId} was refunded ${list.length} times at the gateway: ${list.map((r) => r.id).join(', ')}`,
+      );
   }
   for (const [piId, list] of reversalsByPi) {
-    if (list.length > 1) problems.push(`payment ${piId} has ${list.length} refunds without ${METADATA_KEY}: ${list.map((r) => r.id).join(', ')}`);
+    if (list.length > 1)
+      problems.push(
+        `payment ${piId} has ${list.length} refunds without ${METADATA_KEY}: ${list.map((r) => r.id).join(', ')}`,
+      );
   }
 
   // Each transaction in the state the gateway's records call for.
@@ -184,7 +224,10 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
     if (t.transaction_type === 'refund') {
       const at = refundsByTx.get(t.id) ?? [];
       if (label(t) === 'failed') {
-        if (at.length > 0) problems.push(`refund transaction ${t.id} is failed, but the gateway holds ${at.map((r) => r.id).join(', ')} for it`);
+        if (at.length > 0)
+          problems.push(
+            `refund transaction ${t.id} is failed, but the gateway holds ${at.map((r) => r.id).join(', ')} for it`,
+          );
       } else if (at.length === 0) {
         problems.push(`refund transaction ${t.id} is ${label(t)} (${t.amount}), but the gateway has no refund for it`);
       }
@@ -197,25 +240,38 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
     const own = pisByTx.get(t.id) ?? [];
     const p = t.gateway_payment_intent === null ? undefined : pis.get(t.gateway_payment_intent);
     if (t.gateway_payment_intent !== null && !p) {
-      problems.push(`transaction ${t.id} (${label(t)}) records payment ${t.gateway_payment_intent}, which the gateway does not have`);
+      problems.push(
+        `transaction ${t.id} (${label(t)}) records payment ${t.gateway_payment_intent}, which the gateway does not have`,
+      );
       continue;
     }
     if (!p) {
       if (own.length > 0) continue; // reported above (Settle does not record the payment the gateway holds)
       if (label(t) !== 'open' || t.authorized_amount !== 0 || t.captured_amount !== 0 || t.refunded_amount !== 0) {
-        problems.push(`transaction ${t.id} has no payment at the gateway, but is ${label(t)} (authorized ${t.authorized_amount}, captured ${t.captured_amount}, refunded ${t.refunded_amount}); expected open`);
+        problems.push(
+          `transaction ${t.id} has no payment at the gateway, but is ${label(t)} (authorized ${t.authorized_amount}, captured ${t.captured_amount}, refunded ${t.refunded_amount}); expected open`,
+        );
       }
       continue;
     }
     const seen = `${p.id} is ${p.status} (amount ${p.amount}, capturable ${p.amount_capturable}, received ${p.amount_received})`;
     const is = `${t.id} is ${label(t)} (amount ${t.amount}, authorized ${t.authorized_amount}, captured ${t.captured_amount}, refunded ${t.refunded_amount})`;
     if (p.amount !== t.amount) problems.push(`${seen} but ${is}: amounts differ`);
-    const settleRefunds = emulator.refunds.filter((r) => meta(r) !== undefined && piOf(r) === p.id).reduce((sum, r) => sum + r.amount, 0);
+    const settleRefunds = emulator.refunds
+      .filter((r) => meta(r) !== undefined && piOf(r) === p.id)
+      .reduce((sum, r) => sum + r.amount, 0);
     const refundTxs = refundTxsByCharge.get(t.id) ?? [];
-    const completedRefunds = refundTxs.filter((r) => r.status === 'completed' || r.status === 'pending').reduce((s, r) => s - r.amount, 0);
+    const completedRefunds = refundTxs
+      .filter((r) => r.status === 'completed' || r.status === 'pending')
+      .reduce((s, r) => s - r.amount, 0);
     switch (p.status) {
       case 'requires_capture':
-        if (label(t) !== 'completed/authorized' || t.authorized_amount !== p.amount_capturable || t.captured_amount !== 0 || t.refunded_amount !== 0) {
+        if (
+          label(t) !== 'completed/authorized' ||
+          t.authorized_amount !== p.amount_capturable ||
+          t.captured_amount !== 0 ||
+          t.refunded_amount !== 0
+        ) {
           problems.push(`${seen} but ${is}; expected completed/authorized for ${p.amount_capturable}`);
         }
         break;
@@ -230,8 +286,15 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
         break;
       }
       case 'canceled':
-        if (label(t) !== 'completed/uncaptured' || t.uncaptured_method !== 'manual' || t.captured_amount !== 0 || t.refunded_amount !== 0) {
-          problems.push(`${seen} but ${is} (uncaptured_method ${t.uncaptured_method ?? 'none'}); expected completed/uncaptured (manual)`);
+        if (
+          label(t) !== 'completed/uncaptured' ||
+          t.uncaptured_method !== 'manual' ||
+          t.captured_amount !== 0 ||
+          t.refunded_amount !== 0
+        ) {
+          problems.push(
+            `${seen} but ${is} (uncaptured_method ${t.uncaptured_method ?? 'none'}); expected completed/uncaptured (manual)`,
+          );
         }
         break;
       case 'processing':
@@ -240,7 +303,8 @@ export function checkAgreement(settle: SettleSnapshot, emulator: EmulatorSnapsho
       case 'requires_payment_method':
         problems.push(`${seen}: a status this test's workload (pm_card_visa) never produces; Settle has ${is}`);
     }
-    if (t.refunded_amount !== completedRefunds) problems.push(`${is}, but its completed refund transactions add up to ${completedRefunds}`);
+    if (t.refunded_amount !== completedRefunds)
+      problems.push(`${is}, but its completed refund transactions add up to ${completedRefunds}`);
   }
   return problems;
 }
@@ -283,16 +347,29 @@ function performedAtGateway(a: SettleAttempt, settle: SettleSnapshot, emulator: 
  * `logAfter`: the emulator's request log once it finished what it was doing; `logAtKill`: read just before the kill
  * (an answer in it was written to Settle's socket before the process died).
  */
-export function censusOfInFlight(settle: SettleSnapshot, emulator: EmulatorSnapshot, logAfter: EmulatorRequest[], logAtKill: EmulatorRequest[]): InFlightCensus {
+export function censusOfInFlight(
+  settle: SettleSnapshot,
+  emulator: EmulatorSnapshot,
+  logAfter: EmulatorRequest[],
+  logAtKill: EmulatorRequest[],
+): InFlightCensus {
   const inFlight = settle.attempts.filter((a) => a.state === 'in_flight');
-  const census: InFlightCensus = { inFlight: inFlight.length, notSent: 0, performed: 0, answeredBeforeKill: 0, recordedUnknown: 0, ids: inFlight.map((a) => a.id) };
+  const census: InFlightCensus = {
+    inFlight: inFlight.length,
+    notSent: 0,
+    performed: 0,
+    answeredBeforeKill: 0,
+    recordedUnknown: 0,
+    ids: inFlight.map((a) => a.id),
+  };
   for (const a of inFlight) {
     const requests = logAfter.filter((r) => r.idempotencyKey === a.idempotency_key);
     if (requests.length === 0) census.notSent += 1;
     if (a.last_outcome === 'unknown') census.recordedUnknown += 1;
     if (performedAtGateway(a, settle, emulator)) {
       census.performed += 1;
-      if (logAtKill.some((r) => r.idempotencyKey === a.idempotency_key && r.status >= 200 && r.status < 300)) census.answeredBeforeKill += 1;
+      if (logAtKill.some((r) => r.idempotencyKey === a.idempotency_key && r.status >= 200 && r.status < 300))
+        census.answeredBeforeKill += 1;
     }
   }
   return census;
@@ -315,28 +392,46 @@ export interface AttemptResolution {
 const NOT_A_RESOLUTION = /^(\w+ started|gateway outcome unknown|needs review):/;
 
 /** The resolution a history row records, or null when it records none. */
-export function resolutionOf(row: { id: number | string; transaction_id: string; actor: string; action: string }): AttemptResolution | null {
+export function resolutionOf(row: {
+  id: number | string;
+  transaction_id: string;
+  actor: string;
+  action: string;
+}): AttemptResolution | null {
   const named = /\bgatt_[0-9a-z]+/.exec(row.action);
   if (!named || NOT_A_RESOLUTION.test(row.action)) return null;
-  return { history_id: Number(row.id), attempt_id: named[0], transaction_id: row.transaction_id, actor: row.actor, action: row.action };
+  return {
+    history_id: Number(row.id),
+    attempt_id: named[0],
+    transaction_id: row.transaction_id,
+    actor: row.actor,
+    action: row.action,
+  };
 }
 
 /** Every attempt resolved at most once, exactly once when it is no longer in flight or in review; none made up. */
-export function checkResolutions(attempts: readonly SettleAttempt[], resolutions: readonly AttemptResolution[]): string[] {
+export function checkResolutions(
+  attempts: readonly SettleAttempt[],
+  resolutions: readonly AttemptResolution[],
+): string[] {
   const problems: string[] = [];
   const byAttempt = groupBy([...resolutions], (r) => r.attempt_id);
   const known = new Map(attempts.map((a) => [a.id, a]));
   for (const [id, list] of byAttempt) {
     const attempt = known.get(id);
-    if (!attempt) problems.push(`history resolves attempt ${id}, which does not exist: ${list.map((r) => r.action).join('; ')}`);
-    else if (list.some((r) => r.transaction_id !== attempt.transaction_id)) problems.push(`attempt ${id} of ${attempt.transaction_id} is resolved in another transaction's history`);
+    if (!attempt)
+      problems.push(`history resolves attempt ${id}, which does not exist: ${list.map((r) => r.action).join('; ')}`);
+    else if (list.some((r) => r.transaction_id !== attempt.transaction_id))
+      problems.push(`attempt ${id} of ${attempt.transaction_id} is resolved in another transaction's history`);
   }
   for (const a of attempts) {
     const list = byAttempt.get(a.id) ?? [];
     const unresolved = a.state === 'in_flight' || a.state === 'needs_review';
     const expected = unresolved ? 0 : 1;
     if (list.length !== expected) {
-      problems.push(`attempt ${a.id} (${a.action} of ${a.transaction_id}, ${a.state}) was resolved ${list.length} times, expected ${expected}: ${list.map((r) => `${r.actor}: ${r.action}`).join('; ') || 'no resolution'}`);
+      problems.push(
+        `attempt ${a.id} (${a.action} of ${a.transaction_id}, ${a.state}) was resolved ${list.length} times, expected ${expected}: ${list.map((r) => `${r.actor}: ${r.action}`).join('; ') || 'no resolution'}`,
+      );
     }
   }
   return problems;
@@ -371,14 +466,21 @@ export function accountForRecovery(input: {
   const mayExamine = new Set([...inFlightIds, ...startedSince]);
   const byRecovery = resolutionsSince.filter((r) => r.actor === recoveryActor);
   if (byRecovery.length !== report.applied + report.reverted) {
-    problems.push(`recovery reports ${report.applied} applied + ${report.reverted} put back, but wrote ${byRecovery.length} resolutions: ${byRecovery.map((r) => r.action).join('; ')}`);
+    problems.push(
+      `recovery reports ${report.applied} applied + ${report.reverted} put back, but wrote ${byRecovery.length} resolutions: ${byRecovery.map((r) => r.action).join('; ')}`,
+    );
   }
-  for (const r of byRecovery) if (!mayExamine.has(r.attempt_id)) problems.push(`recovery resolved ${r.attempt_id}, which was not in flight: ${r.action}`);
-  if (report.examined > mayExamine.size) problems.push(`recovery examined ${report.examined} attempts; only ${mayExamine.size} were in flight`);
-  if (report.examined < byRecovery.length) problems.push(`recovery examined ${report.examined} attempts but resolved ${byRecovery.length}`);
+  for (const r of byRecovery)
+    if (!mayExamine.has(r.attempt_id))
+      problems.push(`recovery resolved ${r.attempt_id}, which was not in flight: ${r.action}`);
+  if (report.examined > mayExamine.size)
+    problems.push(`recovery examined ${report.examined} attempts; only ${mayExamine.size} were in flight`);
+  if (report.examined < byRecovery.length)
+    problems.push(`recovery examined ${report.examined} attempts but resolved ${byRecovery.length}`);
   const state = new Map(after.map((a) => [a.id, a.state]));
   for (const id of inFlightIds) {
-    if (state.get(id) === 'in_flight' || state.get(id) === 'needs_review' || !state.has(id)) problems.push(`attempt ${id}, in flight after the kill, is ${state.get(id) ?? 'gone'} after recovery`);
+    if (state.get(id) === 'in_flight' || state.get(id) === 'needs_review' || !state.has(id))
+      problems.push(`attempt ${id}, in flight after the kill, is ${state.get(id) ?? 'gone'} after recovery`);
   }
   const recovered = new Set(byRecovery.map((r) => r.attempt_id));
   return { problems, resolvedElsewhere: inFlightIds.filter((id) => !recovered.has(id)).length };

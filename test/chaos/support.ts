@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import type { Database } from '../../src/store/schema.js';
-import { type AttemptResolution, type EmulatorRequest, type EmulatorSnapshot, type RecoveryReport, resolutionOf, type SettleSnapshot } from './checker.js';
+import {
+  type AttemptResolution,
+  type EmulatorRequest,
+  type EmulatorSnapshot,
+  type RecoveryReport,
+  resolutionOf,
+  type SettleSnapshot,
+} from './checker.js';
 
 export * from './checker.js';
 
@@ -65,7 +72,10 @@ export function ensureBuilt(): void {
     // its output would stay older than it. Without the build info, everything is emitted.
     rmSync(path.join(build.root, 'dist', '.tsbuildinfo'), { force: true });
     const res = spawnSync(tsc, ['-p', build.config], { cwd: build.root, encoding: 'utf8' });
-    if (isStale(build.root)) throw new Error(`${path.relative(ROOT, build.root) || '.'}/dist is older than its src/ and building it failed:\n${res.stdout}\n${res.stderr}`);
+    if (isStale(build.root))
+      throw new Error(
+        `${path.relative(ROOT, build.root) || '.'}/dist is older than its src/ and building it failed:\n${res.stdout}\n${res.stderr}`,
+      );
   }
 }
 
@@ -112,7 +122,11 @@ function startChild(args: string[], env: NodeJS.ProcessEnv): Child {
           resolve(m);
         } else if (proc.exitCode !== null || proc.signalCode !== null) {
           done();
-          reject(new Error(`settle ${args.join(' ')} exited (${proc.exitCode ?? proc.signalCode}) before printing ${pattern}:\n${out}`));
+          reject(
+            new Error(
+              `settle ${args.join(' ')} exited (${proc.exitCode ?? proc.signalCode}) before printing ${pattern}:\n${out}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -181,7 +195,13 @@ export async function runRecover(env: NodeJS.ProcessEnv): Promise<RecoveryRun> {
     /Examined (\d+) in-flight gateway call\(s\): (\d+) resolved from the gateway's answer, (\d+) proven not to have happened \(put back\), (\d+) sent to needs_review, (\d+) still unknown\./,
   );
   const report = m
-    ? { examined: Number(m[1]), applied: Number(m[2]), reverted: Number(m[3]), needs_review: Number(m[4]), still_unknown: Number(m[5]) }
+    ? {
+        examined: Number(m[1]),
+        applied: Number(m[2]),
+        reverted: Number(m[3]),
+        needs_review: Number(m[4]),
+        still_unknown: Number(m[5]),
+      }
     : null;
   return { code, output, report };
 }
@@ -197,12 +217,16 @@ export interface FaultJson {
   times?: number;
 }
 
-
 export class EmulatorClient {
   readonly stripe: Stripe;
   constructor(readonly url: string) {
     const u = new URL(url);
-    this.stripe = new Stripe('sk_test_crash_checker', { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 2 });
+    this.stripe = new Stripe('sk_test_crash_checker', {
+      host: u.hostname,
+      port: Number(u.port),
+      protocol: 'http',
+      maxNetworkRetries: 2,
+    });
   }
 
   private async control(method: string, p: string, body?: unknown): Promise<unknown> {
@@ -271,7 +295,17 @@ export async function settleSnapshot(db: Kysely<Database>): Promise<SettleSnapsh
       .execute(),
     db
       .selectFrom('gateway_attempts')
-      .select(['id', 'transaction_id', 'charge_transaction_id', 'action', 'idempotency_key', 'state', 'last_outcome', 'recovery_tries', 'created_at'])
+      .select([
+        'id',
+        'transaction_id',
+        'charge_transaction_id',
+        'action',
+        'idempotency_key',
+        'state',
+        'last_outcome',
+        'recovery_tries',
+        'created_at',
+      ])
       .orderBy('id')
       .execute(),
     db.selectFrom('idempotency_keys').select('key').where('state', '=', 'running').execute(),
@@ -295,6 +329,9 @@ export async function attemptResolutions(db: Kysely<Database>): Promise<AttemptR
 
 /** The newest history row's id (0 when there is none): resolutions after it are those of what runs next. */
 export async function lastHistoryId(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('transaction_history').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const row = await db
+    .selectFrom('transaction_history')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   return Number(row?.id ?? 0);
 }

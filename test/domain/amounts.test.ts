@@ -66,24 +66,35 @@ describe('checkInvariants', () => {
     expect(checkInvariants(charge())).toEqual([]);
     expect(checkInvariants(charge({ authorized_amount: 0, captured_amount: 0 }))).toEqual([]);
     expect(checkInvariants(charge({ captured_amount: 60, refunded_amount: 60 }))).toEqual([]);
-    expect(checkInvariants(charge({ amount: Number.MAX_SAFE_INTEGER, authorized_amount: Number.MAX_SAFE_INTEGER }))).toEqual([]);
+    expect(
+      checkInvariants(charge({ amount: Number.MAX_SAFE_INTEGER, authorized_amount: Number.MAX_SAFE_INTEGER })),
+    ).toEqual([]);
   });
 
   it('reports each broken rule', () => {
-    expect(checkInvariants(charge({ captured_amount: 101 }))).toEqual(['captured_amount (101) exceeds authorized_amount (100)']);
-    expect(checkInvariants(charge({ refunded_amount: 101 }))).toEqual(['refunded_amount (101) exceeds captured_amount (100)']);
+    expect(checkInvariants(charge({ captured_amount: 101 }))).toEqual([
+      'captured_amount (101) exceeds authorized_amount (100)',
+    ]);
+    expect(checkInvariants(charge({ refunded_amount: 101 }))).toEqual([
+      'refunded_amount (101) exceeds captured_amount (100)',
+    ]);
     expect(checkInvariants(charge({ amount: -1 }))).toEqual(['amount must not be negative (got -1)']);
-    expect(checkInvariants(charge({ refunded_amount: 10.5 }))).toEqual(['refunded_amount must be a safe integer of minor units (got 10.5)']);
+    expect(checkInvariants(charge({ refunded_amount: 10.5 }))).toEqual([
+      'refunded_amount must be a safe integer of minor units (got 10.5)',
+    ]);
     expect(checkInvariants(charge({ authorized_amount: Number.MAX_SAFE_INTEGER + 1 }))).toHaveLength(1);
     expect(checkInvariants(charge({ captured_amount: Number.NaN }))).toHaveLength(1);
   });
 
   it('reports several problems at once', () => {
-    expect(checkInvariants({ amount: -5, authorized_amount: 10, captured_amount: 20, refunded_amount: 30 })).toHaveLength(3);
+    expect(
+      checkInvariants({ amount: -5, authorized_amount: 10, captured_amount: 20, refunded_amount: 30 }),
+    ).toHaveLength(3);
   });
 });
 
-type Step = { kind: 'request'; amount: number } | { kind: 'settle'; index: number; outcome: 'succeeded' | 'failed' | 'reversed' };
+type Step =
+  { kind: 'request'; amount: number } | { kind: 'settle'; index: number; outcome: 'succeeded' | 'failed' | 'reversed' };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('request' as const), amount: fc.integer({ min: 1, max: 150 }) }),

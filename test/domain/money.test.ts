@@ -171,7 +171,10 @@ describe('formatAmount', () => {
       fc.property(
         fc.maxSafeInteger(),
         fc.constantFrom(...codes),
-        fc.constantFrom<(c: string) => string>((c) => c, (c) => c.toLowerCase()),
+        fc.constantFrom<(c: string) => string>(
+          (c) => c,
+          (c) => c.toLowerCase(),
+        ),
         (minor, code, casing) => {
           const text = formatAmount(minor, casing(code));
           const [number, shownCode, ...rest] = text.split(' ');

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, isHardDecline, isSoftDecline, reattemptDueDate } from '../../src/domain/reattempts.js';
 
-const decline = (fields: Partial<{ error_code: string; decline_code: string; advice_code: string; error_type: string }>) => ({
+const decline = (
+  fields: Partial<{ error_code: string; decline_code: string; advice_code: string; error_type: string }>,
+) => ({
   error_code: null,
   decline_code: null,
   advice_code: null,
@@ -17,14 +19,22 @@ describe('reattempt rules', () => {
       expect(isSoftDecline(decline({ error_code: 'card_declined', decline_code: code })), code).toBe(false);
     }
     expect(isHardDecline(decline({ error_code: 'expired_card' }))).toBe(true);
-    expect(isHardDecline(decline({ error_code: 'card_declined', decline_code: 'generic_decline', advice_code: 'do_not_try_again' }))).toBe(true);
+    expect(
+      isHardDecline(
+        decline({ error_code: 'card_declined', decline_code: 'generic_decline', advice_code: 'do_not_try_again' }),
+      ),
+    ).toBe(true);
   });
 
   it('S2: insufficient funds, a generic decline and "try again later" are soft; errors that are not declines are neither', () => {
     for (const code of ['insufficient_funds', 'generic_decline', 'try_again_later', 'do_not_honor']) {
       expect(isSoftDecline(decline({ error_code: 'card_declined', decline_code: code })), code).toBe(true);
     }
-    expect(isSoftDecline(decline({ error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: 'try_again_later' }))).toBe(true);
+    expect(
+      isSoftDecline(
+        decline({ error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: 'try_again_later' }),
+      ),
+    ).toBe(true);
     expect(isSoftDecline(decline({ error_type: 'invalid_request_error', error_code: 'amount_too_small' }))).toBe(false);
     expect(isSoftDecline(decline({ error_type: 'api_error', error_code: 'not_performed' }))).toBe(false);
     expect(isSoftDecline(decline({ error_type: null as unknown as string }))).toBe(false);

@@ -1,12 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { SettleError } from '../../src/domain/errors.js';
-import { TO_FIX_MESSAGES, computeToFix, isPaymentMethodUsable, type PaymentMethodLike, type ToFixInput } from '../../src/domain/to-fix.js';
+import {
+  TO_FIX_MESSAGES,
+  computeToFix,
+  isPaymentMethodUsable,
+  type PaymentMethodLike,
+  type ToFixInput,
+} from '../../src/domain/to-fix.js';
 
 // R5's payment method statuses, written out by hand.
-const PM_STATUSES = ['valid', 'invalid', 'expired', 'one_time', 'new', 'pending', 'verified', 'verification_failed', 'errored', 'deleted_from_gateway'];
+const PM_STATUSES = [
+  'valid',
+  'invalid',
+  'expired',
+  'one_time',
+  'new',
+  'pending',
+  'verified',
+  'verification_failed',
+  'errored',
+  'deleted_from_gateway',
+];
 
-const card = (over: Partial<PaymentMethodLike> = {}): PaymentMethodLike => ({ type: 'card', status: 'valid', exp_month: 11, exp_year: 2026, ...over });
-const bank = (status: string): PaymentMethodLike => ({ type: 'us_bank_account', status, exp_month: null, exp_year: null });
+const card = (over: Partial<PaymentMethodLike> = {}): PaymentMethodLike => ({
+  type: 'card',
+  status: 'valid',
+  exp_month: 11,
+  exp_year: 2026,
+  ...over,
+});
+const bank = (status: string): PaymentMethodLike => ({
+  type: 'us_bank_account',
+  status,
+  exp_month: null,
+  exp_year: null,
+});
 
 describe('isPaymentMethodUsable', () => {
   it.each(PM_STATUSES)('card with status %s', (status) => {
@@ -77,7 +105,9 @@ describe('computeToFix', () => {
 
   it('flags an invalid payment method, with or without auto-process', () => {
     expect(computeToFix(open({ invalid_payment_method: true }))).toBe(TO_FIX_MESSAGES.invalid_payment_method);
-    expect(computeToFix(open({ invalid_payment_method: true, auto_process: false }))).toBe(TO_FIX_MESSAGES.invalid_payment_method);
+    expect(computeToFix(open({ invalid_payment_method: true, auto_process: false }))).toBe(
+      TO_FIX_MESSAGES.invalid_payment_method,
+    );
   });
 
   it('needs a payment method on an auto-process charge', () => {
@@ -86,14 +116,22 @@ describe('computeToFix', () => {
   });
 
   it('needs a connected account on an auto-process transfer', () => {
-    expect(computeToFix(open({ record_type: 'transfer', payment_method_id: null }))).toBe(TO_FIX_MESSAGES.transfer_missing_account);
-    expect(computeToFix(open({ record_type: 'transfer', payment_method_id: null, connected_account_id: 'acct_1' }))).toBeNull();
+    expect(computeToFix(open({ record_type: 'transfer', payment_method_id: null }))).toBe(
+      TO_FIX_MESSAGES.transfer_missing_account,
+    );
+    expect(
+      computeToFix(open({ record_type: 'transfer', payment_method_id: null, connected_account_id: 'acct_1' })),
+    ).toBeNull();
   });
 
   it('needs a connected account or a payment method on an auto-process payout', () => {
-    expect(computeToFix(open({ record_type: 'payout', payment_method_id: null }))).toBe(TO_FIX_MESSAGES.payout_missing_destination);
+    expect(computeToFix(open({ record_type: 'payout', payment_method_id: null }))).toBe(
+      TO_FIX_MESSAGES.payout_missing_destination,
+    );
     expect(computeToFix(open({ record_type: 'payout', payment_method_id: 'pm_1' }))).toBeNull();
-    expect(computeToFix(open({ record_type: 'payout', payment_method_id: null, connected_account_id: 'acct_1' }))).toBeNull();
+    expect(
+      computeToFix(open({ record_type: 'payout', payment_method_id: null, connected_account_id: 'acct_1' })),
+    ).toBeNull();
   });
 
   it('has no record-type rule for adjustments', () => {
@@ -102,7 +140,11 @@ describe('computeToFix', () => {
 
   it('joins every matching message in the seed order', () => {
     expect(computeToFix(open({ due_date: null, invalid_payment_method: true, payment_method_id: null }))).toBe(
-      [TO_FIX_MESSAGES.missing_due_date, TO_FIX_MESSAGES.invalid_payment_method, TO_FIX_MESSAGES.missing_payment_method].join(' '),
+      [
+        TO_FIX_MESSAGES.missing_due_date,
+        TO_FIX_MESSAGES.invalid_payment_method,
+        TO_FIX_MESSAGES.missing_payment_method,
+      ].join(' '),
     );
     expect(computeToFix(open({ record_type: 'payout', due_date: null, payment_method_id: null }))).toBe(
       `${TO_FIX_MESSAGES.missing_due_date} ${TO_FIX_MESSAGES.payout_missing_destination}`,
@@ -112,12 +154,20 @@ describe('computeToFix', () => {
     );
   });
 
-  it.each(['process', 'pending', 'pending_payment_intent', 'completed', 'on_hold', 'canceled', 'needs_review', 'failed'])(
-    'returns null for a transaction in %s',
-    (status) => {
-      expect(computeToFix(open({ status, due_date: null, payment_method_id: null, invalid_payment_method: true }))).toBeNull();
-    },
-  );
+  it.each([
+    'process',
+    'pending',
+    'pending_payment_intent',
+    'completed',
+    'on_hold',
+    'canceled',
+    'needs_review',
+    'failed',
+  ])('returns null for a transaction in %s', (status) => {
+    expect(
+      computeToFix(open({ status, due_date: null, payment_method_id: null, invalid_payment_method: true })),
+    ).toBeNull();
+  });
 
   it('writes distinct, non-empty messages', () => {
     const messages = Object.values(TO_FIX_MESSAGES);

@@ -150,7 +150,9 @@ describe('transaction state machine', () => {
         expect(error.current).toBe(stateLabel(current));
         const allowed = expectedAllowed(event);
         expect([...error.allowed].sort()).toEqual([...allowed].sort());
-        expect(error.message).toContain(`Cannot ${event.replaceAll('_', ' ')} a transaction in state '${stateLabel(current)}'`);
+        expect(error.message).toContain(
+          `Cannot ${event.replaceAll('_', ' ')} a transaction in state '${stateLabel(current)}'`,
+        );
         for (const label of allowed) expect(error.message).toContain(label);
       }),
       { numRuns: 20_000 },
@@ -160,7 +162,9 @@ describe('transaction state machine', () => {
   it('agrees with the expected list on every (state, event, target) combination', () => {
     for (const current of ALL_STATES) {
       for (const event of TRANSACTION_EVENTS) {
-        expect(canTransition(current, event), `${stateLabel(current)} ${event}`).toBe(isLegal(current, event, undefined));
+        expect(canTransition(current, event), `${stateLabel(current)} ${event}`).toBe(
+          isLegal(current, event, undefined),
+        );
         for (const target of ALL_STATES) {
           if (canTransition(current, event, target) !== isLegal(current, event, target)) {
             expect.fail(`${stateLabel(current)} -${event}-> ${stateLabel(target)}`);
@@ -191,7 +195,12 @@ describe('transaction state machine', () => {
 
   it('lists the allowed events of a state', () => {
     expect(allowedEvents(parse('open'))).toEqual(['hold', 'cancel', 'begin_processing']);
-    expect(allowedEvents(parse('completed/authorized'))).toEqual(['begin_processing', 'capture_succeeded', 'partial_capture_succeeded', 'authorization_expired']);
+    expect(allowedEvents(parse('completed/authorized'))).toEqual([
+      'begin_processing',
+      'capture_succeeded',
+      'partial_capture_succeeded',
+      'authorization_expired',
+    ]);
     expect(allowedEvents(parse('canceled'))).toEqual([]);
     for (const state of ALL_STATES) {
       const expected = TRANSACTION_EVENTS.filter((e) => expectedTargets(state, e).length > 0);
@@ -209,7 +218,11 @@ describe('transaction state machine', () => {
   });
 
   it('has an edge for every event and no duplicate edges', () => {
-    for (const event of TRANSACTION_EVENTS) expect(TRANSITIONS.some((e) => e.event === event), event).toBe(true);
+    for (const event of TRANSACTION_EVENTS)
+      expect(
+        TRANSITIONS.some((e) => e.event === event),
+        event,
+      ).toBe(true);
     const keys = TRANSITIONS.map((e) => `${stateLabel(e.from)} ${e.event} ${stateLabel(e.to)}`);
     expect(new Set(keys).size).toBe(keys.length);
   });
@@ -217,7 +230,10 @@ describe('transaction state machine', () => {
   it('only reaches valid states, and each edge stays within one record type', () => {
     const types = ['charge', 'payout', 'transfer', 'adjustment'] as const;
     for (const e of TRANSITIONS) {
-      expect(types.some((t) => isValidState(e.from, t) && isValidState(e.to, t)), `${stateLabel(e.from)} -> ${stateLabel(e.to)}`).toBe(true);
+      expect(
+        types.some((t) => isValidState(e.from, t) && isValidState(e.to, t)),
+        `${stateLabel(e.from)} -> ${stateLabel(e.to)}`,
+      ).toBe(true);
     }
   });
 });

@@ -26,7 +26,10 @@ beforeAll(async () => {
     listener.connections += 1;
     socket.on('data', (chunk) => {
       listener.bytes += chunk.length;
-      if (chunk.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+      if (chunk.includes('\r\n\r\n'))
+        socket.end(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+        );
     });
     socket.on('error', () => undefined);
   });
@@ -64,7 +67,9 @@ const fakeLookup: LookupFunction = (hostname, options, callback) => {
   }
   const turn = answered.get(hostname) ?? 0;
   answered.set(hostname, turn + 1);
-  const current = Array.isArray(entry[0]) ? (entry as string[][])[Math.min(turn, entry.length - 1)]! : (entry as string[]);
+  const current = Array.isArray(entry[0])
+    ? (entry as string[][])[Math.min(turn, entry.length - 1)]!
+    : (entry as string[]);
   const list: LookupAddress[] = current.map((address) => ({ address, family: net.isIP(address) }));
   if (options.all) callback(null, list);
   else callback(null, list[0]!.address, list[0]!.family);
@@ -88,17 +93,32 @@ class RedirectingAgent extends http.Agent {
         else callback(null, '127.0.0.1', 4);
       });
     const host = options.host ?? 'localhost';
-    return net.createConnection({ host: net.isIP(host.replace(/^\[|\]$/g, '')) ? '127.0.0.1' : host, port: listener.port, lookup: toListener });
+    return net.createConnection({
+      host: net.isIP(host.replace(/^\[|\]$/g, '')) ? '127.0.0.1' : host,
+      port: listener.port,
+      lookup: toListener,
+    });
   }
 }
 
 const agents = () => ({ http: new RedirectingAgent(), https: new https.Agent() });
-const policy = connectPolicy({ allow: ['listed.example', 'listed-metadata.example', 'rebind-listed.example', '10.0.0.9'] });
+const policy = connectPolicy({
+  allow: ['listed.example', 'listed-metadata.example', 'rebind-listed.example', '10.0.0.9'],
+});
 
 async function send(host: string): Promise<unknown> {
   const client = new PacedHttpClient(unlimited, agents(), { policy, lookup: fakeLookup });
   try {
-    const response = await client.makeRequest(host, '80', '/v1/charges', 'POST', { Authorization: 'Bearer sk_test_must_not_leave' }, 'amount=100', 'http', 2000);
+    const response = await client.makeRequest(
+      host,
+      '80',
+      '/v1/charges',
+      'POST',
+      { Authorization: 'Bearer sk_test_must_not_leave' },
+      'amount=100',
+      'http',
+      2000,
+    );
     return await response.toJSON();
   } catch (error) {
     return error;
@@ -179,7 +199,13 @@ describe('the connect guard', () => {
       lookup: fakeLookup,
       agents: agents(),
     });
-    const outcome = await gateway.authorize({ idempotencyKey: 'guard-1', transactionId: 'trx_guard', amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa' });
+    const outcome = await gateway.authorize({
+      idempotencyKey: 'guard-1',
+      transactionId: 'trx_guard',
+      amount: 1000,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    });
     expect(outcome.kind).toBe('configuration');
     if (outcome.kind === 'configuration') {
       expect(outcome.error.code).toBe('gateway_host_refused');
@@ -190,7 +216,12 @@ describe('the connect guard', () => {
   });
 
   it('guards the webhook-endpoint registration client the same way', async () => {
-    const api = stripeWebhookEndpoints({ secretKey: 'sk_test_must_not_leave', apiBase: 'http://metadata.example', lookup: fakeLookup, agents: agents() });
+    const api = stripeWebhookEndpoints({
+      secretKey: 'sk_test_must_not_leave',
+      apiBase: 'http://metadata.example',
+      lookup: fakeLookup,
+      agents: agents(),
+    });
     await expect(api.create('http://127.0.0.1:3000/v1/webhooks/gw_x', 'test')).rejects.toBeInstanceOf(HostRefusedError);
     expect(listener).toMatchObject({ connections: 0, bytes: 0 });
   });

@@ -20,7 +20,12 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 describeEachDatabase('default gateway and registry', (get) => {
   it('starts the emulator in-process, registers it as default, and the adapter reaches it', async () => {
     const h = get();
-    const config = { stripeSecretKey: undefined, stripeApiBase: undefined, emulatorPort: 0, dataDir: path.join(dataDir, h.kind) };
+    const config = {
+      stripeSecretKey: undefined,
+      stripeApiBase: undefined,
+      emulatorPort: 0,
+      dataDir: path.join(dataDir, h.kind),
+    };
     const first = await setUpDefaultGateway(config, h.deps);
     let paymentIntent: string | null = null;
     try {
@@ -58,7 +63,10 @@ describeEachDatabase('default gateway and registry', (get) => {
     const h = get();
     const emulator = await startEmulator({ port: 0 });
     try {
-      const setup = await setUpDefaultGateway({ stripeSecretKey: undefined, stripeApiBase: emulator.url, emulatorPort: 0, dataDir }, h.deps);
+      const setup = await setUpDefaultGateway(
+        { stripeSecretKey: undefined, stripeApiBase: emulator.url, emulatorPort: 0, dataDir },
+        h.deps,
+      );
       expect(setup.record.api_base).toBe(emulator.url);
       expect(setup.description).toContain('STRIPE_API_BASE');
       await setup.close();
@@ -71,8 +79,17 @@ describeEachDatabase('default gateway and registry', (get) => {
     const h = get();
     process.env.STRIPE_SECRET_KEY = 'sk_test_notarealkey123';
     try {
-      const setup = await setUpDefaultGateway({ stripeSecretKey: 'sk_test_notarealkey123', stripeApiBase: undefined, emulatorPort: 0, dataDir }, h.deps);
-      expect(setup.record).toMatchObject({ is_emulator: false, is_default: true, mode: 'test', secret_key_env: 'STRIPE_SECRET_KEY', api_base: null });
+      const setup = await setUpDefaultGateway(
+        { stripeSecretKey: 'sk_test_notarealkey123', stripeApiBase: undefined, emulatorPort: 0, dataDir },
+        h.deps,
+      );
+      expect(setup.record).toMatchObject({
+        is_emulator: false,
+        is_default: true,
+        mode: 'test',
+        secret_key_env: 'STRIPE_SECRET_KEY',
+        api_base: null,
+      });
       const listed = await h.request('GET', '/v1/gateways?limit=200');
       expect(JSON.stringify(listed.body)).not.toContain('sk_test_notarealkey123');
       const rows = await h.deps.db.selectFrom('gateways').selectAll().execute();
@@ -85,9 +102,18 @@ describeEachDatabase('default gateway and registry', (get) => {
 
   it('refuses to build an adapter for a gateway whose key variable is not set', async () => {
     const h = get();
-    const created = await h.request('POST', '/v1/gateways', { name: 'No key', provider: 'stripe', settlement_currency: 'USD', secret_key_env: 'SETTLE_GATEWAY_TEST_UNSET_KEY' });
+    const created = await h.request('POST', '/v1/gateways', {
+      name: 'No key',
+      provider: 'stripe',
+      settlement_currency: 'USD',
+      secret_key_env: 'SETTLE_GATEWAY_TEST_UNSET_KEY',
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const record = await h.deps.db.selectFrom('gateways').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const record = await h.deps.db
+      .selectFrom('gateways')
+      .selectAll()
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
     expect(() => new GatewayRegistry().forRecord(record)).toThrow(/SETTLE_GATEWAY_TEST_UNSET_KEY/);
   });
 });

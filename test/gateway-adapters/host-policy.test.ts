@@ -85,7 +85,14 @@ describe('the parsers agree with node:net isIP', () => {
   it('on generated IPv4 and IPv6 addresses and near misses', () => {
     const v4 = fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((parts) => parts.join('.'));
     const v6 = fc
-      .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)), fc.constant(''), fc.constant('1.2.3.4')), { minLength: 1, maxLength: 10 })
+      .array(
+        fc.oneof(
+          fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)),
+          fc.constant(''),
+          fc.constant('1.2.3.4'),
+        ),
+        { minLength: 1, maxLength: 10 },
+      )
       .map((groups) => groups.join(':'));
     const text = fc.stringMatching(/^[0-9a-f:.]{0,20}$/);
     fc.assert(
@@ -106,7 +113,8 @@ describe('the parsers agree with node:net isIP', () => {
 
 describe('the api_base host rule', () => {
   it('allows loopback and localhost, and a listed host (private ones too)', () => {
-    for (const host of ['127.0.0.1', '127.1', '[::1]', '[::ffff:127.0.0.1]', 'localhost', 'LOCALHOST']) expect(apiBaseHostRefusal(hostOf(host), [])).toBeNull();
+    for (const host of ['127.0.0.1', '127.1', '[::1]', '[::ffff:127.0.0.1]', 'localhost', 'LOCALHOST'])
+      expect(apiBaseHostRefusal(hostOf(host), [])).toBeNull();
     expect(apiBaseHostRefusal('10.0.0.1', ['10.0.0.1'])).toBeNull();
     expect(apiBaseHostRefusal(hostOf('167772161'), ['10.0.0.1'])).toBeNull();
     expect(apiBaseHostRefusal(hostOf('[::ffff:10.0.0.1]'), ['10.0.0.1'])).toBeNull();
@@ -117,9 +125,21 @@ describe('the api_base host rule', () => {
   it('refuses what is not listed, and link-local and metadata addresses even when listed', () => {
     expect(apiBaseHostRefusal('10.0.0.1', [])?.code).toBe('api_base_host_not_allowed');
     expect(apiBaseHostRefusal('stripe.proxy.test', [])?.code).toBe('api_base_host_not_allowed');
-    for (const spelling of ['169.254.169.254', '2852039166', '0251.0376.0251.0376', '0xa9fea9fe', '[::ffff:a9fe:a9fe]', '[fe80::1]', '[fd00:ec2::254]', '0.0.0.0']) {
+    for (const spelling of [
+      '169.254.169.254',
+      '2852039166',
+      '0251.0376.0251.0376',
+      '0xa9fea9fe',
+      '[::ffff:a9fe:a9fe]',
+      '[fe80::1]',
+      '[fd00:ec2::254]',
+      '0.0.0.0',
+    ]) {
       const host = hostOf(spelling);
-      expect(apiBaseHostRefusal(host, [host, '169.254.169.254', 'fe80::1', 'fd00:ec2::254', '0.0.0.0'])?.code, spelling).toBe('api_base_host_forbidden');
+      expect(
+        apiBaseHostRefusal(host, [host, '169.254.169.254', 'fe80::1', 'fd00:ec2::254', '0.0.0.0'])?.code,
+        spelling,
+      ).toBe('api_base_host_forbidden');
     }
   });
 });
@@ -144,8 +164,12 @@ describe('the connect-time rule', () => {
     expect(policy.refusal('operator.example', '10.1.2.3')).toBeNull();
     const rules = gatewayHostRules([], 'http://Operator.Example:12111/');
     expect(rules.operatorApiBase).toBe('http://operator.example:12111');
-    expect(gatewayConnectPolicy('http://operator.example:12111', rules).refusal('operator.example', '169.254.1.1')).toBeNull();
-    expect(gatewayConnectPolicy('http://operator.example:9999', rules).refusal('operator.example', '10.1.2.3')).not.toBeNull();
+    expect(
+      gatewayConnectPolicy('http://operator.example:12111', rules).refusal('operator.example', '169.254.1.1'),
+    ).toBeNull();
+    expect(
+      gatewayConnectPolicy('http://operator.example:9999', rules).refusal('operator.example', '10.1.2.3'),
+    ).not.toBeNull();
   });
 
   it('a gateway without api_base may reach api.stripe.com (any public address), nothing else but loopback', () => {

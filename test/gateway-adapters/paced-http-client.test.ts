@@ -6,7 +6,13 @@ import http from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recordingHttpClient, type StripeExchange } from '../../src/gateway-adapters/stripe/exchange.js';
-import { PacedHttpClient, RateLimiterFailure, SENT_AT, sentAtOf, wasNotSent } from '../../src/gateway-adapters/stripe/paced-http-client.js';
+import {
+  PacedHttpClient,
+  RateLimiterFailure,
+  SENT_AT,
+  sentAtOf,
+  wasNotSent,
+} from '../../src/gateway-adapters/stripe/paced-http-client.js';
 import type { RateLimiter } from '../../src/gateway-adapters/stripe/rate-limiter.js';
 
 interface Server {
@@ -59,7 +65,10 @@ async function startServer(options: { silent?: boolean } = {}): Promise<Server> 
  * A limiter that logs to `events`; the turns listed in `lapsing` (0-based) say they lapsed; `waitMs[n]` delays turn
  * n; `before(n)` runs before turn n is handed out.
  */
-function loggingLimiter(events: string[], options: { lapsing?: number[]; waitMs?: number[]; before?: (n: number) => void } = {}): RateLimiter {
+function loggingLimiter(
+  events: string[],
+  options: { lapsing?: number[]; waitMs?: number[]; before?: (n: number) => void } = {},
+): RateLimiter {
   let handedOut = 0;
   return {
     acquire: async () => {
@@ -152,7 +161,11 @@ describe('PacedHttpClient', () => {
     const events: string[] = [];
     // Turn 1 (the second request's first) lapses, with the kept-alive connection already taken; before turn 2 the
     // server drops that connection, and turn 2 comes 100 ms later.
-    const limiter = loggingLimiter(events, { lapsing: [1], waitMs: [0, 0, 100], before: (n) => n === 2 && server.dropConnections() });
+    const limiter = loggingLimiter(events, {
+      lapsing: [1],
+      waitMs: [0, 0, 100],
+      before: (n) => n === 2 && server.dropConnections(),
+    });
     const client = new PacedHttpClient(limiter, fresh());
     await (await post(client, server.port, 'n=1')).toJSON();
     const second = await post(client, server.port, 'n=2');
@@ -171,7 +184,12 @@ describe('PacedHttpClient', () => {
     const agent = new http.Agent({ keepAlive: true });
     // A socket that never connects: 'connect' never comes.
     (agent as unknown as { createConnection: () => Socket }).createConnection = () => new Socket();
-    const failure = await post(new PacedHttpClient(loggingLimiter(events), { http: agent, https: undefined as never }), 9, 'x=1', 100).catch((error: unknown) => error);
+    const failure = await post(
+      new PacedHttpClient(loggingLimiter(events), { http: agent, https: undefined as never }),
+      9,
+      'x=1',
+      100,
+    ).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'ETIMEDOUT' });
     expect(wasNotSent(failure)).toBe(true);
     expect(sentAtOf(failure)).toBeUndefined();
@@ -184,7 +202,9 @@ describe('PacedHttpClient', () => {
     await server.close();
     servers.splice(0);
     const events: string[] = [];
-    const failure = await post(new PacedHttpClient(loggingLimiter(events), fresh()), port).catch((error: unknown) => error);
+    const failure = await post(new PacedHttpClient(loggingLimiter(events), fresh()), port).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ code: 'ECONNREFUSED' });
     expect(wasNotSent(failure)).toBe(true);
     expect(events).toEqual(['turn 0', 'give back 0']);
@@ -193,7 +213,10 @@ describe('PacedHttpClient', () => {
   it('a limiter failure fails the request before any connection opens', async () => {
     const server = await startServer();
     const broken = new Error('rate_limit_grants: connection terminated');
-    const failure = await post(new PacedHttpClient({ acquire: () => Promise.reject(broken) }, fresh()), server.port).catch((error: unknown) => error);
+    const failure = await post(
+      new PacedHttpClient({ acquire: () => Promise.reject(broken) }, fresh()),
+      server.port,
+    ).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RateLimiterFailure);
     expect((failure as RateLimiterFailure).cause).toBe(broken);
     expect(server.connections).toBe(0);
@@ -201,7 +224,9 @@ describe('PacedHttpClient', () => {
 
   it('an answer that does not come within the timeout after the write is ETIMEDOUT, not marked as never sent', async () => {
     const server = await startServer({ silent: true });
-    const failure = await post(new PacedHttpClient(loggingLimiter([]), fresh()), server.port, 'x=1', 150).catch((error: unknown) => error);
+    const failure = await post(new PacedHttpClient(loggingLimiter([]), fresh()), server.port, 'x=1', 150).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ code: 'ETIMEDOUT' });
     expect(wasNotSent(failure)).toBe(false);
     expect(typeof sentAtOf(failure)).toBe('number');
@@ -216,9 +241,21 @@ describe('PacedHttpClient', () => {
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       const limiter = loggingLimiter([], { before: () => vi.advanceTimersByTime(600) });
-      const client = recordingHttpClient(new PacedHttpClient(limiter, fresh()), (exchange) => void exchanges.push(exchange));
+      const client = recordingHttpClient(
+        new PacedHttpClient(limiter, fresh()),
+        (exchange) => void exchanges.push(exchange),
+      );
       const handedOver = performance.now();
-      const response = await client.makeRequest('127.0.0.1', String(server.port), '/v1/payment_intents', 'POST', { 'Content-Length': 3 }, 'a=1', 'http', 5000);
+      const response = await client.makeRequest(
+        '127.0.0.1',
+        String(server.port),
+        '/v1/payment_intents',
+        'POST',
+        { 'Content-Length': 3 },
+        'a=1',
+        'http',
+        5000,
+      );
       // Read through the log's wrapper, as the SDK reads every answer.
       expect((response.getRawResponse() as http.IncomingMessage).statusCode).toBe(200);
       expect(await response.toJSON()).toEqual({ ok: true });

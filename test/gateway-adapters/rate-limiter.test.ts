@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { SlidingWindowRateLimiter } from '../../src/gateway-adapters/stripe/rate-limiter.js';
 
 /** A fake monotonic clock whose sleep advances time, so waiting callers resume in a deterministic order. */
-function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void>; advance: (ms: number) => void; slept: number[] } {
+function fakeTime(): {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  advance: (ms: number) => void;
+  slept: number[];
+} {
   let t = 0;
   const slept: number[] = [];
   return {
@@ -99,10 +104,18 @@ describe('SlidingWindowRateLimiter', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 25 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 700 }), fc.integer({ min: 0, max: 40 })), { minLength: 1, maxLength: 120 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 700 }), fc.integer({ min: 0, max: 40 })), {
+          minLength: 1,
+          maxLength: 120,
+        }),
         async (rate, arrivals) => {
           const time = fakeTime();
-          const limiter = new SlidingWindowRateLimiter({ ratePerSecond: rate, ttlMs: 25, now: time.now, sleep: time.sleep });
+          const limiter = new SlidingWindowRateLimiter({
+            ratePerSecond: rate,
+            ttlMs: 25,
+            now: time.now,
+            sleep: time.sleep,
+          });
           const pending: Promise<number>[] = [];
           const starts: number[] = [];
           for (const [gap, delay] of arrivals) {

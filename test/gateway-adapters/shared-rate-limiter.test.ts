@@ -53,7 +53,9 @@ async function hammer(limiters: RateLimiter[], loops: number, total: number): Pr
 describe('SharedRateLimiter options', () => {
   it('refuses a margin shorter than the ttl (the bound would not hold) and a rate below 1', () => {
     const db = {} as never;
-    expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 10, ttlMs: 40, marginMs: 30 })).toThrow(RangeError);
+    expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 10, ttlMs: 40, marginMs: 30 })).toThrow(
+      RangeError,
+    );
     expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 0 })).toThrow(RangeError);
     expect(() => new SharedRateLimiter({ db, gatewayId: 'gw', ratePerSecond: 10 })).not.toThrow();
   });
@@ -63,7 +65,11 @@ describe('SharedRateLimiter options', () => {
     const frozen = () => 0;
     const limiters = [1, 2, 3].map(() => new SlidingWindowRateLimiter({ ratePerSecond: RATE, now: frozen }));
     const starts: number[] = [];
-    await Promise.all(limiters.flatMap((limiter) => Array.from({ length: RATE }, () => limiter.acquire().then((turn) => turn.use() && starts.push(frozen())))));
+    await Promise.all(
+      limiters.flatMap((limiter) =>
+        Array.from({ length: RATE }, () => limiter.acquire().then((turn) => turn.use() && starts.push(frozen()))),
+      ),
+    );
     expect(maxInAnyWindow(starts, WINDOW_MS)).toBe(3 * RATE);
   });
 
@@ -92,7 +98,12 @@ for (const kind of databaseKinds()) {
 
     it('serves callers in arrival order, also those arriving while the first one waits', async () => {
       // A short window keeps the test quick: rate 2 per 200 ms, one token per grant.
-      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId: `fifo_${kind}`, ratePerSecond: 2, windowMs: 200 });
+      const limiter = new SharedRateLimiter({
+        db: limiterDb(),
+        gatewayId: `fifo_${kind}`,
+        ratePerSecond: 2,
+        windowMs: 200,
+      });
       const order: number[] = [];
       const starts: number[] = [];
       const take = (n: number) =>
@@ -112,7 +123,13 @@ for (const kind of databaseKinds()) {
       let clock = 0;
       const gatewayId = `giveback_${kind}`;
       // 100/s with a 40 ms ttl: grants of up to 4 tokens.
-      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId, ratePerSecond: 100, ttlMs: 40, now: () => clock });
+      const limiter = new SharedRateLimiter({
+        db: limiterDb(),
+        gatewayId,
+        ratePerSecond: 100,
+        ttlMs: 40,
+        now: () => clock,
+      });
       const served: string[] = [];
       // Four callers at once: one grant of 4. Once the first is served, time jumps past the ttl, so the other
       // three find the tokens expired, drop them and ask again.
@@ -124,7 +141,12 @@ for (const kind of databaseKinds()) {
       const rest = ['b', 'c', 'd'].map((name) => limiter.acquire().then((turn) => turn.use() && served.push(name)));
       await Promise.all([first, ...rest]);
       expect(served).toEqual(['a', 'b', 'c', 'd']);
-      const rows = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', gatewayId).orderBy('id').execute();
+      const rows = await t.database.db
+        .selectFrom('rate_limit_grants')
+        .select('tokens')
+        .where('gateway_id', '=', gatewayId)
+        .orderBy('id')
+        .execute();
       // Without the give-back the first grant would still count 4 (4 + 3 = 7 counted for 4 requests).
       expect(rows.map((r) => r.tokens)).toEqual([1, 3]);
       expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 7, tokensDropped: 3, tokensReturned: 3 });
@@ -133,7 +155,13 @@ for (const kind of databaseKinds()) {
     it('gives back turns that lapsed before their request was written, and those given back unused', async () => {
       let clock = 0;
       const gatewayId = `lapsed_${kind}`;
-      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId, ratePerSecond: 100, ttlMs: 40, now: () => clock });
+      const limiter = new SharedRateLimiter({
+        db: limiterDb(),
+        gatewayId,
+        ratePerSecond: 100,
+        ttlMs: 40,
+        now: () => clock,
+      });
       // One grant of 4 turns: one used in time, one given back (its connection failed), two used too late.
       const turns = await Promise.all([1, 2, 3, 4].map(() => limiter.acquire()));
       expect(turns[0]!.use()).toBe(true);
@@ -143,13 +171,23 @@ for (const kind of databaseKinds()) {
       expect(turns[3]!.use()).toBe(false);
       // The next grant call gives the three back: the first grant then counts the one request that left.
       expect((await limiter.acquire()).use()).toBe(true);
-      const rows = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', gatewayId).orderBy('id').execute();
+      const rows = await t.database.db
+        .selectFrom('rate_limit_grants')
+        .select('tokens')
+        .where('gateway_id', '=', gatewayId)
+        .orderBy('id')
+        .execute();
       expect(rows.map((r) => r.tokens)).toEqual([1, 1]);
       expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 5, turnsLapsed: 3, tokensReturned: 3 });
     });
 
     it('rejects the acquire whose grant failed in the database, and serves later callers once it works again', async () => {
-      const limiter = new SharedRateLimiter({ db: limiterDb(), gatewayId: `errors_${kind}`, ratePerSecond: 1, windowMs: 200 });
+      const limiter = new SharedRateLimiter({
+        db: limiterDb(),
+        gatewayId: `errors_${kind}`,
+        ratePerSecond: 1,
+        windowMs: 200,
+      });
       await limiter.acquire();
       await sql`alter table rate_limit_grants rename to rate_limit_grants_away`.execute(t.database.db);
       let restored = false;
@@ -181,7 +219,11 @@ for (const kind of databaseKinds()) {
         const record = await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
         const outcome = await deps.gateways.forRecord(record).retrieve('pi_does_not_exist');
         expect(outcome.kind).not.toBe('succeeded');
-        const grants = await t.database.db.selectFrom('rate_limit_grants').select('tokens').where('gateway_id', '=', record.id).execute();
+        const grants = await t.database.db
+          .selectFrom('rate_limit_grants')
+          .select('tokens')
+          .where('gateway_id', '=', record.id)
+          .execute();
         expect(grants).toEqual(kind === 'postgres' ? [{ tokens: 1 }] : []);
       } finally {
         await emulator.close();
@@ -190,90 +232,103 @@ for (const kind of databaseKinds()) {
   });
 }
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('SharedRateLimiter, several processes on one PostgreSQL database', () => {
-  let t: TestDatabase;
-  const pools: OpenDatabase[] = [];
-  beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-  });
-  afterAll(async () => {
-    for (const pool of pools) await pool.close();
-    await t.drop();
-  });
+describe.skipIf(!process.env.TEST_DATABASE_URL)(
+  'SharedRateLimiter, several processes on one PostgreSQL database',
+  () => {
+    let t: TestDatabase;
+    const pools: OpenDatabase[] = [];
+    beforeAll(async () => {
+      t = await createTestDatabase('postgres');
+    });
+    afterAll(async () => {
+      for (const pool of pools) await pool.close();
+      await t.drop();
+    });
 
-  /** A connection pool of its own, as another process would have. */
-  async function ownPool(): Promise<OpenDatabase> {
-    const pool = await openDatabase({ url: t.url, poolSize: 2 });
-    pools.push(pool);
-    return pool;
-  }
+    /** A connection pool of its own, as another process would have. */
+    async function ownPool(): Promise<OpenDatabase> {
+      const pool = await openDatabase({ url: t.url, poolSize: 2 });
+      pools.push(pool);
+      return pool;
+    }
 
-  // The limiter each "process" builds. With the per-process limiter instead
-  // (new SlidingWindowRateLimiter({ ratePerSecond: RATE })) the first window holds 3 × RATE starts and the test fails.
-  const makeLimiter = (pool: OpenDatabase, gatewayId: string, options: { burstMax?: number } = {}): RateLimiter =>
-    new SharedRateLimiter({ db: pool.db, gatewayId, ratePerSecond: RATE, ...options });
+    // The limiter each "process" builds. With the per-process limiter instead
+    // (new SlidingWindowRateLimiter({ ratePerSecond: RATE })) the first window holds 3 × RATE starts and the test fails.
+    const makeLimiter = (pool: OpenDatabase, gatewayId: string, options: { burstMax?: number } = {}): RateLimiter =>
+      new SharedRateLimiter({ db: pool.db, gatewayId, ratePerSecond: RATE, ...options });
 
-  it(`keeps three busy limiters within ${RATE} starts in every 1-second window, and keeps handing out turns`, async () => {
-    const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), 'gw_shared')));
-    // Turns keep coming: the hammer ends only once the callers used TOTAL of them, several windows' worth.
-    const starts = await hammer(limiters, 4, TOTAL);
+    it(`keeps three busy limiters within ${RATE} starts in every 1-second window, and keeps handing out turns`, async () => {
+      const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), 'gw_shared')));
+      // Turns keep coming: the hammer ends only once the callers used TOTAL of them, several windows' worth.
+      const starts = await hammer(limiters, 4, TOTAL);
 
-    const gaps = gapsOverRate(starts, RATE);
-    const most = maxInAnyWindow(starts, WINDOW_MS);
-    const meanGap = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
-    // How much of the rate is used is a speed, not a behaviour (the shared ceiling is 1000 / 1070 of the rate, and
-    // the share reached depends on how busy the machine is): it is printed here and measured by the
-    // scheduled-charges benchmark (npm run bench, docs/PERFORMANCE.md), never asserted.
-    console.info(
-      `shared limiter, ${RATE}/s: ${starts.length} starts, max ${most} in any ${WINDOW_MS} ms window, ` +
-        `min gap k..k+${RATE} ${Math.min(...gaps)} ms, mean ${meanGap.toFixed(1)} ms (steady-state use ${((100 * WINDOW_MS) / meanGap).toFixed(1)}% of the rate)`,
-    );
-    expect(starts.length).toBeGreaterThanOrEqual(TOTAL);
-    expect(most).toBeLessThanOrEqual(RATE);
-  });
+      const gaps = gapsOverRate(starts, RATE);
+      const most = maxInAnyWindow(starts, WINDOW_MS);
+      const meanGap = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+      // How much of the rate is used is a speed, not a behaviour (the shared ceiling is 1000 / 1070 of the rate, and
+      // the share reached depends on how busy the machine is): it is printed here and measured by the
+      // scheduled-charges benchmark (npm run bench, docs/PERFORMANCE.md), never asserted.
+      console.info(
+        `shared limiter, ${RATE}/s: ${starts.length} starts, max ${most} in any ${WINDOW_MS} ms window, ` +
+          `min gap k..k+${RATE} ${Math.min(...gaps)} ms, mean ${meanGap.toFixed(1)} ms (steady-state use ${((100 * WINDOW_MS) / meanGap).toFixed(1)}% of the rate)`,
+      );
+      expect(starts.length).toBeGreaterThanOrEqual(TOTAL);
+      expect(most).toBeLessThanOrEqual(RATE);
+    });
 
-  it('counts each grant for a second plus the ttl and the allowance for uneven delivery', async () => {
-    const limiter = new SharedRateLimiter({ db: (await ownPool()).db, gatewayId: 'gw_allowance', ratePerSecond: 5, ttlMs: 40, allowanceMs: 300 });
-    const starts: number[] = [];
-    await Promise.all(Array.from({ length: 10 }, () => limiter.acquire().then((turn) => turn.use() && starts.push(performance.now()))));
-    // The sixth start needs the first grant out of the 1,340 ms look-back; the first start came at most a ttl
-    // (40 ms) after that grant, so the two are at least 1,300 ms apart. With the default allowance, 1,045 would do.
-    expect((starts[5] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(1300);
-  });
+    it('counts each grant for a second plus the ttl and the allowance for uneven delivery', async () => {
+      const limiter = new SharedRateLimiter({
+        db: (await ownPool()).db,
+        gatewayId: 'gw_allowance',
+        ratePerSecond: 5,
+        ttlMs: 40,
+        allowanceMs: 300,
+      });
+      const starts: number[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          limiter.acquire().then((turn) => turn.use() && starts.push(performance.now())),
+        ),
+      );
+      // The sixth start needs the first grant out of the 1,340 ms look-back; the first start came at most a ttl
+      // (40 ms) after that grant, so the two are at least 1,300 ms apart. With the default allowance, 1,045 would do.
+      expect((starts[5] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(1300);
+    });
 
-  it('spreads grants over the second: at most 1.5 times their share in any tenth of it, the rate still handed out', async () => {
-    const gatewayId = 'gw_spread';
-    const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), gatewayId)));
-    const starts = await hammer(limiters, 4, TOTAL);
-    // The database's own dates of the grants: what the function counted, free of client scheduling.
-    const { rows } = await sql<{ at: number; tokens: number }>`
+    it('spreads grants over the second: at most 1.5 times their share in any tenth of it, the rate still handed out', async () => {
+      const gatewayId = 'gw_spread';
+      const limiters = await Promise.all([1, 2, 3].map(async () => makeLimiter(await ownPool(), gatewayId)));
+      const starts = await hammer(limiters, 4, TOTAL);
+      // The database's own dates of the grants: what the function counted, free of client scheduling.
+      const { rows } = await sql<{ at: number; tokens: number }>`
       select (extract(epoch from granted_at) * 1000)::float8 as at, tokens from rate_limit_grants
       where gateway_id = ${gatewayId} and tokens > 0 order by granted_at`.execute((await ownPool()).db);
-    const burstMs = WINDOW_MS / 10;
-    const burstMax = Math.ceil((1.5 * RATE * burstMs) / WINDOW_MS); // 6 at 40/s
-    let most = 0;
-    let first = 0;
-    let inWindow = 0;
-    rows.forEach((row, last) => {
-      inWindow += row.tokens;
-      // The function counts grants later than (now - burst): a grant exactly a burst window older is out.
-      while (first < last && (rows[first]?.at ?? 0) <= row.at - burstMs) inWindow -= rows[first++]?.tokens ?? 0;
-      most = Math.max(most, inWindow);
+      const burstMs = WINDOW_MS / 10;
+      const burstMax = Math.ceil((1.5 * RATE * burstMs) / WINDOW_MS); // 6 at 40/s
+      let most = 0;
+      let first = 0;
+      let inWindow = 0;
+      rows.forEach((row, last) => {
+        inWindow += row.tokens;
+        // The function counts grants later than (now - burst): a grant exactly a burst window older is out.
+        while (first < last && (rows[first]?.at ?? 0) <= row.at - burstMs) inWindow -= rows[first++]?.tokens ?? 0;
+        most = Math.max(most, inWindow);
+      });
+      // Without the spread (burstMax: RATE) the first tenth of a second alone holds all 40.
+      expect(most).toBeLessThanOrEqual(burstMax);
+      expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(RATE);
     });
-    // Without the spread (burstMax: RATE) the first tenth of a second alone holds all 40.
-    expect(most).toBeLessThanOrEqual(burstMax);
-    expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(RATE);
-  });
 
-  it('counts the limit per gateway: another gateway is not slowed by a busy one', async () => {
-    const pool = await ownPool();
-    // No spread (a burst may take the whole rate), so that the only wait left would be the busy gateway's.
-    const busy = new SharedRateLimiter({ db: pool.db, gatewayId: 'gw_busy', ratePerSecond: RATE, burstMax: RATE });
-    const other = new SharedRateLimiter({ db: pool.db, gatewayId: 'gw_other', ratePerSecond: RATE, burstMax: RATE });
-    await Promise.all(Array.from({ length: RATE }, () => busy.acquire().then((turn) => turn.use())));
-    // The busy gateway's window is full now; the other's grants never count its tokens: not one is refused (a
-    // refused grant is what makes a caller wait).
-    await Promise.all(Array.from({ length: RATE }, () => other.acquire().then((turn) => turn.use())));
-    expect(other.stats.refusals).toBe(0);
-  });
-});
+    it('counts the limit per gateway: another gateway is not slowed by a busy one', async () => {
+      const pool = await ownPool();
+      // No spread (a burst may take the whole rate), so that the only wait left would be the busy gateway's.
+      const busy = new SharedRateLimiter({ db: pool.db, gatewayId: 'gw_busy', ratePerSecond: RATE, burstMax: RATE });
+      const other = new SharedRateLimiter({ db: pool.db, gatewayId: 'gw_other', ratePerSecond: RATE, burstMax: RATE });
+      await Promise.all(Array.from({ length: RATE }, () => busy.acquire().then((turn) => turn.use())));
+      // The busy gateway's window is full now; the other's grants never count its tokens: not one is refused (a
+      // refused grant is what makes a caller wait).
+      await Promise.all(Array.from({ length: RATE }, () => other.acquire().then((turn) => turn.use())));
+      expect(other.stats.refusals).toBe(0);
+    });
+  },
+);

@@ -40,13 +40,25 @@ async function startCanned(): Promise<CannedServer> {
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
       const key = req.headers['idempotency-key'];
-      requests.push({ method: req.method ?? '', path: req.url ?? '', idempotencyKey: typeof key === 'string' ? key : null, body });
-      const next = queue.shift() ?? { status: 500, body: { error: { type: 'api_error', message: 'no canned response left' } } };
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        idempotencyKey: typeof key === 'string' ? key : null,
+        body,
+      });
+      const next = queue.shift() ?? {
+        status: 500,
+        body: { error: { type: 'api_error', message: 'no canned response left' } },
+      };
       if (next.reset) {
         req.socket.destroy();
         return;
       }
-      res.writeHead(next.status, { 'Content-Type': 'application/json', 'Request-Id': `req_${requests.length}`, ...next.headers });
+      res.writeHead(next.status, {
+        'Content-Type': 'application/json',
+        'Request-Id': `req_${requests.length}`,
+        ...next.headers,
+      });
       res.end(JSON.stringify(next.body));
     });
   });
@@ -147,7 +159,13 @@ const gateway = (apiBase = canned.url, maxRetries = 2): StripeGateway =>
     rateLimiter: unlimited,
     sleep: async (ms) => void slept.push(ms),
   });
-const authorizeRequest = { idempotencyKey: 'idem_a1', transactionId: 'txn_1', amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa' };
+const authorizeRequest = {
+  idempotencyKey: 'idem_a1',
+  transactionId: 'txn_1',
+  amount: 1000,
+  currency: 'USD',
+  paymentMethod: 'pm_card_visa',
+};
 
 beforeAll(async () => {
   canned = await startCanned();
@@ -161,7 +179,11 @@ beforeEach(() => {
 describe('StripeGateway retries (canned responses)', () => {
   it('resends a 429 with the SAME idempotency key after Retry-After, then succeeds', async () => {
     canned.reply(
-      stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' }, { 'Retry-After': '1' }),
+      stripeError(
+        429,
+        { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' },
+        { 'Retry-After': '1' },
+      ),
       { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) },
     );
     const outcome = await gateway().authorize(authorizeRequest);
@@ -233,7 +255,11 @@ describe('StripeGateway rate limit turns (canned responses)', () => {
     const original = Socket.prototype.write;
     const spy = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: unknown[]) {
       const chunk = args[0];
-      if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && /^(GET|POST) \/v1\//.test(chunk.toString().slice(0, 16))) events.push('write');
+      if (
+        (typeof chunk === 'string' || Buffer.isBuffer(chunk)) &&
+        /^(GET|POST) \/v1\//.test(chunk.toString().slice(0, 16))
+      )
+        events.push('write');
       return Reflect.apply(original, this, args) as boolean;
     });
     return () => spy.mockRestore();
@@ -272,7 +298,10 @@ describe('StripeGateway rate limit turns (canned responses)', () => {
 
   it("the SDK's own resend of a reset connection takes a turn too", async () => {
     const events: string[] = [];
-    canned.reply({ status: 0, body: null, reset: true }, { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) });
+    canned.reply(
+      { status: 0, body: null, reset: true },
+      { status: 200, body: paymentIntent({ status: 'requires_capture', capturable: 1000 }) },
+    );
     const outcome = await tracedGateway(tracingLimiter(events)).authorize(authorizeRequest);
     expect(outcome.kind).toBe('succeeded');
     expect(canned.requests).toHaveLength(2);
@@ -290,10 +319,20 @@ describe('StripeGateway rate limit turns (canned responses)', () => {
 describe('StripeGateway state and amount handling (canned responses)', () => {
   it('capture of an already captured intent re-reads it and reports success with the real amounts', async () => {
     canned.reply(
-      stripeError(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'This PaymentIntent has already been captured.' }),
+      stripeError(400, {
+        type: 'invalid_request_error',
+        code: 'payment_intent_unexpected_state',
+        message: 'This PaymentIntent has already been captured.',
+      }),
       { status: 200, body: paymentIntent({ status: 'succeeded', captured: 600, refunded: 400 }) },
     );
-    const outcome = await gateway().capture({ idempotencyKey: 'idem_c1', transactionId: 'txn_1', paymentIntentId: 'pi_1', currency: 'USD', amount: 600 });
+    const outcome = await gateway().capture({
+      idempotencyKey: 'idem_c1',
+      transactionId: 'txn_1',
+      paymentIntentId: 'pi_1',
+      currency: 'USD',
+      amount: 600,
+    });
     expect(outcome).toMatchObject({
       kind: 'succeeded',
       result: { status: 'succeeded', captured_amount: 600, released_amount: 400, refunded_amount: 0 },
@@ -305,14 +344,29 @@ describe('StripeGateway state and amount handling (canned responses)', () => {
   });
 
   it('cancel of an already canceled intent is success; of a captured one it is invalid_request with the intent', async () => {
-    const unexpected = stripeError(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'state' });
+    const unexpected = stripeError(400, {
+      type: 'invalid_request_error',
+      code: 'payment_intent_unexpected_state',
+      message: 'state',
+    });
     canned.reply(unexpected, { status: 200, body: paymentIntent({ status: 'canceled', refunded: 1000 }) });
-    const released = await gateway().cancel({ idempotencyKey: 'idem_x1', transactionId: 'txn_1', paymentIntentId: 'pi_1' });
-    expect(released).toMatchObject({ kind: 'succeeded', result: { status: 'canceled', released_amount: 1000, refunded_amount: 0 } });
+    const released = await gateway().cancel({
+      idempotencyKey: 'idem_x1',
+      transactionId: 'txn_1',
+      paymentIntentId: 'pi_1',
+    });
+    expect(released).toMatchObject({
+      kind: 'succeeded',
+      result: { status: 'canceled', released_amount: 1000, refunded_amount: 0 },
+    });
 
     canned.reply(unexpected, { status: 200, body: paymentIntent({ status: 'succeeded', captured: 1000 }) });
     const late = await gateway().cancel({ idempotencyKey: 'idem_x2', transactionId: 'txn_1', paymentIntentId: 'pi_1' });
-    expect(late).toMatchObject({ kind: 'invalid_request', error: { code: 'payment_intent_unexpected_state' }, result: { status: 'succeeded' } });
+    expect(late).toMatchObject({
+      kind: 'invalid_request',
+      error: { code: 'payment_intent_unexpected_state' },
+      result: { status: 'succeeded' },
+    });
   });
 
   it('an amount Stripe would refuse is invalid_request without any request', async () => {
@@ -320,13 +374,22 @@ describe('StripeGateway state and amount handling (canned responses)', () => {
     expect(tooSmall).toMatchObject({ kind: 'invalid_request', error: { code: 'amount_too_small', param: 'amount' } });
     const kwd = await gateway().charge({ ...authorizeRequest, currency: 'KWD', amount: 1005 });
     expect(kwd).toMatchObject({ kind: 'invalid_request', error: { code: 'invalid_amount' } });
-    const refund = await gateway().refund({ idempotencyKey: 'k', transactionId: 't', paymentIntentId: 'pi_1', currency: 'USD', amount: 0 });
+    const refund = await gateway().refund({
+      idempotencyKey: 'k',
+      transactionId: 't',
+      paymentIntentId: 'pi_1',
+      currency: 'USD',
+      amount: 0,
+    });
     expect(refund.kind).toBe('invalid_request');
     expect(canned.requests).toHaveLength(0);
   });
 
   it('sends wire amounts: 5 ISK goes out as 500 and comes back as 5', async () => {
-    canned.reply({ status: 200, body: paymentIntent({ status: 'requires_capture', amount: 500, capturable: 500, currency: 'isk' }) });
+    canned.reply({
+      status: 200,
+      body: paymentIntent({ status: 'requires_capture', amount: 500, capturable: 500, currency: 'isk' }),
+    });
     const outcome = await gateway().authorize({ ...authorizeRequest, currency: 'ISK', amount: 5 });
     expect(new URLSearchParams(canned.requests[0]?.body).get('amount')).toBe('500');
     expect(outcome).toMatchObject({ kind: 'succeeded', result: { amount: 5, authorized_amount: 5, currency: 'ISK' } });

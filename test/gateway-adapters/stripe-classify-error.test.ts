@@ -64,26 +64,53 @@ describe('classifyError', () => {
 
   it('5xx and other API errors are unknown: Stripe may have acted', () => {
     for (const statusCode of [500, 502, 503, 504, 424]) {
-      expect(classifyError(new E.StripeAPIError({ type: 'api_error', message: 'x', statusCode } as never)).kind).toBe('unknown');
+      expect(classifyError(new E.StripeAPIError({ type: 'api_error', message: 'x', statusCode } as never)).kind).toBe(
+        'unknown',
+      );
     }
-    const inUse = new E.StripeAPIError({ type: 'invalid_request_error', code: 'idempotency_key_in_use', message: 'x', statusCode: 409 } as never);
+    const inUse = new E.StripeAPIError({
+      type: 'invalid_request_error',
+      code: 'idempotency_key_in_use',
+      message: 'x',
+      statusCode: 409,
+    } as never);
     expect(classifyError(inUse).kind).toBe('unknown');
   });
 
   it('an idempotency mismatch is invalid_request with a clear message (400 and 409 forms)', () => {
-    const four00 = classifyError(new E.StripeIdempotencyError({ type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters', statusCode: 400 } as never));
+    const four00 = classifyError(
+      new E.StripeIdempotencyError({
+        type: 'idempotency_error',
+        message: 'Keys for idempotent requests can only be used with the same parameters',
+        statusCode: 400,
+      } as never),
+    );
     expect(four00).toMatchObject({ kind: 'invalid_request' });
     if (four00.kind !== 'invalid_request') throw new Error('unreachable');
     expect(four00.error.message).toMatch(/idempotency key was already used/);
-    const four09 = classifyError(new E.StripeAPIError({ type: 'idempotency_error', message: 'x', statusCode: 409 } as never));
+    const four09 = classifyError(
+      new E.StripeAPIError({ type: 'idempotency_error', message: 'x', statusCode: 409 } as never),
+    );
     expect(four09.kind).toBe('invalid_request');
   });
 
   it('invalid requests stay invalid_request; authentication and permission errors are configuration', () => {
-    const invalid = classifyError(new E.StripeInvalidRequestError({ type: 'invalid_request_error', code: 'amount_too_large', param: 'amount', message: 'x', statusCode: 400 } as never));
+    const invalid = classifyError(
+      new E.StripeInvalidRequestError({
+        type: 'invalid_request_error',
+        code: 'amount_too_large',
+        param: 'amount',
+        message: 'x',
+        statusCode: 400,
+      } as never),
+    );
     expect(invalid).toMatchObject({ kind: 'invalid_request', error: { code: 'amount_too_large', param: 'amount' } });
-    expect(classifyError(new E.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 })).kind).toBe('configuration');
-    expect(classifyError(new E.StripePermissionError({ message: 'restricted', statusCode: 403 })).kind).toBe('configuration');
+    expect(classifyError(new E.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 })).kind).toBe(
+      'configuration',
+    );
+    expect(classifyError(new E.StripePermissionError({ message: 'restricted', statusCode: 403 })).kind).toBe(
+      'configuration',
+    );
   });
 
   it('our own validation errors are invalid_request (nothing was sent); anything unexpected is unknown', () => {

@@ -35,7 +35,10 @@ const payment = (): PaymentRequest => ({
 
 /** Requests the emulator saw for this key: [status per attempt] (0 = connection closed without an answer). */
 const attempts = (key: string): number[] =>
-  emulator.controls.requestLog().filter((e) => e.idempotencyKey === key).map((e) => e.status);
+  emulator.controls
+    .requestLog()
+    .filter((e) => e.idempotencyKey === key)
+    .map((e) => e.status);
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
@@ -49,7 +52,10 @@ describe('Stripe contract: retryable (nothing happened)', () => {
     const request = payment();
     const outcome = await gateway().authorize(request);
     expect(outcome).toMatchObject({ kind: 'retryable', error: { http_status: 429 } });
-    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({ kind: 'succeeded', result: null });
+    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({
+      kind: 'succeeded',
+      result: null,
+    });
   });
 
   it('with retries on, 429s are resent with the SAME idempotency key until Stripe answers', async () => {
@@ -85,7 +91,10 @@ describe('Stripe contract: connection resets', () => {
     expect(outcome).toMatchObject({ kind: 'unknown', error: { code: 'ECONNRESET' } });
     expect(attempts(request.idempotencyKey)).toEqual([0, 0]); // no resend by the adapter: unknown is not retryable
     // Resolution (P12): ask. Nothing is found, so the same key is sent again and the payment goes through once.
-    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({ kind: 'succeeded', result: null });
+    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({
+      kind: 'succeeded',
+      result: null,
+    });
     expect((await gateway().authorize(request)).kind).toBe('succeeded');
     expect(attempts(request.idempotencyKey)).toEqual([0, 0, 200]);
   });
@@ -100,20 +109,32 @@ describe('Stripe contract: unknown (may have happened)', () => {
     expect(outcome.kind).toBe('unknown');
     expect(attempts(request.idempotencyKey)).toEqual([0, 0]);
     const found = await gateway().findPaymentByTransactionId(request.transactionId);
-    expect(found).toMatchObject({ kind: 'succeeded', result: { status: 'requires_capture', authorized_amount: 1500, transaction_id: request.transactionId } });
+    expect(found).toMatchObject({
+      kind: 'succeeded',
+      result: { status: 'requires_capture', authorized_amount: 1500, transaction_id: request.transactionId },
+    });
     if (found.kind !== 'succeeded' || found.result === null) throw new Error('unreachable');
     const replay = await gateway().authorize(request);
-    expect(replay).toMatchObject({ kind: 'succeeded', result: { refs: { payment_intent: found.result.refs.payment_intent } } });
+    expect(replay).toMatchObject({
+      kind: 'succeeded',
+      result: { refs: { payment_intent: found.result.refs.payment_intent } },
+    });
     expect(attempts(request.idempotencyKey)).toEqual([0, 0, 200]);
   });
 
   it('a 500 is unknown and is not resent; Stripe replays the 500 for the same key; the lookup shows nothing happened', async () => {
     emulator.controls.injectFault({ method: 'POST', path: CREATE, kind: 'server_error' });
     const request = payment();
-    expect(await gateway({ maxRetries: 3 }).authorize(request)).toMatchObject({ kind: 'unknown', error: { http_status: 500 } });
+    expect(await gateway({ maxRetries: 3 }).authorize(request)).toMatchObject({
+      kind: 'unknown',
+      error: { http_status: 500 },
+    });
     expect(attempts(request.idempotencyKey)).toEqual([500]);
     expect((await gateway().authorize(request)).kind).toBe('unknown'); // "a replayed server error is no answer"
-    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({ kind: 'succeeded', result: null });
+    expect(await gateway().findPaymentByTransactionId(request.transactionId)).toEqual({
+      kind: 'succeeded',
+      result: null,
+    });
   });
 
   it('a timeout is unknown: the request may have been processed', async () => {

@@ -80,7 +80,10 @@ function accepts(names: ReadonlySet<string>, wireName: string): boolean {
 /** Problems with one recorded request; empty when it matches the fixture (or the allow-list for newer names). */
 export function checkRequest(wire: Wire, allowList: readonly SdkOnly[] = fixture.sdkOnly): string[] {
   const template = templateFor(wire.method, wire.path);
-  if (!template) return [`${wire.method} ${wire.path}: no such path in ${spec} (or not in the fixture: add it to scripts/stripe-fixture.ts)`];
+  if (!template)
+    return [
+      `${wire.method} ${wire.path}: no such path in ${spec} (or not in the fixture: add it to scripts/stripe-fixture.ts)`,
+    ];
   const key = `${wire.method} ${template}`;
   const names = known.get(key);
   if (!names) return [`${key}: ${spec} has no ${wire.method} for this path (or it is not in the fixture)`];
@@ -101,7 +104,12 @@ const recorder: NonNullable<Stripe.StripeConfig['httpClient']> = {
     const [pathname = '', query = ''] = path.split('?');
     const form = method === 'GET' ? query : data;
     const key = headers['Idempotency-Key'];
-    recorded.push({ method, path: pathname, params: [...new URLSearchParams(form).keys()], idempotencyKey: key === undefined ? undefined : String(key) });
+    recorded.push({
+      method,
+      path: pathname,
+      params: [...new URLSearchParams(form).keys()],
+      idempotencyKey: key === undefined ? undefined : String(key),
+    });
     return inner.makeRequest(host, port, path, method, headers, data, protocol, timeout);
   },
 };
@@ -113,32 +121,52 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 
 describe('request shapes against the Stripe OpenAPI spec', () => {
-  it('the fixture names the spec\'s API version, and every allow-listed parameter has a reason and is in the SDK\'s types', () => {
+  it("the fixture names the spec's API version, and every allow-listed parameter has a reason and is in the SDK's types", () => {
     expect(fixture.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}/);
     expect(Object.keys(fixture.operations).sort()).toEqual(Object.keys(SDK_TYPES).sort());
     for (const entry of fixture.sdkOnly) {
       expect(entry.reason.length, `${entry.operation} ${entry.parameter}`).toBeGreaterThan(20);
-      expect(known.get(entry.operation)?.has(entry.parameter), `${entry.operation} ${entry.parameter} is in the spec`).toBe(false);
-      expect(sdkHasParam(entry.operation, entry.parameter), `${entry.operation} ${entry.parameter} in the SDK's types`).toBe(true);
+      expect(
+        known.get(entry.operation)?.has(entry.parameter),
+        `${entry.operation} ${entry.parameter} is in the spec`,
+      ).toBe(false);
+      expect(
+        sdkHasParam(entry.operation, entry.parameter),
+        `${entry.operation} ${entry.parameter} in the SDK's types`,
+      ).toBe(true);
     }
   });
 
   it('the checker itself rejects unknown paths, methods and parameter names', () => {
-    expect(checkRequest({ method: 'POST', path: '/v1/payment_intents/pi_1/capture', params: ['amount_to_captur'] })[0]).toMatch(
-      /POST \/v1\/payment_intents\/\{intent\}\/capture: parameter 'amount_to_captur'/,
-    );
-    expect(checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['automatic_payment_methods[redirects]'] })).toHaveLength(1);
+    expect(
+      checkRequest({ method: 'POST', path: '/v1/payment_intents/pi_1/capture', params: ['amount_to_captur'] })[0],
+    ).toMatch(/POST \/v1\/payment_intents\/\{intent\}\/capture: parameter 'amount_to_captur'/);
+    expect(
+      checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['automatic_payment_methods[redirects]'] }),
+    ).toHaveLength(1);
     expect(checkRequest({ method: 'DELETE', path: '/v1/refunds', params: [] })).toHaveLength(1);
     expect(checkRequest({ method: 'GET', path: '/v1/nope', params: [] })).toHaveLength(1);
-    expect(checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['metadata[anything]', 'expand[0]'] })).toEqual([]);
-    expect(checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['metadata', 'shipping[address][city]'] })).toEqual([]);
-    expect(checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['shipping[address][town]', 'expand[x]'] })).toHaveLength(2);
+    expect(
+      checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['metadata[anything]', 'expand[0]'] }),
+    ).toEqual([]);
+    expect(
+      checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['metadata', 'shipping[address][city]'] }),
+    ).toEqual([]);
+    expect(
+      checkRequest({ method: 'POST', path: '/v1/payment_intents', params: ['shipping[address][town]', 'expand[x]'] }),
+    ).toHaveLength(2);
     expect(checkRequest({ method: 'GET', path: '/v1/payment_intents/search', params: ['query', 'limit'] })).toEqual([]);
-    expect(checkRequest({ method: 'GET', path: '/v1/payment_intents/pi_1', params: ['expand[0]', 'limit'] })).toHaveLength(1);
+    expect(
+      checkRequest({ method: 'GET', path: '/v1/payment_intents/pi_1', params: ['expand[0]', 'limit'] }),
+    ).toHaveLength(1);
     // A parameter newer than the spec passes only through the allow-list (this one is in the pinned SDK's types).
     const newer: Wire = { method: 'POST', path: '/v1/payment_intents', params: ['payment_method_configuration'] };
     expect(checkRequest(newer, [])).toHaveLength(1);
-    const entry = { operation: 'POST /v1/payment_intents', parameter: 'payment_method_configuration', reason: 'newer than the spec' };
+    const entry = {
+      operation: 'POST /v1/payment_intents',
+      parameter: 'payment_method_configuration',
+      reason: 'newer than the spec',
+    };
     expect(checkRequest(newer, [entry])).toEqual([]);
     expect(sdkHasParam(entry.operation, entry.parameter)).toBe(true);
     expect(sdkHasParam(entry.operation, 'payment_method_configuratio')).toBe(false);
@@ -154,22 +182,65 @@ describe('request shapes against the Stripe OpenAPI spec', () => {
       httpClient: recorder,
     });
     const base = { currency: 'USD', paymentMethod: 'pm_card_visa', description: 'shape', metadata: { order: '1' } };
-    const cus = await g.createCustomer({ idempotencyKey: 'shape_cus', reference: 'acct_1', name: 'N', email: 'n@example.com' });
+    const cus = await g.createCustomer({
+      idempotencyKey: 'shape_cus',
+      reference: 'acct_1',
+      name: 'N',
+      email: 'n@example.com',
+    });
     const customer = cus.kind === 'succeeded' ? cus.result.id : 'cus_x';
     const pm = await g.attachPaymentMethod({ idempotencyKey: 'shape_att', paymentMethod: 'pm_card_visa', customer });
     const auth = await g.authorize({ ...base, idempotencyKey: 'shape_a', transactionId: 'txn_shape_a', amount: 1000 });
     const pi = auth.kind === 'succeeded' ? (auth.result.refs.payment_intent ?? '') : 'pi_x';
-    await g.capture({ idempotencyKey: 'shape_c', transactionId: 'txn_shape_a', paymentIntentId: pi, currency: 'USD', amount: 800 });
-    await g.refund({ idempotencyKey: 'shape_r', transactionId: 'txn_shape_r', paymentIntentId: pi, currency: 'USD', amount: 100, reason: 'requested_by_customer', metadata: { why: 'x' } });
-    const auth2 = await g.authorize({ ...base, idempotencyKey: 'shape_a2', transactionId: 'txn_shape_a2', amount: 1000 });
+    await g.capture({
+      idempotencyKey: 'shape_c',
+      transactionId: 'txn_shape_a',
+      paymentIntentId: pi,
+      currency: 'USD',
+      amount: 800,
+    });
+    await g.refund({
+      idempotencyKey: 'shape_r',
+      transactionId: 'txn_shape_r',
+      paymentIntentId: pi,
+      currency: 'USD',
+      amount: 100,
+      reason: 'requested_by_customer',
+      metadata: { why: 'x' },
+    });
+    const auth2 = await g.authorize({
+      ...base,
+      idempotencyKey: 'shape_a2',
+      transactionId: 'txn_shape_a2',
+      amount: 1000,
+    });
     const pi2 = auth2.kind === 'succeeded' ? (auth2.result.refs.payment_intent ?? '') : 'pi_y';
-    await g.cancel({ idempotencyKey: 'shape_x', transactionId: 'txn_shape_a2', paymentIntentId: pi2, reason: 'abandoned' });
+    await g.cancel({
+      idempotencyKey: 'shape_x',
+      transactionId: 'txn_shape_a2',
+      paymentIntentId: pi2,
+      reason: 'abandoned',
+    });
     const pmId = pm.kind === 'succeeded' ? pm.result.id : 'pm_card_visa';
-    await g.charge({ ...base, paymentMethod: pmId, customer, offSession: true, idempotencyKey: 'shape_ch', transactionId: 'txn_shape_ch', amount: 2000 });
+    await g.charge({
+      ...base,
+      paymentMethod: pmId,
+      customer,
+      offSession: true,
+      idempotencyKey: 'shape_ch',
+      transactionId: 'txn_shape_ch',
+      amount: 2000,
+    });
     await g.retrieve(pi);
     await g.findPaymentByTransactionId('txn_shape_a');
     await g.findRefundByTransactionId({ paymentIntentId: pi, transactionId: 'txn_shape_r' });
-    await g.listBalanceTransactions({ limit: 5, payout: 'po_1', source: 'ch_1', type: 'charge', startingAfter: 'txn_1' });
+    await g.listBalanceTransactions({
+      limit: 5,
+      payout: 'po_1',
+      source: 'ch_1',
+      type: 'charge',
+      startingAfter: 'txn_1',
+    });
     await g.listRefunds(pi);
     await g.retrievePaymentMethod(pmId);
     // Answered 404 by the emulator (no such objects): the requests are recorded all the same.

@@ -25,19 +25,39 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
 
   it('authorize, partial capture and refund: one row each, with type, status, codes, keys, bodies and latency', async () => {
     const h = get();
-    const request = payment({ metadata: { note: FAKE_SECRET, [FAKE_SECRET]: 'as a key', card: '4242 4242 4242 4242' } });
+    const request = payment({
+      metadata: { note: FAKE_SECRET, [FAKE_SECRET]: 'as a key', card: '4242 4242 4242 4242' },
+    });
     const auth = await gateway.authorize(request);
     if (auth.kind !== 'succeeded') throw new Error(JSON.stringify(auth));
     const pi = auth.result.refs.payment_intent ?? '';
     const captureKey = fresh('cap');
-    expect((await gateway.capture({ idempotencyKey: captureKey, transactionId: request.transactionId, paymentIntentId: pi, currency: 'USD', amount: 600 })).kind).toBe('succeeded');
+    expect(
+      (
+        await gateway.capture({
+          idempotencyKey: captureKey,
+          transactionId: request.transactionId,
+          paymentIntentId: pi,
+          currency: 'USD',
+          amount: 600,
+        })
+      ).kind,
+    ).toBe('succeeded');
     const refundTxn = fresh('trx_refund');
     const refundKey = fresh('ref');
-    const refund = await gateway.refund({ idempotencyKey: refundKey, transactionId: refundTxn, paymentIntentId: pi, amount: 200, currency: 'USD' });
+    const refund = await gateway.refund({
+      idempotencyKey: refundKey,
+      transactionId: refundTxn,
+      paymentIntentId: pi,
+      amount: 200,
+      currency: 'USD',
+    });
     expect(refund.kind).toBe('succeeded');
 
     const rows = await logsOf(h, { transactionId: request.transactionId });
-    expect(rows.map((r) => [r.interaction_type, r.interaction_status, r.result_code, r.http_method, r.http_status])).toEqual([
+    expect(
+      rows.map((r) => [r.interaction_type, r.interaction_status, r.result_code, r.http_method, r.http_status]),
+    ).toEqual([
       ['authorization', 'success', 'success', 'POST', 200],
       ['capture', 'success', 'success', 'POST', 200],
     ]);
@@ -54,15 +74,28 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     expect(authRow?.request_id).toMatch(/^req_/);
     expect(authRow?.gateway_auth_code).toMatch(/^\d{6}$/);
     expect(authRow?.gateway_date).toBeInstanceOf(Date);
-    expect(authRow?.request_body).toMatchObject({ amount: '1000', capture_method: 'manual', metadata: { settle_transaction_id: request.transactionId } });
+    expect(authRow?.request_body).toMatchObject({
+      amount: '1000',
+      capture_method: 'manual',
+      metadata: { settle_transaction_id: request.transactionId },
+    });
     expect(authRow?.response_body).toMatchObject({ id: pi, object: 'payment_intent', status: 'requires_capture' });
-    expect(captureRow).toMatchObject({ idempotency_key: captureKey, gateway_ref_number: pi, http_path: `/v1/payment_intents/${pi}/capture` });
+    expect(captureRow).toMatchObject({
+      idempotency_key: captureKey,
+      gateway_ref_number: pi,
+      http_path: `/v1/payment_intents/${pi}/capture`,
+    });
     expect(captureRow?.request_body).toMatchObject({ amount_to_capture: '600' });
     expect(captureRow?.response_body).toMatchObject({ status: 'succeeded', amount_received: 600 });
 
     const [refundRow, ...more] = await logsOf(h, { transactionId: refundTxn });
     expect(more).toEqual([]);
-    expect(refundRow).toMatchObject({ interaction_type: 'referenced_refund', interaction_status: 'success', result_code: 'success', idempotency_key: refundKey });
+    expect(refundRow).toMatchObject({
+      interaction_type: 'referenced_refund',
+      interaction_status: 'success',
+      result_code: 'success',
+      idempotency_key: refundKey,
+    });
     expect(refundRow?.gateway_ref_number).toMatch(/^re_/);
     for (const row of [...rows, refundRow]) expect(row?.latency_ms).toBeGreaterThanOrEqual(0);
 
@@ -74,7 +107,9 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     expect(stored).not.toMatch(/sk_test_/);
     expect(stored).not.toContain('4242 4242 4242 4242');
     expect(stored).not.toMatch(/_secret_/);
-    expect(authRow?.request_body).toMatchObject({ metadata: { note: '[redacted]', '[redacted]': 'as a key', card: '[redacted]' } });
+    expect(authRow?.request_body).toMatchObject({
+      metadata: { note: '[redacted]', '[redacted]': 'as a key', card: '[redacted]' },
+    });
     expect(authRow?.response_body).toMatchObject({ client_secret: '[redacted]' });
   });
 
@@ -144,7 +179,12 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     // Resolving it by our transaction id is a sync carrying the same transaction.
     await gateway.findPaymentByTransactionId(request.transactionId);
     const after = await logsOf(h, { transactionId: request.transactionId });
-    expect(after.at(-1)).toMatchObject({ interaction_type: 'sync', interaction_status: 'success', result_code: 'success', http_method: 'GET' });
+    expect(after.at(-1)).toMatchObject({
+      interaction_type: 'sync',
+      interaction_status: 'success',
+      result_code: 'success',
+      http_method: 'GET',
+    });
   });
 
   it('cancel is an authorization_reversal; a customer is a tokenize', async () => {
@@ -153,9 +193,17 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     const auth = await gateway.authorize(request);
     if (auth.kind !== 'succeeded') throw new Error('unreachable');
     const cancelKey = fresh('cancel');
-    await gateway.cancel({ idempotencyKey: cancelKey, transactionId: request.transactionId, paymentIntentId: auth.result.refs.payment_intent ?? '' });
+    await gateway.cancel({
+      idempotencyKey: cancelKey,
+      transactionId: request.transactionId,
+      paymentIntentId: auth.result.refs.payment_intent ?? '',
+    });
     const [cancelRow] = await logsOf(h, { idempotencyKey: cancelKey });
-    expect(cancelRow).toMatchObject({ interaction_type: 'authorization_reversal', result_code: 'success', transaction_id: request.transactionId });
+    expect(cancelRow).toMatchObject({
+      interaction_type: 'authorization_reversal',
+      result_code: 'success',
+      transaction_id: request.transactionId,
+    });
     const customerKey = fresh('cus');
     await gateway.createCustomer({ idempotencyKey: customerKey, reference: 'acc_x', email: 'a@example.com' });
     const [customerRow] = await logsOf(h, { idempotencyKey: customerKey });

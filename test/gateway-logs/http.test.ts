@@ -92,7 +92,9 @@ describeEachDatabase('gateway log HTTP API', (get) => {
   const ids: string[] = []; // in insertion order (oldest first)
   beforeAll(async () => {
     let minute = 0;
-    const writer = new GatewayLogWriter(get().deps.db, { now: () => new Date(Date.UTC(2026, 10, 24, 12, (minute += 1))) });
+    const writer = new GatewayLogWriter(get().deps.db, {
+      now: () => new Date(Date.UTC(2026, 10, 24, 12, (minute += 1))),
+    });
     for (const [gatewayId, entry] of entries) {
       const id = await writer.write(gatewayId, entry);
       if (id === null) throw new Error('not written');
@@ -192,7 +194,10 @@ describeEachDatabase('gateway log HTTP API', (get) => {
     const all = await get().request('GET', '/v1/transactions/trx_http_a/gateway-logs');
     expect(all.status).toBe(200);
     expect(all.body.data.map((row: { id: string }) => row.id)).toEqual([ids[1], ids[0]]);
-    const filtered = await get().request('GET', '/v1/transactions/trx_http_a/gateway-logs?interaction_type=authorization');
+    const filtered = await get().request(
+      'GET',
+      '/v1/transactions/trx_http_a/gateway-logs?interaction_type=authorization',
+    );
     expect(filtered.body.data.map((row: { id: string }) => row.id)).toEqual([ids[0]]);
     const none = await get().request('GET', '/v1/transactions/trx_unknown/gateway-logs');
     expect(none.body).toMatchObject({ data: [], has_more: false });

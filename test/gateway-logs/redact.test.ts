@@ -41,7 +41,9 @@ it('redacts secret keys, secret-looking keys and values, deeply; leaves numbers'
 
 it('decodes form bodies with bracket notation', () => {
   expect(
-    decodeForm('amount=1000&metadata[settle_transaction_id]=trx_1&expand[0]=latest_charge.balance_transaction&expand[1]=x&automatic_payment_methods[enabled]=true&a[b][0][c]=d&e[]=1&e[]=2'),
+    decodeForm(
+      'amount=1000&metadata[settle_transaction_id]=trx_1&expand[0]=latest_charge.balance_transaction&expand[1]=x&automatic_payment_methods[enabled]=true&a[b][0][c]=d&e[]=1&e[]=2',
+    ),
   ).toEqual({
     amount: '1000',
     metadata: { settle_transaction_id: 'trx_1' },

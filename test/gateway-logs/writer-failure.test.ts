@@ -28,7 +28,10 @@ describeEachDatabase('gateway log: failures to log', (get) => {
     const gateway = new GatewayRegistry({ timeoutMs: 5000, gatewayLogs: writer }).forRecord(record);
     const request = payment();
     const auth = await gateway.authorize(request);
-    expect(auth).toMatchObject({ kind: 'succeeded', result: { status: 'requires_capture', transaction_id: request.transactionId } });
+    expect(auth).toMatchObject({
+      kind: 'succeeded',
+      result: { status: 'requires_capture', transaction_id: request.transactionId },
+    });
     expect(errors).toEqual([`gateway log: could not store a authorization interaction of gateway ${record.id}`]);
   });
 
@@ -47,8 +50,19 @@ describeEachDatabase('gateway log: failures to log', (get) => {
 });
 
 it('a hook that throws or rejects is ignored', async () => {
-  const base = { secretKey: 'sk_test_hooks', apiBase: emulator.url, timeoutMs: 5000, rateLimitPerSecond: 1000, maxRetries: 0 };
-  const throwing = new StripeGateway({ ...base, onExchange: () => { throw new Error('hook broke'); } });
+  const base = {
+    secretKey: 'sk_test_hooks',
+    apiBase: emulator.url,
+    timeoutMs: 5000,
+    rateLimitPerSecond: 1000,
+    maxRetries: 0,
+  };
+  const throwing = new StripeGateway({
+    ...base,
+    onExchange: () => {
+      throw new Error('hook broke');
+    },
+  });
   expect((await throwing.authorize(payment())).kind).toBe('succeeded');
   const rejecting = new StripeGateway({ ...base, onExchange: () => Promise.reject(new Error('hook rejected')) });
   expect((await rejecting.authorize(payment())).kind).toBe('succeeded');

@@ -25,11 +25,29 @@ describeEachDatabase('API keys', (get) => {
     const h = get();
     const created = await createKey(h, { name: 'reporting', scopes: ['read'] });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ object: 'api_key', name: 'reporting', scopes: ['read'], revoked_at: null, last_used_at: null, bootstrap: false, created_at: '2026-11-24T12:00:00.000Z' });
+    expect(created.body).toMatchObject({
+      object: 'api_key',
+      name: 'reporting',
+      scopes: ['read'],
+      revoked_at: null,
+      last_used_at: null,
+      bootstrap: false,
+      created_at: '2026-11-24T12:00:00.000Z',
+    });
     expect(created.body.id).toMatch(/^key_[0-9a-z]{26}$/);
     const secret: string = created.body.secret;
     expect(secret).toMatch(/^settle_[A-Za-z0-9_-]{43}$/);
-    expect(Object.keys(created.body).sort()).toEqual(['bootstrap', 'created_at', 'id', 'last_used_at', 'name', 'object', 'revoked_at', 'scopes', 'secret']);
+    expect(Object.keys(created.body).sort()).toEqual([
+      'bootstrap',
+      'created_at',
+      'id',
+      'last_used_at',
+      'name',
+      'object',
+      'revoked_at',
+      'scopes',
+      'secret',
+    ]);
 
     const one = await h.request('GET', `/v1/api-keys/${created.body.id}`);
     expect(one.status).toBe(200);
@@ -38,7 +56,13 @@ describeEachDatabase('API keys', (get) => {
     const list = await h.request('GET', '/v1/api-keys?limit=200');
     expect(list.status).toBe(200);
     expect(list.body.data.map((k: { id: string }) => k.id)).toContain(created.body.id);
-    const digest = (await h.deps.db.selectFrom('api_keys').select('digest').where('id', '=', created.body.id).executeTakeFirstOrThrow()).digest;
+    const digest = (
+      await h.deps.db
+        .selectFrom('api_keys')
+        .select('digest')
+        .where('id', '=', created.body.id)
+        .executeTakeFirstOrThrow()
+    ).digest;
     for (const text of [JSON.stringify(one.body), JSON.stringify(list.body)]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(digest);
@@ -48,7 +72,9 @@ describeEachDatabase('API keys', (get) => {
 
     // the new key works, within its scope
     expect((await h.request('GET', '/v1/transactions', undefined, {}, secret)).status).toBe(200);
-    expect((await h.request('POST', '/v1/transactions', { amount: 100, currency: 'USD' }, {}, secret)).status).toBe(403);
+    expect((await h.request('POST', '/v1/transactions', { amount: 100, currency: 'USD' }, {}, secret)).status).toBe(
+      403,
+    );
   });
 
   it('a replay with the same Idempotency-Key answers secret: null, and the idempotency store never holds the secret', async () => {
@@ -61,9 +87,15 @@ describeEachDatabase('API keys', (get) => {
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotency-replayed']).toBe('true');
     expect(replay.body).toEqual({ ...first.body, secret: null });
-    expect((await h.deps.db.selectFrom('api_keys').select('id').where('name', '=', 'replayed').execute()).length).toBe(1);
+    expect((await h.deps.db.selectFrom('api_keys').select('id').where('name', '=', 'replayed').execute()).length).toBe(
+      1,
+    );
 
-    const stored = await h.deps.db.selectFrom('idempotency_keys').selectAll().where('key', '=', 'create-key-replay-1').executeTakeFirstOrThrow();
+    const stored = await h.deps.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('key', '=', 'create-key-replay-1')
+      .executeTakeFirstOrThrow();
     expect(stored.state).toBe('done');
     expect(stored.response_body).toMatchObject({ id: first.body.id, secret: null });
     expect(JSON.stringify(stored)).not.toContain(first.body.secret);
@@ -84,7 +116,9 @@ describeEachDatabase('API keys', (get) => {
       expect(revoke.status).toBe(403);
       expect(revoke.body.error.code).toBe('insufficient_scope');
     }
-    expect((await h.deps.db.selectFrom('api_keys').select('id').where('name', '=', 'escalate').execute()).length).toBe(0);
+    expect((await h.deps.db.selectFrom('api_keys').select('id').where('name', '=', 'escalate').execute()).length).toBe(
+      0,
+    );
     expect((await h.request('GET', `/v1/api-keys/${target}`)).body.revoked_at).toBeNull();
     // an admin key made through the API can manage keys
     const admin = (await createKey(h, { name: 'second admin', scopes: ['admin'] })).body.secret;
@@ -114,7 +148,12 @@ describeEachDatabase('API keys', (get) => {
     const h = get();
     const created = (await createKey(h, { name: 'to revoke', scopes: ['read'] })).body;
     // another process's view of the same database, with the default 5-second cache on the harness clock
-    const other = await buildApp({ deps: h.deps, bootstrapApiKey: undefined, keyCacheSeconds: 5, apiRateLimitPerSecond: 0 });
+    const other = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: undefined,
+      keyCacheSeconds: 5,
+      apiRateLimitPerSecond: 0,
+    });
     try {
       expect((await h.request('GET', '/v1/transactions', undefined, {}, created.secret)).status).toBe(200);
       expect((await call(other, created.secret)).statusCode).toBe(200);
@@ -148,7 +187,12 @@ describeEachDatabase('API keys', (get) => {
   it('with a cache of 0 seconds, another process refuses a revoked key on its next request', async () => {
     const h = get();
     const created = (await createKey(h, { name: 'no cache', scopes: ['read'] })).body;
-    const other = await buildApp({ deps: h.deps, bootstrapApiKey: undefined, keyCacheSeconds: 0, apiRateLimitPerSecond: 0 });
+    const other = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: undefined,
+      keyCacheSeconds: 0,
+      apiRateLimitPerSecond: 0,
+    });
     try {
       expect((await call(other, created.secret)).statusCode).toBe(200);
       expect((await h.request('POST', `/v1/api-keys/${created.id}/revoke`)).status).toBe(200);
@@ -162,7 +206,16 @@ describeEachDatabase('API keys', (get) => {
     const h = get();
     const list = await h.request('GET', '/v1/api-keys?limit=1');
     expect(list.body.data).toEqual([
-      { id: 'key_bootstrap', object: 'api_key', name: 'bootstrap', scopes: ['admin'], created_at: null, last_used_at: null, revoked_at: null, bootstrap: true },
+      {
+        id: 'key_bootstrap',
+        object: 'api_key',
+        name: 'bootstrap',
+        scopes: ['admin'],
+        created_at: null,
+        last_used_at: null,
+        revoked_at: null,
+        bootstrap: true,
+      },
     ]);
     expect(list.body).toMatchObject({ has_more: true, next_cursor: 'key_bootstrap' });
     const next = await h.request('GET', '/v1/api-keys?limit=200&starting_after=key_bootstrap');
@@ -180,7 +233,12 @@ describeEachDatabase('API keys', (get) => {
     expect((await h.request('GET', '/v1/transactions')).status).toBe(200);
 
     // a server started with SETTLE_API_KEY names it so, and says how to rotate it
-    const env = await buildApp({ deps: h.deps, bootstrapApiKey: ADMIN_KEY, bootstrapKeySource: { kind: 'env' }, apiRateLimitPerSecond: 0 });
+    const env = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: ADMIN_KEY,
+      bootstrapKeySource: { kind: 'env' },
+      apiRateLimitPerSecond: 0,
+    });
     try {
       const auth = { authorization: `Bearer ${ADMIN_KEY}` };
       const one = await env.inject({ method: 'GET', url: '/v1/api-keys/key_bootstrap', headers: auth });
@@ -200,7 +258,10 @@ describeEachDatabase('API keys', (get) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { data: { id: string }[]; next_cursor: string | null } } = await h.request('GET', `/v1/api-keys?limit=2${cursor ? `&starting_after=${cursor}` : ''}`);
+      const page: { body: { data: { id: string }[]; next_cursor: string | null } } = await h.request(
+        'GET',
+        `/v1/api-keys?limit=2${cursor ? `&starting_after=${cursor}` : ''}`,
+      );
       seen.push(...page.body.data.map((k) => k.id));
       cursor = page.body.next_cursor;
     } while (cursor !== null);
@@ -218,7 +279,13 @@ describeEachDatabase('API keys', (get) => {
     const h = get();
     const created = (await createKey(h, { name: 'usage', scopes: ['read'] })).body;
     const lastUsed = async () =>
-      (await h.deps.db.selectFrom('api_keys').select('last_used_at').where('id', '=', created.id).executeTakeFirstOrThrow()).last_used_at;
+      (
+        await h.deps.db
+          .selectFrom('api_keys')
+          .select('last_used_at')
+          .where('id', '=', created.id)
+          .executeTakeFirstOrThrow()
+      ).last_used_at;
     // counts the verifier's writes: a use within the minute must not even try one
     let writes = 0;
     const countingDb = new Proxy(h.deps.db, {
@@ -229,7 +296,12 @@ describeEachDatabase('API keys', (get) => {
       },
     });
     const verifier = new ApiKeyVerifier(countingDb, undefined, 0, h.clock);
-    const app = await buildApp({ deps: h.deps, bootstrapApiKey: undefined, apiKeyVerifier: verifier, apiRateLimitPerSecond: 0 });
+    const app = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: undefined,
+      apiKeyVerifier: verifier,
+      apiRateLimitPerSecond: 0,
+    });
     try {
       h.clock.set('2026-11-24T13:00:00Z');
       expect((await call(app, created.secret)).statusCode).toBe(200);
@@ -266,7 +338,15 @@ describeEachDatabase('API keys', (get) => {
     const h = get();
     const created = (await createKey(h, { name: 'two processes', scopes: ['read'] })).body;
     const lastUsed = async () =>
-      new Date((await h.deps.db.selectFrom('api_keys').select('last_used_at').where('id', '=', created.id).executeTakeFirstOrThrow()).last_used_at as Date).toISOString();
+      new Date(
+        (
+          await h.deps.db
+            .selectFrom('api_keys')
+            .select('last_used_at')
+            .where('id', '=', created.id)
+            .executeTakeFirstOrThrow()
+        ).last_used_at as Date,
+      ).toISOString();
     // process B trusts its cache for 10 minutes (it does not read the row again); process A reads it each time
     const b = new ApiKeyVerifier(h.deps.db, undefined, 600_000, h.clock);
     const a = new ApiKeyVerifier(h.deps.db, undefined, 0, h.clock);
@@ -295,7 +375,14 @@ describeEachDatabase('API keys', (get) => {
     // a database whose UPDATEs fail: the key is read as usual, the write of last_used_at is refused
     const failingDb = new Proxy(h.deps.db, {
       get(target, prop, receiver) {
-        if (prop === 'updateTable') return () => ({ set: () => ({ where: () => ({ where: () => ({ execute: () => Promise.reject(new Error('database refused the write')) }) }) }) });
+        if (prop === 'updateTable')
+          return () => ({
+            set: () => ({
+              where: () => ({
+                where: () => ({ execute: () => Promise.reject(new Error('database refused the write')) }),
+              }),
+            }),
+          });
         const value: unknown = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -303,7 +390,15 @@ describeEachDatabase('API keys', (get) => {
     const verifier = new ApiKeyVerifier(failingDb, undefined, 0, h.clock);
     expect(await verifier.verify(created.secret)).toMatchObject({ keyId: created.id });
     await verifier.whenIdle();
-    expect((await h.deps.db.selectFrom('api_keys').select('last_used_at').where('id', '=', created.id).executeTakeFirstOrThrow()).last_used_at).toBeNull();
+    expect(
+      (
+        await h.deps.db
+          .selectFrom('api_keys')
+          .select('last_used_at')
+          .where('id', '=', created.id)
+          .executeTakeFirstOrThrow()
+      ).last_used_at,
+    ).toBeNull();
   });
 });
 

@@ -23,7 +23,12 @@ async function countEvents(h: Harness): Promise<number> {
   return (await h.deps.db.selectFrom('audit_events').select('id').execute()).length;
 }
 
-const gateway = (name: string) => ({ name, provider: 'stripe' as const, settlement_currency: 'usd', secret_key_env: 'STRIPE_AUDIT_TEST_KEY' });
+const gateway = (name: string) => ({
+  name,
+  provider: 'stripe' as const,
+  settlement_currency: 'usd',
+  secret_key_env: 'STRIPE_AUDIT_TEST_KEY',
+});
 
 describeEachDatabase('audit events', (get) => {
   it('records key creation and revocation by the acting key, without secrets or digests', async () => {
@@ -39,13 +44,21 @@ describeEachDatabase('audit events', (get) => {
     ]);
     const [revoked, creation] = events as [AuditEvent, AuditEvent];
     expect(creation.before).toBeNull();
-    expect(creation.after).toEqual({ id, name: 'audited', scopes: ['read'], created_at: '2026-11-24T12:00:00.000Z', revoked_at: null });
+    expect(creation.after).toEqual({
+      id,
+      name: 'audited',
+      scopes: ['read'],
+      created_at: '2026-11-24T12:00:00.000Z',
+      revoked_at: null,
+    });
     expect(revoked.before).toEqual(creation.after);
     expect(revoked.after).toEqual({ ...creation.after, revoked_at: '2026-11-24T12:00:00.000Z' });
     expect(creation.id).toMatch(/^aud_[0-9a-z]{26}$/);
     expect(creation.created_at).toBe('2026-11-24T12:00:00.000Z');
 
-    const digest = (await h.deps.db.selectFrom('api_keys').select('digest').where('id', '=', id).executeTakeFirstOrThrow()).digest;
+    const digest = (
+      await h.deps.db.selectFrom('api_keys').select('digest').where('id', '=', id).executeTakeFirstOrThrow()
+    ).digest;
     const stored = JSON.stringify(await h.deps.db.selectFrom('audit_events').selectAll().execute());
     expect(stored).not.toContain(created.body.secret);
     expect(stored).not.toContain(digest);
@@ -54,8 +67,16 @@ describeEachDatabase('audit events', (get) => {
 
     // the acting key's own id, not the bootstrap's, when another admin key acts
     const admin = await h.keyWith(['admin']);
-    const adminId = (await h.deps.db.selectFrom('api_keys').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
-    const byOther = await h.request('POST', '/v1/api-keys', { name: 'made by another admin', scopes: ['read'] }, {}, admin);
+    const adminId = (
+      await h.deps.db.selectFrom('api_keys').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    ).id;
+    const byOther = await h.request(
+      'POST',
+      '/v1/api-keys',
+      { name: 'made by another admin', scopes: ['read'] },
+      {},
+      admin,
+    );
     expect((await eventsFor(h, byOther.body.id)).map((e) => e.actor)).toEqual([adminId]);
   });
 
@@ -75,13 +96,28 @@ describeEachDatabase('audit events', (get) => {
     expect(first.status).toBe(201);
     const created = await eventsFor(h, first.body.id);
     expect(created).toHaveLength(1);
-    expect(created[0]).toMatchObject({ action: 'gateway.created', actor: 'key_bootstrap', object_type: 'gateway', before: null });
-    expect(created[0]?.after).toMatchObject({ id: first.body.id, name: 'Audit one', is_default: true, secret_key_env: 'STRIPE_AUDIT_TEST_KEY', metadata: {} });
+    expect(created[0]).toMatchObject({
+      action: 'gateway.created',
+      actor: 'key_bootstrap',
+      object_type: 'gateway',
+      before: null,
+    });
+    expect(created[0]?.after).toMatchObject({
+      id: first.body.id,
+      name: 'Audit one',
+      is_default: true,
+      secret_key_env: 'STRIPE_AUDIT_TEST_KEY',
+      metadata: {},
+    });
 
     const renamed = await h.request('PATCH', `/v1/gateways/${first.body.id}`, { name: 'Audit one renamed' });
     expect(renamed.status).toBe(200);
     const [update] = await eventsFor(h, first.body.id);
-    expect(update).toMatchObject({ action: 'gateway.updated', before: { name: 'Audit one' }, after: { name: 'Audit one renamed' } });
+    expect(update).toMatchObject({
+      action: 'gateway.updated',
+      before: { name: 'Audit one' },
+      after: { name: 'Audit one renamed' },
+    });
     expect(Object.keys(update?.after ?? {})).not.toContain('version');
     expect(Object.keys(update?.after ?? {})).not.toContain('updated_at');
 
@@ -94,7 +130,11 @@ describeEachDatabase('audit events', (get) => {
     expect(second.status).toBe(201);
     expect((await eventsFor(h, second.body.id)).map((e) => e.action)).toEqual(['gateway.created']);
     const [cleared] = await eventsFor(h, first.body.id);
-    expect(cleared).toMatchObject({ action: 'gateway.updated', before: { is_default: true }, after: { is_default: false } });
+    expect(cleared).toMatchObject({
+      action: 'gateway.updated',
+      before: { is_default: true },
+      after: { is_default: false },
+    });
   });
 
   it('records the gateway Settle ensures at start as actor system, and nothing when it is already up to date', async () => {
@@ -106,7 +146,12 @@ describeEachDatabase('audit events', (get) => {
     expect(await eventsFor(h, row.id)).toHaveLength(1);
     await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12112' });
     const [moved] = await eventsFor(h, row.id);
-    expect(moved).toMatchObject({ action: 'gateway.updated', actor: 'system', before: { api_base: 'http://127.0.0.1:12111' }, after: { api_base: 'http://127.0.0.1:12112' } });
+    expect(moved).toMatchObject({
+      action: 'gateway.updated',
+      actor: 'system',
+      before: { api_base: 'http://127.0.0.1:12111' },
+      after: { api_base: 'http://127.0.0.1:12112' },
+    });
   });
 
   it('records a settings change once, honours an Idempotency-Key, and records nothing for a no-op', async () => {
@@ -117,7 +162,13 @@ describeEachDatabase('audit events', (get) => {
     expect(first.status).toBe(200);
     expect(first.body.webhook_retention_days).toBe(45);
     const [event] = await eventsFor(h, 'settings');
-    expect(event).toMatchObject({ action: 'settings.updated', actor: 'key_bootstrap', object_type: 'settings', before: { webhook_retention_days: 30 }, after: { webhook_retention_days: 45 } });
+    expect(event).toMatchObject({
+      action: 'settings.updated',
+      actor: 'key_bootstrap',
+      object_type: 'settings',
+      before: { webhook_retention_days: 30 },
+      after: { webhook_retention_days: 45 },
+    });
     expect(await countEvents(h)).toBe(count + 1);
 
     // the same request again: the first answer, replayed, even after the value changed meanwhile; no new event
@@ -160,10 +211,22 @@ describeEachDatabase('audit events', (get) => {
         return (res.body.data as AuditEvent[]).map((e) => `${e.action} ${e.object_id}`);
       };
       expect(await list('actor=cli&object_id=' + a)).toEqual([`api_key.revoked ${a}`]);
-      expect(await list('created_after=2026-11-25T07:59:59Z&object_type=api_key')).toEqual([`api_key.revoked ${a}`, `api_key.created ${b}`, `api_key.created ${a}`]);
-      expect(await list('created_after=2026-11-25T08:00:00Z&created_before=2026-11-25T10:00:00Z')).toEqual(['settings.updated settings', `api_key.created ${b}`]);
-      expect(await list('object_type=settings&created_after=2026-11-25T00:00:00Z')).toEqual(['settings.updated settings']);
-      expect(await list('action=api_key.created&created_after=2026-11-25T00:00:00Z')).toEqual([`api_key.created ${b}`, `api_key.created ${a}`]);
+      expect(await list('created_after=2026-11-25T07:59:59Z&object_type=api_key')).toEqual([
+        `api_key.revoked ${a}`,
+        `api_key.created ${b}`,
+        `api_key.created ${a}`,
+      ]);
+      expect(await list('created_after=2026-11-25T08:00:00Z&created_before=2026-11-25T10:00:00Z')).toEqual([
+        'settings.updated settings',
+        `api_key.created ${b}`,
+      ]);
+      expect(await list('object_type=settings&created_after=2026-11-25T00:00:00Z')).toEqual([
+        'settings.updated settings',
+      ]);
+      expect(await list('action=api_key.created&created_after=2026-11-25T00:00:00Z')).toEqual([
+        `api_key.created ${b}`,
+        `api_key.created ${a}`,
+      ]);
       expect(await list('actor=nobody')).toEqual([]);
 
       // pages of 2 through everything, newest first, no event twice
@@ -172,7 +235,10 @@ describeEachDatabase('audit events', (get) => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { body: { data: AuditEvent[]; next_cursor: string | null; has_more: boolean } } = await h.request('GET', `/v1/audit-events?limit=2${cursor ? `&starting_after=${cursor}` : ''}`);
+        const page: { body: { data: AuditEvent[]; next_cursor: string | null; has_more: boolean } } = await h.request(
+          'GET',
+          `/v1/audit-events?limit=2${cursor ? `&starting_after=${cursor}` : ''}`,
+        );
         seen.push(...page.body.data.map((e) => e.id));
         cursor = page.body.next_cursor;
       } while (cursor !== null);
@@ -210,16 +276,24 @@ describeEachDatabase('audit events', (get) => {
         }),
     };
     const deps = { ...h.deps, commands: failing as CommandRunner };
-    await expect(createApiKey(deps, { actor: 'test' }, { name: 'rolled back', scopes: ['read'] })).rejects.toThrow('the commit failed');
-    await expect(createGateway(deps, { actor: 'api_key:key_bootstrap' }, gateway('Rolled back'))).rejects.toThrow('the commit failed');
-    await expect(updateSettings(deps, { actor: 'api_key:key_bootstrap' }, { stuck_after_seconds: 999 })).rejects.toThrow('the commit failed');
+    await expect(createApiKey(deps, { actor: 'test' }, { name: 'rolled back', scopes: ['read'] })).rejects.toThrow(
+      'the commit failed',
+    );
+    await expect(createGateway(deps, { actor: 'api_key:key_bootstrap' }, gateway('Rolled back'))).rejects.toThrow(
+      'the commit failed',
+    );
+    await expect(
+      updateSettings(deps, { actor: 'api_key:key_bootstrap' }, { stuck_after_seconds: 999 }),
+    ).rejects.toThrow('the commit failed');
     expect(await countEvents(h)).toBe(count);
     expect(await h.deps.db.selectFrom('api_keys').select('id').where('name', '=', 'rolled back').execute()).toEqual([]);
     expect(await h.deps.db.selectFrom('gateways').select('id').where('name', '=', 'Rolled back').execute()).toEqual([]);
     expect((await h.request('GET', '/v1/settings')).body.stuck_after_seconds).toBe(300);
     // a refused request records nothing either
     expect((await h.request('POST', '/v1/api-keys', { name: 'x'.repeat(201), scopes: ['read'] })).status).toBe(400);
-    expect((await h.request('PATCH', '/v1/gateways/gw_00000000000000000000000000', { name: 'nobody' })).status).toBe(404);
+    expect((await h.request('PATCH', '/v1/gateways/gw_00000000000000000000000000', { name: 'nobody' })).status).toBe(
+      404,
+    );
     expect(await countEvents(h)).toBe(count);
   });
 });

@@ -43,7 +43,11 @@ describeEachDatabase('API keys and scopes', (get) => {
     // a fresh app has no cache of verified keys
     const { buildApp } = await import('../../src/http/app.js');
     const app = await buildApp({ deps: h.deps, bootstrapApiKey: undefined });
-    const res = await app.inject({ method: 'GET', url: '/v1/transactions', headers: { authorization: `Bearer ${secret}` } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/transactions',
+      headers: { authorization: `Bearer ${secret}` },
+    });
     expect(res.statusCode).toBe(401);
     await app.close();
   });
@@ -65,11 +69,19 @@ describeEachDatabase('API keys and scopes', (get) => {
   it('reads the key only from Authorization: Bearer <key> (scheme in any case, one token)', async () => {
     const h = get();
     const read = await h.keyWith(['read']);
-    expect((await h.request('GET', '/v1/transactions', undefined, { authorization: `bearer ${read}` }, null)).status).toBe(200);
-    expect((await h.request('GET', '/v1/transactions', undefined, { authorization: `Bearer   ${read}  ` }, null)).status).toBe(200);
+    expect(
+      (await h.request('GET', '/v1/transactions', undefined, { authorization: `bearer ${read}` }, null)).status,
+    ).toBe(200);
+    expect(
+      (await h.request('GET', '/v1/transactions', undefined, { authorization: `Bearer   ${read}  ` }, null)).status,
+    ).toBe(200);
     for (const authorization of [`Bearer ${read} extra`, `Token ${read}`, read, 'Bearer', 'Bearer ']) {
       const answer = await h.request('GET', '/v1/transactions', undefined, { authorization }, null);
-      expect({ authorization, status: answer.status, code: answer.body.error.code }).toEqual({ authorization, status: 401, code: 'api_key_missing' });
+      expect({ authorization, status: answer.status, code: answer.body.error.code }).toEqual({
+        authorization,
+        status: 401,
+        code: 'api_key_missing',
+      });
     }
     const other = await h.request('GET', '/v1/transactions', undefined, { authorization: `Bearer ${read}x` }, null);
     expect(other.body.error.code).toBe('api_key_invalid');

@@ -13,20 +13,31 @@ describePostgres(
       const h = get();
       const created = await h.request('POST', '/v1/api-keys', { name: 'contested', scopes: ['read'] });
       expect(created.status).toBe(201);
-      const answers = await Promise.all(Array.from({ length: N }, () => h.request('POST', `/v1/api-keys/${created.body.id}/revoke`)));
+      const answers = await Promise.all(
+        Array.from({ length: N }, () => h.request('POST', `/v1/api-keys/${created.body.id}/revoke`)),
+      );
       expect(answers.map((a) => a.status)).toEqual(Array.from({ length: N }, () => 200));
       expect(new Set(answers.map((a) => a.body.revoked_at)).size).toBe(1);
       const events = await h.request('GET', `/v1/audit-events?object_id=${created.body.id}&limit=200`);
-      expect(events.body.data.map((e: { action: string }) => e.action).sort()).toEqual(['api_key.created', 'api_key.revoked']);
+      expect(events.body.data.map((e: { action: string }) => e.action).sort()).toEqual([
+        'api_key.created',
+        'api_key.revoked',
+      ]);
     });
 
     it('creates one key for one Idempotency-Key sent by many requests at once; only one answer carries the secret', async () => {
       const h = get();
       const headers = { 'Idempotency-Key': 'concurrent-key-create' };
-      const answers = await Promise.all(Array.from({ length: N }, () => h.request('POST', '/v1/api-keys', { name: 'once', scopes: ['write'] }, headers)));
+      const answers = await Promise.all(
+        Array.from({ length: N }, () =>
+          h.request('POST', '/v1/api-keys', { name: 'once', scopes: ['write'] }, headers),
+        ),
+      );
       const created = answers.filter((a) => a.status === 201);
       // The first does the work; the others replay it (secret null) or are told it is still in use (409).
-      expect(answers.every((a) => a.status === 201 || (a.status === 409 && a.body.error.code === 'idempotency_key_in_use'))).toBe(true);
+      expect(
+        answers.every((a) => a.status === 201 || (a.status === 409 && a.body.error.code === 'idempotency_key_in_use')),
+      ).toBe(true);
       expect(created.filter((a) => a.body.secret !== null)).toHaveLength(1);
       expect(new Set(created.map((a) => a.body.id)).size).toBe(1);
       const keys = await h.request('GET', '/v1/api-keys?limit=200');
@@ -38,10 +49,14 @@ describePostgres(
     it('applies concurrent settings changes one after another: each audit event starts where the previous ended', async () => {
       const h = get();
       const values = Array.from({ length: N }, (_, i) => 40 + i); // none is the default (a change to the same value records nothing)
-      const answers = await Promise.all(values.map((days) => h.request('PATCH', '/v1/settings', { webhook_retention_days: days })));
+      const answers = await Promise.all(
+        values.map((days) => h.request('PATCH', '/v1/settings', { webhook_retention_days: days })),
+      );
       expect(answers.map((a) => a.status)).toEqual(values.map(() => 200));
       const page = await h.request('GET', '/v1/audit-events?object_type=settings&limit=200');
-      const events = [...(page.body.data as { before: Record<string, unknown>; after: Record<string, unknown> }[])].reverse();
+      const events = [
+        ...(page.body.data as { before: Record<string, unknown>; after: Record<string, unknown> }[]),
+      ].reverse();
       const last = events.slice(-N);
       expect(last).toHaveLength(N);
       // Serialised by the settings lock: no change was made from a stale read.

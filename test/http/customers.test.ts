@@ -19,16 +19,27 @@ function expect400(res: { status: number; body: any }, param: string, code?: str
   if (code) expect(res.body.error.code).toBe(code);
 }
 
-const history = async (h: Harness, id: string) => (await h.request('GET', `/v1/transactions/${id}/history`)).body.data as any[];
+const history = async (h: Harness, id: string) =>
+  (await h.request('GET', `/v1/transactions/${id}/history`)).body.data as any[];
 
 describeEachDatabase('accounts and contacts API', (get) => {
   it('creates, retrieves, lists and updates an account', async () => {
     const h = get();
-    const res = await h.request('POST', '/v1/accounts', { name: 'Acme Inc', email: 'billing@acme.test', metadata: { crm: '7', tier: 'gold' } });
+    const res = await h.request('POST', '/v1/accounts', {
+      name: 'Acme Inc',
+      email: 'billing@acme.test',
+      metadata: { crm: '7', tier: 'gold' },
+    });
     expect(res.status).toBe(201);
     const a = res.body;
     expect(a.id).toMatch(/^acc_[0-9a-z]{26}$/);
-    expect(a).toMatchObject({ object: 'account', name: 'Acme Inc', email: 'billing@acme.test', default_payment_method_id: null, metadata: { crm: '7', tier: 'gold' } });
+    expect(a).toMatchObject({
+      object: 'account',
+      name: 'Acme Inc',
+      email: 'billing@acme.test',
+      default_payment_method_id: null,
+      metadata: { crm: '7', tier: 'gold' },
+    });
     expect(a.created_at).toBe('2026-11-24T12:00:00.000Z');
     expect((await h.request('GET', `/v1/accounts/${a.id}`)).body).toEqual(a);
 
@@ -36,7 +47,11 @@ describeEachDatabase('accounts and contacts API', (get) => {
     expect(list.body).toMatchObject({ object: 'list', has_more: false, next_cursor: null });
     expect(list.body.data.map((x: any) => x.id)).toContain(a.id);
 
-    const patched = await h.request('PATCH', `/v1/accounts/${a.id}`, { name: 'Acme Corp', email: null, metadata: { crm: '', tier: null, region: 'eu' } });
+    const patched = await h.request('PATCH', `/v1/accounts/${a.id}`, {
+      name: 'Acme Corp',
+      email: null,
+      metadata: { crm: '', tier: null, region: 'eu' },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ name: 'Acme Corp', email: null, metadata: { region: 'eu' } });
     expect((await h.request('GET', `/v1/accounts/${a.id}`)).body).toEqual(patched.body);
@@ -67,17 +82,34 @@ describeEachDatabase('accounts and contacts API', (get) => {
   it('creates contacts under an account and filters the list by account', async () => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Contacts Ltd' });
-    const res = await h.request('POST', '/v1/contacts', { last_name: 'Lovelace', first_name: 'Ada', email: 'ada@c.test', account_id: a.id });
+    const res = await h.request('POST', '/v1/contacts', {
+      last_name: 'Lovelace',
+      first_name: 'Ada',
+      email: 'ada@c.test',
+      account_id: a.id,
+    });
     expect(res.status).toBe(201);
     const c = res.body;
     expect(c.id).toMatch(/^con_/);
-    expect(c).toMatchObject({ object: 'contact', account_id: a.id, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@c.test', default_payment_method_id: null, metadata: {} });
+    expect(c).toMatchObject({
+      object: 'contact',
+      account_id: a.id,
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      email: 'ada@c.test',
+      default_payment_method_id: null,
+      metadata: {},
+    });
     expect((await h.request('GET', `/v1/contacts/${c.id}`)).body).toEqual(c);
     await post(h, '/v1/contacts', { last_name: 'Elsewhere' });
     const list = await h.request('GET', `/v1/contacts?account_id=${a.id}`);
     expect(list.body.data.map((x: any) => x.id)).toEqual([c.id]);
 
-    const patched = await h.request('PATCH', `/v1/contacts/${c.id}`, { first_name: null, last_name: 'King', metadata: { x: '1' } });
+    const patched = await h.request('PATCH', `/v1/contacts/${c.id}`, {
+      first_name: null,
+      last_name: 'King',
+      metadata: { x: '1' },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ first_name: null, last_name: 'King', metadata: { x: '1' }, account_id: a.id });
   });
@@ -85,10 +117,17 @@ describeEachDatabase('accounts and contacts API', (get) => {
   it('rejects bad contact input and writes nothing', async () => {
     const h = get();
     const before = await total(h, '/v1/contacts');
-    expect400(await h.request('POST', '/v1/contacts', { first_name: 'No last name' }), 'last_name', 'parameter_missing');
+    expect400(
+      await h.request('POST', '/v1/contacts', { first_name: 'No last name' }),
+      'last_name',
+      'parameter_missing',
+    );
     expect400(await h.request('POST', '/v1/contacts', { last_name: 'X', email: 'x@' }), 'email');
     expect400(await h.request('POST', '/v1/contacts', { last_name: 'X', phone: '1' }), 'phone', 'parameter_unknown');
-    const unknown = await h.request('POST', '/v1/contacts', { last_name: 'X', account_id: 'acc_00000000000000000000000000' });
+    const unknown = await h.request('POST', '/v1/contacts', {
+      last_name: 'X',
+      account_id: 'acc_00000000000000000000000000',
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.param).toBe('account_id');
     expect(await total(h, '/v1/contacts')).toBe(before);
@@ -116,19 +155,36 @@ describeEachDatabase('accounts and contacts API', (get) => {
     expect((await h.request('GET', '/v1/accounts?limit=201')).status).toBe(400);
   });
 
-  it('sets a default payment method only from the customer\'s own methods', async () => {
+  it("sets a default payment method only from the customer's own methods", async () => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Own' });
     const other = await post(h, '/v1/accounts', { name: 'Other' });
     const c = await post(h, '/v1/contacts', { last_name: 'Own', account_id: a.id });
-    const mine = await post(h, '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', account_id: a.id });
-    const theirs = await post(h, '/v1/payment-methods', { gateway_token: 'pm_card_mastercard', type: 'card', account_id: other.id });
-    expect400(await h.request('PATCH', `/v1/accounts/${a.id}`, { default_payment_method_id: theirs.id }), 'default_payment_method_id', 'payment_method_not_owned');
-    const unknown = await h.request('PATCH', `/v1/accounts/${a.id}`, { default_payment_method_id: 'pmt_00000000000000000000000000' });
+    const mine = await post(h, '/v1/payment-methods', {
+      gateway_token: 'pm_card_visa',
+      type: 'card',
+      account_id: a.id,
+    });
+    const theirs = await post(h, '/v1/payment-methods', {
+      gateway_token: 'pm_card_mastercard',
+      type: 'card',
+      account_id: other.id,
+    });
+    expect400(
+      await h.request('PATCH', `/v1/accounts/${a.id}`, { default_payment_method_id: theirs.id }),
+      'default_payment_method_id',
+      'payment_method_not_owned',
+    );
+    const unknown = await h.request('PATCH', `/v1/accounts/${a.id}`, {
+      default_payment_method_id: 'pmt_00000000000000000000000000',
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.param).toBe('default_payment_method_id');
     // mine belongs to the account but not to the contact
-    expect400(await h.request('PATCH', `/v1/contacts/${c.id}`, { default_payment_method_id: mine.id }), 'default_payment_method_id');
+    expect400(
+      await h.request('PATCH', `/v1/contacts/${c.id}`, { default_payment_method_id: mine.id }),
+      'default_payment_method_id',
+    );
     expect((await h.request('GET', `/v1/accounts/${a.id}`)).body.default_payment_method_id).toBeNull();
     expect((await h.request('GET', `/v1/contacts/${c.id}`)).body.default_payment_method_id).toBeNull();
 
@@ -150,7 +206,12 @@ describeEachDatabase('accounts and contacts API', (get) => {
     const t2 = await post(h, '/v1/transactions', { amount: 2000, currency: 'USD', account_id: a.id });
     const t3 = await post(h, '/v1/transactions', { amount: 3000, currency: 'USD', payment_method_id: pm1.id });
     expect((await h.request('POST', `/v1/transactions/${t3.id}/cancel`)).status).toBe(200);
-    const t4 = await post(h, '/v1/transactions', { amount: 4000, currency: 'USD', payment_method_id: pm1.id, dont_auto_update_payment_method: true });
+    const t4 = await post(h, '/v1/transactions', {
+      amount: 4000,
+      currency: 'USD',
+      payment_method_id: pm1.id,
+      dont_auto_update_payment_method: true,
+    });
     expect(t1.account_id).toBe(a.id);
 
     const res = await h.request('PATCH', `/v1/accounts/${a.id}`, { default_payment_method_id: pm2.id });
@@ -167,7 +228,8 @@ describeEachDatabase('accounts and contacts API', (get) => {
       actor: expect.stringMatching(/^api_key:/),
     });
     expect((await history(h, t2.id)).at(-1).changes).toEqual({ payment_method_id: [null, pm2.id] });
-    for (const t of [t3, t4]) expect((await history(h, t.id)).some((e) => e.action.includes('rolled down'))).toBe(false);
+    for (const t of [t3, t4])
+      expect((await history(h, t.id)).some((e) => e.action.includes('rolled down'))).toBe(false);
     // version moved on: an edit still works and the history stays ordered
     expect((await h.request('PATCH', `/v1/transactions/${t1.id}`, { description: 'after' })).status).toBe(200);
 
@@ -185,7 +247,7 @@ describeEachDatabase('accounts and contacts API', (get) => {
     }
   });
 
-  it('rolls a new contact default down onto the contact\'s open transactions', async () => {
+  it("rolls a new contact default down onto the contact's open transactions", async () => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Has contacts' });
     const c = await post(h, '/v1/contacts', { last_name: 'Roll', account_id: a.id });
@@ -204,7 +266,9 @@ describeEachDatabase('accounts and contacts API', (get) => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Busy' });
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => h.request('PATCH', `/v1/accounts/${a.id}`, { metadata: { [`k${i}`]: String(i) } })),
+      Array.from({ length: 10 }, (_, i) =>
+        h.request('PATCH', `/v1/accounts/${a.id}`, { metadata: { [`k${i}`]: String(i) } }),
+      ),
     );
     for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
     const after = await h.request('GET', `/v1/accounts/${a.id}`);
@@ -214,8 +278,18 @@ describeEachDatabase('accounts and contacts API', (get) => {
   it('replays an idempotent account update with the same response', async () => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Idem' });
-    const first = await h.request('PATCH', `/v1/accounts/${a.id}`, { name: 'Idem 2' }, { 'idempotency-key': `acc-${a.id}` });
-    const again = await h.request('PATCH', `/v1/accounts/${a.id}`, { name: 'Idem 2' }, { 'idempotency-key': `acc-${a.id}` });
+    const first = await h.request(
+      'PATCH',
+      `/v1/accounts/${a.id}`,
+      { name: 'Idem 2' },
+      { 'idempotency-key': `acc-${a.id}` },
+    );
+    const again = await h.request(
+      'PATCH',
+      `/v1/accounts/${a.id}`,
+      { name: 'Idem 2' },
+      { 'idempotency-key': `acc-${a.id}` },
+    );
     expect(again.status).toBe(200);
     expect(again.headers['idempotency-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);

@@ -38,7 +38,7 @@ function concrete(url: string): string {
   return url.replace(/:[A-Za-z_]+/g, 'x_0000000000').replace(/\*$/, 'file.js');
 }
 
-describeEachDatabase('deny by default, from the app\'s own route list', (get) => {
+describeEachDatabase("deny by default, from the app's own route list", (get) => {
   let routes: RouteAccess[] = [];
   let readKey = '';
   let writeKey = '';
@@ -51,12 +51,29 @@ describeEachDatabase('deny by default, from the app\'s own route list', (get) =>
   });
 
   const inject = (method: string, url: string, key?: string) =>
-    get().app.inject({ method: method as 'GET', url, headers: key === undefined ? {} : { authorization: `Bearer ${key}` }, payload: method === 'GET' || method === 'HEAD' ? undefined : {} });
+    get().app.inject({
+      method: method as 'GET',
+      url,
+      headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+      payload: method === 'GET' || method === 'HEAD' ? undefined : {},
+    });
 
   it('lists every route, and only PUBLIC ones are public', () => {
     expect(routes.length).toBeGreaterThan(60);
-    expect(routes.map(label)).toEqual(expect.arrayContaining(['GET /v1/transactions', 'PATCH /v1/settings', 'GET /metrics', 'POST /v1/webhooks/:gateway_id']));
-    expect(routes.filter((route) => route.public).map(label).sort()).toEqual(PUBLIC);
+    expect(routes.map(label)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/transactions',
+        'PATCH /v1/settings',
+        'GET /metrics',
+        'POST /v1/webhooks/:gateway_id',
+      ]),
+    );
+    expect(
+      routes
+        .filter((route) => route.public)
+        .map(label)
+        .sort(),
+    ).toEqual(PUBLIC);
   });
 
   it('every other route answers 401 without a key, and 401 to a key that is not one', async () => {
@@ -65,7 +82,8 @@ describeEachDatabase('deny by default, from the app\'s own route list', (get) =>
       const url = concrete(route.url);
       const none = await inject(route.method, url);
       expect({ route: label(route), status: none.statusCode }).toEqual({ route: label(route), status: 401 });
-      if (route.method !== 'HEAD') expect(JSON.parse(none.body).error).toMatchObject({ type: 'authentication_error', code: 'api_key_missing' });
+      if (route.method !== 'HEAD')
+        expect(JSON.parse(none.body).error).toMatchObject({ type: 'authentication_error', code: 'api_key_missing' });
       const wrong = await inject(route.method, url, 'settle_not_a_key_000000000000000000000000');
       expect({ route: label(route), status: wrong.statusCode }).toEqual({ route: label(route), status: 401 });
     }
@@ -79,7 +97,8 @@ describeEachDatabase('deny by default, from the app\'s own route list', (get) =>
       for (const key of lower) {
         const answer = await inject(route.method, url, key);
         expect({ route: label(route), status: answer.statusCode }).toEqual({ route: label(route), status: 403 });
-        if (route.method !== 'HEAD') expect(JSON.parse(answer.body).error).toMatchObject({ type: 'permission_error', code: 'insufficient_scope' });
+        if (route.method !== 'HEAD')
+          expect(JSON.parse(answer.body).error).toMatchObject({ type: 'permission_error', code: 'insufficient_scope' });
       }
       checked += 1;
     }
@@ -99,7 +118,13 @@ describeEachDatabase('deny by default, from the app\'s own route list', (get) =>
 
   it('a request that matches no route gets 404 route_not_found, with or without a key', async () => {
     for (const key of [undefined, readKey, ADMIN_KEY]) {
-      for (const [method, url] of [['GET', '/v1/nothing'], ['POST', '/v1/transactions/x/nothing'], ['DELETE', '/v1/settings'], ['GET', '/v2/transactions'], ['PUT', '/v1/transactions']]) {
+      for (const [method, url] of [
+        ['GET', '/v1/nothing'],
+        ['POST', '/v1/transactions/x/nothing'],
+        ['DELETE', '/v1/settings'],
+        ['GET', '/v2/transactions'],
+        ['PUT', '/v1/transactions'],
+      ]) {
         const answer = await inject(method!, url!, key);
         expect(answer.statusCode).toBe(404);
         expect(JSON.parse(answer.body).error.code).toBe('route_not_found');
@@ -115,7 +140,12 @@ describeEachDatabase('deny by default, from the app\'s own route list', (get) =>
     expect(withKey.statusCode).toBe(200);
     expect(withKey.body).toContain('settle_http_requests_total');
 
-    const open = await buildApp({ deps: h.deps, bootstrapApiKey: ADMIN_KEY, apiRateLimitPerSecond: 0, metricsPublic: true });
+    const open = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: ADMIN_KEY,
+      apiRateLimitPerSecond: 0,
+      metricsPublic: true,
+    });
     try {
       expect(open.routeAccess().find((r) => label(r) === 'GET /metrics')).toMatchObject({ public: true });
       const answer = await open.inject({ method: 'GET', url: '/metrics' });

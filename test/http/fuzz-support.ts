@@ -35,7 +35,16 @@ export interface Operation {
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { in: string; name: string; schema: Schema }[];
+        requestBody?: { content?: Record<string, { schema: Schema }> };
+      }
+    >
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -48,7 +57,8 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
       current = doc.components?.schemas?.[name] ?? {};
     }
     const out: Schema = { ...current };
-    if (out.properties) out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, resolve(v)]));
+    if (out.properties)
+      out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, resolve(v)]));
     if (out.items) out.items = resolve(out.items);
     if (out.anyOf) out.anyOf = out.anyOf.map(resolve);
     if (typeof out.additionalProperties === 'object') out.additionalProperties = resolve(out.additionalProperties);
@@ -102,7 +112,25 @@ export class IdPool {
   }
 }
 
-const NUMBERS = [2 ** 31, 2 ** 31 - 1, -(2 ** 31), 2 ** 31 + 1, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), 2 ** 63, -1, 0, 1, 1.5, -0.5, 1e308, -1e308, 99_999_999, 100_000_000];
+const NUMBERS = [
+  2 ** 31,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 31 + 1,
+  2 ** 53,
+  2 ** 53 - 1,
+  -(2 ** 53),
+  2 ** 63,
+  -1,
+  0,
+  1,
+  1.5,
+  -0.5,
+  1e308,
+  -1e308,
+  99_999_999,
+  100_000_000,
+];
 
 /** Strings that break things: NUL, lone surrogates, unicode, escapes, lengths, look-alike ids. */
 const STRINGS = [
@@ -161,7 +189,17 @@ const EDGE_INSTANTS = [
   '2026-11-24T12:00:00.123456789+00:00',
   '1969-12-31T23:59:59.999Z',
 ];
-const EDGE_DATES = ['0000-01-01', '0001-01-01', '1899-12-31', '1900-01-01', '9999-12-31', '2026-02-29', '2024-02-29', '2026-13-01', '2026-11-31'];
+const EDGE_DATES = [
+  '0000-01-01',
+  '0001-01-01',
+  '1899-12-31',
+  '1900-01-01',
+  '9999-12-31',
+  '2026-02-29',
+  '2024-02-29',
+  '2026-13-01',
+  '2026-11-31',
+];
 
 export function oddString(pool: IdPool): fc.Arbitrary<string> {
   return fc.oneof(
@@ -169,7 +207,12 @@ export function oddString(pool: IdPool): fc.Arbitrary<string> {
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
     { weight: 2, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...PREFIXES)).map(([i, p]) => pool.pick(i, p)) },
-    { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('\u0000', '\ud800', '\udfff')).map(([s, bad]) => `${s}${bad}${s}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('\u0000', '\ud800', '\udfff'))
+        .map(([s, bad]) => `${s}${bad}${s}`),
+    },
     { weight: 1, arbitrary: fc.constant(HUGE) },
   );
 }
@@ -200,17 +243,27 @@ function prefixFor(name: string): string | undefined {
   return table[name];
 }
 
-const types = (schema: Schema): string[] => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []);
+const types = (schema: Schema): string[] =>
+  Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
 
 /** Values that mostly satisfy `schema` (and so reach the use cases), for a field called `name`. */
-export function validValue(schema: Schema, name: string, pool: IdPool, context: FuzzContext, depth = 0): fc.Arbitrary<unknown> {
+export function validValue(
+  schema: Schema,
+  name: string,
+  pool: IdPool,
+  context: FuzzContext,
+  depth = 0,
+): fc.Arbitrary<unknown> {
   if (schema.anyOf) return fc.oneof(...schema.anyOf.map((s) => validValue(s, name, pool, context, depth)));
   if (schema.enum) return fc.constantFrom(...schema.enum);
   if (schema.const !== undefined) return fc.constant(schema.const);
   const kinds = types(schema);
   if (kinds.includes('null') && kinds.length > 1) {
     const rest = { ...schema, type: kinds.filter((k) => k !== 'null') };
-    return fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 4, arbitrary: validValue(rest, name, pool, context, depth) });
+    return fc.oneof(
+      { weight: 1, arbitrary: fc.constant(null) },
+      { weight: 4, arbitrary: validValue(rest, name, pool, context, depth) },
+    );
   }
   const kind = kinds[0];
   switch (kind) {
@@ -219,7 +272,10 @@ export function validValue(schema: Schema, name: string, pool: IdPool, context: 
     case 'integer': {
       const min = Math.max(schema.minimum ?? -1000, name.includes('amount') ? 1 : -1000);
       const max = Math.min(schema.maximum ?? 100_000, name.includes('amount') ? 5000 : 100_000);
-      return fc.oneof({ weight: 5, arbitrary: fc.integer({ min: Math.min(min, max), max }) }, { weight: 1, arbitrary: fc.constantFrom(schema.minimum ?? 0, schema.maximum ?? 0) });
+      return fc.oneof(
+        { weight: 5, arbitrary: fc.integer({ min: Math.min(min, max), max }) },
+        { weight: 1, arbitrary: fc.constantFrom(schema.minimum ?? 0, schema.maximum ?? 0) },
+      );
     }
     case 'number':
       return fc.double({ noNaN: true, noDefaultInfinity: true });
@@ -228,7 +284,10 @@ export function validValue(schema: Schema, name: string, pool: IdPool, context: 
     case 'array':
       return depth > 3
         ? fc.constant([])
-        : fc.array(validValue(schema.items ?? {}, name, pool, context, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 4, 4) });
+        : fc.array(validValue(schema.items ?? {}, name, pool, context, depth + 1), {
+            minLength: schema.minItems ?? 0,
+            maxLength: Math.min(schema.maxItems ?? 4, 4),
+          });
     case 'object':
       return validObject(schema, pool, context, depth);
     case undefined:
@@ -250,39 +309,79 @@ export interface FuzzContext {
 function validString(schema: Schema, name: string, pool: IdPool, context: FuzzContext): fc.Arbitrary<string> {
   if (schema.format === 'date-time') {
     return fc.oneof(
-      { weight: 4, arbitrary: fc.integer({ min: Date.UTC(2026, 9, 1), max: Date.UTC(2027, 0, 1) }).map((ms) => new Date(ms).toISOString()) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .integer({ min: Date.UTC(2026, 9, 1), max: Date.UTC(2027, 0, 1) })
+          .map((ms) => new Date(ms).toISOString()),
+      },
       { weight: 1, arbitrary: fc.constantFrom(...EDGE_INSTANTS) },
     );
   }
   if (name === 'id' || name.endsWith('_id') || name === 'ids' || name === 'starting_after') {
     return fc.tuple(fc.nat(), fc.constantFrom(...PREFIXES)).map(([i, p]) => pool.pick(i, prefixFor(name) ?? p));
   }
-  if (name === 'name' && context.jobNames.length > 0 && schema.maxLength === 64) return fc.constantFrom(...context.jobNames);
+  if (name === 'name' && context.jobNames.length > 0 && schema.maxLength === 64)
+    return fc.constantFrom(...context.jobNames);
   if (name.includes('date') || name.startsWith('due_')) {
     return fc.oneof(
-      { weight: 4, arbitrary: fc.integer({ min: Date.UTC(2026, 9, 1), max: Date.UTC(2027, 0, 1) }).map((ms) => new Date(ms).toISOString().slice(0, 10)) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .integer({ min: Date.UTC(2026, 9, 1), max: Date.UTC(2027, 0, 1) })
+          .map((ms) => new Date(ms).toISOString().slice(0, 10)),
+      },
       { weight: 1, arbitrary: fc.constantFrom(...EDGE_DATES) },
     );
   }
-  if (name === 'currency' || name === 'settlement_currency') return fc.constantFrom('USD', 'usd', 'EUR', 'JPY', 'KWD', 'XXX');
-  if (name === 'gateway_token') return fc.constantFrom('pm_card_visa', 'pm_card_mastercard', 'pm_card_chargeDeclined', 'tok_unknown', '4242424242424242');
+  if (name === 'currency' || name === 'settlement_currency')
+    return fc.constantFrom('USD', 'usd', 'EUR', 'JPY', 'KWD', 'XXX');
+  if (name === 'gateway_token')
+    return fc.constantFrom(
+      'pm_card_visa',
+      'pm_card_mastercard',
+      'pm_card_chargeDeclined',
+      'tok_unknown',
+      '4242424242424242',
+    );
   if (name === 'last4') return fc.constantFrom('4242', '0000', '12345');
-  if (name.endsWith('_env')) return fc.constantFrom('STRIPE_SECRET_KEY', 'SETTLE_GATEWAY_FUZZ_UNSET', 'SETTLE_FUZZ_NOT_ALLOWED', 'lower_case');
-  if (name === 'api_base') return fc.constantFrom(context.apiBase, context.apiBase, 'https://example.invalid', 'http://169.254.169.254', 'ftp://x');
+  if (name.endsWith('_env'))
+    return fc.constantFrom('STRIPE_SECRET_KEY', 'SETTLE_GATEWAY_FUZZ_UNSET', 'SETTLE_FUZZ_NOT_ALLOWED', 'lower_case');
+  if (name === 'api_base')
+    return fc.constantFrom(
+      context.apiBase,
+      context.apiBase,
+      'https://example.invalid',
+      'http://169.254.169.254',
+      'ftp://x',
+    );
   if (name.includes('email')) return fc.constantFrom('a@example.com', 'not-an-email');
   const minLength = schema.minLength ?? 0;
   const maxLength = Math.max(minLength, Math.min(schema.maxLength ?? 24, 24));
   return fc.string({ minLength, maxLength });
 }
 
-function validObject(schema: Schema, pool: IdPool, context: FuzzContext, depth: number): fc.Arbitrary<Record<string, unknown>> {
+function validObject(
+  schema: Schema,
+  pool: IdPool,
+  context: FuzzContext,
+  depth: number,
+): fc.Arbitrary<Record<string, unknown>> {
   const properties = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
-  const fields = Object.fromEntries(Object.entries(properties).map(([key, s]) => [key, validValue(s, key, pool, context, depth + 1)]));
-  const record = fc.record(fields, { requiredKeys: [...required].filter((k) => k in fields) }) as fc.Arbitrary<Record<string, unknown>>;
+  const fields = Object.fromEntries(
+    Object.entries(properties).map(([key, s]) => [key, validValue(s, key, pool, context, depth + 1)]),
+  );
+  const record = fc.record(fields, { requiredKeys: [...required].filter((k) => k in fields) }) as fc.Arbitrary<
+    Record<string, unknown>
+  >;
   if (typeof schema.additionalProperties === 'object' && Object.keys(properties).length === 0) {
     // A map (metadata): a few entries of the value schema.
-    return fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), validValue(schema.additionalProperties, 'value', pool, context, depth + 1), { maxKeys: 3 });
+    return fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 10 }),
+      validValue(schema.additionalProperties, 'value', pool, context, depth + 1),
+      { maxKeys: 3 },
+    );
   }
   return record;
 }
@@ -305,7 +404,9 @@ function encode(text: string): string {
     for (const char of text) {
       const code = char.charCodeAt(0);
       if (char.length === 1 && code >= 0xd800 && code <= 0xdfff) {
-        out += [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+        out += [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]
+          .map((b) => `%${b.toString(16).toUpperCase()}`)
+          .join('');
       } else {
         out += encodeURIComponent(char);
       }
@@ -376,7 +477,11 @@ function bodyPlan(operation: Operation, pool: IdPool, context: FuzzContext): fc.
     { weight: 1, arbitrary: fc.constantFrom(...RAW_PAYLOADS).map((payload): BodyPlan => ({ kind: 'raw', payload })) },
   ];
   if (!operation.body) {
-    return fc.oneof({ weight: 12, arbitrary: fc.constant<BodyPlan>({ kind: 'none' }) }, { weight: 1, arbitrary: json(fc.constantFrom({}, { x: 1 })) }, ...hostile);
+    return fc.oneof(
+      { weight: 12, arbitrary: fc.constant<BodyPlan>({ kind: 'none' }) },
+      { weight: 1, arbitrary: json(fc.constantFrom({}, { x: 1 })) },
+      ...hostile,
+    );
   }
   const valid = validValue(operation.body, 'body', pool, context) as fc.Arbitrary<Record<string, unknown>>;
   const keys = Object.keys(operation.body.properties ?? {});
@@ -386,8 +491,14 @@ function bodyPlan(operation: Operation, pool: IdPool, context: FuzzContext): fc.
       ? valid
       : fc.tuple(valid, fc.constantFrom(...keys), odd).map(([object, key, value]) => ({ ...object, [key]: value }));
   const withoutRequired =
-    required.length === 0 ? valid : fc.tuple(valid, fc.constantFrom(...required)).map(([object, key]) => Object.fromEntries(Object.entries(object).filter(([k]) => k !== key)));
-  const withUnknown = fc.tuple(valid, oddString(pool), odd).map(([object, key, value]) => ({ ...object, [key]: value }));
+    required.length === 0
+      ? valid
+      : fc
+          .tuple(valid, fc.constantFrom(...required))
+          .map(([object, key]) => Object.fromEntries(Object.entries(object).filter(([k]) => k !== key)));
+  const withUnknown = fc
+    .tuple(valid, oddString(pool), odd)
+    .map(([object, key, value]) => ({ ...object, [key]: value }));
   const withOddMetadata = fc
     .tuple(valid, fc.dictionary(oddString(pool), oddValue(pool), { minKeys: 1, maxKeys: 3 }))
     .map(([object, metadata]) => ({ ...object, metadata }));
@@ -406,63 +517,116 @@ function pathValue(name: string, pool: IdPool, context: FuzzContext): fc.Arbitra
   const good =
     name === 'name'
       ? fc.constantFrom(...context.jobNames)
-      : fc.tuple(fc.nat(), fc.constantFrom(...PREFIXES)).map(([i, p]) => pool.pick(i, name === 'gateway_id' ? 'gw' : p));
+      : fc
+          .tuple(fc.nat(), fc.constantFrom(...PREFIXES))
+          .map(([i, p]) => pool.pick(i, name === 'gateway_id' ? 'gw' : p));
   const sameKind = fc.nat().map((i) => pool.pick(i, name === 'gateway_id' ? 'gw' : 'trx'));
-  return fc.oneof({ weight: 5, arbitrary: good }, { weight: 3, arbitrary: sameKind }, { weight: 2, arbitrary: oddString(pool) });
+  return fc.oneof(
+    { weight: 5, arbitrary: good },
+    { weight: 3, arbitrary: sameKind },
+    { weight: 2, arbitrary: oddString(pool) },
+  );
 }
 
 /** Requests for one operation: path ids, query, body and headers each valid, nearly valid or hostile. */
-export function requestsFor(operation: Operation, pool: IdPool, context: FuzzContext, apiKey: string): fc.Arbitrary<FuzzRequest> {
+export function requestsFor(
+  operation: Operation,
+  pool: IdPool,
+  context: FuzzContext,
+  apiKey: string,
+): fc.Arbitrary<FuzzRequest> {
   const params = fc.tuple(...operation.pathParams.map((name) => pathValue(name, pool, context)));
   const queryArb = fc.tuple(
     ...operation.query.map(([name, schema]) =>
-      fc.option(fc.oneof({ weight: 3, arbitrary: validValue(schema, name, pool, context) }, { weight: 1, arbitrary: oddValue(pool) }), { freq: 3 }).map((value) => [name, value] as const),
+      fc
+        .option(
+          fc.oneof(
+            { weight: 3, arbitrary: validValue(schema, name, pool, context) },
+            { weight: 1, arbitrary: oddValue(pool) },
+          ),
+          { freq: 3 },
+        )
+        .map((value) => [name, value] as const),
     ),
   );
   const extraQuery = fc.oneof(
     { weight: 8, arbitrary: fc.constant('') },
-    { weight: 1, arbitrary: fc.constantFrom('unknown=1', 'limit=1&limit=2', '=x', '%', 'a[b]=1', 'limit=%ZZ', 'starting_after', '&&&', 'limit=0x10', 'limit=1e2', 'limit= 5') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'unknown=1',
+        'limit=1&limit=2',
+        '=x',
+        '%',
+        'a[b]=1',
+        'limit=%ZZ',
+        'starting_after',
+        '&&&',
+        'limit=0x10',
+        'limit=1e2',
+        'limit= 5',
+      ),
+    },
     { weight: 1, arbitrary: fc.tuple(oddString(pool), oddString(pool)).map(([k, v]) => `${encode(k)}=${encode(v)}`) },
   );
   const headers = fc.record({
-    auth: fc.oneof({ weight: 30, arbitrary: fc.constant(`Bearer ${apiKey}`) }, { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer x', 'Basic YTpi', `bearer ${apiKey}`) }),
+    auth: fc.oneof(
+      { weight: 30, arbitrary: fc.constant(`Bearer ${apiKey}`) },
+      { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer x', 'Basic YTpi', `bearer ${apiKey}`) },
+    ),
     idempotencyKey: fc.oneof(
       { weight: 12, arbitrary: fc.constant<string | undefined>(undefined) },
       { weight: 4, arbitrary: fc.uuid() },
       { weight: 2, arbitrary: fc.constantFrom('fuzz-shared-1', 'fuzz-shared-2') },
       { weight: 1, arbitrary: fc.constantFrom('', ' ', 'has space', 'x'.repeat(256), 'caf\u00e9', 'tab\there') },
     ),
-    contentType: fc.oneof({ weight: 12, arbitrary: fc.constant<string | undefined>('application/json') }, { weight: 1, arbitrary: fc.constantFrom<string | undefined>(...CONTENT_TYPES, undefined) }),
+    contentType: fc.oneof(
+      { weight: 12, arbitrary: fc.constant<string | undefined>('application/json') },
+      { weight: 1, arbitrary: fc.constantFrom<string | undefined>(...CONTENT_TYPES, undefined) },
+    ),
   });
-  return fc.tuple(params, queryArb, extraQuery, bodyPlan(operation, pool, context), headers).map(([values, query, extra, body, head]) => {
-    let path = operation.path;
-    operation.pathParams.forEach((name, i) => {
-      path = path.replace(`{${name}}`, encode(values[i] ?? ''));
+  return fc
+    .tuple(params, queryArb, extraQuery, bodyPlan(operation, pool, context), headers)
+    .map(([values, query, extra, body, head]) => {
+      let path = operation.path;
+      operation.pathParams.forEach((name, i) => {
+        path = path.replace(`{${name}}`, encode(values[i] ?? ''));
+      });
+      const parts: string[] = [];
+      for (const [name, value] of query) {
+        if (value === null) continue;
+        for (const text of queryText(value)) parts.push(`${encode(name)}=${encode(text)}`);
+      }
+      if (extra) parts.push(extra);
+      const url = parts.length > 0 ? `${path}?${parts.join('&')}` : path;
+      const requestHeaders: Record<string, string> = {};
+      if (head.auth) requestHeaders.authorization = head.auth;
+      if (head.idempotencyKey !== undefined) requestHeaders['idempotency-key'] = head.idempotencyKey;
+      let payload: string | Buffer | undefined;
+      if (body.kind === 'json') payload = JSON.stringify(body.value);
+      if (body.kind === 'raw') payload = body.payload;
+      if (payload !== undefined && head.contentType !== undefined) requestHeaders['content-type'] = head.contentType;
+      const request: FuzzRequest = {
+        operation: operation.name,
+        method: operation.method,
+        url,
+        headers: requestHeaders,
+        payload,
+      };
+      // fast-check prints a failing request through this (a 1 MB body is cut).
+      return Object.assign(request, { [fc.toStringMethod]: () => describeRequest(request) });
     });
-    const parts: string[] = [];
-    for (const [name, value] of query) {
-      if (value === null) continue;
-      for (const text of queryText(value)) parts.push(`${encode(name)}=${encode(text)}`);
-    }
-    if (extra) parts.push(extra);
-    const url = parts.length > 0 ? `${path}?${parts.join('&')}` : path;
-    const requestHeaders: Record<string, string> = {};
-    if (head.auth) requestHeaders.authorization = head.auth;
-    if (head.idempotencyKey !== undefined) requestHeaders['idempotency-key'] = head.idempotencyKey;
-    let payload: string | Buffer | undefined;
-    if (body.kind === 'json') payload = JSON.stringify(body.value);
-    if (body.kind === 'raw') payload = body.payload;
-    if (payload !== undefined && head.contentType !== undefined) requestHeaders['content-type'] = head.contentType;
-    const request: FuzzRequest = { operation: operation.name, method: operation.method, url, headers: requestHeaders, payload };
-    // fast-check prints a failing request through this (a 1 MB body is cut).
-    return Object.assign(request, { [fc.toStringMethod]: () => describeRequest(request) });
-  });
 }
 
 /** A short description of a request for a failure message (long strings cut). */
 export function describeRequest(request: FuzzRequest): string {
   const cut = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}... (${text.length} characters)` : text);
-  const payload = request.payload === undefined ? '(no body)' : Buffer.isBuffer(request.payload) ? `bytes ${request.payload.toString('hex').slice(0, 200)}` : cut(request.payload);
+  const payload =
+    request.payload === undefined
+      ? '(no body)'
+      : Buffer.isBuffer(request.payload)
+        ? `bytes ${request.payload.toString('hex').slice(0, 200)}`
+        : cut(request.payload);
   return `${request.method} ${cut(request.url)}\nheaders: ${JSON.stringify(request.headers)}\nbody: ${payload}`;
 }
 
@@ -503,5 +667,7 @@ export async function digestQuery(db: Kysely<any>, exclude: readonly string[]): 
 
 /** The tables whose digest entry differs. */
 export function changedTables(before: Digest, after: Digest): string[] {
-  return Object.keys({ ...before, ...after }).filter((table) => JSON.stringify(before[table]) !== JSON.stringify(after[table]));
+  return Object.keys({ ...before, ...after }).filter(
+    (table) => JSON.stringify(before[table]) !== JSON.stringify(after[table]),
+  );
 }

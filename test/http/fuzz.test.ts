@@ -10,7 +10,17 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_NAMES } from '../../src/jobs/definitions.js';
 import { createHarness, type Harness } from '../support/harness.js';
-import { changedTables, type Digest, describeRequest, digestQuery, type FuzzRequest, IdPool, type Operation, operationsOf, requestsFor } from './fuzz-support.js';
+import {
+  changedTables,
+  type Digest,
+  describeRequest,
+  digestQuery,
+  type FuzzRequest,
+  IdPool,
+  type Operation,
+  operationsOf,
+  requestsFor,
+} from './fuzz-support.js';
 
 /** Requests per run of the suite (a constant: FUZZ_SEED changes which, never how many). */
 const RUNS = 3000;
@@ -31,7 +41,8 @@ const NOT_DIGESTED: readonly string[] = [];
  */
 const GATEWAY_REFUSAL_TABLES = new Set(['gateway_attempts', 'gateway_logs', 'transactions', 'transaction_history']);
 const isGatewayRefusal = (body: { error?: { code?: unknown; message?: unknown } }) =>
-  (typeof body.error?.message === 'string' && body.error.message.startsWith('The gateway refused')) || body.error?.code === 'gateway_unavailable';
+  (typeof body.error?.message === 'string' && body.error.message.startsWith('The gateway refused')) ||
+  body.error?.code === 'gateway_unavailable';
 
 /**
  * The only 5xx allowed: the webhook intake of a gateway that has no signing secret answers 503
@@ -45,9 +56,30 @@ const WEBHOOK_SECRET_ENV = 'SETTLE_GATEWAY_FUZZ_WEBHOOK_SECRET';
 
 /** Routes that do not exist, so that the router's own answers are fuzzed too. */
 const UNKNOWN_ROUTES: Operation[] = [
-  { name: 'PUT /v1/transactions/{id}', method: 'PUT', path: '/v1/transactions/{id}', pathParams: ['id'], query: [], body: { type: 'object' } },
-  { name: 'GET /v1/nothing/{id}', method: 'GET', path: '/v1/nothing/{id}', pathParams: ['id'], query: [], body: undefined },
-  { name: 'DELETE /v1/accounts/{id}', method: 'DELETE', path: '/v1/accounts/{id}', pathParams: ['id'], query: [], body: undefined },
+  {
+    name: 'PUT /v1/transactions/{id}',
+    method: 'PUT',
+    path: '/v1/transactions/{id}',
+    pathParams: ['id'],
+    query: [],
+    body: { type: 'object' },
+  },
+  {
+    name: 'GET /v1/nothing/{id}',
+    method: 'GET',
+    path: '/v1/nothing/{id}',
+    pathParams: ['id'],
+    query: [],
+    body: undefined,
+  },
+  {
+    name: 'DELETE /v1/accounts/{id}',
+    method: 'DELETE',
+    path: '/v1/accounts/{id}',
+    pathParams: ['id'],
+    query: [],
+    body: undefined,
+  },
 ];
 
 function collectIds(value: unknown, pool: IdPool, depth = 0): void {
@@ -82,9 +114,20 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
       collectIds(res.body, pool);
       return res.body;
     };
-    const account = await call('POST', '/v1/accounts', { name: 'Fuzz Ltd', email: 'fuzz@example.com', metadata: { plan: 'gold' } });
+    const account = await call('POST', '/v1/accounts', {
+      name: 'Fuzz Ltd',
+      email: 'fuzz@example.com',
+      metadata: { plan: 'gold' },
+    });
     const contact = await call('POST', '/v1/contacts', { last_name: 'Fuzz', account_id: account.id });
-    const method = await call('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', account_id: account.id, contact_id: contact.id, exp_month: 12, exp_year: 2030 });
+    const method = await call('POST', '/v1/payment-methods', {
+      gateway_token: 'pm_card_visa',
+      type: 'card',
+      account_id: account.id,
+      contact_id: contact.id,
+      exp_month: 12,
+      exp_year: 2030,
+    });
     const charge = { amount: 5000, currency: 'USD', payment_method_id: method.id, account_id: account.id };
     await call('POST', '/v1/transactions', charge);
     const authorized = await call('POST', '/v1/transactions', charge);
@@ -95,7 +138,8 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
     const run = await call('POST', '/v1/jobs/webhook_cleanup/run');
     await waitForRun(run.id);
     const gateways = await call('GET', '/v1/gateways');
-    for (const gateway of gateways.data) await call('PATCH', `/v1/gateways/${gateway.id}`, { webhook_secret_env: WEBHOOK_SECRET_ENV });
+    for (const gateway of gateways.data)
+      await call('PATCH', `/v1/gateways/${gateway.id}`, { webhook_secret_env: WEBHOOK_SECRET_ENV });
     await call('GET', '/v1/gateway-logs?limit=200');
     const keys = await call('GET', '/v1/api-keys?limit=200');
     for (const item of keys.data) if (item.name === 'test admin') pool.exclude(item.id);
@@ -118,10 +162,16 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
 
   /** The key's last_used_at is written after a use (at most once a minute): wait until that has happened. */
   async function waitForKeyUse(): Promise<void> {
-    const has = await sql<{ n: number }>`select count(*)::int as n from information_schema.columns where table_name = 'api_keys' and column_name = 'last_used_at'`.execute(h.deps.db);
+    const has = await sql<{
+      n: number;
+    }>`select count(*)::int as n from information_schema.columns where table_name = 'api_keys' and column_name = 'last_used_at'`.execute(
+      h.deps.db,
+    );
     if (has.rows[0]?.n === 0) return;
     for (let i = 0; i < 1500; i += 1) {
-      const used = await sql<{ n: number }>`select count(*)::int as n from api_keys where last_used_at is not null`.execute(h.deps.db);
+      const used = await sql<{
+        n: number;
+      }>`select count(*)::int as n from api_keys where last_used_at is not null`.execute(h.deps.db);
       if ((used.rows[0]?.n ?? 0) > 0) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -149,7 +199,12 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
         counts.set(request.operation, (counts.get(request.operation) ?? 0) + 1);
         // Every write gets its own instant, so an updated_at that moves shows in the digest.
         h.clock.advance(1);
-        const response = await h.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
+        const response = await h.app.inject({
+          method: request.method as 'GET',
+          url: request.url,
+          headers: request.headers,
+          ...(request.payload === undefined ? {} : { payload: request.payload }),
+        });
         const status = response.statusCode;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         const where = `${describeRequest(request)}\nanswer: ${status} ${response.body.slice(0, 500)}`;
@@ -159,7 +214,8 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
         } catch {
           body = undefined;
         }
-        if (status >= 500 && !(status === 503 && DEPENDENCY_UNAVAILABLE.has(body?.error?.code))) throw new Error(`a 5xx:\n${where}`);
+        if (status >= 500 && !(status === 503 && DEPENDENCY_UNAVAILABLE.has(body?.error?.code)))
+          throw new Error(`a 5xx:\n${where}`);
         if (status >= 400) {
           const error = body?.error;
           if (typeof error?.type !== 'string' || typeof error.code !== 'string' || typeof error.message !== 'string') {
@@ -169,7 +225,9 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
           const changed = changedTables(before, after);
           const allowed = isGatewayRefusal(body) && changed.every((table) => GATEWAY_REFUSAL_TABLES.has(table));
           if (changed.length > 0 && !allowed) {
-            throw new Error(`a refused request changed ${changed.join(', ')}:\n${where}\n${changed.map((t) => `${t}: ${JSON.stringify(before[t])} -> ${JSON.stringify(after[t])}`).join('\n')}`);
+            throw new Error(
+              `a refused request changed ${changed.join(', ')}:\n${where}\n${changed.map((t) => `${t}: ${JSON.stringify(before[t])} -> ${JSON.stringify(after[t])}`).join('\n')}`,
+            );
           }
           before = after;
           return;
@@ -182,7 +240,10 @@ describe(`fuzz: every operation of /openapi.json [${KIND}]`, () => {
     );
 
     const seconds = (performance.now() - started) / 1000;
-    const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const byStatus = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     console.log(`fuzz: ${RUNS} requests over ${operations.length} operations in ${seconds.toFixed(1)} s (${byStatus})`);
     expect(operations.filter((op) => !counts.has(op.name)).map((op) => op.name)).toEqual([]);
   }, 900_000);

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { ensureDefaultEmulatorGateway, ensureDefaultStripeGateway, getDefaultGateway, requireGateway } from '../../src/app/gateway-records.js';
+import {
+  ensureDefaultEmulatorGateway,
+  ensureDefaultStripeGateway,
+  getDefaultGateway,
+  requireGateway,
+} from '../../src/app/gateway-records.js';
 import { WebhookSecrets } from '../../src/app/webhooks/secrets.js';
 import { gatewayHostRules, type GatewayHostRules } from '../../src/domain/host-policy.js';
 import { setUpDefaultGateway } from '../../src/gateway-adapters/default-gateway.js';
@@ -33,7 +38,12 @@ function expectError(res: { status: number; body: any }, status: number, param: 
   if (code) expect(res.body.error.code).toBe(code);
 }
 
-const stripe = { name: 'Stripe US', provider: 'stripe', settlement_currency: 'usd', secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X' };
+const stripe = {
+  name: 'Stripe US',
+  provider: 'stripe',
+  settlement_currency: 'usd',
+  secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X',
+};
 
 afterEach(() => {
   delete process.env.SETTLE_GATEWAY_TEST_SECRET_X;
@@ -86,7 +96,11 @@ async function legacyRecord(h: Harness, over: Partial<GatewayRow>): Promise<Gate
 describeEachDatabase('gateways API', (get) => {
   it('creates, retrieves, lists and updates a gateway, with defaults by mode', async () => {
     const h = get();
-    const res = await h.request('POST', '/v1/gateways', { ...stripe, webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X', metadata: { team: 'payments' } });
+    const res = await h.request('POST', '/v1/gateways', {
+      ...stripe,
+      webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X',
+      metadata: { team: 'payments' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const gw = res.body;
     expect(gw.id).toMatch(/^gw_[0-9a-z]{26}$/);
@@ -109,15 +123,35 @@ describeEachDatabase('gateways API', (get) => {
     expect((await h.request('GET', `/v1/gateways/${gw.id}`)).body).toEqual(gw);
 
     const live = await post(h, { ...stripe, name: 'Stripe live', mode: 'live', settlement_currency: 'EUR' });
-    expect(live).toMatchObject({ mode: 'live', rate_limit_per_second: 100, settlement_currency: 'EUR', api_base: null });
-    const spreedly = await post(h, { ...stripe, name: 'Spreedly', provider: 'spreedly', rate_limit_per_second: 7, api_base: 'http://127.0.0.1:12111/' });
-    expect(spreedly).toMatchObject({ provider: 'spreedly', rate_limit_per_second: 7, api_base: 'http://127.0.0.1:12111', webhook_secret_env: null });
+    expect(live).toMatchObject({
+      mode: 'live',
+      rate_limit_per_second: 100,
+      settlement_currency: 'EUR',
+      api_base: null,
+    });
+    const spreedly = await post(h, {
+      ...stripe,
+      name: 'Spreedly',
+      provider: 'spreedly',
+      rate_limit_per_second: 7,
+      api_base: 'http://127.0.0.1:12111/',
+    });
+    expect(spreedly).toMatchObject({
+      provider: 'spreedly',
+      rate_limit_per_second: 7,
+      api_base: 'http://127.0.0.1:12111',
+      webhook_secret_env: null,
+    });
 
     const listed = await h.request('GET', '/v1/gateways');
     expect(listed.status).toBe(200);
     expect(listed.body.data.map((x: any) => x.id).slice(0, 3)).toEqual([spreedly.id, live.id, gw.id]);
-    expect((await h.request('GET', '/v1/gateways?provider=spreedly')).body.data.map((x: any) => x.id)).toContain(spreedly.id);
-    expect((await h.request('GET', '/v1/gateways?mode=live')).body.data.every((x: any) => x.mode === 'live')).toBe(true);
+    expect((await h.request('GET', '/v1/gateways?provider=spreedly')).body.data.map((x: any) => x.id)).toContain(
+      spreedly.id,
+    );
+    expect((await h.request('GET', '/v1/gateways?mode=live')).body.data.every((x: any) => x.mode === 'live')).toBe(
+      true,
+    );
     const page = await h.request('GET', '/v1/gateways?limit=2');
     expect(page.body).toMatchObject({ has_more: true, next_cursor: live.id });
     expect((await h.request('GET', '/v1/gateways/gw_00000000000000000000000000')).status).toBe(404);
@@ -203,7 +237,8 @@ describeEachDatabase('gateways API', (get) => {
       [live.id, { api_base: 'http://127.0.0.1:12111' }, 'api_base', 'live_api_base_not_allowed'],
       [live.id, { is_default: true, api_base: 'http://127.0.0.1:12111' }, 'api_base', 'live_api_base_not_allowed'],
     ];
-    for (const [id, body, param, code] of badPatch) expectError(await h.request('PATCH', `/v1/gateways/${id}`, body), 400, param, code);
+    for (const [id, body, param, code] of badPatch)
+      expectError(await h.request('PATCH', `/v1/gateways/${id}`, body), 400, param, code);
     expect((await h.request('PATCH', `/v1/gateways/${gw.id}`, {})).status).toBe(400);
     expect((await h.request('GET', `/v1/gateways/${gw.id}`)).body).toEqual(gw);
     expect((await h.request('GET', `/v1/gateways/${live.id}`)).body).toEqual(live);
@@ -226,7 +261,9 @@ describeEachDatabase('gateways API', (get) => {
     expect((await h.request('GET', '/v1/gateways', undefined, {}, read)).status).toBe(200);
     expect((await h.request('GET', '/v1/gateways', undefined, {}, null)).status).toBe(401);
     const admin = await h.keyWith(['admin']);
-    expect((await h.request('PATCH', `/v1/gateways/${gw.id}`, { name: 'Scoped by admin' }, {}, admin)).status).toBe(200);
+    expect((await h.request('PATCH', `/v1/gateways/${gw.id}`, { name: 'Scoped by admin' }, {}, admin)).status).toBe(
+      200,
+    );
   });
 
   it('keeps exactly one default when another gateway is made default', async () => {
@@ -247,21 +284,28 @@ describeEachDatabase('gateways API', (get) => {
     expect(await defaults(h)).toEqual([c.id]);
     expect((await getDefaultGateway(h.deps))?.id).toBe(c.id);
     expect((await requireGateway(h.deps, b.id)).secret_key_env).toBe('SETTLE_GATEWAY_TEST_SECRET_X');
-    await expect(requireGateway(h.deps, 'gw_00000000000000000000000000')).rejects.toMatchObject({ code: 'resource_missing', param: 'gateway_id' });
+    await expect(requireGateway(h.deps, 'gw_00000000000000000000000000')).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'gateway_id',
+    });
     const unset = await h.request('PATCH', `/v1/gateways/${c.id}`, { is_default: false });
     expect(unset.body.is_default).toBe(false);
     expect(await defaults(h)).toEqual([]);
     expect(await getDefaultGateway(h.deps)).toBeUndefined();
     // the database itself refuses a second default
     await h.deps.db.updateTable('gateways').set({ is_default: true }).where('id', '=', a.id).execute();
-    await expect(h.deps.db.updateTable('gateways').set({ is_default: true }).where('id', '=', b.id).execute()).rejects.toThrow();
+    await expect(
+      h.deps.db.updateTable('gateways').set({ is_default: true }).where('id', '=', b.id).execute(),
+    ).rejects.toThrow();
   });
 
   it('ends with exactly one default under 10 concurrent PATCHes making different gateways default', async () => {
     const h = get();
     const gateways = [];
     for (let i = 0; i < 10; i += 1) gateways.push(await post(h, { ...stripe, name: `Race ${i}` }));
-    const results = await Promise.all(gateways.map((g) => h.request('PATCH', `/v1/gateways/${g.id}`, { is_default: true })));
+    const results = await Promise.all(
+      gateways.map((g) => h.request('PATCH', `/v1/gateways/${g.id}`, { is_default: true })),
+    );
     for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
     const after = await defaults(h);
     expect(after).toHaveLength(1);
@@ -274,9 +318,17 @@ describeEachDatabase('gateways API', (get) => {
     const h = get();
     process.env.SETTLE_GATEWAY_TEST_SECRET_X = SECRET;
     process.env.SETTLE_GATEWAY_TEST_WEBHOOK_X = WEBHOOK_SECRET;
-    const created = await h.request('POST', '/v1/gateways', { ...stripe, name: 'Configured', webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X' });
+    const created = await h.request('POST', '/v1/gateways', {
+      ...stripe,
+      name: 'Configured',
+      webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X',
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X', credentials_configured: true, webhook_secret_configured: true });
+    expect(created.body).toMatchObject({
+      secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X',
+      credentials_configured: true,
+      webhook_secret_configured: true,
+    });
     const responses = [
       created,
       await h.request('GET', `/v1/gateways/${created.body.id}`),
@@ -288,7 +340,11 @@ describeEachDatabase('gateways API', (get) => {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain('supersecret');
     }
-    const row = await h.deps.db.selectFrom('gateways').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const row = await h.deps.db
+      .selectFrom('gateways')
+      .selectAll()
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(row)).not.toContain('supersecret');
     delete process.env.SETTLE_GATEWAY_TEST_SECRET_X;
     const unset = await h.request('GET', `/v1/gateways/${created.body.id}`);
@@ -299,7 +355,16 @@ describeEachDatabase('gateways API', (get) => {
     const h = get();
     await h.deps.db.updateTable('gateways').set({ is_default: false }).execute();
     const first = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12111' });
-    expect(first).toMatchObject({ name: 'Stripe emulator', provider: 'stripe', mode: 'test', is_emulator: true, is_default: true, api_base: 'http://127.0.0.1:12111', rate_limit_per_second: 25, secret_key_env: null });
+    expect(first).toMatchObject({
+      name: 'Stripe emulator',
+      provider: 'stripe',
+      mode: 'test',
+      is_emulator: true,
+      is_default: true,
+      api_base: 'http://127.0.0.1:12111',
+      rate_limit_per_second: 25,
+      secret_key_env: null,
+    });
     const again = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12111' });
     expect(again.id).toBe(first.id);
     expect(again.version).toBe(first.version);
@@ -308,16 +373,24 @@ describeEachDatabase('gateways API', (get) => {
     expect(moved).toMatchObject({ id: first.id, api_base: 'http://127.0.0.1:40001', is_default: true });
     expect(await countRows(h, sql`is_emulator`)).toBe(1);
     const view = await h.request('GET', `/v1/gateways/${first.id}`);
-    expect(view.body).toMatchObject({ is_emulator: true, credentials_configured: true, api_base: 'http://127.0.0.1:40001' });
+    expect(view.body).toMatchObject({
+      is_emulator: true,
+      credentials_configured: true,
+      api_base: 'http://127.0.0.1:40001',
+    });
 
     // another default stays the default
     const other = await post(h, { ...stripe, name: 'Chosen default', is_default: true });
     const third = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:40001' });
     expect(third.is_default).toBe(false);
     expect(await defaults(h)).toEqual([other.id]);
-    await Promise.all(Array.from({ length: 5 }, () => ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:40002' })));
+    await Promise.all(
+      Array.from({ length: 5 }, () => ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:40002' })),
+    );
     expect(await countRows(h, sql`is_emulator`)).toBe(1);
-    await expect(ensureDefaultEmulatorGateway(h.deps, { apiBase: 'ftp://x' })).rejects.toMatchObject({ code: 'invalid_api_base' });
+    await expect(ensureDefaultEmulatorGateway(h.deps, { apiBase: 'ftp://x' })).rejects.toMatchObject({
+      code: 'invalid_api_base',
+    });
   });
 
   it('ensureDefaultStripeGateway finds or creates "Stripe test", follows api_base and takes the default from the emulator', async () => {
@@ -326,16 +399,35 @@ describeEachDatabase('gateways API', (get) => {
     const emulator = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12111' });
     expect(emulator.is_default).toBe(true);
     process.env.SETTLE_GATEWAY_TEST_SECRET_X = SECRET;
-    const first = await ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X', apiBase: 'http://127.0.0.1:12111' });
-    expect(first).toMatchObject({ name: 'Stripe test', mode: 'test', is_default: true, is_emulator: false, secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X', api_base: 'http://127.0.0.1:12111', rate_limit_per_second: 25 });
+    const first = await ensureDefaultStripeGateway(h.deps, {
+      secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X',
+      apiBase: 'http://127.0.0.1:12111',
+    });
+    expect(first).toMatchObject({
+      name: 'Stripe test',
+      mode: 'test',
+      is_default: true,
+      is_emulator: false,
+      secret_key_env: 'SETTLE_GATEWAY_TEST_SECRET_X',
+      api_base: 'http://127.0.0.1:12111',
+      rate_limit_per_second: 25,
+    });
     expect(await defaults(h)).toEqual([first.id]);
     const second = await ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X' });
     expect(second).toMatchObject({ id: first.id, api_base: null, is_default: true });
     expect(await countRows(h, sql`name = 'Stripe test'`)).toBe(1);
-    await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X', mode: 'live', apiBase: 'http://127.0.0.1:1' })).rejects.toMatchObject({
+    await expect(
+      ensureDefaultStripeGateway(h.deps, {
+        secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X',
+        mode: 'live',
+        apiBase: 'http://127.0.0.1:1',
+      }),
+    ).rejects.toMatchObject({
       code: 'live_api_base_not_allowed',
     });
-    await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: SECRET })).rejects.toMatchObject({ code: 'secret_value_not_accepted' });
+    await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: SECRET })).rejects.toMatchObject({
+      code: 'secret_value_not_accepted',
+    });
     process.env.SETTLE_GATEWAY_TEST_SECRET_X = 'sk_live_supersecret';
     const live = await ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_GATEWAY_TEST_SECRET_X' });
     expect(live).toMatchObject({ name: 'Stripe live', mode: 'live', rate_limit_per_second: 100, is_default: false });
@@ -343,8 +435,18 @@ describeEachDatabase('gateways API', (get) => {
 
   it('refuses secret variables a gateway may not name: 400 naming the field, nothing written, no value echoed', async () => {
     const h = get();
-    const plain = await post(h, { ...stripe, name: 'Names: Stripe itself', secret_key_env: 'STRIPE_SECRET_KEY', webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' });
-    const pointed = await post(h, { ...stripe, name: 'Names: pointed', api_base: 'http://127.0.0.1:12111', webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X' });
+    const plain = await post(h, {
+      ...stripe,
+      name: 'Names: Stripe itself',
+      secret_key_env: 'STRIPE_SECRET_KEY',
+      webhook_secret_env: 'STRIPE_WEBHOOK_SECRET',
+    });
+    const pointed = await post(h, {
+      ...stripe,
+      name: 'Names: pointed',
+      api_base: 'http://127.0.0.1:12111',
+      webhook_secret_env: 'SETTLE_GATEWAY_TEST_WEBHOOK_X',
+    });
     const before = await snapshot(h);
     const loopback = 'http://127.0.0.1:12111';
     const bad: [Record<string, unknown>, string, string][] = [
@@ -363,9 +465,21 @@ describeEachDatabase('gateways API', (get) => {
       [{ secret_key_env: 'SETTLE_GATEWAY_API_BASE_ALLOW' }, 'secret_key_env', 'env_var_reserved'],
       [{ secret_key_env: 'STRIPE_API_BASE' }, 'secret_key_env', 'env_var_reserved'],
       [{ secret_key_env: 'STRIPE_SECRET_KEY', api_base: loopback }, 'secret_key_env', 'env_var_reserved_for_stripe'],
-      [{ secret_key_env: 'STRIPE_WEBHOOK_SECRET', api_base: loopback }, 'secret_key_env', 'env_var_reserved_for_stripe'],
-      [{ webhook_secret_env: 'STRIPE_WEBHOOK_SECRET', api_base: loopback }, 'webhook_secret_env', 'env_var_reserved_for_stripe'],
-      [{ webhook_secret_env: 'STRIPE_SECRET_KEY', api_base: 'http://localhost:1' }, 'webhook_secret_env', 'env_var_reserved_for_stripe'],
+      [
+        { secret_key_env: 'STRIPE_WEBHOOK_SECRET', api_base: loopback },
+        'secret_key_env',
+        'env_var_reserved_for_stripe',
+      ],
+      [
+        { webhook_secret_env: 'STRIPE_WEBHOOK_SECRET', api_base: loopback },
+        'webhook_secret_env',
+        'env_var_reserved_for_stripe',
+      ],
+      [
+        { webhook_secret_env: 'STRIPE_SECRET_KEY', api_base: 'http://localhost:1' },
+        'webhook_secret_env',
+        'env_var_reserved_for_stripe',
+      ],
       [{ webhook_secret_env: 'DATABASE_URL' }, 'webhook_secret_env', 'env_var_not_allowed'],
       [{ webhook_secret_env: 'LOG_LEVEL' }, 'webhook_secret_env', 'env_var_not_allowed'],
       [{ webhook_secret_env: 'whsec_abc' }, 'webhook_secret_env', 'secret_value_not_accepted'],
@@ -379,18 +493,40 @@ describeEachDatabase('gateways API', (get) => {
     }
     const badPatch: [string, Record<string, unknown>, string, string][] = [
       [plain.id, { api_base: loopback }, 'api_base', 'env_var_reserved_for_stripe'],
-      [plain.id, { api_base: loopback, secret_key_env: 'STRIPE_SECRET_KEY' }, 'api_base', 'env_var_reserved_for_stripe'],
+      [
+        plain.id,
+        { api_base: loopback, secret_key_env: 'STRIPE_SECRET_KEY' },
+        'api_base',
+        'env_var_reserved_for_stripe',
+      ],
       [plain.id, { secret_key_env: 'SETTLE_API_KEY' }, 'secret_key_env', 'env_var_not_allowed'],
       [pointed.id, { secret_key_env: 'STRIPE_SECRET_KEY' }, 'secret_key_env', 'env_var_reserved_for_stripe'],
-      [pointed.id, { webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' }, 'webhook_secret_env', 'env_var_reserved_for_stripe'],
+      [
+        pointed.id,
+        { webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' },
+        'webhook_secret_env',
+        'env_var_reserved_for_stripe',
+      ],
       [pointed.id, { webhook_secret_env: 'HOME' }, 'webhook_secret_env', 'env_var_not_allowed'],
       [pointed.id, { secret_key_env: 'DATABASE_URL', name: 'renamed' }, 'secret_key_env', 'env_var_not_allowed'],
     ];
-    for (const [id, body, param, code] of badPatch) expectError(await h.request('PATCH', `/v1/gateways/${id}`, body), 400, param, code);
+    for (const [id, body, param, code] of badPatch)
+      expectError(await h.request('PATCH', `/v1/gateways/${id}`, body), 400, param, code);
     expect(await snapshot(h)).toBe(before);
     // the legal changes still go through: Stripe itself may name STRIPE_*; a pointed gateway names its own variables
-    expect((await h.request('PATCH', `/v1/gateways/${pointed.id}`, { api_base: null, secret_key_env: 'STRIPE_SECRET_KEY' })).status).toBe(200);
-    expect((await h.request('PATCH', `/v1/gateways/${plain.id}`, { api_base: loopback, secret_key_env: 'STRIPE_EU_KEY', webhook_secret_env: null })).status).toBe(200);
+    expect(
+      (await h.request('PATCH', `/v1/gateways/${pointed.id}`, { api_base: null, secret_key_env: 'STRIPE_SECRET_KEY' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await h.request('PATCH', `/v1/gateways/${plain.id}`, {
+          api_base: loopback,
+          secret_key_env: 'STRIPE_EU_KEY',
+          webhook_secret_env: null,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses api_base hosts that are not loopback or listed, and link-local and metadata ones even when listed', async () => {
@@ -413,18 +549,31 @@ describeEachDatabase('gateways API', (get) => {
       'http://0.0.0.0:12111',
       'http://[::]:12111',
     ];
-    const notListed = ['http://10.0.0.1', 'http://167772161', 'http://192.168.1.10:8080', 'https://stripe.proxy.test', 'https://api.stripe.com', 'http://8.8.8.8'];
+    const notListed = [
+      'http://10.0.0.1',
+      'http://167772161',
+      'http://192.168.1.10:8080',
+      'https://stripe.proxy.test',
+      'https://api.stripe.com',
+      'http://8.8.8.8',
+    ];
     const check = async (allowList: string[]) => {
       const before = await snapshot(h);
       const cases: [string, Record<string, unknown>, string][] = [
-        ...forbidden.map((api_base): [string, Record<string, unknown>, string] => [gw.id, { api_base }, 'api_base_host_forbidden']),
+        ...forbidden.map((api_base): [string, Record<string, unknown>, string] => [
+          gw.id,
+          { api_base },
+          'api_base_host_forbidden',
+        ]),
         ['', { api_base: 'ftp://127.0.0.1' }, 'invalid_api_base'],
         ['', { api_base: 'http://127.0.0.1:1/v1' }, 'invalid_api_base'],
         ['', { api_base: 'gopher://127.0.0.1' }, 'invalid_api_base'],
         [live.id, { mode: 'live', api_base: 'https://api.stripe.com' }, 'live_api_base_not_allowed'],
         [live.id, { mode: 'live', api_base: 'http://127.0.0.1:12111' }, 'live_api_base_not_allowed'],
       ];
-      for (const api_base of notListed) if (!allowList.some((host) => api_base.includes(host))) cases.push([gw.id, { api_base }, 'api_base_host_not_allowed']);
+      for (const api_base of notListed)
+        if (!allowList.some((host) => api_base.includes(host)))
+          cases.push([gw.id, { api_base }, 'api_base_host_not_allowed']);
       for (const [id, fields, code] of cases) {
         expectError(await h.request('POST', '/v1/gateways', { ...stripe, ...fields }), 400, 'api_base', code);
         if (id !== '') {
@@ -435,12 +584,21 @@ describeEachDatabase('gateways API', (get) => {
       expect(await snapshot(h)).toBe(before);
     };
     await check([]);
-    const rules = gatewayHostRules(['10.0.0.1', 'stripe.proxy.test', '169.254.169.254', '[fe80::1]', 'fd00:ec2::254', '0.0.0.0'], undefined);
+    const rules = gatewayHostRules(
+      ['10.0.0.1', 'stripe.proxy.test', '169.254.169.254', '[fe80::1]', 'fd00:ec2::254', '0.0.0.0'],
+      undefined,
+    );
     await withHostRules(h, rules, async () => {
       await check(['10.0.0.1', '167772161', 'stripe.proxy.test']);
-      expect((await post(h, { ...stripe, name: 'Hosts: listed', api_base: 'http://10.0.0.1:8080' })).api_base).toBe('http://10.0.0.1:8080');
-      expect((await post(h, { ...stripe, name: 'Hosts: listed, decimal', api_base: 'http://167772161' })).api_base).toBe('http://10.0.0.1');
-      expect((await post(h, { ...stripe, name: 'Hosts: listed name', api_base: 'https://stripe.proxy.test' })).api_base).toBe('https://stripe.proxy.test');
+      expect((await post(h, { ...stripe, name: 'Hosts: listed', api_base: 'http://10.0.0.1:8080' })).api_base).toBe(
+        'http://10.0.0.1:8080',
+      );
+      expect(
+        (await post(h, { ...stripe, name: 'Hosts: listed, decimal', api_base: 'http://167772161' })).api_base,
+      ).toBe('http://10.0.0.1');
+      expect(
+        (await post(h, { ...stripe, name: 'Hosts: listed name', api_base: 'https://stripe.proxy.test' })).api_base,
+      ).toBe('https://stripe.proxy.test');
       expect((await h.request('PATCH', `/v1/gateways/${gw.id}`, { api_base: 'http://10.0.0.1' })).status).toBe(200);
     });
     for (const [given, stored] of [
@@ -488,7 +646,9 @@ describeEachDatabase('gateways API', (get) => {
     expect((await h.request('GET', `/v1/gateways/${hooks.id}`)).body.webhook_secret_configured).toBe(false);
     // a listed host is usable, and a legal record too
     const listed = await legacyRecord(h, { api_base: 'http://10.0.0.1' });
-    expect(() => new GatewayRegistry({ hosts: gatewayHostRules(['10.0.0.1'], undefined) }).forRecord(listed)).not.toThrow();
+    expect(() =>
+      new GatewayRegistry({ hosts: gatewayHostRules(['10.0.0.1'], undefined) }).forRecord(listed),
+    ).not.toThrow();
     expect(() => registry.forRecord(listed)).toThrow(/SETTLE_GATEWAY_API_BASE_ALLOW/);
   });
 
@@ -498,33 +658,77 @@ describeEachDatabase('gateways API', (get) => {
     process.env.STRIPE_WEBHOOK_SECRET = 'whsec_operatorsecret';
     try {
       const operatorBase = 'http://127.0.0.1:12111';
-      const record = await ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: operatorBase, webhookSecretEnv: 'STRIPE_WEBHOOK_SECRET' });
-      expect(record).toMatchObject({ secret_key_env: 'STRIPE_SECRET_KEY', api_base: operatorBase, webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' });
+      const record = await ensureDefaultStripeGateway(h.deps, {
+        secretKeyEnv: 'STRIPE_SECRET_KEY',
+        apiBase: operatorBase,
+        webhookSecretEnv: 'STRIPE_WEBHOOK_SECRET',
+      });
+      expect(record).toMatchObject({
+        secret_key_env: 'STRIPE_SECRET_KEY',
+        api_base: operatorBase,
+        webhook_secret_env: 'STRIPE_WEBHOOK_SECRET',
+      });
       const rules = gatewayHostRules([], `${operatorBase}/`);
       expect(() => new GatewayRegistry({ hosts: rules }).forRecord(record)).not.toThrow();
       expect(new WebhookSecrets().resolve(record, rules)).toEqual({ secret: 'whsec_operatorsecret' });
       // once STRIPE_API_BASE says something else, the record is an admin's pairing like any other
-      expect(() => new GatewayRegistry({ hosts: gatewayHostRules([], 'http://127.0.0.1:4000') }).forRecord(record)).toThrow(/STRIPE_SECRET_KEY/);
+      expect(() =>
+        new GatewayRegistry({ hosts: gatewayHostRules([], 'http://127.0.0.1:4000') }).forRecord(record),
+      ).toThrow(/STRIPE_SECRET_KEY/);
       expect(new WebhookSecrets().resolve(record)).toHaveProperty('missing');
       await withHostRules(h, rules, async () => {
-        expect((await h.request('GET', `/v1/gateways/${record.id}`)).body).toMatchObject({ credentials_configured: true, webhook_secret_configured: true });
+        expect((await h.request('GET', `/v1/gateways/${record.id}`)).body).toMatchObject({
+          credentials_configured: true,
+          webhook_secret_configured: true,
+        });
         expect((await h.request('PATCH', `/v1/gateways/${record.id}`, { rate_limit_per_second: 20 })).status).toBe(200);
         const before = await snapshot(h);
-        expectError(await h.request('PATCH', `/v1/gateways/${record.id}`, { api_base: 'http://127.0.0.1:4000' }), 400, 'api_base', 'env_var_reserved_for_stripe');
-        expectError(await h.request('POST', '/v1/gateways', { ...stripe, secret_key_env: 'STRIPE_SECRET_KEY', api_base: operatorBase }), 400, 'secret_key_env', 'env_var_reserved_for_stripe');
+        expectError(
+          await h.request('PATCH', `/v1/gateways/${record.id}`, { api_base: 'http://127.0.0.1:4000' }),
+          400,
+          'api_base',
+          'env_var_reserved_for_stripe',
+        );
+        expectError(
+          await h.request('POST', '/v1/gateways', {
+            ...stripe,
+            secret_key_env: 'STRIPE_SECRET_KEY',
+            api_base: operatorBase,
+          }),
+          400,
+          'secret_key_env',
+          'env_var_reserved_for_stripe',
+        );
         expect(await snapshot(h)).toBe(before);
       });
       // the built-in emulator gateway may name both variables
-      const emulator = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12112', secretKeyEnv: 'STRIPE_SECRET_KEY', webhookSecretEnv: 'STRIPE_WEBHOOK_SECRET' });
+      const emulator = await ensureDefaultEmulatorGateway(h.deps, {
+        apiBase: 'http://127.0.0.1:12112',
+        secretKeyEnv: 'STRIPE_SECRET_KEY',
+        webhookSecretEnv: 'STRIPE_WEBHOOK_SECRET',
+      });
       expect(() => new GatewayRegistry().forRecord(emulator)).not.toThrow();
-      await expect(ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12112', secretKeyEnv: 'DATABASE_URL' })).rejects.toMatchObject({ code: 'env_var_not_allowed' });
-      await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_API_KEY' })).rejects.toMatchObject({ code: 'env_var_not_allowed' });
+      await expect(
+        ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:12112', secretKeyEnv: 'DATABASE_URL' }),
+      ).rejects.toMatchObject({ code: 'env_var_not_allowed' });
+      await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'SETTLE_API_KEY' })).rejects.toMatchObject({
+        code: 'env_var_not_allowed',
+      });
       process.env.STRIPE_SECRET_KEY = 'sk_live_operatorkey123';
-      await expect(ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: operatorBase })).rejects.toMatchObject({ code: 'live_api_base_not_allowed' });
+      await expect(
+        ensureDefaultStripeGateway(h.deps, { secretKeyEnv: 'STRIPE_SECRET_KEY', apiBase: operatorBase }),
+      ).rejects.toMatchObject({ code: 'live_api_base_not_allowed' });
       // startup says why, before anything is written or started
       const before = await snapshot(h);
-      const startup = { stripeSecretKey: 'sk_live_operatorkey123', stripeApiBase: operatorBase, emulatorPort: 0, dataDir: '/nonexistent-settle-dir' };
-      await expect(setUpDefaultGateway(startup, h.deps)).rejects.toThrow(/STRIPE_API_BASE cannot be used with a live Stripe key/);
+      const startup = {
+        stripeSecretKey: 'sk_live_operatorkey123',
+        stripeApiBase: operatorBase,
+        emulatorPort: 0,
+        dataDir: '/nonexistent-settle-dir',
+      };
+      await expect(setUpDefaultGateway(startup, h.deps)).rejects.toThrow(
+        /STRIPE_API_BASE cannot be used with a live Stripe key/,
+      );
       expect(await snapshot(h)).toBe(before);
     } finally {
       delete process.env.STRIPE_SECRET_KEY;

@@ -72,7 +72,9 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
       for (const attributes of scripts) expect(attributes).toMatch(/\bsrc="[^"]+"/);
       expect(html).not.toMatch(/\son[a-z]+\s*=/i);
       // Every script, stylesheet and icon is on this origin and answers 200 with its type.
-      const urls = [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `http://settle.test${page}`));
+      const urls = [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map(
+        (m) => new URL(m[1]!, `http://settle.test${page}`),
+      );
       expect(urls.length).toBeGreaterThanOrEqual(6);
       for (const url of urls) {
         expect(url.origin).toBe('http://settle.test');
@@ -95,11 +97,24 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
 
   it('a page route sets its own CSP with the route option helmet: pageHeaders(...) (the seam for other pages)', async () => {
     const app = Fastify();
-    await registerSecurity(app, { corsOrigins: [], apiRateLimitPerSecond: 0, clock: new FakeClock('2026-11-24T12:00:00Z') });
-    app.get('/page', { config: { public: true }, helmet: pageHeaders({ 'default-src': ["'self'"], 'script-src': ["'self'", "'nonce-abc'"] }) }, async () => 'page');
+    await registerSecurity(app, {
+      corsOrigins: [],
+      apiRateLimitPerSecond: 0,
+      clock: new FakeClock('2026-11-24T12:00:00Z'),
+    });
+    app.get(
+      '/page',
+      {
+        config: { public: true },
+        helmet: pageHeaders({ 'default-src': ["'self'"], 'script-src': ["'self'", "'nonce-abc'"] }),
+      },
+      async () => 'page',
+    );
     app.get('/api', async () => ({}));
     try {
-      expect((await app.inject({ method: 'GET', url: '/page' })).headers['content-security-policy']).toBe("default-src 'self';script-src 'self' 'nonce-abc'");
+      expect((await app.inject({ method: 'GET', url: '/page' })).headers['content-security-policy']).toBe(
+        "default-src 'self';script-src 'self' 'nonce-abc'",
+      );
       expect((await app.inject({ method: 'GET', url: '/api' })).headers['content-security-policy']).toBe(API_CSP);
     } finally {
       await app.close();
@@ -114,7 +129,11 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
     const preflight = await h.app.inject({
       method: 'OPTIONS',
       url: '/v1/transactions',
-      headers: { origin: 'https://erp.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'https://erp.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
     });
     expect(preflight.statusCode).toBe(404);
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
@@ -123,10 +142,19 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
 
   it('with SETTLE_CORS_ORIGINS: only those origins, no credentials, preflight without a key', async () => {
     const h = get();
-    const app = await buildApp({ deps: h.deps, bootstrapApiKey: ADMIN_KEY, apiRateLimitPerSecond: 0, corsOrigins: ['https://erp.example.com'] });
+    const app = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: ADMIN_KEY,
+      apiRateLimitPerSecond: 0,
+      corsOrigins: ['https://erp.example.com'],
+    });
     try {
       const auth = { authorization: `Bearer ${ADMIN_KEY}` };
-      const allowed = await app.inject({ method: 'GET', url: '/v1/transactions', headers: { ...auth, origin: 'https://erp.example.com' } });
+      const allowed = await app.inject({
+        method: 'GET',
+        url: '/v1/transactions',
+        headers: { ...auth, origin: 'https://erp.example.com' },
+      });
       expect(allowed.statusCode).toBe(200);
       expect(allowed.headers['access-control-allow-origin']).toBe('https://erp.example.com');
       expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
@@ -134,11 +162,20 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
       expectSecurityHeaders(allowed.headers);
 
       // An error is readable by the allowed origin too (the CORS hook runs before auth).
-      const unauthenticated = await app.inject({ method: 'GET', url: '/v1/transactions', headers: { origin: 'https://erp.example.com' } });
+      const unauthenticated = await app.inject({
+        method: 'GET',
+        url: '/v1/transactions',
+        headers: { origin: 'https://erp.example.com' },
+      });
       expect(unauthenticated.statusCode).toBe(401);
       expect(unauthenticated.headers['access-control-allow-origin']).toBe('https://erp.example.com');
 
-      for (const origin of ['https://evil.example.com', 'https://erp.example.com.evil.test', 'http://erp.example.com', 'null']) {
+      for (const origin of [
+        'https://evil.example.com',
+        'https://erp.example.com.evil.test',
+        'http://erp.example.com',
+        'null',
+      ]) {
         const other = await app.inject({ method: 'GET', url: '/v1/transactions', headers: { ...auth, origin } });
         expect(other.headers['access-control-allow-origin']).toBeUndefined();
       }
@@ -146,7 +183,11 @@ describeEachDatabase('headers, CORS and the API rate limit', (get) => {
       const preflight = await app.inject({
         method: 'OPTIONS',
         url: '/v1/transactions',
-        headers: { origin: 'https://erp.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,idempotency-key' },
+        headers: {
+          origin: 'https://erp.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,idempotency-key',
+        },
       });
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe('https://erp.example.com');

@@ -12,10 +12,15 @@ import { describeEachDatabase, type Harness } from '../support/harness.js';
 const JOB = 'recover';
 const MINUTE = 60_000;
 
-const runNow = (h: Harness, key: string) => h.request('POST', `/v1/jobs/${JOB}/run`, undefined, { 'idempotency-key': key });
+const runNow = (h: Harness, key: string) =>
+  h.request('POST', `/v1/jobs/${JOB}/run`, undefined, { 'idempotency-key': key });
 
 const keyRow = (h: Harness, key: string) =>
-  h.deps.db.selectFrom('idempotency_keys').select(['state', 'response_status']).where('key', '=', key).executeTakeFirstOrThrow();
+  h.deps.db
+    .selectFrom('idempotency_keys')
+    .select(['state', 'response_status'])
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
 
 async function runsOfJob(h: Harness): Promise<string[]> {
   return (await h.deps.db.selectFrom('job_runs').select('id').where('job', '=', JOB).execute()).map((r) => r.id).sort();

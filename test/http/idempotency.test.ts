@@ -9,7 +9,12 @@ describeEachDatabase('Idempotency-Key', (get) => {
     const first = await h.request('POST', '/v1/transactions', body, { 'idempotency-key': 'k-replay' });
     expect(first.status).toBe(201);
     expect(first.headers['idempotency-replayed']).toBeUndefined();
-    const second = await h.request('POST', '/v1/transactions', { description: 'idem', currency: 'USD', amount: 1000 }, { 'idempotency-key': 'k-replay' });
+    const second = await h.request(
+      'POST',
+      '/v1/transactions',
+      { description: 'idem', currency: 'USD', amount: 1000 },
+      { 'idempotency-key': 'k-replay' },
+    );
     expect(second.status).toBe(201);
     expect(second.headers['idempotency-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
@@ -20,20 +25,40 @@ describeEachDatabase('Idempotency-Key', (get) => {
   it('refuses the same key with a different body or path (409 idempotency_key_reused)', async () => {
     const h = get();
     await h.request('POST', '/v1/transactions', body, { 'idempotency-key': 'k-conflict' });
-    const other = await h.request('POST', '/v1/transactions', { ...body, amount: 1001 }, { 'idempotency-key': 'k-conflict' });
+    const other = await h.request(
+      'POST',
+      '/v1/transactions',
+      { ...body, amount: 1001 },
+      { 'idempotency-key': 'k-conflict' },
+    );
     expect(other.status).toBe(409);
     expect(other.body.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
     const t = (await h.request('POST', '/v1/transactions', body)).body;
-    const otherPath = await h.request('PATCH', `/v1/transactions/${t.id}`, { amount: 5 }, { 'idempotency-key': 'k-conflict' });
+    const otherPath = await h.request(
+      'PATCH',
+      `/v1/transactions/${t.id}`,
+      { amount: 5 },
+      { 'idempotency-key': 'k-conflict' },
+    );
     expect(otherPath.status).toBe(409);
     expect(otherPath.body.error.code).toBe('idempotency_key_reused');
   });
 
   it('stores no result for a request that failed validation, so a corrected retry runs', async () => {
     const h = get();
-    const bad = await h.request('POST', '/v1/transactions', { ...body, currency: 'XXX1' }, { 'idempotency-key': 'k-fix' });
+    const bad = await h.request(
+      'POST',
+      '/v1/transactions',
+      { ...body, currency: 'XXX1' },
+      { 'idempotency-key': 'k-fix' },
+    );
     expect(bad.status).toBe(400);
-    const badRule = await h.request('POST', '/v1/transactions', { ...body, amount: -5 }, { 'idempotency-key': 'k-fix' });
+    const badRule = await h.request(
+      'POST',
+      '/v1/transactions',
+      { ...body, amount: -5 },
+      { 'idempotency-key': 'k-fix' },
+    );
     expect(badRule.status).toBe(400);
     const good = await h.request('POST', '/v1/transactions', body, { 'idempotency-key': 'k-fix' });
     expect(good.status).toBe(201);
@@ -61,9 +86,19 @@ describeEachDatabase('Idempotency-Key', (get) => {
   it('replays PATCH responses instead of applying them twice', async () => {
     const h = get();
     const t = (await h.request('POST', '/v1/transactions', body)).body;
-    const first = await h.request('PATCH', `/v1/transactions/${t.id}`, { status: 'on_hold' }, { 'idempotency-key': 'k-patch' });
+    const first = await h.request(
+      'PATCH',
+      `/v1/transactions/${t.id}`,
+      { status: 'on_hold' },
+      { 'idempotency-key': 'k-patch' },
+    );
     await h.request('PATCH', `/v1/transactions/${t.id}`, { status: 'open' });
-    const replay = await h.request('PATCH', `/v1/transactions/${t.id}`, { status: 'on_hold' }, { 'idempotency-key': 'k-patch' });
+    const replay = await h.request(
+      'PATCH',
+      `/v1/transactions/${t.id}`,
+      { status: 'on_hold' },
+      { 'idempotency-key': 'k-patch' },
+    );
     expect(replay.headers['idempotency-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
     expect((await h.request('GET', `/v1/transactions/${t.id}`)).body.status).toBe('open');
@@ -75,7 +110,16 @@ describePostgres('Idempotency-Key under concurrency', (get) => {
     const h = get();
     await h.deps.db
       .insertInto('idempotency_keys')
-      .values({ api_key_id: 'key_bootstrap', key: 'k-busy', request_method: 'POST', request_path: '/v1/transactions', request_hash: 'x', state: 'in_progress', response_status: null, response_body: null })
+      .values({
+        api_key_id: 'key_bootstrap',
+        key: 'k-busy',
+        request_method: 'POST',
+        request_path: '/v1/transactions',
+        request_hash: 'x',
+        state: 'in_progress',
+        response_status: null,
+        response_body: null,
+      })
       .execute();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -103,10 +147,23 @@ describePostgres('Idempotency-Key under concurrency', (get) => {
     // a real request's claim, then the process died before its work committed: simulate by claiming
     // through a request that we make fail after the claim, i.e. insert the claim with the right hash.
     const first = await h.request('POST', '/v1/transactions', body, { 'idempotency-key': 'k-abandoned-probe' });
-    const hashRow = await h.deps.db.selectFrom('idempotency_keys').select('request_hash').where('key', '=', 'k-abandoned-probe').executeTakeFirstOrThrow();
+    const hashRow = await h.deps.db
+      .selectFrom('idempotency_keys')
+      .select('request_hash')
+      .where('key', '=', 'k-abandoned-probe')
+      .executeTakeFirstOrThrow();
     await h.deps.db
       .insertInto('idempotency_keys')
-      .values({ api_key_id: 'key_bootstrap', key: 'k-abandoned', request_method: 'POST', request_path: '/v1/transactions', request_hash: hashRow.request_hash, state: 'in_progress', response_status: null, response_body: null })
+      .values({
+        api_key_id: 'key_bootstrap',
+        key: 'k-abandoned',
+        request_method: 'POST',
+        request_path: '/v1/transactions',
+        request_hash: hashRow.request_hash,
+        state: 'in_progress',
+        response_status: null,
+        response_body: null,
+      })
       .execute();
     const retry = await h.request('POST', '/v1/transactions', body, { 'idempotency-key': 'k-abandoned' });
     expect(retry.status).toBe(201);
@@ -119,7 +176,9 @@ describePostgres('Idempotency-Key under concurrency', (get) => {
   it('20 concurrent requests with one key create exactly one transaction', async () => {
     const h = get();
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => h.request('POST', '/v1/transactions', { ...body, description: 'one-key' }, { 'idempotency-key': 'k-race' })),
+      Array.from({ length: 20 }, () =>
+        h.request('POST', '/v1/transactions', { ...body, description: 'one-key' }, { 'idempotency-key': 'k-race' }),
+      ),
     );
     const created = results.filter((r) => r.status === 201);
     const ids = new Set(created.map((r) => r.body.id));

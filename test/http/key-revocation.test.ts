@@ -26,8 +26,13 @@ async function serveOn(databaseUrl: string): Promise<{ proc: ChildProcess; url: 
     SETTLE_SCHEDULER: 'off',
     LOG_LEVEL: 'warn',
   };
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_BASE_URL']) delete env[name];
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_BASE_URL'])
+    delete env[name];
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(proc);
   let output = '';
   proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -63,7 +68,8 @@ describePostgres('API key revocation across processes', (get) => {
 
     const created = await h.request('POST', '/v1/api-keys', { name: 'shared across processes', scopes: ['read'] });
     expect(created.status).toBe(201);
-    const use = () => fetch(`${second.url}/v1/transactions`, { headers: { authorization: `Bearer ${created.body.secret}` } });
+    const use = () =>
+      fetch(`${second.url}/v1/transactions`, { headers: { authorization: `Bearer ${created.body.secret}` } });
     expect((await use()).status).toBe(200);
     expect((await use()).status).toBe(200);
 
@@ -73,7 +79,9 @@ describePostgres('API key revocation across processes', (get) => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('api_key_invalid');
 
     // the second process sees the same keys, and its own bootstrap key is not revocable there either
-    const listed = await fetch(`${second.url}/v1/api-keys/${created.body.id}`, { headers: { authorization: `Bearer ${SECOND_KEY}` } });
+    const listed = await fetch(`${second.url}/v1/api-keys/${created.body.id}`, {
+      headers: { authorization: `Bearer ${SECOND_KEY}` },
+    });
     expect(((await listed.json()) as { revoked_at: string | null }).revoked_at).not.toBeNull();
   }, 120_000);
 });

@@ -14,7 +14,13 @@ interface RawAnswer {
 }
 
 /** Sends one request exactly as given (request line included) and reads the answer until the server closes. */
-function sendRaw(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+function sendRaw(
+  port: number,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -130,7 +136,9 @@ describeEachDatabase('path variants on a real socket', (get) => {
     expect(none.body.error.code).toBe('api_key_missing');
     expect((await sendRaw(port, 'GET', '/v1/transactions', { Authorization: `Bearer ${readKey}` })).status).toBe(200);
     // Percent-encoding in the query string is still fine: only the path is held to the canonical form.
-    expect((await sendRaw(port, 'GET', '/v1/transactions?limit=%32', { Authorization: `Bearer ${readKey}` })).status).toBe(200);
+    expect(
+      (await sendRaw(port, 'GET', '/v1/transactions?limit=%32', { Authorization: `Bearer ${readKey}` })).status,
+    ).toBe(200);
   });
 
   describe.each([
@@ -148,7 +156,10 @@ describeEachDatabase('path variants on a real socket', (get) => {
     it('no write variant answers 2xx, and nothing changed', async () => {
       const h = get();
       const settingsBefore = await h.deps.settings.get();
-      const countBefore = await h.deps.db.selectFrom('transactions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const countBefore = await h.deps.db
+        .selectFrom('transactions')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       for (const [method, target, expected] of WRITE_VARIANTS) {
         const body = target.includes('settings') ? SETTINGS_PATCH : JSON.stringify({ amount: 100, currency: 'USD' });
         const answer = await sendRaw(port, method, target, headers(), body);
@@ -157,7 +168,10 @@ describeEachDatabase('path variants on a real socket', (get) => {
       }
       expect(await h.deps.settings.get()).toEqual(settingsBefore);
       expect((await h.deps.settings.get()).timezone).not.toBe('Pacific/Auckland');
-      const countAfter = await h.deps.db.selectFrom('transactions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const countAfter = await h.deps.db
+        .selectFrom('transactions')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(countAfter.n)).toBe(Number(countBefore.n));
     });
   });

@@ -19,13 +19,27 @@ function expectError(res: { status: number; body: any }, status: number, param: 
   if (code) expect(res.body.error.code).toBe(code);
 }
 
-const card = { gateway_token: 'pm_card_visa', type: 'card', brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030, funding: 'credit' };
+const card = {
+  gateway_token: 'pm_card_visa',
+  type: 'card',
+  brand: 'visa',
+  last4: '4242',
+  exp_month: 12,
+  exp_year: 2030,
+  funding: 'credit',
+};
 
 describeEachDatabase('payment methods API', (get) => {
   it('creates, retrieves and lists a card and a bank account with their defaults', async () => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'PM owner' });
-    const res = await h.request('POST', '/v1/payment-methods', { ...card, account_id: a.id, billing_email: 'pay@a.test', fingerprint: 'fp_1', metadata: { src: 'test' } });
+    const res = await h.request('POST', '/v1/payment-methods', {
+      ...card,
+      account_id: a.id,
+      billing_email: 'pay@a.test',
+      fingerprint: 'fp_1',
+      metadata: { src: 'test' },
+    });
     expect(res.status).toBe(201);
     const pm = res.body;
     expect(pm.id).toMatch(/^pmt_[0-9a-z]{26}$/);
@@ -48,13 +62,22 @@ describeEachDatabase('payment methods API', (get) => {
       metadata: { src: 'test' },
     });
     expect((await h.request('GET', `/v1/payment-methods/${pm.id}`)).body).toEqual(pm);
-    const bank = await post(h, '/v1/payment-methods', { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789', account_id: a.id });
+    const bank = await post(h, '/v1/payment-methods', {
+      gateway_token: 'pm_usBankAccount_success',
+      type: 'us_bank_account',
+      last4: '6789',
+      account_id: a.id,
+    });
     expect(bank).toMatchObject({ status: 'new', usable: false, exp_month: null, exp_year: null });
 
     const all = await h.request('GET', `/v1/payment-methods?account_id=${a.id}`);
     expect(all.body.data.map((x: any) => x.id).sort()).toEqual([pm.id, bank.id].sort());
-    expect((await h.request('GET', `/v1/payment-methods?account_id=${a.id}&type=card`)).body.data.map((x: any) => x.id)).toEqual([pm.id]);
-    expect((await h.request('GET', `/v1/payment-methods?account_id=${a.id}&status=new`)).body.data.map((x: any) => x.id)).toEqual([bank.id]);
+    expect(
+      (await h.request('GET', `/v1/payment-methods?account_id=${a.id}&type=card`)).body.data.map((x: any) => x.id),
+    ).toEqual([pm.id]);
+    expect(
+      (await h.request('GET', `/v1/payment-methods?account_id=${a.id}&status=new`)).body.data.map((x: any) => x.id),
+    ).toEqual([bank.id]);
     expect((await h.request('GET', '/v1/payment-methods/pmt_00000000000000000000000000')).status).toBe(404);
   });
 
@@ -88,8 +111,16 @@ describeEachDatabase('payment methods API', (get) => {
       [{ ...card, account_id: a.id, contact_id: cOfB.id }, 'contact_id'],
     ];
     for (const [body, param] of bad) expectError(await h.request('POST', '/v1/payment-methods', body), 400, param);
-    expectError(await h.request('POST', '/v1/payment-methods', { ...card, account_id: 'acc_00000000000000000000000000' }), 404, 'account_id');
-    expectError(await h.request('POST', '/v1/payment-methods', { ...card, contact_id: 'con_00000000000000000000000000' }), 404, 'contact_id');
+    expectError(
+      await h.request('POST', '/v1/payment-methods', { ...card, account_id: 'acc_00000000000000000000000000' }),
+      404,
+      'account_id',
+    );
+    expectError(
+      await h.request('POST', '/v1/payment-methods', { ...card, contact_id: 'con_00000000000000000000000000' }),
+      404,
+      'contact_id',
+    );
     expect(await countRows(h)).toBe(before);
   });
 
@@ -99,9 +130,16 @@ describeEachDatabase('payment methods API', (get) => {
     const c = await post(h, '/v1/contacts', { last_name: 'Member', account_id: a.id });
     const pm = await post(h, '/v1/payment-methods', { ...card, contact_id: c.id });
     expect(pm).toMatchObject({ account_id: a.id, contact_id: c.id });
-    expect((await h.request('GET', `/v1/payment-methods?contact_id=${c.id}`)).body.data.map((x: any) => x.id)).toEqual([pm.id]);
+    expect((await h.request('GET', `/v1/payment-methods?contact_id=${c.id}`)).body.data.map((x: any) => x.id)).toEqual([
+      pm.id,
+    ]);
     const t = await post(h, '/v1/transactions', { amount: 1200, currency: 'USD', payment_method_id: pm.id });
-    expect(t).toMatchObject({ payment_method_id: pm.id, account_id: a.id, contact_id: c.id, invalid_payment_method: false });
+    expect(t).toMatchObject({
+      payment_method_id: pm.id,
+      account_id: a.id,
+      contact_id: c.id,
+      invalid_payment_method: false,
+    });
   });
 
   it('updates mutable fields, merges metadata and refuses to change gateway_token or type', async () => {
@@ -118,7 +156,16 @@ describeEachDatabase('payment methods API', (get) => {
       metadata: { a: '', b: null, c: '3' },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ status: 'one_time', exp_month: 1, exp_year: 2031, billing_email: 'new@x.test', last4: '1111', funding: 'debit', metadata: { c: '3' }, usable: true });
+    expect(res.body).toMatchObject({
+      status: 'one_time',
+      exp_month: 1,
+      exp_year: 2031,
+      billing_email: 'new@x.test',
+      last4: '1111',
+      funding: 'debit',
+      metadata: { c: '3' },
+      usable: true,
+    });
     const current = res.body;
     const bad: [Record<string, unknown>, string, string?][] = [
       [{ gateway_token: 'pm_card_amex' }, 'gateway_token', 'immutable_field'],
@@ -129,14 +176,22 @@ describeEachDatabase('payment methods API', (get) => {
       [{ status: 'ok' }, 'status'],
       [{ fingerprint: 'x' }, 'fingerprint', 'parameter_unknown'],
     ];
-    for (const [body, param, code] of bad) expectError(await h.request('PATCH', `/v1/payment-methods/${pm.id}`, body), 400, param, code);
+    for (const [body, param, code] of bad)
+      expectError(await h.request('PATCH', `/v1/payment-methods/${pm.id}`, body), 400, param, code);
     expect((await h.request('GET', `/v1/payment-methods/${pm.id}`)).body).toEqual(current);
 
     const bank = await post(h, '/v1/payment-methods', { gateway_token: 'pm_bank_ok', type: 'us_bank_account' });
-    expectError(await h.request('PATCH', `/v1/payment-methods/${bank.id}`, { exp_month: 1, exp_year: 2030 }), 400, 'exp_month', 'expiry_not_allowed');
+    expectError(
+      await h.request('PATCH', `/v1/payment-methods/${bank.id}`, { exp_month: 1, exp_year: 2030 }),
+      400,
+      'exp_month',
+      'expiry_not_allowed',
+    );
     const verified = await h.request('PATCH', `/v1/payment-methods/${bank.id}`, { status: 'verified' });
     expect(verified.body).toMatchObject({ status: 'verified', usable: true });
-    expect((await h.request('PATCH', '/v1/payment-methods/pmt_00000000000000000000000000', { status: 'valid' })).status).toBe(404);
+    expect(
+      (await h.request('PATCH', '/v1/payment-methods/pmt_00000000000000000000000000', { status: 'valid' })).status,
+    ).toBe(404);
   });
 
   it('is_default makes it the default of its account and contact, rolls it down, and unsets it', async () => {
@@ -147,9 +202,19 @@ describeEachDatabase('payment methods API', (get) => {
     expect(first.is_default).toBe(true);
     expect((await h.request('GET', `/v1/accounts/${a.id}`)).body.default_payment_method_id).toBe(first.id);
     const open = await post(h, '/v1/transactions', { amount: 700, currency: 'USD', payment_method_id: first.id });
-    const optOut = await post(h, '/v1/transactions', { amount: 700, currency: 'USD', payment_method_id: first.id, dont_auto_update_payment_method: true });
+    const optOut = await post(h, '/v1/transactions', {
+      amount: 700,
+      currency: 'USD',
+      payment_method_id: first.id,
+      dont_auto_update_payment_method: true,
+    });
 
-    const second = await post(h, '/v1/payment-methods', { ...card, gateway_token: 'pm_card_mastercard', contact_id: c.id, is_default: true });
+    const second = await post(h, '/v1/payment-methods', {
+      ...card,
+      gateway_token: 'pm_card_mastercard',
+      contact_id: c.id,
+      is_default: true,
+    });
     expect(second.is_default).toBe(true);
     expect((await h.request('GET', `/v1/payment-methods/${first.id}`)).body.is_default).toBe(false);
     expect((await h.request('GET', `/v1/accounts/${a.id}`)).body.default_payment_method_id).toBe(second.id);
@@ -157,7 +222,10 @@ describeEachDatabase('payment methods API', (get) => {
     expect((await h.request('GET', `/v1/transactions/${open.id}`)).body.payment_method_id).toBe(second.id);
     expect((await h.request('GET', `/v1/transactions/${optOut.id}`)).body.payment_method_id).toBe(first.id);
     const entries = (await h.request('GET', `/v1/transactions/${open.id}/history`)).body.data;
-    expect(entries.at(-1)).toMatchObject({ action: `payment method rolled down from account ${a.id}`, changes: { payment_method_id: [first.id, second.id] } });
+    expect(entries.at(-1)).toMatchObject({
+      action: `payment method rolled down from account ${a.id}`,
+      changes: { payment_method_id: [first.id, second.id] },
+    });
 
     const unset = await h.request('PATCH', `/v1/payment-methods/${second.id}`, { is_default: false });
     expect(unset.status).toBe(200);
@@ -168,7 +236,12 @@ describeEachDatabase('payment methods API', (get) => {
     expect(again.body.is_default).toBe(true);
     expect((await h.request('GET', `/v1/transactions/${open.id}`)).body.payment_method_id).toBe(first.id);
     const orphan = await post(h, '/v1/payment-methods', card);
-    expectError(await h.request('PATCH', `/v1/payment-methods/${orphan.id}`, { is_default: true }), 400, 'is_default', 'no_customer');
+    expectError(
+      await h.request('PATCH', `/v1/payment-methods/${orphan.id}`, { is_default: true }),
+      400,
+      'is_default',
+      'no_customer',
+    );
   });
 
   it('an expired card is not usable and flags the transactions that use it', async () => {
@@ -190,12 +263,16 @@ describeEachDatabase('payment methods API', (get) => {
     const h = get();
     const a = await post(h, '/v1/accounts', { name: 'Pages' });
     const ids: string[] = [];
-    for (const token of ['pm_1', 'pm_2', 'pm_3']) ids.push((await post(h, '/v1/payment-methods', { ...card, gateway_token: token, account_id: a.id })).id);
+    for (const token of ['pm_1', 'pm_2', 'pm_3'])
+      ids.push((await post(h, '/v1/payment-methods', { ...card, gateway_token: token, account_id: a.id })).id);
     const first = await h.request('GET', `/v1/payment-methods?account_id=${a.id}&limit=2`);
     expect(first.body).toMatchObject({ has_more: true });
     expect(first.body.data).toHaveLength(2);
     expect(first.body.next_cursor).toBe(first.body.data[1].id);
-    const second = await h.request('GET', `/v1/payment-methods?account_id=${a.id}&limit=2&starting_after=${first.body.next_cursor}`);
+    const second = await h.request(
+      'GET',
+      `/v1/payment-methods?account_id=${a.id}&limit=2&starting_after=${first.body.next_cursor}`,
+    );
     expect(second.body).toMatchObject({ has_more: false, next_cursor: null });
     expect(second.body.data).toHaveLength(1);
     const seen = [...first.body.data, ...second.body.data].map((x: any) => x.id);

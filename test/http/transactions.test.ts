@@ -47,7 +47,24 @@ describeEachDatabase('transactions API', (get) => {
     });
     // auto-process without a payment method cannot run: to_fix says so
     expect(t.to_fix).toMatch(/payment method/i);
-    for (const field of ['gateway_fee', 'application_fee', 'net_amount', 'exchange_rate', 'balance_status', 'available_on', 'error_code', 'decline_code', 'error_message', 'error_type', 'authorization_expires_at', 'processed_at', 'original_transaction_id', 'reattempt_of_id', 'uncaptured_method', 'gateway_id']) {
+    for (const field of [
+      'gateway_fee',
+      'application_fee',
+      'net_amount',
+      'exchange_rate',
+      'balance_status',
+      'available_on',
+      'error_code',
+      'decline_code',
+      'error_message',
+      'error_type',
+      'authorization_expires_at',
+      'processed_at',
+      'original_transaction_id',
+      'reattempt_of_id',
+      'uncaptured_method',
+      'gateway_id',
+    ]) {
       expect(t, field).toHaveProperty(field, null);
     }
     const again = await h.request('GET', `/v1/transactions/${t.id}`);
@@ -58,9 +75,21 @@ describeEachDatabase('transactions API', (get) => {
   it('records a non-gateway payment as completed/captured at once, and a write-off', async () => {
     const h = get();
     const paid = await create(h, { amount: 2500, non_gateway: true, status: 'completed', sub_type: 'check' });
-    expect(paid).toMatchObject({ status: 'completed', payment_status: 'captured', authorized_amount: 2500, captured_amount: 2500, retained_amount: 2500, sub_type: 'check' });
+    expect(paid).toMatchObject({
+      status: 'completed',
+      payment_status: 'captured',
+      authorized_amount: 2500,
+      captured_amount: 2500,
+      retained_amount: 2500,
+      sub_type: 'check',
+    });
     expect(paid.processed_at).not.toBeNull();
-    const writeOff = await create(h, { amount: 300, transaction_type: 'write_off', non_gateway: true, status: 'completed' });
+    const writeOff = await create(h, {
+      amount: 300,
+      transaction_type: 'write_off',
+      non_gateway: true,
+      status: 'completed',
+    });
     expect(writeOff).toMatchObject({ transaction_type: 'write_off', status: 'completed' });
   });
 
@@ -70,8 +99,19 @@ describeEachDatabase('transactions API', (get) => {
     expect((await create(h, { amount: 1234, currency: 'KWD' })).amount).toBe(1234);
     expect((await create(h, { amount: Number.MAX_SAFE_INTEGER })).amount).toBe(Number.MAX_SAFE_INTEGER);
     const original = await create(h, { amount: 100, non_gateway: true, status: 'completed' });
-    const refund = await create(h, { amount: -35, transaction_type: 'refund', original_transaction_id: original.id, auto_process: true, due_date: '2026-11-24' });
-    expect(refund).toMatchObject({ amount: -35, transaction_type: 'refund', status: 'open', original_transaction_id: original.id });
+    const refund = await create(h, {
+      amount: -35,
+      transaction_type: 'refund',
+      original_transaction_id: original.id,
+      auto_process: true,
+      due_date: '2026-11-24',
+    });
+    expect(refund).toMatchObject({
+      amount: -35,
+      transaction_type: 'refund',
+      status: 'open',
+      original_transaction_id: original.id,
+    });
   });
 
   const badInputs: [string, Record<string, unknown>, string, string?][] = [
@@ -93,15 +133,45 @@ describeEachDatabase('transactions API', (get) => {
     ['reversal type', { transaction_type: 'reversal' }, 'transaction_type'],
     ['completed gateway charge', { status: 'completed' }, 'status', 'invalid_status'],
     ['created canceled', { status: 'canceled' }, 'status'],
-    ['refund without original', { transaction_type: 'refund', amount: -10 }, 'original_transaction_id', 'original_required'],
-    ['refund with positive amount', { transaction_type: 'refund', amount: 10, original_transaction_id: 'trx_missing' }, 'amount', 'invalid_amount'],
-    ['refund of a missing charge', { transaction_type: 'refund', amount: -10, original_transaction_id: 'trx_missing' }, 'original_transaction_id', 'resource_missing'],
-    ['original on a normal charge', { original_transaction_id: 'trx_x' }, 'original_transaction_id', 'original_not_allowed'],
-    ['write-off through the gateway', { transaction_type: 'write_off' }, 'non_gateway', 'write_off_must_be_non_gateway'],
+    [
+      'refund without original',
+      { transaction_type: 'refund', amount: -10 },
+      'original_transaction_id',
+      'original_required',
+    ],
+    [
+      'refund with positive amount',
+      { transaction_type: 'refund', amount: 10, original_transaction_id: 'trx_missing' },
+      'amount',
+      'invalid_amount',
+    ],
+    [
+      'refund of a missing charge',
+      { transaction_type: 'refund', amount: -10, original_transaction_id: 'trx_missing' },
+      'original_transaction_id',
+      'resource_missing',
+    ],
+    [
+      'original on a normal charge',
+      { original_transaction_id: 'trx_x' },
+      'original_transaction_id',
+      'original_not_allowed',
+    ],
+    [
+      'write-off through the gateway',
+      { transaction_type: 'write_off' },
+      'non_gateway',
+      'write_off_must_be_non_gateway',
+    ],
     ['sub_type without non_gateway', { sub_type: 'cash' }, 'sub_type', 'sub_type_requires_non_gateway'],
     ['two action flags', { authorize: true, capture: true }, 'capture', 'conflicting_flags'],
     ['refund flag on a charge', { refund: true }, 'refund', 'invalid_flag'],
-    ['auto-processed non-gateway', { non_gateway: true, auto_process: true }, 'auto_process', 'non_gateway_not_processable'],
+    [
+      'auto-processed non-gateway',
+      { non_gateway: true, auto_process: true },
+      'auto_process',
+      'non_gateway_not_processable',
+    ],
     ['unknown payment method', { payment_method_id: 'pmt_nope' }, 'payment_method_id', 'resource_missing'],
     ['unknown account', { account_id: 'acc_nope' }, 'account_id', 'resource_missing'],
     ['unknown contact', { contact_id: 'con_nope' }, 'contact_id', 'resource_missing'],
@@ -130,12 +200,27 @@ describeEachDatabase('transactions API', (get) => {
     await create(h, { amount: -60, transaction_type: 'refund', original_transaction_id: original.id });
     const before = await count(h);
     // an open refund is not yet money returned: it does not count until it is in flight
-    const ok = await h.request('POST', '/v1/transactions', { amount: -100, currency: 'USD', transaction_type: 'refund', original_transaction_id: original.id });
+    const ok = await h.request('POST', '/v1/transactions', {
+      amount: -100,
+      currency: 'USD',
+      transaction_type: 'refund',
+      original_transaction_id: original.id,
+    });
     expect(ok.status).toBe(201);
-    const tooMuch = await h.request('POST', '/v1/transactions', { amount: -101, currency: 'USD', transaction_type: 'refund', original_transaction_id: original.id });
+    const tooMuch = await h.request('POST', '/v1/transactions', {
+      amount: -101,
+      currency: 'USD',
+      transaction_type: 'refund',
+      original_transaction_id: original.id,
+    });
     expect(tooMuch.status).toBe(400);
     expect(tooMuch.body.error).toMatchObject({ code: 'amount_exceeds_refundable', param: 'amount' });
-    const otherCurrency = await h.request('POST', '/v1/transactions', { amount: -10, currency: 'EUR', transaction_type: 'refund', original_transaction_id: original.id });
+    const otherCurrency = await h.request('POST', '/v1/transactions', {
+      amount: -10,
+      currency: 'EUR',
+      transaction_type: 'refund',
+      original_transaction_id: original.id,
+    });
     expect(otherCurrency.body.error).toMatchObject({ code: 'currency_mismatch', param: 'currency' });
     expect(await count(h)).toBe(before + 1);
   });
@@ -143,7 +228,11 @@ describeEachDatabase('transactions API', (get) => {
   it('edits business fields, merges metadata and keeps a history row per change', async () => {
     const h = get();
     const t = await create(h, { metadata: { a: '1', b: '2' } });
-    const res = await h.request('PATCH', `/v1/transactions/${t.id}`, { amount: 1200, metadata: { b: '', c: '3' }, due_date: '2026-12-24' });
+    const res = await h.request('PATCH', `/v1/transactions/${t.id}`, {
+      amount: 1200,
+      metadata: { b: '', c: '3' },
+      due_date: '2026-12-24',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ amount: 1200, metadata: { a: '1', c: '3' }, due_date: '2026-12-24' });
     const history = await h.request('GET', `/v1/transactions/${t.id}/history`);
@@ -152,7 +241,10 @@ describeEachDatabase('transactions API', (get) => {
     expect(history.body.data[1]).toMatchObject({ action: 'updated', actor: 'api_key:key_bootstrap' });
     expect(history.body.data[1].changes.amount).toEqual([1000, 1200]);
     expect(history.body.data[1].changes.due_date).toEqual([null, '2026-12-24']);
-    expect(history.body.data[1].changes.metadata).toEqual([{ a: '1', b: '2' }, { a: '1', c: '3' }]);
+    expect(history.body.data[1].changes.metadata).toEqual([
+      { a: '1', b: '2' },
+      { a: '1', c: '3' },
+    ]);
     const noop = await h.request('PATCH', `/v1/transactions/${t.id}`, { amount: 1200 });
     expect(noop.status).toBe(200);
     expect((await h.request('GET', `/v1/transactions/${t.id}/history`)).body.data).toHaveLength(2);
@@ -189,13 +281,27 @@ describeEachDatabase('transactions API', (get) => {
       expect(res.body.error).toMatchObject({ code: 'status_not_settable', param: 'status' });
     }
     const history = await h.request('GET', `/v1/transactions/${t.id}/history`);
-    expect(history.body.data.map((e: any) => e.action)).toEqual(['created', 'status open -> on_hold', 'status on_hold -> open', 'status open -> canceled']);
+    expect(history.body.data.map((e: any) => e.action)).toEqual([
+      'created',
+      'status open -> on_hold',
+      'status on_hold -> open',
+      'status open -> canceled',
+    ]);
   });
 
   it('rejects bad edits with a 400 and changes nothing', async () => {
     const h = get();
     const t = await create(h, {});
-    for (const body of [{ amount: 1.5 }, { amount: -1 }, { currency: 'ABC' }, { due_date: '2026-13-01' }, { payment_method_id: 'pmt_x' }, { nope: 1 }, {}, { status: 'paused' }]) {
+    for (const body of [
+      { amount: 1.5 },
+      { amount: -1 },
+      { currency: 'ABC' },
+      { due_date: '2026-13-01' },
+      { payment_method_id: 'pmt_x' },
+      { nope: 1 },
+      {},
+      { status: 'paused' },
+    ]) {
       const res = await h.request('PATCH', `/v1/transactions/${t.id}`, body);
       expect([400, 404], JSON.stringify(body)).toContain(res.status);
     }
@@ -207,16 +313,26 @@ describeEachDatabase('transactions API', (get) => {
   it('protects gateway-touched transactions from deletion unless validations are off', async () => {
     const h = get();
     const plain = await create(h, {});
-    expect((await h.request('DELETE', `/v1/transactions/${plain.id}`)).body).toEqual({ id: plain.id, object: 'transaction', deleted: true });
+    expect((await h.request('DELETE', `/v1/transactions/${plain.id}`)).body).toEqual({
+      id: plain.id,
+      object: 'transaction',
+      deleted: true,
+    });
     expect((await h.request('GET', `/v1/transactions/${plain.id}`)).status).toBe(404);
     const touched = await create(h, {});
-    await h.deps.db.updateTable('transactions').set({ error_message: 'card declined', error_code: 'card_declined' }).where('id', '=', touched.id).execute();
+    await h.deps.db
+      .updateTable('transactions')
+      .set({ error_message: 'card declined', error_code: 'card_declined' })
+      .where('id', '=', touched.id)
+      .execute();
     const refused = await h.request('DELETE', `/v1/transactions/${touched.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('transaction_protected');
     const original = await create(h, { non_gateway: true, status: 'completed' });
     await create(h, { amount: -10, transaction_type: 'refund', original_transaction_id: original.id });
-    expect((await h.request('DELETE', `/v1/transactions/${original.id}`)).body.error.code).toBe('transaction_has_dependents');
+    expect((await h.request('DELETE', `/v1/transactions/${original.id}`)).body.error.code).toBe(
+      'transaction_has_dependents',
+    );
     expect((await h.request('PATCH', '/v1/settings', { validations_enabled: false })).status).toBe(200);
     try {
       expect((await h.request('DELETE', `/v1/transactions/${touched.id}`)).status).toBe(200);
@@ -230,11 +346,25 @@ describeEachDatabase('transactions API', (get) => {
     const t = await create(h, { auto_process: true, due_date: '2026-12-01', description: 'd', metadata: { k: 'v' } });
     await h.deps.db
       .updateTable('transactions')
-      .set({ status: 'failed', error_code: 'card_declined', decline_code: 'generic_decline', error_message: 'declined', gateway_payment_intent: 'pi_123' })
+      .set({
+        status: 'failed',
+        error_code: 'card_declined',
+        decline_code: 'generic_decline',
+        error_message: 'declined',
+        gateway_payment_intent: 'pi_123',
+      })
       .where('id', '=', t.id)
       .execute();
     // A clone copies; it takes no overrides. A field sent is refused, not silently ignored, and nothing is made.
-    const count = async () => Number((await h.deps.db.selectFrom('transactions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await h.deps.db
+            .selectFrom('transactions')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
     const withOverride = await h.request('POST', `/v1/transactions/${t.id}/clone`, { amount: 500 });
     expect(withOverride.status).toBe(400);
@@ -242,7 +372,17 @@ describeEachDatabase('transactions API', (get) => {
     expect(await count()).toBe(before);
     const res = await h.request('POST', `/v1/transactions/${t.id}/clone`);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: 'open', amount: 1000, auto_process: true, due_date: '2026-12-01', description: 'd', metadata: { k: 'v' }, error_code: null, decline_code: null, error_message: null });
+    expect(res.body).toMatchObject({
+      status: 'open',
+      amount: 1000,
+      auto_process: true,
+      due_date: '2026-12-01',
+      description: 'd',
+      metadata: { k: 'v' },
+      error_code: null,
+      decline_code: null,
+      error_message: null,
+    });
     expect(res.body.gateway_ref.payment_intent).toBeNull();
     expect(res.body.id).not.toBe(t.id);
   });
@@ -251,7 +391,8 @@ describeEachDatabase('transactions API', (get) => {
     const h = get();
     const tag = `list-${h.kind}`;
     const ids: string[] = [];
-    for (let i = 0; i < 5; i += 1) ids.push((await create(h, { description: tag, due_date: '2026-11-20', auto_process: false })).id);
+    for (let i = 0; i < 5; i += 1)
+      ids.push((await create(h, { description: tag, due_date: '2026-11-20', auto_process: false })).id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -270,7 +411,9 @@ describeEachDatabase('transactions API', (get) => {
     expect(todayView.body.data.map((t: any) => t.id)).toContain(dueToday.id);
     expect(todayView.body.data.map((t: any) => t.id)).not.toContain(ids[0]);
     const scheduled = await create(h, { auto_process: true, due_date: '2026-12-01' });
-    expect((await h.request('GET', '/v1/transactions?view=scheduled&limit=200')).body.data.map((t: any) => t.id)).toContain(scheduled.id);
+    expect(
+      (await h.request('GET', '/v1/transactions?view=scheduled&limit=200')).body.data.map((t: any) => t.id),
+    ).toContain(scheduled.id);
     const refunds = await h.request('GET', '/v1/transactions?view=refunds&limit=200');
     expect(refunds.body.data.every((t: any) => t.transaction_type === 'refund')).toBe(true);
     for (const bad of ['limit=0', 'limit=201', 'view=everything', 'status=done', 'due_before=tomorrow', 'colour=red']) {

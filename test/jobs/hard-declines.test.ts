@@ -23,8 +23,16 @@ interface DeclineCase {
 const GENERIC = 'pm_card_visa_chargeDeclined';
 
 const HARD: DeclineCase[] = [
-  { name: 'decline_code lost_card', card: 'pm_card_visa_chargeDeclinedLostCard', shows: { error_code: 'card_declined', decline_code: 'lost_card', advice_code: null } },
-  { name: 'decline_code stolen_card', card: 'pm_card_visa_chargeDeclinedStolenCard', shows: { error_code: 'card_declined', decline_code: 'stolen_card', advice_code: null } },
+  {
+    name: 'decline_code lost_card',
+    card: 'pm_card_visa_chargeDeclinedLostCard',
+    shows: { error_code: 'card_declined', decline_code: 'lost_card', advice_code: null },
+  },
+  {
+    name: 'decline_code stolen_card',
+    card: 'pm_card_visa_chargeDeclinedStolenCard',
+    shows: { error_code: 'card_declined', decline_code: 'stolen_card', advice_code: null },
+  },
   {
     name: 'decline_code fraudulent',
     card: GENERIC,
@@ -49,7 +57,11 @@ const HARD: DeclineCase[] = [
     decline: { error_code: 'card_declined', decline_code: 'expired_card', advice_code: null },
     shows: { error_code: 'card_declined', decline_code: 'expired_card', advice_code: null },
   },
-  { name: 'expired_card as both, as the test card sends it', card: 'pm_card_chargeDeclinedExpiredCard', shows: { error_code: 'expired_card', decline_code: 'expired_card', advice_code: null } },
+  {
+    name: 'expired_card as both, as the test card sends it',
+    card: 'pm_card_chargeDeclinedExpiredCard',
+    shows: { error_code: 'expired_card', decline_code: 'expired_card', advice_code: null },
+  },
   {
     name: 'advice_code do_not_try_again on an otherwise soft decline (generic_decline)',
     card: GENERIC,
@@ -65,8 +77,16 @@ const HARD: DeclineCase[] = [
 ];
 
 const SOFT: DeclineCase[] = [
-  { name: 'decline_code insufficient_funds', card: 'pm_card_visa_chargeDeclinedInsufficientFunds', shows: { error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: null } },
-  { name: 'decline_code generic_decline', card: GENERIC, shows: { error_code: 'card_declined', decline_code: 'generic_decline', advice_code: null } },
+  {
+    name: 'decline_code insufficient_funds',
+    card: 'pm_card_visa_chargeDeclinedInsufficientFunds',
+    shows: { error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: null },
+  },
+  {
+    name: 'decline_code generic_decline',
+    card: GENERIC,
+    shows: { error_code: 'card_declined', decline_code: 'generic_decline', advice_code: null },
+  },
   {
     name: 'decline_code generic_decline with advice_code try_again_later',
     card: GENERIC,
@@ -87,7 +107,8 @@ async function failedCharge(h: Harness, c: DeclineCase): Promise<string> {
   return created.id;
 }
 
-const reattemptsOf = async (h: Harness, id: string) => h.deps.db.selectFrom('transactions').select(['id', 'reattempt_number']).where('reattempt_of_id', '=', id).execute();
+const reattemptsOf = async (h: Harness, id: string) =>
+  h.deps.db.selectFrom('transactions').select(['id', 'reattempt_number']).where('reattempt_of_id', '=', id).execute();
 
 describeEachDatabase(
   'hard declines are never reattempted (S2)',

@@ -24,27 +24,39 @@ describe('job schedule', () => {
     const every = { kind: 'interval', seconds: 60 } as const;
     expect(currentSlot(every, s, at('2026-11-24T10:00:59.999Z'))).toBe('2026-11-24T10:00:00.000Z');
     expect(currentSlot(every, s, at('2026-11-24T10:01:00Z'))).toBe('2026-11-24T10:01:00.000Z');
-    expect(nextRunAt(every, s, at('2026-11-24T10:00:30Z'), '2026-11-24T10:00:00.000Z').toISOString()).toBe('2026-11-24T10:01:00.000Z');
+    expect(nextRunAt(every, s, at('2026-11-24T10:00:30Z'), '2026-11-24T10:00:00.000Z').toISOString()).toBe(
+      '2026-11-24T10:01:00.000Z',
+    );
     expect(nextRunAt(every, s, at('2026-11-24T10:00:30Z'), null).toISOString()).toBe('2026-11-24T10:00:00.000Z');
   });
 
   it("S3: the next daily run is today's time if today's slot has not run, else tomorrow's", () => {
     const paris = { timezone: 'Europe/Paris', daily_jobs_at: '06:00' };
-    expect(nextRunAt(DAILY, paris, at('2026-11-24T03:00:00Z'), '2026-11-23').toISOString()).toBe('2026-11-24T05:00:00.000Z');
-    expect(nextRunAt(DAILY, paris, at('2026-11-24T09:00:00Z'), '2026-11-24').toISOString()).toBe('2026-11-25T05:00:00.000Z');
+    expect(nextRunAt(DAILY, paris, at('2026-11-24T03:00:00Z'), '2026-11-23').toISOString()).toBe(
+      '2026-11-24T05:00:00.000Z',
+    );
+    expect(nextRunAt(DAILY, paris, at('2026-11-24T09:00:00Z'), '2026-11-24').toISOString()).toBe(
+      '2026-11-25T05:00:00.000Z',
+    );
     // Missed (the process was down at 06:00): due now.
-    expect(nextRunAt(DAILY, paris, at('2026-11-24T09:00:00Z'), '2026-11-23').toISOString()).toBe('2026-11-24T09:00:00.000Z');
+    expect(nextRunAt(DAILY, paris, at('2026-11-24T09:00:00Z'), '2026-11-23').toISOString()).toBe(
+      '2026-11-24T09:00:00.000Z',
+    );
   });
 
   it('zonedTimeToInstant handles daylight-saving gaps and overlaps', () => {
     expect(zonedTimeToInstant('2026-07-01', '06:00', 'Europe/Paris').toISOString()).toBe('2026-07-01T04:00:00.000Z');
-    expect(zonedTimeToInstant('2026-01-01', '06:00', 'America/New_York').toISOString()).toBe('2026-01-01T11:00:00.000Z');
+    expect(zonedTimeToInstant('2026-01-01', '06:00', 'America/New_York').toISOString()).toBe(
+      '2026-01-01T11:00:00.000Z',
+    );
     // 02:30 does not exist in Paris on 2026-03-29 (02:00 -> 03:00): moved forward by the hour skipped.
     const gap = zonedTimeToInstant('2026-03-29', '02:30', 'Europe/Paris');
     expect(timeOfDayInZone(gap, 'Europe/Paris')).toBe('03:30');
     expect(gap.toISOString()).toBe('2026-03-29T01:30:00.000Z');
     // 02:30 happens twice in Paris on 2026-10-25: the first one (still summer time, UTC+2).
     expect(zonedTimeToInstant('2026-10-25', '02:30', 'Europe/Paris').toISOString()).toBe('2026-10-25T00:30:00.000Z');
-    expect(zonedTimeToInstant('2026-11-24', '23:59', 'Pacific/Kiritimati').toISOString()).toBe('2026-11-24T09:59:00.000Z');
+    expect(zonedTimeToInstant('2026-11-24', '23:59', 'Pacific/Kiritimati').toISOString()).toBe(
+      '2026-11-24T09:59:00.000Z',
+    );
   });
 });

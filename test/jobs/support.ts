@@ -11,14 +11,29 @@ export function stripeOf(h: Harness): Stripe {
   return new Stripe('sk_test_x', { host: '127.0.0.1', port: h.emulator!.port, protocol: 'http' });
 }
 
-export async function paymentMethod(h: Harness, token = 'pm_card_visa', extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await h.request('POST', '/v1/payment-methods', { gateway_token: token, type: 'card', exp_month: 12, exp_year: 2030, ...extra });
+export async function paymentMethod(
+  h: Harness,
+  token = 'pm_card_visa',
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await h.request('POST', '/v1/payment-methods', {
+    gateway_token: token,
+    type: 'card',
+    exp_month: 12,
+    exp_year: 2030,
+    ...extra,
+  });
   expectStatus(res, 201);
   return res.body.id;
 }
 
 export async function charge(h: Harness, fields: Record<string, unknown>): Promise<any> {
-  const res = await h.request('POST', '/v1/transactions', { amount: 1000, currency: 'usd', auto_process: true, ...fields });
+  const res = await h.request('POST', '/v1/transactions', {
+    amount: 1000,
+    currency: 'usd',
+    auto_process: true,
+    ...fields,
+  });
   expectStatus(res, 201);
   return res.body;
 }

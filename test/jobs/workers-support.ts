@@ -61,13 +61,18 @@ export function startWorker(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise
   // (kept off the CPU between a grant and its use).
   const proc = spawnTracked(['worker'], env);
   let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     await exited;
   };
   return new Promise<Worker>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`did not print "Settle worker <id> started" within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`did not print "Settle worker <id> started" within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     const fail = (why: string) => {
       clearTimeout(timer);
       void kill().then(() => reject(new Error(`settle worker (pid ${proc.pid ?? '?'}) ${why}:\n${out}`)));
@@ -153,7 +158,14 @@ export function workerEnv(options: {
   };
   if (options.concurrency !== undefined) env.SETTLE_JOB_CONCURRENCY = String(options.concurrency);
   // A STRIPE_SECRET_KEY would make the default gateway real Stripe; the others would change what is tested.
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_EMULATOR_PORT', 'SETTLE_GATEWAY_TIMEOUT_MS', 'DATABASE_POOL_SIZE']) delete env[name];
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'SETTLE_EMULATOR_PORT',
+    'SETTLE_GATEWAY_TIMEOUT_MS',
+    'DATABASE_POOL_SIZE',
+  ])
+    delete env[name];
   if (options.concurrency === undefined) delete env.SETTLE_JOB_CONCURRENCY;
   delete env.SETTLE_RATE_LIMIT_ALLOWANCE_MS;
   return env;
@@ -192,7 +204,11 @@ export interface Seeded {
 export async function seedDueCharges(deps: Deps, count: number, actor = 'test:workers'): Promise<Seeded> {
   const settings = await deps.settings.get();
   const day = dateInZone(deps.clock.now(), settings.timezone);
-  const pm = await createPaymentMethod(deps, { actor }, { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 });
+  const pm = await createPaymentMethod(
+    deps,
+    { actor },
+    { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 },
+  );
   const paymentMethodId = pm.body.id;
   const rows: NewTransactionRow[] = [];
   for (let i = 0; i < count; i += 1) {
@@ -212,7 +228,14 @@ export async function seedDueCharges(deps: Deps, count: number, actor = 'test:wo
       await trx.insertInto('transactions').values(chunk).execute();
       await trx
         .insertInto('transaction_history')
-        .values(chunk.map((row) => ({ transaction_id: row.id, actor, action: 'created', changes: JSON.stringify(creationChanges(row)) })))
+        .values(
+          chunk.map((row) => ({
+            transaction_id: row.id,
+            actor,
+            action: 'created',
+            changes: JSON.stringify(creationChanges(row)),
+          })),
+        )
         .execute();
     });
   }
@@ -228,7 +251,10 @@ export async function seedDueCharges(deps: Deps, count: number, actor = 'test:wo
 export async function startDailyCharges(deps: Deps, startedBy: string): Promise<JobRunRow> {
   const settings = await deps.settings.get();
   const now = deps.clock.now();
-  const total = await countDue(deps.db, 'daily_charges', { ...dueRuleFor(settings, dateInZone(now, settings.timezone)), now });
+  const total = await countDue(deps.db, 'daily_charges', {
+    ...dueRuleFor(settings, dateInZone(now, settings.timezone)),
+    now,
+  });
   const result = await startRun(deps.db, { job: 'daily_charges', trigger: 'api', slot: null, startedBy, now, total });
   if (!('started' in result)) throw new Error(`daily_charges did not start: ${JSON.stringify(result)}`);
   return result.started;
@@ -260,7 +286,9 @@ export async function waitForRunDone(
     await options.onPoll?.(counts);
     if (run.status !== 'running' && (counts.open ?? 0) === 0) return run;
     if (Date.now() > deadline) {
-      throw new Error(`after ${options.timeoutMs} ms run ${runId} is ${run.status} (picked ${run.picked}, succeeded ${run.succeeded}) and the transactions are ${JSON.stringify(counts)}`);
+      throw new Error(
+        `after ${options.timeoutMs} ms run ${runId} is ${run.status} (picked ${run.picked}, succeeded ${run.succeeded}) and the transactions are ${JSON.stringify(counts)}`,
+      );
     }
     await sleep(options.pollMs ?? 100);
   }
@@ -281,7 +309,12 @@ export interface WindowStats {
 }
 
 /** Counts the emulator's API requests (paths under /v1/, all methods) logged in [from, to] (ms since the epoch). */
-export function windowStats(log: readonly RequestLogEntry[], from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY, windowMs = 1000): WindowStats {
+export function windowStats(
+  log: readonly RequestLogEntry[],
+  from = Number.NEGATIVE_INFINITY,
+  to = Number.POSITIVE_INFINITY,
+  windowMs = 1000,
+): WindowStats {
   const times = log
     .filter((e) => e.path.startsWith('/v1/') && e.at >= from && e.at <= to)
     .map((e) => e.at)
@@ -296,7 +329,12 @@ export function windowStats(log: readonly RequestLogEntry[], from = Number.NEGAT
       maxStart = times[i]!;
     }
   }
-  return { requests: times.length, spanMs: times.length === 0 ? 0 : times[times.length - 1]! - times[0]!, maxInWindow: max, maxWindowStart: maxStart };
+  return {
+    requests: times.length,
+    spanMs: times.length === 0 ? 0 : times[times.length - 1]! - times[0]!,
+    maxInWindow: max,
+    maxWindowStart: maxStart,
+  };
 }
 
 export interface OnceReport {
@@ -311,12 +349,19 @@ export interface OnceReport {
  * exactly one per transaction (by the settle_transaction_id metadata), none for anything else, the transaction
  * completed/captured, recording that PaymentIntent, for the same amount.
  */
-export async function checkChargedOnce(deps: Pick<Deps, 'db'>, stripe: Stripe, seeded: Pick<Seeded, 'ids' | 'amounts'>): Promise<OnceReport> {
+export async function checkChargedOnce(
+  deps: Pick<Deps, 'db'>,
+  stripe: Stripe,
+  seeded: Pick<Seeded, 'ids' | 'amounts'>,
+): Promise<OnceReport> {
   const pis: Stripe.PaymentIntent[] = [];
   await stripe.paymentIntents.list({ limit: 100 }).autoPagingEach((pi) => {
     pis.push(pi);
   });
-  const rows = await deps.db.selectFrom('transactions').select(['id', 'status', 'payment_status', 'amount', 'captured_amount', 'gateway_payment_intent']).execute();
+  const rows = await deps.db
+    .selectFrom('transactions')
+    .select(['id', 'status', 'payment_status', 'amount', 'captured_amount', 'gateway_payment_intent'])
+    .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const problems: string[] = [];
   const seen = new Map<string, string[]>();
@@ -333,13 +378,16 @@ export async function checkChargedOnce(deps: Pick<Deps, 'db'>, stripe: Stripe, s
       continue;
     }
     if (pi.status !== 'succeeded') problems.push(`PaymentIntent ${pi.id} of ${txId} is ${pi.status}`);
-    if (pi.amount !== t.amount || pi.amount !== seeded.amounts.get(txId)) problems.push(`PaymentIntent ${pi.id} is for ${pi.amount}, but ${txId} has amount ${t.amount}`);
-    if (t.gateway_payment_intent !== pi.id) problems.push(`PaymentIntent ${pi.id} names ${txId}, which records ${t.gateway_payment_intent ?? 'none'}`);
+    if (pi.amount !== t.amount || pi.amount !== seeded.amounts.get(txId))
+      problems.push(`PaymentIntent ${pi.id} is for ${pi.amount}, but ${txId} has amount ${t.amount}`);
+    if (t.gateway_payment_intent !== pi.id)
+      problems.push(`PaymentIntent ${pi.id} names ${txId}, which records ${t.gateway_payment_intent ?? 'none'}`);
   }
   for (const id of seeded.ids) {
     const t = byId.get(id);
     const got = seen.get(id) ?? [];
-    if (got.length !== 1) problems.push(`${id} has ${got.length} PaymentIntents${got.length > 0 ? `: ${got.join(', ')}` : ''}`);
+    if (got.length !== 1)
+      problems.push(`${id} has ${got.length} PaymentIntents${got.length > 0 ? `: ${got.join(', ')}` : ''}`);
     if (!t) problems.push(`${id} is missing`);
     else if (t.status !== 'completed' || t.payment_status !== 'captured' || t.captured_amount !== t.amount) {
       problems.push(`${id} is ${t.status}/${t.payment_status ?? '-'} (captured ${t.captured_amount} of ${t.amount})`);
@@ -366,9 +414,13 @@ export class GrantRecorder {
   ) {}
 
   async poll(): Promise<void> {
-    const rows = (await this.deps.db.selectFrom('rate_limit_grants').select(['id', 'granted_at', 'tokens']).where('gateway_id', '=', this.gatewayId).execute()).filter(
-      (r) => new Date(r.granted_at).getTime() >= this.fromMs,
-    );
+    const rows = (
+      await this.deps.db
+        .selectFrom('rate_limit_grants')
+        .select(['id', 'granted_at', 'tokens'])
+        .where('gateway_id', '=', this.gatewayId)
+        .execute()
+    ).filter((r) => new Date(r.granted_at).getTime() >= this.fromMs);
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(String(r.id));

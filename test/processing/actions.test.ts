@@ -23,7 +23,12 @@ function expectStatus(res: { status: number; body: any }, status: number): void 
 }
 
 async function paymentMethod(h: Harness, token: string): Promise<string> {
-  const res = await h.request('POST', '/v1/payment-methods', { gateway_token: token, type: 'card', exp_month: 12, exp_year: 2030 });
+  const res = await h.request('POST', '/v1/payment-methods', {
+    gateway_token: token,
+    type: 'card',
+    exp_month: 12,
+    exp_year: 2030,
+  });
   expectStatus(res, 201);
   return res.body.id;
 }
@@ -59,7 +64,12 @@ async function getTrx(h: Harness, id: string) {
 }
 
 async function attemptsOf(h: Harness, transactionId: string) {
-  return h.deps.db.selectFrom('gateway_attempts').selectAll().where('transaction_id', '=', transactionId).orderBy('id', 'asc').execute();
+  return h.deps.db
+    .selectFrom('gateway_attempts')
+    .selectAll()
+    .where('transaction_id', '=', transactionId)
+    .orderBy('id', 'asc')
+    .execute();
 }
 
 async function countAttempts(h: Harness): Promise<number> {
@@ -87,7 +97,12 @@ const emulatorRequests = (h: Harness): number => h.emulator!.controls.requestLog
 
 /** The one log entry of an attempt: its interaction type, result and our idempotency key; no secret in it. */
 function expectLogOf(log: any, attempt: { idempotency_key: string }, interaction: string, result = 'success'): void {
-  expect(log).toMatchObject({ interaction_type: interaction, result_code: result, idempotency_key: attempt.idempotency_key, is_notification: false });
+  expect(log).toMatchObject({
+    interaction_type: interaction,
+    result_code: result,
+    idempotency_key: attempt.idempotency_key,
+    is_notification: false,
+  });
   const text = JSON.stringify(log);
   expect(text).not.toMatch(/sk_(test|live)_/);
   expect(text).not.toMatch(/pi_[A-Za-z0-9]+_secret_/);
@@ -143,7 +158,14 @@ describeEachDatabase(
       expect(t.gateway_ref.refund).toBeNull();
 
       let pi = await paymentIntent(h, t.gateway_ref.payment_intent);
-      expect(pi).toMatchObject({ status: 'requires_capture', amount: 10000, amount_capturable: 10000, amount_received: 0, capture_method: 'manual', currency: 'usd' });
+      expect(pi).toMatchObject({
+        status: 'requires_capture',
+        amount: 10000,
+        amount_capturable: 10000,
+        amount_received: 0,
+        capture_method: 'manual',
+        currency: 'usd',
+      });
       expect(pi.metadata.settle_transaction_id).toBe(t.id);
       const captureBefore = latestCharge(pi).payment_method_details?.card?.capture_before;
       expect(captureBefore).toBeTypeOf('number');
@@ -211,7 +233,10 @@ describeEachDatabase(
       });
       const attempts = await attemptsOf(h, t.id);
       const request: unknown = attempts[1]!.request;
-      expect(typeof request === 'string' ? JSON.parse(request) : request).toMatchObject({ amount: 6000, payment_intent: t.gateway_ref.payment_intent });
+      expect(typeof request === 'string' ? JSON.parse(request) : request).toMatchObject({
+        amount: 6000,
+        payment_intent: t.gateway_ref.payment_intent,
+      });
       const logs = await logsOf(h, t.id);
       expectLogOf(logs[1], attempts[1]!, 'capture');
       expect(logs[1].request_body).toMatchObject({ amount_to_capture: '6000' });
@@ -219,7 +244,11 @@ describeEachDatabase(
       const before = emulatorRequests(h);
       const again = await act(h, t.id, 'capture');
       expectStatus(again, 409);
-      expect(again.body.error).toMatchObject({ code: 'unexpected_state', current: 'completed/partially_captured', allowed: ['open', 'completed/authorized'] });
+      expect(again.body.error).toMatchObject({
+        code: 'unexpected_state',
+        current: 'completed/partially_captured',
+        allowed: ['open', 'completed/authorized'],
+      });
       expect(emulatorRequests(h)).toBe(before);
       expect(await getTrx(h, t.id)).toEqual(cap.body);
     });
@@ -230,7 +259,12 @@ describeEachDatabase(
       const res = await act(h, open.id, 'capture');
       expectStatus(res, 200);
       const pi = await paymentIntent(h, res.body.gateway_ref.payment_intent);
-      expect(pi).toMatchObject({ status: 'succeeded', amount: 4200, amount_received: 4200, capture_method: 'automatic' });
+      expect(pi).toMatchObject({
+        status: 'succeeded',
+        amount: 4200,
+        amount_received: 4200,
+        capture_method: 'automatic',
+      });
       const bt = balanceOf(latestCharge(pi));
       expect(res.body).toMatchObject({
         status: 'completed',
@@ -290,7 +324,13 @@ describeEachDatabase(
       expect(emulatorRequests(h)).toBe(before);
       const viaRefund = await act(h, other.id, 'refund');
       expectStatus(viaRefund, 200);
-      expect(viaRefund.body).toMatchObject({ id: other.id, transaction_type: 'normal', status: 'completed', payment_status: 'uncaptured', uncaptured_method: 'manual' });
+      expect(viaRefund.body).toMatchObject({
+        id: other.id,
+        transaction_type: 'normal',
+        status: 'completed',
+        payment_status: 'uncaptured',
+        uncaptured_method: 'manual',
+      });
       expect(await refundsOf(h, other.id)).toEqual([]);
       expect((await paymentIntent(h, other.gateway_ref.payment_intent)).status).toBe('canceled');
       const otherAttempts = await attemptsOf(h, other.id);
@@ -303,7 +343,12 @@ describeEachDatabase(
       const pi = charge.gateway_ref.payment_intent;
       const expected = [
         { body: { amount: 3500 }, amount: 3500, retained: 6500, status: 'partially_refunded' },
-        { body: { amount: 3500, reason: 'requested_by_customer' }, amount: 3500, retained: 3000, status: 'partially_refunded' },
+        {
+          body: { amount: 3500, reason: 'requested_by_customer' },
+          amount: 3500,
+          retained: 3000,
+          status: 'partially_refunded',
+        },
         { body: undefined, amount: 3000, retained: 0, status: 'refunded' },
       ];
       const refundIds: string[] = [];
@@ -333,7 +378,13 @@ describeEachDatabase(
         expect(r.gateway_fee).toBe(0);
         expect(r.net_amount).toBe(-step.amount);
         const c = await getTrx(h, charge.id);
-        expect(c).toMatchObject({ status: 'completed', payment_status: step.status, captured_amount: 10000, refunded_amount: refunded, retained_amount: step.retained });
+        expect(c).toMatchObject({
+          status: 'completed',
+          payment_status: step.status,
+          captured_amount: 10000,
+          refunded_amount: refunded,
+          retained_amount: step.retained,
+        });
         const [attempt] = await attemptsOf(h, r.id);
         expect(attempt).toMatchObject({ action: 'refund', state: 'succeeded', charge_transaction_id: charge.id });
         const logs = await logsOf(h, r.id);
@@ -350,7 +401,11 @@ describeEachDatabase(
         const more = await act(h, charge.id, 'refund', body);
         // The charge is completed/refunded, which refund is not allowed from: a 409 naming the state.
         expectStatus(more, 409);
-        expect(more.body.error).toMatchObject({ code: 'unexpected_state', current: 'completed/refunded', allowed: REFUND_ALLOWED });
+        expect(more.body.error).toMatchObject({
+          code: 'unexpected_state',
+          current: 'completed/refunded',
+          allowed: REFUND_ALLOWED,
+        });
         expect(more.body.error.message).toMatch(/completed\/refunded/);
       }
       expect(emulatorRequests(h)).toBe(before);
@@ -363,7 +418,11 @@ describeEachDatabase(
       expect(refunds.data.every((r) => r.status === 'succeeded')).toBe(true);
       expect(refunds.data.map((r) => r.reason).filter((r) => r !== null)).toEqual(['requested_by_customer']);
       // Each refund transaction carries its gateway refund and that refund's balance transaction.
-      const expanded = await stripeOf(h).refunds.list({ payment_intent: pi, limit: 100, expand: ['data.balance_transaction'] });
+      const expanded = await stripeOf(h).refunds.list({
+        payment_intent: pi,
+        limit: 100,
+        expand: ['data.balance_transaction'],
+      });
       for (const id of refundIds) {
         const r = await getTrx(h, id);
         const atGateway = expanded.data.find((x) => x.id === r.gateway_ref.refund);
@@ -371,7 +430,12 @@ describeEachDatabase(
         expect(atGateway!.amount).toBe(-r.amount);
         expect(atGateway!.metadata?.settle_transaction_id).toBe(id);
         const bt = atGateway!.balance_transaction as Stripe.BalanceTransaction;
-        expect(r).toMatchObject({ gateway_fee: bt.fee, net_amount: bt.net, balance_status: bt.status, available_on: day(bt.available_on) });
+        expect(r).toMatchObject({
+          gateway_fee: bt.fee,
+          net_amount: bt.net,
+          balance_status: bt.status,
+          available_on: day(bt.available_on),
+        });
         expect(r.gateway_ref.balance_transaction).toBe(bt.id);
       }
       expect(latestCharge(await paymentIntent(h, pi)).amount_refunded).toBe(10000);
@@ -380,10 +444,19 @@ describeEachDatabase(
     it('6. an over-refund is refused before anything happens', async () => {
       const h = get();
       const charge = await captured(h, 10000);
-      const before = { trx: await getTrx(h, charge.id), requests: emulatorRequests(h), count: await countTransactions(h), attempts: await countAttempts(h) };
+      const before = {
+        trx: await getTrx(h, charge.id),
+        requests: emulatorRequests(h),
+        count: await countTransactions(h),
+        attempts: await countAttempts(h),
+      };
       const res = await act(h, charge.id, 'refund', { amount: 10001 });
       expectStatus(res, 400);
-      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'amount_exceeds_refundable', param: 'amount' });
+      expect(res.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'amount_exceeds_refundable',
+        param: 'amount',
+      });
       expect(res.body.error.message).toMatch(/100\.01/);
       expect(await getTrx(h, charge.id)).toEqual(before.trx);
       expect(await countTransactions(h)).toBe(before.count);
@@ -424,14 +497,28 @@ describeEachDatabase(
         original_transaction_id: open.id,
         gateway_ref: { payment_intent: null, charge: null, balance_transaction: null, refund: null },
       });
-      expect(await getTrx(h, open.id)).toMatchObject({ status: 'completed', payment_status: 'partially_refunded', refunded_amount: 2000, retained_amount: 3000 });
+      expect(await getTrx(h, open.id)).toMatchObject({
+        status: 'completed',
+        payment_status: 'partially_refunded',
+        refunded_amount: 2000,
+        retained_amount: 3000,
+      });
 
       const paid = await createCharge(h, null, 2500, { non_gateway: true, sub_type: 'cash', status: 'completed' });
       expect(paid).toMatchObject({ status: 'completed', payment_status: 'captured' });
       const full = await act(h, paid.id, 'refund');
       expectStatus(full, 201);
-      expect(full.body).toMatchObject({ amount: -2500, status: 'completed', payment_status: 'refunded', non_gateway: true });
-      expect(await getTrx(h, paid.id)).toMatchObject({ payment_status: 'refunded', refunded_amount: 2500, retained_amount: 0 });
+      expect(full.body).toMatchObject({
+        amount: -2500,
+        status: 'completed',
+        payment_status: 'refunded',
+        non_gateway: true,
+      });
+      expect(await getTrx(h, paid.id)).toMatchObject({
+        payment_status: 'refunded',
+        refunded_amount: 2500,
+        retained_amount: 0,
+      });
 
       const other = await createCharge(h, VISA, 5000, { non_gateway: true, sub_type: 'check' });
       const auth = await act(h, other.id, 'authorize');
@@ -449,9 +536,27 @@ describeEachDatabase(
     it('8. declines answer 200 with the transaction failed and the card error', async () => {
       const h = get();
       const cases = [
-        { token: DECLINED, action: 'authorize', code: 'card_declined', decline: 'generic_decline', interaction: 'authorization' },
-        { token: INSUFFICIENT, action: 'capture', code: 'card_declined', decline: 'insufficient_funds', interaction: 'sale' },
-        { token: EXPIRED, action: 'authorize', code: 'expired_card', decline: 'expired_card', interaction: 'authorization' },
+        {
+          token: DECLINED,
+          action: 'authorize',
+          code: 'card_declined',
+          decline: 'generic_decline',
+          interaction: 'authorization',
+        },
+        {
+          token: INSUFFICIENT,
+          action: 'capture',
+          code: 'card_declined',
+          decline: 'insufficient_funds',
+          interaction: 'sale',
+        },
+        {
+          token: EXPIRED,
+          action: 'authorize',
+          code: 'expired_card',
+          decline: 'expired_card',
+          interaction: 'authorization',
+        },
       ];
       for (const c of cases) {
         const open = await createCharge(h, c.token, 7500);
@@ -492,7 +597,13 @@ describeEachDatabase(
       const open = await createCharge(h, SCA, 3000);
       const res = await act(h, open.id, 'authorize');
       expectStatus(res, 200);
-      expect(res.body).toMatchObject({ status: 'pending_payment_intent', payment_status: null, authorized_amount: 0, captured_amount: 0, error_code: null });
+      expect(res.body).toMatchObject({
+        status: 'pending_payment_intent',
+        payment_status: null,
+        authorized_amount: 0,
+        captured_amount: 0,
+        error_code: null,
+      });
       expect(res.body.gateway_ref.payment_intent).toMatch(/^pi_/);
       expect(res.body.error_message).toMatch(/authenticat/i);
       const pi = await stripeOf(h).paymentIntents.retrieve(res.body.gateway_ref.payment_intent);
@@ -538,11 +649,19 @@ describeEachDatabase(
       expect(notFailed.body.error).toMatchObject({ code: 'unexpected_state', current: 'open', allowed: ['failed'] });
       expect(await countTransactions(h)).toBe(count);
 
-      const patched = await h.request('PATCH', `/v1/transactions/${re.body.id}`, { payment_method_id: await paymentMethod(h, VISA) });
+      const patched = await h.request('PATCH', `/v1/transactions/${re.body.id}`, {
+        payment_method_id: await paymentMethod(h, VISA),
+      });
       expectStatus(patched, 200);
       const cap = await act(h, re.body.id, 'capture');
       expectStatus(cap, 200);
-      expect(cap.body).toMatchObject({ status: 'completed', payment_status: 'captured', captured_amount: 8800, reattempt_of_id: failed.id, reattempt_number: 1 });
+      expect(cap.body).toMatchObject({
+        status: 'completed',
+        payment_status: 'captured',
+        captured_amount: 8800,
+        reattempt_of_id: failed.id,
+        reattempt_number: 1,
+      });
       const pi = await stripeOf(h).paymentIntents.retrieve(cap.body.gateway_ref.payment_intent);
       expect(pi).toMatchObject({ status: 'succeeded', amount_received: 8800 });
       expect(pi.metadata.settle_transaction_id).toBe(re.body.id);
@@ -561,11 +680,28 @@ describeEachDatabase(
       const data = res.body.data;
       expect(data.map((d: any) => d.id)).toEqual(ids);
       expect(data.map((d: any) => d.status_code)).toEqual([200, 200, 409, 404, 200]);
-      expect(data[0]).toMatchObject({ error: null, transaction: { id: auth.id, status: 'completed', payment_status: 'captured', captured_amount: 5000 } });
-      expect(data[1]).toMatchObject({ error: null, transaction: { id: open.id, status: 'completed', payment_status: 'captured', captured_amount: 6000 } });
-      expect(data[2]).toMatchObject({ transaction: null, error: { code: 'unexpected_state', current: 'completed/captured', allowed: ['open', 'completed/authorized'] } });
+      expect(data[0]).toMatchObject({
+        error: null,
+        transaction: { id: auth.id, status: 'completed', payment_status: 'captured', captured_amount: 5000 },
+      });
+      expect(data[1]).toMatchObject({
+        error: null,
+        transaction: { id: open.id, status: 'completed', payment_status: 'captured', captured_amount: 6000 },
+      });
+      expect(data[2]).toMatchObject({
+        transaction: null,
+        error: { code: 'unexpected_state', current: 'completed/captured', allowed: ['open', 'completed/authorized'] },
+      });
       expect(data[3]).toMatchObject({ transaction: null, error: { code: 'resource_missing' } });
-      expect(data[4]).toMatchObject({ error: null, transaction: { id: declining.id, status: 'failed', error_code: 'card_declined', decline_code: 'generic_decline' } });
+      expect(data[4]).toMatchObject({
+        error: null,
+        transaction: {
+          id: declining.id,
+          status: 'failed',
+          error_code: 'card_declined',
+          decline_code: 'generic_decline',
+        },
+      });
       expect(await getTrx(h, auth.id)).toEqual(data[0].transaction);
       expect(await getTrx(h, done.id)).toEqual(done);
       expect((await stripeOf(h).paymentIntents.retrieve(auth.gateway_ref.payment_intent)).amount_received).toBe(5000);
@@ -598,31 +734,190 @@ describeEachDatabase(
       const done = await captured(h, 10000);
       const noPm = await createCharge(h, null, 10000);
       const small = await createCharge(h, VISA, 49);
-      const cases: { what: string; id: string; action: string; body?: unknown; status: number; code?: string; param?: string }[] = [
-        { what: 'fractional amount', id: auth.id, action: 'capture', body: { amount: 1.5 }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'string amount', id: auth.id, action: 'capture', body: { amount: '100' }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'negative amount', id: auth.id, action: 'capture', body: { amount: -5 }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'zero amount', id: auth.id, action: 'capture', body: { amount: 0 }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'capture above the authorization', id: auth.id, action: 'capture', body: { amount: 10001 }, status: 400, code: 'amount_exceeds_capturable', param: 'amount' },
-        { what: 'partial capture below the minimum', id: auth.id, action: 'capture', body: { amount: 49 }, status: 400, code: 'amount_too_small', param: 'amount' },
-        { what: 'unknown capture field', id: auth.id, action: 'capture', body: { amount: 100, force: true }, status: 400, code: 'parameter_unknown', param: 'force' },
-        { what: 'unknown release field', id: auth.id, action: 'release', body: { amount: 100 }, status: 400, code: 'parameter_unknown', param: 'amount' },
-        { what: 'open capture, other amount', id: open.id, action: 'capture', body: { amount: 5000 }, status: 400, code: 'amount_mismatch', param: 'amount' },
-        { what: 'unknown authorize field', id: open.id, action: 'authorize', body: { capture: true }, status: 400, code: 'parameter_unknown', param: 'capture' },
-        { what: 'unknown reattempt field', id: open.id, action: 'reattempt', body: { amount: 1 }, status: 400, code: 'parameter_unknown', param: 'amount' },
-        { what: 'refund reason bogus', id: done.id, action: 'refund', body: { amount: 100, reason: 'bogus' }, status: 400, code: 'parameter_invalid_value', param: 'reason' },
-        { what: 'refund amount zero', id: done.id, action: 'refund', body: { amount: 0 }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'refund amount text', id: done.id, action: 'refund', body: { amount: '5' }, status: 400, code: 'invalid_amount', param: 'amount' },
-        { what: 'authorize without payment method', id: noPm.id, action: 'authorize', status: 400, code: 'payment_method_required', param: 'payment_method_id' },
-        { what: 'capture without payment method', id: noPm.id, action: 'capture', status: 400, code: 'payment_method_required', param: 'payment_method_id' },
-        { what: 'authorize below the minimum', id: small.id, action: 'authorize', status: 400, code: 'amount_too_small', param: 'amount' },
-        { what: 'capture below the minimum', id: small.id, action: 'capture', status: 400, code: 'amount_too_small', param: 'amount' },
+      const cases: {
+        what: string;
+        id: string;
+        action: string;
+        body?: unknown;
+        status: number;
+        code?: string;
+        param?: string;
+      }[] = [
+        {
+          what: 'fractional amount',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: 1.5 },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'string amount',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: '100' },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'negative amount',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: -5 },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'zero amount',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: 0 },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'capture above the authorization',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: 10001 },
+          status: 400,
+          code: 'amount_exceeds_capturable',
+          param: 'amount',
+        },
+        {
+          what: 'partial capture below the minimum',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: 49 },
+          status: 400,
+          code: 'amount_too_small',
+          param: 'amount',
+        },
+        {
+          what: 'unknown capture field',
+          id: auth.id,
+          action: 'capture',
+          body: { amount: 100, force: true },
+          status: 400,
+          code: 'parameter_unknown',
+          param: 'force',
+        },
+        {
+          what: 'unknown release field',
+          id: auth.id,
+          action: 'release',
+          body: { amount: 100 },
+          status: 400,
+          code: 'parameter_unknown',
+          param: 'amount',
+        },
+        {
+          what: 'open capture, other amount',
+          id: open.id,
+          action: 'capture',
+          body: { amount: 5000 },
+          status: 400,
+          code: 'amount_mismatch',
+          param: 'amount',
+        },
+        {
+          what: 'unknown authorize field',
+          id: open.id,
+          action: 'authorize',
+          body: { capture: true },
+          status: 400,
+          code: 'parameter_unknown',
+          param: 'capture',
+        },
+        {
+          what: 'unknown reattempt field',
+          id: open.id,
+          action: 'reattempt',
+          body: { amount: 1 },
+          status: 400,
+          code: 'parameter_unknown',
+          param: 'amount',
+        },
+        {
+          what: 'refund reason bogus',
+          id: done.id,
+          action: 'refund',
+          body: { amount: 100, reason: 'bogus' },
+          status: 400,
+          code: 'parameter_invalid_value',
+          param: 'reason',
+        },
+        {
+          what: 'refund amount zero',
+          id: done.id,
+          action: 'refund',
+          body: { amount: 0 },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'refund amount text',
+          id: done.id,
+          action: 'refund',
+          body: { amount: '5' },
+          status: 400,
+          code: 'invalid_amount',
+          param: 'amount',
+        },
+        {
+          what: 'authorize without payment method',
+          id: noPm.id,
+          action: 'authorize',
+          status: 400,
+          code: 'payment_method_required',
+          param: 'payment_method_id',
+        },
+        {
+          what: 'capture without payment method',
+          id: noPm.id,
+          action: 'capture',
+          status: 400,
+          code: 'payment_method_required',
+          param: 'payment_method_id',
+        },
+        {
+          what: 'authorize below the minimum',
+          id: small.id,
+          action: 'authorize',
+          status: 400,
+          code: 'amount_too_small',
+          param: 'amount',
+        },
+        {
+          what: 'capture below the minimum',
+          id: small.id,
+          action: 'capture',
+          status: 400,
+          code: 'amount_too_small',
+          param: 'amount',
+        },
       ];
       for (const action of ['authorize', 'capture', 'release', 'refund', 'reattempt']) {
-        cases.push({ what: `${action} of an unknown id`, id: 'trx_doesnotexist', action, status: 404, code: 'resource_missing' });
+        cases.push({
+          what: `${action} of an unknown id`,
+          id: 'trx_doesnotexist',
+          action,
+          status: 404,
+          code: 'resource_missing',
+        });
       }
       for (const c of cases) {
-        const before = { trx: c.status === 404 ? null : await getTrx(h, c.id), requests: emulatorRequests(h), attempts: await countAttempts(h), count: await countTransactions(h) };
+        const before = {
+          trx: c.status === 404 ? null : await getTrx(h, c.id),
+          requests: emulatorRequests(h),
+          attempts: await countAttempts(h),
+          count: await countTransactions(h),
+        };
         const res = await act(h, c.id, c.action, c.body);
         expect(res.status, `${c.what}: ${JSON.stringify(res.body)}`).toBe(c.status);
         if (c.code) expect(res.body.error.code, c.what).toBe(c.code);
@@ -638,7 +933,8 @@ describeEachDatabase(
     it('13. an Idempotency-Key replays an action and refuses a different body', async () => {
       const h = get();
       const open = await createCharge(h, VISA, 10000);
-      const creates = () => h.emulator!.controls.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/payment_intents').length;
+      const creates = () =>
+        h.emulator!.controls.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/payment_intents').length;
       const createsBefore = creates();
       const first = await act(h, open.id, 'authorize', undefined, { 'idempotency-key': 'act-authorize-1' });
       expectStatus(first, 200);
@@ -672,8 +968,14 @@ describeEachDatabase(
       // The emulator also holds the refund of the 7000 the partial capture released; ours is there once.
       const atGateway = (await stripeOf(h).refunds.list({ payment_intent: cap.body.gateway_ref.payment_intent })).data;
       expect(atGateway.map((r) => r.amount).sort()).toEqual([1000, 7000]);
-      expect(atGateway.filter((r) => r.metadata?.settle_transaction_id === refund.body.id).map((r) => r.id)).toEqual([refund.body.gateway_ref.refund]);
-      expect(await getTrx(h, open.id)).toMatchObject({ captured_amount: 3000, refunded_amount: 1000, retained_amount: 2000 });
+      expect(atGateway.filter((r) => r.metadata?.settle_transaction_id === refund.body.id).map((r) => r.id)).toEqual([
+        refund.body.gateway_ref.refund,
+      ]);
+      expect(await getTrx(h, open.id)).toMatchObject({
+        captured_amount: 3000,
+        refunded_amount: 1000,
+        retained_amount: 2000,
+      });
     });
 
     it('14. the history shows when an action started and how it ended', async () => {
@@ -683,7 +985,11 @@ describeEachDatabase(
       const res = await h.request('GET', `/v1/transactions/${t.id}/history`);
       expectStatus(res, 200);
       const entries = res.body.data;
-      expect(entries.map((e: any) => e.action)).toEqual(['created', `authorize started: ${attempt!.id}`, `authorize succeeded: ${attempt!.id}`]);
+      expect(entries.map((e: any) => e.action)).toEqual([
+        'created',
+        `authorize started: ${attempt!.id}`,
+        `authorize succeeded: ${attempt!.id}`,
+      ]);
       expect(entries[1].changes.status).toEqual(['open', 'process']);
       expect(entries[2].changes.status).toEqual(['process', 'completed']);
       expect(entries[2].changes.payment_status).toEqual([null, 'authorized']);

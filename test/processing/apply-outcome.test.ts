@@ -53,16 +53,36 @@ async function start(h: Harness, id: string, make: (row: Row, trx: Trx) => Promi
 }
 
 /** An open charge on a new payment method, taken through the real tx1 of a charge (now in process). */
-async function chargeStarted(h: Harness, amount: number, method: { gateway_token: string; type: 'card' | 'us_bank_account'; last4?: string } = { gateway_token: 'pm_card_visa', type: 'card' }) {
+async function chargeStarted(
+  h: Harness,
+  amount: number,
+  method: { gateway_token: string; type: 'card' | 'us_bank_account'; last4?: string } = {
+    gateway_token: 'pm_card_visa',
+    type: 'card',
+  },
+) {
   const gateway = await ensureDefaultEmulatorGateway(h.deps, { apiBase: 'http://127.0.0.1:9' });
   const pm = await h.request('POST', '/v1/payment-methods', method);
-  const created = await h.request('POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.body.id });
+  const created = await h.request('POST', '/v1/transactions', {
+    amount,
+    currency: 'usd',
+    payment_method_id: pm.body.id,
+  });
   const started = await start(h, created.body.id, async (row) => ({
     kind: 'call',
     transaction: row,
     charge: null,
     action: 'charge',
-    request: { amount, currency: 'USD', payment_method: method.gateway_token, customer: null, off_session: false, payment_intent: null, reason: null, description: null },
+    request: {
+      amount,
+      currency: 'USD',
+      payment_method: method.gateway_token,
+      customer: null,
+      off_session: false,
+      payment_intent: null,
+      reason: null,
+      description: null,
+    },
     gateway,
     revertStatus: 'open',
     responseStatus: 200,
@@ -71,15 +91,36 @@ async function chargeStarted(h: Harness, amount: number, method: { gateway_token
 }
 
 /** The refund as tx1 makes it: an open refund row (checked against the charge), then recordAttempt moves it to process with its attempt. */
-async function refundStarted(h: Harness, gateway: GatewayRow, chargeId: string, amount: number, extra: { payment_method_id?: string } = {}) {
-  const refund = await h.request('POST', '/v1/transactions', { transaction_type: 'refund', amount: -amount, currency: 'usd', original_transaction_id: chargeId, ...extra });
+async function refundStarted(
+  h: Harness,
+  gateway: GatewayRow,
+  chargeId: string,
+  amount: number,
+  extra: { payment_method_id?: string } = {},
+) {
+  const refund = await h.request('POST', '/v1/transactions', {
+    transaction_type: 'refund',
+    amount: -amount,
+    currency: 'usd',
+    original_transaction_id: chargeId,
+    ...extra,
+  });
   expect(refund.status, JSON.stringify(refund.body)).toBe(201);
   const started = await start(h, refund.body.id, async (row, trx) => ({
     kind: 'call',
     transaction: row,
     charge: (await lockTransaction(trx, chargeId)) ?? null,
     action: 'refund',
-    request: { amount, currency: 'USD', payment_method: null, customer: null, off_session: false, payment_intent: 'pi_pending123', reason: null, description: null },
+    request: {
+      amount,
+      currency: 'USD',
+      payment_method: null,
+      customer: null,
+      off_session: false,
+      payment_intent: 'pi_pending123',
+      reason: null,
+      description: null,
+    },
     gateway,
     revertStatus: 'failed',
     responseStatus: 201,
@@ -90,11 +131,22 @@ async function refundStarted(h: Harness, gateway: GatewayRow, chargeId: string, 
 describeEachDatabase('applying outcomes the emulator does not produce', (get) => {
   it('a payment the gateway holds as processing leaves the charge pending, with the gateway ids, until an event settles it', async () => {
     const h = get();
-    const { id, started } = await chargeStarted(h, 5000, { gateway_token: 'pm_usBankAccount_success', type: 'us_bank_account', last4: '6789' });
+    const { id, started } = await chargeStarted(h, 5000, {
+      gateway_token: 'pm_usBankAccount_success',
+      type: 'us_bank_account',
+      last4: '6789',
+    });
     expect((await h.request('GET', `/v1/transactions/${id}`)).body.status).toBe('process');
-    const resolution = await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: payment({ refs }) }, { actor: 'test', now: h.clock.now() }),
-    );
+    const resolution = await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          started.attemptId,
+          { kind: 'pending', result: payment({ refs }) },
+          { actor: 'test', now: h.clock.now() },
+        ),
+      );
     expect(resolution.kind).toBe('applied');
     const after = await h.request('GET', `/v1/transactions/${id}`);
     expect(after.body).toMatchObject({
@@ -104,12 +156,23 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       gateway_ref: { payment_intent: 'pi_pending123', charge: 'ch_pending123' },
       error_message: null,
     });
-    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    const attempt = await h.deps.db
+      .selectFrom('gateway_attempts')
+      .selectAll()
+      .where('id', '=', started.attemptId)
+      .executeTakeFirstOrThrow();
     expect(attempt).toMatchObject({ state: 'succeeded', last_outcome: 'pending' });
     // A second resolution of the same attempt (a replay racing the answer) changes nothing.
-    const again = await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) }, { actor: 'test', now: h.clock.now() }),
-    );
+    const again = await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          started.attemptId,
+          { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) },
+          { actor: 'test', now: h.clock.now() },
+        ),
+      );
     expect(again.kind).toBe('already_resolved');
     expect((await h.request('GET', `/v1/transactions/${id}`)).body.status).toBe('pending');
   });
@@ -118,9 +181,16 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     const h = get();
     // A captured charge as tx2 leaves it (built through the same code path as a real capture).
     const { gateway, id, pmId, started: charged } = await chargeStarted(h, 10000);
-    await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
-    );
+    await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          charged.attemptId,
+          { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) },
+          { actor: 'test', now: h.clock.now() },
+        ),
+      );
     const { refundId, started } = await refundStarted(h, gateway, id, 4000, { payment_method_id: pmId });
     expect(await sumRefundsInFlight(h.deps.db, id)).toBe(4000);
     const pending: GatewayRefund = {
@@ -133,11 +203,23 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       transaction_id: refundId,
       balance: null,
     };
-    await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'pending', result: pending }, { actor: 'test', now: h.clock.now() }),
-    );
+    await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          started.attemptId,
+          { kind: 'pending', result: pending },
+          { actor: 'test', now: h.clock.now() },
+        ),
+      );
     const charge = (await h.request('GET', `/v1/transactions/${id}`)).body;
-    expect(charge).toMatchObject({ status: 'completed', payment_status: 'partially_refunded', refunded_amount: 4000, retained_amount: 6000 });
+    expect(charge).toMatchObject({
+      status: 'completed',
+      payment_status: 'partially_refunded',
+      refunded_amount: 4000,
+      retained_amount: 6000,
+    });
     expect((await h.request('GET', `/v1/transactions/${refundId}`)).body).toMatchObject({
       status: 'pending',
       amount: -4000,
@@ -182,15 +264,42 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       h.deps.db,
       started.attemptId,
       { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 5000, captured_amount: 5000 }) },
-      { actor: 'test', now: h.clock.now(), known: { row: started.row, attempt: started.attempt, charge: null }, logs: [log] },
+      {
+        actor: 'test',
+        now: h.clock.now(),
+        known: { row: started.row, attempt: started.attempt, charge: null },
+        logs: [log],
+      },
     );
     expect(resolution.kind).toBe('applied');
-    expect(resolution.transaction).toMatchObject({ status: 'completed', payment_status: 'captured', version: started.row.version + 1 });
-    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    expect(resolution.transaction).toMatchObject({
+      status: 'completed',
+      payment_status: 'captured',
+      version: started.row.version + 1,
+    });
+    const attempt = await h.deps.db
+      .selectFrom('gateway_attempts')
+      .selectAll()
+      .where('id', '=', started.attemptId)
+      .executeTakeFirstOrThrow();
     expect(attempt).toMatchObject({ state: 'succeeded', last_outcome: 'succeeded' });
-    const stored = await h.deps.db.selectFrom('gateway_logs').selectAll().where('id', '=', 'glog_fast_ok').executeTakeFirstOrThrow();
-    expect(stored).toMatchObject({ transaction_id: id, http_status: 200, latency_ms: 3, response_body: { id: 'pi_pending123', nested: { list: [1, 2] } } });
-    const history = await h.deps.db.selectFrom('transaction_history').select('action').where('transaction_id', '=', id).orderBy('id').execute();
+    const stored = await h.deps.db
+      .selectFrom('gateway_logs')
+      .selectAll()
+      .where('id', '=', 'glog_fast_ok')
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({
+      transaction_id: id,
+      http_status: 200,
+      latency_ms: 3,
+      response_body: { id: 'pi_pending123', nested: { list: [1, 2] } },
+    });
+    const history = await h.deps.db
+      .selectFrom('transaction_history')
+      .select('action')
+      .where('transaction_id', '=', id)
+      .orderBy('id')
+      .execute();
     expect(history.map((r) => r.action).at(-1)).toBe(`charge succeeded: ${started.attemptId}`);
   });
 
@@ -198,37 +307,75 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     const h = get();
     const { gateway, id, started } = await chargeStarted(h, 5000);
     // Recovery proves nothing happened and puts the charge back to open.
-    await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'nothing', message: 'not found at the gateway' }, { actor: 'recovery', now: h.clock.now() }),
-    );
-    const before = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          started.attemptId,
+          { kind: 'nothing', message: 'not found at the gateway' },
+          { actor: 'recovery', now: h.clock.now() },
+        ),
+      );
+    const before = await h.deps.db
+      .selectFrom('transactions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     await expect(
       applyAttemptOutcome(
         h.deps.db,
         started.attemptId,
         { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 5000, captured_amount: 5000 }) },
-        { actor: 'test', now: h.clock.now(), known: { row: started.row, attempt: started.attempt, charge: null }, logs: [logRecord(gateway.id, id, 'glog_fast_moved')] },
+        {
+          actor: 'test',
+          now: h.clock.now(),
+          known: { row: started.row, attempt: started.attempt, charge: null },
+          logs: [logRecord(gateway.id, id, 'glog_fast_moved')],
+        },
       ),
     ).rejects.toBeInstanceOf(RowMoved);
     const after = await h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(after).toEqual(before);
-    const attempt = await h.deps.db.selectFrom('gateway_attempts').selectAll().where('id', '=', started.attemptId).executeTakeFirstOrThrow();
+    const attempt = await h.deps.db
+      .selectFrom('gateway_attempts')
+      .selectAll()
+      .where('id', '=', started.attemptId)
+      .executeTakeFirstOrThrow();
     expect(attempt.state).toBe('reverted');
-    expect(await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst(),
+    ).toBeUndefined();
     // The locked path then sees what happened: already resolved, and it keeps the call's log.
-    const locked = await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, started.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) }, { actor: 'test', now: h.clock.now(), logs: [logRecord(gateway.id, id, 'glog_fast_moved')] }),
-    );
+    const locked = await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          started.attemptId,
+          { kind: 'succeeded', result: payment({ status: 'succeeded', captured_amount: 5000 }) },
+          { actor: 'test', now: h.clock.now(), logs: [logRecord(gateway.id, id, 'glog_fast_moved')] },
+        ),
+      );
     expect(locked.kind).toBe('already_resolved');
-    expect(await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst()).toBeDefined();
+    expect(
+      await h.deps.db.selectFrom('gateway_logs').select('id').where('id', '=', 'glog_fast_moved').executeTakeFirst(),
+    ).toBeDefined();
   });
 
-  it("fast path: a refund whose charge moved on since tx1 (another refund started, or applied) writes neither row and throws RowMoved", async () => {
+  it('fast path: a refund whose charge moved on since tx1 (another refund started, or applied) writes neither row and throws RowMoved', async () => {
     const h = get();
     const { gateway, id, started: charged } = await chargeStarted(h, 10000);
-    await h.deps.db.transaction().execute((trx) =>
-      applyAttemptOutcome(trx, charged.attemptId, { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) }, { actor: 'test', now: h.clock.now() }),
-    );
+    await h.deps.db
+      .transaction()
+      .execute((trx) =>
+        applyAttemptOutcome(
+          trx,
+          charged.attemptId,
+          { kind: 'succeeded', result: payment({ status: 'succeeded', amount: 10000, captured_amount: 10000 }) },
+          { actor: 'test', now: h.clock.now() },
+        ),
+      );
     const refunded = (refundId: string, amount: number): GatewayRefund => ({
       refs: { ...refs, refund: `re_${refundId}` },
       status: 'succeeded',
@@ -239,13 +386,34 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
       transaction_id: refundId,
       balance: null,
     });
-    const chargeRow = () => h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const refundStatus = async (refundId: string) => (await h.deps.db.selectFrom('transactions').select('status').where('id', '=', refundId).executeTakeFirstOrThrow()).status;
-    const known = (s: Awaited<ReturnType<typeof refundStarted>>) => ({ row: s.started.row, attempt: s.started.attempt, charge: s.started.charge });
+    const chargeRow = () =>
+      h.deps.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const refundStatus = async (refundId: string) =>
+      (await h.deps.db.selectFrom('transactions').select('status').where('id', '=', refundId).executeTakeFirstOrThrow())
+        .status;
+    const known = (s: Awaited<ReturnType<typeof refundStarted>>) => ({
+      row: s.started.row,
+      attempt: s.started.attempt,
+      charge: s.started.charge,
+    });
     const fast = (s: Awaited<ReturnType<typeof refundStarted>>, amount: number) =>
-      applyAttemptOutcome(h.deps.db, s.started.attemptId, { kind: 'succeeded', result: refunded(s.refundId, amount) }, { actor: 'test', now: h.clock.now(), known: known(s) });
+      applyAttemptOutcome(
+        h.deps.db,
+        s.started.attemptId,
+        { kind: 'succeeded', result: refunded(s.refundId, amount) },
+        { actor: 'test', now: h.clock.now(), known: known(s) },
+      );
     const locked = (s: Awaited<ReturnType<typeof refundStarted>>, amount: number) =>
-      h.deps.db.transaction().execute((trx) => applyAttemptOutcome(trx, s.started.attemptId, { kind: 'succeeded', result: refunded(s.refundId, amount) }, { actor: 'test', now: h.clock.now() }));
+      h.deps.db
+        .transaction()
+        .execute((trx) =>
+          applyAttemptOutcome(
+            trx,
+            s.started.attemptId,
+            { kind: 'succeeded', result: refunded(s.refundId, amount) },
+            { actor: 'test', now: h.clock.now() },
+          ),
+        );
     const first = await refundStarted(h, gateway, id, 1000);
     const second = await refundStarted(h, gateway, id, 2000);
     // Starting a refund moves its charge's version on: the first refund's tx1 saw the charge before the second started.

@@ -33,7 +33,12 @@ const logMark = (h: Harness): number => emulatorOf(h).controls.requestLog().leng
 let pmId: string | undefined;
 async function openCharge(h: Harness, amount: number): Promise<string> {
   if (pmId === undefined) {
-    const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 });
+    const pm = await h.request('POST', '/v1/payment-methods', {
+      gateway_token: 'pm_card_visa',
+      type: 'card',
+      exp_month: 12,
+      exp_year: 2030,
+    });
     expect(pm.status).toBe(201);
     pmId = pm.body.id as string;
   }
@@ -58,7 +63,8 @@ async function capturedCharge(h: Harness, amount: number): Promise<{ id: string;
   return { id, paymentIntent: res.body.gateway_ref.payment_intent as string };
 }
 
-const label = (t: { status: string; payment_status: string | null }): string => (t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`);
+const label = (t: { status: string; payment_status: string | null }): string =>
+  t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`;
 
 async function getTransaction(h: Harness, id: string) {
   const res = await h.request('GET', `/v1/transactions/${id}`);
@@ -82,9 +88,16 @@ const countOf = <T>(values: T[], value: T): number => values.filter((v) => v ===
  * in flight (they count against what is refundable), or 409 once the charge is refunded in full.
  */
 function expectTenRefunded(results: { status: number; body: any }[]): void {
-  expect(countOf(results.map((r) => r.status), 201)).toBe(10);
+  expect(
+    countOf(
+      results.map((r) => r.status),
+      201,
+    ),
+  ).toBe(10);
   for (const r of results.filter((x) => x.status !== 201)) {
-    const refused = (r.status === 400 && r.body.error.code === 'amount_exceeds_refundable') || (r.status === 409 && r.body.error.current === 'completed/refunded');
+    const refused =
+      (r.status === 400 && r.body.error.code === 'amount_exceeds_refundable') ||
+      (r.status === 409 && r.body.error.current === 'completed/refunded');
     expect(refused, JSON.stringify([r.status, r.body])).toBe(true);
   }
 }
@@ -100,10 +113,17 @@ describePostgres(
       const h = get();
       const charge = await capturedCharge(h, 10000);
       const mark = logMark(h);
-      const results = await Promise.all(Array.from({ length: 20 }, () => h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 })),
+      );
       expectTenRefunded(results);
       for (const r of results.filter((x) => x.status === 201)) {
-        expect(r.body).toMatchObject({ status: 'completed', payment_status: 'refunded', amount: -1000, original_transaction_id: charge.id });
+        expect(r.body).toMatchObject({
+          status: 'completed',
+          payment_status: 'refunded',
+          amount: -1000,
+          original_transaction_id: charge.id,
+        });
       }
 
       const after = await getTransaction(h, charge.id);
@@ -112,14 +132,20 @@ describePostgres(
       expect(after.retained_amount).toBe(0);
       const refunds = await refundsOf(h, charge.id);
       expect(refunds).toHaveLength(10);
-      expect(refunds.every((r) => r.status === 'completed' && r.payment_status === 'refunded' && r.amount === -1000)).toBe(true);
-      expect(new Set(results.filter((r) => r.status === 201).map((r) => r.body.id))).toEqual(new Set(refunds.map((r) => r.id)));
+      expect(
+        refunds.every((r) => r.status === 'completed' && r.payment_status === 'refunded' && r.amount === -1000),
+      ).toBe(true);
+      expect(new Set(results.filter((r) => r.status === 201).map((r) => r.body.id))).toEqual(
+        new Set(refunds.map((r) => r.id)),
+      );
 
       expect(requestsSince(h, mark, 'POST', REFUNDS)).toHaveLength(10);
       const atGateway = await stripeFor(h).refunds.list({ payment_intent: charge.paymentIntent, limit: 100 });
       expect(atGateway.data).toHaveLength(10);
       expect(atGateway.data.reduce((sum, r) => sum + r.amount, 0)).toBe(10000);
-      expect(new Set(atGateway.data.map((r) => r.metadata?.settle_transaction_id))).toEqual(new Set(refunds.map((r) => r.id)));
+      expect(new Set(atGateway.data.map((r) => r.metadata?.settle_transaction_id))).toEqual(
+        new Set(refunds.map((r) => r.id)),
+      );
     });
 
     it('20 concurrent refunds of 1000 on a 10000 charge, half with their own Idempotency-Key (tx1 locked), half without (tx1 without a lock): exactly 10 succeed', async () => {
@@ -128,7 +154,12 @@ describePostgres(
       const mark = logMark(h);
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 }, i % 2 === 0 ? { 'Idempotency-Key': `mixed-${charge.id}-${i}` } : {}),
+          h.request(
+            'POST',
+            `/v1/transactions/${charge.id}/refund`,
+            { amount: 1000 },
+            i % 2 === 0 ? { 'Idempotency-Key': `mixed-${charge.id}-${i}` } : {},
+          ),
         ),
       );
       expectTenRefunded(results);
@@ -138,7 +169,9 @@ describePostgres(
       expect(after.retained_amount).toBe(0);
       const refunds = await refundsOf(h, charge.id);
       expect(refunds).toHaveLength(10);
-      expect(refunds.every((r) => r.status === 'completed' && r.payment_status === 'refunded' && r.amount === -1000)).toBe(true);
+      expect(
+        refunds.every((r) => r.status === 'completed' && r.payment_status === 'refunded' && r.amount === -1000),
+      ).toBe(true);
       expect(requestsSince(h, mark, 'POST', REFUNDS)).toHaveLength(10);
       const atGateway = await stripeFor(h).refunds.list({ payment_intent: charge.paymentIntent, limit: 100 });
       expect(atGateway.data.reduce((sum, r) => sum + r.amount, 0)).toBe(10000);
@@ -170,8 +203,14 @@ describePostgres(
           expect(calls[0]!.path.endsWith('/cancel')).toBe(true);
           expect(pi.status).toBe('canceled');
         }
-        const attempts = await h.deps.db.selectFrom('gateway_attempts').select(['action', 'state']).where('transaction_id', '=', charge.id).execute();
-        expect(attempts.filter((a) => a.action !== 'authorize')).toEqual([{ action: capture.status === 200 ? 'capture' : 'release', state: 'succeeded' }]);
+        const attempts = await h.deps.db
+          .selectFrom('gateway_attempts')
+          .select(['action', 'state'])
+          .where('transaction_id', '=', charge.id)
+          .execute();
+        expect(attempts.filter((a) => a.action !== 'authorize')).toEqual([
+          { action: capture.status === 200 ? 'capture' : 'release', state: 'succeeded' },
+        ]);
       }
     });
 
@@ -179,7 +218,9 @@ describePostgres(
       const h = get();
       const id = await openCharge(h, 4000);
       const mark = logMark(h);
-      const results = await Promise.all(Array.from({ length: 10 }, () => h.request('POST', `/v1/transactions/${id}/authorize`)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => h.request('POST', `/v1/transactions/${id}/authorize`)),
+      );
       const statuses = results.map((r) => r.status);
       expect(countOf(statuses, 200)).toBe(1);
       expect(countOf(statuses, 409)).toBe(9);
@@ -190,7 +231,11 @@ describePostgres(
       expect(requestsSince(h, mark, 'POST', CREATE)).toHaveLength(1);
       const intents = await stripeFor(h).paymentIntents.search({ query: `metadata['settle_transaction_id']:'${id}'` });
       expect(intents.data.map((pi) => pi.id)).toEqual([winner.body.gateway_ref.payment_intent]);
-      const attempts = await h.deps.db.selectFrom('gateway_attempts').select('state').where('transaction_id', '=', id).execute();
+      const attempts = await h.deps.db
+        .selectFrom('gateway_attempts')
+        .select('state')
+        .where('transaction_id', '=', id)
+        .execute();
       expect(attempts).toEqual([{ state: 'succeeded' }]);
     });
 
@@ -198,7 +243,9 @@ describePostgres(
       const h = get();
       const charge = await authorizedCharge(h, 10000);
       const mark = logMark(h);
-      const results = await Promise.all(Array.from({ length: 10 }, () => h.request('POST', `/v1/transactions/${charge.id}/capture`, { amount: 1000 })));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => h.request('POST', `/v1/transactions/${charge.id}/capture`, { amount: 1000 })),
+      );
       const statuses = results.map((r) => r.status);
       expect(countOf(statuses, 200)).toBe(1);
       expect(countOf(statuses, 409)).toBe(9);
@@ -219,7 +266,11 @@ describePostgres(
         const mark = logMark(h);
         // Hold the refund at the gateway for a while, so the duplicates arrive while it is under way.
         emulatorOf(h).controls.injectFault({ method: 'POST', path: REFUNDS, kind: 'delay', delayMs: 300 });
-        const results = await Promise.all(Array.from({ length: 5 }, () => h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 }, headers)));
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () =>
+            h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 1000 }, headers),
+          ),
+        );
         const fresh = results.filter((r) => r.status === 201 && r.headers['idempotency-replayed'] === undefined);
         expect(fresh).toHaveLength(1);
         const refund = fresh[0]!.body;

@@ -23,15 +23,38 @@ async function reattemptsOf(h: Harness, id: string) {
 }
 
 describe('the reattempt rule (pure)', () => {
-  const source = { id: 'trx_1', record_type: 'charge', transaction_type: 'normal', non_gateway: false, auto_process: true, reattempt_number: 0 };
-  const soft = { error_type: 'card_error', error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: null };
-  const schedule = { gaps: [2, 3], nonAutoProcess: false, failedAt: new Date('2026-11-24T12:00:00Z'), since: new Date('2026-11-24T00:00:00Z'), failedOn: '2026-11-24', today: '2026-11-24' };
+  const source = {
+    id: 'trx_1',
+    record_type: 'charge',
+    transaction_type: 'normal',
+    non_gateway: false,
+    auto_process: true,
+    reattempt_number: 0,
+  };
+  const soft = {
+    error_type: 'card_error',
+    error_code: 'card_declined',
+    decline_code: 'insufficient_funds',
+    advice_code: null,
+  };
+  const schedule = {
+    gaps: [2, 3],
+    nonAutoProcess: false,
+    failedAt: new Date('2026-11-24T12:00:00Z'),
+    since: new Date('2026-11-24T00:00:00Z'),
+    failedOn: '2026-11-24',
+    today: '2026-11-24',
+  };
 
   it('a hard decline is refused with its reason; a soft one is not', () => {
     expect(hardDeclineRefusal({ ...soft, id: 'trx_1' })).toBeNull();
     expect(hardDeclineRefusal({ ...soft, id: 'trx_1', decline_code: 'lost_card' })).toContain('lost_card');
-    expect(hardDeclineRefusal({ ...soft, id: 'trx_1', error_code: 'expired_card', decline_code: null })).toContain('expired_card');
-    expect(hardDeclineRefusal({ ...soft, id: 'trx_1', advice_code: 'do_not_try_again' })).toContain('advice_code do_not_try_again');
+    expect(hardDeclineRefusal({ ...soft, id: 'trx_1', error_code: 'expired_card', decline_code: null })).toContain(
+      'expired_card',
+    );
+    expect(hardDeclineRefusal({ ...soft, id: 'trx_1', advice_code: 'do_not_try_again' })).toContain(
+      'advice_code do_not_try_again',
+    );
   });
 
   it('the schedule: due after the gap; not for non-charges, non-auto-process (unless set), other errors, old failures, used-up gaps', () => {
@@ -39,12 +62,18 @@ describe('the reattempt rule (pure)', () => {
     expect(scheduledReattempt({ ...source, ...soft, reattempt_number: 1 }, schedule)).toEqual({ due: '2026-11-27' });
     expect(scheduledReattempt({ ...source, ...soft, reattempt_number: 2 }, schedule)).toHaveProperty('skip');
     expect(scheduledReattempt({ ...source, ...soft, auto_process: false }, schedule)).toHaveProperty('skip');
-    expect(scheduledReattempt({ ...source, ...soft, auto_process: false }, { ...schedule, nonAutoProcess: true })).toEqual({ due: '2026-11-26' });
+    expect(
+      scheduledReattempt({ ...source, ...soft, auto_process: false }, { ...schedule, nonAutoProcess: true }),
+    ).toEqual({ due: '2026-11-26' });
     expect(scheduledReattempt({ ...source, ...soft, record_type: 'payout' }, schedule)).toHaveProperty('skip');
     expect(scheduledReattempt({ ...source, ...soft, non_gateway: true }, schedule)).toHaveProperty('skip');
     expect(scheduledReattempt({ ...source, ...soft, error_type: 'api_error' }, schedule)).toHaveProperty('skip');
-    expect(scheduledReattempt({ ...source, ...soft }, { ...schedule, since: new Date('2026-11-25T00:00:00Z') })).toHaveProperty('skip');
-    expect(scheduledReattempt({ ...source, ...soft }, { ...schedule, today: '2026-12-01' })).toEqual({ due: '2026-12-01' });
+    expect(
+      scheduledReattempt({ ...source, ...soft }, { ...schedule, since: new Date('2026-11-25T00:00:00Z') }),
+    ).toHaveProperty('skip');
+    expect(scheduledReattempt({ ...source, ...soft }, { ...schedule, today: '2026-12-01' })).toEqual({
+      due: '2026-12-01',
+    });
   });
 });
 
@@ -60,7 +89,11 @@ describeEachDatabase(
       ];
       // A soft decline whose gateway advice says not to try again (Stripe's advice_code, kept on the row).
       const advised = await failedCharge(h, SOFT);
-      await h.deps.db.updateTable('transactions').set({ advice_code: 'do_not_try_again' }).where('id', '=', advised.id).execute();
+      await h.deps.db
+        .updateTable('transactions')
+        .set({ advice_code: 'do_not_try_again' })
+        .where('id', '=', advised.id)
+        .execute();
       failures.push(advised);
       for (const failed of failures) {
         const res = await h.request('POST', `/v1/transactions/${failed.id}/reattempt`);
@@ -72,7 +105,12 @@ describeEachDatabase(
       const soft = await failedCharge(h, SOFT);
       const res = await h.request('POST', `/v1/transactions/${soft.id}/reattempt`);
       expectStatus(res, 201);
-      expect(res.body).toMatchObject({ status: 'open', reattempt_of_id: soft.id, reattempt_number: 1, auto_process: false });
+      expect(res.body).toMatchObject({
+        status: 'open',
+        reattempt_of_id: soft.id,
+        reattempt_number: 1,
+        auto_process: false,
+      });
     });
 
     it('the job goes through the same use case: its schedule on top, and what either path made the other sees', async () => {
@@ -87,9 +125,18 @@ describeEachDatabase(
       const lost = await failedCharge(h, 'pm_card_visa_chargeDeclinedLostCard', { auto_process: true });
 
       // The scheduled call refuses what the schedule excludes, with the job's own reasons, and hard declines as by hand.
-      await expect(reattemptTransaction(h.deps, ctx, manual.id, { scheduled: true, since })).rejects.toMatchObject({ code: 'not_scheduled' });
-      await expect(reattemptTransaction(h.deps, ctx, lost.id, { scheduled: true, since })).rejects.toMatchObject({ code: 'hard_decline' });
-      await expect(reattemptTransaction(h.deps, ctx, scheduled.id, { scheduled: true, since: new Date(h.clock.now().getTime() + 1000) })).rejects.toMatchObject({
+      await expect(reattemptTransaction(h.deps, ctx, manual.id, { scheduled: true, since })).rejects.toMatchObject({
+        code: 'not_scheduled',
+      });
+      await expect(reattemptTransaction(h.deps, ctx, lost.id, { scheduled: true, since })).rejects.toMatchObject({
+        code: 'hard_decline',
+      });
+      await expect(
+        reattemptTransaction(h.deps, ctx, scheduled.id, {
+          scheduled: true,
+          since: new Date(h.clock.now().getTime() + 1000),
+        }),
+      ).rejects.toMatchObject({
         code: 'not_scheduled',
       });
 
@@ -97,15 +144,26 @@ describeEachDatabase(
       const counts = await createReattempts(h.deps, ctx);
       expect(counts).toMatchObject({ succeeded: 1, failed: 0 });
       const [made] = await reattemptsOf(h, scheduled.id);
-      expect(made).toMatchObject({ status: 'open', auto_process: true, reattempt_number: 1, date_to_process: '2026-11-26' });
-      const history = await h.deps.db.selectFrom('transaction_history').select(['action', 'changes']).where('transaction_id', '=', made!.id).execute();
+      expect(made).toMatchObject({
+        status: 'open',
+        auto_process: true,
+        reattempt_number: 1,
+        date_to_process: '2026-11-26',
+      });
+      const history = await h.deps.db
+        .selectFrom('transaction_history')
+        .select(['action', 'changes'])
+        .where('transaction_id', '=', made!.id)
+        .execute();
       expect(JSON.stringify(history)).toContain(`reattempt 1 of ${scheduled.id}`);
 
       // By hand after the job: one reattempt per failure, whichever path came first.
       const again = await h.request('POST', `/v1/transactions/${scheduled.id}/reattempt`);
       expectStatus(again, 409);
       expect(again.body.error.code).toBe('already_reattempted');
-      await expect(reattemptTransaction(h.deps, ctx, scheduled.id, { scheduled: true, since })).rejects.toMatchObject({ code: 'already_reattempted' });
+      await expect(reattemptTransaction(h.deps, ctx, scheduled.id, { scheduled: true, since })).rejects.toMatchObject({
+        code: 'already_reattempted',
+      });
       await setSettings(h, { reattempts_enabled: false });
     });
   },

@@ -34,7 +34,12 @@ function dropAnswer(h: Harness, path: string | RegExp): void {
 }
 
 async function openCharge(h: Harness, amount: number): Promise<string> {
-  const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card', exp_month: 12, exp_year: 2030 });
+  const pm = await h.request('POST', '/v1/payment-methods', {
+    gateway_token: 'pm_card_visa',
+    type: 'card',
+    exp_month: 12,
+    exp_year: 2030,
+  });
   expect(pm.status).toBe(201);
   const t = await h.request('POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.body.id });
   expect(t.status).toBe(201);
@@ -64,10 +69,17 @@ async function getTransaction(h: Harness, id: string) {
   return res.body;
 }
 
-const label = (t: { status: string; payment_status: string | null }): string => (t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`);
+const label = (t: { status: string; payment_status: string | null }): string =>
+  t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`;
 
 async function attemptsOf(h: Harness, transactionId: string): Promise<GatewayAttemptRow[]> {
-  return h.deps.db.selectFrom('gateway_attempts').selectAll().where('transaction_id', '=', transactionId).orderBy('created_at').orderBy('id').execute();
+  return h.deps.db
+    .selectFrom('gateway_attempts')
+    .selectAll()
+    .where('transaction_id', '=', transactionId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 async function onlyAttempt(h: Harness, transactionId: string): Promise<GatewayAttemptRow> {
@@ -77,7 +89,10 @@ async function onlyAttempt(h: Harness, transactionId: string): Promise<GatewayAt
 }
 
 async function intentsFor(h: Harness, transactionId: string): Promise<Stripe.PaymentIntent[]> {
-  const found = await stripeFor(h).paymentIntents.search({ query: `metadata['settle_transaction_id']:'${transactionId}'`, limit: 100 });
+  const found = await stripeFor(h).paymentIntents.search({
+    query: `metadata['settle_transaction_id']:'${transactionId}'`,
+    limit: 100,
+  });
   return found.data;
 }
 
@@ -142,7 +157,12 @@ describeEachDatabase(
       const res = await h.request('POST', `/v1/transactions/${id}/authorize`);
       expectUnknownAnswer(res);
       const inFlight = await onlyAttempt(h, id);
-      expect(inFlight).toMatchObject({ action: 'authorize', state: 'in_flight', last_outcome: 'unknown', idempotency_key: `settle_${inFlight.id}` });
+      expect(inFlight).toMatchObject({
+        action: 'authorize',
+        state: 'in_flight',
+        last_outcome: 'unknown',
+        idempotency_key: `settle_${inFlight.id}`,
+      });
       expect(inFlight.id).toMatch(/^gatt_/);
       expect(label(await getTransaction(h, id))).toBe('process');
       // The emulator did create it, though no answer came back.
@@ -170,8 +190,14 @@ describeEachDatabase(
       const auths = logs.filter((l) => l.interaction_type === 'authorization');
       expect(auths).toHaveLength(3);
       expect(auths.every((l) => l.idempotency_key === inFlight.idempotency_key)).toBe(true);
-      expect(auths.filter((l) => l.interaction_status === 'timeout' && l.result_code === 'indeterminate' && l.http_status === null)).toHaveLength(2);
-      expect(auths.filter((l) => l.interaction_status === 'success' && l.result_code === 'success' && l.http_status === 200)).toHaveLength(1);
+      expect(
+        auths.filter(
+          (l) => l.interaction_status === 'timeout' && l.result_code === 'indeterminate' && l.http_status === null,
+        ),
+      ).toHaveLength(2);
+      expect(
+        auths.filter((l) => l.interaction_status === 'success' && l.result_code === 'success' && l.http_status === 200),
+      ).toHaveLength(1);
 
       // Recovering again does nothing: nothing is in flight.
       expect((await recoverInFlight(h.deps)).examined).toBe(0);
@@ -206,7 +232,9 @@ describeEachDatabase(
       const logs = await logsOf(h, id);
       const captureLogs = logs.filter((l) => l.interaction_type === 'capture');
       expect(captureLogs.map((l) => l.interaction_status).sort()).toEqual(['success', 'timeout', 'timeout']);
-      expect(captureLogs.filter((l) => l.interaction_status === 'timeout').every((l) => l.result_code === 'indeterminate')).toBe(true);
+      expect(
+        captureLogs.filter((l) => l.interaction_status === 'timeout').every((l) => l.result_code === 'indeterminate'),
+      ).toBe(true);
     });
 
     it('release with a dropped answer: 202, then recovery applies the cancellation', async () => {
@@ -229,7 +257,11 @@ describeEachDatabase(
       expect(new Set(cancels.map((e) => e.idempotencyKey))).toEqual(new Set([attempt.idempotency_key]));
       const logs = await logsOf(h, id);
       const reversals = logs.filter((l) => l.interaction_type === 'authorization_reversal');
-      expect(reversals.map((l) => `${l.interaction_status}/${l.result_code}`).sort()).toEqual(['success/success', 'timeout/indeterminate', 'timeout/indeterminate']);
+      expect(reversals.map((l) => `${l.interaction_status}/${l.result_code}`).sort()).toEqual([
+        'success/success',
+        'timeout/indeterminate',
+        'timeout/indeterminate',
+      ]);
     });
 
     it('refund with a dropped answer: 202, counted against the refundable amount while in flight, then applied once', async () => {
@@ -241,7 +273,12 @@ describeEachDatabase(
       expect(res.body).toMatchObject({ transaction_type: 'refund', amount: -4000, original_transaction_id: charge.id });
       const refundId = res.body.id as string;
       const attempt = await onlyAttempt(h, refundId);
-      expect(attempt).toMatchObject({ action: 'refund', charge_transaction_id: charge.id, state: 'in_flight', last_outcome: 'unknown' });
+      expect(attempt).toMatchObject({
+        action: 'refund',
+        charge_transaction_id: charge.id,
+        state: 'in_flight',
+        last_outcome: 'unknown',
+      });
 
       // 6000 is left once the 4000 in flight is counted: 7000 is refused (it would fit without the in-flight one).
       const tooMuch = await h.request('POST', `/v1/transactions/${charge.id}/refund`, { amount: 7000 });
@@ -259,11 +296,17 @@ describeEachDatabase(
       expect(after.retained_amount).toBe(6000);
       expect(await onlyAttempt(h, refundId)).toMatchObject({ state: 'succeeded' });
       const refunds = await stripeFor(h).refunds.list({ payment_intent: charge.paymentIntent, limit: 100 });
-      expect(refunds.data.map((r) => [r.id, r.amount, r.metadata?.settle_transaction_id])).toEqual([[refund.gateway_ref.refund, 4000, refundId]]);
+      expect(refunds.data.map((r) => [r.id, r.amount, r.metadata?.settle_transaction_id])).toEqual([
+        [refund.gateway_ref.refund, 4000, refundId],
+      ]);
 
       const logs = await logsOf(h, refundId);
       const refundLogs = logs.filter((l) => l.interaction_type === 'referenced_refund');
-      expect(refundLogs.map((l) => `${l.interaction_status}/${l.result_code}`).sort()).toEqual(['success/success', 'timeout/indeterminate', 'timeout/indeterminate']);
+      expect(refundLogs.map((l) => `${l.interaction_status}/${l.result_code}`).sort()).toEqual([
+        'success/success',
+        'timeout/indeterminate',
+        'timeout/indeterminate',
+      ]);
     });
 
     it('a 500 on create (nothing happened): still_unknown while the search may lag, reverted to open after 60 s, then a new authorize works', async () => {
@@ -280,7 +323,11 @@ describeEachDatabase(
       const early = await recoverInFlight(h.deps);
       expect(early).toMatchObject({ examined: 1, applied: 0, reverted: 0, still_unknown: 1 });
       expect(label(await getTransaction(h, id))).toBe('process');
-      expect(await onlyAttempt(h, id)).toMatchObject({ state: 'in_flight', recovery_tries: 1, last_outcome: 'unknown' });
+      expect(await onlyAttempt(h, id)).toMatchObject({
+        state: 'in_flight',
+        recovery_tries: 1,
+        last_outcome: 'unknown',
+      });
 
       h.clock.advance(61_000);
       const late = await recoverInFlight(h.deps);
@@ -297,7 +344,9 @@ describeEachDatabase(
       expect(attempts.map((a) => a.state)).toEqual(['reverted', 'succeeded']);
       expect(attempts[1]!.idempotency_key).not.toBe(attempts[0]!.idempotency_key);
       const intents = await intentsFor(h, id);
-      expect(intents.map((pi) => [pi.id, pi.status])).toEqual([[again.body.gateway_ref.payment_intent, 'requires_capture']]);
+      expect(intents.map((pi) => [pi.id, pi.status])).toEqual([
+        [again.body.gateway_ref.payment_intent, 'requires_capture'],
+      ]);
 
       // The log: the 500 and its two replays (answered: failed/system_error, not lost) and the two lookups (sync).
       const logs = await logsOf(h, id);
@@ -307,8 +356,12 @@ describeEachDatabase(
       );
       const lookups = logs.filter((l) => l.interaction_type === 'sync');
       expect(lookups).toHaveLength(2);
-      expect(lookups.every((l) => l.http_method === 'GET' && l.http_path === SEARCH && l.interaction_status === 'success')).toBe(true);
-      expect(logs.filter((l) => l.idempotency_key === attempts[1]!.idempotency_key).map((l) => l.interaction_status)).toEqual(['success']);
+      expect(
+        lookups.every((l) => l.http_method === 'GET' && l.http_path === SEARCH && l.interaction_status === 'success'),
+      ).toBe(true);
+      expect(
+        logs.filter((l) => l.idempotency_key === attempts[1]!.idempotency_key).map((l) => l.interaction_status),
+      ).toEqual(['success']);
     });
 
     it('a call slower than the gateway timeout: 202, and once the emulator finished, recovery resolves it from the replay', async () => {
@@ -331,7 +384,11 @@ describeEachDatabase(
       // The timed-out call is logged without an answer; the replay with the same key succeeded.
       const auths = (await logsOf(h, id)).filter((l) => l.interaction_type === 'authorization');
       expect(auths.every((l) => l.idempotency_key === attempt.idempotency_key)).toBe(true);
-      expect(auths.some((l) => l.interaction_status === 'timeout' && l.result_code === 'indeterminate' && l.http_status === null)).toBe(true);
+      expect(
+        auths.some(
+          (l) => l.interaction_status === 'timeout' && l.result_code === 'indeterminate' && l.http_status === null,
+        ),
+      ).toBe(true);
       expect(auths.filter((l) => l.interaction_status === 'success')).toHaveLength(1);
     });
 
@@ -343,11 +400,19 @@ describeEachDatabase(
       expectUnknownAnswer(await h.request('POST', `/v1/transactions/${id}/authorize`));
       controls.injectFault({ method: 'GET', path: SEARCH, kind: 'server_error', times: 1000 });
 
-      expect(await recoverInFlight(h.deps, { maxTries: 2 })).toMatchObject({ examined: 1, still_unknown: 1, needs_review: 0 });
+      expect(await recoverInFlight(h.deps, { maxTries: 2 })).toMatchObject({
+        examined: 1,
+        still_unknown: 1,
+        needs_review: 0,
+      });
       expect(label(await getTransaction(h, id))).toBe('process');
       expect(await onlyAttempt(h, id)).toMatchObject({ state: 'in_flight', recovery_tries: 1 });
 
-      expect(await recoverInFlight(h.deps, { maxTries: 2 })).toMatchObject({ examined: 1, still_unknown: 0, needs_review: 1 });
+      expect(await recoverInFlight(h.deps, { maxTries: 2 })).toMatchObject({
+        examined: 1,
+        still_unknown: 0,
+        needs_review: 1,
+      });
       const after = await getTransaction(h, id);
       expect(after.status).toBe('needs_review');
       expect(after.error_code).toBe('outcome_unknown');
@@ -364,7 +429,9 @@ describeEachDatabase(
       // The failed lookups are in the gateway log as syncs.
       const lookups = (await logsOf(h, id)).filter((l) => l.interaction_type === 'sync');
       expect(lookups).toHaveLength(2);
-      expect(lookups.every((l) => l.http_path === SEARCH && l.http_status === 500 && l.interaction_status === 'failed')).toBe(true);
+      expect(
+        lookups.every((l) => l.http_path === SEARCH && l.http_status === 500 && l.interaction_status === 'failed'),
+      ).toBe(true);
       controls.clearFaults();
     });
 
@@ -416,7 +483,11 @@ describeEachDatabase(
       const attempt = await onlyAttempt(h, id);
       expect(attempt.api_idempotency_key).toBe(key);
       // The 202 is not an answer: the key is left `running`, as after a crash between tx1 and tx2.
-      const keyRow = await h.deps.db.selectFrom('idempotency_keys').select(['state', 'response_status']).where('key', '=', key).executeTakeFirstOrThrow();
+      const keyRow = await h.deps.db
+        .selectFrom('idempotency_keys')
+        .select(['state', 'response_status'])
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
       expect(keyRow).toEqual({ state: 'running', response_status: null });
 
       const whileUnknown = await h.request('POST', `/v1/transactions/${id}/authorize`, undefined, headers);
@@ -434,7 +505,9 @@ describeEachDatabase(
       expect(replay.body.error_message).toBeNull();
       expect(replay.body.gateway_ref.payment_intent).toBe(recovered.gateway_ref.payment_intent);
       expect(await intentsFor(h, id)).toHaveLength(1);
-      expect(emulatorRequests(h, 'POST', CREATE).filter((e) => e.idempotencyKey === attempt.idempotency_key)).toHaveLength(3);
+      expect(
+        emulatorRequests(h, 'POST', CREATE).filter((e) => e.idempotencyKey === attempt.idempotency_key),
+      ).toHaveLength(3);
     });
 
     it('Idempotency-Key with an unknown that turns out to be nothing: recovery releases the key, a retry runs afresh', async () => {
@@ -475,7 +548,9 @@ describeEachDatabase(
       const [first, second] = await Promise.all([
         h.request('POST', `/v1/transactions/${id}/authorize`, undefined, headers),
         // Sent once the first one's gateway call has reached the emulator (it is held there by the delay).
-        untilEmulatorReceived(h, 'POST', CREATE, before + 1).then(() => h.request('POST', `/v1/transactions/${id}/authorize`, undefined, headers)),
+        untilEmulatorReceived(h, 'POST', CREATE, before + 1).then(() =>
+          h.request('POST', `/v1/transactions/${id}/authorize`, undefined, headers),
+        ),
       ]);
       expect(second.status).toBe(409);
       expect(second.body.error.code).toBe('idempotency_key_in_use');

@@ -19,7 +19,12 @@ const ALLOWED: Record<Action, string[]> = {
   authorize: ['open'],
   capture: ['open', 'completed/authorized'],
   release: ['completed/authorized'],
-  refund: ['completed/captured', 'completed/partially_captured', 'completed/partially_refunded', 'completed/authorized'],
+  refund: [
+    'completed/captured',
+    'completed/partially_captured',
+    'completed/partially_refunded',
+    'completed/authorized',
+  ],
   reattempt: ['failed'],
   cancel: ['open'],
 };
@@ -45,14 +50,27 @@ const labelOf = (state: State): string => (state === 'refund transaction' ? 'com
 
 type Cell =
   /** Legal: the answer's status and the state of the transaction it returns; `source`: the acted-on one afterwards. */
-  | { kind: 'ok'; status: number; result: string; source: string; newTransaction?: 'refund' | 'reattempt'; gatewayCalls: number; note?: string }
+  | {
+      kind: 'ok';
+      status: number;
+      result: string;
+      source: string;
+      newTransaction?: 'refund' | 'reattempt';
+      gatewayCalls: number;
+      note?: string;
+    }
   /** Illegal: 409 unexpected_state with current = the state's label and allowed = ALLOWED[action]. */
   | { kind: 'conflict' }
   /** A 400 that comes before the state check by design. */
   | { kind: 'bad'; code: string; note: string };
 
 const X: Cell = { kind: 'conflict' };
-const ok = (status: number, result: string, gatewayCalls: number, more: Partial<Extract<Cell, { kind: 'ok' }>> = {}): Cell => ({
+const ok = (
+  status: number,
+  result: string,
+  gatewayCalls: number,
+  more: Partial<Extract<Cell, { kind: 'ok' }>> = {},
+): Cell => ({
   kind: 'ok',
   status,
   result,
@@ -61,7 +79,11 @@ const ok = (status: number, result: string, gatewayCalls: number, more: Partial<
   ...more,
 });
 const NOT_A_CHARGE: Cell = { kind: 'bad', code: 'not_a_charge', note: 'a refund transaction is not a charge' };
-const REFUNDED = ok(201, 'completed/refunded', 1, { newTransaction: 'refund', source: 'completed/refunded', note: 'a new refund transaction' });
+const REFUNDED = ok(201, 'completed/refunded', 1, {
+  newTransaction: 'refund',
+  source: 'completed/refunded',
+  note: 'a new refund transaction',
+});
 
 /** THE matrix: rows are states, columns are actions. */
 const MATRIX: Record<State, Record<Action, Cell>> = {
@@ -138,12 +160,20 @@ async function call(h: Harness, method: string, url: string, body: unknown, stat
 }
 
 async function charge(h: Harness, token: string, amount = 10000): Promise<string> {
-  const pm = await call(h, 'POST', '/v1/payment-methods', { gateway_token: token, type: 'card', exp_month: 12, exp_year: 2030 }, 201);
+  const pm = await call(
+    h,
+    'POST',
+    '/v1/payment-methods',
+    { gateway_token: token, type: 'card', exp_month: 12, exp_year: 2030 },
+    201,
+  );
   return (await call(h, 'POST', '/v1/transactions', { amount, currency: 'usd', payment_method_id: pm.id }, 201)).id;
 }
 
 const perform = (h: Harness, id: string, action: Action, body?: unknown) =>
-  action === 'cancel' ? h.request('POST', `/v1/transactions/${id}/cancel`) : h.request('POST', `/v1/transactions/${id}/${action}`, body);
+  action === 'cancel'
+    ? h.request('POST', `/v1/transactions/${id}/cancel`)
+    : h.request('POST', `/v1/transactions/${id}/${action}`, body);
 
 async function step(h: Harness, id: string, action: Action, status: number, body?: unknown) {
   const res = await perform(h, id, action, body);
@@ -214,7 +244,8 @@ const BUILD: Record<State, (h: Harness) => Promise<string>> = {
   },
 };
 
-const stateLabel = (t: { status: string; payment_status: string | null }): string => (t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`);
+const stateLabel = (t: { status: string; payment_status: string | null }): string =>
+  t.payment_status === null ? t.status : `${t.status}/${t.payment_status}`;
 
 async function get(h: Harness, id: string) {
   return call(h, 'GET', `/v1/transactions/${id}`, undefined, 200);
@@ -240,7 +271,11 @@ function sharedIn(h: Harness, state: State): Promise<string> {
 }
 
 async function snapshot(h: Harness, id: string) {
-  const row = await h.deps.db.selectFrom('transactions').select(['version', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await h.deps.db
+    .selectFrom('transactions')
+    .select(['version', 'updated_at'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   return {
     view: await get(h, id),
     version: row.version,
@@ -284,12 +319,18 @@ describeEachDatabase(
                 expect(res.body).toMatchObject({ transaction_type: 'refund', original_transaction_id: id });
                 expect(res.body.amount).toBeLessThan(0);
               } else if (cell.newTransaction === 'reattempt') {
-                expect(res.body).toMatchObject({ transaction_type: 'normal', reattempt_of_id: id, reattempt_number: 1 });
+                expect(res.body).toMatchObject({
+                  transaction_type: 'normal',
+                  reattempt_of_id: id,
+                  reattempt_number: 1,
+                });
               } else {
                 expect(res.body.id).toBe(id);
               }
               expect(stateLabel(await get(h, id))).toBe(cell.source);
-              expect(h.emulator!.controls.requestLog().filter((e) => e.method === 'POST').length - requests).toBe(cell.gatewayCalls);
+              expect(h.emulator!.controls.requestLog().filter((e) => e.method === 'POST').length - requests).toBe(
+                cell.gatewayCalls,
+              );
               return;
             }
             const id = await sharedIn(h, state);
@@ -297,7 +338,12 @@ describeEachDatabase(
             const res = await perform(h, id, action);
             if (cell.kind === 'conflict') {
               expectStatus(res, 409);
-              expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'unexpected_state', current: labelOf(state), allowed: ALLOWED[action] });
+              expect(res.body.error).toMatchObject({
+                type: 'invalid_request_error',
+                code: 'unexpected_state',
+                current: labelOf(state),
+                allowed: ALLOWED[action],
+              });
               expect(res.body.error.message).toContain(`'${labelOf(state)}'`);
             } else {
               expectStatus(res, 400);

@@ -8,17 +8,25 @@ describePostgres('concurrent writes', (get) => {
     const t = (await h.request('POST', '/v1/transactions', { amount: 100, currency: 'USD' })).body;
     const n = 20;
     const results = await Promise.all(
-      Array.from({ length: n }, (_, i) => h.request('PATCH', `/v1/transactions/${t.id}`, { metadata: { [`k${i}`]: String(i) } })),
+      Array.from({ length: n }, (_, i) =>
+        h.request('PATCH', `/v1/transactions/${t.id}`, { metadata: { [`k${i}`]: String(i) } }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(n).fill(200));
     const after = (await h.request('GET', `/v1/transactions/${t.id}`)).body;
     expect(Object.keys(after.metadata).sort()).toEqual(Array.from({ length: n }, (_, i) => `k${i}`).sort());
-    const row = await h.deps.db.selectFrom('transactions').select('version').where('id', '=', t.id).executeTakeFirstOrThrow();
+    const row = await h.deps.db
+      .selectFrom('transactions')
+      .select('version')
+      .where('id', '=', t.id)
+      .executeTakeFirstOrThrow();
     expect(row.version).toBe(n + 1);
     const history = await h.request('GET', `/v1/transactions/${t.id}/history?limit=200`);
     expect(history.body.data).toHaveLength(n + 1);
     // each history row records exactly the key it added: the old value it saw is the true previous state
-    const sizes = history.body.data.slice(1).map((e: any) => [Object.keys(e.changes.metadata[0]).length, Object.keys(e.changes.metadata[1]).length]);
+    const sizes = history.body.data
+      .slice(1)
+      .map((e: any) => [Object.keys(e.changes.metadata[0]).length, Object.keys(e.changes.metadata[1]).length]);
     expect(sizes.map(([before, afterSize]: [number, number]) => afterSize - before)).toEqual(Array(n).fill(1));
   });
 
@@ -46,7 +54,11 @@ describePostgres('concurrent writes', (get) => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.every((s) => s === 200 || s === 404 || s === 409)).toBe(true);
-    const history = await h.deps.db.selectFrom('transaction_history').select('action').where('transaction_id', '=', t.id).execute();
+    const history = await h.deps.db
+      .selectFrom('transaction_history')
+      .select('action')
+      .where('transaction_id', '=', t.id)
+      .execute();
     expect(history.map((e) => e.action).sort()).toEqual(['created', 'deleted']);
   });
 
@@ -64,6 +76,13 @@ describePostgres('concurrent writes', (get) => {
     expect(results.map((r) => r.status)).toEqual(patches.map(() => 200));
     const settings = (await h.request('GET', '/v1/settings')).body;
     for (const p of patches) expect(settings).toMatchObject(p);
-    await h.request('PATCH', '/v1/settings', { webhook_retention_days: 30, stuck_after_seconds: 300, daily_jobs_at: '06:00', reattempts_enabled: false, reattempt_day_gaps: [1, 1, 1, 1], auto_process_due_today_only: false });
+    await h.request('PATCH', '/v1/settings', {
+      webhook_retention_days: 30,
+      stuck_after_seconds: 300,
+      daily_jobs_at: '06:00',
+      reattempts_enabled: false,
+      reattempt_day_gaps: [1, 1, 1, 1],
+      auto_process_due_today_only: false,
+    });
   });
 });

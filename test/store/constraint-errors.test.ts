@@ -164,7 +164,9 @@ const PROVOKE: Record<ConstraintName, string> = {
   transactions_one_charge_per_payment_intent: trx(`gateway_payment_intent = 'pi_1'`),
   transactions_one_per_refund: trx(`gateway_refund = 're_1'`),
   transactions_one_per_payout: trx(`gateway_payout = 'po_1'`),
-  transactions_one_adjustment_per_balance_transaction: trx(`record_type = 'adjustment', gateway_balance_transaction = 'txn_1'`),
+  transactions_one_adjustment_per_balance_transaction: trx(
+    `record_type = 'adjustment', gateway_balance_transaction = 'txn_1'`,
+  ),
   job_runs_pkey: jr(`id = 'jr_1'`),
   job_runs_trigger_check: jr(`trigger = 'bogus'`),
   job_runs_status_check: jr(`status = 'bogus'`),
@@ -217,7 +219,9 @@ async function constraintsOf(db: Kysely<Database>): Promise<string[]> {
     where n.nspname = current_schema() and c.contype in ('c', 'f', 'p', 'u', 'x') and t.relname not like 'kysely_migration%'
     union
     select i.relname from pg_index x join pg_class i on i.oid = x.indexrelid join pg_namespace n on n.oid = i.relnamespace
-    where n.nspname = current_schema() and x.indisunique and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)`.execute(db);
+    where n.nspname = current_schema() and x.indisunique and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)`.execute(
+    db,
+  );
   return named.rows.map((r) => r.name).sort();
 }
 
@@ -250,7 +254,12 @@ for (const kind of databaseKinds()) {
         const rule = CONSTRAINTS[name];
         switch (rule.type) {
           case 'input':
-            expect(domain).toMatchObject({ kind: 'invalid_request', code: rule.code, param: rule.param, message: rule.message });
+            expect(domain).toMatchObject({
+              kind: 'invalid_request',
+              code: rule.code,
+              param: rule.param,
+              message: rule.message,
+            });
             break;
           case 'conflict':
             expect(domain).toMatchObject({ kind: 'conflict', code: rule.code, message: rule.message });
@@ -259,7 +268,12 @@ for (const kind of databaseKinds()) {
             expect(domain).toMatchObject({ kind: 'not_found', code: 'resource_missing', param: rule.param });
             break;
           case 'invariant':
-            expect(domain).toMatchObject({ kind: 'internal', code: 'internal_error', message: INTERNAL_MESSAGE, details: { constraint: name, rule: rule.rule } });
+            expect(domain).toMatchObject({
+              kind: 'internal',
+              code: 'internal_error',
+              message: INTERNAL_MESSAGE,
+              details: { constraint: name, rule: rule.rule },
+            });
             expect(domain?.message).not.toContain(name);
             break;
         }
@@ -287,10 +301,21 @@ for (const kind of databaseKinds()) {
 
     it('NOT NULL and an unknown constraint are 500s that name what the database reported in the details only', async () => {
       const notNull = constraintError(await thrownBy(db, trx('currency = null')));
-      expect(notNull).toMatchObject({ kind: 'internal', code: 'internal_error', message: INTERNAL_MESSAGE, details: { constraint: null, column: 'currency', sql_state: '23502' } });
-      await sql.raw(`create table test_unmapped (n integer constraint test_unmapped_positive check (n > 0))`).execute(db);
+      expect(notNull).toMatchObject({
+        kind: 'internal',
+        code: 'internal_error',
+        message: INTERNAL_MESSAGE,
+        details: { constraint: null, column: 'currency', sql_state: '23502' },
+      });
+      await sql
+        .raw(`create table test_unmapped (n integer constraint test_unmapped_positive check (n > 0))`)
+        .execute(db);
       const unknown = constraintError(await thrownBy(db, `insert into test_unmapped values (0)`));
-      expect(unknown).toMatchObject({ kind: 'internal', code: 'internal_error', details: { constraint: 'test_unmapped_positive', rule: 'unknown constraint' } });
+      expect(unknown).toMatchObject({
+        kind: 'internal',
+        code: 'internal_error',
+        details: { constraint: 'test_unmapped_positive', rule: 'unknown constraint' },
+      });
       expect(unknown?.message).not.toContain('test_unmapped');
       await sql.raw(`drop table test_unmapped`).execute(db);
     });
@@ -304,7 +329,13 @@ for (const kind of databaseKinds()) {
       const expected = { kind: 'invalid_request', code: 'invalid_exp_month', param: 'exp_month' };
       await expect(runner.run(undefined, work)).rejects.toMatchObject(expected);
       await expect(runner.runSingleStatement(undefined, work)).rejects.toMatchObject(expected);
-      const idempotency = { apiKeyId: 'key_1', key: 'constraint-test', method: 'PATCH', path: '/v1/payment-methods/pm_2', body: {} };
+      const idempotency = {
+        apiKeyId: 'key_1',
+        key: 'constraint-test',
+        method: 'PATCH',
+        path: '/v1/payment-methods/pm_2',
+        body: {},
+      };
       await expect(runner.run(idempotency, work)).rejects.toMatchObject(expected);
       await expect(
         runner.runAction(
@@ -329,10 +360,22 @@ describeEachDatabase(
           done();
         },
       });
-      const app = await buildApp({ deps: h.deps, bootstrapApiKey: ADMIN_KEY, apiRateLimitPerSecond: 0, logger: { level: 'error', stream } });
+      const app = await buildApp({
+        deps: h.deps,
+        bootstrapApiKey: ADMIN_KEY,
+        apiRateLimitPerSecond: 0,
+        logger: { level: 'error', stream },
+      });
       try {
-        await sql.raw(`alter table accounts add constraint test_unmapped_account_name check (name <> 'Refused Name')`).execute(h.deps.db);
-        const res = await app.inject({ method: 'POST', url: '/v1/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'Refused Name' } });
+        await sql
+          .raw(`alter table accounts add constraint test_unmapped_account_name check (name <> 'Refused Name')`)
+          .execute(h.deps.db);
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/accounts',
+          headers: { authorization: `Bearer ${ADMIN_KEY}` },
+          payload: { name: 'Refused Name' },
+        });
         expect(res.statusCode).toBe(500);
         expect(res.json()).toEqual({ error: { type: 'api_error', code: 'internal_error', message: INTERNAL_MESSAGE } });
         expect(res.body).not.toContain('test_unmapped_account_name');
@@ -347,7 +390,11 @@ describeEachDatabase(
       const h = get();
       const pm = await h.request('POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
       expect(pm.status).toBe(201);
-      const created = await h.request('POST', '/v1/transactions', { amount: 1500, currency: 'USD', payment_method_id: pm.body.id });
+      const created = await h.request('POST', '/v1/transactions', {
+        amount: 1500,
+        currency: 'USD',
+        payment_method_id: pm.body.id,
+      });
       expect(created.status).toBe(201);
       expect((await h.request('POST', `/v1/transactions/${created.body.id}/capture`)).status).toBe(200);
       expect((await h.request('PATCH', '/v1/settings', { validations_enabled: false })).status).toBe(200);

@@ -35,18 +35,47 @@ for (const kind of databaseKinds()) {
 
     it('parses int8, date and timestamptz the same way on both drivers', async () => {
       const r = await sql<{ big: number; day: string; at: Date; neg: number }>`
-        select 9007199254740991::int8 as big, -42::int8 as neg, '2026-02-28'::date as day, '2026-11-24T12:00:00Z'::timestamptz as at`.execute(t.database.db);
-      expect(r.rows[0]).toEqual({ big: Number.MAX_SAFE_INTEGER, neg: -42, day: '2026-02-28', at: new Date('2026-11-24T12:00:00Z') });
+        select 9007199254740991::int8 as big, -42::int8 as neg, '2026-02-28'::date as day, '2026-11-24T12:00:00Z'::timestamptz as at`.execute(
+        t.database.db,
+      );
+      expect(r.rows[0]).toEqual({
+        big: Number.MAX_SAFE_INTEGER,
+        neg: -42,
+        day: '2026-02-28',
+        at: new Date('2026-11-24T12:00:00Z'),
+      });
       await expect(sql`select 9007199254740993::int8 as big`.execute(t.database.db)).rejects.toThrow(/safe integer/);
     });
 
     it('refuses impossible amounts and states at the database level too', async () => {
-      const base = { record_type: 'charge', transaction_type: 'normal', status: 'open', amount: 100, currency: 'USD', source: 'api', metadata: '{}', version: 1 };
+      const base = {
+        record_type: 'charge',
+        transaction_type: 'normal',
+        status: 'open',
+        amount: 100,
+        currency: 'USD',
+        source: 'api',
+        metadata: '{}',
+        version: 1,
+      };
       const insert = (over: Record<string, unknown>) =>
-        t.database.db.insertInto('transactions').values({ ...base, id: newId('transaction'), ...over } as never).execute();
+        t.database.db
+          .insertInto('transactions')
+          .values({ ...base, id: newId('transaction'), ...over } as never)
+          .execute();
       await expect(insert({})).resolves.toBeDefined();
-      await expect(insert({ authorized_amount: 100, captured_amount: 101, status: 'completed', payment_status: 'captured' })).rejects.toThrow(/captured_le_authorized/);
-      await expect(insert({ authorized_amount: 100, captured_amount: 100, refunded_amount: 101, status: 'completed', payment_status: 'refunded' })).rejects.toThrow(/refunded_le_captured/);
+      await expect(
+        insert({ authorized_amount: 100, captured_amount: 101, status: 'completed', payment_status: 'captured' }),
+      ).rejects.toThrow(/captured_le_authorized/);
+      await expect(
+        insert({
+          authorized_amount: 100,
+          captured_amount: 100,
+          refunded_amount: 101,
+          status: 'completed',
+          payment_status: 'refunded',
+        }),
+      ).rejects.toThrow(/refunded_le_captured/);
       await expect(insert({ status: 'completed' })).rejects.toThrow(/payment_status_iff_completed/);
       await expect(insert({ payment_status: 'captured' })).rejects.toThrow(/payment_status_iff_completed/);
       await expect(insert({ transaction_type: 'refund', amount: -5 })).rejects.toThrow(/refund_has_original/);
@@ -91,9 +120,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL connections closed b
       const admin = new pg.Client({ connectionString: postgresUrl() });
       await admin.connect();
       try {
-        const killed = await admin.query('select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1', [
-          new URL(t.url!).pathname.slice(1),
-        ]);
+        const killed = await admin.query(
+          'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1',
+          [new URL(t.url!).pathname.slice(1)],
+        );
         expect(killed.rows[0].n).toBeGreaterThan(0);
       } finally {
         await admin.end();

@@ -51,8 +51,13 @@ describePostgres('named prepared statements on a pooled connection', (get) => {
       const third = await read();
       expect(second).toEqual(first);
       expect(third).toEqual(first);
-      const prepared = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(conn);
-      const mine = prepared.rows.filter((r) => r.statement.includes('from "settings"') && r.statement.includes('"key" = $1'));
+      const prepared = await sql<{
+        name: string;
+        statement: string;
+      }>`select name, statement from pg_prepared_statements`.execute(conn);
+      const mine = prepared.rows.filter(
+        (r) => r.statement.includes('from "settings"') && r.statement.includes('"key" = $1'),
+      );
       expect(mine).toHaveLength(1);
       expect(mine[0]?.name).toMatch(/^settle_/);
     });

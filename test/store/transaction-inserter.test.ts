@@ -9,17 +9,60 @@ function row(over: Partial<NewTransactionRow> = {}): NewTransactionRow {
   const now = new Date('2026-11-24T12:00:00.123Z');
   return {
     id: newId('transaction'),
-    record_type: 'charge', transaction_type: 'normal', status: 'open', payment_status: null,
-    previous_status: null, previous_payment_status: null, amount: 1000, currency: 'USD',
-    authorized_amount: 0, captured_amount: 0, refunded_amount: 0, non_gateway: false, sub_type: null,
-    auto_process: false, authorize: false, capture: false, refund: false, due_date: '2026-12-01', date_to_process: null,
-    payment_method_id: null, dont_auto_update_payment_method: false, account_id: null, contact_id: null, gateway_id: null,
-    original_transaction_id: null, reattempt_of_id: null, reattempt_number: 0, uncaptured_method: null, source: 'api',
-    processing_mode: 'platform', gateway_payment_intent: null, gateway_charge: null, gateway_balance_transaction: null,
-    gateway_refund: null, gateway_payout: null, disputed_amount: 0, authorization_expires_at: null, gateway_fee: null, application_fee: null, net_amount: null,
-    exchange_rate: null, balance_status: null, available_on: null, error_code: null, decline_code: null,
-    error_message: null, error_type: null, advice_code: null, description: 'batch', metadata: JSON.stringify({ k: 'v' }), version: 1,
-    created_at: now, updated_at: now, processed_at: null,
+    record_type: 'charge',
+    transaction_type: 'normal',
+    status: 'open',
+    payment_status: null,
+    previous_status: null,
+    previous_payment_status: null,
+    amount: 1000,
+    currency: 'USD',
+    authorized_amount: 0,
+    captured_amount: 0,
+    refunded_amount: 0,
+    non_gateway: false,
+    sub_type: null,
+    auto_process: false,
+    authorize: false,
+    capture: false,
+    refund: false,
+    due_date: '2026-12-01',
+    date_to_process: null,
+    payment_method_id: null,
+    dont_auto_update_payment_method: false,
+    account_id: null,
+    contact_id: null,
+    gateway_id: null,
+    original_transaction_id: null,
+    reattempt_of_id: null,
+    reattempt_number: 0,
+    uncaptured_method: null,
+    source: 'api',
+    processing_mode: 'platform',
+    gateway_payment_intent: null,
+    gateway_charge: null,
+    gateway_balance_transaction: null,
+    gateway_refund: null,
+    gateway_payout: null,
+    disputed_amount: 0,
+    authorization_expires_at: null,
+    gateway_fee: null,
+    application_fee: null,
+    net_amount: null,
+    exchange_rate: null,
+    balance_status: null,
+    available_on: null,
+    error_code: null,
+    decline_code: null,
+    error_message: null,
+    error_type: null,
+    advice_code: null,
+    description: 'batch',
+    metadata: JSON.stringify({ k: 'v' }),
+    version: 1,
+    created_at: now,
+    updated_at: now,
+    processed_at: null,
     ...over,
   };
 }
@@ -39,9 +82,17 @@ for (const kind of databaseKinds()) {
       const rows = Array.from({ length: 30 }, (_, i) => row({ amount: 100 + i }));
       const stored = await Promise.all(rows.map((r) => inserter.insert(r, 'tester')));
       for (const [i, s] of stored.entries()) {
-        const read = await t.database.db.selectFrom('transactions').selectAll().where('id', '=', rows[i]!.id).executeTakeFirstOrThrow();
+        const read = await t.database.db
+          .selectFrom('transactions')
+          .selectAll()
+          .where('id', '=', rows[i]!.id)
+          .executeTakeFirstOrThrow();
         expect(s).toEqual(read);
-        const history = await t.database.db.selectFrom('transaction_history').selectAll().where('transaction_id', '=', rows[i]!.id).execute();
+        const history = await t.database.db
+          .selectFrom('transaction_history')
+          .selectAll()
+          .where('transaction_id', '=', rows[i]!.id)
+          .execute();
         expect(history).toHaveLength(1);
         expect(history[0]).toMatchObject({ actor: 'tester', action: 'created' });
         expect(history[0]!.changes.amount).toEqual([null, 100 + i]);
@@ -77,14 +128,24 @@ for (const kind of databaseKinds()) {
       const inserter = new TransactionInserter(t.database.db, { maxInFlight: 1, prepared: t.database.prepared });
       const good = Array.from({ length: 9 }, () => row({ description: 'neighbour' }));
       const bad = row({ currency: 'usd', description: 'bad' }); // violates the currency CHECK
-      const results = await Promise.allSettled([...good.slice(0, 4), bad, ...good.slice(4)].map((r) => inserter.insert(r, 'tester')));
+      const results = await Promise.allSettled(
+        [...good.slice(0, 4), bad, ...good.slice(4)].map((r) => inserter.insert(r, 'tester')),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(9);
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(rejected).toHaveLength(1);
       expect(String(rejected[0]!.reason)).toMatch(/currency/);
-      const stored = await t.database.db.selectFrom('transactions').select('id').where('description', 'in', ['neighbour', 'bad']).execute();
+      const stored = await t.database.db
+        .selectFrom('transactions')
+        .select('id')
+        .where('description', 'in', ['neighbour', 'bad'])
+        .execute();
       expect(stored.map((s) => s.id).sort()).toEqual(good.map((g) => g.id).sort());
-      const history = await t.database.db.selectFrom('transaction_history').select('transaction_id').where('transaction_id', '=', bad.id).execute();
+      const history = await t.database.db
+        .selectFrom('transaction_history')
+        .select('transaction_id')
+        .where('transaction_id', '=', bad.id)
+        .execute();
       expect(history).toHaveLength(0);
     });
 
@@ -93,7 +154,11 @@ for (const kind of databaseKinds()) {
       const first = row();
       await inserter.insert(first, 'tester');
       await expect(inserter.insert({ ...first }, 'tester')).rejects.toThrow();
-      const history = await t.database.db.selectFrom('transaction_history').select('id').where('transaction_id', '=', first.id).execute();
+      const history = await t.database.db
+        .selectFrom('transaction_history')
+        .select('id')
+        .where('transaction_id', '=', first.id)
+        .execute();
       expect(history).toHaveLength(1);
     });
   });

@@ -30,7 +30,9 @@ function filesMatching(pattern: RegExp): string[] {
 
 describe('who writes what', () => {
   it('only store/history.ts writes transaction history', () => {
-    const writers = filesMatching(/insertInto\(\s*['"`]transaction_history['"`]|insert\s+into\s+["'`]?transaction_history\b/i);
+    const writers = filesMatching(
+      /insertInto\(\s*['"`]transaction_history['"`]|insert\s+into\s+["'`]?transaction_history\b/i,
+    );
     expect(writers).toEqual(['store/history.ts']);
   });
 
@@ -47,7 +49,9 @@ describe('typed column lists', () => {
     everyColumn<'transaction_history'>()(['id', 'transaction_id', 'at', 'actor', 'action', 'changes', 'change']);
     const columns = everyColumn<'transaction_history'>()(['id', 'transaction_id', 'at', 'actor', 'action', 'changes']);
     // @ts-expect-error a row without 'changes'
-    expect(() => rowsJson(columns, [{ id: 1, transaction_id: 't', at: 'x', actor: 'a', action: 'b' }])).toThrow(/no value for changes/);
+    expect(() => rowsJson(columns, [{ id: 1, transaction_id: 't', at: 'x', actor: 'a', action: 'b' }])).toThrow(
+      /no value for changes/,
+    );
   });
 
   it('status and enum columns are unions (checked by tsc)', () => {
@@ -64,7 +68,9 @@ describe('typed column lists', () => {
   });
 
   it('sends exactly the listed columns and refuses a row without a value for one', () => {
-    expect(JSON.parse(rowsJson(['a', 'b'], [{ a: 1, b: null, extra: 2 } as { a: number; b: null }]))).toEqual([{ a: 1, b: null }]);
+    expect(JSON.parse(rowsJson(['a', 'b'], [{ a: 1, b: null, extra: 2 } as { a: number; b: null }]))).toEqual([
+      { a: 1, b: null },
+    ]);
     expect(() => rowsJson(['a', 'b'], [{ a: 1, b: undefined }])).toThrow(/no value for b/);
   });
 
@@ -80,7 +86,12 @@ describe('typed column lists', () => {
     const query = db
       .insertInto('transaction_history')
       .columns(['transaction_id', 'actor'])
-      .expression(selectFromJson('transaction_history', ['transaction_id', 'actor'], '[]', { gate: 'updated', orderBy: ['transaction_id'] }));
+      .expression(
+        selectFromJson('transaction_history', ['transaction_id', 'actor'], '[]', {
+          gate: 'updated',
+          orderBy: ['transaction_id'],
+        }),
+      );
     expect(query.compile().sql).toBe(
       'insert into "transaction_history" ("transaction_id", "actor") select "transaction_id", "actor" from jsonb_populate_recordset(null::"transaction_history", $1::jsonb) where exists (select 1 from "updated") order by "transaction_id"',
     );
@@ -95,8 +106,18 @@ for (const kind of databaseKinds()) {
       await t.database.db
         .insertInto('gateways')
         .values({
-          id: 'gw_typed', name: 'typed', provider: 'stripe', mode: 'test', settlement_currency: 'USD', rate_limit_per_second: 25,
-          secret_key_env: null, webhook_secret_env: null, api_base: null, metadata: '{}', created_at: new Date(), updated_at: new Date(),
+          id: 'gw_typed',
+          name: 'typed',
+          provider: 'stripe',
+          mode: 'test',
+          settlement_currency: 'USD',
+          rate_limit_per_second: 25,
+          secret_key_env: null,
+          webhook_secret_env: null,
+          api_base: null,
+          metadata: '{}',
+          created_at: new Date(),
+          updated_at: new Date(),
         })
         .execute();
     });
@@ -131,14 +152,28 @@ for (const kind of databaseKinds()) {
 
     it('stores every column as sent', async () => {
       await insertGatewayLogs(t.database.db, [record('glog_typed_1')]);
-      const row = await t.database.db.selectFrom('gateway_logs').selectAll().where('id', '=', 'glog_typed_1').executeTakeFirstOrThrow();
-      expect({ ...row, gateway_date: new Date(row.gateway_date as Date), created_at: new Date(row.created_at) }).toEqual(record('glog_typed_1'));
+      const row = await t.database.db
+        .selectFrom('gateway_logs')
+        .selectAll()
+        .where('id', '=', 'glog_typed_1')
+        .executeTakeFirstOrThrow();
+      expect({
+        ...row,
+        gateway_date: new Date(row.gateway_date as Date),
+        created_at: new Date(row.created_at),
+      }).toEqual(record('glog_typed_1'));
     });
 
     it('refuses a record that lacks a field (it used to be stored as NULL) and stores none of the batch', async () => {
       const lacking = { ...record('glog_typed_3'), gateway_message: undefined } as unknown as GatewayLogRecord;
-      await expect(insertGatewayLogs(t.database.db, [record('glog_typed_2'), lacking])).rejects.toThrow(/no value for gateway_message/);
-      const stored = await t.database.db.selectFrom('gateway_logs').select('id').where('id', 'in', ['glog_typed_2', 'glog_typed_3']).execute();
+      await expect(insertGatewayLogs(t.database.db, [record('glog_typed_2'), lacking])).rejects.toThrow(
+        /no value for gateway_message/,
+      );
+      const stored = await t.database.db
+        .selectFrom('gateway_logs')
+        .select('id')
+        .where('id', 'in', ['glog_typed_2', 'glog_typed_3'])
+        .execute();
       expect(stored).toEqual([]);
     });
   });

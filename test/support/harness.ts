@@ -27,7 +27,13 @@ export interface Harness {
   /** The offline Stripe emulator, the default gateway (only with `emulator: true`). */
   emulator: Emulator | undefined;
   /** Calls the API as the admin (or with `key`). */
-  request<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>, key?: string | null): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    key?: string | null,
+  ): Promise<ApiResponse<T>>;
   keyWith(scopes: Scope[]): Promise<string>;
   close(): Promise<void>;
 }
@@ -43,7 +49,11 @@ export interface HarnessOptions {
 export async function createHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<Harness> {
   const testDb = await createTestDatabase(kind, options.poolSize);
   const clock = options.clock ?? new FakeClock('2026-11-24T12:00:00Z');
-  const deps: Deps = createDeps(testDb.database, { clock, settingsTtlMs: 0, gatewayTimeoutMs: options.gatewayTimeoutMs });
+  const deps: Deps = createDeps(testDb.database, {
+    clock,
+    settingsTtlMs: 0,
+    gatewayTimeoutMs: options.gatewayTimeoutMs,
+  });
   const emulator = options.emulator ? await startEmulator({ now: () => clock.now() }) : undefined;
   if (emulator) await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
   // The API rate limit is off: tests that are not about it must not meet it (test/http/headers-and-limits.test.ts is).
@@ -57,7 +67,8 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
     });
     const text = response.body;
     let parsed: unknown = text;
-    if ((response.headers['content-type'] ?? '').toString().includes('application/json') && text !== '') parsed = JSON.parse(text);
+    if ((response.headers['content-type'] ?? '').toString().includes('application/json') && text !== '')
+      parsed = JSON.parse(text);
     return { status: response.statusCode, body: parsed as any, headers: response.headers };
   };
   return {
@@ -68,7 +79,8 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
     clock,
     emulator,
     request,
-    keyWith: async (scopes) => (await createApiKey(deps, { actor: 'test' }, { name: `test ${scopes.join(',')}`, scopes })).body.secret as string,
+    keyWith: async (scopes) =>
+      (await createApiKey(deps, { actor: 'test' }, { name: `test ${scopes.join(',')}`, scopes })).body.secret as string,
     close: async () => {
       await app.close();
       await emulator?.close();
@@ -102,7 +114,11 @@ export function describeEachDatabase(
 }
 
 /** Runs only when PostgreSQL is configured; with TEST_DATABASE_URL unset the suite is reported skipped. */
-export function describePostgres(name: string, suite: (get: () => Harness) => void, options: Omit<HarnessOptions, 'clock'> = {}): void {
+export function describePostgres(
+  name: string,
+  suite: (get: () => Harness) => void,
+  options: Omit<HarnessOptions, 'clock'> = {},
+): void {
   if (!process.env.TEST_DATABASE_URL) {
     describe.skip(`${name} [postgres: set TEST_DATABASE_URL]`, () => suite(() => undefined as never));
     return;

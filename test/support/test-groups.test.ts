@@ -20,14 +20,22 @@ const GROUPS: Record<string, readonly string[]> = { unit: UNIT, isolated: RUNS_I
 // What a unit test's code (the file and the test helpers it imports, followed transitively) must not import, and
 // must not do. Source modules are not followed: a unit test may import a pure function from a module whose
 // neighbours open databases; loading that code opens nothing.
-const DATABASE_MODULES = ['test/support/databases.ts', 'test/support/harness.ts', 'src/store/database.ts', 'src/runtime.ts'];
+const DATABASE_MODULES = [
+  'test/support/databases.ts',
+  'test/support/harness.ts',
+  'src/store/database.ts',
+  'src/runtime.ts',
+];
 const DATABASE_PACKAGES = ['pg', '@electric-sql/pglite'];
-const STARTS_SOMETHING = /(?<![.\w])(startEmulator|createServer|createHarness|describeEachDatabase|describePostgres|spawn|spawnSync|fork|execFile|exec|fetch)\(|\.listen\(/;
+const STARTS_SOMETHING =
+  /(?<![.\w])(startEmulator|createServer|createHarness|describeEachDatabase|describePostgres|spawn|spawnSync|fork|execFile|exec|fetch)\(|\.listen\(/;
 
 /** The repository files a TypeScript file imports (relative specifiers, `.js` written for `.ts`), and its packages. */
 function importsOf(file: string): { files: string[]; packages: string[] } {
   const text = readFileSync(path.join(ROOT, file), 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\('([^']+)'\)/g)].map((m) => m[1] ?? m[2]!);
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\('([^']+)'\)/g),
+  ].map((m) => m[1] ?? m[2]!);
   const files: string[] = [];
   const packages: string[] = [];
   for (const specifier of specifiers) {
@@ -35,7 +43,9 @@ function importsOf(file: string): { files: string[]; packages: string[] } {
       packages.push(specifier);
       continue;
     }
-    const resolved = path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), specifier)).replace(/\.js$/, '.ts');
+    const resolved = path
+      .relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), specifier))
+      .replace(/\.js$/, '.ts');
     if (existsSync(path.join(ROOT, resolved))) files.push(resolved.split(path.sep).join('/'));
   }
   return { files, packages };
@@ -66,13 +76,19 @@ describe('test groups', () => {
 
   it('names files that exist: every pattern matches at least one test file', () => {
     for (const [group, patterns] of Object.entries(GROUPS)) {
-      for (const pattern of patterns) expect(all.filter((file) => matchesAny([pattern], file)), `${group}: ${pattern}`).not.toEqual([]);
+      for (const pattern of patterns)
+        expect(
+          all.filter((file) => matchesAny([pattern], file)),
+          `${group}: ${pattern}`,
+        ).not.toEqual([]);
     }
   });
 
   it('puts no file in two groups', () => {
     for (const file of all) {
-      const groups = Object.entries(GROUPS).filter(([, patterns]) => matchesAny(patterns, file)).map(([group]) => group);
+      const groups = Object.entries(GROUPS)
+        .filter(([, patterns]) => matchesAny(patterns, file))
+        .map(([group]) => group);
       expect(groups.length, `${file} is in ${groups.join(' and ')}`).toBeLessThanOrEqual(1);
     }
   });
@@ -88,10 +104,15 @@ describe('test groups', () => {
     expect(unit.length).toBeGreaterThan(5);
     for (const file of unit) {
       for (const [reached, imports] of reachable(file)) {
-        for (const module of DATABASE_MODULES) expect(imports.files, `${reached} (from ${file}) imports ${module}`).not.toContain(module);
-        for (const name of DATABASE_PACKAGES) expect(imports.packages, `${reached} (from ${file}) imports ${name}`).not.toContain(name);
+        for (const module of DATABASE_MODULES)
+          expect(imports.files, `${reached} (from ${file}) imports ${module}`).not.toContain(module);
+        for (const name of DATABASE_PACKAGES)
+          expect(imports.packages, `${reached} (from ${file}) imports ${name}`).not.toContain(name);
         if (reached !== 'test/support/test-groups.test.ts') {
-          expect(readFileSync(path.join(ROOT, reached), 'utf8'), `${reached} (from ${file}) starts something`).not.toMatch(STARTS_SOMETHING);
+          expect(
+            readFileSync(path.join(ROOT, reached), 'utf8'),
+            `${reached} (from ${file}) starts something`,
+          ).not.toMatch(STARTS_SOMETHING);
         }
       }
     }

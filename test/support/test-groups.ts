@@ -42,7 +42,9 @@ export function matchesAny(patterns: readonly string[], file: string): boolean {
   return patterns.some((pattern) => {
     const source = pattern
       .split(/(\*\*\/|\*)/)
-      .map((part) => (part === '**/' ? '(?:[^/]+/)*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+      .map((part) =>
+        part === '**/' ? '(?:[^/]+/)*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'),
+      )
       .join('');
     return new RegExp(`^${source}$`).test(file);
   });

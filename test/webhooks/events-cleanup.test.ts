@@ -24,7 +24,11 @@ async function eventAged(h: Harness, gw: string, daysAgo: number, status: Status
     const res = await sendSigned(h, gw, eventText(stripeEvent()), SECRET);
     if (res.status !== 200) throw new Error(`intake: ${res.status} ${JSON.stringify(res.body)}`);
     const failed = status === 'failed' ? { error: 'boom', retryable: false } : {};
-    await h.deps.db.updateTable('webhook_events').set({ status, ...failed }).where('id', '=', res.body.id).execute();
+    await h.deps.db
+      .updateTable('webhook_events')
+      .set({ status, ...failed })
+      .where('id', '=', res.body.id)
+      .execute();
     return res.body.id as string;
   } finally {
     h.clock.set(now);
@@ -42,7 +46,8 @@ describeEachDatabase('webhook events retention', (get) => {
     const gw = await gatewayWithSecret(h, ENV, SECRET);
     await h.request('PATCH', '/v1/settings', { webhook_retention_days: 30 });
     const old: string[] = [];
-    for (let i = 0; i < 5; i += 1) old.push(await eventAged(h, gw, 31 + i, i % 2 === 0 ? 'processed' : 'not_supported'));
+    for (let i = 0; i < 5; i += 1)
+      old.push(await eventAged(h, gw, 31 + i, i % 2 === 0 ? 'processed' : 'not_supported'));
     const kept = [
       await eventAged(h, gw, 90, 'failed'),
       await eventAged(h, gw, 90, 'pending'),
@@ -50,7 +55,10 @@ describeEachDatabase('webhook events retention', (get) => {
       await eventAged(h, gw, 0, 'not_supported'),
     ];
     const result = await deleteOldWebhookEvents(h.deps, { batchSize: 2 });
-    expect(result).toEqual({ deleted: 5, received_before: new Date(h.clock.now().getTime() - 30 * DAY_MS).toISOString() });
+    expect(result).toEqual({
+      deleted: 5,
+      received_before: new Date(h.clock.now().getTime() - 30 * DAY_MS).toISOString(),
+    });
     expect(await remaining(h, old)).toEqual([]);
     expect(await remaining(h, kept)).toEqual([...kept].sort());
     expect(await deleteOldWebhookEvents(h.deps)).toMatchObject({ deleted: 0 });
@@ -77,12 +85,22 @@ interface Run {
 describePostgres('settle webhooks (CLI)', (get) => {
   const settle = (h: Harness, dataDir: string, ...args: string[]) =>
     new Promise<Run>((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: h.testDb.url, SETTLE_DATA_DIR: dataDir, LOG_LEVEL: 'error' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: h.testDb.url,
+        SETTLE_DATA_DIR: dataDir,
+        LOG_LEVEL: 'error',
+      };
       delete env.STRIPE_SECRET_KEY;
       delete env.STRIPE_API_BASE;
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env }, (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        { cwd: ROOT, env },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
 
   it('lists with filters, replays one (exit code 1 when it ends failed) and cleans up', async () => {
@@ -102,14 +120,32 @@ describePostgres('settle webhooks (CLI)', (get) => {
       expect(lines.map((l) => l.split('  ')[0])).toEqual([pending, failed, oldProcessed]);
       expect(lines[1]).toContain('failed');
       expect(lines[1]).toContain('boom');
-      const onlyFailed = await settle(h, dataDir, 'webhooks', 'list', '--status', 'failed', '--type', 'payment_intent.succeeded');
-      expect(onlyFailed.stdout.trim().split('\n').map((l) => l.split('  ')[0])).toEqual([failed]);
+      const onlyFailed = await settle(
+        h,
+        dataDir,
+        'webhooks',
+        'list',
+        '--status',
+        'failed',
+        '--type',
+        'payment_intent.succeeded',
+      );
+      expect(
+        onlyFailed.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('  ')[0]),
+      ).toEqual([failed]);
       const bad = await settle(h, dataDir, 'webhooks', 'list', '--status', 'done');
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('status must be one of');
 
       const replayed = await settle(h, dataDir, 'webhooks', 'replay', failed);
-      const row = await h.deps.db.selectFrom('webhook_events').select(['status', 'claimed_until']).where('id', '=', failed).executeTakeFirstOrThrow();
+      const row = await h.deps.db
+        .selectFrom('webhook_events')
+        .select(['status', 'claimed_until'])
+        .where('id', '=', failed)
+        .executeTakeFirstOrThrow();
       expect(replayed.stdout).toContain(failed);
       expect(replayed.stdout).toContain(row.status);
       expect(replayed.code, replayed.stderr).toBe(row.status === 'failed' ? 1 : 0);

@@ -17,12 +17,24 @@ const calls: ProcessorCall[] = [];
 vi.mock('../../src/app/webhooks/processor.js', () => ({
   processWebhookEvents: async (deps: Deps, options: { ids?: string[] }) => {
     const ids = options.ids ?? [];
-    const rows = ids.length === 0 ? [] : await deps.db.selectFrom('webhook_events').select(['id', 'status', 'attempts', 'claimed_until', 'process_after']).where('id', 'in', ids).execute();
+    const rows =
+      ids.length === 0
+        ? []
+        : await deps.db
+            .selectFrom('webhook_events')
+            .select(['id', 'status', 'attempts', 'claimed_until', 'process_after'])
+            .where('id', 'in', ids)
+            .execute();
     calls.push({ ids: options.ids, rows });
     if (ids.length > 0) {
       await deps.db
         .updateTable('webhook_events')
-        .set((eb) => ({ status: 'processed', outcome: 'applied by the test processor', attempts: eb('attempts', '+', 1), processed_at: deps.clock.now() }))
+        .set((eb) => ({
+          status: 'processed',
+          outcome: 'applied by the test processor',
+          attempts: eb('attempts', '+', 1),
+          processed_at: deps.clock.now(),
+        }))
         .where('id', 'in', ids)
         .execute();
     }
@@ -40,7 +52,12 @@ beforeEach(() => {
   calls.length = 0;
 });
 
-async function receive(h: Harness, gatewayId: string, over: Record<string, unknown>, object: Record<string, unknown> = {}): Promise<string> {
+async function receive(
+  h: Harness,
+  gatewayId: string,
+  over: Record<string, unknown>,
+  object: Record<string, unknown> = {},
+): Promise<string> {
   const res = await sendSigned(h, gatewayId, eventText(stripeEvent(over, object)), SECRET);
   if (res.status !== 200) throw new Error(`intake: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
@@ -62,10 +79,22 @@ describeEachDatabase('webhook events API', (get) => {
     start = h.clock.now();
     for (let i = 0; i < 5; i += 1) {
       h.clock.advance(60_000);
-      ids.push(await receive(h, i === 4 ? other : gw, { type: i % 2 === 0 ? 'charge.succeeded' : 'charge.refunded' }, { id: `ch_list_${i}`, object: 'charge' }));
+      ids.push(
+        await receive(
+          h,
+          i === 4 ? other : gw,
+          { type: i % 2 === 0 ? 'charge.succeeded' : 'charge.refunded' },
+          { id: `ch_list_${i}`, object: 'charge' },
+        ),
+      );
     }
     await setState(h, ids[1] as string, { status: 'processed', outcome: 'done' });
-    await setState(h, ids[2] as string, { status: 'failed', error: 'gateway unavailable', retryable: true, attempts: 2 });
+    await setState(h, ids[2] as string, {
+      status: 'failed',
+      error: 'gateway unavailable',
+      retryable: true,
+      attempts: 2,
+    });
     await setState(h, ids[3] as string, { status: 'not_supported', outcome: 'not supported' });
   });
 
@@ -81,7 +110,13 @@ describeEachDatabase('webhook events API', (get) => {
     expect(all.body.object).toBe('list');
     expect(all.body.data.map((e: { id: string }) => e.id)).toEqual([...ids].reverse());
     expect(all.body.data[0]).not.toHaveProperty('payload');
-    expect(all.body.data[0]).toMatchObject({ object: 'webhook_event', gateway_id: other, object_id: 'ch_list_4', object_type: 'charge', deliveries: 1 });
+    expect(all.body.data[0]).toMatchObject({
+      object: 'webhook_event',
+      gateway_id: other,
+      object_id: 'ch_list_4',
+      object_type: 'charge',
+      deliveries: 1,
+    });
     expect(await listIds(h, '?status=pending')).toEqual([ids[4], ids[0]]);
     expect(await listIds(h, '?status=failed')).toEqual([ids[2]]);
     expect(await listIds(h, '?type=charge.refunded')).toEqual([ids[3], ids[1]]);
@@ -100,7 +135,10 @@ describeEachDatabase('webhook events API', (get) => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { body: any } = await h.request('GET', `/v1/webhook-events?limit=2${cursor ? `&starting_after=${cursor}` : ''}`);
+      const res: { body: any } = await h.request(
+        'GET',
+        `/v1/webhook-events?limit=2${cursor ? `&starting_after=${cursor}` : ''}`,
+      );
       seen.push(...res.body.data.map((e: { id: string }) => e.id));
       expect(res.body.has_more).toBe(res.body.next_cursor !== null);
       cursor = res.body.next_cursor;
@@ -116,8 +154,13 @@ describeEachDatabase('webhook events API', (get) => {
     const res = await h.request('GET', '/v1/webhook-events?status=done');
     expect(res.status).toBe(400);
     expect(res.body.error.param).toBe('status');
-    expect((await h.request('GET', '/v1/webhook-events?received_after=yesterday')).body.error.param).toBe('received_after');
-    expect((await h.request('GET', '/v1/webhook-events?color=red')).body.error).toMatchObject({ code: 'parameter_unknown', param: 'color' });
+    expect((await h.request('GET', '/v1/webhook-events?received_after=yesterday')).body.error.param).toBe(
+      'received_after',
+    );
+    expect((await h.request('GET', '/v1/webhook-events?color=red')).body.error).toMatchObject({
+      code: 'parameter_unknown',
+      param: 'color',
+    });
     expect((await h.request('GET', '/v1/webhook-events', undefined, {}, null)).status).toBe(401);
     expect((await h.request('GET', '/v1/webhook-events', undefined, {}, await h.keyWith(['read']))).status).toBe(200);
   });
@@ -126,25 +169,51 @@ describeEachDatabase('webhook events API', (get) => {
     const h = get();
     const res = await h.request('GET', `/v1/webhook-events/${ids[2]}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: ids[2], status: 'failed', error: 'gateway unavailable', retryable: true, attempts: 2, deliveries: 1, outcome: null });
-    expect(res.body.payload).toMatchObject({ id: res.body.event_id, object: 'event', data: { object: { id: 'ch_list_2' } } });
-    for (const field of ['received_at', 'last_received_at', 'process_after', 'event_created_at', 'updated_at']) expect(res.body[field]).toMatch(/Z$/);
+    expect(res.body).toMatchObject({
+      id: ids[2],
+      status: 'failed',
+      error: 'gateway unavailable',
+      retryable: true,
+      attempts: 2,
+      deliveries: 1,
+      outcome: null,
+    });
+    expect(res.body.payload).toMatchObject({
+      id: res.body.event_id,
+      object: 'event',
+      data: { object: { id: 'ch_list_2' } },
+    });
+    for (const field of ['received_at', 'last_received_at', 'process_after', 'event_created_at', 'updated_at'])
+      expect(res.body[field]).toMatch(/Z$/);
     expect((await h.request('GET', '/v1/webhook-events/whe_missing')).status).toBe(404);
   });
 
   it('replays one event whatever its status: pending, due now, unclaimed, attempts kept, then processed', async () => {
     const h = get();
     const id = ids[2] as string;
-    await setState(h, id, { claimed_until: new Date(h.clock.now().getTime() + 60_000), process_after: new Date(h.clock.now().getTime() + 3_600_000) });
-    expect((await h.request('POST', `/v1/webhook-events/${id}/replay`, undefined, {}, await h.keyWith(['read']))).status).toBe(403);
+    await setState(h, id, {
+      claimed_until: new Date(h.clock.now().getTime() + 60_000),
+      process_after: new Date(h.clock.now().getTime() + 3_600_000),
+    });
+    expect(
+      (await h.request('POST', `/v1/webhook-events/${id}/replay`, undefined, {}, await h.keyWith(['read']))).status,
+    ).toBe(403);
     expect(calls).toHaveLength(0);
-    const withField = await h.request('POST', `/v1/webhook-events/${id}/replay`, { delay_seconds: 60 }, {}, await h.keyWith(['write']));
+    const withField = await h.request(
+      'POST',
+      `/v1/webhook-events/${id}/replay`,
+      { delay_seconds: 60 },
+      {},
+      await h.keyWith(['write']),
+    );
     expect(withField.status).toBe(400);
     expect(withField.body.error).toMatchObject({ code: 'parameter_unknown', param: 'delay_seconds' });
     expect(calls).toHaveLength(0);
     const res = await h.request('POST', `/v1/webhook-events/${id}/replay`, undefined, {}, await h.keyWith(['write']));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(calls).toEqual([{ ids: [id], rows: [{ id, status: 'pending', attempts: 2, claimed_until: null, process_after: h.clock.now() }] }]);
+    expect(calls).toEqual([
+      { ids: [id], rows: [{ id, status: 'pending', attempts: 2, claimed_until: null, process_after: h.clock.now() }] },
+    ]);
     expect(res.body).toMatchObject({ id, status: 'processed', outcome: 'applied by the test processor', attempts: 3 });
     expect(res.body.payload.data.object.id).toBe('ch_list_2');
     const missing = await h.request('POST', '/v1/webhook-events/whe_missing/replay');
@@ -158,18 +227,38 @@ describeEachDatabase('webhook events API', (get) => {
     await setState(h, ids[3] as string, { status: 'not_supported' });
     await setState(h, ids[1] as string, { status: 'processed' });
     const body = { received_after: t(1.5), received_before: t(4.5), type: 'charge.refunded' };
-    expect((await h.request('POST', '/v1/webhook-events/replay', body, {}, await h.keyWith(['write']))).status).toBe(403);
+    expect((await h.request('POST', '/v1/webhook-events/replay', body, {}, await h.keyWith(['write']))).status).toBe(
+      403,
+    );
     const res = await h.request('POST', '/v1/webhook-events/replay', body);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toEqual({ object: 'webhook_event_replay', reset: 2, summary: { picked: 2, processed: 2, failed: 0, not_supported: 0 } });
+    expect(res.body).toEqual({
+      object: 'webhook_event_replay',
+      reset: 2,
+      summary: { picked: 2, processed: 2, failed: 0, not_supported: 0 },
+    });
     expect(calls.map((c) => c.ids)).toEqual([[ids[1], ids[3]]]);
     expect(calls[0]?.rows.every((r) => r.status === 'pending' && r.claimed_until === null)).toBe(true);
-    const byStatus = await h.request('POST', '/v1/webhook-events/replay', { received_after: t(0), received_before: t(10), status: 'pending' });
+    const byStatus = await h.request('POST', '/v1/webhook-events/replay', {
+      received_after: t(0),
+      received_before: t(10),
+      status: 'pending',
+    });
     expect(byStatus.body.reset).toBe(2); // ids[0] and ids[4]
     expect(calls[1]?.ids).toEqual([ids[0], ids[4]]);
-    const none = await h.request('POST', '/v1/webhook-events/replay', { received_after: t(100), received_before: t(200) });
-    expect(none.body).toEqual({ object: 'webhook_event_replay', reset: 0, summary: { picked: 0, processed: 0, failed: 0, not_supported: 0 } });
-    const backwards = await h.request('POST', '/v1/webhook-events/replay', { received_after: t(5), received_before: t(1) });
+    const none = await h.request('POST', '/v1/webhook-events/replay', {
+      received_after: t(100),
+      received_before: t(200),
+    });
+    expect(none.body).toEqual({
+      object: 'webhook_event_replay',
+      reset: 0,
+      summary: { picked: 0, processed: 0, failed: 0, not_supported: 0 },
+    });
+    const backwards = await h.request('POST', '/v1/webhook-events/replay', {
+      received_after: t(5),
+      received_before: t(1),
+    });
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.code).toBe('invalid_range');
     expect(calls).toHaveLength(2);
@@ -186,7 +275,11 @@ describeEachDatabase('webhook events API', (get) => {
     const res = await h.request('POST', '/v1/webhook-events/replay', range);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('too_many_events');
-    const pending = await sql<{ n: number }>`select count(*)::int8 as n from webhook_events where id like 'whe_bulk%' and status <> 'processed'`.execute(h.deps.db);
+    const pending = await sql<{
+      n: number;
+    }>`select count(*)::int8 as n from webhook_events where id like 'whe_bulk%' and status <> 'processed'`.execute(
+      h.deps.db,
+    );
     expect(pending.rows[0]?.n).toBe(0);
     expect(calls).toHaveLength(0);
     await sql`delete from webhook_events where id = 'whe_bulk000001'`.execute(h.deps.db);

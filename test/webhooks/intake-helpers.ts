@@ -12,16 +12,29 @@ export const signHeader = (payload: string, secret: string, timestamp: number): 
 export const unixSeconds = (h: Harness): number => Math.floor(h.clock.now().getTime() / 1000);
 
 let counter = 0;
-export const newEventId = (): string => `evt_test${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(3).toString('hex')}`;
+export const newEventId = (): string =>
+  `evt_test${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(3).toString('hex')}`;
 
 /** A Stripe event as Stripe sends it (pretty-printed, as Stripe's bodies are). */
-export function stripeEvent(over: Record<string, unknown> = {}, object: Record<string, unknown> = {}): Record<string, unknown> {
+export function stripeEvent(
+  over: Record<string, unknown> = {},
+  object: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     id: newEventId(),
     object: 'event',
     api_version: '2025-09-30.clover',
     created: 1_795_000_000,
-    data: { object: { id: `pi_${randomBytes(6).toString('hex')}`, object: 'payment_intent', amount: 1050, currency: 'usd', status: 'succeeded', ...object } },
+    data: {
+      object: {
+        id: `pi_${randomBytes(6).toString('hex')}`,
+        object: 'payment_intent',
+        amount: 1050,
+        currency: 'usd',
+        status: 'succeeded',
+        ...object,
+      },
+    },
     livemode: false,
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
@@ -52,7 +65,12 @@ export interface Sent {
 }
 
 /** POSTs raw bytes to the intake, with no API key. */
-export async function sendRaw(h: Harness, gatewayId: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Sent> {
+export async function sendRaw(
+  h: Harness,
+  gatewayId: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<Sent> {
   const response = await h.app.inject({
     method: 'POST',
     url: `/v1/webhooks/${gatewayId}`,
@@ -63,18 +81,30 @@ export async function sendRaw(h: Harness, gatewayId: string, body: string | Buff
 }
 
 /** Signs `body` with `secret` at `timestamp` (default: the harness clock) and sends it. */
-export function sendSigned(h: Harness, gatewayId: string, body: string, secret: string, timestamp = unixSeconds(h), headers: Record<string, string> = {}): Promise<Sent> {
+export function sendSigned(
+  h: Harness,
+  gatewayId: string,
+  body: string,
+  secret: string,
+  timestamp = unixSeconds(h),
+  headers: Record<string, string> = {},
+): Promise<Sent> {
   return sendRaw(h, gatewayId, body, { 'stripe-signature': signHeader(body, secret, timestamp), ...headers });
 }
 
 export async function countEvents(h: Harness, gatewayId?: string): Promise<number> {
   const where = gatewayId === undefined ? sql`true` : sql`gateway_id = ${gatewayId}`;
-  const result = await sql<{ n: number }>`select count(*)::int8 as n from webhook_events where ${where}`.execute(h.deps.db);
+  const result = await sql<{ n: number }>`select count(*)::int8 as n from webhook_events where ${where}`.execute(
+    h.deps.db,
+  );
   return result.rows[0]?.n ?? 0;
 }
 
 /** A keep-alive HTTP client for sending to a listening server over a real socket (the storm test, the benchmark). */
-export function socketSender(baseUrl: string, sockets: number): {
+export function socketSender(
+  baseUrl: string,
+  sockets: number,
+): {
   send(path: string, body: string, headers: Record<string, string>): Promise<Sent>;
   close(): void;
 } {

@@ -2,7 +2,17 @@
 // (gateway, event id) and answers at once; every rejection has its status and code and stores nothing.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
-import { countEvents, eventText, gatewayWithSecret, newEventId, sendRaw, sendSigned, signHeader, stripeEvent, unixSeconds } from './intake-helpers.js';
+import {
+  countEvents,
+  eventText,
+  gatewayWithSecret,
+  newEventId,
+  sendRaw,
+  sendSigned,
+  signHeader,
+  stripeEvent,
+  unixSeconds,
+} from './intake-helpers.js';
 
 const ENV = 'SETTLE_GATEWAY_TEST_WHSEC_INTAKE';
 const SECRET = 'whsec_intake_test_secret_0123456789';
@@ -13,7 +23,11 @@ afterAll(() => {
 
 /** The gateway's exchanges in the gateway log. */
 async function gatewayLogCount(h: Harness, gatewayId: string): Promise<number> {
-  const row = await h.deps.db.selectFrom('gateway_logs').select((eb) => eb.fn.countAll<string>().as('n')).where('gateway_id', '=', gatewayId).executeTakeFirstOrThrow();
+  const row = await h.deps.db
+    .selectFrom('gateway_logs')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('gateway_id', '=', gatewayId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -35,7 +49,11 @@ describeEachDatabase('webhook intake', (get) => {
       // Acknowledged at once: verified and stored only. No gateway call was made for it, and it was not processed
       // (pending, no attempt; the row below).
       expect(await gatewayLogCount(h, gatewayId)).toBe(logsBefore);
-      const row = await h.deps.db.selectFrom('webhook_events').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+      const row = await h.deps.db
+        .selectFrom('webhook_events')
+        .selectAll()
+        .where('id', '=', res.body.id)
+        .executeTakeFirstOrThrow();
       const now = h.clock.now();
       expect(row).toMatchObject({
         gateway_id: gatewayId,
@@ -77,7 +95,11 @@ describeEachDatabase('webhook intake', (get) => {
     expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
     expect([first.body.duplicate, second.body.duplicate, third.body.duplicate]).toEqual([false, true, true]);
     expect(new Set([first.body.id, second.body.id, third.body.id]).size).toBe(1);
-    const rows = await h.deps.db.selectFrom('webhook_events').selectAll().where('event_id', '=', event.id as string).execute();
+    const rows = await h.deps.db
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('event_id', '=', event.id as string)
+      .execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ deliveries: 3, type: 'payment_intent.succeeded', status: 'pending', attempts: 0 });
     expect(rows[0]?.payload).toEqual(event);
@@ -89,13 +111,20 @@ describeEachDatabase('webhook intake', (get) => {
     const h = get();
     const event = eventText(stripeEvent());
     const others = Array.from({ length: 6 }, () => eventText(stripeEvent()));
-    const answers = await Promise.all([...Array.from({ length: 5 }, () => sendSigned(h, gatewayId, event, SECRET)), ...others.map((b) => sendSigned(h, gatewayId, b, SECRET))]);
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => sendSigned(h, gatewayId, event, SECRET)),
+      ...others.map((b) => sendSigned(h, gatewayId, b, SECRET)),
+    ]);
     expect(answers.map((a) => a.status)).toEqual(Array(11).fill(200));
     const same = answers.slice(0, 5);
     expect(same.filter((a) => !a.body.duplicate)).toHaveLength(1);
     expect(new Set(same.map((a) => a.body.id)).size).toBe(1);
     expect(answers.slice(5).every((a) => !a.body.duplicate)).toBe(true);
-    const row = await h.deps.db.selectFrom('webhook_events').select('deliveries').where('id', '=', same[0]?.body.id).executeTakeFirstOrThrow();
+    const row = await h.deps.db
+      .selectFrom('webhook_events')
+      .select('deliveries')
+      .where('id', '=', same[0]?.body.id)
+      .executeTakeFirstOrThrow();
     expect(row.deliveries).toBe(5);
   });
 
@@ -104,7 +133,10 @@ describeEachDatabase('webhook intake', (get) => {
     const good = stripeEvent();
     const bad = eventText(stripeEvent()).replace('"usd"', '"us\\u0000d"'); // valid JSON, not storable as jsonb
     const before = await countEvents(h, gatewayId);
-    const [a, b] = await Promise.all([sendSigned(h, gatewayId, eventText(good), SECRET), sendSigned(h, gatewayId, bad, SECRET)]);
+    const [a, b] = await Promise.all([
+      sendSigned(h, gatewayId, eventText(good), SECRET),
+      sendSigned(h, gatewayId, bad, SECRET),
+    ]);
     expect(a.status).toBe(200);
     expect(b.status, JSON.stringify(b.body)).toBe(400);
     expect(b.body.error.code).toBe('invalid_event');
@@ -119,8 +151,18 @@ describeEachDatabase('webhook intake', (get) => {
       const res = await sendSigned(h, gatewayId, body, SECRET, unixSeconds(h), { 'content-type': contentType });
       expect(res.status, `${contentType}: ${JSON.stringify(res.body)}`).toBe(200);
     }
-    const row = await h.deps.db.selectFrom('webhook_events').selectAll().where('event_id', '=', id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ type: 'charge.refunded', object_type: 'charge', object_id: 'ch_1', api_version: null, deliveries: 3 });
+    const row = await h.deps.db
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('event_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      type: 'charge.refunded',
+      object_type: 'charge',
+      object_id: 'ch_1',
+      api_version: null,
+      deliveries: 3,
+    });
   });
 
   it('accepts an event up to 1 MB, beyond the 256 KB limit of the other routes', async () => {
@@ -129,7 +171,7 @@ describeEachDatabase('webhook intake', (get) => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
-  it('accepts a timestamp up to 300 seconds old or ahead of Settle\'s clock', async () => {
+  it("accepts a timestamp up to 300 seconds old or ahead of Settle's clock", async () => {
     const h = get();
     for (const skew of [-300, 300]) {
       const res = await sendSigned(h, gatewayId, eventText(stripeEvent()), SECRET, unixSeconds(h) + skew);
@@ -140,20 +182,44 @@ describeEachDatabase('webhook intake', (get) => {
   // Each rejection: its status and code, and nothing stored. Each case fails if its check is removed: the body
   // would otherwise be a storable event.
   const otherEvent = () => eventText(stripeEvent());
-  const rejections: { name: string; status: number; code: string; param?: string; send: (h: Harness, gw: string) => ReturnType<typeof sendRaw> }[] = [
+  const rejections: {
+    name: string;
+    status: number;
+    code: string;
+    param?: string;
+    send: (h: Harness, gw: string) => ReturnType<typeof sendRaw>;
+  }[] = [
     {
       name: 'forged signature',
       status: 400,
       code: 'signature_mismatch',
       send: (h, gw) => {
         const body = otherEvent();
-        const header = signHeader(body, SECRET, unixSeconds(h)).replace(/v1=([0-9a-f])/, (_m, c: string) => `v1=${c === '0' ? '1' : '0'}`);
+        const header = signHeader(body, SECRET, unixSeconds(h)).replace(
+          /v1=([0-9a-f])/,
+          (_m, c: string) => `v1=${c === '0' ? '1' : '0'}`,
+        );
         return sendRaw(h, gw, body, { 'stripe-signature': header });
       },
     },
-    { name: 'wrong secret', status: 400, code: 'signature_mismatch', send: (h, gw) => sendSigned(h, gw, otherEvent(), 'whsec_someone_else') },
-    { name: 'stale timestamp (301 s old)', status: 400, code: 'timestamp_outside_tolerance', send: (h, gw) => sendSigned(h, gw, otherEvent(), SECRET, unixSeconds(h) - 301) },
-    { name: 'future timestamp (301 s ahead)', status: 400, code: 'timestamp_outside_tolerance', send: (h, gw) => sendSigned(h, gw, otherEvent(), SECRET, unixSeconds(h) + 301) },
+    {
+      name: 'wrong secret',
+      status: 400,
+      code: 'signature_mismatch',
+      send: (h, gw) => sendSigned(h, gw, otherEvent(), 'whsec_someone_else'),
+    },
+    {
+      name: 'stale timestamp (301 s old)',
+      status: 400,
+      code: 'timestamp_outside_tolerance',
+      send: (h, gw) => sendSigned(h, gw, otherEvent(), SECRET, unixSeconds(h) - 301),
+    },
+    {
+      name: 'future timestamp (301 s ahead)',
+      status: 400,
+      code: 'timestamp_outside_tolerance',
+      send: (h, gw) => sendSigned(h, gw, otherEvent(), SECRET, unixSeconds(h) + 301),
+    },
     {
       name: 'truncated body',
       status: 400,
@@ -163,7 +229,12 @@ describeEachDatabase('webhook intake', (get) => {
         return sendRaw(h, gw, body.slice(0, -25), { 'stripe-signature': signHeader(body, SECRET, unixSeconds(h)) });
       },
     },
-    { name: 'body not JSON', status: 400, code: 'invalid_json', send: (h, gw) => sendSigned(h, gw, 'id=evt_1&type=charge.succeeded', SECRET) },
+    {
+      name: 'body not JSON',
+      status: 400,
+      code: 'invalid_json',
+      send: (h, gw) => sendSigned(h, gw, 'id=evt_1&type=charge.succeeded', SECRET),
+    },
     {
       name: 'body not UTF-8',
       status: 400,
@@ -176,10 +247,30 @@ describeEachDatabase('webhook intake', (get) => {
         return sendRaw(h, gw, body, { 'stripe-signature': signHeader(body.toString('utf8'), SECRET, unixSeconds(h)) });
       },
     },
-    { name: 'missing Stripe-Signature', status: 400, code: 'signature_missing', send: (h, gw) => sendRaw(h, gw, otherEvent()) },
-    { name: 'unparseable Stripe-Signature', status: 400, code: 'signature_invalid', send: (h, gw) => sendRaw(h, gw, otherEvent(), { 'stripe-signature': 'sha256=abc' }) },
-    { name: 'empty body', status: 400, code: 'payload_missing', send: (h, gw) => sendRaw(h, gw, '', { 'stripe-signature': signHeader('', SECRET, unixSeconds(h)) }) },
-    { name: 'over 1 MB', status: 413, code: 'request_too_large', send: (h, gw) => sendSigned(h, gw, eventText(stripeEvent({ padding: 'x'.repeat(1024 * 1024) })), SECRET) },
+    {
+      name: 'missing Stripe-Signature',
+      status: 400,
+      code: 'signature_missing',
+      send: (h, gw) => sendRaw(h, gw, otherEvent()),
+    },
+    {
+      name: 'unparseable Stripe-Signature',
+      status: 400,
+      code: 'signature_invalid',
+      send: (h, gw) => sendRaw(h, gw, otherEvent(), { 'stripe-signature': 'sha256=abc' }),
+    },
+    {
+      name: 'empty body',
+      status: 400,
+      code: 'payload_missing',
+      send: (h, gw) => sendRaw(h, gw, '', { 'stripe-signature': signHeader('', SECRET, unixSeconds(h)) }),
+    },
+    {
+      name: 'over 1 MB',
+      status: 413,
+      code: 'request_too_large',
+      send: (h, gw) => sendSigned(h, gw, eventText(stripeEvent({ padding: 'x'.repeat(1024 * 1024) })), SECRET),
+    },
   ];
   const notEvents: [string, Record<string, unknown> | unknown[]][] = [
     ['body', []],
@@ -239,7 +330,13 @@ describeEachDatabase('webhook intake', (get) => {
 
   it('refuses events for a provider whose signatures it cannot check: 400 gateway_not_supported, nothing stored', async () => {
     const h = get();
-    const res = await h.request('POST', '/v1/gateways', { name: 'spreedly', provider: 'spreedly', settlement_currency: 'usd', secret_key_env: 'SETTLE_GATEWAY_TEST_UNUSED_KEY', webhook_secret_env: ENV });
+    const res = await h.request('POST', '/v1/gateways', {
+      name: 'spreedly',
+      provider: 'spreedly',
+      settlement_currency: 'usd',
+      secret_key_env: 'SETTLE_GATEWAY_TEST_UNUSED_KEY',
+      webhook_secret_env: ENV,
+    });
     const before = await countEvents(h);
     const sent = await sendSigned(h, res.body.id, otherEvent(), SECRET);
     expect(sent.status).toBe(400);
@@ -251,6 +348,13 @@ describeEachDatabase('webhook intake', (get) => {
     const h = get();
     const spec = (await h.request('GET', '/openapi.json')).body;
     expect(spec.paths['/v1/webhooks/{gateway_id}'].post.security).toEqual([]);
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/webhook-events', '/v1/webhook-events/{id}', '/v1/webhook-events/{id}/replay', '/v1/webhook-events/replay']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/webhook-events',
+        '/v1/webhook-events/{id}',
+        '/v1/webhook-events/{id}/replay',
+        '/v1/webhook-events/replay',
+      ]),
+    );
   });
 });

@@ -20,9 +20,27 @@ interface Server {
 }
 
 async function serve(): Promise<Server> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SETTLE_DATA_DIR: dataDir, PORT: '0', SETTLE_API_KEY: KEY, LOG_LEVEL: 'info', SETTLE_API_RATE_LIMIT: '0' };
-  for (const name of ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET', 'SETTLE_BASE_URL']) delete env[name];
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SETTLE_DATA_DIR: dataDir,
+    PORT: '0',
+    SETTLE_API_KEY: KEY,
+    LOG_LEVEL: 'info',
+    SETTLE_API_RATE_LIMIT: '0',
+  };
+  for (const name of [
+    'DATABASE_URL',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_API_BASE',
+    'STRIPE_WEBHOOK_SECRET',
+    'SETTLE_BASE_URL',
+  ])
+    delete env[name];
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -70,15 +88,25 @@ it('registers with the in-process emulator at start-up, receives its events, and
     expect(endpoint.url).toMatch(new RegExp(`^${first.url}/v1/webhooks/gw_`));
 
     const pm = await api(first, 'POST', '/v1/payment-methods', { gateway_token: 'pm_card_visa', type: 'card' });
-    const trx = await api(first, 'POST', '/v1/transactions', { amount: 2500, currency: 'usd', payment_method_id: pm.id });
+    const trx = await api(first, 'POST', '/v1/transactions', {
+      amount: 2500,
+      currency: 'usd',
+      payment_method_id: pm.id,
+    });
     const captured = await api(first, 'POST', `/v1/transactions/${trx.id}/capture`);
     const pi = captured.gateway_ref.payment_intent as string;
     let events: { object_id: string | null; type: string }[] = [];
-    for (let i = 0; i < 100 && !events.some((e) => e.object_id === pi && e.type === 'payment_intent.succeeded'); i += 1) {
+    for (
+      let i = 0;
+      i < 100 && !events.some((e) => e.object_id === pi && e.type === 'payment_intent.succeeded');
+      i += 1
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       events = (await api(first, 'GET', '/v1/webhook-events?limit=200')).data;
     }
-    expect(events.filter((e) => e.object_id === pi).map((e) => e.type)).toEqual(expect.arrayContaining(['payment_intent.created', 'payment_intent.succeeded']));
+    expect(events.filter((e) => e.object_id === pi).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['payment_intent.created', 'payment_intent.succeeded']),
+    );
 
     // The serve process applies what arrives: a refund made "in the dashboard" becomes a refund transaction.
     const emulatorUrl = /offline Stripe emulator at (http:\/\/\S+?)[ )]/.exec(first.output())?.[1];
@@ -95,7 +123,11 @@ it('registers with the in-process emulator at start-up, receives its events, and
       refunds = (await api(first, 'GET', `/v1/transactions?original_transaction_id=${trx.id}`)).data;
     }
     expect(refunds.map((r) => [r.amount, r.source, r.status])).toEqual([[-700, 'webhook', 'completed']]);
-    expect(await api(first, 'GET', `/v1/transactions/${trx.id}`)).toMatchObject({ payment_status: 'partially_refunded', refunded_amount: 700, retained_amount: 1800 });
+    expect(await api(first, 'GET', `/v1/transactions/${trx.id}`)).toMatchObject({
+      payment_status: 'partially_refunded',
+      refunded_amount: 700,
+      retained_amount: 1800,
+    });
   } finally {
     await stop(first);
   }
@@ -103,7 +135,9 @@ it('registers with the in-process emulator at start-up, receives its events, and
   try {
     // PORT=0: Settle (and the emulator) listen on other ports now; the kept endpoint follows Settle's new URL.
     expect(second.url).not.toBe(first.url);
-    expect(second.output()).toContain(`endpoint ${endpoint.endpoint_id} updated with the emulator for ${second.url}/v1/webhooks/`);
+    expect(second.output()).toContain(
+      `endpoint ${endpoint.endpoint_id} updated with the emulator for ${second.url}/v1/webhooks/`,
+    );
     expect(JSON.parse(readFileSync(path.join(dataDir, EMULATOR_ENDPOINT_FILE), 'utf8')).secret).toBe(endpoint.secret);
   } finally {
     await stop(second);

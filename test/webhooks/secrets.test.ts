@@ -8,7 +8,12 @@ import { Writable } from 'node:stream';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
-import { EMULATOR_ENDPOINT_FILE, registerEmulatorEndpoint, setUpWebhookSecret, WebhookSecrets } from '../../src/app/webhooks/secrets.js';
+import {
+  EMULATOR_ENDPOINT_FILE,
+  registerEmulatorEndpoint,
+  setUpWebhookSecret,
+  WebhookSecrets,
+} from '../../src/app/webhooks/secrets.js';
 import { setUpDefaultGateway } from '../../src/gateway-adapters/default-gateway.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { stripeWebhookEndpoints } from '../../src/gateway-adapters/stripe/webhook-endpoints.js';
@@ -17,7 +22,14 @@ import type { GatewayRow } from '../../src/store/schema.js';
 import { ADMIN_KEY, describeEachDatabase } from '../support/harness.js';
 
 const record = (over: Partial<GatewayRow> = {}) =>
-  ({ id: 'gw_test', webhook_secret_env: null, is_emulator: false, is_default: false, api_base: null, ...over }) as GatewayRow;
+  ({
+    id: 'gw_test',
+    webhook_secret_env: null,
+    is_emulator: false,
+    is_default: false,
+    api_base: null,
+    ...over,
+  }) as GatewayRow;
 
 let dir: string;
 let emulator: Emulator;
@@ -41,14 +53,20 @@ afterEach(() => {
 it('resolves a secret from the variable the gateway names first, else from the registered endpoint, else says what to set', () => {
   const secrets = new WebhookSecrets();
   const named = record({ webhook_secret_env: 'SETTLE_GATEWAY_TEST_WHSEC_RESOLVE', is_emulator: true });
-  expect(secrets.resolve(named)).toEqual({ missing: expect.stringContaining('Set the environment variable SETTLE_GATEWAY_TEST_WHSEC_RESOLVE') });
+  expect(secrets.resolve(named)).toEqual({
+    missing: expect.stringContaining('Set the environment variable SETTLE_GATEWAY_TEST_WHSEC_RESOLVE'),
+  });
   secrets.register('gw_test', 'whsec_registered');
   expect(secrets.resolve(named)).toEqual({ secret: 'whsec_registered' });
   process.env.SETTLE_GATEWAY_TEST_WHSEC_RESOLVE = 'whsec_from_env';
   expect(secrets.resolve(named)).toEqual({ secret: 'whsec_from_env' });
   const none = new WebhookSecrets();
-  expect(none.resolve(record({ is_default: true }))).toEqual({ missing: expect.stringContaining('set STRIPE_WEBHOOK_SECRET and restart') });
-  expect(none.resolve(record({ is_emulator: true }))).toEqual({ missing: expect.stringContaining('registers its endpoint with the emulator') });
+  expect(none.resolve(record({ is_default: true }))).toEqual({
+    missing: expect.stringContaining('set STRIPE_WEBHOOK_SECRET and restart'),
+  });
+  expect(none.resolve(record({ is_emulator: true }))).toEqual({
+    missing: expect.stringContaining('registers its endpoint with the emulator'),
+  });
   expect(none.resolve(record())).toEqual({ missing: expect.stringContaining('PATCH /v1/gateways/gw_test') });
 });
 
@@ -65,11 +83,17 @@ it('registers with the emulator once, keeps the secret in the data directory (06
   const file = path.join(dataDir, EMULATOR_ENDPOINT_FILE);
   expect(statSync(file).mode & 0o777).toBe(0o600);
   const kept = JSON.parse(readFileSync(file, 'utf8'));
-  expect(kept).toMatchObject({ gateway_id: 'gw_register', endpoint_id: created.endpointId, url: created.url, secret: expect.stringMatching(/^whsec_/) });
+  expect(kept).toMatchObject({
+    gateway_id: 'gw_register',
+    endpoint_id: created.endpointId,
+    url: created.url,
+    secret: expect.stringMatching(/^whsec_/),
+  });
   expect(first.resolve(gw)).toEqual({ secret: kept.secret });
   const endpoint = await stripe.webhookEndpoints.retrieve(created.endpointId);
   expect(endpoint).toMatchObject({ url: created.url, enabled_events: ['*'], status: 'enabled' });
-  const endpointsAt = async (url: string) => (await stripe.webhookEndpoints.list({ limit: 100 })).data.filter((e) => e.url === url).map((e) => e.id);
+  const endpointsAt = async (url: string) =>
+    (await stripe.webhookEndpoints.list({ limit: 100 })).data.filter((e) => e.url === url).map((e) => e.id);
 
   // A restart (new process state), the emulator restarted on its state file: the same endpoint and secret.
   const again = new WebhookSecrets();
@@ -79,11 +103,18 @@ it('registers with the emulator once, keeps the secret in the data directory (06
 
   // Settle on another port (or the endpoint disabled): the same endpoint, pointed at the new URL and enabled.
   const moved = await register(new WebhookSecrets(), 'http://127.0.0.1:4000');
-  expect(moved).toMatchObject({ how: 'updated', endpointId: created.endpointId, url: 'http://127.0.0.1:4000/v1/webhooks/gw_register' });
+  expect(moved).toMatchObject({
+    how: 'updated',
+    endpointId: created.endpointId,
+    url: 'http://127.0.0.1:4000/v1/webhooks/gw_register',
+  });
   expect(await endpointsAt(created.url)).toEqual([]);
   expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ url: moved.url, secret: kept.secret });
   await stripe.webhookEndpoints.update(created.endpointId, { disabled: true });
-  expect(await register(new WebhookSecrets(), 'http://127.0.0.1:4000')).toMatchObject({ how: 'updated', endpointId: created.endpointId });
+  expect(await register(new WebhookSecrets(), 'http://127.0.0.1:4000')).toMatchObject({
+    how: 'updated',
+    endpointId: created.endpointId,
+  });
   expect((await stripe.webhookEndpoints.retrieve(created.endpointId)).status).toBe('enabled');
 
   // The endpoint deleted at the emulator: registered again, the file replaced.
@@ -103,11 +134,19 @@ it('start-up: a configured variable means no registration; a failed registration
   let calls = 0;
   const failing = () => {
     calls += 1;
-    return { create: async () => Promise.reject(new Error('404 no such route')), retrieve: async () => undefined, update: async () => undefined };
+    return {
+      create: async () => Promise.reject(new Error('404 no such route')),
+      retrieve: async () => undefined,
+      update: async () => undefined,
+    };
   };
   const base = { baseUrl: 'http://127.0.0.1:3000', dataDir, secrets: new WebhookSecrets(), now: new Date() };
   process.env.STRIPE_WEBHOOK_SECRET = 'whsec_configured';
-  const configured = await setUpWebhookSecret({ ...base, record: record({ is_emulator: true, webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' }), api: failing });
+  const configured = await setUpWebhookSecret({
+    ...base,
+    record: record({ is_emulator: true, webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' }),
+    api: failing,
+  });
   expect(configured).toEqual({ ok: true, description: 'signing secret from STRIPE_WEBHOOK_SECRET' });
   expect(calls).toBe(0);
   const failed = await setUpWebhookSecret({ ...base, record: record({ is_emulator: true }), api: failing });
@@ -120,43 +159,73 @@ it('start-up: a configured variable means no registration; a failed registration
 });
 
 describeEachDatabase('webhook secrets with the emulator', (get) => {
-  it('STRIPE_WEBHOOK_SECRET becomes the default gateway\'s secret variable (the emulator too); its value is never shown', async () => {
+  it("STRIPE_WEBHOOK_SECRET becomes the default gateway's secret variable (the emulator too); its value is never shown", async () => {
     const h = get();
     process.env.STRIPE_WEBHOOK_SECRET = 'whsec_default_gateway_secret_value';
     const gateway = await setUpDefaultGateway(
-      { stripeSecretKey: undefined, stripeApiBase: emulator.url, emulatorPort: 0, dataDir: dir, stripeWebhookSecret: 'whsec_default_gateway_secret_value' },
+      {
+        stripeSecretKey: undefined,
+        stripeApiBase: emulator.url,
+        emulatorPort: 0,
+        dataDir: dir,
+        stripeWebhookSecret: 'whsec_default_gateway_secret_value',
+      },
       h.deps,
     );
     expect(gateway.record).toMatchObject({ is_emulator: true, webhook_secret_env: 'STRIPE_WEBHOOK_SECRET' });
     const res = await h.request('GET', `/v1/gateways/${gateway.record.id}`);
     expect(res.body).toMatchObject({ webhook_secret_env: 'STRIPE_WEBHOOK_SECRET', webhook_secret_configured: true });
-    expect(JSON.stringify((await h.request('GET', '/v1/gateways')).body)).not.toContain('whsec_default_gateway_secret_value');
-    await h.deps.db.updateTable('gateways').set({ webhook_secret_env: null }).where('id', '=', gateway.record.id).execute();
+    expect(JSON.stringify((await h.request('GET', '/v1/gateways')).body)).not.toContain(
+      'whsec_default_gateway_secret_value',
+    );
+    await h.deps.db
+      .updateTable('gateways')
+      .set({ webhook_secret_env: null })
+      .where('id', '=', gateway.record.id)
+      .execute();
   });
 
-  it('the emulator\'s signed deliveries are accepted and stored once; the registered secret appears in no answer, log or table', async () => {
+  it("the emulator's signed deliveries are accepted and stored once; the registered secret appears in no answer, log or table", async () => {
     const h = get();
     h.clock.set(new Date()); // the emulator signs with the wall clock
     const logs: string[] = [];
     const stream = new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) });
     const secrets = new WebhookSecrets();
-    const app = await buildApp({ deps: h.deps, bootstrapApiKey: ADMIN_KEY, webhookSecrets: secrets, logger: { level: 'trace', stream } });
+    const app = await buildApp({
+      deps: h.deps,
+      bootstrapApiKey: ADMIN_KEY,
+      webhookSecrets: secrets,
+      logger: { level: 'trace', stream },
+    });
     try {
       const address = await app.listen({ port: 0, host: '127.0.0.1' });
       const gw = await ensureDefaultEmulatorGateway(h.deps, { apiBase: emulator.url });
       const dataDir = mkdtempSync(path.join(dir, 'data-'));
       const setUp = await setUpWebhookSecret({
-        record: gw, baseUrl: address, dataDir, secrets, now: new Date(),
+        record: gw,
+        baseUrl: address,
+        dataDir,
+        secrets,
+        now: new Date(),
         api: () => stripeWebhookEndpoints({ secretKey: 'sk_test_x', apiBase: emulator.url }),
       });
       expect(setUp.ok, setUp.description).toBe(true);
-      const { secret, endpoint_id: endpointId } = JSON.parse(readFileSync(path.join(dataDir, EMULATOR_ENDPOINT_FILE), 'utf8')) as { secret: string; endpoint_id: string };
+      const { secret, endpoint_id: endpointId } = JSON.parse(
+        readFileSync(path.join(dataDir, EMULATOR_ENDPOINT_FILE), 'utf8'),
+      ) as { secret: string; endpoint_id: string };
 
-      const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+      const pi = await stripe.paymentIntents.create({
+        amount: 2000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
       await emulator.controls.settleWebhooks();
       const mine = emulator.controls.webhookDeliveries().filter((d) => d.endpointId === endpointId);
       const ours = await h.deps.db.selectFrom('webhook_events').selectAll().where('gateway_id', '=', gw.id).execute();
-      expect(ours.filter((e) => e.object_id === pi.id).map((e) => e.type)).toEqual(expect.arrayContaining(['payment_intent.created', 'payment_intent.succeeded']));
+      expect(ours.filter((e) => e.object_id === pi.id).map((e) => e.type)).toEqual(
+        expect.arrayContaining(['payment_intent.created', 'payment_intent.succeeded']),
+      );
       expect(mine.map((d) => d.eventId).sort()).toEqual(ours.map((e) => e.event_id).sort());
       expect(mine.every((d) => d.status === 200)).toBe(true);
       expect(ours.every((e) => e.deliveries === 1 && e.livemode === false)).toBe(true);
@@ -164,13 +233,31 @@ describeEachDatabase('webhook secrets with the emulator', (get) => {
       // A delivery signed with another secret is refused.
       const body = JSON.stringify(ours[0]?.payload);
       const forged = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_not_the_one' });
-      const refused = await app.inject({ method: 'POST', url: `/v1/webhooks/${gw.id}`, headers: { 'content-type': 'application/json', 'stripe-signature': forged }, payload: body });
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/${gw.id}`,
+        headers: { 'content-type': 'application/json', 'stripe-signature': forged },
+        payload: body,
+      });
       expect(refused.statusCode).toBe(400);
 
       const answers = [
-        (await app.inject({ method: 'GET', url: '/v1/gateways', headers: { authorization: `Bearer ${ADMIN_KEY}` } })).body,
-        (await app.inject({ method: 'GET', url: `/v1/gateways/${gw.id}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } })).body,
-        (await app.inject({ method: 'GET', url: '/v1/webhook-events?limit=200', headers: { authorization: `Bearer ${ADMIN_KEY}` } })).body,
+        (await app.inject({ method: 'GET', url: '/v1/gateways', headers: { authorization: `Bearer ${ADMIN_KEY}` } }))
+          .body,
+        (
+          await app.inject({
+            method: 'GET',
+            url: `/v1/gateways/${gw.id}`,
+            headers: { authorization: `Bearer ${ADMIN_KEY}` },
+          })
+        ).body,
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/v1/webhook-events?limit=200',
+            headers: { authorization: `Bearer ${ADMIN_KEY}` },
+          })
+        ).body,
         (await app.inject({ method: 'GET', url: '/openapi.json' })).body,
       ];
       const tables = JSON.stringify([

@@ -9,7 +9,8 @@ export function emulatorOf(h: Harness) {
   return h.emulator;
 }
 
-export const stripeFor = (h: Harness) => new Stripe('sk_test_x', { host: '127.0.0.1', port: emulatorOf(h).port, protocol: 'http', maxNetworkRetries: 0 });
+export const stripeFor = (h: Harness) =>
+  new Stripe('sk_test_x', { host: '127.0.0.1', port: emulatorOf(h).port, protocol: 'http', maxNetworkRetries: 0 });
 
 export interface EventLike {
   id: string;
@@ -20,7 +21,11 @@ export interface EventLike {
 
 /** Stores `event` as received now; returns the row id. The same event stored twice is two rows only in tests. */
 export async function storeStripeEvent(h: Harness, event: EventLike): Promise<string> {
-  const gateway = await h.deps.db.selectFrom('gateways').select('id').where('is_default', '=', true).executeTakeFirstOrThrow();
+  const gateway = await h.deps.db
+    .selectFrom('gateways')
+    .select('id')
+    .where('is_default', '=', true)
+    .executeTakeFirstOrThrow();
   const now = h.clock.now();
   const id = newId('webhook_event', now.getTime());
   await h.deps.db
@@ -42,15 +47,26 @@ export async function storeStripeEvent(h: Harness, event: EventLike): Promise<st
       process_after: now,
       updated_at: now,
     })
-    .onConflict((oc) => oc.columns(['gateway_id', 'event_id']).doUpdateSet((eb) => ({ deliveries: eb('webhook_events.deliveries', '+', 1) })))
+    .onConflict((oc) =>
+      oc
+        .columns(['gateway_id', 'event_id'])
+        .doUpdateSet((eb) => ({ deliveries: eb('webhook_events.deliveries', '+', 1) })),
+    )
     .execute();
-  return (await h.deps.db.selectFrom('webhook_events').select('id').where('event_id', '=', event.id).executeTakeFirstOrThrow()).id;
+  return (
+    await h.deps.db.selectFrom('webhook_events').select('id').where('event_id', '=', event.id).executeTakeFirstOrThrow()
+  ).id;
 }
 
 let sequence = 0;
 
 /** An event of `type` about `object`, created at `createdSeconds` (default: now). */
-export function storeEvent(h: Harness, type: string, object: { id: string; object: string }, createdSeconds?: number): Promise<string> {
+export function storeEvent(
+  h: Harness,
+  type: string,
+  object: { id: string; object: string },
+  createdSeconds?: number,
+): Promise<string> {
   sequence += 1;
   const id = `evt_test${String(sequence).padStart(6, '0')}${Math.random().toString(36).slice(2, 8)}`;
   const created = createdSeconds ?? Math.floor(h.clock.now().getTime() / 1000);

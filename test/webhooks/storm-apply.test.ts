@@ -35,15 +35,32 @@ describePostgres(
   (get) => {
     it('10,000 emulator events + 2,000 duplicates, shuffled, 8 senders: each stored once and applied exactly once; the ledger equals the gateway', async () => {
       const h = get();
-      const gateway = await h.deps.db.selectFrom('gateways').select('id').where('is_default', '=', true).executeTakeFirstOrThrow();
+      const gateway = await h.deps.db
+        .selectFrom('gateways')
+        .select('id')
+        .where('is_default', '=', true)
+        .executeTakeFirstOrThrow();
       process.env[ENV] = SECRET;
-      expect((await h.request('PATCH', `/v1/gateways/${gateway.id}`, { webhook_secret_env: ENV, rate_limit_per_second: 10000 })).status).toBe(200);
+      expect(
+        (
+          await h.request('PATCH', `/v1/gateways/${gateway.id}`, {
+            webhook_secret_env: ENV,
+            rate_limit_per_second: 10000,
+          })
+        ).status,
+      ).toBe(200);
       const stripe = stripeFor(h);
       const amounts = new Map<string, number>();
       for (let i = 0; i < PAYMENTS; i += 50) {
         const batch = await Promise.all(
           Array.from({ length: 50 }, (_, j) =>
-            stripe.paymentIntents.create({ amount: 1000 + (((i + j) * 7919) % 50_000), currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' }),
+            stripe.paymentIntents.create({
+              amount: 1000 + (((i + j) * 7919) % 50_000),
+              currency: 'usd',
+              payment_method: 'pm_card_visa',
+              confirm: true,
+              capture_method: 'automatic',
+            }),
           ),
         );
         for (const pi of batch) amounts.set(pi.id, pi.amount);
@@ -54,7 +71,10 @@ describePostgres(
       expect(events).toHaveLength(10_000);
 
       const bodies = events.map((e) => JSON.stringify(e));
-      const order = shuffled([...bodies.keys(), ...Array.from({ length: 2_000 }, (_, k) => (k * 7919) % bodies.length)], 20_261_125);
+      const order = shuffled(
+        [...bodies.keys(), ...Array.from({ length: 2_000 }, (_, k) => (k * 7919) % bodies.length)],
+        20_261_125,
+      );
       const timestamp = unixSeconds(h);
       const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
       const sender = socketSender(address, SENDERS);
@@ -65,7 +85,9 @@ describePostgres(
           Array.from({ length: SENDERS }, async () => {
             while (next < order.length) {
               const body = bodies[order[next++] as number] as string;
-              const res = await sender.send(`/v1/webhooks/${gateway.id}`, body, { 'stripe-signature': signHeader(body, SECRET, timestamp) });
+              const res = await sender.send(`/v1/webhooks/${gateway.id}`, body, {
+                'stripe-signature': signHeader(body, SECRET, timestamp),
+              });
               if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(res.body)}`);
             }
           }),
@@ -82,15 +104,27 @@ describePostgres(
         expect(summary.failed).toBe(0);
         if (summary.picked === 0) break;
       }
-      const stored = await h.deps.db.selectFrom('webhook_events').select(['status', 'attempts', 'deliveries']).execute();
+      const stored = await h.deps.db
+        .selectFrom('webhook_events')
+        .select(['status', 'attempts', 'deliveries'])
+        .execute();
       expect(stored).toHaveLength(10_000);
       expect(stored.reduce((sum, e) => sum + e.deliveries, 0)).toBe(12_000);
       expect(stored.filter((e) => e.status !== 'processed' || e.attempts !== 1)).toEqual([]);
 
-      const charges = await h.deps.db.selectFrom('transactions').selectAll().where('processing_mode', '=', 'external').where('transaction_type', '=', 'normal').execute();
+      const charges = await h.deps.db
+        .selectFrom('transactions')
+        .selectAll()
+        .where('processing_mode', '=', 'external')
+        .where('transaction_type', '=', 'normal')
+        .execute();
       expect(charges).toHaveLength(PAYMENTS);
       for (const c of charges) expect(c.amount).toBe(amounts.get(c.gateway_payment_intent ?? ''));
-      const refunds = await h.deps.db.selectFrom('transactions').selectAll().where('transaction_type', '=', 'refund').execute();
+      const refunds = await h.deps.db
+        .selectFrom('transactions')
+        .selectAll()
+        .where('transaction_type', '=', 'refund')
+        .execute();
       expect(refunds).toHaveLength(refunded.length);
       expect(refunds.every((r) => r.amount === -300 && r.source === 'webhook' && r.status === 'completed')).toBe(true);
       const partially = charges.filter((c) => c.payment_status === 'partially_refunded');

@@ -21,7 +21,9 @@ describePostgres('webhook intake storm', (get) => {
   it(`${DISTINCT} events + ${DUPLICATES} duplicates from ${SENDERS} senders: ${DISTINCT} rows, ${DISTINCT + DUPLICATES} deliveries`, async () => {
     const h = get();
     const gw = await gatewayWithSecret(h, ENV, SECRET);
-    const bodies = Array.from({ length: DISTINCT }, (_, i) => JSON.stringify(stripeEvent({ id: `evt_storm_${i}` }, { id: `pi_storm_${i}` })));
+    const bodies = Array.from({ length: DISTINCT }, (_, i) =>
+      JSON.stringify(stripeEvent({ id: `evt_storm_${i}` }, { id: `pi_storm_${i}` })),
+    );
     // The send order: every event once, and after every fifth a duplicate of some event (earlier or later).
     const order: number[] = [];
     const extra = new Map<number, number>();
@@ -47,7 +49,9 @@ describePostgres('webhook intake storm', (get) => {
         Array.from({ length: SENDERS }, async () => {
           while (next < order.length) {
             const index = order[next++] as number;
-            const res = await sender.send(`/v1/webhooks/${gw}`, bodies[index] as string, { 'stripe-signature': headers[index] as string });
+            const res = await sender.send(`/v1/webhooks/${gw}`, bodies[index] as string, {
+              'stripe-signature': headers[index] as string,
+            });
             if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(res.body)}`);
             else if (!res.body.duplicate) firsts.set(`evt_storm_${index}`, (firsts.get(`evt_storm_${index}`) ?? 0) + 1);
           }
@@ -61,9 +65,18 @@ describePostgres('webhook intake storm', (get) => {
     expect([...firsts.values()].every((n) => n === 1)).toBe(true);
 
     const totals = await sql<{ rows: number; deliveries: number }>`
-      select count(*)::int8 as rows, coalesce(sum(deliveries), 0)::int8 as deliveries from webhook_events where gateway_id = ${gw}`.execute(h.deps.db);
+      select count(*)::int8 as rows, coalesce(sum(deliveries), 0)::int8 as deliveries from webhook_events where gateway_id = ${gw}`.execute(
+      h.deps.db,
+    );
     expect(totals.rows[0]).toEqual({ rows: DISTINCT, deliveries: DISTINCT + DUPLICATES });
-    const counted = await h.deps.db.selectFrom('webhook_events').select(['event_id', 'deliveries']).where('gateway_id', '=', gw).where('deliveries', '>', 1).execute();
-    expect(new Map(counted.map((r) => [Number(r.event_id.slice('evt_storm_'.length)), r.deliveries - 1]))).toEqual(extra);
+    const counted = await h.deps.db
+      .selectFrom('webhook_events')
+      .select(['event_id', 'deliveries'])
+      .where('gateway_id', '=', gw)
+      .where('deliveries', '>', 1)
+      .execute();
+    expect(new Map(counted.map((r) => [Number(r.event_id.slice('evt_storm_'.length)), r.deliveries - 1]))).toEqual(
+      extra,
+    );
   }, 120_000);
 });

@@ -70,7 +70,11 @@ export interface ArrivalFront {
 }
 
 /** Starts the front on host:port (0 = a free port), passing every request to the emulator at 127.0.0.1:innerPort. */
-export async function startArrivalFront(options: { host: string; port: number; innerPort: number }): Promise<ArrivalFront> {
+export async function startArrivalFront(options: {
+  host: string;
+  port: number;
+  innerPort: number;
+}): Promise<ArrivalFront> {
   const worker = new Worker(FRONT_SOURCE, { eval: true, workerData: { ...options, header: ARRIVED_AT_HEADER } });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);

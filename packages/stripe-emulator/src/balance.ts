@@ -50,7 +50,15 @@ export function build(
     fee_details:
       fields.fee === 0
         ? []
-        : [{ amount: fields.fee, application: null, currency: fields.currency, description: 'Stripe processing fees', type: 'stripe_fee' }],
+        : [
+            {
+              amount: fields.fee,
+              application: null,
+              currency: fields.currency,
+              description: 'Stripe processing fees',
+              type: 'stripe_fee',
+            },
+          ],
     net: fields.amount - fields.fee,
     reporting_category: fields.reporting_category,
     source: fields.source,
@@ -63,7 +71,7 @@ export function build(
 /**
  * The charge's BT: gross = the charge's full amount. After a partial capture the released part is reversed by
  * a separate partial_capture_reversal BT, so the two sum to the captured amount
-  * (docs.stripe.com/payments/paymentintents/lifecycle). The fee is
+ * (docs.stripe.com/payments/paymentintents/lifecycle). The fee is
  * assessed on what was captured.
  */
 export function chargeBalanceTransaction(state: EmulatorState, charge: Charge, captured: number): BalanceTransaction {

@@ -75,7 +75,12 @@ function settle(state: EmulatorState, charge: Charge): void {
   charge.amount_captured = 0;
   charge.failure_code = failure.code;
   charge.failure_message = failure.message;
-  charge.outcome = { ...(charge.outcome as Record<string, unknown>), network_status: 'declined_by_network', type: 'issuer_declined', reason: failure.code };
+  charge.outcome = {
+    ...(charge.outcome as Record<string, unknown>),
+    network_status: 'declined_by_network',
+    type: 'issuer_declined',
+    reason: failure.code,
+  };
   emit(state, 'charge.failed', charge);
   if (!pi || !pm) return;
   pi.status = 'requires_payment_method';

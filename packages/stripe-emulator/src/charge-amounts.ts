@@ -29,12 +29,14 @@ import { invalidRequest } from './errors.js';
 
 /** Stripe presentment currencies (lower case, as the API takes them). */
 const CURRENCIES = new Set(
-  ('aed afn all amd aoa ars aud awg azn bam bbd bdt bhd bif bmd bnd bob brl bsd bwp byn bzd cad cdf chf clp cny ' +
+  (
+    'aed afn all amd aoa ars aud awg azn bam bbd bdt bhd bif bmd bnd bob brl bsd bwp byn bzd cad cdf chf clp cny ' +
     'cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr ' +
     'isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk ' +
     'mxn myr mzn nad ngn nio nok npr nzd omr pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd ' +
     'shp sle sos srd szl thb tjs tnd top try ttd twd tzs uah ugx usd uyu uzs vnd vuv wst xaf xcd xcg xof xpf yer ' +
-    'zar zmw').split(' '),
+    'zar zmw'
+  ).split(' '),
 );
 
 /** Zero-decimal currencies: `amount` counts whole units (100 is ¥100). */
@@ -50,9 +52,37 @@ export const TWO_DECIMAL_WIRE: ReadonlySet<string> = new Set(['isk', 'ugx']);
 
 /** Minimum charge per currency, in the smallest unit (0.50 USD is 50, ¥50 is 50, 175.00 HUF is 17500). */
 export const MINIMUM_CHARGE: Readonly<Record<string, number>> = {
-  usd: 50, aed: 200, ars: 50, aud: 50, brl: 50, cad: 50, chf: 50, cop: 50, czk: 1500, dkk: 250, eur: 50,
-  gbp: 30, hkd: 400, huf: 17500, idr: 50, ils: 50, inr: 50, jpy: 50, krw: 50, mxn: 1000, myr: 200, nok: 300,
-  nzd: 50, php: 50, pln: 200, ron: 200, rub: 50, sek: 300, sgd: 50, thb: 1000, zar: 50,
+  usd: 50,
+  aed: 200,
+  ars: 50,
+  aud: 50,
+  brl: 50,
+  cad: 50,
+  chf: 50,
+  cop: 50,
+  czk: 1500,
+  dkk: 250,
+  eur: 50,
+  gbp: 30,
+  hkd: 400,
+  huf: 17500,
+  idr: 50,
+  ils: 50,
+  inr: 50,
+  jpy: 50,
+  krw: 50,
+  mxn: 1000,
+  myr: 200,
+  nok: 300,
+  nzd: 50,
+  php: 50,
+  pln: 200,
+  ron: 200,
+  rub: 50,
+  sek: 300,
+  sgd: 50,
+  thb: 1000,
+  zar: 50,
 };
 
 /** The largest `amount`: eight digits. */
@@ -109,6 +139,10 @@ export function checkChargeAmount(amount: number, currency: string, param: strin
     throw invalidRequest(`Amount must be at least ${describeAmount(minimum, currency)}.`, 'amount_too_small', param);
   }
   if (amount > MAXIMUM_AMOUNT) {
-    throw invalidRequest(`Amount must be no more than ${describeAmount(MAXIMUM_AMOUNT, currency)} (eight digits).`, 'amount_too_large', param);
+    throw invalidRequest(
+      `Amount must be no more than ${describeAmount(MAXIMUM_AMOUNT, currency)} (eight digits).`,
+      'amount_too_large',
+      param,
+    );
   }
 }

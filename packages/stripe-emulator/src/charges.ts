@@ -18,7 +18,14 @@ export interface Failure {
   message: string;
 }
 
-function cardDetails(state: EmulatorState, pi: PaymentIntent, pm: PaymentMethod, card: TestCard, succeeded: boolean, created: number): Record<string, unknown> {
+function cardDetails(
+  state: EmulatorState,
+  pi: PaymentIntent,
+  pm: PaymentMethod,
+  card: TestCard,
+  succeeded: boolean,
+  created: number,
+): Record<string, unknown> {
   const pmCard = pm.card ?? {};
   const details: Record<string, unknown> = {
     amount_authorized: succeeded ? pi.amount : null,

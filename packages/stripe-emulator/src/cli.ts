@@ -29,8 +29,13 @@ export function parseCli(argv: readonly string[]): CliOptions | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port takes a port number from 0 to 65535, not '${values.port}'`);
-  return { port: Number(values.port), host: values.host, ...(values.state === undefined ? {} : { stateFile: values.state }) };
+  if (!/^\d+$/.test(values.port) || Number(values.port) > 65535)
+    throw new Error(`--port takes a port number from 0 to 65535, not '${values.port}'`);
+  return {
+    port: Number(values.port),
+    host: values.host,
+    ...(values.state === undefined ? {} : { stateFile: values.state }),
+  };
 }
 
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -46,9 +51,15 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const emulator = await startEmulator({ port: options.port, host: options.host, ...(options.stateFile ? { stateFile: options.stateFile } : {}) });
+  const emulator = await startEmulator({
+    port: options.port,
+    host: options.host,
+    ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+  });
   console.log(`Stripe emulator listening on ${emulator.url}`);
-  console.log(`  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`);
+  console.log(
+    `  use any key starting sk_test_, e.g. new Stripe('sk_test_x', { host: '${options.host}', port: ${emulator.port}, protocol: 'http' })`,
+  );
   const stop = () => void emulator.close().finally(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -33,10 +33,17 @@ const ID_ROUTES: readonly [RegExp, string][] = [
   [/^POST \/_emulator\/payment_methods\/([A-Za-z0-9_]+)\/update$/, 'pm_update'],
 ];
 
-export async function handleControl(parts: ServerParts, method: string, path: string, body: string, res: ServerResponse): Promise<void> {
+export async function handleControl(
+  parts: ServerParts,
+  method: string,
+  path: string,
+  body: string,
+  res: ServerResponse,
+): Promise<void> {
   const controls = createControls(parts);
   try {
-    const json = (): Record<string, unknown> => (body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>));
+    const json = (): Record<string, unknown> =>
+      body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
     const route = `${method} ${path}`;
     for (const [re, name] of ID_ROUTES) {
       const m = re.exec(route);

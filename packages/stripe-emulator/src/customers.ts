@@ -9,7 +9,12 @@ import { lookupTestCard, TEST_CARDS, type TestCard } from './test-cards.js';
 import type { Customer, PaymentMethod } from './types.js';
 
 const nullAddress = (): Record<string, null> => ({
-  city: null, country: null, line1: null, line2: null, postal_code: null, state: null,
+  city: null,
+  country: null,
+  line1: null,
+  line2: null,
+  postal_code: null,
+  state: null,
 });
 
 function cardFromTest(state: EmulatorState, card: TestCard): Record<string, unknown> {
@@ -52,7 +57,13 @@ function newPaymentMethod(state: EmulatorState, key: string, card: TestCard): Pa
     id: state.newId('pm'),
     object: 'payment_method',
     allow_redisplay: 'unspecified',
-    billing_details: { address: nullAddress(), email: null, name: type === 'card' ? null : 'Jenny Rosen', phone: null, tax_id: null },
+    billing_details: {
+      address: nullAddress(),
+      email: null,
+      name: type === 'card' ? null : 'Jenny Rosen',
+      phone: null,
+      tax_id: null,
+    },
     ...(type === 'card' ? { card: cardFromTest(state, card) } : { us_bank_account: bankAccountFromTest(card) }),
     created: state.nowSeconds(),
     customer: null,

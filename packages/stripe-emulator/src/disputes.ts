@@ -24,18 +24,58 @@ import type { BalanceTransaction, Charge, Dispute, PaymentMethod } from './types
 export const DISPUTE_FEE = 1500;
 const EVIDENCE_WINDOW_S = 7 * 24 * 60 * 60;
 const EVIDENCE_FIELDS = [
-  'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal',
-  'customer_communication', 'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature',
-  'duplicate_charge_documentation', 'duplicate_charge_explanation', 'duplicate_charge_id', 'product_description', 'receipt',
-  'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation', 'service_date', 'service_documentation',
-  'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
-  'uncategorized_file', 'uncategorized_text',
+  'access_activity_log',
+  'billing_address',
+  'cancellation_policy',
+  'cancellation_policy_disclosure',
+  'cancellation_rebuttal',
+  'customer_communication',
+  'customer_email_address',
+  'customer_name',
+  'customer_purchase_ip',
+  'customer_signature',
+  'duplicate_charge_documentation',
+  'duplicate_charge_explanation',
+  'duplicate_charge_id',
+  'product_description',
+  'receipt',
+  'refund_policy',
+  'refund_policy_disclosure',
+  'refund_refusal_explanation',
+  'service_date',
+  'service_documentation',
+  'shipping_address',
+  'shipping_carrier',
+  'shipping_date',
+  'shipping_documentation',
+  'shipping_tracking_number',
+  'uncategorized_file',
+  'uncategorized_text',
 ] as const;
 const OPEN = ['needs_response', 'under_review'];
 
-function adjustment(state: EmulatorState, dispute: Dispute, amount: number, fee: number, category: string, description: string): BalanceTransaction {
-  const bt = build(state, { amount, currency: dispute.currency, fee, source: dispute.id, type: 'adjustment', reporting_category: category, description, availableAfterS: 0 });
-  if (fee > 0) bt.fee_details = [{ amount: fee, application: null, currency: dispute.currency, description: 'Dispute fee', type: 'stripe_fee' }];
+function adjustment(
+  state: EmulatorState,
+  dispute: Dispute,
+  amount: number,
+  fee: number,
+  category: string,
+  description: string,
+): BalanceTransaction {
+  const bt = build(state, {
+    amount,
+    currency: dispute.currency,
+    fee,
+    source: dispute.id,
+    type: 'adjustment',
+    reporting_category: category,
+    description,
+    availableAfterS: 0,
+  });
+  if (fee > 0)
+    bt.fee_details = [
+      { amount: fee, application: null, currency: dispute.currency, description: 'Dispute fee', type: 'stripe_fee' },
+    ];
   return bt;
 }
 
@@ -43,7 +83,8 @@ function adjustment(state: EmulatorState, dispute: Dispute, amount: number, fee:
 export function openScriptedDispute(state: EmulatorState, charge: Charge): Dispute | undefined {
   const pm = state.find<PaymentMethod>(charge.payment_method ?? '', 'payment_method');
   const outcome = pm ? testCardOf(state, pm).outcome : undefined;
-  if (outcome?.kind !== 'success' || outcome.after !== 'dispute' || !charge.captured || charge.disputed === true) return undefined;
+  if (outcome?.kind !== 'success' || outcome.after !== 'dispute' || !charge.captured || charge.disputed === true)
+    return undefined;
   const created = state.nowSeconds();
   const dispute: Dispute = {
     id: state.newId('dp'),
@@ -55,17 +96,33 @@ export function openScriptedDispute(state: EmulatorState, charge: Charge): Dispu
     currency: charge.currency,
     enhanced_eligibility_types: [],
     evidence: { ...Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
-    evidence_details: { due_by: created + EVIDENCE_WINDOW_S, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
+    evidence_details: {
+      due_by: created + EVIDENCE_WINDOW_S,
+      enhanced_eligibility: {},
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+    },
     is_charge_refundable: false,
     livemode: false,
     metadata: {},
     payment_intent: charge.payment_intent,
-    payment_method_details: { card: { brand: 'visa', case_type: 'chargeback', network_reason_code: '10.4' }, type: 'card' },
+    payment_method_details: {
+      card: { brand: 'visa', case_type: 'chargeback', network_reason_code: '10.4' },
+      type: 'card',
+    },
     reason: 'fraudulent',
     status: 'needs_response',
   };
   state.put(dispute);
-  const bt = adjustment(state, dispute, -dispute.amount, DISPUTE_FEE, 'dispute', `Chargeback withdrawal for ${charge.id}`);
+  const bt = adjustment(
+    state,
+    dispute,
+    -dispute.amount,
+    DISPUTE_FEE,
+    'dispute',
+    `Chargeback withdrawal for ${charge.id}`,
+  );
   dispute.balance_transactions.push(structuredClone(bt));
   const before = snapshot(state, charge);
   charge.disputed = true;
@@ -88,13 +145,20 @@ export function updateDispute(state: EmulatorState, id: string, params: FormObje
   const evidence = params.evidence;
   const submit = optBool(params, 'submit') ?? false;
   if ((evidence !== undefined || submit) && dispute.status !== 'needs_response') {
-    throw invalidRequest(`Dispute ${id} is ${dispute.status}; evidence can no longer be changed.`, undefined, 'evidence');
+    throw invalidRequest(
+      `Dispute ${id} is ${dispute.status}; evidence can no longer be changed.`,
+      undefined,
+      'evidence',
+    );
   }
   if (evidence !== undefined) {
-    if (typeof evidence !== 'object' || Array.isArray(evidence)) throw invalidRequest('Invalid evidence: must be a hash', 'parameter_invalid_string', 'evidence');
+    if (typeof evidence !== 'object' || Array.isArray(evidence))
+      throw invalidRequest('Invalid evidence: must be a hash', 'parameter_invalid_string', 'evidence');
     for (const [k, v] of Object.entries(evidence)) {
-      if (!(EVIDENCE_FIELDS as readonly string[]).includes(k)) throw invalidRequest(`Received unknown parameter: evidence[${k}]`, 'parameter_unknown', `evidence[${k}]`);
-      if (typeof v !== 'string') throw invalidRequest(`Invalid evidence[${k}]: must be a string`, 'parameter_invalid_string', `evidence[${k}]`);
+      if (!(EVIDENCE_FIELDS as readonly string[]).includes(k))
+        throw invalidRequest(`Received unknown parameter: evidence[${k}]`, 'parameter_unknown', `evidence[${k}]`);
+      if (typeof v !== 'string')
+        throw invalidRequest(`Invalid evidence[${k}]: must be a string`, 'parameter_invalid_string', `evidence[${k}]`);
       dispute.evidence[k] = v === '' ? null : v;
     }
     dispute.evidence_details.has_evidence = EVIDENCE_FIELDS.some((f) => dispute.evidence[f] !== null);
@@ -112,9 +176,17 @@ export function updateDispute(state: EmulatorState, id: string, params: FormObje
 export function closeDispute(state: EmulatorState, id: string, outcome: 'won' | 'lost', viaApi = false): Dispute {
   const dispute = requireDispute(state, id);
   const allowed = viaApi ? ['needs_response'] : OPEN;
-  if (!allowed.includes(dispute.status)) throw invalidRequest(`Dispute ${id} is ${dispute.status} and cannot be closed.`, undefined, 'dispute');
+  if (!allowed.includes(dispute.status))
+    throw invalidRequest(`Dispute ${id} is ${dispute.status} and cannot be closed.`, undefined, 'dispute');
   if (outcome === 'won') {
-    const bt = adjustment(state, dispute, dispute.amount, 0, 'dispute_reversal', `Chargeback reversal for ${dispute.charge}`);
+    const bt = adjustment(
+      state,
+      dispute,
+      dispute.amount,
+      0,
+      'dispute_reversal',
+      `Chargeback reversal for ${dispute.charge}`,
+    );
     dispute.balance_transactions.push(structuredClone(bt));
     dispute.status = 'won';
     emit(state, 'charge.dispute.funds_reinstated', dispute);
@@ -128,9 +200,14 @@ export function listDisputes(state: EmulatorState, params: FormObject): Record<s
   const charge = optString(params, 'charge');
   const pi = optString(params, 'payment_intent');
   const created = rangeFilter(params, 'created');
-  const disputes = state.all<Dispute>('dispute').filter(
-    (d) => (charge === undefined || d.charge === charge) && (pi === undefined || d.payment_intent === pi) && created(d.created),
-  );
+  const disputes = state
+    .all<Dispute>('dispute')
+    .filter(
+      (d) =>
+        (charge === undefined || d.charge === charge) &&
+        (pi === undefined || d.payment_intent === pi) &&
+        created(d.created),
+    );
   return renderList(state, disputes, '/v1/disputes', params);
 }
 

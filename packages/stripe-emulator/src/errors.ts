@@ -59,7 +59,12 @@ export function parameterMissing(param: string): StripeApiError {
 }
 
 /** `payment_intent_unexpected_state` (400): the operation is not allowed from the PaymentIntent's status. */
-export function unexpectedState(action: string, status: string, allowed: readonly string[], pi?: unknown): StripeApiError {
+export function unexpectedState(
+  action: string,
+  status: string,
+  allowed: readonly string[],
+  pi?: unknown,
+): StripeApiError {
   const err = invalidRequest(
     `This PaymentIntent cannot be ${action} while its status is ${status}; ` +
       `allowed statuses: ${allowed.length ? allowed.join(', ') : 'none'}.`,
@@ -69,7 +74,9 @@ export function unexpectedState(action: string, status: string, allowed: readonl
   return err;
 }
 
-export function apiError(message = 'An error occurred with our connection to Stripe (emulated server error).'): StripeApiError {
+export function apiError(
+  message = 'An error occurred with our connection to Stripe (emulated server error).',
+): StripeApiError {
   return new StripeApiError(500, { type: 'api_error', message });
 }
 
@@ -85,7 +92,8 @@ export function rateLimited(): StripeApiError {
 export function authenticationFailed(key: string | null): StripeApiError {
   // Stripe's 401 body has type invalid_request_error and no code (⚠️ secondary sources, e.g. fixerror.dev's
   // api-key-invalid page); the key is shown masked.
-  const shown = key === null ? null : key.length <= 12 ? `${key.slice(0, 3)}****` : `${key.slice(0, 8)}****${key.slice(-4)}`;
+  const shown =
+    key === null ? null : key.length <= 12 ? `${key.slice(0, 3)}****` : `${key.slice(0, 8)}****${key.slice(-4)}`;
   return new StripeApiError(401, {
     type: 'invalid_request_error',
     message:

@@ -17,7 +17,9 @@ export const API_VERSION = '2026-10-28.endive';
 type Json = Record<string, unknown>;
 
 export function endpointWants(endpoint: WebhookEndpoint, type: string): boolean {
-  return endpoint.status === 'enabled' && (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(type));
+  return (
+    endpoint.status === 'enabled' && (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(type))
+  );
 }
 
 /** Records an event whose data.object is `object` (already rendered: the caller may adjust the view). */
@@ -67,7 +69,12 @@ export function previousAttributes(before: Json, after: Json): Json | undefined 
 }
 
 /** Emits `type` (an `*.updated` event) with previous_attributes, if anything changed since `before`. */
-export function emitUpdated(state: EmulatorState, type: string, obj: AnyStripeObject, before: Json): StripeEvent | undefined {
+export function emitUpdated(
+  state: EmulatorState,
+  type: string,
+  obj: AnyStripeObject,
+  before: Json,
+): StripeEvent | undefined {
   const after = render(state, obj);
   const previous = previousAttributes(before, after);
   return previous === undefined ? undefined : emitJson(state, type, after, previous);
@@ -76,26 +83,44 @@ export function emitUpdated(state: EmulatorState, type: string, obj: AnyStripeOb
 /** `type` accepts `*` as a wildcard (e.g. `charge.*`), as Stripe's list filter does. */
 function typeMatcher(pattern: string): (type: string) => boolean {
   if (!pattern.includes('*')) return (t) => t === pattern;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (t) => re.test(t);
 }
 
 export function listEvents(state: EmulatorState, params: FormObject): Json {
-  checkKnown(params, ['type', 'types', 'created', 'delivery_success', 'limit', 'starting_after', 'ending_before', 'expand']);
+  checkKnown(params, [
+    'type',
+    'types',
+    'created',
+    'delivery_success',
+    'limit',
+    'starting_after',
+    'ending_before',
+    'expand',
+  ]);
   const type = optString(params, 'type');
   const types = stringList(params, 'types');
-  if (type !== undefined && types.length > 0) throw invalidRequest('Pass either type or types, not both.', 'parameter_invalid_string', 'types');
-  if (types.length > 20) throw invalidRequest('types takes at most 20 event types.', 'parameter_invalid_string', 'types');
+  if (type !== undefined && types.length > 0)
+    throw invalidRequest('Pass either type or types, not both.', 'parameter_invalid_string', 'types');
+  if (types.length > 20)
+    throw invalidRequest('types takes at most 20 event types.', 'parameter_invalid_string', 'types');
   const matchType = type === undefined ? undefined : typeMatcher(type);
   const created = rangeFilter(params, 'created');
   const delivered = optBool(params, 'delivery_success');
-  const events = state.all<StripeEvent>('event').filter(
-    (e) =>
-      (matchType === undefined || matchType(e.type)) &&
-      (types.length === 0 || types.includes(e.type)) &&
-      created(e.created) &&
-      (delivered === undefined || (e.pending_webhooks === 0) === delivered),
-  );
+  const events = state
+    .all<StripeEvent>('event')
+    .filter(
+      (e) =>
+        (matchType === undefined || matchType(e.type)) &&
+        (types.length === 0 || types.includes(e.type)) &&
+        created(e.created) &&
+        (delivered === undefined || (e.pending_webhooks === 0) === delivered),
+    );
   return renderList(state, events, '/v1/events', params);
 }
 

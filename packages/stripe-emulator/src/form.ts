@@ -40,7 +40,8 @@ function assign(target: FormObject | FormValue[], path: readonly string[], value
     }
     const existing = target[index];
     const child = existing ?? (isIndex(rest[0] ?? '') ? [] : {});
-    if (typeof child === 'string') throw invalidRequest(`Invalid parameter structure: ${raw}`, 'parameter_invalid_string', raw);
+    if (typeof child === 'string')
+      throw invalidRequest(`Invalid parameter structure: ${raw}`, 'parameter_invalid_string', raw);
     target[index] = child;
     assign(child, rest, value, raw);
     return;
@@ -51,7 +52,8 @@ function assign(target: FormObject | FormValue[], path: readonly string[], value
   }
   const existing = target[head];
   const child = existing ?? (isIndex(rest[0] ?? '') ? [] : {});
-  if (typeof child === 'string') throw invalidRequest(`Invalid parameter structure: ${raw}`, 'parameter_invalid_string', raw);
+  if (typeof child === 'string')
+    throw invalidRequest(`Invalid parameter structure: ${raw}`, 'parameter_invalid_string', raw);
   target[head] = child;
   assign(child, rest, value, raw);
 }

@@ -25,7 +25,8 @@ export class IdempotencyLayer {
 
   begin(key: string, method: string, path: string, params: FormObject): IdempotencyDecision {
     if (++this.calls % 1000 === 0) this.prune();
-    if (key.length > 255) throw invalidRequest('Idempotency-Key must be at most 255 characters.', 'idempotency_key_too_long');
+    if (key.length > 255)
+      throw invalidRequest('Idempotency-Key must be at most 255 characters.', 'idempotency_key_too_long');
     const nowMs = this.state.now().getTime();
     const existing = this.state.idempotency.get(key);
     if (existing && nowMs - existing.createdMs >= IDEMPOTENCY_TTL_MS) {
@@ -65,7 +66,14 @@ export class IdempotencyLayer {
         release();
         if (!shouldSave(status)) return;
         this.state.idempotency.set(key, {
-          key, method, path, fingerprint: canonical(params), createdMs: nowMs, status, body, requestId,
+          key,
+          method,
+          path,
+          fingerprint: canonical(params),
+          createdMs: nowMs,
+          status,
+          body,
+          requestId,
         });
         this.state.scheduleSave();
       },

@@ -62,7 +62,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   webhooks.requeueUndelivered();
   const log: RequestLogEntry[] = [];
   const front = options.arrivalThread === true;
-  const parts: ServerParts = { state, faults: new FaultInjector(), idempotency: new IdempotencyLayer(state), log, webhooks, behindArrivalFront: front };
+  const parts: ServerParts = {
+    state,
+    faults: new FaultInjector(),
+    idempotency: new IdempotencyLayer(state),
+    log,
+    webhooks,
+    behindArrivalFront: front,
+  };
   // Behind the front, the server's only client is the front's connection pool: its connections never time out
   // (keepAliveTimeout 0), so the front never sends a request on a connection the server is closing.
   const server = createServer({ keepAliveTimeout: front ? 0 : 5_000 }, createHandler(parts));

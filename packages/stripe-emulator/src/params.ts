@@ -13,7 +13,8 @@ export function checkKnown(params: FormObject, allowed: readonly string[]): void
 function scalar(params: FormObject, name: string): string | undefined {
   const v: FormValue | undefined = params[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw invalidRequest(`Invalid ${name}: must be a string`, 'parameter_invalid_string', name);
+  if (typeof v !== 'string')
+    throw invalidRequest(`Invalid ${name}: must be a string`, 'parameter_invalid_string', name);
   return v;
 }
 
@@ -84,15 +85,28 @@ export function metadataParam(params: FormObject, base: Record<string, string> =
   const v = params.metadata;
   if (v === undefined) return { ...base };
   if (v === '') return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalidRequest('Invalid metadata: must be a hash', 'parameter_invalid_string', 'metadata');
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw invalidRequest('Invalid metadata: must be a hash', 'parameter_invalid_string', 'metadata');
   const out = { ...base };
   for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== 'string') throw invalidRequest(`Invalid metadata[${k}]: must be a string`, 'parameter_invalid_string', `metadata[${k}]`);
-    if (k.length > 40) throw invalidRequest(`Metadata key ${k} is longer than 40 characters`, 'parameter_invalid_string', `metadata[${k}]`);
-    if (val.length > 500) throw invalidRequest(`Metadata value for ${k} is longer than 500 characters`, 'parameter_invalid_string', `metadata[${k}]`);
+    if (typeof val !== 'string')
+      throw invalidRequest(`Invalid metadata[${k}]: must be a string`, 'parameter_invalid_string', `metadata[${k}]`);
+    if (k.length > 40)
+      throw invalidRequest(
+        `Metadata key ${k} is longer than 40 characters`,
+        'parameter_invalid_string',
+        `metadata[${k}]`,
+      );
+    if (val.length > 500)
+      throw invalidRequest(
+        `Metadata value for ${k} is longer than 500 characters`,
+        'parameter_invalid_string',
+        `metadata[${k}]`,
+      );
     if (val === '') delete out[k];
     else out[k] = val;
   }
-  if (Object.keys(out).length > 50) throw invalidRequest('Metadata can have at most 50 keys', 'parameter_invalid_string', 'metadata');
+  if (Object.keys(out).length > 50)
+    throw invalidRequest('Metadata can have at most 50 keys', 'parameter_invalid_string', 'metadata');
   return out;
 }

@@ -32,7 +32,10 @@ export function attempt(state: EmulatorState, pi: PaymentIntent, offSession: boo
   if (outcome.kind === 'authentication_required' && !offSession) {
     // On-session 3-D Secure: the customer must authenticate in the browser (Stripe.js handles `use_stripe_sdk`).
     pi.status = 'requires_action';
-    pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', source: `src_${randomToken(24)}` } };
+    pi.next_action = {
+      type: 'use_stripe_sdk',
+      use_stripe_sdk: { type: 'three_d_secure_redirect', source: `src_${randomToken(24)}` },
+    };
     emit(state, 'payment_intent.requires_action', pi);
     return {};
   }
@@ -40,7 +43,11 @@ export function attempt(state: EmulatorState, pi: PaymentIntent, offSession: boo
     const failure: Failure =
       outcome.kind === 'decline'
         ? { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message }
-        : { code: 'authentication_required', declineCode: 'authentication_required', message: 'The card requires authentication, which is impossible off-session.' };
+        : {
+            code: 'authentication_required',
+            declineCode: 'authentication_required',
+            message: 'The card requires authentication, which is impossible off-session.',
+          };
     return { error: decline(state, pi, pm, buildCharge(state, pi, pm, card, failure), failure) };
   }
   const charge = buildCharge(state, pi, pm, card, null);
@@ -64,7 +71,7 @@ export function attempt(state: EmulatorState, pi: PaymentIntent, offSession: boo
 
 /** charge.succeeded + payment_intent.succeeded; with automatic_async capture both show the charge without its
  * balance_transaction, and charge.updated then reports it (docs.stripe.com/payments/paymentintents/lifecycle:
-  * Stripe's SLA is within an hour). */
+ * Stripe's SLA is within an hour). */
 export function emitSucceeded(state: EmulatorState, pi: PaymentIntent, charge: Charge, async: boolean): void {
   const chargeView = render(state, charge);
   if (async) chargeView.balance_transaction = null;
@@ -73,7 +80,12 @@ export function emitSucceeded(state: EmulatorState, pi: PaymentIntent, charge: C
   if (async) emitJson(state, 'charge.updated', render(state, charge), { balance_transaction: null });
 }
 
-export function lastPaymentError(state: EmulatorState, charge: Charge, pm: PaymentMethod, failure: Failure): Record<string, unknown> {
+export function lastPaymentError(
+  state: EmulatorState,
+  charge: Charge,
+  pm: PaymentMethod,
+  failure: Failure,
+): Record<string, unknown> {
   return {
     charge: charge.id,
     code: failure.code,
@@ -85,7 +97,13 @@ export function lastPaymentError(state: EmulatorState, charge: Charge, pm: Payme
   };
 }
 
-function decline(state: EmulatorState, pi: PaymentIntent, pm: PaymentMethod, charge: Charge, failure: Failure): StripeApiError {
+function decline(
+  state: EmulatorState,
+  pi: PaymentIntent,
+  pm: PaymentMethod,
+  charge: Charge,
+  failure: Failure,
+): StripeApiError {
   const lastError = lastPaymentError(state, charge, pm, failure);
   pi.latest_charge = charge.id;
   pi.status = 'requires_payment_method';

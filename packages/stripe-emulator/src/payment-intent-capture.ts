@@ -24,9 +24,15 @@ import type { Charge, PaymentIntent } from './types.js';
 
 export function capturePaymentIntent(state: EmulatorState, pi: PaymentIntent, params: FormObject): void {
   checkKnown(params, ['amount_to_capture', 'expand', 'metadata', 'final_capture']);
-  if (pi.status !== 'requires_capture') throw unexpectedState('captured', pi.status, ['requires_capture'], render(state, pi));
+  if (pi.status !== 'requires_capture')
+    throw unexpectedState('captured', pi.status, ['requires_capture'], render(state, pi));
   const amount = optInt(params, 'amount_to_capture') ?? pi.amount_capturable;
-  if (amount <= 0) throw invalidRequest('amount_to_capture must be a positive integer.', 'parameter_invalid_integer', 'amount_to_capture');
+  if (amount <= 0)
+    throw invalidRequest(
+      'amount_to_capture must be a positive integer.',
+      'parameter_invalid_integer',
+      'amount_to_capture',
+    );
   if (amount > pi.amount_capturable) {
     throw invalidRequest(
       `amount_to_capture (${amount}) is greater than the amount capturable (${pi.amount_capturable}).`,
@@ -50,7 +56,13 @@ export function capturePaymentIntent(state: EmulatorState, pi: PaymentIntent, pa
     // with reporting_category partial_capture_reversal reverses it
     // (docs.stripe.com/payments/paymentintents/lifecycle, docs.stripe.com/reports/reporting-categories).
     const refund = buildRefund(state, charge, released, null, {});
-    refund.balance_transaction = refundBalanceTransaction(state, refund.id, released, charge.currency, 'partial_capture_reversal').id;
+    refund.balance_transaction = refundBalanceTransaction(
+      state,
+      refund.id,
+      released,
+      charge.currency,
+      'partial_capture_reversal',
+    ).id;
     charge.amount_refunded += released;
     emit(state, 'refund.created', refund);
     emit(state, 'charge.refunded', charge);
@@ -74,12 +86,24 @@ function releaseAuthorization(state: EmulatorState, charge: Charge, reason: stri
   if (!expired) emit(state, 'charge.refunded', charge);
 }
 
-const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'] as const;
+const CANCELABLE = [
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+] as const;
 
 export function cancelPaymentIntent(state: EmulatorState, pi: PaymentIntent, params: FormObject): void {
   checkKnown(params, ['cancellation_reason', 'expand']);
-  const reason = optEnum(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const);
-  if (!(CANCELABLE as readonly string[]).includes(pi.status)) throw unexpectedState('canceled', pi.status, CANCELABLE, render(state, pi));
+  const reason = optEnum(params, 'cancellation_reason', [
+    'duplicate',
+    'fraudulent',
+    'requested_by_customer',
+    'abandoned',
+  ] as const);
+  if (!(CANCELABLE as readonly string[]).includes(pi.status))
+    throw unexpectedState('canceled', pi.status, CANCELABLE, render(state, pi));
   const charge = state.find<Charge>(pi.latest_charge ?? '', 'charge');
   if (pi.status === 'requires_capture' && charge) releaseAuthorization(state, charge, null, false);
   if (pi.status === 'processing' && charge?.status === 'pending') {

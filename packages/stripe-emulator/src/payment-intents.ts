@@ -23,7 +23,10 @@ export { cancelPaymentIntent, capturePaymentIntent } from './payment-intent-capt
 const METHOD_TYPES = ['card', 'us_bank_account'] as const;
 
 /** A PaymentMethod must be of a type the PaymentIntent takes, and a bank debit must fit its currency/capture. */
-function checkFits(pi: { currency: string; capture_method: string; payment_method_types?: unknown }, pm: PaymentMethod): void {
+function checkFits(
+  pi: { currency: string; capture_method: string; payment_method_types?: unknown },
+  pm: PaymentMethod,
+): void {
   checkBankDebitFits(pm, pi.currency, pi.capture_method);
   const types = pi.payment_method_types as string[];
   if (!types.includes(pm.type)) {
@@ -41,11 +44,26 @@ export function requirePaymentIntent(state: EmulatorState, id: string, param = '
   return pi;
 }
 
-export function createPaymentIntent(state: EmulatorState, params: FormObject): { pi: PaymentIntent; error?: StripeApiError } {
+export function createPaymentIntent(
+  state: EmulatorState,
+  params: FormObject,
+): { pi: PaymentIntent; error?: StripeApiError } {
   checkKnown(params, [
-    'amount', 'currency', 'payment_method', 'customer', 'capture_method', 'confirm', 'off_session', 'metadata',
-    'description', 'payment_method_types', 'automatic_payment_methods', 'setup_future_usage', 'receipt_email',
-    'statement_descriptor_suffix', 'expand',
+    'amount',
+    'currency',
+    'payment_method',
+    'customer',
+    'capture_method',
+    'confirm',
+    'off_session',
+    'metadata',
+    'description',
+    'payment_method_types',
+    'automatic_payment_methods',
+    'setup_future_usage',
+    'receipt_email',
+    'statement_descriptor_suffix',
+    'expand',
   ]);
   const amount = reqInt(params, 'amount');
   const currency = reqString(params, 'currency').toLowerCase();
@@ -56,7 +74,11 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
   const confirm = optBool(params, 'confirm') ?? false;
   const offSession = optBool(params, 'off_session');
   if (offSession !== undefined && !confirm) {
-    throw invalidRequest('off_session can only be used together with confirm=true.', 'parameter_invalid_string', 'off_session');
+    throw invalidRequest(
+      'off_session can only be used together with confirm=true.',
+      'parameter_invalid_string',
+      'off_session',
+    );
   }
   const customerId = optString(params, 'customer');
   if (customerId !== undefined) requireCustomer(state, customerId);
@@ -64,7 +86,11 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
   const pm = pmId === undefined ? undefined : resolvePaymentMethod(state, pmId);
   const types = stringList(params, 'payment_method_types');
   if (types.some((t) => !(METHOD_TYPES as readonly string[]).includes(t))) {
-    throw invalidRequest('The emulator supports card and us_bank_account payments only.', 'payment_method_type_invalid', 'payment_method_types');
+    throw invalidRequest(
+      'The emulator supports card and us_bank_account payments only.',
+      'payment_method_type_invalid',
+      'payment_method_types',
+    );
   }
   // Automatic payment methods: cards, and ACH Direct Debit for usd
   // (docs.stripe.com/payments/ach-direct-debit/accept-a-payment).
@@ -125,9 +151,14 @@ export function createPaymentIntent(state: EmulatorState, params: FormObject): {
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'] as const;
 
-export function confirmPaymentIntent(state: EmulatorState, pi: PaymentIntent, params: FormObject): { error?: StripeApiError } {
+export function confirmPaymentIntent(
+  state: EmulatorState,
+  pi: PaymentIntent,
+  params: FormObject,
+): { error?: StripeApiError } {
   checkKnown(params, ['payment_method', 'off_session', 'expand', 'return_url', 'setup_future_usage']);
-  if (!(CONFIRMABLE as readonly string[]).includes(pi.status)) throw unexpectedState('confirmed', pi.status, CONFIRMABLE, render(state, pi));
+  if (!(CONFIRMABLE as readonly string[]).includes(pi.status))
+    throw unexpectedState('confirmed', pi.status, CONFIRMABLE, render(state, pi));
   const pmId = optString(params, 'payment_method');
   if (pmId !== undefined) {
     const pm = resolvePaymentMethod(state, pmId);

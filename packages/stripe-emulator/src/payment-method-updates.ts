@@ -17,14 +17,16 @@ export interface CardUpdate {
 export function updateCardDetails(state: EmulatorState, id: string, update: CardUpdate): PaymentMethod {
   const pm = state.find<PaymentMethod>(id, 'payment_method');
   if (!pm) throw resourceMissing('PaymentMethod', id);
-  if (pm.type !== 'card' || !pm.card) throw invalidRequest(`PaymentMethod ${id} is not a card.`, 'payment_method_unexpected_state', 'id');
+  if (pm.type !== 'card' || !pm.card)
+    throw invalidRequest(`PaymentMethod ${id} is not a card.`, 'payment_method_unexpected_state', 'id');
   if (!Number.isInteger(update.exp_month) || update.exp_month < 1 || update.exp_month > 12) {
     throw invalidRequest('exp_month must be an integer from 1 to 12.', 'invalid_expiry_month', 'exp_month');
   }
   if (!Number.isInteger(update.exp_year) || update.exp_year < 2000 || update.exp_year > 2100) {
     throw invalidRequest('exp_year must be a four-digit year.', 'invalid_expiry_year', 'exp_year');
   }
-  if (update.last4 !== undefined && !/^\d{4}$/.test(update.last4)) throw invalidRequest('last4 must be 4 digits.', 'parameter_invalid_string', 'last4');
+  if (update.last4 !== undefined && !/^\d{4}$/.test(update.last4))
+    throw invalidRequest('last4 must be 4 digits.', 'parameter_invalid_string', 'last4');
   const before = snapshot(state, pm);
   pm.card = {
     ...pm.card,

@@ -43,13 +43,44 @@ export function requirePayout(state: EmulatorState, id: string, param = 'id'): P
 function createPayout(state: EmulatorState, currency: string, amount: number, paidOut: BalanceTransaction[]): Payout {
   const created = state.nowSeconds();
   const id = state.newId('po');
-  const bt = build(state, { amount: -amount, currency, fee: 0, source: id, type: 'payout', reporting_category: 'payout', description: 'STRIPE PAYOUT', availableAfterS: 0 });
+  const bt = build(state, {
+    amount: -amount,
+    currency,
+    fee: 0,
+    source: id,
+    type: 'payout',
+    reporting_category: 'payout',
+    description: 'STRIPE PAYOUT',
+    availableAfterS: 0,
+  });
   const payout: Payout = {
-    id, object: 'payout', amount, application_fee: null, application_fee_amount: null, arrival_date: created + ARRIVAL_AFTER_S,
-    automatic: true, balance_transaction: bt.id, created, currency, description: 'STRIPE PAYOUT', destination: 'ba_emulator',
-    failure_balance_transaction: null, failure_code: null, failure_message: null, livemode: false, metadata: {}, method: 'standard',
-    original_payout: null, payout_method: null, reconciliation_status: 'in_progress', reversed_by: null, source_type: 'card',
-    statement_descriptor: null, status: 'pending', trace_id: { status: 'pending', value: null }, type: 'bank_account',
+    id,
+    object: 'payout',
+    amount,
+    application_fee: null,
+    application_fee_amount: null,
+    arrival_date: created + ARRIVAL_AFTER_S,
+    automatic: true,
+    balance_transaction: bt.id,
+    created,
+    currency,
+    description: 'STRIPE PAYOUT',
+    destination: 'ba_emulator',
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    livemode: false,
+    metadata: {},
+    method: 'standard',
+    original_payout: null,
+    payout_method: null,
+    reconciliation_status: 'in_progress',
+    reversed_by: null,
+    source_type: 'card',
+    statement_descriptor: null,
+    status: 'pending',
+    trace_id: { status: 'pending', value: null },
+    type: 'bank_account',
   };
   state.put(payout);
   for (const t of [...paidOut, bt]) state.meta(t.id).payout = id;
@@ -87,7 +118,16 @@ function arrive(state: EmulatorState, payout: Payout): void {
   const failWith = state.internal.get(payout.id)?.failWith;
   const before = snapshot(state, payout);
   if (failWith !== undefined) {
-    const bt = build(state, { amount: payout.amount, currency: payout.currency, fee: 0, source: payout.id, type: 'payout_failure', reporting_category: 'payout_reversal', description: `Payout failure (${failWith})`, availableAfterS: 0 });
+    const bt = build(state, {
+      amount: payout.amount,
+      currency: payout.currency,
+      fee: 0,
+      source: payout.id,
+      type: 'payout_failure',
+      reporting_category: 'payout_reversal',
+      description: `Payout failure (${failWith})`,
+      availableAfterS: 0,
+    });
     payout.status = 'failed';
     payout.failure_code = failWith;
     payout.failure_message = FAILURE_MESSAGES[failWith] ?? 'The payout failed.';
@@ -108,7 +148,11 @@ function arrive(state: EmulatorState, payout: Payout): void {
 export function nextPayoutArrival(state: EmulatorState): TimedAction | undefined {
   let first: Payout | undefined;
   for (const p of state.all<Payout>('payout')) {
-    if ((p.status === 'pending' || p.status === 'in_transit') && (first === undefined || p.arrival_date < first.arrival_date)) first = p;
+    if (
+      (p.status === 'pending' || p.status === 'in_transit') &&
+      (first === undefined || p.arrival_date < first.arrival_date)
+    )
+      first = p;
   }
   return first && { atMs: first.arrival_date * 1000, run: () => arrive(state, first) };
 }
@@ -121,10 +165,21 @@ export function nextMidnightPayout(state: EmulatorState): TimedAction | undefine
 }
 
 export function listPayouts(state: EmulatorState, params: FormObject): Record<string, unknown> {
-  checkKnown(params, ['status', 'arrival_date', 'created', 'destination', 'limit', 'starting_after', 'ending_before', 'expand']);
+  checkKnown(params, [
+    'status',
+    'arrival_date',
+    'created',
+    'destination',
+    'limit',
+    'starting_after',
+    'ending_before',
+    'expand',
+  ]);
   const status = optString(params, 'status');
   const arrival = rangeFilter(params, 'arrival_date');
   const created = rangeFilter(params, 'created');
-  const payouts = state.all<Payout>('payout').filter((p) => (status === undefined || p.status === status) && arrival(p.arrival_date) && created(p.created));
+  const payouts = state
+    .all<Payout>('payout')
+    .filter((p) => (status === undefined || p.status === status) && arrival(p.arrival_date) && created(p.created));
   return renderList(state, payouts, '/v1/payouts', params);
 }

@@ -7,7 +7,8 @@ const OPS = ['gt', 'gte', 'lt', 'lte'] as const;
 
 function toInt(value: unknown, param: string): number {
   const n = typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw invalidRequest(`Invalid integer: ${String(value)}`, 'parameter_invalid_integer', param);
+  if (!Number.isSafeInteger(n))
+    throw invalidRequest(`Invalid integer: ${String(value)}`, 'parameter_invalid_integer', param);
   return n;
 }
 
@@ -19,10 +20,12 @@ export function rangeFilter(params: FormObject, name: string): (value: number) =
     const exact = toInt(v, name);
     return (x) => x === exact;
   }
-  if (Array.isArray(v)) throw invalidRequest(`Invalid ${name}: must be an integer or a hash`, 'parameter_invalid_integer', name);
+  if (Array.isArray(v))
+    throw invalidRequest(`Invalid ${name}: must be an integer or a hash`, 'parameter_invalid_integer', name);
   const bounds: Partial<Record<(typeof OPS)[number], number>> = {};
   for (const [op, raw] of Object.entries(v)) {
-    if (!(OPS as readonly string[]).includes(op)) throw invalidRequest(`Received unknown parameter: ${name}[${op}]`, 'parameter_unknown', `${name}[${op}]`);
+    if (!(OPS as readonly string[]).includes(op))
+      throw invalidRequest(`Received unknown parameter: ${name}[${op}]`, 'parameter_unknown', `${name}[${op}]`);
     bounds[op as (typeof OPS)[number]] = toInt(raw, `${name}[${op}]`);
   }
   return (x) =>

@@ -18,7 +18,8 @@ export const REFUND_FAILS_AFTER_S = 24 * 60 * 60;
 export function scheduleRefundFailure(state: EmulatorState, charge: Charge, refund: Refund): void {
   const pm = state.find<PaymentMethod>(charge.payment_method ?? '', 'payment_method');
   const outcome = pm ? testCardOf(state, pm).outcome : undefined;
-  if (outcome?.kind === 'success' && outcome.after === 'refund_fail') state.meta(refund.id).failAt = refund.created + REFUND_FAILS_AFTER_S;
+  if (outcome?.kind === 'success' && outcome.after === 'refund_fail')
+    state.meta(refund.id).failAt = refund.created + REFUND_FAILS_AFTER_S;
 }
 
 function fail(state: EmulatorState, refund: Refund): void {

@@ -30,7 +30,12 @@ export function buildRefund(
     created: state.nowSeconds(),
     currency: charge.currency,
     destination_details: {
-      card: { reference: null, reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
+      card: {
+        reference: null,
+        reference_status: 'pending',
+        reference_type: 'acquirer_reference_number',
+        type: 'refund',
+      },
       type: 'card',
     },
     metadata,
@@ -79,7 +84,11 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
   if (!charge) throw invalidRequest('There is no charge to refund.', 'charge_not_refundable', 'payment_intent');
   if (charge.disputed === true) {
     // Stripe refuses to refund a disputed payment: the dispute process decides where the money goes.
-    throw invalidRequest(`Charge ${charge.id} has been charged back; it cannot be refunded.`, 'charge_disputed', 'charge');
+    throw invalidRequest(
+      `Charge ${charge.id} has been charged back; it cannot be refunded.`,
+      'charge_disputed',
+      'charge',
+    );
   }
   return charge;
 }
@@ -90,12 +99,19 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
  * refund.created, charge.refunded.
  */
 export function createRefund(state: EmulatorState, params: FormObject, dashboard = false): Refund {
-  checkKnown(params, dashboard ? ['payment_intent', 'charge', 'amount', 'reason'] : ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand']);
+  checkKnown(
+    params,
+    dashboard
+      ? ['payment_intent', 'charge', 'amount', 'reason']
+      : ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand'],
+  );
   const charge = refundableCharge(state, params);
   const remaining = charge.amount - charge.amount_refunded;
-  if (remaining <= 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
+  if (remaining <= 0)
+    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
   const amount = optInt(params, 'amount') ?? remaining;
-  if (amount <= 0) throw invalidRequest('Refund amount must be a positive integer.', 'parameter_invalid_integer', 'amount');
+  if (amount <= 0)
+    throw invalidRequest('Refund amount must be a positive integer.', 'parameter_invalid_integer', 'amount');
   if (amount > remaining) {
     throw invalidRequest(
       `Refund amount (${amount}) is greater than the unrefunded amount on the charge (${remaining}).`,

@@ -31,14 +31,16 @@ function expandPath(state: EmulatorState, target: Json, path: readonly string[],
     target[field] = value;
   }
   if (value === null) return;
-  if (typeof value !== 'object') throw invalidRequest(`This property cannot be expanded (${full}).`, undefined, 'expand');
+  if (typeof value !== 'object')
+    throw invalidRequest(`This property cannot be expanded (${full}).`, undefined, 'expand');
   if (rest.length > 0) expandPath(state, value as Json, rest, full);
 }
 
 export function expansions(params: FormObject): string[] {
   const list = stringList(params, 'expand');
   for (const p of list) {
-    if (p.split('.').length > 4) throw invalidRequest(`You cannot expand more than 4 levels of a property (${p}).`, undefined, 'expand');
+    if (p.split('.').length > 4)
+      throw invalidRequest(`You cannot expand more than 4 levels of a property (${p}).`, undefined, 'expand');
   }
   return list;
 }
@@ -50,7 +52,12 @@ export function render(state: EmulatorState, obj: AnyStripeObject, expand: reado
 }
 
 /** A Stripe list object of `items` (oldest first in storage; lists are returned newest first). */
-export function renderList(state: EmulatorState, items: readonly AnyStripeObject[], url: string, params: FormObject): Json {
+export function renderList(
+  state: EmulatorState,
+  items: readonly AnyStripeObject[],
+  url: string,
+  params: FormObject,
+): Json {
   const limit = limitParam(params);
   const newestFirst = [...items].reverse();
   const after = optString(params, 'starting_after');

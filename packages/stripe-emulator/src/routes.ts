@@ -6,7 +6,13 @@ import { checkKnown, optString } from './params.js';
 import { expansions, render, renderList } from './render.js';
 import type { EmulatorState } from './state.js';
 import type { BalanceTransaction, Charge, PaymentIntent, Refund } from './types.js';
-import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, requirePaymentIntent } from './payment-intents.js';
+import {
+  cancelPaymentIntent,
+  capturePaymentIntent,
+  confirmPaymentIntent,
+  createPaymentIntent,
+  requirePaymentIntent,
+} from './payment-intents.js';
 import { createRefund, listRefunds } from './refunds.js';
 import { listPaymentIntents, searchPaymentIntents } from './search.js';
 import { attachPaymentMethod, createCustomer, requireCustomer, resolvePaymentMethod } from './customers.js';
@@ -28,7 +34,7 @@ const ID = '([A-Za-z0-9_]+)';
 
 /** The PaymentIntent as returned by a confirming request: with automatic_async capture the charge's
  * balance_transaction is null in that response (docs.stripe.com/payments/paymentintents/lifecycle) and appears on
-  * later reads. */
+ * later reads. */
 function renderPi(state: EmulatorState, pi: PaymentIntent, params: FormObject, confirming: boolean): Json {
   const out = render(state, pi, expansions(params));
   const charge = out.latest_charge;
@@ -46,92 +52,171 @@ function throwIf(error: StripeApiError | undefined): void {
   if (error) throw error;
 }
 
-const retrieveOnly = (params: FormObject, extra: readonly string[] = []): void => checkKnown(params, ['expand', ...extra]);
+const retrieveOnly = (params: FormObject, extra: readonly string[] = []): void =>
+  checkKnown(params, ['expand', ...extra]);
 
 export const ROUTES: readonly Route[] = [
-  { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: (s, p) => {
-    const { pi, error } = createPaymentIntent(s, p);
-    throwIf(error);
-    return renderPi(s, pi, p, true);
-  } },
-  { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: (s, p) => renderList(s, listPaymentIntents(s, p), '/v1/payment_intents', p) },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/payment_intents$/,
+    handler: (s, p) => {
+      const { pi, error } = createPaymentIntent(s, p);
+      throwIf(error);
+      return renderPi(s, pi, p, true);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/payment_intents$/,
+    handler: (s, p) => renderList(s, listPaymentIntents(s, p), '/v1/payment_intents', p),
+  },
   { method: 'GET', pattern: /^\/v1\/payment_intents\/search$/, handler: (s, p) => searchPaymentIntents(s, p) },
-  { method: 'GET', pattern: new RegExp(`^/v1/payment_intents/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p, ['client_secret']);
-    return renderPi(s, withPi(s, id), p, false);
-  } },
-  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/confirm$`), handler: (s, p, id) => {
-    const pi = withPi(s, id);
-    throwIf(confirmPaymentIntent(s, pi, p).error);
-    return renderPi(s, pi, p, true);
-  } },
-  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/capture$`), handler: (s, p, id) => {
-    const pi = withPi(s, id);
-    capturePaymentIntent(s, pi, p);
-    return renderPi(s, pi, p, false);
-  } },
-  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/cancel$`), handler: (s, p, id) => {
-    const pi = withPi(s, id);
-    cancelPaymentIntent(s, pi, p);
-    return renderPi(s, pi, p, false);
-  } },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/payment_intents/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p, ['client_secret']);
+      return renderPi(s, withPi(s, id), p, false);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/payment_intents/${ID}/confirm$`),
+    handler: (s, p, id) => {
+      const pi = withPi(s, id);
+      throwIf(confirmPaymentIntent(s, pi, p).error);
+      return renderPi(s, pi, p, true);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/payment_intents/${ID}/capture$`),
+    handler: (s, p, id) => {
+      const pi = withPi(s, id);
+      capturePaymentIntent(s, pi, p);
+      return renderPi(s, pi, p, false);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/payment_intents/${ID}/cancel$`),
+    handler: (s, p, id) => {
+      const pi = withPi(s, id);
+      cancelPaymentIntent(s, pi, p);
+      return renderPi(s, pi, p, false);
+    },
+  },
   { method: 'POST', pattern: /^\/v1\/refunds$/, handler: (s, p) => render(s, createRefund(s, p), expansions(p)) },
   { method: 'GET', pattern: /^\/v1\/refunds$/, handler: (s, p) => renderList(s, listRefunds(s, p), '/v1/refunds', p) },
-  { method: 'GET', pattern: new RegExp(`^/v1/refunds/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p);
-    const refund = s.find<Refund>(id, 'refund');
-    if (!refund) throw resourceMissing('refund', id);
-    return render(s, refund, expansions(p));
-  } },
-  { method: 'GET', pattern: /^\/v1\/charges$/, handler: (s, p) => {
-    checkKnown(p, ['payment_intent', 'customer', 'limit', 'starting_after', 'ending_before', 'expand', 'created']);
-    const pi = optString(p, 'payment_intent');
-    const customer = optString(p, 'customer');
-    const charges = s.all<Charge>('charge').filter((c) => (pi === undefined || c.payment_intent === pi) && (customer === undefined || c.customer === customer));
-    return renderList(s, charges, '/v1/charges', p);
-  } },
-  { method: 'GET', pattern: new RegExp(`^/v1/charges/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p);
-    const charge = s.find<Charge>(id, 'charge');
-    if (!charge) throw resourceMissing('charge', id);
-    return render(s, charge, expansions(p));
-  } },
-  { method: 'GET', pattern: /^\/v1\/balance_transactions$/, handler: (s, p) => {
-    checkKnown(p, ['source', 'type', 'payout', 'currency', 'limit', 'starting_after', 'ending_before', 'expand', 'created']);
-    // payout: what an automatic payout paid out, and the payout's own balance transaction (payouts.ts).
-    const payout = optString(p, 'payout');
-    if (payout !== undefined) requirePayout(s, payout, 'payout');
-    const source = optString(p, 'source');
-    const type = optString(p, 'type');
-    const currency = optString(p, 'currency')?.toLowerCase();
-    const created = rangeFilter(p, 'created');
-    const bts = s.all<BalanceTransaction>('balance_transaction').filter(
-      (b) => (source === undefined || b.source === source) && (type === undefined || b.type === type) &&
-        (currency === undefined || b.currency === currency) && created(b.created) &&
-        (payout === undefined || s.internal.get(b.id)?.payout === payout),
-    );
-    return renderList(s, bts, '/v1/balance_transactions', p);
-  } },
-  { method: 'GET', pattern: new RegExp(`^/v1/balance_transactions/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p);
-    const bt = s.find<BalanceTransaction>(id, 'balance_transaction');
-    if (!bt) throw resourceMissing('balance_transaction', id);
-    return render(s, bt, expansions(p));
-  } },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/refunds/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p);
+      const refund = s.find<Refund>(id, 'refund');
+      if (!refund) throw resourceMissing('refund', id);
+      return render(s, refund, expansions(p));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/charges$/,
+    handler: (s, p) => {
+      checkKnown(p, ['payment_intent', 'customer', 'limit', 'starting_after', 'ending_before', 'expand', 'created']);
+      const pi = optString(p, 'payment_intent');
+      const customer = optString(p, 'customer');
+      const charges = s
+        .all<Charge>('charge')
+        .filter(
+          (c) => (pi === undefined || c.payment_intent === pi) && (customer === undefined || c.customer === customer),
+        );
+      return renderList(s, charges, '/v1/charges', p);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/charges/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p);
+      const charge = s.find<Charge>(id, 'charge');
+      if (!charge) throw resourceMissing('charge', id);
+      return render(s, charge, expansions(p));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/balance_transactions$/,
+    handler: (s, p) => {
+      checkKnown(p, [
+        'source',
+        'type',
+        'payout',
+        'currency',
+        'limit',
+        'starting_after',
+        'ending_before',
+        'expand',
+        'created',
+      ]);
+      // payout: what an automatic payout paid out, and the payout's own balance transaction (payouts.ts).
+      const payout = optString(p, 'payout');
+      if (payout !== undefined) requirePayout(s, payout, 'payout');
+      const source = optString(p, 'source');
+      const type = optString(p, 'type');
+      const currency = optString(p, 'currency')?.toLowerCase();
+      const created = rangeFilter(p, 'created');
+      const bts = s
+        .all<BalanceTransaction>('balance_transaction')
+        .filter(
+          (b) =>
+            (source === undefined || b.source === source) &&
+            (type === undefined || b.type === type) &&
+            (currency === undefined || b.currency === currency) &&
+            created(b.created) &&
+            (payout === undefined || s.internal.get(b.id)?.payout === payout),
+        );
+      return renderList(s, bts, '/v1/balance_transactions', p);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/balance_transactions/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p);
+      const bt = s.find<BalanceTransaction>(id, 'balance_transaction');
+      if (!bt) throw resourceMissing('balance_transaction', id);
+      return render(s, bt, expansions(p));
+    },
+  },
   { method: 'POST', pattern: /^\/v1\/customers$/, handler: (s, p) => render(s, createCustomer(s, p), expansions(p)) },
-  { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p);
-    return render(s, requireCustomer(s, id, 'id'), expansions(p));
-  } },
-  { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), handler: (s, p, id) => {
-    retrieveOnly(p);
-    return render(s, resolvePaymentMethod(s, id, 'id'), expansions(p));
-  } },
-  { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`), handler: (s, p, id) => render(s, attachPaymentMethod(s, id, p), expansions(p)) },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/customers/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p);
+      return render(s, requireCustomer(s, id, 'id'), expansions(p));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/payment_methods/${ID}$`),
+    handler: (s, p, id) => {
+      retrieveOnly(p);
+      return render(s, resolvePaymentMethod(s, id, 'id'), expansions(p));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`),
+    handler: (s, p, id) => render(s, attachPaymentMethod(s, id, p), expansions(p)),
+  },
   ...MORE_ROUTES,
 ];
 
-export function matchRoute(method: string, path: string): { route: Route; id: string } | 'method_not_allowed' | undefined {
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: Route; id: string } | 'method_not_allowed' | undefined {
   let pathMatched = false;
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);

@@ -37,7 +37,8 @@ function parseClause(text: string): Clause {
 }
 
 export function parseQuery(query: string): Clause[] {
-  if (/\sOR\s/.test(query)) throw invalidRequest('OR queries are not supported by the emulator.', 'parameter_invalid_string', 'query');
+  if (/\sOR\s/.test(query))
+    throw invalidRequest('OR queries are not supported by the emulator.', 'parameter_invalid_string', 'query');
   return query.split(/\s+AND\s+/).map(parseClause);
 }
 
@@ -46,8 +47,10 @@ export function searchPaymentIntents(state: EmulatorState, params: FormObject): 
   const clauses = parseQuery(reqString(params, 'query'));
   const limit = limitParam(params);
   const pageToken = optString(params, 'page');
-  const offset = pageToken === undefined ? 0 : Number(Buffer.from(pageToken, 'base64url').toString('utf8').replace(/^o:/, ''));
-  if (!Number.isSafeInteger(offset) || offset < 0) throw invalidRequest('Invalid page token.', 'parameter_invalid_string', 'page');
+  const offset =
+    pageToken === undefined ? 0 : Number(Buffer.from(pageToken, 'base64url').toString('utf8').replace(/^o:/, ''));
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw invalidRequest('Invalid page token.', 'parameter_invalid_string', 'page');
   const hits = state
     .all<PaymentIntent>('payment_intent')
     .filter((pi) => clauses.every((c) => c(pi)))

@@ -133,7 +133,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       runTimeline(state);
     }
 
-    const decision = method === 'POST' && idemKey !== null ? idempotency.begin(idemKey, method, path, params) : undefined;
+    const decision =
+      method === 'POST' && idemKey !== null ? idempotency.begin(idemKey, method, path, params) : undefined;
     if (decision?.kind === 'proceed') release = decision.release;
     if (fault?.kind === 'delay') await sleep(fault.delayMs);
     if (decision?.kind === 'replay') {

@@ -18,7 +18,14 @@ export interface TimedAction {
 
 type Source = (state: EmulatorState) => TimedAction | undefined;
 
-const SOURCES: readonly Source[] = [nextAvailability, nextExpiry, nextBankDebit, nextRefundFailure, nextPayoutArrival, nextMidnightPayout];
+const SOURCES: readonly Source[] = [
+  nextAvailability,
+  nextExpiry,
+  nextBankDebit,
+  nextRefundFailure,
+  nextPayoutArrival,
+  nextMidnightPayout,
+];
 
 const MAX_ACTIONS = 1_000_000;
 

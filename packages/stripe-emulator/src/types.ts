@@ -124,7 +124,13 @@ export interface Dispute extends StripeObjectBase {
   created: number;
   currency: string;
   evidence: Record<string, unknown>;
-  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number; [k: string]: unknown };
+  evidence_details: {
+    due_by: number;
+    has_evidence: boolean;
+    past_due: boolean;
+    submission_count: number;
+    [k: string]: unknown;
+  };
   metadata: Record<string, string>;
   payment_intent: string | null;
   status: string;
@@ -145,8 +151,16 @@ export interface Payout extends StripeObjectBase {
 }
 
 export type AnyStripeObject =
-  | PaymentIntent | Charge | Refund | BalanceTransaction | Customer | PaymentMethod
-  | StripeEvent | WebhookEndpoint | Dispute | Payout;
+  | PaymentIntent
+  | Charge
+  | Refund
+  | BalanceTransaction
+  | Customer
+  | PaymentMethod
+  | StripeEvent
+  | WebhookEndpoint
+  | Dispute
+  | Payout;
 
 /** Hidden bookkeeping kept beside an object and persisted with it, never rendered. */
 export interface Internal {

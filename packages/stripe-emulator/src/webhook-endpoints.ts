@@ -21,15 +21,18 @@ function urlParam(params: FormObject): string {
   } catch {
     throw invalidRequest(`Invalid URL: ${url}`, 'url_invalid', 'url');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidRequest(`Invalid URL: ${url} (http or https only)`, 'url_invalid', 'url');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw invalidRequest(`Invalid URL: ${url} (http or https only)`, 'url_invalid', 'url');
   return url;
 }
 
 function eventsParam(params: FormObject): string[] {
   const events = stringList(params, 'enabled_events');
-  if (events.length === 0) throw invalidRequest('Missing required param: enabled_events.', 'parameter_missing', 'enabled_events');
+  if (events.length === 0)
+    throw invalidRequest('Missing required param: enabled_events.', 'parameter_missing', 'enabled_events');
   for (const e of events) {
-    if (!EVENT_TYPE.test(e)) throw invalidRequest(`Invalid event type: ${e}`, 'parameter_invalid_string', 'enabled_events');
+    if (!EVENT_TYPE.test(e))
+      throw invalidRequest(`Invalid event type: ${e}`, 'parameter_invalid_string', 'enabled_events');
   }
   return events;
 }

@@ -44,19 +44,31 @@ interface Delivery {
 const MAX_LOG = 10_000;
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
-  duplicateRate: 0, shuffle: false, hold: false, retryDelaysMs: [1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000], timeoutMs: 10_000,
+  duplicateRate: 0,
+  shuffle: false,
+  hold: false,
+  retryDelaysMs: [1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000],
+  timeoutMs: 10_000,
 };
 
 export function checkSettings(s: Partial<WebhookSettings>): void {
-  if (s.duplicateRate !== undefined && !(s.duplicateRate >= 0 && s.duplicateRate <= 1)) throw new Error('duplicateRate must be between 0 and 1');
-  if (s.retryDelaysMs !== undefined && !(Array.isArray(s.retryDelaysMs) && s.retryDelaysMs.every((d) => Number.isFinite(d) && d >= 0))) {
+  if (s.duplicateRate !== undefined && !(s.duplicateRate >= 0 && s.duplicateRate <= 1))
+    throw new Error('duplicateRate must be between 0 and 1');
+  if (
+    s.retryDelaysMs !== undefined &&
+    !(Array.isArray(s.retryDelaysMs) && s.retryDelaysMs.every((d) => Number.isFinite(d) && d >= 0))
+  ) {
     throw new Error('retryDelaysMs must be a list of non-negative numbers');
   }
-  if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) throw new Error('timeoutMs must be positive');
+  if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0))
+    throw new Error('timeoutMs must be positive');
 }
 
 export class WebhookDispatcher {
-  readonly settings: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, retryDelaysMs: [...DEFAULT_WEBHOOK_SETTINGS.retryDelaysMs] };
+  readonly settings: WebhookSettings = {
+    ...DEFAULT_WEBHOOK_SETTINGS,
+    retryDelaysMs: [...DEFAULT_WEBHOOK_SETTINGS.retryDelaysMs],
+  };
   readonly log: DeliveryLogEntry[] = [];
   private queue: Delivery[] = [];
   private inFlight = 0;
@@ -84,7 +96,8 @@ export class WebhookDispatcher {
   enqueue(event: StripeEvent): void {
     if (this.closed) return;
     for (const endpoint of this.state.all<WebhookEndpoint>('webhook_endpoint')) {
-      if (endpointWants(endpoint, event.type)) this.queue.push({ eventId: event.id, endpointId: endpoint.id, attempt: 1 });
+      if (endpointWants(endpoint, event.type))
+        this.queue.push({ eventId: event.id, endpointId: endpoint.id, attempt: 1 });
     }
     this.schedule();
   }
@@ -112,11 +125,13 @@ export class WebhookDispatcher {
     for (const d of batch) {
       this.inFlight += 1;
       const previous = this.chains.get(d.endpointId) ?? Promise.resolve();
-      const next = previous.then(() => this.deliver(d)).finally(() => {
-        this.inFlight -= 1;
-        if (this.chains.get(d.endpointId) === next) this.chains.delete(d.endpointId);
-        this.checkIdle();
-      });
+      const next = previous
+        .then(() => this.deliver(d))
+        .finally(() => {
+          this.inFlight -= 1;
+          if (this.chains.get(d.endpointId) === next) this.chains.delete(d.endpointId);
+          this.checkIdle();
+        });
       this.chains.set(d.endpointId, next);
     }
     this.checkIdle();
@@ -153,7 +168,13 @@ export class WebhookDispatcher {
   }
 
   private idle(): boolean {
-    return this.closed || (this.flushTimer === null && this.inFlight === 0 && this.retryTimers.size === 0 && (this.queue.length === 0 || this.settings.hold));
+    return (
+      this.closed ||
+      (this.flushTimer === null &&
+        this.inFlight === 0 &&
+        this.retryTimers.size === 0 &&
+        (this.queue.length === 0 || this.settings.hold))
+    );
   }
 
   private checkIdle(): void {
@@ -185,11 +206,24 @@ export class WebhookDispatcher {
     this.retryTimers.add(timer);
   }
 
-  private async send(event: StripeEvent, endpoint: WebhookEndpoint, secret: string, attempt: number, duplicate: boolean): Promise<boolean> {
+  private async send(
+    event: StripeEvent,
+    endpoint: WebhookEndpoint,
+    secret: string,
+    attempt: number,
+    duplicate: boolean,
+  ): Promise<boolean> {
     if (this.closed) return false;
     const body = JSON.stringify(render(this.state, event));
     const entry: DeliveryLogEntry = {
-      eventId: event.id, type: event.type, endpointId: endpoint.id, attempt, status: null, error: null, duplicate, at: '',
+      eventId: event.id,
+      type: event.type,
+      endpointId: endpoint.id,
+      attempt,
+      status: null,
+      error: null,
+      duplicate,
+      at: '',
     };
     try {
       entry.status = await postWebhook(endpoint.url, body, secret, this.settings.timeoutMs, this.requests);

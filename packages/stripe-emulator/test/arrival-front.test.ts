@@ -6,13 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/index.js';
 import { failure, sdk } from './helpers.js';
 
-const params = { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' as const };
+const params = {
+  amount: 2000,
+  currency: 'usd',
+  payment_method: 'pm_card_visa',
+  confirm: true,
+  capture_method: 'manual' as const,
+};
 
 /**
  * Sends one GET from another thread when asked, and reports when it sent it. The test's own thread (which is also
  * the emulator's) can then be kept busy while the request arrives.
  */
-function remoteSender(port: number): { send(path: string): Promise<{ sentAt: number; status: number }>; close(): Promise<number> } {
+function remoteSender(port: number): {
+  send(path: string): Promise<{ sentAt: number; status: number }>;
+  close(): Promise<number>;
+} {
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -47,7 +56,9 @@ function busyFor(ms: number): number {
   return Date.now();
 }
 
-async function dateOneRequestDuringABusyThread(emulator: Emulator): Promise<{ sentAt: number; busyUntil: number; loggedAt: number }> {
+async function dateOneRequestDuringABusyThread(
+  emulator: Emulator,
+): Promise<{ sentAt: number; busyUntil: number; loggedAt: number }> {
   const sender = remoteSender(emulator.port);
   try {
     const answered = sender.send('/v1/balance');
@@ -89,19 +100,24 @@ describe('the emulator dates requests', () => {
 
   // Linux only, and only where this process may raise a priority (root or CAP_SYS_NICE; CI runs as root).
   const mayRaise = process.platform === 'linux' && process.getuid?.() === 0;
-  it.skipIf(!mayRaise)('with arrivalThread in a thread of higher CPU priority than the rest of the process (nice -10)', async () => {
-    const niceOfThreads = () =>
-      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
-    const before = niceOfThreads();
-    const emulator = await startEmulator({ arrivalThread: true });
-    try {
-      const during = niceOfThreads();
-      expect(before.filter((nice) => nice === -10)).toEqual([]);
-      expect(during.filter((nice) => nice === -10)).toHaveLength(1);
-    } finally {
-      await emulator.close();
-    }
-  });
+  it.skipIf(!mayRaise)(
+    'with arrivalThread in a thread of higher CPU priority than the rest of the process (nice -10)',
+    async () => {
+      const niceOfThreads = () =>
+        readdirSync('/proc/self/task').map((tid) =>
+          Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]),
+        );
+      const before = niceOfThreads();
+      const emulator = await startEmulator({ arrivalThread: true });
+      try {
+        const during = niceOfThreads();
+        expect(before.filter((nice) => nice === -10)).toEqual([]);
+        expect(during.filter((nice) => nice === -10)).toHaveLength(1);
+      } finally {
+        await emulator.close();
+      }
+    },
+  );
 });
 
 describe('behind the arrival front the emulator answers as it does without it', () => {
@@ -127,7 +143,10 @@ describe('behind the arrival front the emulator answers as it does without it', 
     emulator.controls.injectFault({ path: '/v1/payment_intents', kind: 'connection_reset', times: 2 });
     const before = Date.now();
     const err = await failure(
-      sdk(emulator).paymentIntents.create(params, { idempotencyKey: 'front-reset', headers: { 'x-emulator-arrived-at': '1' } } as never),
+      sdk(emulator).paymentIntents.create(params, {
+        idempotencyKey: 'front-reset',
+        headers: { 'x-emulator-arrived-at': '1' },
+      } as never),
     );
     expect(err).toMatchObject({ type: 'StripeConnectionError' });
     const attempts = emulator.controls.requestLog().filter((e) => e.idempotencyKey === 'front-reset');

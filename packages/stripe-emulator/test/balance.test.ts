@@ -27,13 +27,30 @@ describe('Stripe fee (2.9% + 30 cents, half-up to the cent)', () => {
 
 describe('balance transactions', () => {
   it('a 100.00 USD charge: fee 3.20, net 96.80, pending for 2 days of emulator clock', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 10000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 10000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'automatic',
+    });
     const charge = await stripe().charges.retrieve(pi.latest_charge as string, { expand: ['balance_transaction'] });
     const bt = charge.balance_transaction as Stripe.BalanceTransaction;
     expect(bt).toMatchObject({
-      object: 'balance_transaction', type: 'charge', reporting_category: 'charge', amount: 10000, fee: 320, net: 9680,
-      currency: 'usd', exchange_rate: null, status: 'pending', source: charge.id, balance_type: 'payments',
-      fee_details: [{ amount: 320, currency: 'usd', type: 'stripe_fee', application: null, description: expect.any(String) }],
+      object: 'balance_transaction',
+      type: 'charge',
+      reporting_category: 'charge',
+      amount: 10000,
+      fee: 320,
+      net: 9680,
+      currency: 'usd',
+      exchange_rate: null,
+      status: 'pending',
+      source: charge.id,
+      balance_type: 'payments',
+      fee_details: [
+        { amount: 320, currency: 'usd', type: 'stripe_fee', application: null, description: expect.any(String) },
+      ],
     });
     expect(bt.available_on).toBe(bt.created + 2 * 24 * 3600);
     emulator().controls.advanceClock(2 * DAY - 1000);
@@ -43,7 +60,13 @@ describe('balance transactions', () => {
   });
 
   it('lists by source and type, newest first, with pagination', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+    });
     await stripe().paymentIntents.capture(pi.id, { amount_to_capture: 4000 });
     const r = await stripe().refunds.create({ payment_intent: pi.id, amount: 1000 });
     const all = await stripe().balanceTransactions.list();
@@ -55,11 +78,16 @@ describe('balance transactions', () => {
     expect(all.data.reduce((sum, b) => sum + b.amount, 0)).toBe(3000); // captured 4000 minus the 1000 refund
     expect(all.data.reduce((sum, b) => sum + b.net, 0)).toBe(3000 - 146);
     expect((await stripe().balanceTransactions.list({ type: 'charge' })).data).toHaveLength(1);
-    expect((await stripe().balanceTransactions.list({ source: r.id })).data.map((b) => b.id)).toEqual([r.balance_transaction]);
+    expect((await stripe().balanceTransactions.list({ source: r.id })).data.map((b) => b.id)).toEqual([
+      r.balance_transaction,
+    ]);
     const page = await stripe().balanceTransactions.list({ limit: 2 });
     expect(page.has_more).toBe(true);
     const rest = await stripe().balanceTransactions.list({ limit: 2, starting_after: page.data[1]!.id });
     expect(rest.data.map((b) => b.type)).toEqual(['charge']);
-    expect(await failure(stripe().balanceTransactions.list({ payout: 'po_123' }))).toMatchObject({ statusCode: 404, param: 'payout' });
+    expect(await failure(stripe().balanceTransactions.list({ payout: 'po_123' }))).toMatchObject({
+      statusCode: 404,
+      param: 'payout',
+    });
   });
 });

@@ -14,30 +14,64 @@ const DECLINES: [string, string, string][] = [
 
 describe('test payment methods', () => {
   it('pm_card_visa succeeds', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    const pi = await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
     expect(pi).toMatchObject({ status: 'succeeded', last_payment_error: null, amount_received: 1000 });
   });
 
   for (const [pm, code, declineCode] of DECLINES) {
     it(`${pm} declines with 402 card_error ${code}/${declineCode}`, async () => {
       const err = await failure(
-        stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm, confirm: true, metadata: { t: pm } }),
+        stripe().paymentIntents.create({
+          amount: 1000,
+          currency: 'usd',
+          payment_method: pm,
+          confirm: true,
+          metadata: { t: pm },
+        }),
       );
       expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
-      expect(err).toMatchObject({ type: 'StripeCardError', rawType: 'card_error', statusCode: 402, code, decline_code: declineCode });
+      expect(err).toMatchObject({
+        type: 'StripeCardError',
+        rawType: 'card_error',
+        statusCode: 402,
+        code,
+        decline_code: declineCode,
+      });
       expect(err.message).toEqual(expect.any(String));
       expect(err.requestId).toMatch(/^req_/);
       const raw = err.raw;
       expect(raw.charge).toMatch(/^ch_/);
-      expect(raw.payment_intent).toMatchObject({ object: 'payment_intent', status: 'requires_payment_method', payment_method: null, latest_charge: raw.charge });
-      expect(raw.payment_intent.last_payment_error).toMatchObject({ type: 'card_error', code, decline_code: declineCode, charge: raw.charge });
+      expect(raw.payment_intent).toMatchObject({
+        object: 'payment_intent',
+        status: 'requires_payment_method',
+        payment_method: null,
+        latest_charge: raw.charge,
+      });
+      expect(raw.payment_intent.last_payment_error).toMatchObject({
+        type: 'card_error',
+        code,
+        decline_code: declineCode,
+        charge: raw.charge,
+      });
       expect(raw.payment_method).toMatchObject({ object: 'payment_method', type: 'card' });
 
       // The PaymentIntent keeps last_payment_error; the failed charge is on record.
       const pi = await stripe().paymentIntents.retrieve(raw.payment_intent.id);
       expect(pi.last_payment_error).toMatchObject({ code, decline_code: declineCode });
       const charge = await stripe().charges.retrieve(raw.charge);
-      expect(charge).toMatchObject({ status: 'failed', paid: false, captured: false, failure_code: code, balance_transaction: null, outcome: { type: 'issuer_declined', reason: declineCode } });
+      expect(charge).toMatchObject({
+        status: 'failed',
+        paid: false,
+        captured: false,
+        failure_code: code,
+        balance_transaction: null,
+        outcome: { type: 'issuer_declined', reason: declineCode },
+      });
 
       // A retry with a good card on the same PaymentIntent succeeds and clears the error.
       const retried = await stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
@@ -47,13 +81,20 @@ describe('test payment methods', () => {
 
   it('a decline on a separate confirm call gives the same error body', async () => {
     const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', capture_method: 'manual' });
-    const err = await failure(stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' }));
+    const err = await failure(
+      stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' }),
+    );
     expect(err).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'insufficient_funds' });
     expect(err.raw.payment_intent.id).toBe(pi.id);
   });
 
   it('pm_card_authenticationRequired on-session needs action (3-D Secure)', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_authenticationRequired', confirm: true });
+    const pi = await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+    });
     expect(pi.status).toBe('requires_action');
     expect(pi.next_action?.type).toBe('use_stripe_sdk');
     expect(pi.latest_charge).toBeNull();
@@ -65,10 +106,25 @@ describe('test payment methods', () => {
     const customer = await stripe().customers.create();
     const pm = await stripe().paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
     const err = await failure(
-      stripe().paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: pm.id, confirm: true, off_session: true }),
+      stripe().paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm.id,
+        confirm: true,
+        off_session: true,
+      }),
     );
-    expect(err).toMatchObject({ type: 'StripeCardError', statusCode: 402, code: 'authentication_required', decline_code: 'authentication_required' });
-    expect(err.raw.payment_intent).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'authentication_required' } });
+    expect(err).toMatchObject({
+      type: 'StripeCardError',
+      statusCode: 402,
+      code: 'authentication_required',
+      decline_code: 'authentication_required',
+    });
+    expect(err.raw.payment_intent).toMatchObject({
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'authentication_required' },
+    });
   });
 
   it('off_session without confirm is rejected', async () => {
@@ -77,7 +133,14 @@ describe('test payment methods', () => {
   });
 
   it('an unknown payment method is resource_missing', async () => {
-    const err = await failure(stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_nope', confirm: true }));
-    expect(err).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 404, code: 'resource_missing', param: 'payment_method' });
+    const err = await failure(
+      stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_nope', confirm: true }),
+    );
+    expect(err).toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 404,
+      code: 'resource_missing',
+      param: 'payment_method',
+    });
   });
 });

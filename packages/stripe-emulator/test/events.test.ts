@@ -17,10 +17,18 @@ describe('events', () => {
       { idempotencyKey: 'evt-key-1' },
     );
     const list = await events();
-    expect(typesOf(list)).toEqual(['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded', 'charge.updated']);
+    expect(typesOf(list)).toEqual([
+      'payment_intent.created',
+      'charge.succeeded',
+      'payment_intent.succeeded',
+      'charge.updated',
+    ]);
     const [created, succeeded, piSucceeded, updated] = list as [Stripe.Event, Stripe.Event, Stripe.Event, Stripe.Event];
     expect(created).toMatchObject({
-      object: 'event', api_version: '2026-10-28.endive', livemode: false, pending_webhooks: 0,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      livemode: false,
+      pending_webhooks: 0,
       request: { id: expect.stringMatching(/^req_/), idempotency_key: 'evt-key-1' },
       data: { object: { id: pi.id, object: 'payment_intent', status: 'requires_confirmation' } },
     });
@@ -39,16 +47,29 @@ describe('events', () => {
     await stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
     const created = (await stripe().events.list({ type: 'payment_intent.created' })).data[0]!;
     expect(created.data.object).toMatchObject({ status: 'requires_payment_method', metadata: { a: '1' } });
-    expect(await stripe().events.retrieve(created.id)).toEqual(expect.objectContaining({ id: created.id, type: 'payment_intent.created' }));
+    expect(await stripe().events.retrieve(created.id)).toEqual(
+      expect.objectContaining({ id: created.id, type: 'payment_intent.created' }),
+    );
   });
 
   it('manual capture: amount_capturable_updated, then captured, the released rest refunded, succeeded', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+    });
     await stripe().paymentIntents.capture(pi.id, { amount_to_capture: 3000 });
     const list = await events();
     expect(typesOf(list)).toEqual([
-      'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated',
-      'charge.captured', 'refund.created', 'charge.refunded', 'payment_intent.succeeded',
+      'payment_intent.created',
+      'charge.succeeded',
+      'payment_intent.amount_capturable_updated',
+      'charge.captured',
+      'refund.created',
+      'charge.refunded',
+      'payment_intent.succeeded',
     ]);
     expect(list[2]!.data.object).toMatchObject({ amount_capturable: 5000, status: 'requires_capture' });
     expect(list[3]!.data.object).toMatchObject({ captured: true, amount_captured: 3000, amount_refunded: 0 });
@@ -57,20 +78,55 @@ describe('events', () => {
   });
 
   it('declines, 3-D Secure, cancel and customer refunds', async () => {
-    await failure(stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa_chargeDeclined', confirm: true }));
-    const three = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_authenticationRequired', confirm: true });
+    await failure(
+      stripe().paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa_chargeDeclined',
+        confirm: true,
+      }),
+    );
+    const three = await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+    });
     await stripe().paymentIntents.cancel(three.id);
-    const auth = await stripe().paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+    const auth = await stripe().paymentIntents.create({
+      amount: 700,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+    });
     await stripe().paymentIntents.cancel(auth.id);
-    const paid = await stripe().paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+    const paid = await stripe().paymentIntents.create({
+      amount: 900,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'automatic',
+    });
     await stripe().refunds.create({ payment_intent: paid.id, amount: 100 });
     expect(typesOf(await events())).toEqual([
-      'payment_intent.created', 'charge.failed', 'payment_intent.payment_failed',
-      'payment_intent.created', 'payment_intent.requires_action', 'payment_intent.canceled',
-      'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated',
-      'refund.created', 'charge.refunded', 'payment_intent.canceled',
-      'payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded',
-      'refund.created', 'charge.refunded',
+      'payment_intent.created',
+      'charge.failed',
+      'payment_intent.payment_failed',
+      'payment_intent.created',
+      'payment_intent.requires_action',
+      'payment_intent.canceled',
+      'payment_intent.created',
+      'charge.succeeded',
+      'payment_intent.amount_capturable_updated',
+      'refund.created',
+      'charge.refunded',
+      'payment_intent.canceled',
+      'payment_intent.created',
+      'charge.succeeded',
+      'payment_intent.succeeded',
+      'refund.created',
+      'charge.refunded',
     ]);
     const released = (await stripe().refunds.list({ payment_intent: auth.id })).data;
     expect(released).toMatchObject([{ amount: 700, balance_transaction: null, reason: null }]);
@@ -86,13 +142,27 @@ describe('events', () => {
   });
 
   it('lists with type (wildcards), types[], created ranges and pagination, newest first', async () => {
-    await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+    await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'automatic',
+    });
     emulator().controls.advanceClock(10_000);
     await stripe().customers.create({ email: 'e@example.com' });
     const all = await stripe().events.list();
-    expect(all.data.map((e) => e.type)).toEqual(['customer.created', 'payment_intent.succeeded', 'charge.succeeded', 'payment_intent.created']);
+    expect(all.data.map((e) => e.type)).toEqual([
+      'customer.created',
+      'payment_intent.succeeded',
+      'charge.succeeded',
+      'payment_intent.created',
+    ]);
     expect((await stripe().events.list({ type: 'charge.succeeded' })).data).toHaveLength(1);
-    expect((await stripe().events.list({ type: 'payment_intent.*' })).data.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'payment_intent.created']);
+    expect((await stripe().events.list({ type: 'payment_intent.*' })).data.map((e) => e.type)).toEqual([
+      'payment_intent.succeeded',
+      'payment_intent.created',
+    ]);
     expect((await stripe().events.list({ types: ['customer.created', 'charge.succeeded'] })).data).toHaveLength(2);
     const t = all.data[0]!.created;
     expect((await stripe().events.list({ created: { gte: t } })).data.map((e) => e.type)).toEqual(['customer.created']);
@@ -103,12 +173,21 @@ describe('events', () => {
     expect(rest.data.map((e) => e.type)).toEqual(['charge.succeeded', 'payment_intent.created']);
     const back = await stripe().events.list({ ending_before: rest.data[0]!.id });
     expect(back.data.map((e) => e.id)).toEqual(page.data.map((e) => e.id));
-    expect(await failure(stripe().events.retrieve('evt_missing'))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    expect(await failure(stripe().events.retrieve('evt_missing'))).toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+    });
     expect((await raw(emulator(), 'GET', '/v1/events?bogus=1')).status).toBe(400);
   });
 
   it('clock-driven changes have no request; an authorization lapse refunds with expired_uncaptured_charge', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 3000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+    });
     const charge = await stripe().charges.retrieve(pi.latest_charge as string);
     emulator().controls.advanceClock(8 * DAY);
     const lapse = (await events()).filter((e) => e.request?.id === null && e.type !== 'balance.available');
@@ -116,8 +195,18 @@ describe('events', () => {
     const deadline = charge.payment_method_details!.card!.capture_before!;
     for (const e of lapse) expect(e.created).toBe(deadline); // at the deadline, not at the end of the advance
     expect(lapse[0]!.data.object).toMatchObject({ amount_refunded: 3000, refunded: true, captured: false });
-    expect(lapse[2]!.data.object).toMatchObject({ object: 'refund', amount: 3000, reason: 'expired_uncaptured_charge', balance_transaction: null, status: 'succeeded' });
-    expect(lapse[3]!.data.object).toMatchObject({ status: 'canceled', cancellation_reason: 'automatic', canceled_at: deadline });
+    expect(lapse[2]!.data.object).toMatchObject({
+      object: 'refund',
+      amount: 3000,
+      reason: 'expired_uncaptured_charge',
+      balance_transaction: null,
+      status: 'succeeded',
+    });
+    expect(lapse[3]!.data.object).toMatchObject({
+      status: 'canceled',
+      cancellation_reason: 'automatic',
+      canceled_at: deadline,
+    });
     expect(lapse[0]!.request).toEqual({ id: null, idempotency_key: null });
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { failure, sdk, useEmulator } from './helpers.js';
 
 const { stripe, emulator } = useEmulator();
-const params = { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' as const };
+const params = {
+  amount: 2000,
+  currency: 'usd',
+  payment_method: 'pm_card_visa',
+  confirm: true,
+  capture_method: 'manual' as const,
+};
 
 async function allIntents(): Promise<string[]> {
   return (await stripe().paymentIntents.list({ limit: 100 })).data.map((p) => p.id);
@@ -18,7 +24,11 @@ describe('fault injection as the SDK sees it', () => {
 
   it('rate_limit: StripeRateLimitError 429, nothing done', async () => {
     emulator().controls.injectFault({ method: 'POST', path: /^\/v1\/payment_intents/, kind: 'rate_limit', times: 2 });
-    for (let i = 0; i < 2; i++) expect(await failure(stripe().paymentIntents.create(params))).toMatchObject({ type: 'StripeRateLimitError', statusCode: 429 });
+    for (let i = 0; i < 2; i++)
+      expect(await failure(stripe().paymentIntents.create(params))).toMatchObject({
+        type: 'StripeRateLimitError',
+        statusCode: 429,
+      });
     expect(await allIntents()).toEqual([]);
     await stripe().paymentIntents.create(params);
     expect(await allIntents()).toHaveLength(1);
@@ -28,7 +38,9 @@ describe('fault injection as the SDK sees it', () => {
     emulator().controls.injectFault({ path: '/v1/payment_intents', kind: 'connection_reset', times: 2 });
     const err = await failure(stripe().paymentIntents.create(params, { idempotencyKey: 'reset-1' }));
     expect(err).toMatchObject({ type: 'StripeConnectionError' });
-    const attempts = emulator().controls.requestLog().filter((e) => e.idempotencyKey === 'reset-1');
+    const attempts = emulator()
+      .controls.requestLog()
+      .filter((e) => e.idempotencyKey === 'reset-1');
     expect(attempts.map((e) => e.status)).toEqual([0, 0]);
     expect(await allIntents()).toEqual([]);
   });
@@ -37,7 +49,12 @@ describe('fault injection as the SDK sees it', () => {
     emulator().controls.injectFault({ path: '/v1/payment_intents', kind: 'connection_reset' });
     const pi = await stripe().paymentIntents.create(params, { idempotencyKey: 'reset-2' });
     expect(pi.status).toBe('requires_capture');
-    expect(emulator().controls.requestLog().filter((e) => e.idempotencyKey === 'reset-2').map((e) => e.status)).toEqual([0, 200]);
+    expect(
+      emulator()
+        .controls.requestLog()
+        .filter((e) => e.idempotencyKey === 'reset-2')
+        .map((e) => e.status),
+    ).toEqual([0, 200]);
   });
 
   it('drop_response: StripeConnectionError, yet the operation happened; a retry with the same key returns it', async () => {
@@ -54,7 +71,11 @@ describe('fault injection as the SDK sees it', () => {
 
   it('drop_response once: the SDK reconnects with the same key and gets the replay', async () => {
     const pi = await stripe().paymentIntents.create(params);
-    emulator().controls.injectFault({ method: 'POST', path: `/v1/payment_intents/${pi.id}/capture`, kind: 'drop_response' });
+    emulator().controls.injectFault({
+      method: 'POST',
+      path: `/v1/payment_intents/${pi.id}/capture`,
+      kind: 'drop_response',
+    });
     const captured = await stripe().paymentIntents.capture(pi.id, { amount_to_capture: 1500 });
     expect(captured).toMatchObject({ status: 'succeeded', amount_received: 1500 });
     expect(captured.lastResponse.headers['idempotent-replayed']).toBe('true');
@@ -86,7 +107,11 @@ describe('fault injection as the SDK sees it', () => {
   it('the same controls work over HTTP', async () => {
     const base = emulator().url;
     const post = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await post('/_emulator/faults', { path: { regex: '^/v1/refunds' }, kind: 'rate_limit' })).status).toBe(200);
     expect(await failure(stripe().refunds.list())).toMatchObject({ statusCode: 429 });
     await post('/_emulator/faults', { path: '/v1/customers', kind: 'server_error', times: 3 });
@@ -100,7 +125,10 @@ describe('fault injection as the SDK sees it', () => {
     expect(log.at(-1)).toMatchObject({ method: 'POST', path: '/v1/customers', status: 200 });
     expect(log.some((e: { status: number }) => e.status === 429)).toBe(true);
     expect((await post('/_emulator/reset', {})).status).toBe(200);
-    expect(await failure(stripe().customers.retrieve(customer.id))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    expect(await failure(stripe().customers.retrieve(customer.id))).toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+    });
     expect((await post('/_emulator/faults', { path: '/x', kind: 'meltdown' })).status).toBe(400);
   });
 });

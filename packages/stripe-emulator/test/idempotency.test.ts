@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DAY, failure, useEmulator } from './helpers.js';
 
 const { stripe, emulator } = useEmulator();
-const params = { amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, metadata: { settle_txn: 't1' } };
+const params = {
+  amount: 1500,
+  currency: 'usd',
+  payment_method: 'pm_card_visa',
+  confirm: true,
+  metadata: { settle_txn: 't1' },
+};
 
 async function count(): Promise<number> {
   return (await stripe().paymentIntents.list({ limit: 100 })).data.length;
@@ -17,8 +23,13 @@ describe('idempotency keys', () => {
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
     expect(again.lastResponse.headers['original-request']).toBe(first.lastResponse.requestId);
     expect(await count()).toBe(1);
-    const refund = await stripe().refunds.create({ payment_intent: first.id, amount: 100 }, { idempotencyKey: 'key-r' });
-    expect((await stripe().refunds.create({ payment_intent: first.id, amount: 100 }, { idempotencyKey: 'key-r' })).id).toBe(refund.id);
+    const refund = await stripe().refunds.create(
+      { payment_intent: first.id, amount: 100 },
+      { idempotencyKey: 'key-r' },
+    );
+    expect(
+      (await stripe().refunds.create({ payment_intent: first.id, amount: 100 }, { idempotencyKey: 'key-r' })).id,
+    ).toBe(refund.id);
     expect((await stripe().charges.retrieve(first.latest_charge as string)).amount_refunded).toBe(100);
   });
 
@@ -55,7 +66,9 @@ describe('idempotency keys', () => {
   it('does not store validation failures or 429s: the same key can be retried', async () => {
     const bad = await failure(stripe().paymentIntents.create({ ...params, amount: 49 }, { idempotencyKey: 'key-v' }));
     expect(bad).toMatchObject({ statusCode: 400, code: 'amount_too_small' });
-    await expect(stripe().paymentIntents.create(params, { idempotencyKey: 'key-v' })).resolves.toMatchObject({ status: 'succeeded' });
+    await expect(stripe().paymentIntents.create(params, { idempotencyKey: 'key-v' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
 
     emulator().controls.injectFault({ path: '/v1/payment_intents', kind: 'rate_limit' });
     const limited = await failure(stripe().paymentIntents.create(params, { idempotencyKey: 'key-429' }));

@@ -21,7 +21,15 @@ describe('persistence', () => {
     const s1 = sdk(first);
     const customer = await s1.customers.create({ email: 'x@example.com' });
     const pi = await s1.paymentIntents.create(
-      { amount: 10000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true, customer: customer.id, metadata: { settle_txn: 'p1' } },
+      {
+        amount: 10000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        capture_method: 'manual',
+        confirm: true,
+        customer: customer.id,
+        metadata: { settle_txn: 'p1' },
+      },
       { idempotencyKey: 'persist-1' },
     );
     await s1.paymentIntents.capture(pi.id, { amount_to_capture: 7000 });
@@ -37,15 +45,31 @@ describe('persistence', () => {
       expect(second.controls.now().getTime()).toBe(BASE_TIME.getTime() + 3 * DAY);
       const again = await s2.paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction'] });
       expect(again).toMatchObject({ status: 'succeeded', amount_received: 7000, customer: customer.id });
-      expect(again.latest_charge).toMatchObject({ amount_refunded: 4000, balance_transaction: { status: 'available' } });
+      expect(again.latest_charge).toMatchObject({
+        amount_refunded: 4000,
+        balance_transaction: { status: 'available' },
+      });
       expect(await s2.refunds.retrieve(refund.id)).toMatchObject({ amount: 1000 });
       // The 3 days crossed UTC midnights: once the charge's funds were available an automatic payout took them.
-      expect((await s2.balanceTransactions.list()).data.map((b) => b.type).sort()).toEqual(['charge', 'payout', 'refund', 'refund']);
+      expect((await s2.balanceTransactions.list()).data.map((b) => b.type).sort()).toEqual([
+        'charge',
+        'payout',
+        'refund',
+        'refund',
+      ]);
       expect((await s2.payouts.list()).data).toHaveLength(1);
       expect((await s2.paymentIntents.list()).data).toHaveLength(1);
       expect((await s2.paymentIntents.search({ query: "metadata['settle_txn']:'p1'" })).data[0]?.id).toBe(pi.id);
       const replay = await s2.paymentIntents.create(
-        { amount: 10000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true, customer: customer.id, metadata: { settle_txn: 'p1' } },
+        {
+          amount: 10000,
+          currency: 'usd',
+          payment_method: 'pm_card_visa',
+          capture_method: 'manual',
+          confirm: true,
+          customer: customer.id,
+          metadata: { settle_txn: 'p1' },
+        },
         { idempotencyKey: 'persist-1' },
       );
       // persist-1 is more than 24 hours old on the restored clock: a new request. persist-2 is replayed.
@@ -58,7 +82,15 @@ describe('persistence', () => {
       const pm = await s2.paymentMethods.attach('pm_card_visa_chargeDeclined', { customer: customer.id });
       await second.close();
       const third = await startEmulator({ stateFile, now });
-      const err = await sdk(third).paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: pm.id, confirm: true }).catch((e: unknown) => e);
+      const err = await sdk(third)
+        .paymentIntents.create({
+          amount: 1000,
+          currency: 'usd',
+          customer: customer.id,
+          payment_method: pm.id,
+          confirm: true,
+        })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ statusCode: 402, decline_code: 'generic_decline' });
       await third.close();
     } finally {
@@ -72,7 +104,12 @@ describe('persistence', () => {
     const stateFile = join(dir, 'state.json');
     const now = (): Date => new Date(BASE_TIME);
     const first = await startEmulator({ stateFile, now });
-    const pi = await sdk(first).paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_usBankAccount', confirm: true });
+    const pi = await sdk(first).paymentIntents.create({
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_usBankAccount',
+      confirm: true,
+    });
     const before = (await sdk(first).events.list()).data.map((e) => e.id);
     first.controls.advanceClock(DAY);
     await first.close();
@@ -92,7 +129,11 @@ describe('persistence', () => {
     const pi = await sdk(a).paymentIntents.create({ amount: 1000, currency: 'usd' });
     await a.close();
     const b = await startEmulator();
-    expect(await sdk(b).paymentIntents.retrieve(pi.id).catch((e: unknown) => e)).toMatchObject({ statusCode: 404 });
+    expect(
+      await sdk(b)
+        .paymentIntents.retrieve(pi.id)
+        .catch((e: unknown) => e),
+    ).toMatchObject({ statusCode: 404 });
     await b.close();
   });
 });

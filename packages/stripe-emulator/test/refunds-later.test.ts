@@ -5,28 +5,52 @@ import { DAY, failure, useEmulator } from './helpers.js';
 const { stripe, emulator } = useEmulator();
 
 async function paid(pm = 'pm_card_visa', amount = 1000): Promise<Stripe.PaymentIntent> {
-  return stripe().paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true, capture_method: 'automatic' });
+  return stripe().paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: pm,
+    confirm: true,
+    capture_method: 'automatic',
+  });
 }
 
 describe('dashboard refunds', () => {
   it('follow the API rules, take no metadata, and their events have no request', async () => {
     const pi = await paid();
-    const refund = emulator().controls.dashboardRefund({ payment_intent: pi.id, amount: 300, reason: 'requested_by_customer' });
-    expect(refund).toMatchObject({ object: 'refund', amount: 300, status: 'succeeded', reason: 'requested_by_customer', metadata: {} });
+    const refund = emulator().controls.dashboardRefund({
+      payment_intent: pi.id,
+      amount: 300,
+      reason: 'requested_by_customer',
+    });
+    expect(refund).toMatchObject({
+      object: 'refund',
+      amount: 300,
+      status: 'succeeded',
+      reason: 'requested_by_customer',
+      metadata: {},
+    });
     expect(await stripe().charges.retrieve(pi.latest_charge as string)).toMatchObject({ amount_refunded: 300 });
     const [refunded, created] = (await stripe().events.list({ limit: 2 })).data;
     expect([created!.type, refunded!.type]).toEqual(['refund.created', 'charge.refunded']);
     expect(created!.request).toEqual({ id: null, idempotency_key: null });
     expect(() => emulator().controls.dashboardRefund({ payment_intent: pi.id, amount: 701 })).toThrow(/greater than/);
-    expect(() => emulator().controls.dashboardRefund({ payment_intent: pi.id, metadata: { a: 'b' } } as never)).toThrow(/unknown parameter/);
+    expect(() => emulator().controls.dashboardRefund({ payment_intent: pi.id, metadata: { a: 'b' } } as never)).toThrow(
+      /unknown parameter/,
+    );
   });
 
   it('work over HTTP with Stripe error bodies', async () => {
     const pi = await paid();
-    const res = await fetch(`${emulator().url}/_emulator/dashboard/refunds`, { method: 'POST', body: JSON.stringify({ charge: pi.latest_charge, amount: 250 }) });
+    const res = await fetch(`${emulator().url}/_emulator/dashboard/refunds`, {
+      method: 'POST',
+      body: JSON.stringify({ charge: pi.latest_charge, amount: 250 }),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ object: 'refund', amount: 250, charge: pi.latest_charge });
-    const bad = await fetch(`${emulator().url}/_emulator/dashboard/refunds`, { method: 'POST', body: JSON.stringify({ payment_intent: 'pi_missing' }) });
+    const bad = await fetch(`${emulator().url}/_emulator/dashboard/refunds`, {
+      method: 'POST',
+      body: JSON.stringify({ payment_intent: 'pi_missing' }),
+    });
     expect(bad.status).toBe(404);
     expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'resource_missing' } });
   });
@@ -42,9 +66,21 @@ describe('refunds that fail later (pm_card_refundFail)', () => {
     emulator().controls.advanceClock(1000);
     const failed = await stripe().refunds.retrieve(refund.id, { expand: ['failure_balance_transaction'] });
     expect(failed).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card' });
-    expect(failed.failure_balance_transaction).toMatchObject({ type: 'refund_failure', amount: 800, fee: 0, net: 800, source: refund.id, status: 'available' });
-    expect(await stripe().charges.retrieve(pi.latest_charge as string)).toMatchObject({ amount_refunded: 0, refunded: false });
-    const later = (await stripe().events.list({ types: ['refund.updated', 'refund.failed', 'charge.refund.updated'] })).data.reverse();
+    expect(failed.failure_balance_transaction).toMatchObject({
+      type: 'refund_failure',
+      amount: 800,
+      fee: 0,
+      net: 800,
+      source: refund.id,
+      status: 'available',
+    });
+    expect(await stripe().charges.retrieve(pi.latest_charge as string)).toMatchObject({
+      amount_refunded: 0,
+      refunded: false,
+    });
+    const later = (
+      await stripe().events.list({ types: ['refund.updated', 'refund.failed', 'charge.refund.updated'] })
+    ).data.reverse();
     expect(later.map((e) => e.type)).toEqual(['refund.updated', 'refund.failed', 'charge.refund.updated']);
     expect(later[0]!.data.previous_attributes).toMatchObject({ status: 'succeeded' });
     expect(later[2]!.data.object).toMatchObject({ object: 'refund', id: refund.id, status: 'failed' });
@@ -60,6 +96,8 @@ describe('refunds that fail later (pm_card_refundFail)', () => {
     const refund = await stripe().refunds.create({ payment_intent: pi.id });
     emulator().controls.advanceClock(3 * DAY);
     expect((await stripe().refunds.retrieve(refund.id)).status).toBe('succeeded');
-    expect(await failure(stripe().refunds.create({ payment_intent: pi.id }))).toMatchObject({ code: 'charge_already_refunded' });
+    expect(await failure(stripe().refunds.create({ payment_intent: pi.id }))).toMatchObject({
+      code: 'charge_already_refunded',
+    });
   });
 });

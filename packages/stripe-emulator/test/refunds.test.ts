@@ -5,14 +5,34 @@ import { failure, useEmulator } from './helpers.js';
 const { stripe } = useEmulator();
 
 async function paid(amount: number): Promise<Stripe.PaymentIntent> {
-  return stripe().paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+  return stripe().paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'automatic',
+  });
 }
 
 describe('refunds', () => {
   it('refunds a PaymentIntent in parts down to zero, then refuses with charge_already_refunded', async () => {
     const pi = await paid(1000);
-    const r1 = await stripe().refunds.create({ payment_intent: pi.id, amount: 300, reason: 'requested_by_customer', metadata: { ours: 'r1' } });
-    expect(r1).toMatchObject({ object: 'refund', amount: 300, status: 'succeeded', payment_intent: pi.id, charge: pi.latest_charge, reason: 'requested_by_customer', metadata: { ours: 'r1' }, currency: 'usd' });
+    const r1 = await stripe().refunds.create({
+      payment_intent: pi.id,
+      amount: 300,
+      reason: 'requested_by_customer',
+      metadata: { ours: 'r1' },
+    });
+    expect(r1).toMatchObject({
+      object: 'refund',
+      amount: 300,
+      status: 'succeeded',
+      payment_intent: pi.id,
+      charge: pi.latest_charge,
+      reason: 'requested_by_customer',
+      metadata: { ours: 'r1' },
+      currency: 'usd',
+    });
     let charge = await stripe().charges.retrieve(pi.latest_charge as string);
     expect(charge).toMatchObject({ amount_refunded: 300, refunded: false });
     await stripe().refunds.create({ charge: charge.id, amount: 500 });
@@ -26,35 +46,74 @@ describe('refunds', () => {
     const refunds = await stripe().refunds.list({ payment_intent: pi.id });
     expect(refunds.data.map((r) => r.amount)).toEqual([200, 500, 300]);
     const bt = await stripe().balanceTransactions.retrieve(r1.balance_transaction as string);
-    expect(bt).toMatchObject({ type: 'refund', reporting_category: 'refund', amount: -300, fee: 0, net: -300, source: r1.id, status: 'available' });
-    expect(await stripe().refunds.retrieve(r1.id, { expand: ['balance_transaction'] })).toMatchObject({ balance_transaction: { id: bt.id } });
+    expect(bt).toMatchObject({
+      type: 'refund',
+      reporting_category: 'refund',
+      amount: -300,
+      fee: 0,
+      net: -300,
+      source: r1.id,
+      status: 'available',
+    });
+    expect(await stripe().refunds.retrieve(r1.id, { expand: ['balance_transaction'] })).toMatchObject({
+      balance_transaction: { id: bt.id },
+    });
   });
 
   it('rejects a refund larger than what is left with amount_too_large', async () => {
     const pi = await paid(1000);
     await stripe().refunds.create({ payment_intent: pi.id, amount: 600 });
     const err = await failure(stripe().refunds.create({ payment_intent: pi.id, amount: 401 }));
-    expect(err).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400, code: 'amount_too_large', param: 'amount' });
+    expect(err).toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'amount_too_large',
+      param: 'amount',
+    });
     expect(await stripe().refunds.create({ payment_intent: pi.id, amount: 400 })).toMatchObject({ amount: 400 });
   });
 
   it('refuses to refund an uncaptured PaymentIntent (cancel it instead)', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+    });
     for (const params of [{ payment_intent: pi.id }, { charge: pi.latest_charge as string }]) {
       const err = await failure(stripe().refunds.create(params));
-      expect(err).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400, code: 'payment_intent_unexpected_state' });
+      expect(err).toMatchObject({
+        type: 'StripeInvalidRequestError',
+        statusCode: 400,
+        code: 'payment_intent_unexpected_state',
+      });
     }
     expect((await stripe().refunds.list({ payment_intent: pi.id })).data).toEqual([]);
   });
 
   it('validates the target: missing, unknown, not yet paid', async () => {
     expect(await failure(stripe().refunds.create({}))).toMatchObject({ statusCode: 400, code: 'parameter_missing' });
-    expect(await failure(stripe().refunds.create({ payment_intent: 'pi_missing' }))).toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'payment_intent' });
-    expect(await failure(stripe().refunds.create({ charge: 'ch_missing' }))).toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'charge' });
+    expect(await failure(stripe().refunds.create({ payment_intent: 'pi_missing' }))).toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      param: 'payment_intent',
+    });
+    expect(await failure(stripe().refunds.create({ charge: 'ch_missing' }))).toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      param: 'charge',
+    });
     const open = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd' });
-    expect(await failure(stripe().refunds.create({ payment_intent: open.id }))).toMatchObject({ statusCode: 400, code: 'payment_intent_unexpected_state' });
+    expect(await failure(stripe().refunds.create({ payment_intent: open.id }))).toMatchObject({
+      statusCode: 400,
+      code: 'payment_intent_unexpected_state',
+    });
     const pi = await paid(1000);
-    expect(await failure(stripe().refunds.create({ payment_intent: pi.id, amount: 0 }))).toMatchObject({ statusCode: 400, param: 'amount' });
+    expect(await failure(stripe().refunds.create({ payment_intent: pi.id, amount: 0 }))).toMatchObject({
+      statusCode: 400,
+      param: 'amount',
+    });
   });
 
   it('a refund leaves the PaymentIntent succeeded with its amount_received', async () => {

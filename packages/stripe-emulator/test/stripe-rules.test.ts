@@ -14,7 +14,13 @@ const PI_AMOUNT = 'https://docs.stripe.com/api/payment_intents/create (amount)';
 
 /** The fee, net and amount of a captured card charge's balance transaction. */
 async function cardCharge(amount: number, currency: string): Promise<Stripe.BalanceTransaction> {
-  const pi = await stripe().paymentIntents.create({ amount, currency, payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+  const pi = await stripe().paymentIntents.create({
+    amount,
+    currency,
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'automatic',
+  });
   const read = await stripe().paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction'] });
   return (read.latest_charge as Stripe.Charge).balance_transaction as Stripe.BalanceTransaction;
 }
@@ -25,7 +31,10 @@ async function refusal(amount: number, currency: string): Promise<{ statusCode: 
 }
 
 async function accepts(amount: number, currency: string): Promise<void> {
-  await expect(stripe().paymentIntents.create({ amount, currency }), `${amount} ${currency}`).resolves.toMatchObject({ amount, currency });
+  await expect(stripe().paymentIntents.create({ amount, currency }), `${amount} ${currency}`).resolves.toMatchObject({
+    amount,
+    currency,
+  });
 }
 
 describe(`card processing fee: 2.9% + 30 cents per successful domestic card charge (${PRICING})`, () => {
@@ -37,7 +46,11 @@ describe(`card processing fee: 2.9% + 30 cents per successful domestic card char
   it('20.00 USD pays 0.88 (58 + 30); 100.00 USD pays 3.20 (290 + 30)', async () => {
     expect(stripeFee(2000)).toBe(88);
     expect(stripeFee(10000)).toBe(320);
-    expect(await cardCharge(2000, 'usd')).toMatchObject({ fee: 88, net: 1912, fee_details: [{ amount: 88, type: 'stripe_fee' }] });
+    expect(await cardCharge(2000, 'usd')).toMatchObject({
+      fee: 88,
+      net: 1912,
+      fee_details: [{ amount: 88, type: 'stripe_fee' }],
+    });
   });
 
   it('the smallest USD charge, 0.50, pays 0.31 (1.45 cents rounds to 1, + 30)', async () => {
@@ -57,7 +70,11 @@ describe(`ACH Direct Debit fee: 0.8%, at most 5.00 (${PRICING})`, () => {
 describe(`largest amount: eight digits, 99999999 for a USD charge of 999,999.99 (${PI_AMOUNT})`, () => {
   it('takes 99999999 and refuses 100000000 with amount_too_large', async () => {
     await accepts(99_999_999, 'usd');
-    expect(await refusal(100_000_000, 'usd')).toMatchObject({ statusCode: 400, code: 'amount_too_large', param: 'amount' });
+    expect(await refusal(100_000_000, 'usd')).toMatchObject({
+      statusCode: 400,
+      code: 'amount_too_large',
+      param: 'amount',
+    });
     await accepts(99_999_999, 'jpy');
     expect(await refusal(100_000_000, 'jpy')).toMatchObject({ code: 'amount_too_large' });
   });
@@ -77,7 +94,11 @@ describe(`smallest amount per currency (${CURRENCIES}#minimum-and-maximum-charge
 
   it.each(minimums)('%s: %i is taken, one less is amount_too_small', async (currency, minimum) => {
     await accepts(minimum, currency);
-    expect(await refusal(minimum - 1, currency)).toMatchObject({ statusCode: 400, code: 'amount_too_small', param: 'amount' });
+    expect(await refusal(minimum - 1, currency)).toMatchObject({
+      statusCode: 400,
+      code: 'amount_too_small',
+      param: 'amount',
+    });
   });
 
   it(`an amount must be a positive integer (${PI_AMOUNT}); 0 is refused`, async () => {
@@ -90,7 +111,10 @@ describe(`zero-decimal and special currencies (${CURRENCIES}#zero-decimal, #spec
   it('a zero-decimal amount counts whole units: 500 jpy is ¥500, and its minimum reads ¥50, not ¥0.50', async () => {
     const pi = await stripe().paymentIntents.create({ amount: 500, currency: 'jpy' });
     expect(pi).toMatchObject({ amount: 500, currency: 'jpy' });
-    expect(await refusal(49, 'jpy')).toMatchObject({ code: 'amount_too_small', message: 'Amount must be at least 50 jpy.' });
+    expect(await refusal(49, 'jpy')).toMatchObject({
+      code: 'amount_too_small',
+      message: 'Amount must be at least 50 jpy.',
+    });
     expect(await refusal(49, 'usd')).toMatchObject({ message: 'Amount must be at least 0.50 usd.' });
   });
 
@@ -102,7 +126,11 @@ describe(`zero-decimal and special currencies (${CURRENCIES}#zero-decimal, #spec
   it('ISK and UGX are sent as two-decimal values ending in 00: 500 is 5 ISK; 550 is refused', async () => {
     await accepts(500, 'isk');
     await accepts(100, 'ugx');
-    expect(await refusal(550, 'isk')).toMatchObject({ statusCode: 400, code: 'invalid_charge_amount', param: 'amount' });
+    expect(await refusal(550, 'isk')).toMatchObject({
+      statusCode: 400,
+      code: 'invalid_charge_amount',
+      param: 'amount',
+    });
     expect(await refusal(101, 'ugx')).toMatchObject({ code: 'invalid_charge_amount' });
   });
 
@@ -110,7 +138,11 @@ describe(`zero-decimal and special currencies (${CURRENCIES}#zero-decimal, #spec
     // Stripe's example of the rule (the archived currencies page, web.archive.org/web/20221231002856/https://stripe.com/docs/currencies).
     await accepts(5120, 'kwd');
     for (const currency of ['bhd', 'jod', 'kwd', 'omr', 'tnd']) {
-      expect(await refusal(5124, currency), currency).toMatchObject({ statusCode: 400, code: 'invalid_charge_amount', param: 'amount' });
+      expect(await refusal(5124, currency), currency).toMatchObject({
+        statusCode: 400,
+        code: 'invalid_charge_amount',
+        param: 'amount',
+      });
     }
   });
 

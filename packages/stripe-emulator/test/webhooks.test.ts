@@ -9,7 +9,13 @@ let receiver: Receiver;
 
 beforeEach(async () => {
   receiver = await startReceiver();
-  emulator().controls.configureWebhooks({ duplicateRate: 0, shuffle: false, hold: false, retryDelaysMs: [20, 40], timeoutMs: 10_000 });
+  emulator().controls.configureWebhooks({
+    duplicateRate: 0,
+    shuffle: false,
+    hold: false,
+    retryDelaysMs: [20, 40],
+    timeoutMs: 10_000,
+  });
 });
 afterEach(async () => {
   await emulator().controls.settleWebhooks();
@@ -17,27 +23,61 @@ afterEach(async () => {
 });
 
 async function endpoint(events: string[] = ['*']): Promise<Stripe.WebhookEndpoint> {
-  return stripe().webhookEndpoints.create({ url: receiver.url, enabled_events: events as Stripe.WebhookEndpointCreateParams.EnabledEvent[] });
+  return stripe().webhookEndpoints.create({
+    url: receiver.url,
+    enabled_events: events as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+  });
 }
 
 async function pay(amount = 1000): Promise<Stripe.PaymentIntent> {
-  return stripe().paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+  return stripe().paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'automatic',
+  });
 }
 
 describe('webhook endpoints', () => {
   it('creates (secret only then), retrieves, lists, updates and deletes', async () => {
-    const we = await stripe().webhookEndpoints.create({ url: receiver.url, enabled_events: ['charge.succeeded'], description: 'ledger', metadata: { k: 'v' } });
-    expect(we).toMatchObject({ object: 'webhook_endpoint', url: receiver.url, enabled_events: ['charge.succeeded'], status: 'enabled', description: 'ledger', metadata: { k: 'v' }, livemode: false });
+    const we = await stripe().webhookEndpoints.create({
+      url: receiver.url,
+      enabled_events: ['charge.succeeded'],
+      description: 'ledger',
+      metadata: { k: 'v' },
+    });
+    expect(we).toMatchObject({
+      object: 'webhook_endpoint',
+      url: receiver.url,
+      enabled_events: ['charge.succeeded'],
+      status: 'enabled',
+      description: 'ledger',
+      metadata: { k: 'v' },
+      livemode: false,
+    });
     expect(we.id).toMatch(/^we_/);
     expect(we.secret).toMatch(/^whsec_/);
     const got = await stripe().webhookEndpoints.retrieve(we.id);
     expect(got.secret).toBeUndefined();
     expect((await stripe().webhookEndpoints.list()).data.map((e) => e.id)).toEqual([we.id]);
-    const updated = await stripe().webhookEndpoints.update(we.id, { disabled: true, enabled_events: ['*'], url: `${receiver.url}?v=2` });
+    const updated = await stripe().webhookEndpoints.update(we.id, {
+      disabled: true,
+      enabled_events: ['*'],
+      url: `${receiver.url}?v=2`,
+    });
     expect(updated).toMatchObject({ status: 'disabled', enabled_events: ['*'], url: `${receiver.url}?v=2` });
     expect(await stripe().webhookEndpoints.del(we.id)).toMatchObject({ id: we.id, deleted: true });
-    expect(await stripe().webhookEndpoints.retrieve(we.id).catch((e: unknown) => e)).toMatchObject({ statusCode: 404 });
-    expect(await stripe().webhookEndpoints.create({ url: 'ftp://x', enabled_events: ['*'] }).catch((e: unknown) => e)).toMatchObject({ statusCode: 400, param: 'url' });
+    expect(
+      await stripe()
+        .webhookEndpoints.retrieve(we.id)
+        .catch((e: unknown) => e),
+    ).toMatchObject({ statusCode: 404 });
+    expect(
+      await stripe()
+        .webhookEndpoints.create({ url: 'ftp://x', enabled_events: ['*'] })
+        .catch((e: unknown) => e),
+    ).toMatchObject({ statusCode: 400, param: 'url' });
   });
 });
 
@@ -56,11 +96,24 @@ describe('webhook delivery', () => {
       expect(Math.abs(t - Date.now() / 1000)).toBeLessThan(10);
     }
     expect(receiver.received[1]!.event.data.object.id).toBe(pi.id);
-    expect(() => stripe().webhooks.constructEvent(receiver.received[0]!.body, receiver.received[0]!.headers['stripe-signature'] as string, 'whsec_wrong')).toThrow(Stripe.errors.StripeSignatureVerificationError);
+    expect(() =>
+      stripe().webhooks.constructEvent(
+        receiver.received[0]!.body,
+        receiver.received[0]!.headers['stripe-signature'] as string,
+        'whsec_wrong',
+      ),
+    ).toThrow(Stripe.errors.StripeSignatureVerificationError);
     const stored = await stripe().events.retrieve(receiver.received[0]!.event.id);
     expect(stored.pending_webhooks).toBe(0);
     expect(emulator().controls.webhookDeliveries()).toMatchObject([
-      { eventId: receiver.received[0]!.event.id, type: 'charge.succeeded', endpointId: we.id, attempt: 1, status: 200, error: null },
+      {
+        eventId: receiver.received[0]!.event.id,
+        type: 'charge.succeeded',
+        endpointId: we.id,
+        attempt: 1,
+        status: 200,
+        error: null,
+      },
       { type: 'payment_intent.succeeded', attempt: 1, status: 200 },
     ]);
   });
@@ -74,7 +127,9 @@ describe('webhook delivery', () => {
     const [charge] = (await stripe().events.list({ type: 'charge.succeeded' })).data;
     expect(charge!.pending_webhooks).toBe(1);
     expect((await stripe().events.list({ type: 'payment_intent.created' })).data[0]!.pending_webhooks).toBe(0);
-    expect((await stripe().events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual(['charge.succeeded']);
+    expect((await stripe().events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual([
+      'charge.succeeded',
+    ]);
     emulator().controls.flushWebhooks();
     await emulator().controls.settleWebhooks();
     expect((await stripe().events.retrieve(charge!.id)).pending_webhooks).toBe(0);
@@ -88,7 +143,15 @@ describe('webhook delivery', () => {
     await emulator().controls.settleWebhooks();
     expect(receiver.received.map((r) => r.event.data.object.id)).toEqual([c.id, c.id, c.id]);
     expect(new Set(receiver.received.map((r) => r.event.id)).size).toBe(1); // the same event id each time
-    expect(emulator().controls.webhookDeliveries().map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 500], [3, 200]]);
+    expect(
+      emulator()
+        .controls.webhookDeliveries()
+        .map((d) => [d.attempt, d.status]),
+    ).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 200],
+    ]);
 
     receiver.respond = () => 503;
     const before = receiver.received.length;
@@ -106,13 +169,21 @@ describe('webhook delivery', () => {
     await stripe().customers.create({});
     await emulator().controls.settleWebhooks();
     const log = emulator().controls.webhookDeliveries();
-    expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, null], [2, 200]]);
+    expect(log.map((d) => [d.attempt, d.status])).toEqual([
+      [1, null],
+      [2, 200],
+    ]);
     expect(log[0]!.error).toMatch(/timeout/);
 
-    const closed = await stripe().webhookEndpoints.create({ url: 'http://127.0.0.1:1/nothing', enabled_events: ['customer.created'] });
+    const closed = await stripe().webhookEndpoints.create({
+      url: 'http://127.0.0.1:1/nothing',
+      enabled_events: ['customer.created'],
+    });
     await stripe().customers.create({});
     await emulator().controls.settleWebhooks();
-    const refused = emulator().controls.webhookDeliveries().filter((d) => d.endpointId === closed.id);
+    const refused = emulator()
+      .controls.webhookDeliveries()
+      .filter((d) => d.endpointId === closed.id);
     expect(refused.map((d) => d.attempt)).toEqual([1, 2]);
     expect(refused.every((d) => d.status === null && d.error !== null)).toBe(true);
   });
@@ -124,7 +195,11 @@ describe('webhook delivery', () => {
     await emulator().controls.settleWebhooks();
     expect(receiver.received).toHaveLength(2);
     expect(receiver.received[0]!.body).toBe(receiver.received[1]!.body);
-    expect(emulator().controls.webhookDeliveries().map((d) => d.duplicate)).toEqual([false, true]);
+    expect(
+      emulator()
+        .controls.webhookDeliveries()
+        .map((d) => d.duplicate),
+    ).toEqual([false, true]);
 
     receiver.received.length = 0;
     emulator().controls.configureWebhooks({ duplicateRate: 0, hold: true, shuffle: true });
@@ -149,7 +224,10 @@ describe('webhook delivery', () => {
 
   it('the switches and the log work over HTTP', async () => {
     await endpoint(['customer.created']);
-    const config = await fetch(`${emulator().url}/_emulator/webhooks/config`, { method: 'POST', body: JSON.stringify({ hold: true, retryDelaysMs: [5] }) });
+    const config = await fetch(`${emulator().url}/_emulator/webhooks/config`, {
+      method: 'POST',
+      body: JSON.stringify({ hold: true, retryDelaysMs: [5] }),
+    });
     expect(await config.json()).toMatchObject({ hold: true, retryDelaysMs: [5], duplicateRate: 0 });
     await stripe().customers.create({});
     expect(receiver.received).toHaveLength(0);
@@ -158,7 +236,10 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(1);
     const log = await (await fetch(`${emulator().url}/_emulator/webhooks/deliveries`)).json();
     expect(log).toMatchObject([{ type: 'customer.created', attempt: 1, status: 200 }]);
-    const bad = await fetch(`${emulator().url}/_emulator/webhooks/config`, { method: 'POST', body: JSON.stringify({ duplicateRate: 2 }) });
+    const bad = await fetch(`${emulator().url}/_emulator/webhooks/config`, {
+      method: 'POST',
+      body: JSON.stringify({ duplicateRate: 2 }),
+    });
     expect(bad.status).toBe(400);
     expect((await raw(emulator(), 'DELETE', '/v1/webhook_endpoints/we_missing')).status).toBe(404);
   });
@@ -174,9 +255,20 @@ it('events not yet delivered when the emulator stopped are delivered after it st
   receiver.respond = () => 503; // the endpoint is down while the first emulator runs
   try {
     const first = await startEmulator({ stateFile, tickMs: 0, webhooks: { retryDelaysMs: [] } });
-    const sdk = new Stripe('sk_test_x', { host: '127.0.0.1', port: first.port, protocol: 'http', maxNetworkRetries: 0 });
+    const sdk = new Stripe('sk_test_x', {
+      host: '127.0.0.1',
+      port: first.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
     await sdk.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
-    const pi = await sdk.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic' });
+    const pi = await sdk.paymentIntents.create({
+      amount: 1500,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'automatic',
+    });
     await first.controls.settleWebhooks();
     await first.close();
     const refused = receiver.received.filter((r) => r.event.data.object.id === pi.id).map((r) => r.event.id);

@@ -7,7 +7,12 @@ import { checkStripeAmount, formatAmount, parseAmount } from '../../domain/money
 import { isPaymentMethodUsable } from '../../domain/to-fix.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
 import type { Db, NewTransactionRow, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction, type LockedForAction, sumRefundsInFlight } from '../../store/transactions-repo.js';
+import {
+  compareAndSetTransaction,
+  insertTransaction,
+  type LockedForAction,
+  sumRefundsInFlight,
+} from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
@@ -59,7 +64,11 @@ export function request(row: TransactionRow, fields: Partial<AttemptRequest>): A
 function paymentToken(locked: LockedForAction, day: string): string {
   const { row, paymentMethod: pm } = locked;
   if (row.payment_method_id === null) {
-    throw new ValidationError('payment_method_required', `Transaction ${row.id} has no payment method; set payment_method_id first.`, 'payment_method_id');
+    throw new ValidationError(
+      'payment_method_required',
+      `Transaction ${row.id} has no payment method; set payment_method_id first.`,
+      'payment_method_id',
+    );
   }
   if (pm === null) throw new Error(`transaction ${row.id} refers to a missing payment method`);
   if (!isPaymentMethodUsable(pm, day)) {
@@ -73,7 +82,8 @@ function paymentToken(locked: LockedForAction, day: string): string {
 }
 
 function requireIntent(row: TransactionRow): string {
-  if (row.gateway_payment_intent === null) throw new Error(`transaction ${row.id} is authorized but has no payment intent`);
+  if (row.gateway_payment_intent === null)
+    throw new Error(`transaction ${row.id} is authorized but has no payment intent`);
   return row.gateway_payment_intent;
 }
 
@@ -81,7 +91,12 @@ function requireIntent(row: TransactionRow): string {
  * Open charge -> authorize (manual capture) or charge now (automatic capture). `offSession`: the customer is not
  * there (a scheduled charge of a saved method, S1), which the gateway needs to know for strong customer authentication.
  */
-export function paymentPlan(locked: LockedForAction, day: string, action: 'authorize' | 'charge', offSession = false): Plan {
+export function paymentPlan(
+  locked: LockedForAction,
+  day: string,
+  action: 'authorize' | 'charge',
+  offSession = false,
+): Plan {
   const { row } = locked;
   requireGatewayCharge(row, action === 'authorize' ? 'authorized' : 'charged');
   if (row.amount <= 0) throw new ValidationError('invalid_amount', 'A charge needs a positive amount.', 'amount');
@@ -150,7 +165,8 @@ export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, 
             'amount',
           );
         }
-        if (row.non_gateway) return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
+        if (row.non_gateway)
+          return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
         return paymentPlan(locked, day, 'charge');
       }
       const capturable = capturableAmount(row);
@@ -187,7 +203,13 @@ async function completeNonGateway(deps: Deps, trx: Trx, row: TransactionRow, act
   const saved = await compareAndSetTransaction(
     trx,
     row,
-    { status: done.status, payment_status: done.payment_status, authorized_amount: row.amount, captured_amount: row.amount, processed_at: now },
+    {
+      status: done.status,
+      payment_status: done.payment_status,
+      authorized_amount: row.amount,
+      captured_amount: row.amount,
+      processed_at: now,
+    },
     actor,
     'captured (non-gateway)',
   );
@@ -249,7 +271,8 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
       const refundable = refundableAmount(charge, inFlight);
       const wanted = amount ?? refundable;
       if (wanted > refundable || wanted <= 0) {
-        const flight = inFlight > 0 ? ` (${formatAmount(inFlight, charge.currency)} more is being refunded right now)` : '';
+        const flight =
+          inFlight > 0 ? ` (${formatAmount(inFlight, charge.currency)} more is being refunded right now)` : '';
         throw new ValidationError(
           'amount_exceeds_refundable',
           `The refund of ${formatAmount(wanted, charge.currency)} exceeds what can still be refunded on ${charge.id}: ${formatAmount(refundable, charge.currency)}${flight}.`,
@@ -294,30 +317,56 @@ async function newRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: 
     deps,
     trx,
     {
-    transaction_type: 'refund',
-    amount: -amount,
-    currency: charge.currency,
-    non_gateway: charge.non_gateway,
-    sub_type: charge.sub_type,
-    payment_method_id: charge.payment_method_id,
-    account_id: charge.account_id,
-    contact_id: charge.contact_id,
-    original_transaction_id: charge.id,
-    description: charge.description,
+      transaction_type: 'refund',
+      amount: -amount,
+      currency: charge.currency,
+      non_gateway: charge.non_gateway,
+      sub_type: charge.sub_type,
+      payment_method_id: charge.payment_method_id,
+      account_id: charge.account_id,
+      contact_id: charge.contact_id,
+      original_transaction_id: charge.id,
+      description: charge.description,
     },
     { referencesChecked: true },
   );
-  return { ...row, gateway_id: charge.gateway_id, gateway_payment_intent: charge.gateway_payment_intent, gateway_charge: charge.gateway_charge };
+  return {
+    ...row,
+    gateway_id: charge.gateway_id,
+    gateway_payment_intent: charge.gateway_payment_intent,
+    gateway_charge: charge.gateway_charge,
+  };
 }
 
-async function completeNonGatewayRefund(deps: Deps, trx: Trx, charge: TransactionRow, refund: TransactionRow, actor: string): Promise<TransactionRow> {
+async function completeNonGatewayRefund(
+  deps: Deps,
+  trx: Trx,
+  charge: TransactionRow,
+  refund: TransactionRow,
+  actor: string,
+): Promise<TransactionRow> {
   const now = deps.clock.now();
   const refunded = charge.refunded_amount - refund.amount;
-  const target = { status: 'completed' as const, payment_status: paymentStatusAfterRefund({ ...charge, refunded_amount: refunded }) };
+  const target = {
+    status: 'completed' as const,
+    payment_status: paymentStatusAfterRefund({ ...charge, refunded_amount: refunded }),
+  };
   const next = transition(stateOf(charge), 'refund_applied', target);
-  const savedCharge = await compareAndSetTransaction(trx, charge, { refunded_amount: refunded, status: next.status, payment_status: next.payment_status }, actor, `refund ${refund.id} applied (non-gateway)`);
+  const savedCharge = await compareAndSetTransaction(
+    trx,
+    charge,
+    { refunded_amount: refunded, status: next.status, payment_status: next.payment_status },
+    actor,
+    `refund ${refund.id} applied (non-gateway)`,
+  );
   const done = transition(transition(stateOf(refund), 'begin_processing'), 'refund_succeeded');
-  const saved = await compareAndSetTransaction(trx, refund, { status: done.status, payment_status: done.payment_status, processed_at: now }, actor, 'refunded (non-gateway)');
+  const saved = await compareAndSetTransaction(
+    trx,
+    refund,
+    { status: done.status, payment_status: done.payment_status, processed_at: now },
+    actor,
+    'refunded (non-gateway)',
+  );
   if (!savedCharge || !saved) throw new Error('a row changed under its lock');
   return saved;
 }

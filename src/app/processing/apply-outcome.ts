@@ -14,7 +14,13 @@
 // RowMoved is thrown: the caller runs the locked path, which sees what happened.
 import { paymentStatusAfterRefund } from '../../domain/amounts.js';
 import { SettleError, ValidationError } from '../../domain/errors.js';
-import { canTransition, stateOf, transition, type TransactionEvent, type TxState } from '../../domain/transaction-state.js';
+import {
+  canTransition,
+  stateOf,
+  transition,
+  type TransactionEvent,
+  type TxState,
+} from '../../domain/transaction-state.js';
 import { attemptTransactions, lockAttempt, resolveAttemptAlongside } from '../../store/gateway-attempts-repo.js';
 import type { Db, GatewayAttemptRow, TransactionRow } from '../../store/schema.js';
 import {
@@ -30,7 +36,8 @@ import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from
 import type { ActionOutcome } from './attempt-call.js';
 
 /** What tx2 was given: an outcome, or recovery's proof that the call never happened. */
-export type AttemptVerdict = ActionOutcome | { kind: 'nothing'; message: string } | { kind: 'needs_review'; message: string };
+export type AttemptVerdict =
+  ActionOutcome | { kind: 'nothing'; message: string } | { kind: 'needs_review'; message: string };
 
 export type Resolution =
   | { kind: 'applied'; transaction: TransactionRow; charge: TransactionRow | null }
@@ -44,7 +51,11 @@ export type Resolution =
 export const UNKNOWN_OUTCOME_MESSAGE =
   "The gateway's answer did not arrive (timeout, dropped connection or server error). Settle is confirming the outcome with the gateway; the transaction stays in process until it knows.";
 
-export function stateChange(row: TransactionRow, event: TransactionEvent, target?: TxState): Pick<TransactionChanges, 'status' | 'payment_status'> {
+export function stateChange(
+  row: TransactionRow,
+  event: TransactionEvent,
+  target?: TxState,
+): Pick<TransactionChanges, 'status' | 'payment_status'> {
   const next = transition(stateOf(row), event, target);
   return { status: next.status, payment_status: next.payment_status };
 }
@@ -58,9 +69,15 @@ const day = (date: Date): string => date.toISOString().slice(0, 10);
  * in the charge's own currency the net is corrected by the released part; across currencies the reversal's
  * converted amount is not known here and the balance transaction's net is kept as the gateway gave it.
  */
-export function balanceFields(balance: GatewayBalance | null, captured?: { amount: number; currency: string }): TransactionChanges {
+export function balanceFields(
+  balance: GatewayBalance | null,
+  captured?: { amount: number; currency: string },
+): TransactionChanges {
   if (!balance) return {};
-  const released = captured && balance.currency === captured.currency && balance.amount > captured.amount ? balance.amount - captured.amount : 0;
+  const released =
+    captured && balance.currency === captured.currency && balance.amount > captured.amount
+      ? balance.amount - captured.amount
+      : 0;
   return {
     gateway_balance_transaction: balance.id,
     gateway_fee: balance.gateway_fee,
@@ -79,10 +96,22 @@ function paymentRefs(row: TransactionRow, p: GatewayPayment): TransactionChanges
   };
 }
 
-export const NO_ERROR: TransactionChanges = { error_code: null, decline_code: null, error_message: null, error_type: null, advice_code: null };
+export const NO_ERROR: TransactionChanges = {
+  error_code: null,
+  decline_code: null,
+  error_message: null,
+  error_type: null,
+  advice_code: null,
+};
 
 export function errorFields(error: GatewayError): TransactionChanges {
-  return { error_code: error.code, decline_code: error.decline_code, error_message: error.message, error_type: error.type, advice_code: error.advice_code };
+  return {
+    error_code: error.code,
+    decline_code: error.decline_code,
+    error_message: error.message,
+    error_type: error.type,
+    advice_code: error.advice_code,
+  };
 }
 
 /** The error a caller gets when the gateway did nothing (the transaction was put back). */
@@ -95,10 +124,19 @@ export function revertError(outcome: AttemptVerdict): SettleError | null {
         `The gateway could not take the request now (${outcome.error.message}); nothing was charged or refunded. Try again later.`,
       );
     case 'configuration':
-      return new SettleError('unavailable', 'gateway_configuration_error', `The gateway refused Settle's credentials or configuration: ${outcome.error.message}`);
+      return new SettleError(
+        'unavailable',
+        'gateway_configuration_error',
+        `The gateway refused Settle's credentials or configuration: ${outcome.error.message}`,
+      );
     case 'invalid_request': {
-      const param = outcome.error.param === 'amount_to_capture' || outcome.error.param === 'amount' ? 'amount' : undefined;
-      return new ValidationError(outcome.error.code ?? 'gateway_invalid_request', `The gateway refused the request: ${outcome.error.message}`, param);
+      const param =
+        outcome.error.param === 'amount_to_capture' || outcome.error.param === 'amount' ? 'amount' : undefined;
+      return new ValidationError(
+        outcome.error.code ?? 'gateway_invalid_request',
+        `The gateway refused the request: ${outcome.error.message}`,
+        param,
+      );
     }
     // The gateway did something (or may have): not a revert, no error to give.
     case 'succeeded':
@@ -182,14 +220,16 @@ export interface ApplyContext {
 async function rowsOf(db: Db, attemptId: string, ctx: ApplyContext) {
   if (ctx.known) {
     const { row, attempt, charge } = ctx.known;
-    if ((charge?.id ?? null) !== attempt.charge_transaction_id) throw new Error(`attempt ${attempt.id}: the fast path was given the wrong charge`);
+    if ((charge?.id ?? null) !== attempt.charge_transaction_id)
+      throw new Error(`attempt ${attempt.id}: the fast path was given the wrong charge`);
     return { charge: charge ?? undefined, row, attempt };
   }
   const peek =
     ctx.rows === undefined
       ? await attemptTransactions(db, attemptId)
       : { transaction_id: ctx.rows.transactionId, charge_transaction_id: ctx.rows.chargeId };
-  const charge = peek.charge_transaction_id === null ? undefined : await lockTransaction(db, peek.charge_transaction_id);
+  const charge =
+    peek.charge_transaction_id === null ? undefined : await lockTransaction(db, peek.charge_transaction_id);
   const row = await lockTransaction(db, peek.transaction_id);
   if (!row) throw new Error(`gateway attempt ${attemptId} refers to a missing transaction`);
   return { charge, row, attempt: await lockAttempt(db, attemptId) };
@@ -199,10 +239,18 @@ async function rowsOf(db: Db, attemptId: string, ctx: ApplyContext) {
  * Applies a verdict to an attempt: inside a database transaction (`db` is one), or on the fast path (`ctx.known`),
  * where a row that moved on since tx1 throws RowMoved and nothing is written.
  */
-export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: AttemptVerdict, ctx: ApplyContext): Promise<Resolution> {
+export async function applyAttemptOutcome(
+  db: Db,
+  attemptId: string,
+  verdict: AttemptVerdict,
+  ctx: ApplyContext,
+): Promise<Resolution> {
   const { charge, row, attempt } = await rowsOf(db, attemptId, ctx);
   const w: Writer = { db, fast: ctx.known !== undefined, logs: ctx.logs ?? [] };
-  if (attempt.state !== 'in_flight' && !(attempt.state === 'needs_review' && verdict.kind !== 'unknown' && verdict.kind !== 'needs_review')) {
+  if (
+    attempt.state !== 'in_flight' &&
+    !(attempt.state === 'needs_review' && verdict.kind !== 'unknown' && verdict.kind !== 'needs_review')
+  ) {
     await insertGatewayLogs(db, w.logs);
     return { kind: 'already_resolved', transaction: row, attempt };
   }
@@ -213,7 +261,14 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
     case 'unknown': {
       // Still in flight: only what was last heard changes (resolveAttempt keeps the state).
       const alongside = resolveAttempt(w, attempt, attempt.state, 'unknown', verdict.error.message, ctx.now);
-      const saved = await save(w, row, { error_message: UNKNOWN_OUTCOME_MESSAGE }, ctx.actor, `gateway outcome unknown: ${what}`, alongside);
+      const saved = await save(
+        w,
+        row,
+        { error_message: UNKNOWN_OUTCOME_MESSAGE },
+        ctx.actor,
+        `gateway outcome unknown: ${what}`,
+        alongside,
+      );
       return { kind: 'unknown', transaction: saved };
     }
     case 'needs_review': {
@@ -251,7 +306,14 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
             previous_payment_status: null,
             ...(row.error_message === UNKNOWN_OUTCOME_MESSAGE ? { error_message: null } : {}),
           };
-      const saved = await save(w, row, changes, ctx.actor, `${failed ? 'failed' : 'reverted'}${triesNote}: ${what} (${verdict.kind})`, alongside);
+      const saved = await save(
+        w,
+        row,
+        changes,
+        ctx.actor,
+        `${failed ? 'failed' : 'reverted'}${triesNote}: ${what} (${verdict.kind})`,
+        alongside,
+      );
       return { kind: 'reverted', transaction: saved, error };
     }
     case 'succeeded':
@@ -287,7 +349,12 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
         break;
       }
       state = 'failed';
-      changes = { ...stateChange(row, 'payment_failed'), ...refs, ...errorFields(verdict.error), processed_at: ctx.now };
+      changes = {
+        ...stateChange(row, 'payment_failed'),
+        ...refs,
+        ...errorFields(verdict.error),
+        processed_at: ctx.now,
+      };
       break;
     case 'pending':
       changes = { ...stateChange(row, 'payment_pending'), ...refs, ...NO_ERROR };
@@ -310,8 +377,22 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
       };
       break;
   }
-  const alongside = resolveAttempt(w, attempt, state, verdict.kind, verdict.kind === 'declined' ? verdict.error.message : null, ctx.now);
-  const saved = await save(w, row, { ...changes, previous_status: null, previous_payment_status: null }, ctx.actor, `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`, alongside);
+  const alongside = resolveAttempt(
+    w,
+    attempt,
+    state,
+    verdict.kind,
+    verdict.kind === 'declined' ? verdict.error.message : null,
+    ctx.now,
+  );
+  const saved = await save(
+    w,
+    row,
+    { ...changes, previous_status: null, previous_payment_status: null },
+    ctx.actor,
+    `${attempt.action} ${verdict.kind}${triesNote}: ${attempt.id}`,
+    alongside,
+  );
   return { kind: 'applied', transaction: saved, charge: null };
 }
 
@@ -322,7 +403,10 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, verdict: At
  */
 function needsCustomerPresent(attempt: GatewayAttemptRow, error: GatewayError): boolean {
   const request = attempt.request as { off_session?: unknown };
-  return request.off_session === true && (error.decline_code === 'authentication_required' || error.code === 'authentication_required');
+  return (
+    request.off_session === true &&
+    (error.decline_code === 'authentication_required' || error.code === 'authentication_required')
+  );
 }
 
 /** The state and amounts after a successful authorize, charge, capture or release. */
@@ -339,7 +423,8 @@ function succeededPayment(row: TransactionRow, attempt: GatewayAttemptRow, p: Ga
     };
   }
   // Captured (charge now, or a capture of an authorization, in full or in part).
-  const authorized = attempt.action === 'capture' ? Math.max(row.authorized_amount, p.captured_amount) : p.captured_amount;
+  const authorized =
+    attempt.action === 'capture' ? Math.max(row.authorized_amount, p.captured_amount) : p.captured_amount;
   const partial = p.captured_amount < authorized;
   return {
     ...stateChange(row, partial ? 'partial_capture_succeeded' : 'capture_succeeded'),
@@ -387,7 +472,8 @@ async function applyRefund(w: Writer, a: RefundApplication): Promise<Resolution>
   const target = paymentStatusAfterRefund({ ...charge, refunded_amount: refunded });
   const chargeTarget: TxState = { status: 'completed', payment_status: target };
   const chargeChanges: TransactionChanges = { refunded_amount: refunded };
-  if (canTransition(stateOf(charge), 'refund_applied', chargeTarget)) Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));
+  if (canTransition(stateOf(charge), 'refund_applied', chargeTarget))
+    Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));
   const chargeAction = `refund ${row.id} applied (${pending ? 'pending' : 'succeeded'})`;
   // Locked: the charge first, as every refund path does. Fast: the charge's change rides along with the refund's,
   // which is guarded by the charge's version, so both apply or neither.

@@ -89,7 +89,8 @@ export function sendAttempt(gateway: Gateway, attempt: AttemptToSend): Promise<A
  * call would have had, or `nothing` when the gateway proves that the call did not happen. `unknown` when it cannot
  * tell yet (Stripe's search lags writes by up to a minute: an empty search only proves something after that).
  */
-export type LookupResult = { kind: 'found'; outcome: ActionOutcome } | { kind: 'nothing' } | { kind: 'unknown'; message: string };
+export type LookupResult =
+  { kind: 'found'; outcome: ActionOutcome } | { kind: 'nothing' } | { kind: 'unknown'; message: string };
 
 export const SEARCH_LAG_MS = 60_000;
 
@@ -105,7 +106,10 @@ export async function lookUpAttempt(
       const found = await gateway.findPaymentByTransactionId(attempt.transaction_id);
       if (found.kind === 'succeeded' && found.result === null) {
         if (now.getTime() - attempt.created_at.getTime() < SEARCH_LAG_MS) {
-          return { kind: 'unknown', message: 'the gateway has no payment for this transaction yet, but its search may still lag the call' };
+          return {
+            kind: 'unknown',
+            message: 'the gateway has no payment for this transaction yet, but its search may still lag the call',
+          };
         }
         return { kind: 'nothing' };
       }
@@ -162,7 +166,11 @@ export function paymentAsOutcome(action: GatewayAction, payment: GatewayPayment)
       return { kind: 'succeeded', result: payment };
     case 'canceled':
       if (action === 'release') return { kind: 'succeeded', result: payment };
-      return declinedOutcome(payment, 'payment_intent_canceled', `The payment was canceled at the gateway (${payment.cancellation_reason ?? 'no reason given'}).`);
+      return declinedOutcome(
+        payment,
+        'payment_intent_canceled',
+        `The payment was canceled at the gateway (${payment.cancellation_reason ?? 'no reason given'}).`,
+      );
     case 'processing':
       return { kind: 'pending', result: payment };
     case 'requires_action':

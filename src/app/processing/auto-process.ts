@@ -42,7 +42,11 @@ export class NotEligible extends ConflictError {
 function requireAutoDue(row: TransactionRow, rule: DueRule, flagged = row.auto_process): void {
   if (!flagged) throw new NotEligible(row.id, 'auto_process is off');
   if (row.non_gateway) throw new NotEligible(row.id, 'it is non_gateway');
-  if (!isDue(row, rule)) throw new NotEligible(row.id, `it is due on ${dueDateOf(row) ?? 'no date'}, not ${rule.dueTodayOnly ? 'on' : 'by'} ${rule.day}`);
+  if (!isDue(row, rule))
+    throw new NotEligible(
+      row.id,
+      `it is due on ${dueDateOf(row) ?? 'no date'}, not ${rule.dueTodayOnly ? 'on' : 'by'} ${rule.day}`,
+    );
 }
 
 function requireOpen(row: TransactionRow): void {
@@ -80,9 +84,11 @@ export function autoCaptureTransaction(deps: Deps, ctx: RequestContext, id: stri
     async (_trx, locked): Promise<Plan> => {
       const { row } = locked;
       requireCharge(row);
-      if (row.status !== 'completed' || row.payment_status !== 'authorized') throw new NotEligible(row.id, `it is ${row.status}/${row.payment_status ?? '-'}`);
+      if (row.status !== 'completed' || row.payment_status !== 'authorized')
+        throw new NotEligible(row.id, `it is ${row.status}/${row.payment_status ?? '-'}`);
       requireAutoDue(row, rule, row.auto_process || row.capture);
-      if (row.gateway_payment_intent === null) throw new Error(`transaction ${row.id} is authorized but has no payment intent`);
+      if (row.gateway_payment_intent === null)
+        throw new Error(`transaction ${row.id} is authorized but has no payment intent`);
       const amount = row.authorized_amount - row.captured_amount;
       checkStripeAmount(amount, row.currency, 'amount');
       if (!locked.gateway) throw new Error(`transaction ${row.id} has no gateway`);
@@ -117,7 +123,11 @@ export function processScheduledRefund(deps: Deps, ctx: RequestContext, id: stri
     async (trx, locked): Promise<Plan> => {
       const { row } = locked;
       if (row.record_type !== 'charge' || row.transaction_type !== 'refund') {
-        throw new ValidationError('not_a_refund', `Transaction ${row.id} is a ${row.record_type} of type ${row.transaction_type}, not a refund.`, 'id');
+        throw new ValidationError(
+          'not_a_refund',
+          `Transaction ${row.id} is a ${row.record_type} of type ${row.transaction_type}, not a refund.`,
+          'id',
+        );
       }
       requireOpen(row);
       requireAutoDue(row, rule);
@@ -126,15 +136,30 @@ export function processScheduledRefund(deps: Deps, ctx: RequestContext, id: stri
       const charge = await lockTransaction(trx, row.original_transaction_id);
       if (!charge) throw new Error(`refund ${row.id} refers to a missing original ${row.original_transaction_id}`);
       if (charge.payment_method_id !== row.payment_method_id) {
-        throw new NotEligible(row.id, `its payment method is not the original's (${charge.payment_method_id ?? 'none'})`);
+        throw new NotEligible(
+          row.id,
+          `its payment method is not the original's (${charge.payment_method_id ?? 'none'})`,
+        );
       }
       requireCharge(charge);
-      requireState(charge, 'refund', ['completed/captured', 'completed/partially_captured', 'completed/partially_refunded']);
+      requireState(charge, 'refund', [
+        'completed/captured',
+        'completed/partially_captured',
+        'completed/partially_refunded',
+      ]);
       if (charge.non_gateway || charge.gateway_id === null || charge.gateway_payment_intent === null) {
-        throw new ValidationError('not_refundable_at_gateway', `The original ${charge.id} was not paid through a gateway; record its refund with POST /v1/transactions/${charge.id}/refund.`, 'original_transaction_id');
+        throw new ValidationError(
+          'not_refundable_at_gateway',
+          `The original ${charge.id} was not paid through a gateway; record its refund with POST /v1/transactions/${charge.id}/refund.`,
+          'original_transaction_id',
+        );
       }
       if (charge.currency !== row.currency) {
-        throw new ValidationError('currency_mismatch', `The refund is in ${row.currency.toUpperCase()} but its original ${charge.id} in ${charge.currency.toUpperCase()}.`, 'currency');
+        throw new ValidationError(
+          'currency_mismatch',
+          `The refund is in ${row.currency.toUpperCase()} but its original ${charge.id} in ${charge.currency.toUpperCase()}.`,
+          'currency',
+        );
       }
       const wanted = -row.amount;
       const refundable = refundableAmount(charge, await sumRefundsInFlight(trx, charge.id));
@@ -151,7 +176,12 @@ export function processScheduledRefund(deps: Deps, ctx: RequestContext, id: stri
         transaction: row,
         charge,
         action: 'refund',
-        request: request(charge, { amount: wanted, payment_intent: charge.gateway_payment_intent, reason: null, description: null }),
+        request: request(charge, {
+          amount: wanted,
+          payment_intent: charge.gateway_payment_intent,
+          reason: null,
+          description: null,
+        }),
         gateway,
         revertStatus: 'open',
         responseStatus: 200,

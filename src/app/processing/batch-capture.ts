@@ -10,7 +10,8 @@ import { captureTransaction } from './actions.js';
 export const MAX_BATCH_IDS = 200;
 const CONCURRENCY = 4;
 
-export type BatchItemResult = { id: string; result: CommandResult<TransactionView> } | { id: string; error: SettleError };
+export type BatchItemResult =
+  { id: string; result: CommandResult<TransactionView> } | { id: string; error: SettleError };
 
 export function parseBatchIds(ids: unknown): string[] {
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH_IDS) {
@@ -18,7 +19,8 @@ export function parseBatchIds(ids: unknown): string[] {
   }
   const seen = new Set<string>();
   for (const [index, id] of ids.entries()) {
-    if (typeof id !== 'string' || id === '') throw new ValidationError('invalid_ids', `'ids[${index}]' must be a transaction id.`, `ids.${index}`);
+    if (typeof id !== 'string' || id === '')
+      throw new ValidationError('invalid_ids', `'ids[${index}]' must be a transaction id.`, `ids.${index}`);
     if (seen.has(id)) throw new ValidationError('duplicate_ids', `'ids' lists ${id} more than once.`, `ids.${index}`);
     seen.add(id);
   }
@@ -46,7 +48,12 @@ export async function captureBatch(deps: Deps, ctx: RequestContext, ids: string[
 }
 
 /** The batch request: ids parsed, captures run, `present` shapes the per-id results; Idempotency-Key honoured. */
-export function runBatchCapture<T>(deps: Deps, ctx: RequestContext, input: { ids?: unknown }, present: (items: BatchItemResult[]) => T) {
+export function runBatchCapture<T>(
+  deps: Deps,
+  ctx: RequestContext,
+  input: { ids?: unknown },
+  present: (items: BatchItemResult[]) => T,
+) {
   const ids = parseBatchIds(input.ids);
   return deps.commands.runAction<T, null>(
     ctx.idempotency,

@@ -23,7 +23,13 @@ export interface ScheduledCall {
 }
 
 /** Error codes of a refusal that only says this transaction gets no reattempt now (the job counts them as skipped). */
-export const NO_REATTEMPT_CODES: readonly string[] = Object.freeze(['already_reattempted', 'hard_decline', 'not_scheduled', 'unexpected_state', 'resource_missing']);
+export const NO_REATTEMPT_CODES: readonly string[] = Object.freeze([
+  'already_reattempted',
+  'hard_decline',
+  'not_scheduled',
+  'unexpected_state',
+  'resource_missing',
+]);
 
 export async function reattemptTransaction(deps: Deps, ctx: RequestContext, id: string, call?: ScheduledCall) {
   const settings = await deps.settings.get();
@@ -37,14 +43,18 @@ export async function reattemptTransaction(deps: Deps, ctx: RequestContext, id: 
     requireState(source, 'reattempt', ['failed']);
     const existing = await findReattemptOf(trx, id);
     if (existing !== undefined) {
-      throw new ConflictError('already_reattempted', `Transaction ${id} was already reattempted by ${existing}; reattempt that one if it fails too.`);
+      throw new ConflictError(
+        'already_reattempted',
+        `Transaction ${id} was already reattempted by ${existing}; reattempt that one if it fails too.`,
+      );
     }
     const hard = hardDeclineRefusal(source);
     if (hard !== null) throw new ConflictError('hard_decline', hard);
     let input = cloneInput(source);
     let note = `reattempt of ${source.id}`;
     if (call?.scheduled) {
-      if (source.processed_at === null) throw new ConflictError('not_scheduled', `Transaction ${id} has no failure time to count the gap from.`);
+      if (source.processed_at === null)
+        throw new ConflictError('not_scheduled', `Transaction ${id} has no failure time to count the gap from.`);
       const failedAt = new Date(source.processed_at);
       const plan = scheduledReattempt(source, {
         gaps: settings.reattempt_day_gaps,
@@ -64,14 +74,22 @@ export async function reattemptTransaction(deps: Deps, ctx: RequestContext, id: 
     try {
       inserted = await insertTransaction(
         trx,
-        { ...row, gateway_id: source.gateway_id, reattempt_of_id: source.id, reattempt_number: source.reattempt_number + 1 },
+        {
+          ...row,
+          gateway_id: source.gateway_id,
+          reattempt_of_id: source.id,
+          reattempt_number: source.reattempt_number + 1,
+        },
         ctx.actor,
         note,
       );
     } catch (error) {
       // Another reattempt of it committed between our read and our insert (the unique index, by name).
       if (isViolationOf(error, ['transactions_one_reattempt'])) {
-        throw new ConflictError('already_reattempted', `Transaction ${id} was just reattempted by another request or the reattempts job; see its reattempt (reattempt_of_id ${id}).`);
+        throw new ConflictError(
+          'already_reattempted',
+          `Transaction ${id} was just reattempted by another request or the reattempts job; see its reattempt (reattempt_of_id ${id}).`,
+        );
       }
       throw error;
     }

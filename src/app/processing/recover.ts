@@ -40,13 +40,17 @@ function toSend(attempt: GatewayAttemptRow): AttemptToSend & { created_at: Date 
 }
 
 /** Asks the gateway what happened to one attempt; null when it still cannot be told. */
-async function askGateway(deps: Deps, attempt: GatewayAttemptRow): Promise<{ verdict: AttemptVerdict | null; note: string }> {
+async function askGateway(
+  deps: Deps,
+  attempt: GatewayAttemptRow,
+): Promise<{ verdict: AttemptVerdict | null; note: string }> {
   const gateway = await requireGateway(deps, attempt.gateway_id);
   const send = toSend(attempt);
   const now = deps.clock.now();
   if (now.getTime() - send.created_at.getTime() < REPLAY_WINDOW_MS) {
     const replay = await callForAttempt(deps, gateway, send);
-    if (replay.kind !== 'unknown' && replay.kind !== 'retryable') return { verdict: replay, note: 'replayed with the same key' };
+    if (replay.kind !== 'unknown' && replay.kind !== 'retryable')
+      return { verdict: replay, note: 'replayed with the same key' };
     // The first request is still running at the gateway: wait for it rather than reading a state it is changing.
     if (replay.kind === 'unknown' && replay.error.code === 'idempotency_key_in_use') {
       return { verdict: null, note: 'the first request is still running at the gateway' };
@@ -57,7 +61,10 @@ async function askGateway(deps: Deps, attempt: GatewayAttemptRow): Promise<{ ver
     case 'found':
       return { verdict: found.outcome, note: 'found at the gateway' };
     case 'nothing':
-      return { verdict: { kind: 'nothing', message: 'the gateway has no trace of the call' }, note: 'nothing at the gateway' };
+      return {
+        verdict: { kind: 'nothing', message: 'the gateway has no trace of the call' },
+        note: 'nothing at the gateway',
+      };
     case 'unknown':
       return { verdict: null, note: found.message };
   }
@@ -68,7 +75,12 @@ async function askGateway(deps: Deps, attempt: GatewayAttemptRow): Promise<{ ver
  * with the resolution: stores the response, or frees the key when nothing happened. A no-op without a key, or once
  * the key is answered.
  */
-export async function answerRequest(trx: Tx, attempt: GatewayAttemptRow, resolution: Resolution, day: string): Promise<void> {
+export async function answerRequest(
+  trx: Tx,
+  attempt: GatewayAttemptRow,
+  resolution: Resolution,
+  day: string,
+): Promise<void> {
   if (attempt.api_key_id === null || attempt.api_idempotency_key === null) return;
   const key = { apiKeyId: attempt.api_key_id, key: attempt.api_idempotency_key };
   if (resolution.kind === 'reverted') return releaseActionKey(trx, key);
@@ -77,7 +89,11 @@ export async function answerRequest(trx: Tx, attempt: GatewayAttemptRow, resolut
 }
 
 /** Resolves one attempt if the gateway can tell; counts a try otherwise. */
-export async function recoverAttempt(deps: Deps, attemptId: string, options: RecoveryOptions = {}): Promise<RecoveryResult> {
+export async function recoverAttempt(
+  deps: Deps,
+  attemptId: string,
+  options: RecoveryOptions = {},
+): Promise<RecoveryResult> {
   const actor = options.actor ?? 'recovery';
   const maxTries = options.maxTries ?? DEFAULT_MAX_RECOVERY_TRIES;
   const attempt = await findAttempt(deps.db, attemptId);
@@ -91,7 +107,10 @@ export async function recoverAttempt(deps: Deps, attemptId: string, options: Rec
       const tries = attempt.recovery_tries + 1;
       if (!(await countRecoveryTry(trx, attempt, note, now))) return 'still_unknown'; // someone else resolved or counted it
       if (tries < maxTries) return 'still_unknown';
-      final = { kind: 'needs_review', message: `The gateway could not tell what happened to the ${attempt.action} after ${tries} tries (${note}); check it at the gateway.` };
+      final = {
+        kind: 'needs_review',
+        message: `The gateway could not tell what happened to the ${attempt.action} after ${tries} tries (${note}); check it at the gateway.`,
+      };
     }
     const resolution = await applyAttemptOutcome(trx, attempt.id, final, { actor, now, recoveryTry: true });
     if (resolution.kind === 'already_resolved') return 'not_in_flight';
@@ -113,10 +132,20 @@ export interface RecoveryReport {
  * Recovers every in-flight attempt created at least `olderThanMs` ago (0: all of them; a live request racing its
  * own recovery is safe: the replay uses its key and tx2 applies only once). Oldest first, `limit` at most.
  */
-export async function recoverInFlight(deps: Deps, options: RecoveryOptions & { olderThanMs?: number; limit?: number } = {}): Promise<RecoveryReport> {
+export async function recoverInFlight(
+  deps: Deps,
+  options: RecoveryOptions & { olderThanMs?: number; limit?: number } = {},
+): Promise<RecoveryReport> {
   const cutoff = new Date(deps.clock.now().getTime() - (options.olderThanMs ?? 0));
   const ids = await listInFlightAttemptIds(deps.db, cutoff, options.limit ?? 1000);
-  const report: RecoveryReport = { examined: ids.length, applied: 0, reverted: 0, needs_review: 0, still_unknown: 0, errors: [] };
+  const report: RecoveryReport = {
+    examined: ids.length,
+    applied: 0,
+    reverted: 0,
+    needs_review: 0,
+    still_unknown: 0,
+    errors: [],
+  };
   for (const id of ids) {
     try {
       const result = await recoverAttempt(deps, id, options);

@@ -76,8 +76,13 @@ export interface Started {
 /** The gateway of a locked transaction: its own, else the default one (recorded on the transaction in tx1). */
 export function gatewayFor(locked: LockedForAction): GatewayRow {
   if (locked.gateway) return locked.gateway;
-  if (locked.row.gateway_id !== null) throw new Error(`transaction ${locked.row.id} refers to a missing gateway ${locked.row.gateway_id}`);
-  throw new SettleError('invalid_request', 'no_default_gateway', 'No gateway is configured as the default; create one with POST /v1/gateways (is_default true).');
+  if (locked.row.gateway_id !== null)
+    throw new Error(`transaction ${locked.row.id} refers to a missing gateway ${locked.row.gateway_id}`);
+  throw new SettleError(
+    'invalid_request',
+    'no_default_gateway',
+    'No gateway is configured as the default; create one with POST /v1/gateways (is_default true).',
+  );
 }
 
 /** 409 unless the row is in one of `allowed` (labels like 'open', 'completed/authorized'). */
@@ -110,26 +115,26 @@ export async function recordAttempt(
   const row = plan.transaction;
   const next = transition(stateOf(row), 'begin_processing');
   const attempt: GatewayAttemptRow = {
-      id: attemptId,
-      transaction_id: row.id,
-      charge_transaction_id: plan.charge?.id ?? null,
-      gateway_id: plan.gateway.id,
-      action: plan.action,
-      idempotency_key: idempotencyKey,
-      request: { ...plan.request },
-      state: 'in_flight',
-      last_outcome: null,
-      error_message: null,
-      recovery_tries: 0,
-      previous_status: row.status,
-      previous_payment_status: row.payment_status,
-      revert_status: plan.revertStatus,
-      api_key_id: key?.apiKeyId ?? null,
-      api_idempotency_key: key?.key ?? null,
-      response_status: plan.responseStatus,
-      created_at: now,
-      updated_at: now,
-      resolved_at: null,
+    id: attemptId,
+    transaction_id: row.id,
+    charge_transaction_id: plan.charge?.id ?? null,
+    gateway_id: plan.gateway.id,
+    action: plan.action,
+    idempotency_key: idempotencyKey,
+    request: { ...plan.request },
+    state: 'in_flight',
+    last_outcome: null,
+    error_message: null,
+    recovery_tries: 0,
+    previous_status: row.status,
+    previous_payment_status: row.payment_status,
+    revert_status: plan.revertStatus,
+    api_key_id: key?.apiKeyId ?? null,
+    api_idempotency_key: key?.key ?? null,
+    response_status: plan.responseStatus,
+    created_at: now,
+    updated_at: now,
+    resolved_at: null,
   };
   const changes = {
     status: next.status,
@@ -164,7 +169,15 @@ export async function recordAttempt(
       saved = await insertTransactionGuarded(trx, startedRow, history, actor, charge, now, insertAttempt);
     } else {
       const bump = compareAndSetAlongside(charge, {}, actor, action, now);
-      saved = await compareAndSetTransaction(trx, row, changes, actor, action, [...bump.writes, ...insertAttempt], charge);
+      saved = await compareAndSetTransaction(
+        trx,
+        row,
+        changes,
+        actor,
+        action,
+        [...bump.writes, ...insertAttempt],
+        charge,
+      );
     }
     if (!saved) throw new RowMoved(charge.id);
     chargeAfter = { ...charge, version: charge.version + 1, updated_at: now };
@@ -206,14 +219,27 @@ export async function callForAttempt(deps: Deps, gateway: GatewayRow, send: Atte
 }
 
 /** The API answer for a resolution: the row's view, 202 while the outcome is unknown. */
-export function responseFor(resolution: Resolution, responseStatus: number, day: string, paymentMethod: PaymentMethodRef | null): CommandResult<TransactionView> {
+export function responseFor(
+  resolution: Resolution,
+  responseStatus: number,
+  day: string,
+  paymentMethod: PaymentMethodRef | null,
+): CommandResult<TransactionView> {
   const row = resolution.transaction;
-  const status = resolution.kind === 'unknown' || (resolution.kind === 'already_resolved' && row.status === 'process') ? 202 : responseStatus;
+  const status =
+    resolution.kind === 'unknown' || (resolution.kind === 'already_resolved' && row.status === 'process')
+      ? 202
+      : responseStatus;
   return { status, body: presentTransaction(row, paymentMethod, day) };
 }
 
 /** responseFor, with the row's payment method read (recovery, which has not read it). */
-export async function readResponseFor(trx: Trx, resolution: Resolution, responseStatus: number, day: string): Promise<CommandResult<TransactionView>> {
+export async function readResponseFor(
+  trx: Trx,
+  resolution: Resolution,
+  responseStatus: number,
+  day: string,
+): Promise<CommandResult<TransactionView>> {
   const id = resolution.transaction.payment_method_id;
   const pm = id === null ? null : ((await findPaymentMethodRef(trx, id)) ?? null);
   return responseFor(resolution, responseStatus, day, pm);
@@ -231,7 +257,9 @@ export async function finishAttempt(
   actor: string,
   day: string,
 ): Promise<CommandResult<TransactionView>> {
-  const { value: verdict, records: logs } = await collectGatewayLogs(() => callForAttempt(deps, started.gateway, started.send));
+  const { value: verdict, records: logs } = await collectGatewayLogs(() =>
+    callForAttempt(deps, started.gateway, started.send),
+  );
   const answer = (resolution: Resolution): { error: SettleError } | { result: CommandResult<TransactionView> } =>
     resolution.kind === 'reverted' && resolution.error
       ? { error: resolution.error }
@@ -240,7 +268,9 @@ export async function finishAttempt(
   if (store === undefined) {
     try {
       const known = { row: started.row, attempt: started.attempt, charge: started.charge };
-      done = answer(await applyAttemptOutcome(deps.db, started.attemptId, verdict, { actor, now: deps.clock.now(), known, logs }));
+      done = answer(
+        await applyAttemptOutcome(deps.db, started.attemptId, verdict, { actor, now: deps.clock.now(), known, logs }),
+      );
     } catch (error) {
       if (!(error instanceof RowMoved)) throw error;
     }
@@ -278,7 +308,12 @@ class StuckInProcess extends Error {
 }
 
 /** The in-flight attempt of a transaction in `process`, when it started longer than `stuckAfterSeconds` ago. */
-async function stuckAttempt(trx: Trx, transactionId: string, stuckAfterSeconds: number, now: Date): Promise<string | undefined> {
+async function stuckAttempt(
+  trx: Trx,
+  transactionId: string,
+  stuckAfterSeconds: number,
+  now: Date,
+): Promise<string | undefined> {
   const attempt = await findInFlightAttempt(trx, transactionId);
   if (!attempt || now.getTime() - new Date(attempt.created_at).getTime() < stuckAfterSeconds * 1000) return undefined;
   return attempt.id;
@@ -309,7 +344,11 @@ async function lockFreeAction(
     const decided = await plan(deps.db, found, day);
     const pm = paymentMethodRef(found.paymentMethod);
     if (decided.kind === 'under_lock') return undefined;
-    if (decided.kind === 'done') return { ...responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm), replayed: false };
+    if (decided.kind === 'done')
+      return {
+        ...responseFor({ kind: 'applied', transaction: decided.transaction, charge: null }, decided.status, day, pm),
+        replayed: false,
+      };
     let started: Started;
     try {
       started = await recordAttempt(deps, deps.db, decided, undefined, ctx.actor, pm);
@@ -357,9 +396,17 @@ export async function runGatewayAction(
           }
           const decided = await plan(trx, locked, day);
           const pm = paymentMethodRef(locked.paymentMethod);
-          if (decided.kind === 'call') return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
+          if (decided.kind === 'call')
+            return { continuation: await recordAttempt(deps, trx, decided, key, ctx.actor, pm) };
           const finished = decided.kind === 'under_lock' ? await decided.run(trx) : decided;
-          return { done: responseFor({ kind: 'applied', transaction: finished.transaction, charge: null }, finished.status, day, pm) };
+          return {
+            done: responseFor(
+              { kind: 'applied', transaction: finished.transaction, charge: null },
+              finished.status,
+              day,
+              pm,
+            ),
+          };
         },
         (started, store) => finishAttempt(deps, started, store, ctx.actor, day),
       );

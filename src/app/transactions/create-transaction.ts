@@ -5,8 +5,21 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
 import type { Db, NewTransactionRow, TransactionRow, Tx } from '../../store/schema.js';
-import { findTransaction, insertTransaction, lockTransaction, sumRefundsInFlight } from '../../store/transactions-repo.js';
-import { type Deps, type PaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
+import {
+  findTransaction,
+  insertTransaction,
+  lockTransaction,
+  sumRefundsInFlight,
+} from '../../store/transactions-repo.js';
+import {
+  type Deps,
+  type PaymentMethodRef,
+  type RequestContext,
+  requireAccount,
+  requireContact,
+  requirePaymentMethod,
+  today,
+} from '../deps.js';
 import { newId } from '../ids.js';
 import { type BusinessFields, checkBusinessRules, checkRecordType } from './rules.js';
 import { presentTransaction, type TransactionView } from './present.js';
@@ -35,17 +48,27 @@ export interface CreateTransactionInput {
 }
 
 const CREATE_STATUSES = ['open', 'on_hold', 'completed'] as const;
-const isCreateStatus = (status: string): status is (typeof CREATE_STATUSES)[number] => (CREATE_STATUSES as readonly string[]).includes(status);
+const isCreateStatus = (status: string): status is (typeof CREATE_STATUSES)[number] =>
+  (CREATE_STATUSES as readonly string[]).includes(status);
 
 /** Checks that a refund's original is a charge that can still give back |amount| (locked for the check). */
-export async function checkRefundOriginal(trx: Tx, originalId: string, amount: number, currency: string): Promise<TransactionRow> {
+export async function checkRefundOriginal(
+  trx: Tx,
+  originalId: string,
+  amount: number,
+  currency: string,
+): Promise<TransactionRow> {
   const original = await lockTransaction(trx, originalId);
   if (!original) throw new NotFoundError('transaction', originalId, 'original_transaction_id');
   if (original.record_type !== 'charge' || original.transaction_type !== 'normal') {
     throw new ValidationError('invalid_original', 'A refund must point to a normal charge.', 'original_transaction_id');
   }
   if (original.currency !== currency) {
-    throw new ValidationError('currency_mismatch', `A refund is in its charge's currency, ${original.currency}.`, 'currency');
+    throw new ValidationError(
+      'currency_mismatch',
+      `A refund is in its charge's currency, ${original.currency}.`,
+      'currency',
+    );
   }
   const refundable = refundableAmount(original, await sumRefundsInFlight(trx, originalId));
   if (-amount > refundable) {
@@ -144,13 +167,17 @@ export async function buildNewTransaction(
   if (!isCreateStatus(status)) {
     throw new ValidationError(
       'invalid_status',
-      "A new transaction is open or on_hold, or completed when it records money moved outside the gateway (non_gateway true).",
+      'A new transaction is open or on_hold, or completed when it records money moved outside the gateway (non_gateway true).',
       'status',
     );
   }
   const nonGateway = input.non_gateway ?? false;
   if (status === 'completed' && !nonGateway) {
-    throw new ValidationError('invalid_status', 'Only a non_gateway transaction can be created completed; gateway charges complete through an action.', 'status');
+    throw new ValidationError(
+      'invalid_status',
+      'Only a non_gateway transaction can be created completed; gateway charges complete through an action.',
+      'status',
+    );
   }
   const transactionType = input.transaction_type ?? 'normal';
   if (status === 'completed' && transactionType === 'refund') {
@@ -179,7 +206,8 @@ export async function buildNewTransaction(
   };
   checkBusinessRules(fields);
   const description = nullable(input.description, (v) => parseText(v, 'description', 1000));
-  const metadata = input.metadata === undefined ? {} : (parseMetadata(input.metadata, 'metadata', false) as Record<string, string>);
+  const metadata =
+    input.metadata === undefined ? {} : (parseMetadata(input.metadata, 'metadata', false) as Record<string, string>);
 
   let accountId = input.account_id ?? null;
   let contactId = input.contact_id ?? null;
@@ -220,7 +248,9 @@ export async function createTransaction(deps: Deps, ctx: RequestContext, input: 
   const day = await today(deps);
   const work = async (db: Db) => {
     const { row, paymentMethod } = await buildNewTransaction(deps, db, input);
-    const inserted = db.isTransaction ? await insertTransaction(db, row, ctx.actor) : await deps.inserter.insert(row, ctx.actor);
+    const inserted = db.isTransaction
+      ? await insertTransaction(db, row, ctx.actor)
+      : await deps.inserter.insert(row, ctx.actor);
     return { status: 201, body: presentTransaction(inserted, paymentMethod, day) };
   };
   // A refund locks its original while checking amounts; anything else is one atomic insert, group
@@ -238,7 +268,11 @@ export async function cloneTransaction(deps: Deps, ctx: RequestContext, id: stri
     const source = await findTransaction(trx, id);
     if (!source) throw new NotFoundError('transaction', id);
     if (source.transaction_type === 'write_off') {
-      throw new ValidationError('not_clonable', 'A write-off is a completed record; create a new write-off instead of cloning one.', 'id');
+      throw new ValidationError(
+        'not_clonable',
+        'A write-off is a completed record; create a new write-off instead of cloning one.',
+        'id',
+      );
     }
     const { row, paymentMethod } = await buildNewTransaction(deps, trx, cloneInput(source));
     const inserted = await insertTransaction(trx, row, ctx.actor, `cloned from ${source.id}`);

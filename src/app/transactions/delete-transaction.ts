@@ -25,7 +25,10 @@ export async function deleteTransaction(deps: Deps, ctx: RequestContext, id: str
     const row = await findTransaction(trx, id);
     if (!row) throw new NotFoundError('transaction', id);
     if (row.status === 'process') {
-      throw new ConflictError('transaction_in_flight', 'This transaction is being processed by the gateway and cannot be deleted.');
+      throw new ConflictError(
+        'transaction_in_flight',
+        'This transaction is being processed by the gateway and cannot be deleted.',
+      );
     }
     if (settings.validations_enabled && touchedGateway(row)) {
       throw new ConflictError(
@@ -34,10 +37,16 @@ export async function deleteTransaction(deps: Deps, ctx: RequestContext, id: str
       );
     }
     if (await hasDependents(trx, id)) {
-      throw new ConflictError('transaction_has_dependents', 'Refunds or reattempts point to this transaction; it cannot be deleted.');
+      throw new ConflictError(
+        'transaction_has_dependents',
+        'Refunds or reattempts point to this transaction; it cannot be deleted.',
+      );
     }
     if (!(await deleteTransactionRow(trx, row, ctx.actor))) {
-      throw new ConflictError('concurrent_update', 'The transaction changed while it was being deleted; retry the request.');
+      throw new ConflictError(
+        'concurrent_update',
+        'The transaction changed while it was being deleted; retry the request.',
+      );
     }
     return { status: 200, body: { id, object: 'transaction', deleted: true } };
   });

@@ -40,7 +40,12 @@ type JoinedRow = TransactionWithPaymentMethod;
 
 function paymentMethodOf(row: JoinedRow): PaymentMethodLike | null {
   if (row.pm_type === null || row.pm_status === null) return null;
-  return { type: row.pm_type as PaymentMethodLike['type'], status: row.pm_status, exp_month: row.pm_exp_month, exp_year: row.pm_exp_year };
+  return {
+    type: row.pm_type as PaymentMethodLike['type'],
+    status: row.pm_status,
+    exp_month: row.pm_exp_month,
+    exp_year: row.pm_exp_year,
+  };
 }
 
 function toView(row: JoinedRow, day: string): TransactionView {
@@ -54,7 +59,16 @@ export async function listTransactions(deps: Deps, query: ListTransactionsQuery)
   const dueBefore = query.due_before === undefined ? undefined : parseDate(query.due_before, 'due_before');
   const dueAfter = query.due_after === undefined ? undefined : parseDate(query.due_after, 'due_after');
   const equals: [TransactionEqualsColumn, string][] = [];
-  const columns = ['record_type', 'status', 'payment_status', 'transaction_type', 'payment_method_id', 'account_id', 'contact_id', 'original_transaction_id'] as const;
+  const columns = [
+    'record_type',
+    'status',
+    'payment_status',
+    'transaction_type',
+    'payment_method_id',
+    'account_id',
+    'contact_id',
+    'original_transaction_id',
+  ] as const;
   for (const field of columns) {
     const value = query[field];
     if (value !== undefined) equals.push([field, value]);
@@ -86,7 +100,12 @@ export interface HistoryEntry {
   changes: Record<string, [unknown, unknown]>;
 }
 
-export async function getTransactionHistory(deps: Deps, id: string, requestedLimit: number | undefined, startingAfter?: string): Promise<Page<HistoryEntry>> {
+export async function getTransactionHistory(
+  deps: Deps,
+  id: string,
+  requestedLimit: number | undefined,
+  startingAfter?: string,
+): Promise<Page<HistoryEntry>> {
   const limit = parseLimit(requestedLimit, 100);
   let after: number | undefined;
   if (startingAfter !== undefined) {

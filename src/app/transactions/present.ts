@@ -37,7 +37,13 @@ export interface TransactionView {
   uncaptured_method: string | null;
   source: string;
   processing_mode: string;
-  gateway_ref: { payment_intent: string | null; charge: string | null; balance_transaction: string | null; refund: string | null; payout: string | null };
+  gateway_ref: {
+    payment_intent: string | null;
+    charge: string | null;
+    balance_transaction: string | null;
+    refund: string | null;
+    payout: string | null;
+  };
   authorization_expires_at: string | null;
   gateway_fee: number | null;
   application_fee: number | null;
@@ -63,7 +69,11 @@ const iso = (value: Date | string | null): string | null =>
   value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 
 /** `paymentMethod` is the linked method (null when none is linked); `today` is in the timezone setting. */
-export function presentTransaction(row: TransactionRow, paymentMethod: PaymentMethodLike | null, today: string): TransactionView {
+export function presentTransaction(
+  row: TransactionRow,
+  paymentMethod: PaymentMethodLike | null,
+  today: string,
+): TransactionView {
   const invalidPaymentMethod = paymentMethod !== null && !isPaymentMethodUsable(paymentMethod, today);
   return {
     id: row.id,

@@ -32,11 +32,17 @@ export function checkRecordType(value: string): asserts value is 'charge' {
     value === 'transfer'
       ? 'transfers need Stripe Connect, which this version of Settle does not support'
       : `${value} transactions are created by Settle from the gateway's own records`;
-  throw new ValidationError('record_type_not_creatable', `record_type '${value}' cannot be created through the API: ${why}.`, 'record_type');
+  throw new ValidationError(
+    'record_type_not_creatable',
+    `record_type '${value}' cannot be created through the API: ${why}.`,
+    'record_type',
+  );
 }
 
 /** The rules that tie fields together (L3, L4, P6, P7, P11). */
-export function checkBusinessRules(f: BusinessFields): asserts f is BusinessFields & { transaction_type: (typeof CREATABLE_TRANSACTION_TYPES)[number] } {
+export function checkBusinessRules(
+  f: BusinessFields,
+): asserts f is BusinessFields & { transaction_type: (typeof CREATABLE_TRANSACTION_TYPES)[number] } {
   parseCurrency(f.currency, 'currency');
   switch (f.transaction_type) {
     case 'normal':
@@ -54,7 +60,11 @@ export function checkBusinessRules(f: BusinessFields): asserts f is BusinessFiel
       );
   }
   if (f.transaction_type === 'refund' && f.original_transaction_id === null) {
-    throw new ValidationError('original_required', 'A refund needs original_transaction_id: the charge it refunds.', 'original_transaction_id');
+    throw new ValidationError(
+      'original_required',
+      'A refund needs original_transaction_id: the charge it refunds.',
+      'original_transaction_id',
+    );
   }
   if (f.transaction_type !== 'refund' && f.original_transaction_id !== null) {
     throw new ValidationError(
@@ -71,20 +81,36 @@ export function checkBusinessRules(f: BusinessFields): asserts f is BusinessFiel
     );
   }
   if (f.sub_type !== null && !f.non_gateway) {
-    throw new ValidationError('sub_type_requires_non_gateway', 'sub_type describes money moved outside the gateway; set non_gateway true.', 'sub_type');
+    throw new ValidationError(
+      'sub_type_requires_non_gateway',
+      'sub_type describes money moved outside the gateway; set non_gateway true.',
+      'sub_type',
+    );
   }
   if (f.sub_type !== null && !(SUB_TYPES as readonly string[]).includes(f.sub_type)) {
     throw new ValidationError('invalid_sub_type', `sub_type must be one of ${SUB_TYPES.join(', ')}.`, 'sub_type');
   }
   const flags = (['authorize', 'capture', 'refund'] as const).filter((flag) => f[flag]);
   if (flags.length > 1) {
-    throw new ValidationError('conflicting_flags', `Set at most one of authorize, capture, refund (got ${flags.join(' and ')}).`, flags[1]);
+    throw new ValidationError(
+      'conflicting_flags',
+      `Set at most one of authorize, capture, refund (got ${flags.join(' and ')}).`,
+      flags[1],
+    );
   }
   if (f.refund && f.transaction_type !== 'refund') {
-    throw new ValidationError('invalid_flag', 'The refund flag belongs on refund transactions (transaction_type refund).', 'refund');
+    throw new ValidationError(
+      'invalid_flag',
+      'The refund flag belongs on refund transactions (transaction_type refund).',
+      'refund',
+    );
   }
   if ((f.authorize || f.capture) && f.transaction_type !== 'normal') {
-    throw new ValidationError('invalid_flag', 'authorize and capture apply to normal charges only.', f.authorize ? 'authorize' : 'capture');
+    throw new ValidationError(
+      'invalid_flag',
+      'authorize and capture apply to normal charges only.',
+      f.authorize ? 'authorize' : 'capture',
+    );
   }
   if (f.non_gateway && (f.auto_process || f.authorize || f.capture || f.refund)) {
     throw new ValidationError(

@@ -7,7 +7,15 @@ import { parseAmount, parseCurrency } from '../../domain/money.js';
 import { stateLabel, stateOf, transition, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { TransactionRow, Tx } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
-import { type Deps, findPaymentMethodRef, type RequestContext, requireAccount, requireContact, requirePaymentMethod, today } from '../deps.js';
+import {
+  type Deps,
+  findPaymentMethodRef,
+  type RequestContext,
+  requireAccount,
+  requireContact,
+  requirePaymentMethod,
+  today,
+} from '../deps.js';
 import { checkRefundOriginal, type CreateTransactionInput } from './create-transaction.js';
 import { presentTransaction, type TransactionView } from './present.js';
 import { checkBusinessRules } from './rules.js';
@@ -41,7 +49,11 @@ const STATUS_EVENTS: Record<string, Record<string, TransactionEvent>> = {
 };
 
 /** The status change asked for, checked against the state machine (and the validations setting). */
-function nextStatus(row: TransactionRow, wanted: string, validationsEnabled: boolean): Pick<TransactionChanges, 'status' | 'payment_status'> {
+function nextStatus(
+  row: TransactionRow,
+  wanted: string,
+  validationsEnabled: boolean,
+): Pick<TransactionChanges, 'status' | 'payment_status'> {
   if (wanted === row.status) return {};
   const event = STATUS_EVENTS[row.status]?.[wanted];
   if (event) {
@@ -84,9 +96,11 @@ async function computeChanges(
     if (input[flag] !== undefined) changes[flag] = input[flag];
   }
   if (input.sub_type !== undefined) changes.sub_type = input.sub_type;
-  if (input.due_date !== undefined) changes.due_date = input.due_date === null ? null : parseDate(input.due_date, 'due_date');
+  if (input.due_date !== undefined)
+    changes.due_date = input.due_date === null ? null : parseDate(input.due_date, 'due_date');
   if (input.date_to_process !== undefined) {
-    changes.date_to_process = input.date_to_process === null ? null : parseDate(input.date_to_process, 'date_to_process');
+    changes.date_to_process =
+      input.date_to_process === null ? null : parseDate(input.date_to_process, 'date_to_process');
   }
   if (input.description !== undefined) {
     changes.description = input.description === null ? null : parseText(input.description, 'description', 1000);
@@ -127,14 +141,22 @@ export async function updateTransaction(deps: Deps, ctx: RequestContext, id: str
       const row = await findTransaction(trx, id);
       if (!row) throw new NotFoundError('transaction', id);
       const changes = await computeChanges(trx, row, input, settings.validations_enabled);
-      const action = changes.status !== undefined && changes.status !== row.status ? `status ${row.status} -> ${changes.status}` : 'updated';
+      const action =
+        changes.status !== undefined && changes.status !== row.status
+          ? `status ${row.status} -> ${changes.status}`
+          : 'updated';
       const updated = await compareAndSetTransaction(trx, row, changes, ctx.actor, action);
       if (updated) {
-        const pm = updated.payment_method_id ? ((await findPaymentMethodRef(trx, updated.payment_method_id)) ?? null) : null;
+        const pm = updated.payment_method_id
+          ? ((await findPaymentMethodRef(trx, updated.payment_method_id)) ?? null)
+          : null;
         return { status: 200, body: presentTransaction(updated, pm, day) };
       }
       // Another writer changed the row since we read it: read again and re-apply this edit on top.
     }
-    throw new ConflictError('concurrent_update', 'The transaction kept changing while this edit was applied; retry the request.');
+    throw new ConflictError(
+      'concurrent_update',
+      'The transaction kept changing while this edit was applied; retry the request.',
+    );
   });
 }

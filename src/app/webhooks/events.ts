@@ -83,7 +83,11 @@ export function presentWebhookEvent(row: Omit<WebhookEventRow, 'payload'>): Webh
 
 function parseStatus(value: string, field = 'status'): WebhookEventStatus {
   if (!(WEBHOOK_EVENT_STATUSES as readonly string[]).includes(value)) {
-    throw new ValidationError('parameter_invalid_value', `${field} must be one of: ${WEBHOOK_EVENT_STATUSES.join(', ')}.`, field);
+    throw new ValidationError(
+      'parameter_invalid_value',
+      `${field} must be one of: ${WEBHOOK_EVENT_STATUSES.join(', ')}.`,
+      field,
+    );
   }
   return value as WebhookEventStatus;
 }
@@ -109,8 +113,10 @@ export async function listWebhookEvents(deps: { db: Db }, query: WebhookEventQue
     gateway_id: query.gateway_id,
     object_id: query.object_id,
     event_id: query.event_id,
-    receivedAfter: query.received_after === undefined ? undefined : parseInstant(query.received_after, 'received_after'),
-    receivedBefore: query.received_before === undefined ? undefined : parseInstant(query.received_before, 'received_before'),
+    receivedAfter:
+      query.received_after === undefined ? undefined : parseInstant(query.received_after, 'received_after'),
+    receivedBefore:
+      query.received_before === undefined ? undefined : parseInstant(query.received_before, 'received_before'),
     before: cursorAfter(query.starting_after, 'webhook_event'),
   };
   return pageOf(await listWebhookEventSummaries(deps.db, filter, limit), limit, presentWebhookEvent, byId);
@@ -154,7 +160,11 @@ export async function replayWebhookEvents(deps: Deps, input: ReplayRangeInput): 
   const after = parseInstant(input.received_after, 'received_after');
   const before = parseInstant(input.received_before, 'received_before');
   if (after.getTime() >= before.getTime()) {
-    throw new ValidationError('invalid_range', 'received_after must be earlier than received_before.', 'received_before');
+    throw new ValidationError(
+      'invalid_range',
+      'received_after must be earlier than received_before.',
+      'received_before',
+    );
   }
   const status = input.status === undefined ? undefined : parseStatus(input.status);
   const range = { after, before, status, type: input.type };
@@ -166,7 +176,10 @@ export async function replayWebhookEvents(deps: Deps, input: ReplayRangeInput): 
     );
   }
   const ids = (await resetReceivedIn(deps.db, range, MAX_REPLAY_EVENTS, deps.clock.now())).sort();
-  const summary = ids.length === 0 ? { picked: 0, processed: 0, failed: 0, not_supported: 0 } : await processWebhookEvents(deps, { ids });
+  const summary =
+    ids.length === 0
+      ? { picked: 0, processed: 0, failed: 0, not_supported: 0 }
+      : await processWebhookEvents(deps, { ids });
   return { object: 'webhook_event_replay', reset: ids.length, summary };
 }
 

@@ -15,9 +15,13 @@ export function conclusiveFor(action: GatewayAction, payment: GatewayPayment): A
   const failed = payment.status === 'requires_payment_method' && payment.last_error !== null;
   switch (action) {
     case 'authorize':
-      return ['requires_capture', 'requires_action', 'processing', 'canceled'].includes(payment.status) || failed ? paymentAsOutcome(action, payment) : null;
+      return ['requires_capture', 'requires_action', 'processing', 'canceled'].includes(payment.status) || failed
+        ? paymentAsOutcome(action, payment)
+        : null;
     case 'charge':
-      return ['succeeded', 'requires_action', 'processing', 'canceled'].includes(payment.status) || failed ? paymentAsOutcome(action, payment) : null;
+      return ['succeeded', 'requires_action', 'processing', 'canceled'].includes(payment.status) || failed
+        ? paymentAsOutcome(action, payment)
+        : null;
     case 'capture':
       return payment.status === 'succeeded' || payment.status === 'canceled' ? paymentAsOutcome(action, payment) : null;
     case 'release':
@@ -39,7 +43,9 @@ export async function resolveInFlight(
   if (!attempt) throw new ApplyFailed(`${row.id} is in ${row.status} without a gateway attempt to resolve.`, false);
   const verdict = verdictFor(attempt.action);
   if (verdict === null) {
-    throw new Deferred(`${row.id} is in ${row.status}: Settle's own ${attempt.action} call (${attempt.id}) has not finished; the event is applied after it.`);
+    throw new Deferred(
+      `${row.id} is in ${row.status}: Settle's own ${attempt.action} call (${attempt.id}) has not finished; the event is applied after it.`,
+    );
   }
   const resolution = await applyAttemptOutcome(trx, attempt.id, verdict, {
     actor: ctx.actor,

@@ -67,7 +67,10 @@ export class WebhookIntake {
   readonly #cacheMs: number;
   readonly #writer: WebhookEventWriter;
 
-  constructor(deps: Pick<Deps, 'db' | 'clock' | 'settings'> & Partial<Pick<Deps, 'gatewayHosts'>>, options: IntakeOptions) {
+  constructor(
+    deps: Pick<Deps, 'db' | 'clock' | 'settings'> & Partial<Pick<Deps, 'gatewayHosts'>>,
+    options: IntakeOptions,
+  ) {
     this.#deps = deps;
     this.#options = options;
     this.#cacheMs = options.gatewayCacheMs ?? 1000;
@@ -78,10 +81,15 @@ export class WebhookIntake {
     const gateway = await this.#gateway(gatewayId);
     const verifier = this.#options.verifiers[gateway.provider];
     if (!verifier) {
-      throw new ValidationError('gateway_not_supported', `Gateway ${gateway.id} uses provider '${gateway.provider}', whose webhooks this version of Settle cannot verify.`, 'gateway_id');
+      throw new ValidationError(
+        'gateway_not_supported',
+        `Gateway ${gateway.id} uses provider '${gateway.provider}', whose webhooks this version of Settle cannot verify.`,
+        'gateway_id',
+      );
     }
     const resolution = this.#options.secrets.resolve(gateway, this.#deps.gatewayHosts);
-    if ('missing' in resolution) throw new SettleError('unavailable', 'webhook_secret_not_configured', resolution.missing);
+    if ('missing' in resolution)
+      throw new SettleError('unavailable', 'webhook_secret_not_configured', resolution.missing);
     const now = this.#deps.clock.now();
     const event = verifier.verify(rawBody, headers, resolution.secret, now.getTime());
     const answer = await this.#writer.write(gateway.id, event, now);
@@ -118,7 +126,10 @@ const keyOf = (p: Pending): string => `${p.gatewayId}\u0000${p.event.event_id}`;
 
 /** A PostgreSQL data exception (class 22), e.g. a \u0000 escape that jsonb cannot hold: the event's own fault. */
 const isDataError = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('22');
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as { code?: unknown }).code === 'string' &&
+  (error as { code: string }).code.startsWith('22');
 
 class WebhookEventWriter {
   readonly #db: Db;
@@ -138,7 +149,14 @@ class WebhookEventWriter {
 
   write(gatewayId: string, event: ParsedEvent, receivedAt: Date): Promise<IntakeAnswer> {
     return new Promise<IntakeAnswer>((resolve, reject) => {
-      this.#queue.push({ gatewayId, event, receivedAt, id: newId('webhook_event', receivedAt.getTime()), resolve, reject });
+      this.#queue.push({
+        gatewayId,
+        event,
+        receivedAt,
+        id: newId('webhook_event', receivedAt.getTime()),
+        resolve,
+        reject,
+      });
       this.#schedule();
     });
   }
@@ -176,7 +194,10 @@ class WebhookEventWriter {
         return;
       }
       const failure = isDataError(error)
-        ? new ValidationError('invalid_event', `The event cannot be stored: ${error instanceof Error ? error.message : String(error)}.`)
+        ? new ValidationError(
+            'invalid_event',
+            `The event cannot be stored: ${error instanceof Error ? error.message : String(error)}.`,
+          )
         : error;
       for (const pending of groups[0] ?? []) pending.reject(failure);
     }
@@ -185,7 +206,10 @@ class WebhookEventWriter {
   /** One INSERT ... ON CONFLICT for the batch; returns the stored row's id per (gateway, event id). */
   async #statement(groups: Group[]): Promise<Map<string, string>> {
     const { webhook_delay_seconds: delaySeconds } = await this.#settings.get();
-    const stored = await insertWebhookEvents(this.#db, groups.map((group) => eventRow(group, delaySeconds)));
+    const stored = await insertWebhookEvents(
+      this.#db,
+      groups.map((group) => eventRow(group, delaySeconds)),
+    );
     return new Map(stored.map((row) => [`${row.gateway_id}\u0000${row.event_id}`, row.id]));
   }
 }

@@ -52,7 +52,13 @@ function claim(db: Db, now: Date, options: { ids?: string[]; limit?: number }): 
 }
 
 /** Records the verdict on the events of a group (one statement; they share the claim this pass took). */
-async function finish(db: Db, events: WebhookEventRow[], verdict: Verdict, now: Date, target: string | null): Promise<void> {
+async function finish(
+  db: Db,
+  events: WebhookEventRow[],
+  verdict: Verdict,
+  now: Date,
+  target: string | null,
+): Promise<void> {
   const first = events[0];
   if (first === undefined) return;
   const attempts = Math.max(...events.map((e) => e.attempts));
@@ -84,11 +90,26 @@ async function finish(db: Db, events: WebhookEventRow[], verdict: Verdict, now: 
     case 'deferred':
       set =
         attempts >= MAX_DEFERRALS
-          ? { ...base, status: 'failed' as const, error: `Still waiting after ${attempts} tries: ${verdict.reason}`, retryable: true, process_after: new Date(now.getTime() + 60_000) }
-          : { ...base, outcome: `waiting: ${verdict.reason}`, process_after: new Date(now.getTime() + verdict.delayMs) };
+          ? {
+              ...base,
+              status: 'failed' as const,
+              error: `Still waiting after ${attempts} tries: ${verdict.reason}`,
+              retryable: true,
+              process_after: new Date(now.getTime() + 60_000),
+            }
+          : {
+              ...base,
+              outcome: `waiting: ${verdict.reason}`,
+              process_after: new Date(now.getTime() + verdict.delayMs),
+            };
       break;
   }
-  await finishWebhookEvents(db, events.map((e) => e.id), first.claimed_until, set);
+  await finishWebhookEvents(
+    db,
+    events.map((e) => e.id),
+    first.claimed_until,
+    set,
+  );
 }
 
 function verdictOf(error: unknown): Verdict {
@@ -97,10 +118,18 @@ function verdictOf(error: unknown): Verdict {
   // Two processors creating the same row (a unique index on the gateway's id): the loser waits and then finds it.
   // Any other violation is a failure like any other error.
   if (isViolationOf(error, GATEWAY_OBJECT_CONSTRAINTS)) {
-    return { status: 'deferred', reason: 'another processor recorded the same gateway object at the same moment', delayMs: 500 };
+    return {
+      status: 'deferred',
+      reason: 'another processor recorded the same gateway object at the same moment',
+      delayMs: 500,
+    };
   }
   if (error instanceof SettleError) return { status: 'failed', error: error.message, retryable: false };
-  return { status: 'failed', error: `Applying the event failed: ${error instanceof Error ? error.message : String(error)}`, retryable: true };
+  return {
+    status: 'failed',
+    error: `Applying the event failed: ${error instanceof Error ? error.message : String(error)}`,
+    retryable: true,
+  };
 }
 
 async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
@@ -145,15 +174,23 @@ interface Group {
 }
 
 /** Applies due events (or exactly `ids`, due or not), in a deterministic order; returns what it did. */
-export async function processWebhookEvents(deps: Deps, options: { ids?: string[]; limit?: number } = {}): Promise<WebhookProcessSummary> {
+export async function processWebhookEvents(
+  deps: Deps,
+  options: { ids?: string[]; limit?: number } = {},
+): Promise<WebhookProcessSummary> {
   const now = deps.clock.now();
   const claimed = await claim(deps.db, now, options);
   const summary: WebhookProcessSummary = { picked: claimed.length, processed: 0, failed: 0, not_supported: 0 };
   if (claimed.length === 0) return summary;
-  claimed.sort((a, b) => a.event_created_at.getTime() - b.event_created_at.getTime() || a.event_id.localeCompare(b.event_id));
+  claimed.sort(
+    (a, b) => a.event_created_at.getTime() - b.event_created_at.getTime() || a.event_id.localeCompare(b.event_id),
+  );
   const groups = new Map<string, Group>();
   for (const event of claimed) {
-    const target = routeEvent(event.type, ((event.payload as { data?: { object?: Record<string, unknown> } }).data?.object ?? {}));
+    const target = routeEvent(
+      event.type,
+      (event.payload as { data?: { object?: Record<string, unknown> } }).data?.object ?? {},
+    );
     // Unsupported events are answered one by one; the others are grouped per gateway object.
     const key = target.kind === 'not_supported' ? `${event.id}` : `${event.gateway_id}|${targetKey(target)}`;
     const group = groups.get(key) ?? { gatewayId: event.gateway_id, target, events: [] };
@@ -167,7 +204,8 @@ export async function processWebhookEvents(deps: Deps, options: { ids?: string[]
     for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
       const gatewayRow = gateways.get(group.gatewayId);
       let verdict: Verdict;
-      if (!gatewayRow) verdict = { status: 'failed', error: `Gateway ${group.gatewayId} no longer exists.`, retryable: false };
+      if (!gatewayRow)
+        verdict = { status: 'failed', error: `Gateway ${group.gatewayId} no longer exists.`, retryable: false };
       else {
         const first = group.events[0]!;
         try {
@@ -180,16 +218,32 @@ export async function processWebhookEvents(deps: Deps, options: { ids?: string[]
             day,
             eventTypes: new Set(group.events.map((e) => e.type)),
           };
-          const read = group.target.kind === 'not_supported' ? null : await alreadyRead(deps.db, gatewayRow.id, targetKey(group.target), group.events);
+          const read =
+            group.target.kind === 'not_supported'
+              ? null
+              : await alreadyRead(deps.db, gatewayRow.id, targetKey(group.target), group.events);
           verdict = read
-            ? { status: 'processed', outcome: `already applied: the gateway's ${targetKey(group.target)} was read at ${read.toISOString()}, after this event arrived` }
+            ? {
+                status: 'processed',
+                outcome: `already applied: the gateway's ${targetKey(group.target)} was read at ${read.toISOString()}, after this event arrived`,
+              }
             : await apply(ctx, group.target);
         } catch (error) {
-          verdict = { status: 'failed', error: `The gateway ${gatewayRow.id} cannot be used: ${error instanceof Error ? error.message : String(error)}`, retryable: true };
+          verdict = {
+            status: 'failed',
+            error: `The gateway ${gatewayRow.id} cannot be used: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: true,
+          };
         }
       }
       const finishedAt = deps.clock.now();
-      await finish(deps.db, group.events, verdict, finishedAt, group.target.kind === 'not_supported' ? null : targetKey(group.target));
+      await finish(
+        deps.db,
+        group.events,
+        verdict,
+        finishedAt,
+        group.target.kind === 'not_supported' ? null : targetKey(group.target),
+      );
       const n = group.events.length;
       if (verdict.status === 'processed') summary.processed += n;
       else if (verdict.status === 'not_supported') summary.not_supported += n;

@@ -32,7 +32,10 @@ export class WebhookSecrets {
   }
 
   /** `hosts`: the operator's STRIPE_API_BASE (Deps.gatewayHosts), whose gateway may name STRIPE_WEBHOOK_SECRET. */
-  resolve(record: Pick<GatewayRow, 'id' | 'provider' | 'api_base' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>, hosts?: GatewayHostRules): SecretResolution {
+  resolve(
+    record: Pick<GatewayRow, 'id' | 'provider' | 'api_base' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>,
+    hosts?: GatewayHostRules,
+  ): SecretResolution {
     const fromEnv = secretFromEnv(record.webhook_secret_env, credentialOwner(record, hosts));
     if (fromEnv !== undefined) return { secret: fromEnv };
     const registered = this.#registered.get(record.id);
@@ -41,7 +44,9 @@ export class WebhookSecrets {
   }
 }
 
-function missingSecretMessage(record: Pick<GatewayRow, 'id' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>): string {
+function missingSecretMessage(
+  record: Pick<GatewayRow, 'id' | 'webhook_secret_env' | 'is_emulator' | 'is_default'>,
+): string {
   const start = `Gateway ${record.id} has no webhook signing secret configured, so its events cannot be verified and are refused.`;
   if (record.webhook_secret_env !== null) {
     return `${start} Set the environment variable ${record.webhook_secret_env} of the Settle server to the endpoint's signing secret (whsec_...).`;
@@ -82,7 +87,9 @@ function readKept(file: string): KeptEndpoint | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<KeptEndpoint>;
-    const strings = [value.gateway_id, value.url, value.endpoint_id, value.secret].every((v) => typeof v === 'string' && v !== '');
+    const strings = [value.gateway_id, value.url, value.endpoint_id, value.secret].every(
+      (v) => typeof v === 'string' && v !== '',
+    );
     return strings ? (value as KeptEndpoint) : undefined;
   } catch {
     return undefined; // unreadable: register again
@@ -172,7 +179,10 @@ export async function setUpWebhookSecret(options: {
   try {
     const registration = await registerEmulatorEndpoint({ ...options, api: options.api() });
     const { endpointId, how, url, file } = registration;
-    return { description: `endpoint ${endpointId} ${how} with the emulator for ${url} (secret kept in ${file})`, ok: true };
+    return {
+      description: `endpoint ${endpointId} ${how} with the emulator for ${url} (secret kept in ${file})`,
+      ok: true,
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {

@@ -61,11 +61,18 @@ export function resultOf<T>(outcome: GatewayOutcome<T>, what: string): T {
 }
 
 /** The normal charge of a gateway payment, locked: by our id in its metadata, else by the payment's id. */
-export async function lockChargeOfPayment(trx: Db, transactionId: string | null, paymentIntentId: string | null): Promise<TransactionRow | undefined> {
+export async function lockChargeOfPayment(
+  trx: Db,
+  transactionId: string | null,
+  paymentIntentId: string | null,
+): Promise<TransactionRow | undefined> {
   if (transactionId !== null) {
     const row = await lockTransaction(trx, transactionId);
     if (row && (row.record_type !== 'charge' || row.transaction_type !== 'normal')) {
-      throw new ApplyFailed(`The payment names ${transactionId}, which is a ${row.record_type} of type ${row.transaction_type}, not a charge.`, false);
+      throw new ApplyFailed(
+        `The payment names ${transactionId}, which is a ${row.record_type} of type ${row.transaction_type}, not a charge.`,
+        false,
+      );
     }
     return row;
   }

@@ -6,10 +6,21 @@
 // depending on its policy at the time, the fee) if it is won (docs/STRIPE.md, "Disputes"), so the amounts are read
 // from those balance transactions, never assumed.
 import { paymentStatusAfterDispute } from '../../domain/amounts.js';
-import { stateLabel, stateOf, type TransactionEvent, transition, type TxState } from '../../domain/transaction-state.js';
+import {
+  stateLabel,
+  stateOf,
+  type TransactionEvent,
+  transition,
+  type TxState,
+} from '../../domain/transaction-state.js';
 import { insertDispute, lockDispute, netDisputed, updateDispute } from '../../store/disputes-repo.js';
 import type { Db, DisputeRow, NewTransactionRow, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, hasAdjustmentFor, hasPaymentIntent, insertTransaction } from '../../store/transactions-repo.js';
+import {
+  compareAndSetTransaction,
+  hasAdjustmentFor,
+  hasPaymentIntent,
+  insertTransaction,
+} from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import { isDisputeClosed, WARNING_DISPUTE_STATUSES } from '../../domain/disputes.js';
 import type { GatewayDispute } from '../gateway-port.js';
@@ -18,13 +29,17 @@ import { transactionDefaults } from '../transactions/create-transaction.js';
 import { Deferred, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';
 import { syncPayment } from './sync-payment.js';
 
-const UNDISPUTED: ReadonlySet<string> = new Set(['completed/captured', 'completed/partially_captured', 'completed/partially_refunded']);
+const UNDISPUTED: ReadonlySet<string> = new Set([
+  'completed/captured',
+  'completed/partially_captured',
+  'completed/partially_refunded',
+]);
 
 export async function syncDispute(ctx: SyncContext, disputeId: string): Promise<string> {
-  const { value: dispute, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrieveDispute(disputeId), `dispute ${disputeId}`));
-  const known =
-    dispute.payment_intent !== null &&
-    (await hasPaymentIntent(ctx.deps.db, dispute.payment_intent));
+  const { value: dispute, records } = await collectGatewayLogs(async () =>
+    resultOf(await ctx.gateway.retrieveDispute(disputeId), `dispute ${disputeId}`),
+  );
+  const known = dispute.payment_intent !== null && (await hasPaymentIntent(ctx.deps.db, dispute.payment_intent));
   const prelude: string[] = [];
   // The disputed payment may not be in the ledger yet (an external payment whose events have not come): read it first.
   if (!known && dispute.payment_intent !== null) prelude.push(await syncPayment(ctx, dispute.payment_intent));
@@ -32,7 +47,11 @@ export async function syncDispute(ctx: SyncContext, disputeId: string): Promise<
     return await ctx.deps.db.transaction().execute(async (trx) => {
       await insertGatewayLogs(trx, records);
       const charge = await lockChargeOfPayment(trx, null, dispute.payment_intent);
-      if (!charge) throw new Deferred(`The disputed payment ${dispute.payment_intent ?? dispute.charge ?? '?'} is not in the ledger yet.`, 10_000);
+      if (!charge)
+        throw new Deferred(
+          `The disputed payment ${dispute.payment_intent ?? dispute.charge ?? '?'} is not in the ledger yet.`,
+          10_000,
+        );
       return [...prelude, await applyDispute(trx, ctx, charge, dispute)].join('; ');
     });
   } catch (error) {
@@ -57,7 +76,12 @@ function disputeAmounts(d: GatewayDispute) {
   return { amount_withdrawn: withdrawn, amount_reinstated: reinstated, fee, fee_reinstated: feeBack };
 }
 
-async function upsertDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<DisputeRow> {
+async function upsertDispute(
+  trx: Db,
+  ctx: SyncContext,
+  charge: TransactionRow,
+  d: GatewayDispute,
+): Promise<DisputeRow> {
   const amounts = disputeAmounts(d);
   const closed = isDisputeClosed(d.status);
   const fields = {
@@ -72,7 +96,11 @@ async function upsertDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, 
   };
   const existing = await lockDispute(trx, ctx.gatewayRow.id, d.id);
   if (existing) {
-    return updateDispute(trx, existing.id, { ...fields, closed_at: closed ? (existing.closed_at ?? ctx.now) : null, version: existing.version + 1 });
+    return updateDispute(trx, existing.id, {
+      ...fields,
+      closed_at: closed ? (existing.closed_at ?? ctx.now) : null,
+      version: existing.version + 1,
+    });
   }
   return insertDispute(trx, {
     id: newId('dispute', ctx.now.getTime()),
@@ -88,7 +116,10 @@ async function upsertDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, 
 
 async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<string> {
   const record = await upsertDispute(trx, ctx, charge, d);
-  const disputed = Math.max(0, Math.min(await netDisputed(trx, charge.id), charge.captured_amount - charge.refunded_amount));
+  const disputed = Math.max(
+    0,
+    Math.min(await netDisputed(trx, charge.id), charge.captured_amount - charge.refunded_amount),
+  );
   const label = stateLabel(stateOf(charge));
   const warning = WARNING_DISPUTE_STATUSES.has(d.status) || d.status === 'warning_closed';
   const opening: TransactionEvent = warning ? 'dispute_warning_opened' : 'dispute_opened';
@@ -96,20 +127,42 @@ async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d
   if (!isDisputeClosed(d.status) && UNDISPUTED.has(label)) next = transition(stateOf(charge), opening);
   else if (isDisputeClosed(d.status)) {
     // Closed. Read after the close, the dispute may never have been seen open: it opens and closes in one change.
-    const from = UNDISPUTED.has(label) ? transition(stateOf(charge), opening) : label === 'completed/disputed' || label === 'completed/dispute_warning' ? stateOf(charge) : null;
+    const from = UNDISPUTED.has(label)
+      ? transition(stateOf(charge), opening)
+      : label === 'completed/disputed' || label === 'completed/dispute_warning'
+        ? stateOf(charge)
+        : null;
     if (from !== null) {
-      next = transition(from, 'dispute_closed', { status: 'completed', payment_status: paymentStatusAfterDispute({ ...charge, disputed_amount: disputed }) });
+      next = transition(from, 'dispute_closed', {
+        status: 'completed',
+        payment_status: paymentStatusAfterDispute({ ...charge, disputed_amount: disputed }),
+      });
     }
   }
-  const changes = { disputed_amount: disputed, ...(next ? { status: next.status, payment_status: next.payment_status } : {}) };
-  const saved = await compareAndSetTransaction(trx, charge, changes, ctx.actor, `dispute ${record.id} (${d.id}) ${d.status}`);
+  const changes = {
+    disputed_amount: disputed,
+    ...(next ? { status: next.status, payment_status: next.payment_status } : {}),
+  };
+  const saved = await compareAndSetTransaction(
+    trx,
+    charge,
+    changes,
+    ctx.actor,
+    `dispute ${record.id} (${d.id}) ${d.status}`,
+  );
   if (!saved) throw new Error(`transaction ${charge.id} changed under its row lock`);
   const fees = await recordFeeAdjustments(trx, ctx, charge, record, d);
   return `${record.id}: dispute ${d.id} ${d.status}; ${charge.id} ${stateLabel(stateOf(saved))}, disputed ${disputed}${fees > 0 ? `; ${fees} fee adjustment(s)` : ''}`;
 }
 
 /** One adjustment transaction per dispute balance transaction with a fee (a fee withdrawn is negative). */
-async function recordFeeAdjustments(trx: Db, ctx: SyncContext, charge: TransactionRow, record: DisputeRow, d: GatewayDispute): Promise<number> {
+async function recordFeeAdjustments(
+  trx: Db,
+  ctx: SyncContext,
+  charge: TransactionRow,
+  record: DisputeRow,
+  d: GatewayDispute,
+): Promise<number> {
   let created = 0;
   for (const b of d.balances) {
     if (b.gateway_fee === 0) continue;

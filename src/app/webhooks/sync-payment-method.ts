@@ -14,13 +14,25 @@ export async function syncPaymentMethod(ctx: SyncContext, paymentMethodId: strin
     if (rows.length === 0) return `payment method ${pm.id} is not in the ledger (nothing to update)`;
     const notes: string[] = [];
     for (const row of rows) {
-      const next = { brand: pm.brand ?? row.brand, last4: pm.last4 ?? row.last4, exp_month: pm.exp_month ?? row.exp_month, exp_year: pm.exp_year ?? row.exp_year };
-      if (next.brand === row.brand && next.last4 === row.last4 && next.exp_month === row.exp_month && next.exp_year === row.exp_year) {
+      const next = {
+        brand: pm.brand ?? row.brand,
+        last4: pm.last4 ?? row.last4,
+        exp_month: pm.exp_month ?? row.exp_month,
+        exp_year: pm.exp_year ?? row.exp_year,
+      };
+      if (
+        next.brand === row.brand &&
+        next.last4 === row.last4 &&
+        next.exp_month === row.exp_month &&
+        next.exp_year === row.exp_year
+      ) {
         notes.push(`${row.id}: already up to date`);
         continue;
       }
       await updateCardDetails(trx, row, next, ctx.now);
-      notes.push(`${row.id}: updated from the gateway (${next.brand ?? '?'} ${next.last4 ?? '?'} ${next.exp_month ?? '?'}/${next.exp_year ?? '?'})`);
+      notes.push(
+        `${row.id}: updated from the gateway (${next.brand ?? '?'} ${next.last4 ?? '?'} ${next.exp_month ?? '?'}/${next.exp_year ?? '?'})`,
+      );
     }
     return notes.join('; ');
   });

@@ -5,7 +5,12 @@
 // account becomes an `external` charge.
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { Db, TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, diffChanges, insertTransaction, type TransactionChanges } from '../../store/transactions-repo.js';
+import {
+  compareAndSetTransaction,
+  diffChanges,
+  insertTransaction,
+  type TransactionChanges,
+} from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import { newId } from '../ids.js';
@@ -25,11 +30,16 @@ export async function syncPayment(ctx: SyncContext, paymentIntentId: string): Pr
 }
 
 /** syncPayment, also saying whether the payment's refunds were read. */
-export async function syncPaymentReading(ctx: SyncContext, paymentIntentId: string): Promise<{ outcome: string; refundsRead: boolean }> {
+export async function syncPaymentReading(
+  ctx: SyncContext,
+  paymentIntentId: string,
+): Promise<{ outcome: string; refundsRead: boolean }> {
   const { value: read, records } = await collectGatewayLogs(async () => {
     const payment = resultOf(await ctx.gateway.retrieve(paymentIntentId), `payment ${paymentIntentId}`);
     const wantRefunds = payment.refunded_amount > 0 || [...ctx.eventTypes].some((t) => REFUND_EVENT.test(t));
-    const refunds = wantRefunds ? resultOf(await ctx.gateway.listRefunds(paymentIntentId), `the refunds of ${paymentIntentId}`) : null;
+    const refunds = wantRefunds
+      ? resultOf(await ctx.gateway.listRefunds(paymentIntentId), `the refunds of ${paymentIntentId}`)
+      : null;
     return { payment, refunds };
   });
   try {
@@ -44,13 +54,21 @@ export async function syncPaymentReading(ctx: SyncContext, paymentIntentId: stri
   }
 }
 
-async function applyPayment(trx: Db, ctx: SyncContext, payment: GatewayPayment, refunds: GatewayRefund[] | null): Promise<string> {
+async function applyPayment(
+  trx: Db,
+  ctx: SyncContext,
+  payment: GatewayPayment,
+  refunds: GatewayRefund[] | null,
+): Promise<string> {
   const pi = payment.refs.payment_intent;
   const notes: string[] = [];
   let charge = await lockChargeOfPayment(trx, payment.transaction_id, pi);
   if (!charge) {
     if (payment.transaction_id !== null) {
-      throw new ApplyFailed(`The payment ${pi} names Settle transaction ${payment.transaction_id}, which is not in this ledger.`, false);
+      throw new ApplyFailed(
+        `The payment ${pi} names Settle transaction ${payment.transaction_id}, which is not in this ledger.`,
+        false,
+      );
     }
     const created = await createExternalCharge(trx, ctx, payment);
     if (!created) return `${pi}: nothing to record yet (the payment is ${payment.status})`;
@@ -93,7 +111,11 @@ function captured(row: TransactionRow, p: GatewayPayment, now: Date): Transactio
 }
 
 function failedFields(p: GatewayPayment, now: Date): TransactionChanges {
-  const error = paymentError(p, 'payment_intent_canceled', `The payment was canceled at the gateway (${p.cancellation_reason ?? 'no reason given'}).`);
+  const error = paymentError(
+    p,
+    'payment_intent_canceled',
+    `The payment was canceled at the gateway (${p.cancellation_reason ?? 'no reason given'}).`,
+  );
   return { ...errorFields(error), processed_at: now };
 }
 
@@ -101,38 +123,69 @@ function failedFields(p: GatewayPayment, now: Date): TransactionChanges {
  * What the gateway's payment calls for on a row not in process: a gateway-driven move of the state machine
  * (W3, P9) with its amounts, or fresher fees and availability; null when the row already says it.
  */
-export function paymentChanges(row: TransactionRow, p: GatewayPayment, now: Date): { action: string; changes: TransactionChanges } | null {
+export function paymentChanges(
+  row: TransactionRow,
+  p: GatewayPayment,
+  now: Date,
+): { action: string; changes: TransactionChanges } | null {
   const label = stateLabel(stateOf(row));
-  const move = (event: TransactionEvent, changes: TransactionChanges, action: string) => ({ action, changes: { ...stateChange(row, event), ...changes } });
+  const move = (event: TransactionEvent, changes: TransactionChanges, action: string) => ({
+    action,
+    changes: { ...stateChange(row, event), ...changes },
+  });
   let plan: { action: string; changes: TransactionChanges } | null = null;
   if (label === 'pending' || label === 'pending_payment_intent') {
-    if (p.status === 'succeeded') plan = move('capture_succeeded', captured(row, p, now), 'payment succeeded at the gateway');
+    if (p.status === 'succeeded')
+      plan = move('capture_succeeded', captured(row, p, now), 'payment succeeded at the gateway');
     else if (p.status === 'requires_capture' && label === 'pending_payment_intent') {
       plan = move(
         'authorization_succeeded',
-        { ...gatewayRefs(row, p), authorized_amount: p.authorized_amount, authorization_expires_at: p.authorization_expires_at, ...NO_ERROR },
+        {
+          ...gatewayRefs(row, p),
+          authorized_amount: p.authorized_amount,
+          authorization_expires_at: p.authorization_expires_at,
+          ...NO_ERROR,
+        },
         'authorized at the gateway (customer authenticated)',
       );
-    } else if (p.status === 'canceled' && label === 'pending_payment_intent') plan = move('canceled_at_gateway', {}, 'canceled at the gateway');
+    } else if (p.status === 'canceled' && label === 'pending_payment_intent')
+      plan = move('canceled_at_gateway', {}, 'canceled at the gateway');
     else if (p.status === 'canceled' || (p.status === 'requires_payment_method' && p.last_error !== null)) {
-      plan = move('payment_failed', { ...gatewayRefs(row, p), ...failedFields(p, now) }, 'payment failed at the gateway');
+      plan = move(
+        'payment_failed',
+        { ...gatewayRefs(row, p), ...failedFields(p, now) },
+        'payment failed at the gateway',
+      );
     }
   } else if (label === 'completed/authorized') {
     if (p.status === 'canceled') {
-      const automatic = p.cancellation_reason === null || p.cancellation_reason === 'automatic' || p.cancellation_reason === 'expired';
+      const automatic =
+        p.cancellation_reason === null || p.cancellation_reason === 'automatic' || p.cancellation_reason === 'expired';
       plan = move(
         'authorization_expired',
         { uncaptured_method: automatic ? 'automatic' : 'manual', authorization_expires_at: null },
-        automatic ? 'authorization expired at the gateway' : `authorization canceled at the gateway (${p.cancellation_reason})`,
+        automatic
+          ? 'authorization expired at the gateway'
+          : `authorization canceled at the gateway (${p.cancellation_reason})`,
       );
     } else if (p.status === 'succeeded' && p.captured_amount > 0) {
       const partial = p.captured_amount < row.authorized_amount;
-      plan = move(partial ? 'partial_capture_succeeded' : 'capture_succeeded', captured(row, p, now), 'captured at the gateway');
+      plan = move(
+        partial ? 'partial_capture_succeeded' : 'capture_succeeded',
+        captured(row, p, now),
+        'captured at the gateway',
+      );
     } else if (p.status === 'requires_capture') {
-      plan = { action: 'authorization updated at the gateway', changes: { authorization_expires_at: p.authorization_expires_at } };
+      plan = {
+        action: 'authorization updated at the gateway',
+        changes: { authorization_expires_at: p.authorization_expires_at },
+      };
     }
   } else if (CAPTURED_LABELS.has(label) && p.balance !== null) {
-    plan = { action: 'balance transaction updated at the gateway', changes: balanceFields(p.balance, { amount: p.captured_amount, currency: p.currency }) };
+    plan = {
+      action: 'balance transaction updated at the gateway',
+      changes: balanceFields(p.balance, { amount: p.captured_amount, currency: p.currency }),
+    };
   }
   if (plan === null || Object.keys(diffChanges(row, plan.changes)).length === 0) return null;
   return plan;
@@ -150,7 +203,9 @@ function externalState(p: GatewayPayment): Pick<TransactionRow, 'status' | 'paym
     case 'succeeded':
       return { status: 'completed', payment_status: p.captured_amount < p.amount ? 'partially_captured' : 'captured' };
     case 'canceled':
-      return p.refs.charge !== null ? { status: 'completed', payment_status: 'uncaptured' } : { status: 'canceled', payment_status: null };
+      return p.refs.charge !== null
+        ? { status: 'completed', payment_status: 'uncaptured' }
+        : { status: 'canceled', payment_status: null };
     case 'requires_payment_method':
       return p.last_error !== null ? { status: 'failed', payment_status: null } : null;
     case 'requires_confirmation':

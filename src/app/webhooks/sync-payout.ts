@@ -4,7 +4,11 @@
 // "Payouts").
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { TransactionRow } from '../../store/schema.js';
-import { compareAndSetTransaction, insertTransaction, lockTransactionByGatewayRef } from '../../store/transactions-repo.js';
+import {
+  compareAndSetTransaction,
+  insertTransaction,
+  lockTransactionByGatewayRef,
+} from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayPayout } from '../gateway-port.js';
 import { newId } from '../ids.js';
@@ -26,16 +30,26 @@ function payoutState(p: GatewayPayout): Pick<TransactionRow, 'status' | 'payment
   }
 }
 
-const EVENT_FOR: Partial<Record<GatewayPayout['status'], TransactionEvent>> = { paid: 'payout_paid', failed: 'payout_failed', canceled: 'payout_canceled' };
+const EVENT_FOR: Partial<Record<GatewayPayout['status'], TransactionEvent>> = {
+  paid: 'payout_paid',
+  failed: 'payout_failed',
+  canceled: 'payout_canceled',
+};
 
 function failure(p: GatewayPayout) {
   return p.status === 'failed'
-    ? { error_code: p.failure_code, error_message: p.failure_message ?? `The payout failed (${p.failure_code ?? 'no reason given'}).`, error_type: 'payout_failure' }
+    ? {
+        error_code: p.failure_code,
+        error_message: p.failure_message ?? `The payout failed (${p.failure_code ?? 'no reason given'}).`,
+        error_type: 'payout_failure',
+      }
     : {};
 }
 
 export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<string> {
-  const { value: payout, records } = await collectGatewayLogs(async () => resultOf(await ctx.gateway.retrievePayout(payoutId), `payout ${payoutId}`));
+  const { value: payout, records } = await collectGatewayLogs(async () =>
+    resultOf(await ctx.gateway.retrievePayout(payoutId), `payout ${payoutId}`),
+  );
   return ctx.deps.db.transaction().execute(async (trx) => {
     await insertGatewayLogs(trx, records);
     const row = await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id);
@@ -74,7 +88,13 @@ export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<st
     } catch {
       return `${row.id}: payout ${payout.id} is ${from}; the gateway's ${payout.status} is not a move from there (ignored)`;
     }
-    const saved = await compareAndSetTransaction(trx, row, changes, ctx.actor, `payout ${payout.status} at the gateway`);
+    const saved = await compareAndSetTransaction(
+      trx,
+      row,
+      changes,
+      ctx.actor,
+      `payout ${payout.status} at the gateway`,
+    );
     if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
     return `${row.id}: payout ${payout.id} ${from} -> ${stateLabel(stateOf(saved))}`;
   });

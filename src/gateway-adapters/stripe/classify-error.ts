@@ -60,7 +60,12 @@ export function wasNeverSent(error: Stripe.errors.StripeConnectionError): boolea
   return code !== null && NOT_SENT_CODES.has(code);
 }
 
-export const noRefs = (): GatewayRefs => ({ payment_intent: null, charge: null, balance_transaction: null, refund: null });
+export const noRefs = (): GatewayRefs => ({
+  payment_intent: null,
+  charge: null,
+  balance_transaction: null,
+  refund: null,
+});
 
 export function gatewayError(error: Stripe.errors.StripeError): GatewayError {
   return {
@@ -76,7 +81,12 @@ export function gatewayError(error: Stripe.errors.StripeError): GatewayError {
   };
 }
 
-export function localError(code: string, message: string, type: string | null = null, param: string | null = null): GatewayError {
+export function localError(
+  code: string,
+  message: string,
+  type: string | null = null,
+  param: string | null = null,
+): GatewayError {
   return {
     code,
     decline_code: null,
@@ -103,7 +113,8 @@ export function retryAfterMs(error: Stripe.errors.StripeError): number | null {
 /** Ids a card error names: the PaymentIntent (an object on the error) and the failed charge. */
 function declineRefs(error: Stripe.errors.StripeError): GatewayRefs {
   const intent: unknown = error.payment_intent;
-  const intentId = intent && typeof intent === 'object' && 'id' in intent && typeof intent.id === 'string' ? intent.id : null;
+  const intentId =
+    intent && typeof intent === 'object' && 'id' in intent && typeof intent.id === 'string' ? intent.id : null;
   return { ...noRefs(), payment_intent: intentId, charge: error.charge ?? null };
 }
 
@@ -113,7 +124,10 @@ function declineRefs(error: Stripe.errors.StripeError): GatewayRefs {
  */
 export function classifyError(error: unknown): GatewayOutcome<never> {
   if (isSettleError(error)) {
-    return { kind: 'invalid_request', error: localError(error.code, error.message, 'settle_validation', error.param ?? null) };
+    return {
+      kind: 'invalid_request',
+      error: localError(error.code, error.message, 'settle_validation', error.param ?? null),
+    };
   }
   if (!(error instanceof Stripe.errors.StripeError)) {
     const message = error instanceof Error ? error.message : String(error);
@@ -134,7 +148,10 @@ export function classifyError(error: unknown): GatewayOutcome<never> {
   if (error instanceof Stripe.errors.StripeIdempotencyError || error.rawType === 'idempotency_error') {
     return { kind: 'invalid_request', error: idempotencyMismatch(details) };
   }
-  if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) {
+  if (
+    error instanceof Stripe.errors.StripeAuthenticationError ||
+    error instanceof Stripe.errors.StripePermissionError
+  ) {
     return { kind: 'configuration', error: details };
   }
   if (error instanceof Stripe.errors.StripeInvalidRequestError) {

@@ -48,11 +48,14 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 const ANSWERED_OK: ReadonlySet<ResultCode> = new Set(['success', 'requires_review', 'indeterminate']);
 
 type Obj = Record<string, unknown>;
-const obj = (value: unknown): Obj | null => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : null);
+const obj = (value: unknown): Obj | null =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : null;
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 function paymentOp(operation: GatewayOperation | null): PaymentOperation {
-  return operation === 'authorize' || operation === 'charge' || operation === 'capture' || operation === 'cancel' ? operation : 'read';
+  return operation === 'authorize' || operation === 'charge' || operation === 'capture' || operation === 'cancel'
+    ? operation
+    : 'read';
 }
 
 /** The outcome class of an answered exchange, as the adapter would classify it. */
@@ -81,7 +84,8 @@ function answeredKind(exchange: StripeExchange, body: Obj | null): OutcomeKind {
 }
 
 function resultCode(exchange: StripeExchange, body: Obj | null): ResultCode {
-  if (exchange.status === null) return exchange.errorCode !== null && NEVER_SENT.has(exchange.errorCode) ? 'system_error' : 'indeterminate';
+  if (exchange.status === null)
+    return exchange.errorCode !== null && NEVER_SENT.has(exchange.errorCode) ? 'system_error' : 'indeterminate';
   return RESULT[answeredKind(exchange, body)];
 }
 
@@ -114,7 +118,10 @@ function transactionOf(exchange: StripeExchange, body: Obj | null): string | nul
 }
 
 /** The gateway's own words: error message, code and type, or the object's status. */
-function gatewayResult(exchange: StripeExchange, body: Obj | null): { message: string | null; code: string | null; description: string | null } {
+function gatewayResult(
+  exchange: StripeExchange,
+  body: Obj | null,
+): { message: string | null; code: string | null; description: string | null } {
   if (exchange.status === null) {
     return { message: exchange.errorMessage, code: exchange.errorCode, description: 'no answer from the gateway' };
   }
@@ -126,7 +133,11 @@ function gatewayResult(exchange: StripeExchange, body: Obj | null): { message: s
   }
   const status = str(body?.status);
   const object = str(body?.object);
-  return { message: status && object ? `${object} ${status}` : object, code: status, description: str(body?.failure_reason) };
+  return {
+    message: status && object ? `${object} ${status}` : object,
+    code: status,
+    description: str(body?.failure_reason),
+  };
 }
 
 export function exchangeLogEntry(exchange: StripeExchange): GatewayLogEntry {

@@ -89,7 +89,8 @@ export function decodeForm(text: string): Record<string, unknown> {
     let node: Record<string, unknown> | unknown[] = root;
     parts.forEach((part, index) => {
       const last = index === parts.length - 1;
-      const key = Array.isArray(node) && (part === '' || /^\d+$/.test(part)) ? (part === '' ? node.length : Number(part)) : part;
+      const key =
+        Array.isArray(node) && (part === '' || /^\d+$/.test(part)) ? (part === '' ? node.length : Number(part)) : part;
       const container = node as Record<string | number, unknown>;
       if (last) {
         container[key] = value;
@@ -146,7 +147,14 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
     try {
       response = await inner.makeRequest(host, port, fullPath, method, headers, requestData, protocol, timeout);
     } catch (error) {
-      report({ ...base, ...noAnswer(error), status: null, requestId: null, responseBody: null, latencyMs: latency(error) });
+      report({
+        ...base,
+        ...noAnswer(error),
+        status: null,
+        requestId: null,
+        responseBody: null,
+        latencyMs: latency(error),
+      });
       throw error;
     }
     const status = response.getStatusCode();
@@ -156,7 +164,15 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
       try {
         const body: unknown = await response.toJSON();
         // Copied before the SDK decorates an error body with headers and status.
-        report({ ...base, status, requestId, responseBody: structuredClone(body), errorCode: null, errorMessage: null, latencyMs: latency(response) });
+        report({
+          ...base,
+          status,
+          requestId,
+          responseBody: structuredClone(body),
+          errorCode: null,
+          errorMessage: null,
+          latencyMs: latency(response),
+        });
         return body;
       } catch (error) {
         report({ ...base, ...noAnswer(error), status, requestId, responseBody: null, latencyMs: latency(response) });
@@ -169,6 +185,7 @@ export function recordingHttpClient(inner: HttpClient, onExchange: ExchangeHook)
 }
 
 function noAnswer(error: unknown): { errorCode: string | null; errorMessage: string | null } {
-  const code = error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : null;
+  const code =
+    error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : null;
   return { errorCode: code, errorMessage: error instanceof Error ? error.message : String(error) };
 }

@@ -23,7 +23,10 @@ export function transactionQuery(transactionId: string): string {
 }
 
 /** The payment for this transaction: the newest intent carrying our id (one per transaction, normally). */
-export async function findPayment(client: StripeClient, transactionId: string): Promise<GatewayOutcome<GatewayPayment | null>> {
+export async function findPayment(
+  client: StripeClient,
+  transactionId: string,
+): Promise<GatewayOutcome<GatewayPayment | null>> {
   const sent = await client.send(undefined, (o) =>
     client.sdk.paymentIntents.search(
       { query: transactionQuery(transactionId), limit: 10, expand: ['data.latest_charge.balance_transaction'] },
@@ -33,13 +36,19 @@ export async function findPayment(client: StripeClient, transactionId: string): 
   if (!sent.ok) return sent.outcome;
   // Search can match loosely at some providers; keep only exact metadata matches.
   const matches = sent.value.data.filter((pi) => pi.metadata?.[TRANSACTION_ID_METADATA_KEY] === transactionId);
-  const newest = matches.reduce<Stripe.PaymentIntent | null>((best, pi) => (best === null || pi.created > best.created ? pi : best), null);
+  const newest = matches.reduce<Stripe.PaymentIntent | null>(
+    (best, pi) => (best === null || pi.created > best.created ? pi : best),
+    null,
+  );
   if (newest === null) return { kind: 'succeeded', result: null };
   return paymentOutcome(newest, 'read');
 }
 
 /** The refund of this payment that carries our transaction id, walking the payment's refunds page by page. */
-export async function findRefund(client: StripeClient, request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>> {
+export async function findRefund(
+  client: StripeClient,
+  request: FindRefundRequest,
+): Promise<GatewayOutcome<GatewayRefund | null>> {
   let found: Stripe.Refund | undefined;
   const walked = await walkRefunds(client, request.paymentIntentId, (page) => {
     found = page.find((r) => r.metadata?.[TRANSACTION_ID_METADATA_KEY] === request.transactionId);
@@ -50,7 +59,10 @@ export async function findRefund(client: StripeClient, request: FindRefundReques
 }
 
 /** Every refund of a payment, oldest first (Stripe lists newest first). */
-export async function listRefunds(client: StripeClient, paymentIntentId: string): Promise<GatewayOutcome<GatewayRefund[]>> {
+export async function listRefunds(
+  client: StripeClient,
+  paymentIntentId: string,
+): Promise<GatewayOutcome<GatewayRefund[]>> {
   const all: Stripe.Refund[] = [];
   const walked = await walkRefunds(client, paymentIntentId, (page) => {
     all.push(...page);
@@ -60,14 +72,19 @@ export async function listRefunds(client: StripeClient, paymentIntentId: string)
   const refunds: GatewayRefund[] = [];
   for (const refund of all.reverse()) {
     const outcome = refundOutcome(refund);
-    if (!('result' in outcome) || outcome.result === undefined || outcome.result === null) return outcome as GatewayOutcome<never>;
+    if (!('result' in outcome) || outcome.result === undefined || outcome.result === null)
+      return outcome as GatewayOutcome<never>;
     refunds.push(outcome.result);
   }
   return { kind: 'succeeded', result: refunds };
 }
 
 /** Pages through a payment's refunds until `stop` says so; a failed request's outcome, else null. */
-async function walkRefunds(client: StripeClient, paymentIntentId: string, stop: (page: Stripe.Refund[]) => boolean): Promise<GatewayOutcome<never> | null> {
+async function walkRefunds(
+  client: StripeClient,
+  paymentIntentId: string,
+  stop: (page: Stripe.Refund[]) => boolean,
+): Promise<GatewayOutcome<never> | null> {
   let startingAfter: string | undefined;
   for (;;) {
     const params: Stripe.RefundListParams = {

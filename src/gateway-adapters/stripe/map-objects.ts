@@ -13,7 +13,13 @@ export function known<T extends string>(values: readonly T[], value: string | nu
   return value !== null && value !== undefined && (values as readonly string[]).includes(value) ? (value as T) : null;
 }
 
-export const REFUND_STATUSES: readonly RefundStatus[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'];
+export const REFUND_STATUSES: readonly RefundStatus[] = [
+  'pending',
+  'requires_action',
+  'succeeded',
+  'failed',
+  'canceled',
+];
 export const BALANCE_STATUSES = ['available', 'pending'] as const;
 
 export const idOf = (value: string | { id: string } | null | undefined): string | null =>
@@ -92,7 +98,11 @@ export function refundOutcome(refund: Stripe.Refund): GatewayOutcome<GatewayRefu
         kind: 'declined',
         refs: result.refs,
         result,
-        error: localError(refund.failure_reason ?? 'refund_failed', `The refund failed (${refund.failure_reason ?? 'no reason given'}).`, 'refund_failure'),
+        error: localError(
+          refund.failure_reason ?? 'refund_failed',
+          `The refund failed (${refund.failure_reason ?? 'no reason given'}).`,
+          'refund_failure',
+        ),
       };
     case 'canceled':
       return {
@@ -112,10 +122,18 @@ export function refundOutcome(refund: Stripe.Refund): GatewayOutcome<GatewayRefu
  */
 export function refundWireAmount(minor: number, currency: string): number {
   if (!Number.isSafeInteger(minor) || minor <= 0) {
-    throw new ValidationError('invalid_amount', `A refund amount must be a positive integer of minor units, got ${String(minor)}.`, 'amount');
+    throw new ValidationError(
+      'invalid_amount',
+      `A refund amount must be a positive integer of minor units, got ${String(minor)}.`,
+      'amount',
+    );
   }
   if (getCurrency(currency)?.stripeThreeDecimal && minor % 10 !== 0) {
-    throw new ValidationError('invalid_amount', `Stripe needs ${currency.toUpperCase()} amounts whose last digit is 0.`, 'amount');
+    throw new ValidationError(
+      'invalid_amount',
+      `Stripe needs ${currency.toUpperCase()} amounts whose last digit is 0.`,
+      'amount',
+    );
   }
   return toStripeWireAmount(minor, currency);
 }

@@ -51,7 +51,8 @@ function lastError(pi: Stripe.PaymentIntent, charge: Stripe.Charge | null): Gate
       request_id: null,
     };
   }
-  if (charge?.failure_code) return localError(charge.failure_code, charge.failure_message ?? 'The charge failed.', 'card_error');
+  if (charge?.failure_code)
+    return localError(charge.failure_code, charge.failure_message ?? 'The charge failed.', 'card_error');
   return null;
 }
 
@@ -68,7 +69,8 @@ export function toPayment(pi: Stripe.PaymentIntent, status: PaymentStatus): Gate
   const chargeStatus = charge ? known(CHARGE_STATUSES, charge.status) : null;
   if (charge && chargeStatus === null) return 'unrecognised_charge';
   const closed = status === 'succeeded' || status === 'canceled';
-  const released = charge && chargeStatus && chargeAuthorized(chargeStatus) && closed ? charge.amount - charge.amount_captured : 0;
+  const released =
+    charge && chargeStatus && chargeAuthorized(chargeStatus) && closed ? charge.amount - charge.amount_captured : 0;
   const refundedWire = charge ? Math.max(0, charge.amount_refunded - released) : 0;
   const captureBefore = charge?.payment_method_details?.card?.capture_before;
   return {
@@ -130,7 +132,8 @@ export function paymentOutcome(pi: Stripe.PaymentIntent, op: PaymentOperation): 
       return { kind: 'succeeded', result: payment };
     case 'canceled': // released, expired or canceled by Stripe
       if (op === 'cancel' || op === 'read') return { kind: 'succeeded', result: payment };
-      if (op === 'capture') return wrongState(payment, 'The authorization was canceled or expired; nothing can be captured.');
+      if (op === 'capture')
+        return wrongState(payment, 'The authorization was canceled or expired; nothing can be captured.');
       return declined(payment, 'payment_intent_canceled');
     case 'processing':
       return { kind: 'pending', result: payment };

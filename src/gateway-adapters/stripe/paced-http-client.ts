@@ -28,7 +28,14 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import Stripe from 'stripe';
-import { canonicalHost, checkLiteral, type ConnectGuard, DEFAULT_CONNECT_GUARD, guardedLookup, remoteRefusal } from '../host-policy.js';
+import {
+  canonicalHost,
+  checkLiteral,
+  type ConnectGuard,
+  DEFAULT_CONNECT_GUARD,
+  guardedLookup,
+  remoteRefusal,
+} from '../host-policy.js';
 import type { RateLimiter, RateLimitTurn } from './rate-limiter.js';
 
 /** On an error raised before any byte of the request was written (the request never left this machine). */
@@ -48,14 +55,17 @@ export function sentAtOf(value: unknown): number | undefined {
 }
 
 function mark<T>(error: T, key: symbol, value: unknown): T {
-  if (typeof error === 'object' && error !== null && Object.isExtensible(error)) Object.defineProperty(error, key, { value, enumerable: false });
+  if (typeof error === 'object' && error !== null && Object.isExtensible(error))
+    Object.defineProperty(error, key, { value, enumerable: false });
   return error;
 }
 
 /** The rate limiter could not hand out a turn (e.g. its database failed): the request was never sent. */
 export class RateLimiterFailure extends Error {
   constructor(override readonly cause: unknown) {
-    super(`the gateway rate limiter failed, nothing was sent: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(
+      `the gateway rate limiter failed, nothing was sent: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     this.name = 'RateLimiterFailure';
   }
 }
@@ -113,7 +123,12 @@ class OpenRequest {
 }
 
 /** Opens the request and resolves once its connection can take the bytes; nothing is written. */
-function openRequest(target: Target, agents: typeof DEFAULT_AGENTS, timeoutMs: number, guard: ConnectGuard): Promise<OpenRequest> {
+function openRequest(
+  target: Target,
+  agents: typeof DEFAULT_AGENTS,
+  timeoutMs: number,
+  guard: ConnectGuard,
+): Promise<OpenRequest> {
   let host: string;
   try {
     host = canonicalHost(target.host);
@@ -123,8 +138,17 @@ function openRequest(target: Target, agents: typeof DEFAULT_AGENTS, timeoutMs: n
   }
   return new Promise<OpenRequest>((resolve, reject) => {
     const lookup = guardedLookup(guard);
-    const options = { host, port: target.port, path: target.path, method: target.method, headers: target.headers, lookup };
-    const req = target.secure ? https.request({ ...options, agent: agents.https }) : http.request({ ...options, agent: agents.http });
+    const options = {
+      host,
+      port: target.port,
+      path: target.path,
+      method: target.method,
+      headers: target.headers,
+      lookup,
+    };
+    const req = target.secure
+      ? https.request({ ...options, agent: agents.https })
+      : http.request({ ...options, agent: agents.http });
     let failure: Error | null = null;
     let opened = false;
     const timer = setTimeout(() => req.destroy(Stripe.HttpClient.makeTimeoutError()), timeoutMs);
@@ -187,7 +211,11 @@ class PacedResponse extends Stripe.HttpClientResponse {
     return new Promise((resolve, reject) => {
       let text = '';
       const bodyError = (cause: unknown) =>
-        mark(Stripe.HttpClient.makeResponseBodyError(this.timedOut() ? Stripe.HttpClient.makeTimeoutError() : cause), SENT_AT, this[SENT_AT]);
+        mark(
+          Stripe.HttpClient.makeResponseBodyError(this.timedOut() ? Stripe.HttpClient.makeTimeoutError() : cause),
+          SENT_AT,
+          this[SENT_AT],
+        );
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
@@ -213,7 +241,11 @@ export class PacedHttpClient extends Stripe.HttpClient {
   readonly #guard: ConnectGuard;
 
   /** `guard`: where connections may go (default: loopback and api.stripe.com, resolved by dns.lookup). */
-  constructor(limiter: RateLimiter, agents: typeof DEFAULT_AGENTS = DEFAULT_AGENTS, guard: ConnectGuard = DEFAULT_CONNECT_GUARD) {
+  constructor(
+    limiter: RateLimiter,
+    agents: typeof DEFAULT_AGENTS = DEFAULT_AGENTS,
+    guard: ConnectGuard = DEFAULT_CONNECT_GUARD,
+  ) {
     super();
     this.#limiter = limiter;
     this.#agents = agents;

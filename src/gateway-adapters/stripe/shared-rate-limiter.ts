@@ -127,7 +127,14 @@ export class SharedRateLimiter implements RateLimiter {
   /** Tokens nobody used, per grant: given back by the next grant call. */
   readonly #unused = new Map<string, number>();
   #lastSweep = Number.NEGATIVE_INFINITY;
-  readonly stats: SharedRateLimiterStats = { grants: 0, refusals: 0, tokensGranted: 0, tokensDropped: 0, turnsLapsed: 0, tokensReturned: 0 };
+  readonly stats: SharedRateLimiterStats = {
+    grants: 0,
+    refusals: 0,
+    tokensGranted: 0,
+    tokensDropped: 0,
+    turnsLapsed: 0,
+    tokensReturned: 0,
+  };
 
   constructor(options: SharedRateLimiterOptions) {
     const windowMs = options.windowMs ?? 1000;
@@ -142,7 +149,8 @@ export class SharedRateLimiter implements RateLimiter {
     this.#lookBackMs = windowMs + marginMs;
     this.#maxGrant = Math.min(this.#rate, Math.ceil((this.#rate * ttlMs) / windowMs));
     this.#burstWindowMs = options.burstWindowMs ?? windowMs / 10;
-    this.#burstMax = options.burstMax ?? Math.max(this.#maxGrant, Math.ceil((1.5 * this.#rate * this.#burstWindowMs) / windowMs));
+    this.#burstMax =
+      options.burstMax ?? Math.max(this.#maxGrant, Math.ceil((1.5 * this.#rate * this.#burstWindowMs) / windowMs));
     this.#now = options.now ?? (() => performance.now());
     this.#sleep = options.sleep ?? realSleep;
   }
@@ -190,7 +198,8 @@ export class SharedRateLimiter implements RateLimiter {
       });
     }
     this.stats.tokensDropped += this.#tokens;
-    if (this.#tokens > 0 && grantId !== null) this.#unused.set(grantId, (this.#unused.get(grantId) ?? 0) + this.#tokens);
+    if (this.#tokens > 0 && grantId !== null)
+      this.#unused.set(grantId, (this.#unused.get(grantId) ?? 0) + this.#tokens);
     this.#tokens = 0;
     return null;
   }
@@ -224,13 +233,20 @@ export class SharedRateLimiter implements RateLimiter {
     } else {
       this.stats.refusals += 1;
     }
-    return { tokens: result.tokens, grantId: result.grant_id, waitMs: result.wait_ms ?? 1, askedAt: askedAt + result.offset_ms };
+    return {
+      tokens: result.tokens,
+      grantId: result.grant_id,
+      waitMs: result.wait_ms ?? 1,
+      askedAt: askedAt + result.offset_ms,
+    };
   }
 }
 
 function checkOptions(rate: number, windowMs: number, ttlMs: number, marginMs: number): void {
-  if (!Number.isInteger(rate) || rate < 1) throw new RangeError(`ratePerSecond must be a positive integer, got ${String(rate)}`);
-  if (!(windowMs > 0) || !(ttlMs > 0)) throw new RangeError(`windowMs and ttlMs must be positive, got ${windowMs} and ${ttlMs}`);
+  if (!Number.isInteger(rate) || rate < 1)
+    throw new RangeError(`ratePerSecond must be a positive integer, got ${String(rate)}`);
+  if (!(windowMs > 0) || !(ttlMs > 0))
+    throw new RangeError(`windowMs and ttlMs must be positive, got ${windowMs} and ${ttlMs}`);
   // A smaller margin would let two grants that do not count against each other start closer than a window.
   if (!(marginMs >= ttlMs)) throw new RangeError(`marginMs (${marginMs}) must be at least ttlMs (${ttlMs})`);
 }

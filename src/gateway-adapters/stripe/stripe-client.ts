@@ -58,7 +58,8 @@ export function hostOptions(apiBase: string | undefined): { host?: string; port?
   if (apiBase === undefined) return {};
   const url = new URL(apiBase);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`apiBase must be http(s), got ${apiBase}`);
-  if (url.pathname !== '/' && url.pathname !== '') throw new Error(`apiBase must not have a path (the SDK adds /v1/): ${apiBase}`);
+  if (url.pathname !== '/' && url.pathname !== '')
+    throw new Error(`apiBase must not have a path (the SDK adds /v1/): ${apiBase}`);
   const protocol: Protocol = url.protocol === 'http:' ? 'http' : 'https';
   const port = url.port === '' ? (protocol === 'http' ? 80 : 443) : Number(url.port);
   return { host: url.hostname, port, protocol };
@@ -91,7 +92,8 @@ export function rateLimitedHttpClient(inner: HttpClient, limiter: RateLimiter): 
 /** The limiter failure under an SDK error (the SDK wraps what makeRequest throws in a StripeConnectionError). */
 function limiterFailure(error: unknown): RateLimiterFailure | null {
   if (error instanceof RateLimiterFailure) return error;
-  if (error instanceof Stripe.errors.StripeConnectionError && error.detail instanceof RateLimiterFailure) return error.detail;
+  if (error instanceof Stripe.errors.StripeConnectionError && error.detail instanceof RateLimiterFailure)
+    return error.detail;
   return null;
 }
 
@@ -104,8 +106,13 @@ export class StripeClient {
 
   constructor(config: StripeGatewayConfig) {
     const limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
-    const guard = { policy: config.connectPolicy ?? gatewayConnectPolicy(config.apiBase ?? null, NO_EXTRA_HOSTS), lookup: config.lookup ?? systemLookup };
-    const transport = config.httpClient ? rateLimitedHttpClient(config.httpClient, limiter) : new PacedHttpClient(limiter, config.agents, guard);
+    const guard = {
+      policy: config.connectPolicy ?? gatewayConnectPolicy(config.apiBase ?? null, NO_EXTRA_HOSTS),
+      lookup: config.lookup ?? systemLookup,
+    };
+    const transport = config.httpClient
+      ? rateLimitedHttpClient(config.httpClient, limiter)
+      : new PacedHttpClient(limiter, config.agents, guard);
     // The gateway log's latency starts when the request was written (PacedHttpClient says when), not when it queued.
     this.sdk = new Stripe(config.secretKey, {
       ...hostOptions(config.apiBase),
@@ -130,7 +137,10 @@ export class StripeClient {
    * Sends one request. `call` receives the per-request options (our idempotency key for writes; none for reads,
    * as Stripe asks: "don't send idempotency keys in GET and DELETE requests").
    */
-  async send<T>(idempotencyKey: string | undefined, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<Sent<T>> {
+  async send<T>(
+    idempotencyKey: string | undefined,
+    call: (options: Stripe.RequestOptions) => Promise<T>,
+  ): Promise<Sent<T>> {
     const options: Stripe.RequestOptions = idempotencyKey === undefined ? {} : { idempotencyKey };
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -141,7 +151,11 @@ export class StripeClient {
         if (failure) throw failure.cause;
         // A host or address the gateway may not reach: nothing was sent, and sending again would not change that.
         const refused = hostRefusalOf(error);
-        if (refused) return { ok: false, outcome: { kind: 'configuration', error: localError('gateway_host_refused', refused.message) } };
+        if (refused)
+          return {
+            ok: false,
+            outcome: { kind: 'configuration', error: localError('gateway_host_refused', refused.message) },
+          };
         const outcome = classifyError(error);
         if (outcome.kind !== 'retryable') return { ok: false, outcome };
         const waitMs = this.backoffMs(attempt, outcome.retryAfterMs);

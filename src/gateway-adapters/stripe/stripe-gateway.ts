@@ -43,10 +43,7 @@ export const CUSTOMER_REFERENCE_METADATA_KEY = 'settle_reference';
 export const PAYMENT_EXPAND = ['latest_charge.balance_transaction'];
 
 /** Stripe codes meaning "the intent is not in the state this call needs": re-read it and report what is true. */
-const STATE_CODES: ReadonlySet<string> = new Set([
-  'payment_intent_unexpected_state',
-  'charge_already_captured',
-]);
+const STATE_CODES: ReadonlySet<string> = new Set(['payment_intent_unexpected_state', 'charge_already_captured']);
 
 export class StripeGateway implements Gateway {
   readonly client: StripeClient;
@@ -70,7 +67,10 @@ export class StripeGateway implements Gateway {
     return inOperation('charge', request, () => this.#createPayment(request, 'automatic'));
   }
 
-  async #createPayment(request: PaymentRequest, captureMethod: 'manual' | 'automatic'): Promise<GatewayOutcome<GatewayPayment>> {
+  async #createPayment(
+    request: PaymentRequest,
+    captureMethod: 'manual' | 'automatic',
+  ): Promise<GatewayOutcome<GatewayPayment>> {
     let amount: number;
     try {
       checkStripeAmount(request.amount, request.currency, 'amount');
@@ -140,11 +140,17 @@ export class StripeGateway implements Gateway {
    * the call needs, re-read it and classify what is actually true for the operation (captured -> a capture
    * succeeded; canceled -> a cancel succeeded; anything else stays invalid_request, with the intent attached).
    */
-  async #settle(sent: Sent<Stripe.PaymentIntent>, id: string, op: PaymentOperation): Promise<GatewayOutcome<GatewayPayment>> {
+  async #settle(
+    sent: Sent<Stripe.PaymentIntent>,
+    id: string,
+    op: PaymentOperation,
+  ): Promise<GatewayOutcome<GatewayPayment>> {
     if (sent.ok) return paymentOutcome(sent.value, op);
     const outcome = sent.outcome;
     if (outcome.kind !== 'invalid_request' || !STATE_CODES.has(outcome.error.code ?? '')) return outcome;
-    const again = await this.client.send(undefined, (o) => this.#sdk.paymentIntents.retrieve(id, { expand: PAYMENT_EXPAND }, o));
+    const again = await this.client.send(undefined, (o) =>
+      this.#sdk.paymentIntents.retrieve(id, { expand: PAYMENT_EXPAND }, o),
+    );
     if (!again.ok) return outcome; // Stripe refused the call, so it did nothing; the re-read just failed
     const actual = paymentOutcome(again.value, op);
     return actual.kind === 'invalid_request' ? { ...actual, error: outcome.error } : actual;
@@ -193,7 +199,9 @@ export class StripeGateway implements Gateway {
     return inOperation('listBalanceTransactions', {}, () => this.#listBalanceTransactions(request));
   }
 
-  async #listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>> {
+  async #listBalanceTransactions(
+    request: ListBalanceTransactionsRequest,
+  ): Promise<GatewayOutcome<BalanceTransactionPage>> {
     const params: Stripe.BalanceTransactionListParams = {
       limit: request.limit,
       ...(request.payout === undefined ? {} : { payout: request.payout }),
@@ -218,7 +226,9 @@ export class StripeGateway implements Gateway {
 
   retrieveDispute(disputeId: string): Promise<GatewayOutcome<GatewayDispute>> {
     return inOperation('retrieveDispute', {}, async () => {
-      const sent = await this.client.send(undefined, (o) => this.#sdk.disputes.retrieve(disputeId, { expand: ['balance_transactions'] }, o));
+      const sent = await this.client.send(undefined, (o) =>
+        this.#sdk.disputes.retrieve(disputeId, { expand: ['balance_transactions'] }, o),
+      );
       return sent.ok ? disputeOutcome(sent.value) : sent.outcome;
     });
   }
@@ -263,7 +273,10 @@ export class StripeGateway implements Gateway {
     const customer = sent.value.customer;
     return {
       kind: 'succeeded',
-      result: { id: sent.value.id, customer: customer === null ? null : typeof customer === 'string' ? customer : customer.id },
+      result: {
+        id: sent.value.id,
+        customer: customer === null ? null : typeof customer === 'string' ? customer : customer.id,
+      },
     };
   }
 }

@@ -41,7 +41,10 @@ async function plainRefusal<T>(call: () => Promise<T>): Promise<T> {
  * retrieve: undefined on a 404 (deleted, or never there); other failures throw. update: a new URL, enabled.
  */
 export function stripeWebhookEndpoints(options: WebhookEndpointApiOptions): WebhookEndpointApi {
-  const guard = { policy: gatewayConnectPolicy(options.apiBase ?? null, options.hosts ?? NO_EXTRA_HOSTS), lookup: options.lookup ?? systemLookup };
+  const guard = {
+    policy: gatewayConnectPolicy(options.apiBase ?? null, options.hosts ?? NO_EXTRA_HOSTS),
+    lookup: options.lookup ?? systemLookup,
+  };
   const sdk = new Stripe(options.secretKey, {
     ...hostOptions(options.apiBase),
     maxNetworkRetries: 0,
@@ -51,7 +54,9 @@ export function stripeWebhookEndpoints(options: WebhookEndpointApiOptions): Webh
   });
   return {
     async create(url, description) {
-      const endpoint = await plainRefusal(() => sdk.webhookEndpoints.create({ url, enabled_events: ['*'], description }));
+      const endpoint = await plainRefusal(() =>
+        sdk.webhookEndpoints.create({ url, enabled_events: ['*'], description }),
+      );
       if (typeof endpoint.secret !== 'string' || endpoint.secret === '') {
         throw new Error(`the webhook endpoint ${endpoint.id} was created without a signing secret in the answer`);
       }

@@ -39,16 +39,29 @@ const invalid = (code: string, message: string, param?: string) => new Validatio
  * Checks `header` against `rawBody` with `secret`, at `nowMs` (Settle's clock). Throws a 400 ValidationError:
  * signature_missing, signature_invalid (unparseable), signature_mismatch, timestamp_outside_tolerance.
  */
-export function verifyStripeSignature(rawBody: Buffer, header: string | string[] | undefined, secret: string, nowMs: number): void {
+export function verifyStripeSignature(
+  rawBody: Buffer,
+  header: string | string[] | undefined,
+  secret: string,
+  nowMs: number,
+): void {
   if (header === undefined || header === '' || (Array.isArray(header) && header.length === 0)) {
-    throw invalid('signature_missing', 'The Stripe-Signature header is missing: only events signed by the gateway are accepted.', 'Stripe-Signature');
+    throw invalid(
+      'signature_missing',
+      'The Stripe-Signature header is missing: only events signed by the gateway are accepted.',
+      'Stripe-Signature',
+    );
   }
   if (Array.isArray(header)) {
     throw invalid('signature_invalid', 'Send exactly one Stripe-Signature header.', 'Stripe-Signature');
   }
   const parsed = parseSignatureHeader(header);
   if (!parsed) {
-    throw invalid('signature_invalid', 'The Stripe-Signature header must look like t=<unix seconds>,v1=<hex signature>.', 'Stripe-Signature');
+    throw invalid(
+      'signature_invalid',
+      'The Stripe-Signature header must look like t=<unix seconds>,v1=<hex signature>.',
+      'Stripe-Signature',
+    );
   }
   if (rawBody.length === 0) throw invalid('payload_missing', 'The request has no body: send the event as JSON.');
   try {
@@ -56,10 +69,15 @@ export function verifyStripeSignature(rawBody: Buffer, header: string | string[]
   } catch (error) {
     if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) throw error;
     if (/tolerance/i.test(error.message)) throw outsideTolerance(parsed.timestamp, nowMs);
-    throw invalid('signature_mismatch', 'No signature in the Stripe-Signature header matches this body and the gateway\'s webhook secret.', 'Stripe-Signature');
+    throw invalid(
+      'signature_mismatch',
+      "No signature in the Stripe-Signature header matches this body and the gateway's webhook secret.",
+      'Stripe-Signature',
+    );
   }
   // The SDK checks only the past (docs/STRIPE.md, "Webhooks"); a timestamp from the future is refused as well.
-  if (parsed.timestamp - Math.floor(nowMs / 1000) > SIGNATURE_TOLERANCE_SECONDS) throw outsideTolerance(parsed.timestamp, nowMs);
+  if (parsed.timestamp - Math.floor(nowMs / 1000) > SIGNATURE_TOLERANCE_SECONDS)
+    throw outsideTolerance(parsed.timestamp, nowMs);
 }
 
 function outsideTolerance(timestamp: number, nowMs: number): ValidationError {
@@ -73,8 +91,10 @@ function outsideTolerance(timestamp: number, nowMs: number): ValidationError {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const notAnEvent = (message: string, param: string) => invalid('invalid_event', `The body is not a Stripe event: ${message}`, param);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const notAnEvent = (message: string, param: string) =>
+  invalid('invalid_event', `The body is not a Stripe event: ${message}`, param);
 
 /** Reads a verified body as a Stripe event; a 400 invalid_json or invalid_event (naming the field) otherwise. */
 export function parseStripeEvent(rawBody: Buffer): ParsedEvent {
@@ -91,7 +111,8 @@ export function parseStripeEvent(rawBody: Buffer): ParsedEvent {
   if (typeof id !== 'string' || !/^evt_[A-Za-z0-9_]+$/.test(id) || id.length > MAX_EVENT_ID_LENGTH) {
     throw notAnEvent(`id must be an event id (evt_...), at most ${MAX_EVENT_ID_LENGTH} characters.`, 'id');
   }
-  if (typeof type !== 'string' || type === '' || type.length > 200) throw notAnEvent('type must be a non-empty string.', 'type');
+  if (typeof type !== 'string' || type === '' || type.length > 200)
+    throw notAnEvent('type must be a non-empty string.', 'type');
   if (typeof created !== 'number' || !Number.isInteger(created) || created < 0 || created > MAX_CREATED) {
     throw notAnEvent('created must be a whole number of seconds since 1970.', 'created');
   }

@@ -2,7 +2,14 @@
 // scope. A new key's secret is in the fresh answer only (a replay with the same Idempotency-Key answers
 // `secret: null`); listing and retrieving never show a secret or a digest. Creating and revoking are audited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type ApiKeyVerifier, type BootstrapKeySource, createApiKey, getApiKey, listApiKeysPage, revokeApiKeyCommand } from '../../app/api-keys.js';
+import {
+  type ApiKeyVerifier,
+  type BootstrapKeySource,
+  createApiKey,
+  getApiKey,
+  listApiKeysPage,
+  revokeApiKeyCommand,
+} from '../../app/api-keys.js';
 import type { Deps } from '../../app/deps.js';
 import { requestContext, sendOutcome } from '../context.js';
 import { ApiKeyCreatedSchema, ApiKeySchema, CreateApiKeyBody, ListApiKeysQuery } from '../schemas/api-key.js';
@@ -12,7 +19,11 @@ const tags = ['api keys'];
 const BOOTSTRAP =
   'The bootstrap admin key (SETTLE_API_KEY, or the key generated into data/admin-api-key) is listed as key_bootstrap and cannot be revoked here: rotate it by changing SETTLE_API_KEY, or by deleting data/admin-api-key, and restarting.';
 
-export function apiKeyRoutes(deps: Deps, verifier: Pick<ApiKeyVerifier, 'forget'>, bootstrap: BootstrapKeySource | undefined): FastifyPluginAsyncTypebox {
+export function apiKeyRoutes(
+  deps: Deps,
+  verifier: Pick<ApiKeyVerifier, 'forget'>,
+  bootstrap: BootstrapKeySource | undefined,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/v1/api-keys',
@@ -49,7 +60,13 @@ export function apiKeyRoutes(deps: Deps, verifier: Pick<ApiKeyVerifier, 'forget'
       '/v1/api-keys/:id',
       {
         config: { scope: 'admin' },
-        schema: { tags, summary: 'Retrieve an API key (admin)', description: 'Never with its secret.', params: IdParams, response: { 200: ApiKeySchema, ...errorResponses } },
+        schema: {
+          tags,
+          summary: 'Retrieve an API key (admin)',
+          description: 'Never with its secret.',
+          params: IdParams,
+          response: { 200: ApiKeySchema, ...errorResponses },
+        },
       },
       async (request) => getApiKey(deps, request.params.id, bootstrap),
     );

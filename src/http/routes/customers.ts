@@ -32,17 +32,40 @@ export function customerRoutes(deps: Deps): FastifyPluginAsyncTypebox {
     const tags = ['accounts'];
     app.post(
       '/v1/accounts',
-      { schema: { tags, summary: 'Create an account', description: 'An organisation that pays.', body: CreateAccountBody, response: { 201: AccountSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Create an account',
+          description: 'An organisation that pays.',
+          body: CreateAccountBody,
+          response: { 201: AccountSchema, ...errorResponses },
+        },
+      },
       async (request, reply) => sendOutcome(reply, await createAccount(deps, requestContext(request), request.body)),
     );
     app.get(
       '/v1/accounts',
-      { schema: { tags, summary: 'List accounts', description: 'Newest first.', querystring: ListAccountsQuery, response: { 200: ListOf(AccountSchema), ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'List accounts',
+          description: 'Newest first.',
+          querystring: ListAccountsQuery,
+          response: { 200: ListOf(AccountSchema), ...errorResponses },
+        },
+      },
       async (request) => listAccounts(deps, request.query),
     );
     app.get(
       '/v1/accounts/:id',
-      { schema: { tags, summary: 'Retrieve an account', params: IdParams, response: { 200: AccountSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve an account',
+          params: IdParams,
+          response: { 200: AccountSchema, ...errorResponses },
+        },
+      },
       async (request) => getAccount(deps, request.params.id),
     );
     app.patch(
@@ -57,7 +80,8 @@ export function customerRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: AccountSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await updateAccount(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await updateAccount(deps, requestContext(request), request.params.id, request.body)),
     );
 
     const contactTags = ['contacts'];
@@ -89,7 +113,14 @@ export function customerRoutes(deps: Deps): FastifyPluginAsyncTypebox {
     );
     app.get(
       '/v1/contacts/:id',
-      { schema: { tags: contactTags, summary: 'Retrieve a contact', params: IdParams, response: { 200: ContactSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags: contactTags,
+          summary: 'Retrieve a contact',
+          params: IdParams,
+          response: { 200: ContactSchema, ...errorResponses },
+        },
+      },
       async (request) => getContact(deps, request.params.id),
     );
     app.patch(
@@ -104,7 +135,8 @@ export function customerRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: ContactSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await updateContact(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await updateContact(deps, requestContext(request), request.params.id, request.body)),
     );
   };
 }

@@ -56,7 +56,14 @@ export function disputeRoutes(deps: Deps): FastifyPluginAsyncTypebox {
     );
     app.get(
       '/v1/disputes/:id',
-      { schema: { tags, summary: 'Retrieve a dispute', params: IdParams, response: { 200: DisputeSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a dispute',
+          params: IdParams,
+          response: { 200: DisputeSchema, ...errorResponses },
+        },
+      },
       async (request) => getDispute(deps, request.params.id),
     );
   };

@@ -28,7 +28,14 @@ export function gatewayLogRoutes(deps: Deps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/gateway-logs/:id',
-      { schema: { tags, summary: 'Retrieve a gateway log entry', params: IdParams, response: { 200: GatewayLogSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a gateway log entry',
+          params: IdParams,
+          response: { 200: GatewayLogSchema, ...errorResponses },
+        },
+      },
       async (request) => getGatewayLog(deps, request.params.id),
     );
 

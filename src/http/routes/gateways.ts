@@ -29,7 +29,14 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/gateways/:id',
-      { schema: { tags, summary: 'Retrieve a gateway', params: IdParams, response: { 200: GatewaySchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a gateway',
+          params: IdParams,
+          response: { 200: GatewaySchema, ...errorResponses },
+        },
+      },
       async (request) => getGateway(deps, request.params.id),
     );
 
@@ -61,7 +68,8 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: GatewaySchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await updateGateway(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await updateGateway(deps, requestContext(request), request.params.id, request.body)),
     );
   };
 }

@@ -18,8 +18,15 @@ export const JobRunSchema = Type.Object(
     object: Type.Literal('job_run'),
     job: Type.String(),
     trigger: Type.String({ description: 'schedule, api or cli.' }),
-    slot: Nullable(Type.String({ description: 'The schedule slot a scheduled run is for: the day of a daily job, the interval start of a periodic one.' })),
-    status: Type.String({ description: 'running, succeeded, failed (the run itself stopped on an error) or abandoned (its worker died).' }),
+    slot: Nullable(
+      Type.String({
+        description:
+          'The schedule slot a scheduled run is for: the day of a daily job, the interval start of a periodic one.',
+      }),
+    ),
+    status: Type.String({
+      description: 'running, succeeded, failed (the run itself stopped on an error) or abandoned (its worker died).',
+    }),
     started_by: Type.String(),
     started_at: Type.String(),
     heartbeat_at: Type.String(),
@@ -28,9 +35,14 @@ export const JobRunSchema = Type.Object(
     picked: Type.Integer(),
     succeeded: Type.Integer(),
     failed: Type.Integer(),
-    skipped: Type.Integer({ description: 'Changed since they were selected (put on hold, rescheduled, ...), left alone.' }),
+    skipped: Type.Integer({
+      description: 'Changed since they were selected (put on hold, rescheduled, ...), left alone.',
+    }),
     error_count: Type.Integer(),
-    errors: Type.Array(Type.Object({ transaction_id: Nullable(Type.String()), code: Type.String(), message: Type.String() }), { description: 'The first 100 errors.' }),
+    errors: Type.Array(
+      Type.Object({ transaction_id: Nullable(Type.String()), code: Type.String(), message: Type.String() }),
+      { description: 'The first 100 errors.' },
+    ),
     summary: Nullable(Type.String()),
   },
   { $id: 'JobRun' },
@@ -63,7 +75,10 @@ export function jobRoutes(deps: Deps, runner: JobRunner): FastifyPluginAsyncType
           tags,
           summary: 'List the jobs',
           description: 'Each job with its schedule, when it runs next and its latest run.',
-          response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(JobSchema) }), ...errorResponses },
+          response: {
+            200: Type.Object({ object: Type.Literal('list'), data: Type.Array(JobSchema) }),
+            ...errorResponses,
+          },
         },
       },
       async () => listJobs(deps),
@@ -86,7 +101,10 @@ export function jobRoutes(deps: Deps, runner: JobRunner): FastifyPluginAsyncType
       },
       async (request, reply) => {
         const ctx = requestContext(request);
-        const outcome = await runKeyed(deps, ctx, async () => ({ status: 202, body: presentRun(await runner.runNow(request.params.name, 'api', ctx.actor)) }));
+        const outcome = await runKeyed(deps, ctx, async () => ({
+          status: 202,
+          body: presentRun(await runner.runNow(request.params.name, 'api', ctx.actor)),
+        }));
         return sendOutcome(reply, outcome);
       },
     );
@@ -107,7 +125,14 @@ export function jobRoutes(deps: Deps, runner: JobRunner): FastifyPluginAsyncType
 
     app.get(
       '/v1/job-runs/:id',
-      { schema: { tags, summary: 'Retrieve a job run', params: IdParams, response: { 200: JobRunSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a job run',
+          params: IdParams,
+          response: { 200: JobRunSchema, ...errorResponses },
+        },
+      },
       async (request) => getRun(deps.db, request.params.id),
     );
   };

@@ -1,10 +1,20 @@
 // /v1/payment-methods (R5): gateway tokens only, never card numbers (X3).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
-import { createPaymentMethod, getPaymentMethod, listPaymentMethods, updatePaymentMethod } from '../../app/payment-methods.js';
+import {
+  createPaymentMethod,
+  getPaymentMethod,
+  listPaymentMethods,
+  updatePaymentMethod,
+} from '../../app/payment-methods.js';
 import { requestContext, sendOutcome } from '../context.js';
 import { errorResponses, IdParams, ListOf } from '../schemas/common.js';
-import { CreatePaymentMethodBody, ListPaymentMethodsQuery, PaymentMethodSchema, UpdatePaymentMethodBody } from '../schemas/payment-method.js';
+import {
+  CreatePaymentMethodBody,
+  ListPaymentMethodsQuery,
+  PaymentMethodSchema,
+  UpdatePaymentMethodBody,
+} from '../schemas/payment-method.js';
 
 const tags = ['payment methods'];
 
@@ -22,7 +32,8 @@ export function paymentMethodRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 201: PaymentMethodSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await createPaymentMethod(deps, requestContext(request), request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await createPaymentMethod(deps, requestContext(request), request.body)),
     );
 
     app.get(
@@ -41,7 +52,14 @@ export function paymentMethodRoutes(deps: Deps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/payment-methods/:id',
-      { schema: { tags, summary: 'Retrieve a payment method', params: IdParams, response: { 200: PaymentMethodSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a payment method',
+          params: IdParams,
+          response: { 200: PaymentMethodSchema, ...errorResponses },
+        },
+      },
       async (request) => getPaymentMethod(deps, request.params.id),
     );
 
@@ -58,7 +76,8 @@ export function paymentMethodRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: PaymentMethodSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await updatePaymentMethod(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await updatePaymentMethod(deps, requestContext(request), request.params.id, request.body)),
     );
   };
 }

@@ -5,7 +5,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Deps } from '../../app/deps.js';
-import { authorizeTransaction, captureTransaction, REFUND_REASONS, refundTransaction, releaseTransaction } from '../../app/processing/actions.js';
+import {
+  authorizeTransaction,
+  captureTransaction,
+  REFUND_REASONS,
+  refundTransaction,
+  releaseTransaction,
+} from '../../app/processing/actions.js';
 import { type BatchItemResult, MAX_BATCH_IDS, runBatchCapture } from '../../app/processing/batch-capture.js';
 import { reattemptTransaction } from '../../app/processing/reattempt.js';
 import { errorBody, errorStatus } from '../errors.js';
@@ -15,7 +21,6 @@ import { TransactionSchema } from '../schemas/transaction.js';
 
 const tags = ['processing'];
 
-
 const actionResponses = {
   200: TransactionSchema,
   202: TransactionSchema,
@@ -24,14 +29,25 @@ const actionResponses = {
 };
 
 const CaptureBody = Type.Object(
-  { amount: Type.Optional(Amount('On an authorized charge: how much to capture (default: all that is authorized); less captures part and releases the rest. On an open charge: omit, or its own amount.')) },
+  {
+    amount: Type.Optional(
+      Amount(
+        'On an authorized charge: how much to capture (default: all that is authorized); less captures part and releases the rest. On an open charge: omit, or its own amount.',
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
 const RefundBody = Type.Object(
   {
     amount: Type.Optional(Amount('How much to refund, positive (default: everything still refundable).')),
-    reason: Type.Optional(Type.Union(REFUND_REASONS.map((r) => Type.Literal(r)), { description: "Sent to the gateway as the refund's reason." })),
+    reason: Type.Optional(
+      Type.Union(
+        REFUND_REASONS.map((r) => Type.Literal(r)),
+        { description: "Sent to the gateway as the refund's reason." },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -72,13 +88,15 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Authorize an open charge (P1)',
-          description: 'Holds the amount on the payment method (manual capture): completed/authorized, with authorization_expires_at. A decline answers 200 with the transaction failed and its error fields.',
+          description:
+            'Holds the amount on the payment method (manual capture): completed/authorized, with authorization_expires_at. A decline answers 200 with the transaction failed and its error fields.',
           params: IdParams,
           body: NoBody,
           response: actionResponses,
         },
       },
-      async (request, reply) => sendOutcome(reply, await authorizeTransaction(deps, requestContext(request), request.params.id)),
+      async (request, reply) =>
+        sendOutcome(reply, await authorizeTransaction(deps, requestContext(request), request.params.id)),
     );
 
     app.post(
@@ -87,13 +105,15 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Capture a charge (P2, P3)',
-          description: 'An open charge is charged at once (completed/captured). An authorized one is captured in full, or in part (completed/partially_captured, the rest released).',
+          description:
+            'An open charge is charged at once (completed/captured). An authorized one is captured in full, or in part (completed/partially_captured, the rest released).',
           params: IdParams,
           body: CaptureBody,
           response: actionResponses,
         },
       },
-      async (request, reply) => sendOutcome(reply, await captureTransaction(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await captureTransaction(deps, requestContext(request), request.params.id, request.body)),
     );
 
     app.post(
@@ -108,7 +128,8 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: actionResponses,
         },
       },
-      async (request, reply) => sendOutcome(reply, await releaseTransaction(deps, requestContext(request), request.params.id)),
+      async (request, reply) =>
+        sendOutcome(reply, await releaseTransaction(deps, requestContext(request), request.params.id)),
     );
 
     app.post(
@@ -124,7 +145,8 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { ...actionResponses, 201: TransactionSchema },
         },
       },
-      async (request, reply) => sendOutcome(reply, await refundTransaction(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await refundTransaction(deps, requestContext(request), request.params.id, request.body)),
     );
 
     app.post(
@@ -133,13 +155,15 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Reattempt a failed transaction (P8)',
-          description: 'A new open transaction cloned from a failed one, with reattempt_of_id and reattempt_number (201). Once per failed transaction.',
+          description:
+            'A new open transaction cloned from a failed one, with reattempt_of_id and reattempt_number (201). Once per failed transaction.',
           params: IdParams,
           body: NoBody,
           response: { 201: TransactionSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await reattemptTransaction(deps, requestContext(request), request.params.id)),
+      async (request, reply) =>
+        sendOutcome(reply, await reattemptTransaction(deps, requestContext(request), request.params.id)),
     );
 
     app.post(
@@ -153,7 +177,8 @@ export function processingRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: BatchResponse, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await runBatchCapture(deps, requestContext(request), request.body, presentBatch)),
+      async (request, reply) =>
+        sendOutcome(reply, await runBatchCapture(deps, requestContext(request), request.body, presentBatch)),
     );
   };
 }

@@ -13,7 +13,9 @@ import { requestContext, sendOutcome } from '../context.js';
 const SettingsSchema = Type.Object({
   timezone: Type.String({ description: "IANA time zone that defines 'today'." }),
   daily_jobs_at: Type.String({ description: 'HH:MM, when the daily jobs run.' }),
-  validations_enabled: Type.Boolean({ description: 'Off allows deleting gateway-touched and canceling non-open transactions (data repair).' }),
+  validations_enabled: Type.Boolean({
+    description: 'Off allows deleting gateway-touched and canceling non-open transactions (data repair).',
+  }),
   auto_process_due_today_only: Type.Boolean(),
   reattempts_enabled: Type.Boolean(),
   reattempts_non_auto_process: Type.Boolean(),
@@ -24,32 +26,51 @@ const SettingsSchema = Type.Object({
   payment_method_rolldown_enabled: Type.Boolean(),
 });
 
-export function systemRoutes(deps: Deps, registry: Registry, options: { metricsPublic: boolean }): FastifyPluginAsyncTypebox {
+export function systemRoutes(
+  deps: Deps,
+  registry: Registry,
+  options: { metricsPublic: boolean },
+): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/healthz', { config: { public: true }, schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+    app.get(
+      '/healthz',
+      { config: { public: true }, schema: { tags: ['operations'], summary: 'The process is up' } },
+      async () => ({ status: 'ok' }),
+    );
 
-    app.get('/readyz', { config: { public: true }, schema: { tags: ['operations'], summary: 'Database reachable and migrated' } }, async (_request, reply) => {
-      try {
-        await pingDatabase(deps.db);
-        if (!(await migrationsApplied(deps.db))) return reply.code(503).send({ status: 'migrations_pending' });
-        return { status: 'ready' };
-      } catch {
-        return reply.code(503).send({ status: 'database_unreachable' });
-      }
-    });
+    app.get(
+      '/readyz',
+      { config: { public: true }, schema: { tags: ['operations'], summary: 'Database reachable and migrated' } },
+      async (_request, reply) => {
+        try {
+          await pingDatabase(deps.db);
+          if (!(await migrationsApplied(deps.db))) return reply.code(503).send({ status: 'migrations_pending' });
+          return { status: 'ready' };
+        } catch {
+          return reply.code(503).send({ status: 'database_unreachable' });
+        }
+      },
+    );
 
     // A key with the read scope, unless SETTLE_METRICS_PUBLIC=true (a scraper on a trusted network).
     app.get(
       '/metrics',
       {
         config: options.metricsPublic ? { public: true } : { scope: 'read' },
-        schema: { tags: ['operations'], summary: options.metricsPublic ? 'Prometheus metrics' : 'Prometheus metrics (read scope)' },
+        schema: {
+          tags: ['operations'],
+          summary: options.metricsPublic ? 'Prometheus metrics' : 'Prometheus metrics (read scope)',
+        },
       },
       async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
 
-    app.get('/v1/settings', { schema: { tags: ['settings'], summary: 'Read settings', response: { 200: SettingsSchema, ...errorResponses } } }, async () =>
-      deps.settings.get(),
+    app.get(
+      '/v1/settings',
+      {
+        schema: { tags: ['settings'], summary: 'Read settings', response: { 200: SettingsSchema, ...errorResponses } },
+      },
+      async () => deps.settings.get(),
     );
 
     app.patch(

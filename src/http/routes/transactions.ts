@@ -32,7 +32,8 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 201: TransactionSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await createTransaction(deps, requestContext(request), request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await createTransaction(deps, requestContext(request), request.body)),
     );
 
     app.get(
@@ -51,7 +52,14 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/transactions/:id',
-      { schema: { tags, summary: 'Retrieve a transaction', params: IdParams, response: { 200: TransactionSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a transaction',
+          params: IdParams,
+          response: { 200: TransactionSchema, ...errorResponses },
+        },
+      },
       async (request) => getTransaction(deps, request.params.id),
     );
 
@@ -61,13 +69,15 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Update a transaction',
-          description: 'Edits business fields of an open or on-hold transaction. status may go open <-> on_hold and open -> canceled.',
+          description:
+            'Edits business fields of an open or on-hold transaction. status may go open <-> on_hold and open -> canceled.',
           params: IdParams,
           body: UpdateTransactionBody,
           response: { 200: TransactionSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await updateTransaction(deps, requestContext(request), request.params.id, request.body)),
+      async (request, reply) =>
+        sendOutcome(reply, await updateTransaction(deps, requestContext(request), request.params.id, request.body)),
     );
 
     app.delete(
@@ -76,12 +86,14 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Delete a transaction',
-          description: 'Only a transaction that never touched a gateway (L9), unless validations_enabled is off; otherwise 409.',
+          description:
+            'Only a transaction that never touched a gateway (L9), unless validations_enabled is off; otherwise 409.',
           params: IdParams,
           response: { 200: Deleted, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await deleteTransaction(deps, requestContext(request), request.params.id)),
+      async (request, reply) =>
+        sendOutcome(reply, await deleteTransaction(deps, requestContext(request), request.params.id)),
     );
 
     app.post(
@@ -91,13 +103,15 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Clone a transaction',
-          description: 'A new open transaction with the same business fields; gateway, status and error fields cleared (L10).',
+          description:
+            'A new open transaction with the same business fields; gateway, status and error fields cleared (L10).',
           params: IdParams,
           body: NoBody,
           response: { 201: TransactionSchema, ...errorResponses },
         },
       },
-      async (request, reply) => sendOutcome(reply, await cloneTransaction(deps, requestContext(request), request.params.id)),
+      async (request, reply) =>
+        sendOutcome(reply, await cloneTransaction(deps, requestContext(request), request.params.id)),
     );
 
     app.post(
@@ -113,7 +127,10 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        sendOutcome(reply, await updateTransaction(deps, requestContext(request), request.params.id, { status: 'canceled' })),
+        sendOutcome(
+          reply,
+          await updateTransaction(deps, requestContext(request), request.params.id, { status: 'canceled' }),
+        ),
     );
 
     app.get(
@@ -128,7 +145,8 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 200: ListOf(HistoryEntrySchema), ...errorResponses },
         },
       },
-      async (request) => getTransactionHistory(deps, request.params.id, request.query.limit, request.query.starting_after),
+      async (request) =>
+        getTransactionHistory(deps, request.params.id, request.query.limit, request.query.starting_after),
     );
   };
 }

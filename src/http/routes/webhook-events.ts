@@ -2,11 +2,23 @@
 // replaying one needs write, replaying a range admin.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app/deps.js';
-import { getWebhookEvent, listWebhookEvents, MAX_REPLAY_EVENTS, replayWebhookEvent, replayWebhookEvents } from '../../app/webhooks/events.js';
+import {
+  getWebhookEvent,
+  listWebhookEvents,
+  MAX_REPLAY_EVENTS,
+  replayWebhookEvent,
+  replayWebhookEvents,
+} from '../../app/webhooks/events.js';
 import { requestContext, sendOutcome } from '../context.js';
 import { runKeyed } from '../keyed-work.js';
 import { absentBodyIsEmpty, errorResponses, IdParams, ListOf, NoBody } from '../schemas/common.js';
-import { ListWebhookEventsQuery, ReplayRangeBody, ReplayRangeSchema, WebhookEventSchema, WebhookEventSummarySchema } from '../schemas/webhook-event.js';
+import {
+  ListWebhookEventsQuery,
+  ReplayRangeBody,
+  ReplayRangeSchema,
+  WebhookEventSchema,
+  WebhookEventSummarySchema,
+} from '../schemas/webhook-event.js';
 
 const tags = ['webhook events'];
 const REPEAT =
@@ -35,7 +47,8 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Retrieve a webhook event',
-          description: 'The event with its payload, processing state (outcome, error, retryable), attempts, deliveries and times.',
+          description:
+            'The event with its payload, processing state (outcome, error, retryable), attempts, deliveries and times.',
           params: IdParams,
           response: { 200: WebhookEventSchema, ...errorResponses },
         },
@@ -58,7 +71,13 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        sendOutcome(reply, await runKeyed(deps, requestContext(request), async () => ({ status: 200, body: await replayWebhookEvent(deps, request.params.id) }))),
+        sendOutcome(
+          reply,
+          await runKeyed(deps, requestContext(request), async () => ({
+            status: 200,
+            body: await replayWebhookEvent(deps, request.params.id),
+          })),
+        ),
     );
 
     app.post(
@@ -74,7 +93,13 @@ export function webhookEventRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        sendOutcome(reply, await runKeyed(deps, requestContext(request), async () => ({ status: 200, body: await replayWebhookEvents(deps, request.body) }))),
+        sendOutcome(
+          reply,
+          await runKeyed(deps, requestContext(request), async () => ({
+            status: 200,
+            body: await replayWebhookEvents(deps, request.body),
+          })),
+        ),
     );
   };
 }

@@ -14,7 +14,9 @@ const EMPTY = Buffer.alloc(0);
 export function webhookIntakeRoutes(intake: WebhookIntake): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES }, (_request, body, done) =>
+      done(null, body),
+    );
 
     app.post(
       '/v1/webhooks/:gateway_id',
@@ -29,7 +31,13 @@ export function webhookIntakeRoutes(intake: WebhookIntake): FastifyPluginAsyncTy
           security: [],
           params: IntakeParams,
           headers: IntakeHeaders,
-          response: { 200: IntakeAnswerSchema, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse },
+          response: {
+            200: IntakeAnswerSchema,
+            400: ErrorResponse,
+            404: ErrorResponse,
+            413: ErrorResponse,
+            503: ErrorResponse,
+          },
         },
       },
       async (request) => {

@@ -4,7 +4,13 @@ import { Type } from 'typebox';
 import { SCOPES } from '../../app/api-keys.js';
 import { ListQuery, Nullable } from './common.js';
 
-const Scope = Type.Union(SCOPES.map((s) => Type.Literal(s)), { description: 'read: GET routes; write: also creating and processing; admin: also gateways, settings, API keys, audit events.' });
+const Scope = Type.Union(
+  SCOPES.map((s) => Type.Literal(s)),
+  {
+    description:
+      'read: GET routes; write: also creating and processing; admin: also gateways, settings, API keys, audit events.',
+  },
+);
 const Time = (description: string) => Nullable(Type.String({ description }));
 
 const keyFields = {
@@ -13,9 +19,14 @@ const keyFields = {
   name: Type.String(),
   scopes: Type.Array(Type.String({ description: SCOPES.join(', ') })),
   created_at: Time('null for the bootstrap key, which is not stored in the database.'),
-  last_used_at: Time('When the key was last used, to the minute (updated at most once a minute); null if never, and for the bootstrap key.'),
+  last_used_at: Time(
+    'When the key was last used, to the minute (updated at most once a minute); null if never, and for the bootstrap key.',
+  ),
   revoked_at: Time('When the key was revoked; null while it works.'),
-  bootstrap: Type.Boolean({ description: 'The bootstrap admin key (SETTLE_API_KEY or the generated data/admin-api-key): it cannot be revoked through the API.' }),
+  bootstrap: Type.Boolean({
+    description:
+      'The bootstrap admin key (SETTLE_API_KEY or the generated data/admin-api-key): it cannot be revoked through the API.',
+  }),
 };
 
 export const ApiKeySchema = Type.Object(keyFields, { $id: 'ApiKey' });
@@ -24,7 +35,10 @@ export const ApiKeyCreatedSchema = Type.Object(
   {
     ...keyFields,
     secret: Nullable(
-      Type.String({ description: 'The key, shown in this answer only: keep it now. null when the answer is a replay (same Idempotency-Key): Settle keeps only its digest.' }),
+      Type.String({
+        description:
+          'The key, shown in this answer only: keep it now. null when the answer is a replay (same Idempotency-Key): Settle keeps only its digest.',
+      }),
     ),
   },
   { $id: 'ApiKeyCreated' },
@@ -33,7 +47,11 @@ export const ApiKeyCreatedSchema = Type.Object(
 export const CreateApiKeyBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, description: 'What the key is for, 1 to 200 characters.' }),
-    scopes: Type.Array(Scope, { minItems: 1, maxItems: SCOPES.length * 2, description: 'At least one of read, write, admin (admin includes write, write includes read).' }),
+    scopes: Type.Array(Scope, {
+      minItems: 1,
+      maxItems: SCOPES.length * 2,
+      description: 'At least one of read, write, admin (admin includes write, write includes read).',
+    }),
   },
   { additionalProperties: false },
 );

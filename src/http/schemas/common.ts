@@ -22,11 +22,16 @@ export const Amount = (description = "Integer amount in the currency's minor uni
 export const INT4_MIN = -2_147_483_648;
 export const INT4_MAX = 2_147_483_647;
 
-export const Currency = Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, any case (returned upper-case).' });
+export const Currency = Type.String({
+  minLength: 3,
+  maxLength: 3,
+  description: 'ISO 4217 code, any case (returned upper-case).',
+});
 
 export const DateOnly = (description: string) => Type.String({ description, examples: ['2026-12-01'] });
 
-export const Id = (prefix: string) => Type.String({ minLength: 1, maxLength: 64, description: `An id starting ${prefix}_` });
+export const Id = (prefix: string) =>
+  Type.String({ minLength: 1, maxLength: 64, description: `An id starting ${prefix}_` });
 
 export const Metadata = Type.Record(Type.String(), Type.String(), {
   description: 'String map: up to 50 keys of up to 40 characters, values up to 500 characters.',
@@ -51,7 +56,9 @@ export const ErrorResponse = Type.Object(
 );
 
 export const ListQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: undefined, description: 'Page size, 1 to 200 (default 20).' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 200, default: undefined, description: 'Page size, 1 to 200 (default 20).' }),
+  ),
   starting_after: Type.Optional(Type.String({ maxLength: 64, description: "The previous page's next_cursor." })),
 };
 
@@ -66,7 +73,10 @@ export const ListOf = <T extends TSchema>(item: T) =>
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /** The body of an action that takes no fields: none, or an empty object; any field is refused (parameter_unknown). */
-export const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields: send no body or an empty object.' });
+export const NoBody = Type.Object(
+  {},
+  { additionalProperties: false, description: 'No fields: send no body or an empty object.' },
+);
 
 /**
  * A preValidation hook for routes whose body is optional: no body is an empty one, still checked for unknown fields.

@@ -89,6 +89,9 @@ export const UpdateContactBody = Type.Object(
 export const ListAccountsQuery = Type.Object({ ...ListQuery }, { additionalProperties: false });
 
 export const ListContactsQuery = Type.Object(
-  { account_id: Type.Optional(Type.String({ maxLength: 64, description: 'Only contacts of this account.' })), ...ListQuery },
+  {
+    account_id: Type.Optional(Type.String({ maxLength: 64, description: 'Only contacts of this account.' })),
+    ...ListQuery,
+  },
   { additionalProperties: false },
 );

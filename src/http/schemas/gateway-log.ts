@@ -3,9 +3,14 @@ import { Type } from 'typebox';
 import { INTERACTION_STATUSES, INTERACTION_TYPES, RESULT_CODES } from '../../app/gateway-log.js';
 import { INT4_MAX, ListQuery, Nullable } from './common.js';
 
-const Enum = (values: readonly string[], description: string) => Type.Union(values.map((v) => Type.Literal(v)), { description });
+const Enum = (values: readonly string[], description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description },
+  );
 const Text = (description: string) => Type.String({ minLength: 1, maxLength: 500, description });
-const Instant = (description: string) => Type.String({ format: 'date-time', description: `${description} ISO 8601 date-time, e.g. 2026-11-24T12:00:00Z.` });
+const Instant = (description: string) =>
+  Type.String({ format: 'date-time', description: `${description} ISO 8601 date-time, e.g. 2026-11-24T12:00:00Z.` });
 const Whole = (description: string) => Type.Integer({ minimum: 0, maximum: INT4_MAX, description });
 
 export const GatewayLogSchema = Type.Object(
@@ -13,18 +18,26 @@ export const GatewayLogSchema = Type.Object(
     id: Type.String(),
     object: Type.Literal('gateway_log'),
     gateway_id: Type.String(),
-    transaction_id: Nullable(Type.String({ description: 'The Settle transaction the interaction belongs to (the entity it refers to).' })),
+    transaction_id: Nullable(
+      Type.String({ description: 'The Settle transaction the interaction belongs to (the entity it refers to).' }),
+    ),
     interaction_type: Type.String({ description: INTERACTION_TYPES.join(', ') }),
     interaction_status: Type.String({ description: INTERACTION_STATUSES.join(', ') }),
     result_code: Type.String({ description: `Settle's result code: ${RESULT_CODES.join(', ')}.` }),
-    gateway_ref_number: Nullable(Type.String({ description: "The gateway's id of the object (PaymentIntent, refund, ...)." })),
+    gateway_ref_number: Nullable(
+      Type.String({ description: "The gateway's id of the object (PaymentIntent, refund, ...)." }),
+    ),
     gateway_auth_code: Nullable(Type.String({ description: "The issuer's authorization code." })),
     gateway_date: Nullable(Type.String({ description: "When the gateway created the object (Stripe's created)." })),
     gateway_message: Nullable(Type.String()),
-    gateway_result_code: Nullable(Type.String({ description: "The gateway's decline code, error code or object status." })),
+    gateway_result_code: Nullable(
+      Type.String({ description: "The gateway's decline code, error code or object status." }),
+    ),
     gateway_result_code_description: Nullable(Type.String()),
     idempotency_key: Nullable(Type.String({ description: "Settle's idempotency key sent with the request." })),
-    is_notification: Type.Boolean({ description: 'false: a call Settle made; true: a notification (webhook) received.' }),
+    is_notification: Type.Boolean({
+      description: 'false: a call Settle made; true: a notification (webhook) received.',
+    }),
     http_method: Nullable(Type.String()),
     http_path: Nullable(Type.String()),
     http_status: Nullable(Type.Integer({ description: 'null: no answer arrived (timeout, dropped connection).' })),

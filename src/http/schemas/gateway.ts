@@ -5,7 +5,10 @@ import { DEFAULT_RATE_LIMITS, GATEWAY_MODES, GATEWAY_PROVIDERS, RATE_LIMIT_MAX }
 import { Currency, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description?: string) =>
-  Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
 
 const Provider = Enum(GATEWAY_PROVIDERS, 'stripe or spreedly.');
 const Mode = Enum(GATEWAY_MODES, 'test or live (default test).');
@@ -35,7 +38,9 @@ const RateLimit = Type.Integer({
   maximum: RATE_LIMIT_MAX,
   description: `Requests per second Settle never exceeds towards this gateway, 1 to ${RATE_LIMIT_MAX}. Default ${DEFAULT_RATE_LIMITS.test} in test mode and ${DEFAULT_RATE_LIMITS.live} in live mode (Stripe's limits).`,
 });
-const IsDefault = Type.Boolean({ description: 'true makes this the default gateway and clears the flag on every other; false unsets it.' });
+const IsDefault = Type.Boolean({
+  description: 'true makes this the default gateway and clears the flag on every other; false unsets it.',
+});
 const Immutable = Type.Unknown({ description: 'Immutable: sending it is a 400.' });
 
 export const GatewaySchema = Type.Object(
@@ -48,10 +53,16 @@ export const GatewaySchema = Type.Object(
     is_default: Type.Boolean(),
     settlement_currency: Type.String(),
     rate_limit_per_second: Type.Integer(),
-    secret_key_env: Nullable(Type.String({ description: 'The NAME of the variable holding the API key (the key is never returned).' })),
+    secret_key_env: Nullable(
+      Type.String({ description: 'The NAME of the variable holding the API key (the key is never returned).' }),
+    ),
     webhook_secret_env: Nullable(Type.String({ description: 'The NAME of the variable holding the webhook secret.' })),
-    credentials_configured: Type.Boolean({ description: "Whether secret_key_env is set in the server's environment (the built-in emulator needs no key)." }),
-    webhook_secret_configured: Type.Boolean({ description: "Whether webhook_secret_env is set in the server's environment." }),
+    credentials_configured: Type.Boolean({
+      description: "Whether secret_key_env is set in the server's environment (the built-in emulator needs no key).",
+    }),
+    webhook_secret_configured: Type.Boolean({
+      description: "Whether webhook_secret_env is set in the server's environment.",
+    }),
     api_base: Nullable(Type.String()),
     is_emulator: Type.Boolean({ description: "Settle's built-in Stripe emulator (set by Settle only)." }),
     metadata: Metadata,

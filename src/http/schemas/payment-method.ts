@@ -5,7 +5,10 @@ import { PAYMENT_METHOD_STATUSES, PAYMENT_METHOD_TYPES } from '../../app/payment
 import { Id, INT4_MAX, INT4_MIN, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description?: string) =>
-  Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
 
 const Type_ = Enum(PAYMENT_METHOD_TYPES, 'card or us_bank_account.');
 const Status = Enum(PAYMENT_METHOD_STATUSES, 'Default valid for a card, new for a bank account.');
@@ -40,13 +43,17 @@ const details = {
   brand: Nullable(Type.String({ maxLength: 50 })),
   last4: Nullable(Type.String({ description: 'The last 4 digits, exactly 4.' })),
   // Bounded by the column; the ledger's own ranges (1 to 12, 1900 to 9999) give invalid_exp_month / invalid_exp_year.
-  exp_month: Nullable(Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry month 1 to 12 (cards only).' })),
-  exp_year: Nullable(Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry year, 4 digits (cards only).' })),
+  exp_month: Nullable(
+    Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry month 1 to 12 (cards only).' }),
+  ),
+  exp_year: Nullable(
+    Type.Integer({ minimum: INT4_MIN, maximum: INT4_MAX, description: 'Expiry year, 4 digits (cards only).' }),
+  ),
   funding: Nullable(Type.String({ maxLength: 50, description: 'credit, debit, prepaid...' })),
   billing_email: Nullable(Type.String({ maxLength: 254 })),
   is_default: Type.Boolean({
     description:
-      "true makes it the default of its account and/or contact, rolling it down onto their open transactions; false unsets it where it is the default.",
+      'true makes it the default of its account and/or contact, rolling it down onto their open transactions; false unsets it where it is the default.',
   }),
 };
 const optionalDetails = Object.fromEntries(Object.entries(details).map(([k, v]) => [k, Type.Optional(v)]));
@@ -56,7 +63,8 @@ export const CreatePaymentMethodBody = Type.Object(
     gateway_token: Type.String({
       minLength: 1,
       maxLength: 255,
-      description: "The gateway's token (e.g. pm_card_visa). Never a card number: one is refused with card_number_not_accepted.",
+      description:
+        "The gateway's token (e.g. pm_card_visa). Never a card number: one is refused with card_number_not_accepted.",
     }),
     type: Type_,
     ...optionalDetails,

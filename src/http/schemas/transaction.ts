@@ -7,7 +7,10 @@ import { Amount, Currency, DateOnly, Id, ListQuery, Metadata, MetadataUpdate, Nu
 const RECORD_TYPES = ['charge', 'payout', 'transfer', 'adjustment'];
 const TRANSACTION_TYPES = ['normal', 'refund', 'reversal', 'write_off'];
 const Enum = (values: readonly string[], description?: string) =>
-  Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
 
 export const TransactionSchema = Type.Object(
   {
@@ -22,7 +25,9 @@ export const TransactionSchema = Type.Object(
     authorized_amount: Type.Integer(),
     captured_amount: Type.Integer(),
     refunded_amount: Type.Integer(),
-    disputed_amount: Type.Integer({ description: 'What disputes have withdrawn and not reinstated; retained_amount = captured - refunded - disputed.' }),
+    disputed_amount: Type.Integer({
+      description: 'What disputes have withdrawn and not reinstated; retained_amount = captured - refunded - disputed.',
+    }),
     retained_amount: Type.Integer(),
     non_gateway: Type.Boolean(),
     sub_type: Nullable(Type.String()),

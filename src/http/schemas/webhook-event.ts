@@ -5,22 +5,37 @@ import { MAX_REPLAY_EVENTS, WEBHOOK_EVENT_STATUSES } from '../../app/webhooks/ev
 import { ListQuery, Nullable } from './common.js';
 
 const STATUS_TEXT = `${WEBHOOK_EVENT_STATUSES.join(', ')}: pending (stored, not yet applied), processed, failed (see error; tried again when retryable), not_supported (a type Settle does not handle).`;
-const Status = Type.Union(WEBHOOK_EVENT_STATUSES.map((s) => Type.Literal(s)), { description: STATUS_TEXT });
+const Status = Type.Union(
+  WEBHOOK_EVENT_STATUSES.map((s) => Type.Literal(s)),
+  { description: STATUS_TEXT },
+);
 const Instant = (description: string) =>
   Type.String({ format: 'date-time', description: `${description} ISO 8601 date-time, e.g. 2026-11-24T12:00:00Z.` });
 const Text = (description: string) => Type.String({ minLength: 1, maxLength: 255, description });
 
-export const IntakeParams = Type.Object({ gateway_id: Type.String({ minLength: 1, maxLength: 200, description: 'The gateway the endpoint belongs to (gw_...).' }) });
+export const IntakeParams = Type.Object({
+  gateway_id: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'The gateway the endpoint belongs to (gw_...).',
+  }),
+});
 
 export const IntakeHeaders = Type.Object({
-  'stripe-signature': Type.Optional(Type.String({ description: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'> with the gateway's signing secret." })),
+  'stripe-signature': Type.Optional(
+    Type.String({
+      description: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'> with the gateway's signing secret.",
+    }),
+  ),
 });
 
 export const IntakeAnswerSchema = Type.Object(
   {
     received: Type.Literal(true),
     id: Type.String({ description: "Settle's id of the stored event (whe_...)." }),
-    duplicate: Type.Boolean({ description: 'true: this event was already stored; the delivery was counted, nothing else changed.' }),
+    duplicate: Type.Boolean({
+      description: 'true: this event was already stored; the delivery was counted, nothing else changed.',
+    }),
   },
   { $id: 'WebhookReceived' },
 );
@@ -39,7 +54,9 @@ const eventFields = {
   status: Type.String({ description: STATUS_TEXT }),
   outcome: Nullable(Type.String({ description: 'What processing did, in words.' })),
   error: Nullable(Type.String({ description: 'Why processing failed.' })),
-  retryable: Nullable(Type.Boolean({ description: 'For a failed event: whether the processor tries it again by itself.' })),
+  retryable: Nullable(
+    Type.Boolean({ description: 'For a failed event: whether the processor tries it again by itself.' }),
+  ),
   attempts: Type.Integer({ description: 'Processing attempts so far.' }),
   deliveries: Type.Integer({ description: 'How many times the gateway sent it (duplicates counted, stored once).' }),
   received_at: Type.String({ description: 'First delivery.' }),
@@ -53,7 +70,12 @@ const eventFields = {
 export const WebhookEventSummarySchema = Type.Object(eventFields, { $id: 'WebhookEventSummary' });
 
 export const WebhookEventSchema = Type.Object(
-  { ...eventFields, payload: Type.Record(Type.String(), Type.Unknown(), { description: 'The event as the gateway sent it (first delivery).' }) },
+  {
+    ...eventFields,
+    payload: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'The event as the gateway sent it (first delivery).',
+    }),
+  },
   { $id: 'WebhookEvent' },
 );
 

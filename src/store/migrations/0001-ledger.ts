@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     CREATE TABLE settings (
       key text PRIMARY KEY,
       value jsonb NOT NULL,
@@ -169,5 +171,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       changes jsonb NOT NULL
     );
     CREATE INDEX transaction_history_transaction ON transaction_history (transaction_id, id);
-  `);
+  `,
+  );
 }

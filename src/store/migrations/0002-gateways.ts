@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     CREATE TABLE gateways (
       id text PRIMARY KEY,
       name text NOT NULL,
@@ -27,5 +29,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     CREATE UNIQUE INDEX gateways_one_default ON gateways ((true)) WHERE is_default;
     CREATE UNIQUE INDEX gateways_one_emulator ON gateways ((true)) WHERE is_emulator;
-  `);
+  `,
+  );
 }

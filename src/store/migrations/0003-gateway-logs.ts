@@ -9,7 +9,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     CREATE TABLE gateway_logs (
       id text PRIMARY KEY,
       gateway_id text NOT NULL,
@@ -40,5 +42,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX gateway_logs_gateway_created ON gateway_logs (gateway_id, created_at);
     CREATE INDEX gateway_logs_idempotency_key ON gateway_logs (idempotency_key) WHERE idempotency_key IS NOT NULL;
     CREATE INDEX gateway_logs_ref_number ON gateway_logs (gateway_ref_number) WHERE gateway_ref_number IS NOT NULL;
-  `);
+  `,
+  );
 }

@@ -12,7 +12,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_state_check;
     ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_state_check CHECK (state IN ('in_progress', 'running', 'done'));
 
@@ -43,5 +45,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE UNIQUE INDEX gateway_attempts_one_unresolved ON gateway_attempts (transaction_id) WHERE state IN ('in_flight', 'needs_review');
     CREATE INDEX gateway_attempts_in_flight ON gateway_attempts (created_at, id) WHERE state = 'in_flight';
     CREATE INDEX gateway_attempts_transaction ON gateway_attempts (transaction_id, id);
-  `);
+  `,
+  );
 }

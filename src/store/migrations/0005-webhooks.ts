@@ -18,7 +18,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     CREATE TABLE webhook_events (
       id text PRIMARY KEY,
       gateway_id text NOT NULL REFERENCES gateways (id),
@@ -88,5 +90,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE UNIQUE INDEX transactions_one_per_payout ON transactions (gateway_payout) WHERE gateway_payout IS NOT NULL;
     CREATE UNIQUE INDEX transactions_one_adjustment_per_balance_transaction ON transactions (gateway_balance_transaction)
       WHERE record_type = 'adjustment' AND gateway_balance_transaction IS NOT NULL;
-  `);
+  `,
+  );
 }

@@ -21,7 +21,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     CREATE TABLE job_runs (
       id text PRIMARY KEY,
       job text NOT NULL,
@@ -66,5 +68,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ALTER TABLE transactions ADD COLUMN advice_code text;
     DROP INDEX transactions_reattempt_of;
     CREATE UNIQUE INDEX transactions_one_reattempt ON transactions (reattempt_of_id) WHERE reattempt_of_id IS NOT NULL;
-  `);
+  `,
+  );
 }

@@ -11,7 +11,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
 
     CREATE TABLE audit_events (
@@ -28,5 +30,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX audit_events_object_type ON audit_events (object_type, id);
     CREATE INDEX audit_events_object_id ON audit_events (object_id, id);
     CREATE INDEX audit_events_created_at ON audit_events (created_at);
-  `);
+  `,
+  );
 }
