@@ -28,6 +28,7 @@ export const UNIT: readonly string[] = [
   'test/gateway-adapters/stripe-classify-error.test.ts',
   'test/gateway-adapters/stripe-map-status.test.ts',
   'test/jobs/schedule.test.ts',
+  'test/store/group-commit.test.ts',
   'test/support/test-groups.test.ts',
 ];
 export const RUNS_ISOLATED: readonly string[] = ['test/webhooks/events.test.ts'];

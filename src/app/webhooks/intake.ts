@@ -15,6 +15,7 @@
 // retried event by event, so a bad row fails only its own request.
 import { performance } from 'node:perf_hooks';
 import { NotFoundError, SettleError, ValidationError } from '../../domain/errors.js';
+import { GroupCommit } from '../../store/group-commit.js';
 import { findGateway } from '../../store/gateway-records-repo.js';
 import type { Db, GatewayRow } from '../../store/schema.js';
 import { type IntakeEventRow, insertWebhookEvents } from '../../store/webhook-events-repo.js';
@@ -134,47 +135,18 @@ const isDataError = (error: unknown): boolean =>
 class WebhookEventWriter {
   readonly #db: Db;
   readonly #settings: Pick<Deps, 'settings'>['settings'];
-  readonly #maxBatch: number;
-  readonly #maxInFlight: number;
-  #queue: Pending[] = [];
-  #inFlight = 0;
-  #scheduled = false;
+  readonly #batches: GroupCommit<Pending>;
 
   constructor(deps: Pick<Deps, 'db' | 'settings'>, options: Pick<IntakeOptions, 'maxBatch' | 'maxInFlight'>) {
     this.#db = deps.db;
     this.#settings = deps.settings;
-    this.#maxBatch = options.maxBatch ?? 64;
-    this.#maxInFlight = options.maxInFlight ?? 3;
+    this.#batches = new GroupCommit((batch) => this.#write(groupByEvent(batch)), options);
   }
 
   write(gatewayId: string, event: ParsedEvent, receivedAt: Date): Promise<IntakeAnswer> {
     return new Promise<IntakeAnswer>((resolve, reject) => {
-      this.#queue.push({
-        gatewayId,
-        event,
-        receivedAt,
-        id: newId('webhook_event', receivedAt.getTime()),
-        resolve,
-        reject,
-      });
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
-    this.#scheduled = true;
-    // Let every notification already being handled in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.#scheduled = false;
-      while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        this.#inFlight += 1;
-        void this.#write(groupByEvent(batch)).finally(() => {
-          this.#inFlight -= 1;
-          this.#schedule();
-        });
-      }
+      const id = newId('webhook_event', receivedAt.getTime());
+      this.#batches.push({ gatewayId, event, receivedAt, id, resolve, reject });
     });
   }
 
