@@ -26,11 +26,14 @@ const HARD: DeclineCase[] = [
   {
     name: 'decline_code lost_card',
     card: 'pm_card_visa_chargeDeclinedLostCard',
+    // The test card also sends advice_code do_not_try_again, as Stripe does: cleared, so the decline_code alone decides.
+    decline: { error_code: 'card_declined', decline_code: 'lost_card', advice_code: null },
     shows: { error_code: 'card_declined', decline_code: 'lost_card', advice_code: null },
   },
   {
     name: 'decline_code stolen_card',
     card: 'pm_card_visa_chargeDeclinedStolenCard',
+    decline: { error_code: 'card_declined', decline_code: 'stolen_card', advice_code: null },
     shows: { error_code: 'card_declined', decline_code: 'stolen_card', advice_code: null },
   },
   {
@@ -60,7 +63,8 @@ const HARD: DeclineCase[] = [
   {
     name: 'expired_card as both, as the test card sends it',
     card: 'pm_card_chargeDeclinedExpiredCard',
-    shows: { error_code: 'expired_card', decline_code: 'expired_card', advice_code: null },
+    // Stripe sends advice_code confirm_card_data with it (not a do-not-retry advice): the codes decide.
+    shows: { error_code: 'expired_card', decline_code: 'expired_card', advice_code: 'confirm_card_data' },
   },
   {
     name: 'advice_code do_not_try_again on an otherwise soft decline (generic_decline)',
@@ -80,12 +84,12 @@ const SOFT: DeclineCase[] = [
   {
     name: 'decline_code insufficient_funds',
     card: 'pm_card_visa_chargeDeclinedInsufficientFunds',
-    shows: { error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: null },
+    shows: { error_code: 'card_declined', decline_code: 'insufficient_funds', advice_code: 'try_again_later' },
   },
   {
     name: 'decline_code generic_decline',
     card: GENERIC,
-    shows: { error_code: 'card_declined', decline_code: 'generic_decline', advice_code: null },
+    shows: { error_code: 'card_declined', decline_code: 'generic_decline', advice_code: 'try_again_later' },
   },
   {
     name: 'decline_code generic_decline with advice_code try_again_later',

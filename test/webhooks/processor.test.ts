@@ -55,6 +55,7 @@ describeEachDatabase(
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, // no return_url: Stripe's rule since 2023-08-16
         capture_method: 'automatic',
       });
       const charge = await stripe.charges.retrieve(pi.latest_charge as string);
@@ -309,6 +310,7 @@ describeEachDatabase(
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, // no return_url: Stripe's rule since 2023-08-16
         capture_method: 'automatic',
       });
       const event = await storeEvent(h, 'payment_intent.succeeded', pi);
@@ -334,6 +336,7 @@ describeEachDatabase(
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, // no return_url: Stripe's rule since 2023-08-16
         capture_method: 'automatic',
         metadata: { settle_transaction_id: 'trx_not_in_this_ledger' },
       });
@@ -354,6 +357,7 @@ describeEachDatabase(
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, // no return_url: Stripe's rule since 2023-08-16
         capture_method: 'automatic',
       });
       emulatorOf(h).controls.injectFault({

@@ -219,6 +219,7 @@ describeEachDatabase('webhook secrets with the emulator', (get) => {
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, // no return_url: Stripe's rule since 2023-08-16
       });
       await emulator.controls.settleWebhooks();
       const mine = emulator.controls.webhookDeliveries().filter((d) => d.endpointId === endpointId);

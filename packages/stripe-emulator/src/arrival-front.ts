@@ -34,6 +34,7 @@ try {
 } catch {}
 const server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => {
   const arrivedAt = Date.now();
+  Atomics.add(workerData.dated, 0, 1);
   const headers = {};
   for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
   headers[workerData.header] = String(arrivedAt);
@@ -66,6 +67,8 @@ parentPort.on('message', (message) => {
 
 export interface ArrivalFront {
   port: number;
+  /** How many requests the front has dated so far; readable while the emulator's own thread is busy. */
+  dated(): number;
   close(): Promise<void>;
 }
 
@@ -75,7 +78,12 @@ export async function startArrivalFront(options: {
   port: number;
   innerPort: number;
 }): Promise<ArrivalFront> {
-  const worker = new Worker(FRONT_SOURCE, { eval: true, workerData: { ...options, header: ARRIVED_AT_HEADER } });
+  // Shared memory, so that the count can be read without the event loop (a test keeps the main thread busy).
+  const dated = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(FRONT_SOURCE, {
+    eval: true,
+    workerData: { ...options, header: ARRIVED_AT_HEADER, dated },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (message: { port?: number; error?: string }) => {
@@ -85,6 +93,7 @@ export async function startArrivalFront(options: {
   });
   return {
     port,
+    dated: () => Atomics.load(dated, 0),
     close: async () => {
       const closed = new Promise<void>((resolve) => {
         worker.once('message', () => resolve());

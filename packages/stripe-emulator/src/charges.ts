@@ -6,9 +6,15 @@
 // clock passes that deadline the authorization lapses: the PaymentIntent becomes canceled (reason `automatic`,
 // docs.stripe.com/payments/place-a-hold-on-a-payment-method; the exact cancellation_reason is not documented) and the
 // charge is refunded (payment-intent-capture.ts).
+import { chargeOutcome } from './charge-outcomes.js';
 import type { EmulatorState } from './state.js';
 import type { TestCard } from './test-cards.js';
 import type { Charge, PaymentIntent, PaymentMethod } from './types.js';
+
+export function incrementalRequested(pi: PaymentIntent): boolean {
+  const card = (pi.payment_method_options as { card?: { request_incremental_authorization?: string } } | null)?.card;
+  return card?.request_incremental_authorization === 'if_available';
+}
 
 export const CAPTURE_WINDOW_S = 7 * 24 * 60 * 60;
 
@@ -16,6 +22,11 @@ export interface Failure {
   code: string;
   declineCode: string;
   message: string;
+  /** The decline's advice_code and the card field at fault (test-cards.ts Decline). */
+  adviceCode?: string;
+  param?: string;
+  /** Blocked by Radar: the charge never reached the network (charge-outcomes.ts). */
+  blocked?: boolean;
 }
 
 function cardDetails(
@@ -38,7 +49,10 @@ function cardDetails(
     extended_authorization: { status: 'disabled' },
     fingerprint: pmCard.fingerprint,
     funding: card.funding,
-    incremental_authorization: { status: 'unavailable' },
+    // Available when the PaymentIntent asked for it (payment-intent-update.ts: the emulator's account is eligible).
+    incremental_authorization: {
+      status: succeeded && pi.capture_method === 'manual' && incrementalRequested(pi) ? 'available' : 'unavailable',
+    },
     installments: null,
     last4: pmCard.last4 ?? card.last4,
     mandate: null,
@@ -70,6 +84,16 @@ function bankDetails(state: EmulatorState, pm: PaymentMethod): Record<string, un
   };
 }
 
+/** The account's descriptor ('SETTLE EMULATOR', the emulator's stand-in) with the PaymentIntent's dynamic suffix for
+ * cards, or the PaymentIntent's full statement_descriptor for other methods
+ * (docs.stripe.com/get-started/account/statement-descriptors). */
+function statementDescriptor(pi: PaymentIntent, bank: boolean): string {
+  const account = 'SETTLE EMULATOR';
+  if (bank) return typeof pi.statement_descriptor === 'string' ? pi.statement_descriptor : account;
+  const suffix = pi.statement_descriptor_suffix;
+  return typeof suffix === 'string' ? `SETTLE* ${suffix}`.slice(0, 22) : account;
+}
+
 /**
  * A charge for one confirmation attempt. Card: `succeeded` (captured unless manual) or `failed`. ACH debit
  * (us_bank_account): `pending`, captured, not yet paid, no balance transaction (bank-debits.ts settles it).
@@ -96,10 +120,10 @@ export function buildCharge(
     amount_refunded: 0,
     application: null,
     application_fee: null,
-    application_fee_amount: null,
+    application_fee_amount: pi.application_fee_amount ?? null,
     balance_transaction: null,
     billing_details: pm.billing_details,
-    calculated_statement_descriptor: 'SETTLE EMULATOR',
+    calculated_statement_descriptor: statementDescriptor(pi, bank),
     captured,
     created,
     currency: pi.currency,
@@ -109,37 +133,29 @@ export function buildCharge(
     failure_balance_transaction: null,
     failure_code: failure?.code ?? null,
     failure_message: failure?.message ?? null,
-    fraud_details: {},
+    // A Radar block is reported by Stripe itself (observed on live charges Radar blocked).
+    fraud_details: failure?.blocked === true ? { stripe_report: 'fraudulent' } : {},
     livemode: false,
     metadata: { ...pi.metadata },
-    on_behalf_of: null,
-    outcome: {
-      advice_code: null,
-      network_advice_code: null,
-      network_decline_code: null,
-      network_status: succeeded ? 'approved_by_network' : 'declined_by_network',
-      reason: failure?.declineCode ?? null,
-      risk_level: 'normal',
-      risk_score: 20,
-      seller_message: succeeded ? 'Payment complete.' : 'The bank declined the payment.',
-      type: succeeded ? 'authorized' : 'issuer_declined',
-    },
+    on_behalf_of: pi.on_behalf_of ?? null,
+    outcome: chargeOutcome(failure, bank ? 'bank_debit' : 'card'),
     paid: succeeded && !bank,
     payment_intent: pi.id,
     payment_method: pm.id,
     payment_method_details: paymentMethodDetails,
     radar_options: {},
-    receipt_email: null,
+    receipt_email: pi.receipt_email ?? null,
     receipt_number: null,
     receipt_url: null,
     refunded: false,
     review: null,
-    shipping: null,
+    shipping: pi.shipping ?? null,
+    source: null, // Charges.d.ts: only legacy Sources/Cards set it; PaymentMethods never do
     source_transfer: null,
-    statement_descriptor: null,
-    statement_descriptor_suffix: null,
+    statement_descriptor: bank ? (pi.statement_descriptor ?? null) : null,
+    statement_descriptor_suffix: bank ? null : (pi.statement_descriptor_suffix ?? null),
     status: bank && succeeded ? 'pending' : succeeded ? 'succeeded' : 'failed',
-    transfer_data: null,
+    transfer_data: pi.transfer_data ?? null,
     transfer_group: null,
   };
   return state.put(charge);

@@ -1,18 +1,20 @@
 // The stripe-emulator command (bin/stripe-emulator.js runs the compiled copy): starts the emulator on a port until
 // SIGINT or SIGTERM, optionally keeping its state in a JSON file.
-//   stripe-emulator [--port N] [--host ADDRESS] [--state FILE]
+//   stripe-emulator [--port N] [--host ADDRESS] [--state FILE] [--rate-limit]
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
 
-const USAGE = `Usage: stripe-emulator [--port N] [--host ADDRESS] [--state FILE]
+const USAGE = `Usage: stripe-emulator [--port N] [--host ADDRESS] [--state FILE] [--rate-limit]
   --port N          port to listen on (default 12111; 0 picks a free port)
   --host ADDRESS    address to listen on (default 127.0.0.1)
-  --state FILE      keep objects, events and webhook endpoints in this JSON file (default: memory only)`;
+  --state FILE      keep objects, events and webhook endpoints in this JSON file (default: memory only)
+  --rate-limit      answer 429 as Stripe's test mode does past 25 requests/s, globally and per endpoint`;
 
 export interface CliOptions {
   port: number;
   host: string;
   stateFile?: string;
+  rateLimit?: boolean;
 }
 
 /** Reads the command line; throws an Error whose message says what is wrong. Returns null for --help. */
@@ -23,6 +25,7 @@ export function parseCli(argv: readonly string[]): CliOptions | null {
       port: { type: 'string', short: 'p', default: '12111' },
       host: { type: 'string', default: '127.0.0.1' },
       state: { type: 'string' },
+      'rate-limit': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -35,6 +38,7 @@ export function parseCli(argv: readonly string[]): CliOptions | null {
     port: Number(values.port),
     host: values.host,
     ...(values.state === undefined ? {} : { stateFile: values.state }),
+    ...(values['rate-limit'] === true ? { rateLimit: true } : {}),
   };
 }
 
@@ -55,6 +59,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     port: options.port,
     host: options.host,
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+    ...(options.rateLimit ? { rateLimit: true } : {}),
   });
   console.log(`Stripe emulator listening on ${emulator.url}`);
   console.log(

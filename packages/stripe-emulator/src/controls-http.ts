@@ -15,6 +15,7 @@
 //   POST   /_emulator/payouts/run      -> [payout, ...]
 //   POST   /_emulator/payouts/fail_next {"code"?: "account_closed"}
 //   POST   /_emulator/payment_methods/:id/update {"exp_month": 1..12, "exp_year": yyyy, "last4"?: "dddd"} -> pm
+//   POST   /_emulator/setup_intents/:id/authenticate {"outcome": "succeed" | "fail"} -> setup intent
 // Stripe-shaped failures (unknown ids, refund rules) answer with Stripe's error body and status.
 import type { ServerResponse } from 'node:http';
 import { createControls, faultFromJson, type DashboardRefund } from './controls.js';
@@ -31,6 +32,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 const ID_ROUTES: readonly [RegExp, string][] = [
   [/^POST \/_emulator\/disputes\/([A-Za-z0-9_]+)\/close$/, 'dispute_close'],
   [/^POST \/_emulator\/payment_methods\/([A-Za-z0-9_]+)\/update$/, 'pm_update'],
+  [/^POST \/_emulator\/setup_intents\/([A-Za-z0-9_]+)\/authenticate$/, 'seti_authenticate'],
 ];
 
 export async function handleControl(
@@ -50,6 +52,8 @@ export async function handleControl(
       if (!m) continue;
       const id = m[1] ?? '';
       if (name === 'dispute_close') return reply(res, 200, controls.closeDispute(id, json().outcome as 'won' | 'lost'));
+      if (name === 'seti_authenticate')
+        return reply(res, 200, controls.authenticateSetupIntent(id, json().outcome as 'succeed' | 'fail'));
       return reply(res, 200, controls.updatePaymentMethod(id, json() as unknown as CardUpdate));
     }
     switch (route) {

@@ -4,7 +4,9 @@ import { faultFromJson, type FaultSpec } from './faults.js';
 import type { FormObject } from './form.js';
 import { updateCardDetails, type CardUpdate } from './payment-method-updates.js';
 import { failNextPayout, runPayouts } from './payouts.js';
+import { RateLimiter, STRIPE_TEST_MODE_LIMITS, type RateLimitSettings } from './rate-limit.js';
 import { createRefund } from './refunds.js';
+import { authenticateSetupIntent } from './setup-intents.js';
 import { render } from './render.js';
 import type { RequestLogEntry, ServerParts } from './server.js';
 import { NO_REQUEST } from './state.js';
@@ -45,8 +47,13 @@ export interface EmulatorControls {
   runPayouts(): Json[];
   /** The next payout fails at its arrival date with this failure code. */
   failNextPayout(code?: string): void;
+  /** Turns Stripe's request rate limits on (these figures; true: 25/s globally and per endpoint) or off (null or
+   * false), forgetting what was counted. Returns the limits in force. */
+  configureRateLimit(settings: RateLimitSettings | boolean | null): RateLimitSettings | null;
   /** Changes a card's expiry (and last4) as the network's account updater does. */
   updatePaymentMethod(id: string, update: CardUpdate): Json;
+  /** The customer completes (`succeed`) or fails (`fail`) a requires_action SetupIntent's 3-D Secure step. */
+  authenticateSetupIntent(id: string, outcome: 'succeed' | 'fail'): Json;
 }
 
 export function createControls(parts: ServerParts): EmulatorControls {
@@ -89,7 +96,12 @@ export function createControls(parts: ServerParts): EmulatorControls {
     },
     runPayouts: () => act(() => runPayouts(state).map((p) => render(state, p))),
     failNextPayout: (code = 'account_closed') => failNextPayout(state, code),
+    configureRateLimit: (settings) =>
+      (parts.rateLimiter ??= new RateLimiter()).configure(
+        settings === true ? STRIPE_TEST_MODE_LIMITS : settings === false ? null : settings,
+      ),
     updatePaymentMethod: (id, update) => act(() => render(state, updateCardDetails(state, id, update))),
+    authenticateSetupIntent: (id, outcome) => act(() => render(state, authenticateSetupIntent(state, id, outcome))),
   };
 }
 

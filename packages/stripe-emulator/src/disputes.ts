@@ -103,6 +103,7 @@ export function openScriptedDispute(state: EmulatorState, charge: Charge): Dispu
       past_due: false,
       submission_count: 0,
     },
+    intended_submission_method: null, // Disputes.d.ts (v23): set only through the update parameter of that name
     is_charge_refundable: false,
     livemode: false,
     metadata: {},

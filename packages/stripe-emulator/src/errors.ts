@@ -1,8 +1,9 @@
 // Stripe-shaped API errors. The body is `{ error: { type, code?, message, param?, ... } }`; the HTTP status picks
 // the SDK's error class (docs.stripe.com/api/errors: 400/404 invalid request or idempotency, 401 authentication, 402
-// card,
-// 409 conflict, 429 rate limit, 5xx api error). Messages are the emulator's own wording; clients must rely on
-// `type` and `code`, never on the text.
+// card, 409 conflict, 429 rate limit, 5xx api error). Card declines carry Stripe's own messages (test-cards.ts),
+// since those reach customers; other messages are mostly the emulator's wording: rely on `type` and `code`.
+// server.ts adds `request_log_url` (https://dashboard.stripe.com/test/logs/<the request's id>) to every error
+// body of an authenticated request.
 
 export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
@@ -12,6 +13,7 @@ export interface StripeErrorBody {
   code?: string;
   param?: string;
   decline_code?: string;
+  advice_code?: string;
   doc_url?: string;
   charge?: string;
   payment_intent?: unknown;
@@ -99,7 +101,7 @@ export function authenticationFailed(key: string | null): StripeApiError {
     message:
       shown === null
         ? 'No API key provided. Send it as a Bearer token in the Authorization header.'
-        : `Invalid API Key provided: ${shown}. The emulator accepts any key starting with sk_test_.`,
+        : `Invalid API Key provided: ${shown}. The emulator accepts any key starting with sk_test_ or rk_test_.`,
   });
 }
 

@@ -10,6 +10,7 @@ import { type ArrivalFront, startArrivalFront } from './arrival-front.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { FaultInjector } from './faults.js';
 import { IdempotencyLayer } from './idempotency.js';
+import { RateLimiter, STRIPE_TEST_MODE_LIMITS, type RateLimitSettings } from './rate-limit.js';
 import { createHandler, type RequestLogEntry, type ServerParts } from './server.js';
 import type { WebhookSettings } from './webhooks.js';
 import { EmulatorState } from './state.js';
@@ -19,6 +20,8 @@ import { WebhookDispatcher } from './webhooks.js';
 export type { EmulatorControls } from './controls.js';
 export type { FaultKind, FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './server.js';
+export type { RateLimitSettings } from './rate-limit.js';
+export { STRIPE_TEST_MODE_LIMITS } from './rate-limit.js';
 export type { DashboardRefund } from './controls.js';
 export type { CardUpdate } from './payment-method-updates.js';
 export type { DeliveryLogEntry, WebhookSettings } from './webhooks.js';
@@ -41,12 +44,19 @@ export interface EmulatorOptions {
    * runs (arrival-front.ts). For rate measurements; costs a loopback hop per request.
    */
   arrivalThread?: boolean;
+  /**
+   * Stripe's request rate limits (rate-limit.ts): true for Stripe's test-mode figures (25 requests/s globally and per
+   * endpoint), or other figures; off by default. controls.configureRateLimit changes it later.
+   */
+  rateLimit?: boolean | RateLimitSettings;
 }
 
 export interface Emulator {
   url: string;
   port: number;
   controls: EmulatorControls;
+  /** With arrivalThread: how many requests the front has dated (read through shared memory); 0 without it. */
+  arrivalsDated(): number;
   /** Stops the server and writes the state file. */
   close(): Promise<void>;
 }
@@ -69,6 +79,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log,
     webhooks,
     behindArrivalFront: front,
+    rateLimiter: new RateLimiter(
+      options.rateLimit === true ? STRIPE_TEST_MODE_LIMITS : options.rateLimit === false ? null : options.rateLimit,
+    ),
   };
   // Behind the front, the server's only client is the front's connection pool: its connections never time out
   // (keepAliveTimeout 0), so the front never sends a request on a connection the server is closing.
@@ -98,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: `http://${shownHost}:${port}`,
     port,
     controls: createControls(parts),
+    arrivalsDated: () => arrivals?.dated() ?? 0,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -140,6 +140,8 @@ function arrive(state: EmulatorState, payout: Payout): void {
   payout.trace_id = { status: 'supported', value: `EMU${payout.id.slice(-12).toUpperCase()}` };
   emitUpdated(state, 'payout.updated', payout, before);
   emit(state, 'payout.paid', payout);
+  // Only automatic payouts are reconciled (manual ones stay not_applicable: payouts-manual.ts).
+  if (payout.automatic !== true) return;
   payout.reconciliation_status = 'completed';
   emit(state, 'payout.reconciliation_completed', payout);
 }
@@ -176,10 +178,18 @@ export function listPayouts(state: EmulatorState, params: FormObject): Record<st
     'expand',
   ]);
   const status = optString(params, 'status');
+  // destination: "Only return payouts sent to this external account" (PayoutListParams).
+  const destination = optString(params, 'destination');
   const arrival = rangeFilter(params, 'arrival_date');
   const created = rangeFilter(params, 'created');
   const payouts = state
     .all<Payout>('payout')
-    .filter((p) => (status === undefined || p.status === status) && arrival(p.arrival_date) && created(p.created));
+    .filter(
+      (p) =>
+        (status === undefined || p.status === status) &&
+        (destination === undefined || p.destination === destination) &&
+        arrival(p.arrival_date) &&
+        created(p.created),
+    );
   return renderList(state, payouts, '/v1/payouts', params);
 }

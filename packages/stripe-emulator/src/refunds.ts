@@ -1,10 +1,14 @@
 // Refunds (docs.stripe.com/refunds): against a PaymentIntent or a Charge, partial or full, repeatedly until the charge
 // is fully refunded. What can still be refunded is `charge.amount - charge.amount_refunded` (the released part
-// of a partial capture already counts as refunded). Errors, all HTTP 400 invalid_request_error:
-//   - charge_already_refunded: nothing left to refund;
-//   - amount_too_large: more than what is left (⚠️ code from secondary sources, e.g. HealthByRo/aa-stripe#77);
-//   - payment_intent_unexpected_state: the PaymentIntent has no captured charge. An uncaptured (requires_capture)
-//     PaymentIntent cannot be refunded: cancel it instead (docs.stripe.com/refunds).
+// of a partial capture already counts as refunded). Errors, all HTTP 400 invalid_request_error, with the code and
+// param Stripe sends (observed on Stripe test mode in 2026 by aat-stripe, plans/refunds/refund-limits.yaml, and by
+// the stripe-stateful-mock parity tests against live Stripe):
+//   - more than what is left: param `amount` and NO code;
+//   - nothing left to refund: code charge_already_refunded and NO param;
+//   - an uncaptured (requires_capture) PaymentIntent or charge: no code and no param (cancel it instead,
+//     docs.stripe.com/refunds);
+//   - a PaymentIntent with no payment yet (requires_payment_method, processing, ...): the emulator's
+//     payment_intent_unexpected_state on param payment_intent (⚠️ not observed on Stripe).
 import { refundBalanceTransaction } from './balance.js';
 import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
 import { emit } from './events.js';
@@ -29,6 +33,9 @@ export function buildRefund(
     charge: charge.id,
     created: state.nowSeconds(),
     currency: charge.currency,
+    // Refunds.d.ts (v23): the charge's customer and payment method; customer_account is for Accounts v2 only.
+    customer: typeof charge.customer === 'string' ? charge.customer : null,
+    customer_account: null,
     destination_details: {
       card: {
         reference: null,
@@ -40,6 +47,7 @@ export function buildRefund(
     },
     metadata,
     payment_intent: charge.payment_intent,
+    payment_method: charge.payment_method,
     reason,
     receipt_number: null,
     source_transfer_reversal: null,
@@ -57,11 +65,14 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
   if (piId !== undefined) {
     const pi = state.find<PaymentIntent>(piId, 'payment_intent');
     if (!pi) throw resourceMissing('payment_intent', piId, 'payment_intent');
+    if (pi.status === 'requires_capture') {
+      throw invalidRequest(
+        `PaymentIntent ${pi.id} is uncaptured (requires_capture); cancel it to release the authorization instead of refunding.`,
+      );
+    }
     if (pi.status !== 'succeeded') {
       throw invalidRequest(
-        pi.status === 'requires_capture'
-          ? `PaymentIntent ${pi.id} is uncaptured (requires_capture); cancel it to release the authorization instead of refunding.`
-          : `PaymentIntent ${pi.id} has no successful charge to refund (status ${pi.status}).`,
+        `PaymentIntent ${pi.id} has no successful charge to refund (status ${pi.status}).`,
         'payment_intent_unexpected_state',
         'payment_intent',
       );
@@ -74,11 +85,9 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
     charge = state.find<Charge>(chargeId, 'charge');
     if (!charge) throw resourceMissing('charge', chargeId, 'charge');
     if (!charge.captured) {
-      throw invalidRequest(
-        `Charge ${charge.id} is ${charge.status === 'failed' ? 'a failed charge' : 'uncaptured; cancel its PaymentIntent instead'}.`,
-        charge.status === 'failed' ? 'charge_not_refundable' : 'payment_intent_unexpected_state',
-        'charge',
-      );
+      if (charge.status === 'failed')
+        throw invalidRequest(`Charge ${charge.id} is a failed charge.`, 'charge_not_refundable', 'charge');
+      throw invalidRequest(`Charge ${charge.id} is uncaptured; cancel its PaymentIntent instead.`);
     }
   }
   if (!charge) throw invalidRequest('There is no charge to refund.', 'charge_not_refundable', 'payment_intent');
@@ -107,15 +116,14 @@ export function createRefund(state: EmulatorState, params: FormObject, dashboard
   );
   const charge = refundableCharge(state, params);
   const remaining = charge.amount - charge.amount_refunded;
-  if (remaining <= 0)
-    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
+  if (remaining <= 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded');
   const amount = optInt(params, 'amount') ?? remaining;
   if (amount <= 0)
     throw invalidRequest('Refund amount must be a positive integer.', 'parameter_invalid_integer', 'amount');
   if (amount > remaining) {
     throw invalidRequest(
       `Refund amount (${amount}) is greater than the unrefunded amount on the charge (${remaining}).`,
-      'amount_too_large',
+      undefined,
       'amount',
     );
   }

@@ -6,7 +6,7 @@ import { refreshStatus } from './balance.js';
 import type { FormObject } from './form.js';
 import { limitParam, optString, stringList } from './params.js';
 import type { EmulatorState } from './state.js';
-import type { AnyStripeObject, BalanceTransaction } from './types.js';
+import type { AnyStripeObject, BalanceTransaction, Refund } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,6 +22,8 @@ function expandPath(state: EmulatorState, target: Json, path: readonly string[],
     for (const item of target.data as Json[]) expandPath(state, item, rest, full);
     return;
   }
+  if (field === 'refunds' && target.object === 'charge' && !(field in target))
+    target.refunds = chargeRefunds(state, target);
   if (!(field in target)) throw invalidRequest(`This property cannot be expanded (${full}).`, undefined, 'expand');
   let value = target[field];
   if (typeof value === 'string') {
@@ -34,6 +36,24 @@ function expandPath(state: EmulatorState, target: Json, path: readonly string[],
   if (typeof value !== 'object')
     throw invalidRequest(`This property cannot be expanded (${full}).`, undefined, 'expand');
   if (rest.length > 0) expandPath(state, value as Json, rest, full);
+}
+
+/**
+ * A charge's `refunds`: not in the object since API 2022-11-15, still expandable (Charges.d.ts `refunds?:
+ * ApiList<Refund> | null`, "A list of refunds that have been applied to the charge"): the list of its refunds,
+ * newest first, at most 10 (Stripe's default page) with has_more beyond.
+ */
+function chargeRefunds(state: EmulatorState, charge: Json): Json {
+  const refunds = state
+    .all<Refund>('refund')
+    .filter((r) => r.charge === charge.id)
+    .reverse();
+  return {
+    object: 'list',
+    data: refunds.slice(0, 10).map((r) => copy(state, r)),
+    has_more: refunds.length > 10,
+    url: `/v1/charges/${String(charge.id)}/refunds`,
+  };
 }
 
 export function expansions(params: FormObject): string[] {

@@ -15,11 +15,12 @@ import {
 } from './payment-intents.js';
 import { createRefund, listRefunds } from './refunds.js';
 import { listPaymentIntents, searchPaymentIntents } from './search.js';
-import { attachPaymentMethod, createCustomer, requireCustomer, resolvePaymentMethod } from './customers.js';
+import { CARD_ROUTES } from './routes-cards.js';
 import type { StripeApiError } from './errors.js';
 import { requirePayout } from './payouts.js';
 import { rangeFilter } from './range-filter.js';
 import { MORE_ROUTES } from './routes-more.js';
+import { UPDATE_ROUTES } from './routes-updates.js';
 
 type Json = Record<string, unknown>;
 export type Handler = (state: EmulatorState, params: FormObject, id: string) => Json;
@@ -56,6 +57,7 @@ const retrieveOnly = (params: FormObject, extra: readonly string[] = []): void =
   checkKnown(params, ['expand', ...extra]);
 
 export const ROUTES: readonly Route[] = [
+  ...UPDATE_ROUTES,
   {
     method: 'POST',
     pattern: /^\/v1\/payment_intents$/,
@@ -107,7 +109,20 @@ export const ROUTES: readonly Route[] = [
     },
   },
   { method: 'POST', pattern: /^\/v1\/refunds$/, handler: (s, p) => render(s, createRefund(s, p), expansions(p)) },
-  { method: 'GET', pattern: /^\/v1\/refunds$/, handler: (s, p) => renderList(s, listRefunds(s, p), '/v1/refunds', p) },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/refunds$/,
+    handler: (s, p) => {
+      const refunds = listRefunds(s, p); // checks the parameters first
+      const created = rangeFilter(p, 'created');
+      return renderList(
+        s,
+        refunds.filter((r) => created(r.created)),
+        '/v1/refunds',
+        p,
+      );
+    },
+  },
   {
     method: 'GET',
     pattern: new RegExp(`^/v1/refunds/${ID}$`),
@@ -125,10 +140,14 @@ export const ROUTES: readonly Route[] = [
       checkKnown(p, ['payment_intent', 'customer', 'limit', 'starting_after', 'ending_before', 'expand', 'created']);
       const pi = optString(p, 'payment_intent');
       const customer = optString(p, 'customer');
+      const created = rangeFilter(p, 'created');
       const charges = s
         .all<Charge>('charge')
         .filter(
-          (c) => (pi === undefined || c.payment_intent === pi) && (customer === undefined || c.customer === customer),
+          (c) =>
+            (pi === undefined || c.payment_intent === pi) &&
+            (customer === undefined || c.customer === customer) &&
+            created(c.created),
         );
       return renderList(s, charges, '/v1/charges', p);
     },
@@ -188,28 +207,7 @@ export const ROUTES: readonly Route[] = [
       return render(s, bt, expansions(p));
     },
   },
-  { method: 'POST', pattern: /^\/v1\/customers$/, handler: (s, p) => render(s, createCustomer(s, p), expansions(p)) },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/v1/customers/${ID}$`),
-    handler: (s, p, id) => {
-      retrieveOnly(p);
-      return render(s, requireCustomer(s, id, 'id'), expansions(p));
-    },
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/v1/payment_methods/${ID}$`),
-    handler: (s, p, id) => {
-      retrieveOnly(p);
-      return render(s, resolvePaymentMethod(s, id, 'id'), expansions(p));
-    },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`),
-    handler: (s, p, id) => render(s, attachPaymentMethod(s, id, p), expansions(p)),
-  },
+  ...CARD_ROUTES, // customers, PaymentMethods, SetupIntents (routes-cards.ts)
   ...MORE_ROUTES,
 ];
 

@@ -3,6 +3,7 @@
 // -> connection_reset / rate_limit faults
 // (nothing done, nothing saved) -> idempotency (replay, mismatch, in-use) -> delay -> server_error (500, saved)
 // or the operation -> save idempotent result -> answer, or drop the connection for drop_response.
+import { knownApiVersion, PINNED_API_VERSION } from './api-versions.js';
 import { ARRIVED_AT_HEADER } from './arrival-front.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { apiError, authenticationFailed, errorPayload, invalidRequest, rateLimit
 import type { FaultInjector } from './faults.js';
 import { decodeForm, type FormObject } from './form.js';
 import type { IdempotencyLayer } from './idempotency.js';
+import { rateLimitExceeded, type RateLimiter } from './rate-limit.js';
 import { matchRoute } from './routes.js';
 import { randomToken, type EmulatorState } from './state.js';
 import { runTimeline } from './timeline.js';
@@ -32,11 +34,13 @@ export interface ServerParts {
   webhooks: WebhookDispatcher;
   /** Requests come through the arrival front (arrival-front.ts): log the arrival time it stamped. */
   behindArrivalFront?: boolean;
+  /** Stripe's request rate limits (rate-limit.ts), checked after faults and before idempotency. */
+  rateLimiter?: RateLimiter;
 }
 
 const MAX_BODY = 1 << 20;
 const MAX_LOG = 100_000;
-const API_VERSION = '2026-10-28.endive';
+const API_VERSION = PINNED_API_VERSION;
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -102,7 +106,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       'Content-Type': 'application/json',
       'Request-Id': requestId,
       'Stripe-Version': String(req.headers['stripe-version'] ?? API_VERSION),
-      ...(idemKey !== null && method === 'POST' ? { 'Idempotency-Key': idemKey } : {}),
+      // Original-Request names the request that did the work: this one, or on a replay the first (headers below).
+      ...(idemKey !== null && method === 'POST' ? { 'Idempotency-Key': idemKey, 'Original-Request': requestId } : {}),
       ...headers,
     });
     res.end(body);
@@ -116,7 +121,13 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   try {
     const body = await readBody(req);
     const key = apiKey(req);
-    if (key === null || !key.startsWith('sk_test_')) throw authenticationFailed(key);
+    // Secret and restricted test keys (docs.stripe.com/keys: sk_test_..., rk_test_...); the emulator has no
+    // permissions, so a restricted key may do everything.
+    if (key === null || !/^(sk|rk)_test_/.test(key)) throw authenticationFailed(key);
+    const version = req.headers['stripe-version'];
+    if (typeof version === 'string' && !knownApiVersion(version)) {
+      throw invalidRequest(`Invalid Stripe API version: ${version}`);
+    }
     const match = matchRoute(method, path);
     if (match === undefined || match === 'method_not_allowed') {
       throw invalidRequest(`Unrecognized request URL (${method}: ${path}).`, undefined, undefined, 404);
@@ -125,6 +136,9 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     const fault = faults.take(method, path);
     if (fault?.kind === 'connection_reset') return drop();
     if (fault?.kind === 'rate_limit') throw rateLimited();
+    // An endpoint is the method and the route's path template: GETs of different ids share one limit.
+    const endpoint = `${method} ${match.route.pattern.source}`;
+    if (parts.rateLimiter?.admit(endpoint, state.now().getTime()) === false) throw rateLimitExceeded();
     // Clock-driven changes (timeline.ts) happen on whole seconds of the emulator clock: run them once per
     // emulated second, not on every request (each scan walks every stored object).
     const nowS = state.nowSeconds();
@@ -148,7 +162,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     if (fault?.kind === 'server_error') {
       const err = apiError();
       status = err.status;
-      out = JSON.stringify(errorPayload(err));
+      out = errorJson(err, requestId);
     } else {
       try {
         // Events recorded by the handler carry this request (Event.request).
@@ -159,7 +173,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       } catch (err) {
         const e = err instanceof StripeApiError ? err : apiError(`Emulator failure: ${String(err)}`);
         status = e.status;
-        out = JSON.stringify(errorPayload(e));
+        out = errorJson(e, requestId);
       }
       if (method === 'POST' || method === 'DELETE') state.scheduleSave();
     }
@@ -169,6 +183,17 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   } catch (err) {
     release?.();
     const e = err instanceof StripeApiError ? err : apiError(`Emulator failure: ${String(err)}`);
-    send(e.status, JSON.stringify(errorPayload(e)));
+    send(e.status, e.status === 401 ? JSON.stringify(errorPayload(e)) : errorJson(e, requestId));
   }
+}
+
+/**
+ * An error body with its request_log_url: the Dashboard's log page of this very request, as Stripe sends on errors
+ * (docs.stripe.com/api/errors `request_log_url`: "A URL to the request log entry in your dashboard"). A 401 has none:
+ * without a valid key there is no account whose log could hold it.
+ */
+function errorJson(err: StripeApiError, requestId: string): string {
+  return JSON.stringify({
+    error: { ...err.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` },
+  });
 }

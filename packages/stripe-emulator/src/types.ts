@@ -88,6 +88,8 @@ export interface BalanceTransaction extends StripeObjectBase {
 
 export interface Customer extends StripeObjectBase {
   object: 'customer';
+  /** Set on the stub a deleted customer leaves behind ({id, object, deleted}): retrievable, never listed. */
+  deleted?: true;
 }
 
 export interface PaymentMethod extends StripeObjectBase {
@@ -96,6 +98,25 @@ export interface PaymentMethod extends StripeObjectBase {
   type: 'card' | 'us_bank_account';
   /** Absent on us_bank_account PaymentMethods. */
   card?: Record<string, unknown>;
+}
+
+export type SetupIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'canceled' | 'succeeded';
+
+/** SetupIntents.d.ts `SetupIntent` (setup-intents.ts). */
+export interface SetupIntent extends StripeObjectBase {
+  object: 'setup_intent';
+  cancellation_reason: string | null;
+  created: number;
+  customer: string | null;
+  description: string | null;
+  last_setup_error: Record<string, unknown> | null;
+  metadata: Record<string, string>;
+  next_action: Record<string, unknown> | null;
+  payment_method: string | null;
+  payment_method_types: string[];
+  status: SetupIntentStatus;
+  usage: 'off_session' | 'on_session';
 }
 
 export interface StripeEvent extends StripeObjectBase {
@@ -157,6 +178,7 @@ export type AnyStripeObject =
   | BalanceTransaction
   | Customer
   | PaymentMethod
+  | SetupIntent
   | StripeEvent
   | WebhookEndpoint
   | Dispute
@@ -166,6 +188,9 @@ export type AnyStripeObject =
 export interface Internal {
   /** PaymentMethod: the test card it was created from (its behaviour). */
   testCard?: string;
+  /** PaymentMethod: used without being attached to a customer, or detached: it may not be used again
+   * (payment-methods.ts). */
+  consumed?: boolean;
   /** Charge: balance_transaction is hidden in the response that created it (automatic_async capture). */
   asyncCapture?: boolean;
   /** Charge: an ACH debit still processing settles (or fails) at this emulator time, unix seconds. */
@@ -178,4 +203,6 @@ export interface Internal {
   secret?: string;
   /** Payout: fails at arrival with this failure code (failNextPayout). */
   failWith?: string;
+  /** PaymentIntent: the mandate_data of its confirmation (customer acceptance; the object has no field for it). */
+  mandateData?: Record<string, unknown>;
 }

@@ -11,17 +11,21 @@ const params = {
   currency: 'usd',
   payment_method: 'pm_card_visa',
   confirm: true,
+  automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
   capture_method: 'manual' as const,
 };
 
 /**
- * Sends one GET from another thread when asked, and reports when it sent it. The test's own thread (which is also
- * the emulator's) can then be kept busy while the request arrives.
+ * Sends one GET from another thread when asked. The thread counts in `written` (shared memory) once the request's
+ * bytes are handed to the socket, and reports when it sent it. The test's own thread (which is also the
+ * emulator's) can then be kept busy, without its event loop, until the request has arrived.
  */
 function remoteSender(port: number): {
+  written: Int32Array;
   send(path: string): Promise<{ sentAt: number; status: number }>;
   close(): Promise<number>;
 } {
+  const written = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -32,11 +36,13 @@ function remoteSender(port: number): {
         res.resume();
         res.on('end', () => parentPort.postMessage({ sentAt, status: res.statusCode }));
       });
+      req.on('finish', () => Atomics.add(workerData.written, 0, 1));
       req.end();
     });`,
-    { eval: true, workerData: { port } },
+    { eval: true, workerData: { port, written } },
   );
   return {
+    written,
     send: (path) =>
       new Promise((resolve, reject) => {
         worker.once('message', resolve);
@@ -47,9 +53,17 @@ function remoteSender(port: number): {
   };
 }
 
-/** Keeps this thread (and so the emulator's handlers) busy for `ms`; returns when it ended. */
-function busyFor(ms: number): number {
-  const end = Date.now() + ms;
+/**
+ * Keeps this thread (and so the emulator's handlers) busy until `done()` holds, then for 20 ms more; returns when
+ * it ended. No wall-clock bound decides the outcome: the wait ends on an event another thread signals. The
+ * 60-second guard only turns a broken signal into a clear failure instead of a hung test.
+ */
+function busyUntil(done: () => boolean): number {
+  const guard = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > guard) throw new Error('the other thread never signalled');
+  }
+  const end = Date.now() + 20;
   while (Date.now() < end) {
     // spin
   }
@@ -58,17 +72,22 @@ function busyFor(ms: number): number {
 
 async function dateOneRequestDuringABusyThread(
   emulator: Emulator,
+  behindFront: boolean,
 ): Promise<{ sentAt: number; busyUntil: number; loggedAt: number }> {
   const sender = remoteSender(emulator.port);
   try {
+    const datedBefore = emulator.arrivalsDated();
     const answered = sender.send('/v1/balance');
-    // The other thread sends at once; this thread stays busy for 400 ms, so the emulator's handler runs after.
-    const busyUntil = busyFor(400);
+    // The other thread sends; this thread stays busy until the request was written (and, behind the arrival front,
+    // until the front has dated it), so the emulator's handler runs after.
+    const ended = busyUntil(
+      () => Atomics.load(sender.written, 0) > 0 && (!behindFront || emulator.arrivalsDated() > datedBefore),
+    );
     const { sentAt, status } = await answered;
     expect(status).toBe(200);
     const entry = emulator.controls.requestLog().find((e) => e.path === '/v1/balance');
     if (!entry) throw new Error('the request is not in the log');
-    return { sentAt, busyUntil, loggedAt: entry.at };
+    return { sentAt, busyUntil: ended, loggedAt: entry.at };
   } finally {
     await sender.close();
   }
@@ -78,7 +97,7 @@ describe('the emulator dates requests', () => {
   it('by default when its handler runs: a request that arrived while the thread was busy is logged after', async () => {
     const emulator = await startEmulator();
     try {
-      const { sentAt, busyUntil, loggedAt } = await dateOneRequestDuringABusyThread(emulator);
+      const { sentAt, busyUntil, loggedAt } = await dateOneRequestDuringABusyThread(emulator, false);
       expect(sentAt).toBeLessThan(busyUntil);
       expect(loggedAt).toBeGreaterThanOrEqual(busyUntil);
     } finally {
@@ -89,7 +108,9 @@ describe('the emulator dates requests', () => {
   it('with arrivalThread when it arrives, however busy the emulator is', async () => {
     const emulator = await startEmulator({ arrivalThread: true });
     try {
-      const { sentAt, busyUntil, loggedAt } = await dateOneRequestDuringABusyThread(emulator);
+      expect(emulator.arrivalsDated()).toBe(0);
+      const { sentAt, busyUntil, loggedAt } = await dateOneRequestDuringABusyThread(emulator, true);
+      expect(emulator.arrivalsDated()).toBe(1);
       expect(sentAt).toBeLessThan(busyUntil);
       expect(loggedAt).toBeGreaterThanOrEqual(sentAt);
       expect(loggedAt).toBeLessThan(busyUntil);

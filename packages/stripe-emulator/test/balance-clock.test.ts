@@ -16,12 +16,14 @@ describe('GET /v1/balance and funds becoming available', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     await stripe().paymentIntents.create({
       amount: 5000,
       currency: 'eur',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     await stripe().refunds.create({ payment_intent: usd.id, amount: 1000 });
     let balance = await stripe().balance.retrieve();

@@ -32,6 +32,7 @@ describe('balance transactions', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'automatic',
     });
     const charge = await stripe().charges.retrieve(pi.latest_charge as string, { expand: ['balance_transaction'] });
@@ -65,6 +66,7 @@ describe('balance transactions', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     await stripe().paymentIntents.capture(pi.id, { amount_to_capture: 4000 });

@@ -6,7 +6,13 @@ import { DAY, failure, raw, useEmulator } from './helpers.js';
 const { stripe, emulator } = useEmulator();
 
 async function debit(pm: string, amount = 10000): Promise<Stripe.PaymentIntent> {
-  return stripe().paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true });
+  return stripe().paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: pm,
+    confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+  });
 }
 
 describe('ACH Direct Debit (us_bank_account)', () => {
@@ -111,6 +117,7 @@ describe('ACH Direct Debit (us_bank_account)', () => {
           currency: 'eur',
           payment_method: 'pm_usBankAccount',
           confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
         }),
       ),
     ).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', code: 'payment_method_currency_mismatch' });
@@ -121,6 +128,7 @@ describe('ACH Direct Debit (us_bank_account)', () => {
           currency: 'usd',
           payment_method: 'pm_usBankAccount',
           confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           capture_method: 'manual',
         }),
       ),

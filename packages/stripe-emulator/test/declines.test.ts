@@ -19,6 +19,7 @@ describe('test payment methods', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     expect(pi).toMatchObject({ status: 'succeeded', last_payment_error: null, amount_received: 1000 });
   });
@@ -31,6 +32,7 @@ describe('test payment methods', () => {
           currency: 'usd',
           payment_method: pm,
           confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           metadata: { t: pm },
         }),
       );
@@ -80,7 +82,12 @@ describe('test payment methods', () => {
   }
 
   it('a decline on a separate confirm call gives the same error body', async () => {
-    const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', capture_method: 'manual' });
+    const pi = await stripe().paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      capture_method: 'manual',
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    });
     const err = await failure(
       stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' }),
     );
@@ -94,6 +101,7 @@ describe('test payment methods', () => {
       currency: 'usd',
       payment_method: 'pm_card_authenticationRequired',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     expect(pi.status).toBe('requires_action');
     expect(pi.next_action?.type).toBe('use_stripe_sdk');
@@ -112,6 +120,7 @@ describe('test payment methods', () => {
         customer: customer.id,
         payment_method: pm.id,
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
         off_session: true,
       }),
     );

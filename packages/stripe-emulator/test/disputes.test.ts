@@ -13,6 +13,7 @@ async function disputed(
     currency: 'usd',
     payment_method: 'pm_card_createDispute',
     confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     capture_method: 'automatic',
     ...extra,
   });
@@ -68,6 +69,7 @@ describe('disputes (pm_card_createDispute)', () => {
       currency: 'usd',
       payment_method: 'pm_card_createDispute',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     expect((await stripe().disputes.list()).data).toHaveLength(0);

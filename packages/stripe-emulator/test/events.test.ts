@@ -13,7 +13,13 @@ const typesOf = (list: Stripe.Event[]): string[] => list.map((e) => e.type);
 describe('events', () => {
   it('a default (automatic_async) payment: created, succeeded with no balance_transaction, then charge.updated with it', async () => {
     const pi = await stripe().paymentIntents.create(
-      { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+      {
+        amount: 2000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      },
       { idempotencyKey: 'evt-key-1' },
     );
     const list = await events();
@@ -44,7 +50,10 @@ describe('events', () => {
 
   it('an event keeps the object as it was then (a deep copy)', async () => {
     const pi = await stripe().paymentIntents.create({ amount: 1000, currency: 'usd', metadata: { a: '1' } });
-    await stripe().paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+    await stripe().paymentIntents.confirm(pi.id, {
+      payment_method: 'pm_card_visa',
+      return_url: 'https://example.com/r',
+    });
     const created = (await stripe().events.list({ type: 'payment_intent.created' })).data[0]!;
     expect(created.data.object).toMatchObject({ status: 'requires_payment_method', metadata: { a: '1' } });
     expect(await stripe().events.retrieve(created.id)).toEqual(
@@ -58,6 +67,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     await stripe().paymentIntents.capture(pi.id, { amount_to_capture: 3000 });
@@ -84,6 +94,7 @@ describe('events', () => {
         currency: 'usd',
         payment_method: 'pm_card_visa_chargeDeclined',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       }),
     );
     const three = await stripe().paymentIntents.create({
@@ -91,6 +102,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_authenticationRequired',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     await stripe().paymentIntents.cancel(three.id);
     const auth = await stripe().paymentIntents.create({
@@ -98,6 +110,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     await stripe().paymentIntents.cancel(auth.id);
@@ -106,6 +119,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'automatic',
     });
     await stripe().refunds.create({ payment_intent: paid.id, amount: 100 });
@@ -133,7 +147,13 @@ describe('events', () => {
   });
 
   it('an idempotent replay records nothing new', async () => {
-    const params = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
+    const params = {
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    } as const;
     await stripe().paymentIntents.create(params, { idempotencyKey: 'evt-replay' });
     const before = (await events()).length;
     const again = await stripe().paymentIntents.create(params, { idempotencyKey: 'evt-replay' });
@@ -147,6 +167,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'automatic',
     });
     emulator().controls.advanceClock(10_000);
@@ -186,6 +207,7 @@ describe('events', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     const charge = await stripe().charges.retrieve(pi.latest_charge as string);

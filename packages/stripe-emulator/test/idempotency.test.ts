@@ -7,6 +7,7 @@ const params = {
   currency: 'usd',
   payment_method: 'pm_card_visa',
   confirm: true,
+  automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
   metadata: { settle_txn: 't1' },
 };
 

@@ -25,6 +25,7 @@ describe('updatePaymentMethod (network card updates)', () => {
       customer: customer.id,
       payment_method: pm.id,
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     const charge = await stripe().charges.retrieve(pi.latest_charge as string);
     expect(charge.payment_method_details?.card).toMatchObject({ exp_month: 3, exp_year: 2031, last4: '1881' });

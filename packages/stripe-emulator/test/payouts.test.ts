@@ -16,6 +16,7 @@ describe('automatic payouts', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     await stripe().refunds.create({ payment_intent: pi.id, amount: 2000 });
     emulator().controls.advanceClock(2 * DAY); // the charge is available now; the refund was at once
@@ -77,6 +78,7 @@ describe('automatic payouts', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     emulator().controls.advanceClock(2 * DAY);
     emulator().controls.failNextPayout('account_closed');
@@ -103,6 +105,7 @@ describe('automatic payouts', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     emulator().controls.advanceClock(2 * DAY);
     const res = await fetch(`${emulator().url}/_emulator/payouts/run`, { method: 'POST' });

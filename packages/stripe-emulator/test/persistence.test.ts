@@ -27,6 +27,7 @@ describe('persistence', () => {
         payment_method: 'pm_card_visa',
         capture_method: 'manual',
         confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
         customer: customer.id,
         metadata: { settle_txn: 'p1' },
       },
@@ -67,6 +68,7 @@ describe('persistence', () => {
           payment_method: 'pm_card_visa',
           capture_method: 'manual',
           confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           customer: customer.id,
           metadata: { settle_txn: 'p1' },
         },
@@ -89,6 +91,7 @@ describe('persistence', () => {
           customer: customer.id,
           payment_method: pm.id,
           confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
         })
         .catch((e: unknown) => e);
       expect(err).toMatchObject({ statusCode: 402, decline_code: 'generic_decline' });
@@ -109,6 +112,7 @@ describe('persistence', () => {
       currency: 'usd',
       payment_method: 'pm_usBankAccount',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     const before = (await sdk(first).events.list()).data.map((e) => e.id);
     first.controls.advanceClock(DAY);

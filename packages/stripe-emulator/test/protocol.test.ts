@@ -23,8 +23,8 @@ describe('form decoding', () => {
 });
 
 describe('Stripe protocol', () => {
-  it("answers 401 with Stripe's error shape unless the key starts with sk_test_", async () => {
-    for (const key of ['sk_live_abcdefghijklmnop', 'pk_test_123', 'rk_test_abc']) {
+  it("answers 401 with Stripe's error shape unless the key starts with sk_test_ or rk_test_", async () => {
+    for (const key of ['sk_live_abcdefghijklmnop', 'pk_test_123', 'rk_live_abc']) {
       const err = await failure(sdk(emulator(), key).paymentIntents.list());
       expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
       expect(err).toMatchObject({ statusCode: 401, rawType: 'invalid_request_error' });
@@ -96,6 +96,7 @@ describe('Stripe protocol', () => {
       customer: customer.id,
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     });
     const full = await stripe().paymentIntents.retrieve(pi.id, {
       expand: ['customer', 'payment_method', 'latest_charge.balance_transaction'],
@@ -120,6 +121,7 @@ describe('Stripe protocol', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
       description: 'd',
     });

@@ -10,6 +10,7 @@ async function paid(pm = 'pm_card_visa', amount = 1000): Promise<Stripe.PaymentI
     currency: 'usd',
     payment_method: pm,
     confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     capture_method: 'automatic',
   });
 }

@@ -10,6 +10,7 @@ async function paid(amount: number): Promise<Stripe.PaymentIntent> {
     currency: 'usd',
     payment_method: 'pm_card_visa',
     confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     capture_method: 'automatic',
   });
 }
@@ -60,16 +61,12 @@ describe('refunds', () => {
     });
   });
 
-  it('rejects a refund larger than what is left with amount_too_large', async () => {
+  // Stripe sends no code here, only param amount (aat-stripe plans/refunds/refund-limits.yaml).
+  it('rejects a refund larger than what is left, on param amount', async () => {
     const pi = await paid(1000);
     await stripe().refunds.create({ payment_intent: pi.id, amount: 600 });
     const err = await failure(stripe().refunds.create({ payment_intent: pi.id, amount: 401 }));
-    expect(err).toMatchObject({
-      type: 'StripeInvalidRequestError',
-      statusCode: 400,
-      code: 'amount_too_large',
-      param: 'amount',
-    });
+    expect(err).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400, code: undefined, param: 'amount' });
     expect(await stripe().refunds.create({ payment_intent: pi.id, amount: 400 })).toMatchObject({ amount: 400 });
   });
 
@@ -79,14 +76,17 @@ describe('refunds', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'manual',
     });
     for (const params of [{ payment_intent: pi.id }, { charge: pi.latest_charge as string }]) {
       const err = await failure(stripe().refunds.create(params));
+      // No code and no param on Stripe (aat-stripe plans/refunds/refund-limits.yaml).
       expect(err).toMatchObject({
         type: 'StripeInvalidRequestError',
         statusCode: 400,
-        code: 'payment_intent_unexpected_state',
+        code: undefined,
+        param: undefined,
       });
     }
     expect((await stripe().refunds.list({ payment_intent: pi.id })).data).toEqual([]);

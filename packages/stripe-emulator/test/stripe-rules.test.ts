@@ -19,6 +19,7 @@ async function cardCharge(amount: number, currency: string): Promise<Stripe.Bala
     currency,
     payment_method: 'pm_card_visa',
     confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     capture_method: 'automatic',
   });
   const read = await stripe().paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction'] });

@@ -35,6 +35,7 @@ async function pay(amount = 1000): Promise<Stripe.PaymentIntent> {
     currency: 'usd',
     payment_method: 'pm_card_visa',
     confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
     capture_method: 'automatic',
   });
 }
@@ -267,6 +268,7 @@ it('events not yet delivered when the emulator stopped are delivered after it st
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       capture_method: 'automatic',
     });
     await first.controls.settleWebhooks();
