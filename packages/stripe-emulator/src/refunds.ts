@@ -13,6 +13,7 @@ import { refundBalanceTransaction } from './balance.js';
 import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
 import { emit } from './events.js';
 import { scheduleRefundFailure } from './refund-failures.js';
+import { checkRefundConnectParams, REFUND_CONNECT_PARAMS } from './refund-connect.js';
 import type { FormObject } from './form.js';
 import { checkKnown, metadataParam, optEnum, optInt, optString } from './params.js';
 import type { EmulatorState } from './state.js';
@@ -84,7 +85,8 @@ function refundableCharge(state: EmulatorState, params: FormObject): Charge {
   } else if (chargeId !== undefined) {
     charge = state.find<Charge>(chargeId, 'charge');
     if (!charge) throw resourceMissing('charge', chargeId, 'charge');
-    if (!charge.captured) {
+    // A legacy charge (no PaymentIntent, charges-legacy.ts) that is only authorized is released by refunding it.
+    if (!charge.captured && !(charge.payment_intent === null && charge.status === 'succeeded')) {
       if (charge.status === 'failed')
         throw invalidRequest(`Charge ${charge.id} is a failed charge.`, 'charge_not_refundable', 'charge');
       throw invalidRequest(`Charge ${charge.id} is uncaptured; cancel its PaymentIntent instead.`);
@@ -112,7 +114,7 @@ export function createRefund(state: EmulatorState, params: FormObject, dashboard
     params,
     dashboard
       ? ['payment_intent', 'charge', 'amount', 'reason']
-      : ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand'],
+      : ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand', ...REFUND_CONNECT_PARAMS],
   );
   const charge = refundableCharge(state, params);
   const remaining = charge.amount - charge.amount_refunded;
@@ -127,9 +129,20 @@ export function createRefund(state: EmulatorState, params: FormObject, dashboard
       'amount',
     );
   }
+  // An uncaptured legacy charge is released whole, with no balance transaction (nothing was captured); Stripe's
+  // refusal of a partial one is recorded by the stripe-stateful-mock parity tests (test/charges.ts "can't partially
+  // void": 400 on param amount, no code).
+  if (!charge.captured && amount !== remaining)
+    throw invalidRequest(
+      'You cannot partially refund an uncaptured charge. Instead, capture the charge for an amount less than the original amount',
+      undefined,
+      'amount',
+    );
+  checkRefundConnectParams(params, charge);
   const reason = optEnum(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const) ?? null;
   const refund = buildRefund(state, charge, amount, reason, metadataParam(params));
-  refund.balance_transaction = refundBalanceTransaction(state, refund.id, amount, charge.currency, 'refund').id;
+  if (charge.captured)
+    refund.balance_transaction = refundBalanceTransaction(state, refund.id, amount, charge.currency, 'refund').id;
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded === charge.amount;
   emit(state, 'refund.created', refund);

@@ -3,6 +3,7 @@
 // (routes.ts): `/v1/charges/search` must not be taken for a charge id (it once answered "Received unknown parameter:
 // query").
 import { cancelRefund, updateCharge, updateRefund } from './charge-refund-updates.js';
+import { captureLegacyCharge, createLegacyCharge } from './charges-legacy.js';
 import type { FormObject } from './form.js';
 import { incrementAuthorization, updatePaymentIntent } from './payment-intent-update.js';
 import { requirePaymentIntent } from './payment-intents.js';
@@ -31,6 +32,13 @@ export const UPDATE_ROUTES: readonly Route[] = [
     handler: (s, p, id) => out(s, incrementAuthorization(s, requirePaymentIntent(s, id), p), p),
   },
   { method: 'POST', pattern: path('/v1/charges/:id'), handler: (s, p, id) => out(s, updateCharge(s, id, p), p) },
+  // The legacy Charges API (charges-legacy.ts).
+  { method: 'POST', pattern: path('/v1/charges'), handler: (s, p) => out(s, createLegacyCharge(s, p), p) },
+  {
+    method: 'POST',
+    pattern: path('/v1/charges/:id/capture'),
+    handler: (s, p, id) => out(s, captureLegacyCharge(s, id, p), p),
+  },
   { method: 'POST', pattern: path('/v1/refunds/:id'), handler: (s, p, id) => out(s, updateRefund(s, id, p), p) },
   {
     method: 'POST',
