@@ -20,8 +20,12 @@ import { fileURLToPath } from 'node:url';
 /** The operations the Stripe adapter (src/gateway-adapters/stripe/) calls, as `METHOD /path/template` of the spec. */
 export const OPERATIONS = [
   'GET /v1/balance_transactions',
+  'GET /v1/customers',
   'POST /v1/customers',
+  'GET /v1/customers/{customer}/payment_methods',
+  'GET /v1/disputes',
   'GET /v1/disputes/{dispute}',
+  'GET /v1/payment_intents',
   'POST /v1/payment_intents',
   'GET /v1/payment_intents/search',
   'GET /v1/payment_intents/{intent}',
@@ -29,9 +33,12 @@ export const OPERATIONS = [
   'POST /v1/payment_intents/{intent}/capture',
   'GET /v1/payment_methods/{payment_method}',
   'POST /v1/payment_methods/{payment_method}/attach',
+  'GET /v1/payouts',
   'GET /v1/payouts/{payout}',
   'GET /v1/refunds',
   'POST /v1/refunds',
+  'POST /v1/setup_intents',
+  'GET /v1/setup_intents/{intent}',
 ] as const;
 
 /**

@@ -6,6 +6,7 @@
 // column names (authorized_amount, gateway_fee, decline_code, ...) so the processing code can store it as is.
 // Amounts are always Settle's integer minor units (ISO 4217 exponent), never the gateway's wire amounts.
 import type { GatewayRow } from '../store/schema.js';
+import type { Snapshot } from '../domain/snapshots.js';
 
 /** Metadata key under which every gateway object Settle creates carries our transaction id. */
 export const TRANSACTION_ID_METADATA_KEY = 'settle_transaction_id';
@@ -68,6 +69,47 @@ export interface ListBalanceTransactionsRequest {
   type?: string;
   limit: number; // 1..100
   startingAfter?: string;
+  /** Created in [gte, lt) (the backfill's range, W6). */
+  created?: CreatedRange;
+}
+
+/** A creation-time range: from `gte` (inclusive) to `lt` (exclusive); either may be open. */
+export interface CreatedRange {
+  gte?: Date;
+  lt?: Date;
+}
+
+/**
+ * One page of a gateway list for the backfill (W6). Stripe lists newest first and pages with `starting_after` the
+ * last id of the previous page, so a page that was applied can be resumed after: objects created since sort before it.
+ */
+export interface ListPageRequest {
+  created?: CreatedRange;
+  startingAfter?: string;
+  limit: number; // 1..100
+}
+
+export interface GatewayListPage<T> {
+  data: T[];
+  has_more: boolean;
+  /** The gateway id of the page's last object: `startingAfter` of the next page (null for an empty page). */
+  last_id: string | null;
+}
+
+/** A customer as listed by the gateway (W6). */
+export interface GatewayCustomerDetails {
+  id: string;
+  name: string | null;
+  email: string | null;
+  /** Settle's account or contact id, when Settle created this customer (the `settle_reference` metadata key). */
+  reference: string | null;
+  created: Date;
+}
+
+/** A refund as listed by the gateway, with its payment as the gateway holds it now (expanded in the same request). */
+export interface GatewayRefundOfPayment {
+  refund: GatewayRefund;
+  payment: GatewayPayment | null;
 }
 
 export interface CreateCustomerRequest {
@@ -76,6 +118,39 @@ export interface CreateCustomerRequest {
   reference: string;
   name?: string;
   email?: string;
+  /** More metadata for the customer (saved cards: settle_account_id or settle_contact_id). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Save a card for later off-session charges (R5): a SetupIntent created and confirmed at once for `customer`, with
+ * `usage: off_session`. The gateway answers with the PaymentMethod it saved (Stripe: a new pm_... when
+ * `paymentMethod` is a test token such as pm_card_visa), attached to the customer once the setup succeeded.
+ */
+export interface SetupIntentRequest {
+  idempotencyKey: string;
+  customer: string;
+  paymentMethod: string;
+  /** Settle's payment method id, stamped in the SetupIntent's metadata. */
+  reference: string;
+}
+
+export type SetupIntentStatus =
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'canceled' | 'succeeded';
+
+/** A SetupIntent as the gateway holds it now, with the PaymentMethod it saved (or is saving). */
+export interface GatewaySetup {
+  id: string;
+  status: SetupIntentStatus;
+  customer: string | null;
+  /** The saved method's id (Stripe: pm_...); null when the setup failed and the gateway let go of it. */
+  payment_method: string | null;
+  /** Its details, when the gateway sent them with the SetupIntent. */
+  details: GatewayPaymentMethodDetails | null;
+  next_action: string | null;
+  last_error: GatewayError | null;
+  /** Settle's payment method id from the SetupIntent's metadata (null on one Settle did not create). */
+  reference: string | null;
 }
 
 export interface AttachPaymentMethodRequest {
@@ -138,6 +213,9 @@ export interface GatewayPayment {
   cancellation_reason: string | null;
   last_error: GatewayError | null;
   balance: GatewayBalance | null;
+  /** L11: the latest charge's outcome (Stripe's outcome.network_status and outcome.risk_level), when known. */
+  network_status?: string | null;
+  risk_level?: string | null;
 }
 
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
@@ -238,6 +316,32 @@ export interface GatewayPaymentMethodDetails {
   last4: string | null;
   exp_month: number | null;
   exp_year: number | null;
+  /** Cards: credit, debit, prepaid or unknown; and the gateway's fingerprint of the number (same card, same value). */
+  funding?: string | null;
+  fingerprint?: string | null;
+  /** The customer it is attached to, when the gateway said. */
+  customer?: string | null;
+}
+
+/**
+ * An event's snapshot (W2): what the event says about its object, in Settle's units, with what the snapshot rule
+ * (domain/snapshots.ts) needs to judge it. `payment` and `refund` are the port's shapes of the same object, for
+ * applying it; a PaymentIntent's snapshot has no expanded charge, so its `balance` is null.
+ */
+export interface GatewaySnapshot {
+  object_id: string;
+  payment_intent: string | null;
+  transaction_id: string | null;
+  api_version: string | null;
+  /** The API version the adapter is pinned to (its reads are rendered in it). */
+  pinned_version: string;
+  /** The event's `created`. */
+  created: Date;
+  /** The idempotency key of the API request that caused the event (Stripe's `request.idempotency_key`), if any. */
+  request_key: string | null;
+  snapshot: Snapshot;
+  payment: GatewayPayment | null;
+  refund: GatewayRefund | null;
 }
 
 export interface Gateway {
@@ -262,8 +366,27 @@ export interface Gateway {
   retrieveDispute(disputeId: string): Promise<GatewayOutcome<GatewayDispute>>;
   retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>>;
   retrievePaymentMethod(paymentMethodId: string): Promise<GatewayOutcome<GatewayPaymentMethodDetails>>;
+  /** Creates and confirms a SetupIntent (saved cards): succeeded, requires_action, pending (processing) or declined. */
+  createSetupIntent(request: SetupIntentRequest): Promise<GatewayOutcome<GatewaySetup>>;
+  retrieveSetupIntent(setupIntentId: string): Promise<GatewayOutcome<GatewaySetup>>;
   createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>>;
   attachPaymentMethod(request: AttachPaymentMethodRequest): Promise<GatewayOutcome<GatewayPaymentMethod>>;
+  /**
+   * A webhook event's object as the event shows it (W2), mapped to Settle's shapes without any request; null for an
+   * event whose object Settle never applies from a snapshot (it is read instead).
+   */
+  parseSnapshot(event: unknown): GatewaySnapshot | null;
+  // The backfill's lists (W6): newest first, a page at a time, within a creation range.
+  listCustomers(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayCustomerDetails>>>;
+  /** A customer's payment methods (no creation range: Stripe's list of a customer's methods takes none). */
+  listCustomerPaymentMethods(
+    customer: string,
+    request: ListPageRequest,
+  ): Promise<GatewayOutcome<GatewayListPage<GatewayPaymentMethodDetails>>>;
+  listPayments(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayment>>>;
+  listRefundsCreated(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayRefundOfPayment>>>;
+  listDisputes(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayDispute>>>;
+  listPayouts(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayout>>>;
 }
 
 /** Gives the adapter for a stored gateway record (implemented by gateway-adapters/registry.ts; one per gateway per process). */

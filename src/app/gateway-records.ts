@@ -51,6 +51,8 @@ export type { GatewayRow };
 /** Stripe's global limits (docs/STRIPE.md, "Rate limits"): 25 requests/s in test mode, 100 in live mode. */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<GatewayMode, number>> = { test: 25, live: 100 };
 export const RATE_LIMIT_MAX = 10_000;
+/** Stripe's limit per endpoint "unless otherwise stated" (docs.stripe.com/rate-limits); 0 turns Settle's off. */
+export const DEFAULT_ENDPOINT_RATE_LIMIT = 25;
 export const DEFAULT_SETTLEMENT_CURRENCY = 'USD';
 /** The built-in emulator gateway's name (it is found by is_emulator, of which there is at most one). */
 export const EMULATOR_GATEWAY_NAME = 'Stripe emulator';
@@ -75,6 +77,7 @@ export interface GatewayView {
   is_default: boolean;
   settlement_currency: string;
   rate_limit_per_second: number;
+  endpoint_rate_limit_per_second: number;
   secret_key_env: string | null;
   webhook_secret_env: string | null;
   /** Whether the API key's environment variable is set in this process (the value is never shown). */
@@ -242,6 +245,18 @@ export function parseApiBase(value: unknown, field = 'api_base'): string {
   return url.origin;
 }
 
+/** A per-endpoint limit: 0 (off) to RATE_LIMIT_MAX requests per second. */
+export function parseEndpointRateLimit(value: unknown, field = 'endpoint_rate_limit_per_second'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > RATE_LIMIT_MAX) {
+    throw new ValidationError(
+      'invalid_rate_limit',
+      `${field} must be a whole number of requests per second from 0 (off) to ${RATE_LIMIT_MAX}.`,
+      field,
+    );
+  }
+  return value;
+}
+
 export function parseRateLimit(value: unknown, field = 'rate_limit_per_second'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > RATE_LIMIT_MAX) {
     throw new ValidationError(
@@ -327,6 +342,7 @@ export interface CreateGatewayInput {
   is_default?: boolean;
   settlement_currency: string;
   rate_limit_per_second?: number;
+  endpoint_rate_limit_per_second?: number;
   secret_key_env: string;
   webhook_secret_env?: string | null;
   api_base?: string | null;
@@ -338,6 +354,7 @@ export interface UpdateGatewayInput {
   is_default?: boolean;
   settlement_currency?: string;
   rate_limit_per_second?: number;
+  endpoint_rate_limit_per_second?: number;
   secret_key_env?: string;
   webhook_secret_env?: string | null;
   api_base?: string | null;
@@ -359,6 +376,10 @@ export async function createGateway(deps: Deps, ctx: RequestContext, input: Crea
       input.rate_limit_per_second === undefined
         ? DEFAULT_RATE_LIMITS[mode]
         : parseRateLimit(input.rate_limit_per_second),
+    endpoint_rate_limit_per_second:
+      input.endpoint_rate_limit_per_second === undefined
+        ? DEFAULT_ENDPOINT_RATE_LIMIT
+        : parseEndpointRateLimit(input.endpoint_rate_limit_per_second),
     secret_key_env: parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')) ?? null,
     api_base: optional(input.api_base, (v) => parseApiBase(v)) ?? null,
@@ -396,6 +417,10 @@ export async function updateGateway(deps: Deps, ctx: RequestContext, id: string,
         : parseCurrency(input.settlement_currency, 'settlement_currency'),
     rate_limit_per_second:
       input.rate_limit_per_second === undefined ? undefined : parseRateLimit(input.rate_limit_per_second),
+    endpoint_rate_limit_per_second:
+      input.endpoint_rate_limit_per_second === undefined
+        ? undefined
+        : parseEndpointRateLimit(input.endpoint_rate_limit_per_second),
     secret_key_env:
       input.secret_key_env === undefined ? undefined : parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')),
@@ -556,6 +581,8 @@ export async function ensureDefaultEmulatorGateway(
       mode: 'test',
       settlement_currency: DEFAULT_SETTLEMENT_CURRENCY,
       rate_limit_per_second: DEFAULT_RATE_LIMITS.test,
+      // The emulator has no per-endpoint limit to respect (G5): off.
+      endpoint_rate_limit_per_second: 0,
       secret_key_env: secretKeyEnv ?? null,
       webhook_secret_env: webhookSecretEnv ?? null,
       api_base: apiBase,

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   job_run: 'jrun',
   api_key: 'key',
   audit_event: 'aud',
+  sync_run: 'syn',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -3,16 +3,28 @@
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeMetadata, parseEmail, parseMetadata, parseText } from '../domain/fields.js';
 import { isPaymentMethodUsable } from '../domain/to-fix.js';
+import { findDefaultGateway } from '../store/gateway-records-repo.js';
 import {
   clearDefaultPaymentMethod,
   compareAndSetPaymentMethod,
   findPaymentMethodWithDefault,
   insertPaymentMethod,
   listPaymentMethodsPage,
+  type NewPaymentMethodRow,
   type PaymentMethodFilters,
   type PaymentMethodWithDefault,
 } from '../store/payment-methods-repo.js';
-import type { Db, Tx } from '../store/schema.js';
+import type { Db, GatewayRow, Tx } from '../store/schema.js';
+import {
+  ensureCustomer,
+  gatewayRefusal,
+  type Owner,
+  ownerOf,
+  refreshSetup,
+  sendSetup,
+  setupAwaiting,
+  setupVerdict,
+} from './saved-cards.js';
 import { iso, optional, requireChanges, retryOnRace, rollDownDefault, setCustomerDefault } from './customers.js';
 import { type Deps, type RequestContext, requireAccount, requireContact, today } from './deps.js';
 import { newId } from './ids.js';
@@ -53,6 +65,10 @@ export interface PaymentMethodView {
   contact_id: string | null;
   billing_email: string | null;
   is_default: boolean;
+  gateway_id: string | null;
+  gateway_customer: string | null;
+  setup_intent: string | null;
+  setup_status: string | null;
   metadata: Record<string, string>;
   created_at: string;
   updated_at: string;
@@ -217,6 +233,24 @@ async function resolveOwners(trx: Tx, accountId: string | null, contactId: strin
   return { account_id: contact.account_id, contact_id: contactId };
 }
 
+/** What the call after tx1 needs to save a card (saved-cards.ts): Settle's id for it, its row, its owner, the gateway. */
+interface SaveCard {
+  id: string;
+  row: NewPaymentMethodRow;
+  owner: Owner;
+  gateway: GatewayRow;
+  rollDown: boolean;
+}
+
+/**
+ * R5. A card with an owner is saved at the default gateway (saved-cards.ts): tx1 checks the input and the owners and
+ * holds the request's Idempotency-Key; outside any transaction the owner's Customer is ensured and a SetupIntent
+ * created and confirmed (key settle_setup_<pm id>); tx2 inserts the method as the gateway saved it (the pm_... it
+ * answered, the Customer, the SetupIntent, the card's details) and stores the response. A declined or refused setup
+ * is an error and inserts nothing; an unknown outcome inserts the method `pending` (setup_status unknown), which a
+ * later read completes by sending the same request again (answered 202). Without a default gateway, for a bank
+ * account or a method without an owner (one-time), the method is stored as given.
+ */
 export async function createPaymentMethod(deps: Deps, ctx: RequestContext, input: CreatePaymentMethodInput) {
   const gatewayToken = parseGatewayToken(input.gateway_token);
   const type = input.type;
@@ -237,15 +271,38 @@ export async function createPaymentMethod(deps: Deps, ctx: RequestContext, input
   checkExpiry(type, values, input);
   const settings = await deps.settings.get();
   const day = await today(deps);
-  return deps.commands.run<PaymentMethodView>(ctx.idempotency, async (trx) => {
-    const owners = await resolveOwners(trx, input.account_id ?? null, input.contact_id ?? null);
-    const now = deps.clock.now();
-    const id = newId('payment_method', now.getTime());
-    await insertPaymentMethod(trx, { id, ...values, ...owners, created_at: now, updated_at: now });
-    if (input.is_default === true)
-      await applyIsDefault(trx, ctx, await findRow(trx, id), true, settings.payment_method_rolldown_enabled, now);
-    return { status: 201, body: present(await findRow(trx, id), day) };
-  });
+  const rollDown = settings.payment_method_rolldown_enabled;
+  const insert = async (trx: Tx, row: NewPaymentMethodRow, status: number) => {
+    await insertPaymentMethod(trx, row);
+    if (input.is_default === true) await applyIsDefault(trx, ctx, await findRow(trx, row.id), true, rollDown, now());
+    return { status, body: present(await findRow(trx, row.id), day) };
+  };
+  const now = () => deps.clock.now();
+  return deps.commands.runAction<PaymentMethodView, SaveCard>(
+    ctx.idempotency,
+    async (trx) => {
+      const owners = await resolveOwners(trx, input.account_id ?? null, input.contact_id ?? null);
+      const at = now();
+      const id = newId('payment_method', at.getTime());
+      const row: NewPaymentMethodRow = { id, ...values, ...owners, created_at: at, updated_at: at };
+      const owner = ownerOf(owners);
+      const gateway = type === 'card' && owner !== null ? await findDefaultGateway(trx) : undefined;
+      if (owner === null || gateway === undefined) return { done: await insert(trx, row, 201) };
+      return { continuation: { id, row, owner, gateway, rollDown } };
+    },
+    async (save, store) => {
+      const customer = await ensureCustomer(deps, save.gateway, save.owner);
+      const outcome = await sendSetup(deps, save.gateway, { id: save.id, gateway_token: gatewayToken }, customer);
+      const verdict = setupVerdict(outcome);
+      if (verdict.kind !== 'saved') throw gatewayRefusal(outcome, 'saving the card');
+      const saved = { ...save.row, ...verdict.changes, gateway_id: save.gateway.id, gateway_customer: customer };
+      return deps.db.transaction().execute(async (trx) => {
+        const result = await insert(trx, { ...saved, updated_at: now() }, outcome.kind === 'unknown' ? 202 : 201);
+        if (store) await store(trx, result);
+        return result;
+      });
+    },
+  );
 }
 
 export async function updatePaymentMethod(
@@ -291,7 +348,19 @@ export async function updatePaymentMethod(
   });
 }
 
+/**
+ * A card whose save is still open (its holder has not authenticated yet, or the gateway's answer was lost) is
+ * completed from the gateway first (saved-cards.ts refreshSetup); a gateway that cannot answer leaves it as it is.
+ */
 export async function getPaymentMethod(deps: Deps, id: string): Promise<PaymentMethodView> {
+  const row = await findRow(deps.db, id);
+  if (setupAwaiting(row)) {
+    try {
+      await refreshSetup(deps, id);
+    } catch {
+      // the read answers with what Settle holds; the next read, charge or webhook completes it
+    }
+  }
   return present(await findRow(deps.db, id), await today(deps));
 }
 

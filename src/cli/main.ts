@@ -24,6 +24,7 @@ import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { describeProblems, PRIVATE_UMASK, restrictDataDir } from '../store/file-modes.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openRuntime } from '../runtime.js';
+import type { SyncCommandOptions } from './sync-command.js';
 
 // What Settle writes is private to its owner (docs/SECURITY.md). bin/settle.js sets this before loading anything;
 // here again for `tsx src/cli/main.ts`.
@@ -343,6 +344,22 @@ program
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+  });
+
+program
+  .command('sync')
+  .description(
+    "import the gateway's history (W6): customers, payment methods, payments, refunds, disputes, payouts and balance transactions created since a date, with progress; resumable and safe to run twice",
+  )
+  .option('--since <date>', 'from this date (YYYY-MM-DD, UTC) or ISO timestamp with its offset')
+  .option('--until <date>', 'up to (not including) this date or timestamp; default: no end')
+  .option('--objects <list>', 'comma-separated object types to import (default: all)')
+  .option('--resume', "carry on the default gateway's running sync whose process died")
+  .option('--force', 'with --resume: take the sync over even if its lease has not lapsed (its process is known gone)')
+  .option('--page-size <n>', 'objects per gateway list request, 1 to 100', '100')
+  .action(async (options: SyncCommandOptions) => {
+    const { runSyncCommand } = await import('./sync-command.js');
+    await runSyncCommand(options);
   });
 
 const jobs = program.command('jobs').description('scheduled jobs (S1-S5)');

@@ -47,6 +47,11 @@ export function isPaymentMethodUsable(pm: PaymentMethodLike, today: string): boo
   }
 }
 
+/** A card whose save is still open waits for its holder (a pending card: saved cards, app/saved-cards.ts). */
+export function isAwaitingAuthentication(pm: PaymentMethodLike): boolean {
+  return pm.type === 'card' && pm.status === 'pending';
+}
+
 export interface ToFixInput {
   record_type: RecordType;
   status: string;
@@ -55,12 +60,15 @@ export interface ToFixInput {
   date_to_process: string | null;
   payment_method_id: string | null;
   invalid_payment_method: boolean;
+  /** The unusable method is a card whose save waits for its holder to authenticate (3-D Secure). */
+  payment_method_awaiting_authentication?: boolean;
   connected_account_id: string | null;
 }
 
 export const TO_FIX_MESSAGES: {
   readonly missing_due_date: string;
   readonly invalid_payment_method: string;
+  readonly payment_method_awaiting_authentication: string;
   readonly missing_payment_method: string;
   readonly transfer_missing_account: string;
   readonly payout_missing_destination: string;
@@ -68,6 +76,8 @@ export const TO_FIX_MESSAGES: {
   missing_due_date:
     'Auto-process is on, but there is no due date or date to process: set one so the transaction gets picked up.',
   invalid_payment_method: 'The linked payment method cannot be used: update it or link a usable one.',
+  payment_method_awaiting_authentication:
+    "Payment method awaiting its holder's authentication: the card is saved once its holder completes 3-D Secure, then this transaction can be processed.",
   missing_payment_method:
     'Auto-process is on, but no payment method is linked: add one so the charge can be taken automatically.',
   transfer_missing_account:
@@ -107,7 +117,12 @@ export function computeToFix(t: ToFixInput): string | null {
   if (t.status !== 'open') return null;
   const messages: string[] = [];
   if (t.auto_process && blank(t.due_date) && blank(t.date_to_process)) messages.push(TO_FIX_MESSAGES.missing_due_date);
-  if (t.invalid_payment_method) messages.push(TO_FIX_MESSAGES.invalid_payment_method);
+  if (t.invalid_payment_method)
+    messages.push(
+      t.payment_method_awaiting_authentication === true
+        ? TO_FIX_MESSAGES.payment_method_awaiting_authentication
+        : TO_FIX_MESSAGES.invalid_payment_method,
+    );
   const specific = recordTypeRule(t);
   if (specific !== null) messages.push(specific);
   return messages.length === 0 ? null : messages.join(' ');

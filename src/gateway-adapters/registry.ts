@@ -2,7 +2,8 @@
 // record names (the built-in emulator accepts any sk_test_ key and needs none), its API base and rate
 // limit come from the record. One adapter per gateway per process; its rate limiter is either the process's own
 // (exact when this process is the only one calling the gateway: PGlite) or, given `sharedRateLimits`, one that
-// splits the limit with every process on the same PostgreSQL database (shared-rate-limiter.ts).
+// splits the limit with every process on the same PostgreSQL database (shared-rate-limiter.ts). Unless the record's
+// endpoint_rate_limit_per_second is 0, each endpoint has a limiter of its own beside it (G5; rate-limiter.ts).
 //
 // Before a record is used, its configuration is checked again (app/gateway-records.ts gatewayUseProblem: records made
 // before the credential and api_base rules): a record that fails is refused (gateway_not_configured) and its
@@ -17,6 +18,7 @@ import { type GatewayHostRules, NO_EXTRA_HOSTS } from '../domain/host-policy.js'
 import type { Db, GatewayRow } from '../store/schema.js';
 import { gatewayConnectPolicy } from './host-policy.js';
 import { exchangeLogEntry, SharedRateLimiter, StripeGateway } from './stripe/index.js';
+import { EndpointRateLimiter, type RateLimiter, SlidingWindowRateLimiter } from './stripe/rate-limiter.js';
 
 /** The key the built-in emulator gateway uses (the emulator accepts any sk_test_ key). */
 export const EMULATOR_SECRET_KEY = 'sk_test_settle_emulator';
@@ -66,6 +68,24 @@ export class GatewayRegistry implements GatewayResolver {
     return { record, gateway: this.forRecord(record) };
   }
 
+  /**
+   * G5: the gateway's limit and, unless it is 0, the per-endpoint one; both this process's own, or both shared through
+   * the database. A shared endpoint limit counts its grants under the text key `<gateway id> <endpoint>` (the grant
+   * function takes any text as its key: migrations 0007, 0008), so every process counts the same endpoint together.
+   */
+  #limiter(record: GatewayRow): RateLimiter {
+    const sharedDb = this.#sharedDb;
+    const allowance = this.#allowanceMs === undefined ? {} : { allowanceMs: this.#allowanceMs };
+    const make = (key: string, ratePerSecond: number): RateLimiter =>
+      sharedDb
+        ? new SharedRateLimiter({ db: sharedDb, gatewayId: key, ratePerSecond, ...allowance })
+        : new SlidingWindowRateLimiter({ ratePerSecond });
+    const gateway = make(record.id, record.rate_limit_per_second);
+    const perEndpoint = record.endpoint_rate_limit_per_second;
+    if (!(perEndpoint > 0)) return gateway; // 0: off
+    return new EndpointRateLimiter(gateway, (endpoint) => make(`${record.id} ${endpoint}`, perEndpoint));
+  }
+
   #build(record: GatewayRow): Gateway {
     if (record.provider !== 'stripe') {
       throw new SettleError(
@@ -92,7 +112,6 @@ export class GatewayRegistry implements GatewayResolver {
       );
     }
     const logs = this.#logs;
-    const sharedDb = this.#sharedDb;
     return new StripeGateway({
       secretKey,
       ...(record.api_base ? { apiBase: record.api_base } : {}),
@@ -100,16 +119,7 @@ export class GatewayRegistry implements GatewayResolver {
       rateLimitPerSecond: record.rate_limit_per_second,
       connectPolicy: gatewayConnectPolicy(record.api_base, this.#hosts),
       ...(this.#lookup ? { lookup: this.#lookup } : {}),
-      ...(sharedDb
-        ? {
-            rateLimiter: new SharedRateLimiter({
-              db: sharedDb,
-              gatewayId: record.id,
-              ratePerSecond: record.rate_limit_per_second,
-              ...(this.#allowanceMs === undefined ? {} : { allowanceMs: this.#allowanceMs }),
-            }),
-          }
-        : {}),
+      rateLimiter: this.#limiter(record),
       ...(logs ? { onExchange: (exchange) => logs.write(record.id, exchangeLogEntry(exchange)) } : {}),
     });
   }

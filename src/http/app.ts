@@ -25,6 +25,8 @@ import {
 import { customerRoutes } from './routes/customers.js';
 import { disputeRoutes } from './routes/disputes.js';
 import { jobRoutes } from './routes/jobs.js';
+import { syncRoutes } from './routes/sync.js';
+import { SyncRunner } from '../app/sync/sync-runs.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditEventRoutes } from './routes/audit-events.js';
 import { gatewayLogRoutes } from './routes/gateway-logs.js';
@@ -57,6 +59,8 @@ export interface BuildAppOptions {
   onWebhookStored?: () => void;
   /** Runs jobs started through the API (serve passes the one its scheduler uses; otherwise one is made and stopped with the app). */
   jobs?: JobRunner;
+  /** Carries backfills started through the API (serve passes its own; otherwise one is made and stopped with the app). */
+  sync?: SyncRunner;
   /** GET /metrics answers without a key (SETTLE_METRICS_PUBLIC); otherwise it needs the read scope. Default false. */
   metricsPublic?: boolean;
   /** Origins allowed to call the API from a browser (SETTLE_CORS_ORIGINS); none (the default): CORS off. */
@@ -163,6 +167,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = options.jobs ?? new JobRunner(options.deps);
   if (!options.jobs) app.addHook('onClose', () => jobs.stop());
   await app.register(jobRoutes(options.deps, jobs));
+  const sync = options.sync ?? new SyncRunner(options.deps);
+  if (!options.sync) app.addHook('onClose', () => sync.stop());
+  await app.register(syncRoutes(options.deps, sync));
   await app.register(apiKeyRoutes(options.deps, apiKeys, options.bootstrapKeySource));
   await app.register(auditEventRoutes(options.deps));
   await app.ready();

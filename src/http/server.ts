@@ -63,6 +63,7 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp({
     onWebhookStored: () => background.webhooks.kick(),
     jobs: background.runner,
+    sync: background.sync,
     deps: runtime.deps,
     bootstrapApiKey: key.secret,
     bootstrapKeySource: key.source,

@@ -2,6 +2,7 @@
 // runs it beside the API (unless SETTLE_SCHEDULER=off); `settle worker` runs only this, for scale (S4, X2).
 import type { Deps } from '../app/deps.js';
 import { WebhookWorker } from '../app/webhooks/worker.js';
+import { SyncRunner } from '../app/sync/sync-runs.js';
 import type { Config } from '../config.js';
 import { JOB_NAMES } from './definitions.js';
 import { JobRunner } from './runner.js';
@@ -11,6 +12,8 @@ export interface BackgroundWork {
   runner: JobRunner;
   scheduler: JobScheduler;
   webhooks: WebhookWorker;
+  /** Backfills (W6): carries those started here and resumes those whose process died. */
+  sync: SyncRunner;
   /** Starts the scheduler (when enabled) and the webhook worker. */
   start(): void;
   /** Stops scheduling and claiming, lets items under way finish, gives back what was not started. */
@@ -36,17 +39,23 @@ export function backgroundWork(
     onError: (error) => log(`scheduler: ${error instanceof Error ? error.message : String(error)}`),
   });
   const webhooks = new WebhookWorker(deps, { onError: (error) => log(`webhook processor: ${String(error)}`) });
+  const sync = new SyncRunner(deps, {
+    onError: (error, run) => log(`sync ${run.id} stopped: ${error instanceof Error ? error.message : String(error)}`),
+  });
   return {
     runner,
     scheduler,
     webhooks,
+    sync,
     start() {
       if (config.schedulerEnabled) scheduler.start();
       webhooks.start();
+      sync.startPolling();
     },
     async stop() {
       await scheduler.stop();
       await runner.stop();
+      await sync.stop();
       await webhooks.stop();
     },
   };

@@ -275,6 +275,40 @@ export const CONSTRAINTS = {
   ),
   // 0009: keys and audit
   audit_events_pkey: generatedId,
+  // 0010: saved cards
+  gateway_customers_pkey: conflict(
+    'gateway_customer_exists',
+    'This account or contact already has a Customer at this gateway; the existing one is used.',
+  ),
+  gateway_customers_one_per_customer: conflict(
+    'gateway_customer_taken',
+    'This gateway Customer already mirrors another account or contact.',
+  ),
+  gateway_customers_owner_type_check: invariant("a gateway customer's owner_type is account or contact"),
+  gateway_customers_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  payment_methods_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  payment_methods_setup_status_check: invariant(
+    "a payment method's setup_status is unknown, requires_action, processing, succeeded or failed",
+  ),
+  // 0011: applied webhook snapshots (W2), per-endpoint limits (G5)
+  gateways_endpoint_rate_limit_per_second_check: input(
+    'invalid_rate_limit',
+    'endpoint_rate_limit_per_second',
+    'endpoint_rate_limit_per_second must be a whole number from 0 (off) to 10000.',
+  ),
+  gateway_snapshots_pkey: invariant('one applied-snapshot row per gateway object, written by upsert'),
+  gateway_snapshots_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  // 0012: backfill runs (W6)
+  sync_runs_pkey: generatedId,
+  sync_runs_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  sync_runs_status_check: invariant("a sync run's status is running, completed, failed or canceled"),
+  sync_runs_trigger_check: invariant("a sync run's trigger is api or cli"),
+  sync_runs_range_check: input('parameter_invalid_value', 'until', 'until must be later than since.'),
+  sync_runs_pages_check: invariant('pages >= 0'),
+  sync_runs_one_running: conflict(
+    'sync_already_running',
+    'A sync of this gateway is already running; it is not started twice. Follow it at GET /v1/sync/{id}.',
+  ),
 } as const satisfies Record<string, ConstraintRule>;
 
 export type ConstraintName = keyof typeof CONSTRAINTS;

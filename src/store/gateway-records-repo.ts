@@ -19,6 +19,8 @@ export interface NewGatewayFields {
   mode: GatewayMode;
   settlement_currency: string;
   rate_limit_per_second: number;
+  /** Default (the column's): 25. */
+  endpoint_rate_limit_per_second?: number;
   secret_key_env: string | null;
   webhook_secret_env: string | null;
   api_base: string | null;

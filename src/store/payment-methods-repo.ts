@@ -129,3 +129,25 @@ export async function clearDefaultPaymentMethod(trx: AnyDb, paymentMethodId: str
       .execute();
   }
 }
+
+/** The payment methods a gateway SetupIntent saved (or is saving): by its id, or by Settle's id in its metadata. */
+export function findPaymentMethodsBySetup(
+  db: AnyDb,
+  setupIntentId: string,
+  reference: string | null,
+): Promise<PaymentMethodRow[]> {
+  return db
+    .selectFrom('payment_methods')
+    .selectAll()
+    .where((eb) =>
+      reference === null
+        ? eb('setup_intent', '=', setupIntentId)
+        : eb.or([eb('setup_intent', '=', setupIntentId), eb('id', '=', reference)]),
+    )
+    .orderBy('id')
+    .execute();
+}
+
+export function findPaymentMethodRow(db: AnyDb, id: string): Promise<PaymentMethodRow | undefined> {
+  return db.selectFrom('payment_methods').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -123,6 +123,23 @@ export interface PaymentMethodsTable {
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Migration 0010: the gateway and Customer a saved card is attached to, and the SetupIntent that saved it. */
+  gateway_id: Generated<string | null>;
+  gateway_customer: Generated<string | null>;
+  setup_intent: Generated<string | null>;
+  setup_status: Generated<SetupStatus | null>;
+}
+
+export type SetupStatus = 'unknown' | 'requires_action' | 'processing' | 'succeeded' | 'failed';
+export type GatewayCustomerOwnerType = 'account' | 'contact';
+
+/** Migration 0010: the gateway Customer mirroring an account or a contact, one per gateway and owner. */
+export interface GatewayCustomersTable {
+  gateway_id: string;
+  owner_type: GatewayCustomerOwnerType;
+  owner_id: string;
+  customer_id: string;
+  created_at: Timestamp;
 }
 
 export interface TransactionsTable {
@@ -178,6 +195,10 @@ export interface TransactionsTable {
   error_type: string | null;
   /** The gateway's advice on a decline (Stripe's advice_code, e.g. do_not_try_again). */
   advice_code: string | null;
+  /** Migration 0010: the charge's outcome at the card network (Stripe's outcome.network_status, e.g. declined_by_network). */
+  network_status: string | null;
+  /** Migration 0010: the gateway's risk evaluation of the charge (Stripe's outcome.risk_level: normal, elevated, highest). */
+  risk_level: string | null;
   description: string | null;
   metadata: Json<Record<string, string>>;
   version: number;
@@ -203,6 +224,8 @@ export interface GatewaysTable {
   is_default: Generated<boolean>;
   settlement_currency: string;
   rate_limit_per_second: number;
+  /** Requests per second to any one endpoint (method and path template); 0: no per-endpoint limit (G5). */
+  endpoint_rate_limit_per_second: Generated<number>;
   /** The NAME of the environment variable holding the API key (never the key). */
   secret_key_env: string | null;
   /** The NAME of the environment variable holding the webhook signing secret. */
@@ -356,12 +379,57 @@ export interface JobClaimsTable {
   expires_at: Timestamp;
 }
 
+/** Migration 0012: a backfill run (W6): its range, the object types asked for, and per type its cursor and counts. */
+export interface SyncRunsTable {
+  id: string;
+  gateway_id: string;
+  since: Timestamp;
+  until: Date | null;
+  objects: ColumnType<string[], string, string>;
+  status: SyncRunStatus;
+  trigger: 'api' | 'cli';
+  started_by: string;
+  progress: ColumnType<SyncProgress, string, string>;
+  pages: Generated<number>;
+  error: string | null;
+  worker: string | null;
+  lease_until: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Date | null;
+}
+
+export type SyncRunStatus = 'running' | 'completed' | 'failed' | 'canceled';
+
+/** Per object type: the last object id whose page was applied, whether the type is done, and what was done. */
+export type SyncProgress = Record<string, SyncObjectProgress>;
+
+export interface SyncObjectProgress {
+  after: string | null;
+  done: boolean;
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  last_skip: string | null;
+}
+
 /** Shares of a gateway's rate limit taken by processes on one PostgreSQL database. */
 export interface RateLimitGrantsTable {
   id: Generated<string>;
   gateway_id: string;
   granted_at: Timestamp;
   tokens: number;
+}
+
+/** W2: per gateway object, the `created` of the last event whose snapshot was applied without a read. */
+export interface GatewaySnapshotsTable {
+  gateway_id: string;
+  object_id: string;
+  created: Date;
+  event_id: string;
+  applied_at: Date;
 }
 
 export interface Database {
@@ -371,6 +439,7 @@ export interface Database {
   accounts: AccountsTable;
   contacts: ContactsTable;
   payment_methods: PaymentMethodsTable;
+  gateway_customers: GatewayCustomersTable;
   transactions: TransactionsTable;
   transaction_history: TransactionHistoryTable;
   gateways: GatewaysTable;
@@ -381,12 +450,15 @@ export interface Database {
   job_runs: JobRunsTable;
   job_claims: JobClaimsTable;
   rate_limit_grants: RateLimitGrantsTable;
+  sync_runs: SyncRunsTable;
   audit_events: AuditEventsTable;
+  gateway_snapshots: GatewaySnapshotsTable;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
 export type NewTransactionRow = Insertable<TransactionsTable>;
 export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
+export type GatewayCustomerRow = Selectable<GatewayCustomersTable>;
 export type AccountRow = Selectable<AccountsTable>;
 export type ContactRow = Selectable<ContactsTable>;
 export type GatewayRow = Selectable<GatewaysTable>;
@@ -399,6 +471,7 @@ export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
 export type NewDisputeRow = Insertable<DisputesTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
+export type SyncRunRow = Selectable<SyncRunsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 
 /** The database, for code outside the store that passes it on to store functions (and so imports nothing of Kysely). */

@@ -77,6 +77,8 @@ const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
   'error_message',
   'error_type',
   'advice_code',
+  'network_status',
+  'risk_level',
   'description',
   'metadata',
   'version',
@@ -126,6 +128,10 @@ export interface ActionPaymentMethod {
   exp_year: number | null;
   account_id: string | null;
   contact_id: string | null;
+  /** Saved cards (migration 0010): the gateway and Customer it is attached to, and how its SetupIntent ended. */
+  gateway_id: string | null;
+  gateway_customer: string | null;
+  setup_status: string | null;
 }
 
 /** A transaction locked for an action, with what the action reads next to it (one statement). */
@@ -173,6 +179,9 @@ export async function loadForAction(
             'pm.exp_year',
             'pm.account_id',
             'pm.contact_id',
+            'pm.gateway_id',
+            'pm.gateway_customer',
+            'pm.setup_status',
           ])
           .whereRef('pm.id', '=', 't.payment_method_id'),
       ).as('_payment_method'),

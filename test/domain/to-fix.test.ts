@@ -3,6 +3,7 @@ import { SettleError } from '../../src/domain/errors.js';
 import {
   TO_FIX_MESSAGES,
   computeToFix,
+  isAwaitingAuthentication,
   isPaymentMethodUsable,
   type PaymentMethodLike,
   type ToFixInput,
@@ -110,6 +111,19 @@ describe('computeToFix', () => {
     );
   });
 
+  it('says a card whose save waits for 3-D Secure is awaiting its holder, instead of invalid', () => {
+    expect(computeToFix(open({ invalid_payment_method: true, payment_method_awaiting_authentication: true }))).toBe(
+      TO_FIX_MESSAGES.payment_method_awaiting_authentication,
+    );
+    expect(TO_FIX_MESSAGES.payment_method_awaiting_authentication).toContain("awaiting its holder's authentication");
+    const card = { type: 'card', exp_month: null, exp_year: null } as const;
+    expect(isAwaitingAuthentication({ ...card, status: 'pending' })).toBe(true);
+    expect(isAwaitingAuthentication({ ...card, status: 'valid' })).toBe(false);
+    expect(
+      isAwaitingAuthentication({ type: 'us_bank_account', status: 'pending', exp_month: null, exp_year: null }),
+    ).toBe(false);
+  });
+
   it('needs a payment method on an auto-process charge', () => {
     expect(computeToFix(open({ payment_method_id: null }))).toBe(TO_FIX_MESSAGES.missing_payment_method);
     expect(computeToFix(open({ payment_method_id: null, auto_process: false }))).toBeNull();
@@ -171,8 +185,8 @@ describe('computeToFix', () => {
 
   it('writes distinct, non-empty messages', () => {
     const messages = Object.values(TO_FIX_MESSAGES);
-    expect(messages).toHaveLength(5);
-    expect(new Set(messages).size).toBe(5);
+    expect(messages).toHaveLength(6);
+    expect(new Set(messages).size).toBe(6);
     for (const message of messages) expect(message.length).toBeGreaterThan(20);
   });
 });

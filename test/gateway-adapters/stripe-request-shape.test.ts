@@ -39,6 +39,13 @@ const SDK_TYPES: Record<string, [string, string]> = {
   'GET /v1/payment_methods/{payment_method}': ['PaymentMethods', 'PaymentMethodRetrieveParams'],
   'GET /v1/disputes/{dispute}': ['Disputes', 'DisputeRetrieveParams'],
   'GET /v1/payouts/{payout}': ['Payouts', 'PayoutRetrieveParams'],
+  'GET /v1/customers': ['Customers', 'CustomerListParams'],
+  'GET /v1/customers/{customer}/payment_methods': ['Customers', 'CustomerListPaymentMethodsParams'],
+  'GET /v1/payment_intents': ['PaymentIntents', 'PaymentIntentListParams'],
+  'GET /v1/disputes': ['Disputes', 'DisputeListParams'],
+  'GET /v1/payouts': ['Payouts', 'PayoutListParams'],
+  'POST /v1/setup_intents': ['SetupIntents', 'SetupIntentCreateParams'],
+  'GET /v1/setup_intents/{intent}': ['SetupIntents', 'SetupIntentRetrieveParams'],
 };
 
 function sdkHasParam(key: string, name: string): boolean {
@@ -243,6 +250,22 @@ describe('request shapes against the Stripe OpenAPI spec', () => {
     });
     await g.listRefunds(pi);
     await g.retrievePaymentMethod(pmId);
+    const setup = await g.createSetupIntent({
+      idempotencyKey: 'shape_seti',
+      customer,
+      paymentMethod: 'pm_card_visa',
+      reference: 'pm_shape',
+    });
+    await g.retrieveSetupIntent(setup.kind === 'succeeded' ? setup.result.id : 'seti_shape');
+    // The backfill's lists (W6), with a creation range and a cursor.
+    const range = { created: { gte: new Date('2026-01-01T00:00:00Z'), lt: new Date('2027-01-01T00:00:00Z') } };
+    await g.listCustomers({ ...range, limit: 10 });
+    await g.listCustomerPaymentMethods(customer, { limit: 10 });
+    await g.listPayments({ ...range, limit: 10, startingAfter: pi });
+    await g.listRefundsCreated({ ...range, limit: 10 });
+    await g.listDisputes({ ...range, limit: 10 });
+    await g.listPayouts({ ...range, limit: 10 });
+    await g.listBalanceTransactions({ limit: 10, created: range.created });
     // Answered 404 by the emulator (no such objects): the requests are recorded all the same.
     await g.retrieveDispute('dp_shape');
     await g.retrievePayout('po_shape');

@@ -118,7 +118,9 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     const request = payment({ paymentMethod: 'pm_card_visa_chargeDeclinedInsufficientFunds' });
     const outcome = await gateway.authorize(request);
     expect(outcome.kind).toBe('declined');
-    const [row, ...rest] = await logsOf(h, { transactionId: request.transactionId });
+    // A 402 carries no charge outcome (network_status, risk_level): the adapter reads the intent once, logged as a
+    // sync of the same transaction (found through the intent's metadata: a read carries no transaction id).
+    const [row, followUp, ...rest] = await logsOf(h, { transactionId: request.transactionId });
     expect(rest).toEqual([]);
     expect(row).toMatchObject({
       interaction_type: 'authorization',
@@ -131,13 +133,16 @@ describeEachDatabase('gateway log: Stripe exchanges', (get) => {
     expect(row?.gateway_ref_number).toMatch(/^pi_/);
     expect(row?.gateway_message).toBeTruthy();
     expect(row?.gateway_result_code_description).toContain('card_error');
+    expect(followUp).toMatchObject({ interaction_type: 'sync', http_method: 'GET', result_code: 'decline' });
+    expect(followUp?.gateway_ref_number).toBe(row?.gateway_ref_number);
 
     if (outcome.kind !== 'declined') throw new Error('unreachable');
     await gateway.retrieve(outcome.refs.payment_intent ?? '');
     const all = await logsOf(h, { transactionId: request.transactionId });
     expect(all.map((r) => [r.interaction_type, r.http_method, r.result_code])).toEqual([
       ['authorization', 'POST', 'decline'],
-      ['sync', 'GET', 'decline'], // found through the intent's metadata: retrieve carries no transaction id
+      ['sync', 'GET', 'decline'],
+      ['sync', 'GET', 'decline'],
     ]);
   });
 

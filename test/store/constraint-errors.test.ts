@@ -58,6 +58,13 @@ const SEED = [
   `insert into rate_limit_grants (gateway_id, granted_at, tokens) values ('gw_1', now(), 1), ('gw_1', now(), 1)`,
   `insert into audit_events (id, actor, action, object_type, object_id, created_at)
      values ('au_1', 'cli', 'created', 'gateway', 'gw_1', now()), ('au_2', 'cli', 'created', 'gateway', 'gw_2', now())`,
+  `insert into gateway_customers (gateway_id, owner_type, owner_id, customer_id, created_at)
+     values ('gw_1', 'account', 'acc_1', 'cus_1', now()), ('gw_1', 'account', 'acc_2', 'cus_2', now())`,
+  `insert into sync_runs (id, gateway_id, since, objects, status, trigger, started_by, progress, created_at, updated_at)
+     values ('syn_1', 'gw_1', now(), '[]', 'running', 'api', 'cli', '{}', now(), now()),
+            ('syn_2', 'gw_1', now(), '[]', 'completed', 'api', 'cli', '{}', now(), now())`,
+  `insert into gateway_snapshots (gateway_id, object_id, created, event_id, applied_at)
+     values ('gw_1', 'pi_1', now(), 'evt_1', now()), ('gw_1', 'pi_2', now(), 'evt_2', now())`,
 ];
 
 const trx = (assignments: string) => `update transactions set ${assignments} where id = 'trx_2'`;
@@ -186,6 +193,22 @@ const PROVOKE: Record<ConstraintName, string> = {
   rate_limit_grants_tokens_check: `update rate_limit_grants set tokens = 0`,
   transactions_one_reattempt: trx(`reattempt_of_id = 'trx_1'`),
   audit_events_pkey: `update audit_events set id = 'au_1' where id = 'au_2'`,
+  gateway_customers_pkey: `update gateway_customers set owner_id = 'acc_1' where customer_id = 'cus_2'`,
+  gateway_customers_one_per_customer: `update gateway_customers set customer_id = 'cus_1' where customer_id = 'cus_2'`,
+  gateway_customers_owner_type_check: `update gateway_customers set owner_type = 'bogus' where customer_id = 'cus_2'`,
+  gateway_customers_gateway_id_fkey: `update gateway_customers set gateway_id = 'gw_missing' where customer_id = 'cus_2'`,
+  payment_methods_gateway_id_fkey: pm(`gateway_id = 'gw_missing'`),
+  payment_methods_setup_status_check: pm(`setup_status = 'bogus'`),
+  gateways_endpoint_rate_limit_per_second_check: gw(`endpoint_rate_limit_per_second = -1`),
+  gateway_snapshots_pkey: `update gateway_snapshots set object_id = 'pi_1' where object_id = 'pi_2'`,
+  gateway_snapshots_gateway_id_fkey: `update gateway_snapshots set gateway_id = 'gw_missing' where object_id = 'pi_2'`,
+  sync_runs_pkey: `update sync_runs set id = 'syn_1' where id = 'syn_2'`,
+  sync_runs_gateway_id_fkey: `update sync_runs set gateway_id = 'gw_missing' where id = 'syn_2'`,
+  sync_runs_status_check: `update sync_runs set status = 'bogus' where id = 'syn_2'`,
+  sync_runs_trigger_check: `update sync_runs set trigger = 'bogus' where id = 'syn_2'`,
+  sync_runs_range_check: `update sync_runs set until = since - interval '1 day' where id = 'syn_2'`,
+  sync_runs_pages_check: `update sync_runs set pages = -1 where id = 'syn_2'`,
+  sync_runs_one_running: `update sync_runs set status = 'running' where id = 'syn_2'`,
 };
 
 /** Deleting a row that others name: the referenced side of a foreign key. */

@@ -57,6 +57,8 @@ function row(over: Partial<NewTransactionRow> = {}): NewTransactionRow {
     error_message: null,
     error_type: null,
     advice_code: null,
+    network_status: null,
+    risk_level: null,
     description: 'batch',
     metadata: JSON.stringify({ k: 'v' }),
     version: 1,

@@ -30,6 +30,7 @@ export const UNIT: readonly string[] = [
   'test/jobs/schedule.test.ts',
   'test/store/group-commit.test.ts',
   'test/support/test-groups.test.ts',
+  'test/sync/sync-input.test.ts',
 ];
 export const RUNS_ISOLATED: readonly string[] = ['test/webhooks/events.test.ts'];
 export const HEAVY = {

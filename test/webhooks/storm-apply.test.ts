@@ -59,6 +59,7 @@ describePostgres(
               currency: 'usd',
               payment_method: 'pm_card_visa',
               confirm: true,
+              automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
               capture_method: 'automatic',
             }),
           ),

@@ -14,6 +14,7 @@ import {
   sumRefundsInFlight,
 } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
+import { customerForCharge, needsSaving, SavedMethodNeeded } from '../saved-cards.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { RowMoved } from './apply-outcome.js';
@@ -101,14 +102,26 @@ export function paymentPlan(
   requireGatewayCharge(row, action === 'authorize' ? 'authorized' : 'charged');
   if (row.amount <= 0) throw new ValidationError('invalid_amount', 'A charge needs a positive amount.', 'amount');
   checkStripeAmount(row.amount, row.currency, 'amount');
+  // Saved cards (app/saved-cards.ts): a card with an owner is charged through its owner's gateway Customer; one not
+  // attached yet (or whose save is still open) is saved first, outside any database transaction (run-action.ts).
+  const pm = locked.paymentMethod;
+  if (pm !== null && locked.gateway !== null && needsSaving(pm, locked.gateway.id, pm.gateway_id))
+    throw new SavedMethodNeeded(pm.id, locked.gateway);
   const token = paymentToken(locked, day);
   const gateway = gatewayFor(locked);
+  const customer = pm === null ? null : customerForCharge(pm, gateway.id);
   return {
     kind: 'call',
     transaction: row,
     charge: null,
     action,
-    request: request(row, { amount: row.amount, payment_method: token, payment_intent: null, off_session: offSession }),
+    request: request(row, {
+      amount: row.amount,
+      payment_method: token,
+      customer,
+      payment_intent: null,
+      off_session: offSession,
+    }),
     gateway,
     revertStatus: 'open',
     responseStatus: 200,

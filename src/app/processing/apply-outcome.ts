@@ -93,6 +93,9 @@ function paymentRefs(row: TransactionRow, p: GatewayPayment): TransactionChanges
     gateway_payment_intent: p.refs.payment_intent ?? row.gateway_payment_intent,
     gateway_charge: p.refs.charge ?? row.gateway_charge,
     gateway_balance_transaction: p.refs.balance_transaction ?? row.gateway_balance_transaction,
+    // L11: the charge's outcome at the network and Stripe's risk level, for successes and declines alike.
+    network_status: p.network_status ?? row.network_status,
+    risk_level: p.risk_level ?? row.risk_level,
   };
 }
 

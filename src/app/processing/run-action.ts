@@ -26,6 +26,7 @@ import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestCon
 import type { GatewayError } from '../gateway-port.js';
 import { collectGatewayLogs } from '../gateway-log.js';
 import { newId } from '../ids.js';
+import { prepareSavedMethod, SavedMethodNeeded } from '../saved-cards.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
 import { applyAttemptOutcome, type AttemptVerdict, type Resolution, RowMoved } from './apply-outcome.js';
 import { type AttemptRequest, type AttemptToSend, type GatewayAction, sendAttempt } from './attempt-call.js';
@@ -375,6 +376,27 @@ export async function runGatewayAction(
   plan: Planner,
   recover: (deps: Deps, attemptId: string) => Promise<unknown>,
   options: { lockFree?: boolean; refundsInFlight?: boolean } = {},
+): Promise<RunOutcome<TransactionView>> {
+  // A payment method that must first be saved to its owner's gateway Customer (saved-cards.ts): tx1 stops, the save
+  // runs outside any database transaction (it throws a clear error when it cannot finish), and tx1 runs again.
+  for (let saves = 0; ; saves += 1) {
+    try {
+      return await runGatewayActionOnce(deps, ctx, id, plan, recover, options);
+    } catch (error) {
+      if (!(error instanceof SavedMethodNeeded)) throw error;
+      if (saves >= 2) throw new SettleError('unavailable', 'payment_method_not_saved', error.message);
+      await prepareSavedMethod(deps, error.paymentMethodId, error.gateway);
+    }
+  }
+}
+
+async function runGatewayActionOnce(
+  deps: Deps,
+  ctx: RequestContext,
+  id: string,
+  plan: Planner,
+  recover: (deps: Deps, attemptId: string) => Promise<unknown>,
+  options: { lockFree?: boolean; refundsInFlight?: boolean },
 ): Promise<RunOutcome<TransactionView>> {
   // Settings are read before any transaction: PGlite has one connection, which a transaction holds.
   const settings = await deps.settings.get();

@@ -146,6 +146,8 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     error_message: null,
     error_type: null,
     advice_code: null,
+    network_status: null,
+    risk_level: null,
     description: null,
     metadata: '{}',
     version: 1,

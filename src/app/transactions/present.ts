@@ -1,7 +1,12 @@
 // The API's transaction object (its schema: http/schemas/transaction.ts). Derived fields (retained_amount, to_fix,
 // invalid_payment_method) are computed here from the row, never stored.
 import { retainedAmount } from '../../domain/amounts.js';
-import { computeToFix, isPaymentMethodUsable, type PaymentMethodLike } from '../../domain/to-fix.js';
+import {
+  computeToFix,
+  isAwaitingAuthentication,
+  isPaymentMethodUsable,
+  type PaymentMethodLike,
+} from '../../domain/to-fix.js';
 import type { TransactionRow } from '../../store/schema.js';
 
 export interface TransactionView {
@@ -56,6 +61,8 @@ export interface TransactionView {
   error_message: string | null;
   error_type: string | null;
   advice_code: string | null;
+  network_status: string | null;
+  risk_level: string | null;
   to_fix: string | null;
   invalid_payment_method: boolean;
   description: string | null;
@@ -127,6 +134,8 @@ export function presentTransaction(
     error_message: row.error_message,
     error_type: row.error_type,
     advice_code: row.advice_code,
+    network_status: row.network_status,
+    risk_level: row.risk_level,
     to_fix: computeToFix({
       record_type: row.record_type,
       status: row.status,
@@ -135,6 +144,7 @@ export function presentTransaction(
       date_to_process: row.date_to_process,
       payment_method_id: row.payment_method_id,
       invalid_payment_method: invalidPaymentMethod,
+      payment_method_awaiting_authentication: paymentMethod !== null && isAwaitingAuthentication(paymentMethod),
       connected_account_id: null,
     }),
     invalid_payment_method: invalidPaymentMethod,

@@ -1,7 +1,9 @@
 // The webhook processor (W2, W4): applies stored events. It claims due events (a lease in `claimed_until`, taken
 // with FOR UPDATE SKIP LOCKED, so processors in several processes never apply one event twice at the same time),
 // orders them deterministically (the gateway's creation time, then the event id: Stripe guarantees no order), and
-// applies the events about one gateway object together: the handler reads that object again from the gateway and
+// applies the events about one gateway object together. A payment's events whose snapshots show what Settle holds (or
+// something provably older), or a forward move the snapshot rule allows, are applied without a request
+// (apply-snapshots.ts, domain/snapshots.ts); otherwise the handler reads that object once from the gateway and
 // applies what it holds now, so duplicates, late events and any arrival order end in the same ledger state. Each
 // event ends processed, not_supported, failed (with the error, and whether trying again may help), or stays pending
 // for a little while (Deferred: Settle's own call for that row is still under way).
@@ -11,10 +13,12 @@ import { allGateways } from '../../store/gateway-records-repo.js';
 import type { Db, WebhookEventRow } from '../../store/schema.js';
 import { claimWebhookEvents, finishWebhookEvents, latestReadOf } from '../../store/webhook-events-repo.js';
 import { type Deps, today } from '../deps.js';
+import { applyFromSnapshots } from './apply-snapshots.js';
 import { routeEvent, targetKey, type EventTarget } from './route-event.js';
 import { ApplyFailed, Deferred, type SyncContext } from './sync-context.js';
 import { syncDispute } from './sync-dispute.js';
 import { syncPaymentMethod } from './sync-payment-method.js';
+import { syncSetupIntent } from './sync-setup-intent.js';
 import { REFUND_EVENT, syncPaymentReading } from './sync-payment.js';
 import { syncPayout } from './sync-payout.js';
 
@@ -148,10 +152,25 @@ async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
         return { status: 'processed', outcome: await syncPayout(ctx, target.id), read: { at, refunds: true } };
       case 'payment_method':
         return { status: 'processed', outcome: await syncPaymentMethod(ctx, target.id), read: { at, refunds: true } };
+      case 'setup_intent':
+        return { status: 'processed', outcome: await syncSetupIntent(ctx, target.id), read: { at, refunds: true } };
     }
   } catch (error) {
     return verdictOf(error);
   }
+}
+
+/** A payment's events from their snapshots when the rule allows it (apply-snapshots.ts); else one read of the object. */
+async function applyGroup(ctx: SyncContext, group: Group): Promise<Verdict> {
+  if (group.target.kind === 'payment') {
+    try {
+      const outcome = await applyFromSnapshots(ctx, group.target.id, group.events);
+      if (outcome !== null) return { status: 'processed', outcome };
+    } catch (error) {
+      return verdictOf(error);
+    }
+  }
+  return apply(ctx, group.target);
 }
 
 /**
@@ -227,7 +246,7 @@ export async function processWebhookEvents(
                 status: 'processed',
                 outcome: `already applied: the gateway's ${targetKey(group.target)} was read at ${read.toISOString()}, after this event arrived`,
               }
-            : await apply(ctx, group.target);
+            : await applyGroup(ctx, group);
         } catch (error) {
           verdict = {
             status: 'failed',

@@ -5,6 +5,7 @@ export type EventTarget =
   | { kind: 'dispute'; id: string }
   | { kind: 'payout'; id: string }
   | { kind: 'payment_method'; id: string }
+  | { kind: 'setup_intent'; id: string }
   | { kind: 'not_supported'; reason: string };
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
@@ -29,6 +30,10 @@ export function routeEvent(type: string, object: Record<string, unknown>): Event
     return id
       ? { kind: 'payment_method', id }
       : { kind: 'not_supported', reason: 'a payment method event without an id' };
+  }
+  // Saved cards: a card whose holder had to authenticate becomes valid (or invalid) with its SetupIntent.
+  if (type.startsWith('setup_intent.')) {
+    return id ? { kind: 'setup_intent', id } : { kind: 'not_supported', reason: 'a setup intent event without an id' };
   }
   return { kind: 'not_supported', reason: `Settle does not act on ${type} events` };
 }

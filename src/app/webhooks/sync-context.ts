@@ -17,6 +17,8 @@ export interface SyncContext {
   day: string;
   /** The types of the events applied together (a refund event makes the payment's refunds be read). */
   eventTypes: ReadonlySet<string>;
+  /** The `source` of the rows created (default `webhook`; the backfill's are `sync`, W6). */
+  source?: 'webhook' | 'sync';
 }
 
 /** The event cannot be applied yet (Settle's own call is still under way, a row it needs is not there yet). */

@@ -96,11 +96,14 @@ async function upsertDispute(
   };
   const existing = await lockDispute(trx, ctx.gatewayRow.id, d.id);
   if (existing) {
-    return updateDispute(trx, existing.id, {
-      ...fields,
-      closed_at: closed ? (existing.closed_at ?? ctx.now) : null,
-      version: existing.version + 1,
-    });
+    const closedAt = closed ? (existing.closed_at ?? ctx.now) : null;
+    // A read that says what the record says changes nothing (a backfill run twice, a duplicate event; W6).
+    const same =
+      (Object.keys(fields) as (keyof typeof fields)[]).every(
+        (k) => k === 'updated_at' || String(existing[k]) === String(fields[k]),
+      ) && String(existing.closed_at) === String(closedAt);
+    if (same) return existing;
+    return updateDispute(trx, existing.id, { ...fields, closed_at: closedAt, version: existing.version + 1 });
   }
   return insertDispute(trx, {
     id: newId('dispute', ctx.now.getTime()),
@@ -114,7 +117,13 @@ async function upsertDispute(
   });
 }
 
-async function applyDispute(trx: Db, ctx: SyncContext, charge: TransactionRow, d: GatewayDispute): Promise<string> {
+/** Applies a dispute as read to its charge (locked by the caller), without reading the gateway (W3, W6). */
+export async function applyDispute(
+  trx: Db,
+  ctx: SyncContext,
+  charge: TransactionRow,
+  d: GatewayDispute,
+): Promise<string> {
   const record = await upsertDispute(trx, ctx, charge, d);
   const disputed = Math.max(
     0,
@@ -183,7 +192,7 @@ async function recordFeeAdjustments(
       gateway_payment_intent: charge.gateway_payment_intent,
       gateway_charge: charge.gateway_charge,
       gateway_balance_transaction: b.id,
-      source: 'webhook',
+      source: ctx.source ?? 'webhook',
       processing_mode: charge.processing_mode,
       balance_status: b.balance_status,
       available_on: b.available_on.toISOString().slice(0, 10),

@@ -54,7 +54,8 @@ export async function syncPaymentReading(
   }
 }
 
-async function applyPayment(
+/** Applies a payment as read (and its refunds when given) inside `trx`, without reading the gateway (W3, W6). */
+export async function applyPayment(
   trx: Db,
   ctx: SyncContext,
   payment: GatewayPayment,
@@ -230,7 +231,7 @@ async function createExternalCharge(trx: Db, ctx: SyncContext, p: GatewayPayment
     gateway_id: ctx.gatewayRow.id,
     gateway_payment_intent: p.refs.payment_intent,
     gateway_charge: p.refs.charge,
-    source: 'webhook',
+    source: ctx.source ?? 'webhook',
     processing_mode: 'external',
     authorization_expires_at: p.status === 'requires_capture' ? p.authorization_expires_at : null,
     uncaptured_method: state.payment_status === 'uncaptured' ? 'automatic' : null,

@@ -3,7 +3,7 @@
 // payout edges, so a late event never moves it back. A payout can show paid and fail later (docs/STRIPE.md,
 // "Payouts").
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
-import type { TransactionRow } from '../../store/schema.js';
+import type { Db, TransactionRow } from '../../store/schema.js';
 import {
   compareAndSetTransaction,
   insertTransaction,
@@ -52,50 +52,49 @@ export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<st
   );
   return ctx.deps.db.transaction().execute(async (trx) => {
     await insertGatewayLogs(trx, records);
-    const row = await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id);
-    const state = payoutState(payout);
-    if (!row) {
-      const now = ctx.now;
-      const created = await insertTransaction(
-        trx,
-        {
-          ...transactionDefaults(newId('transaction', now.getTime()), now),
-          record_type: 'payout',
-          ...state,
-          amount: payout.amount,
-          currency: payout.currency,
-          gateway_id: ctx.gatewayRow.id,
-          gateway_payout: payout.id,
-          gateway_balance_transaction: payout.balance_transaction,
-          available_on: payout.arrival_date.toISOString().slice(0, 10),
-          source: 'webhook',
-          description: `${payout.automatic ? 'Automatic payout' : 'Payout'} ${payout.id}`,
-          processed_at: state.status === 'completed' && state.payment_status === 'paid' ? now : null,
-          ...failure(payout),
-        },
-        ctx.actor,
-        `created from the gateway: payout ${payout.id} ${payout.status}`,
-      );
-      return `${created.id}: payout ${payout.id} recorded (${stateLabel(stateOf(created))})`;
-    }
-    const from = stateLabel(stateOf(row));
-    const to = stateLabel(state);
-    const event = EVENT_FOR[payout.status];
-    if (from === to || event === undefined) return `${row.id}: payout ${payout.id} already ${from}`;
-    let changes;
-    try {
-      changes = { ...stateChange(row, event), ...failure(payout), processed_at: ctx.now };
-    } catch {
-      return `${row.id}: payout ${payout.id} is ${from}; the gateway's ${payout.status} is not a move from there (ignored)`;
-    }
-    const saved = await compareAndSetTransaction(
-      trx,
-      row,
-      changes,
-      ctx.actor,
-      `payout ${payout.status} at the gateway`,
-    );
-    if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
-    return `${row.id}: payout ${payout.id} ${from} -> ${stateLabel(stateOf(saved))}`;
+    return applyPayout(trx, ctx, payout);
   });
+}
+
+/** Applies a payout as read inside `trx`, without reading the gateway (W3, W6). */
+export async function applyPayout(trx: Db, ctx: SyncContext, payout: GatewayPayout): Promise<string> {
+  const row = await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id);
+  const state = payoutState(payout);
+  if (!row) {
+    const now = ctx.now;
+    const created = await insertTransaction(
+      trx,
+      {
+        ...transactionDefaults(newId('transaction', now.getTime()), now),
+        record_type: 'payout',
+        ...state,
+        amount: payout.amount,
+        currency: payout.currency,
+        gateway_id: ctx.gatewayRow.id,
+        gateway_payout: payout.id,
+        gateway_balance_transaction: payout.balance_transaction,
+        available_on: payout.arrival_date.toISOString().slice(0, 10),
+        source: ctx.source ?? 'webhook',
+        description: `${payout.automatic ? 'Automatic payout' : 'Payout'} ${payout.id}`,
+        processed_at: state.status === 'completed' && state.payment_status === 'paid' ? now : null,
+        ...failure(payout),
+      },
+      ctx.actor,
+      `created from the gateway: payout ${payout.id} ${payout.status}`,
+    );
+    return `${created.id}: payout ${payout.id} recorded (${stateLabel(stateOf(created))})`;
+  }
+  const from = stateLabel(stateOf(row));
+  const to = stateLabel(state);
+  const event = EVENT_FOR[payout.status];
+  if (from === to || event === undefined) return `${row.id}: payout ${payout.id} already ${from}`;
+  let changes;
+  try {
+    changes = { ...stateChange(row, event), ...failure(payout), processed_at: ctx.now };
+  } catch {
+    return `${row.id}: payout ${payout.id} is ${from}; the gateway's ${payout.status} is not a move from there (ignored)`;
+  }
+  const saved = await compareAndSetTransaction(trx, row, changes, ctx.actor, `payout ${payout.status} at the gateway`);
+  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  return `${row.id}: payout ${payout.id} ${from} -> ${stateLabel(stateOf(saved))}`;
 }

@@ -114,7 +114,7 @@ async function recordGatewayRefund(
     gateway_payment_intent: charge.gateway_payment_intent,
     gateway_charge: charge.gateway_charge,
     gateway_refund: refund.refs.refund,
-    source: 'webhook',
+    source: ctx.source ?? 'webhook',
     processing_mode: charge.processing_mode,
     description: `Refund ${refund.refs.refund ?? ''} made at the gateway${refund.reason ? ` (${refund.reason})` : ''}`,
     processed_at: succeeded ? now : null,
@@ -137,7 +137,7 @@ async function recordGatewayRefund(
 }
 
 /** A known refund the gateway finished later (pending -> succeeded), or that failed after it was taken off the charge. */
-async function syncRefundRow(
+export async function syncRefundRow(
   trx: Db,
   ctx: SyncContext,
   charge: TransactionRow,

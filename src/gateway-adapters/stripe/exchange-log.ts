@@ -28,6 +28,14 @@ const INTERACTION: Record<GatewayOperation, InteractionType> = {
   retrievePaymentMethod: 'sync',
   createCustomer: 'tokenize',
   attachPaymentMethod: 'tokenize',
+  createSetupIntent: 'tokenize',
+  retrieveSetupIntent: 'sync',
+  listCustomers: 'sync',
+  listCustomerPaymentMethods: 'sync',
+  listPayments: 'sync',
+  listRefundsCreated: 'sync',
+  listDisputes: 'sync',
+  listPayouts: 'sync',
 };
 
 const RESULT: Record<OutcomeKind, ResultCode> = {

@@ -25,7 +25,15 @@ export type GatewayOperation =
   | 'retrievePayout'
   | 'retrievePaymentMethod'
   | 'createCustomer'
-  | 'attachPaymentMethod';
+  | 'attachPaymentMethod'
+  | 'createSetupIntent'
+  | 'retrieveSetupIntent'
+  | 'listCustomers'
+  | 'listCustomerPaymentMethods'
+  | 'listPayments'
+  | 'listRefundsCreated'
+  | 'listDisputes'
+  | 'listPayouts';
 
 export interface OperationContext {
   operation: GatewayOperation;

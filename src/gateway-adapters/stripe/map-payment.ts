@@ -96,6 +96,9 @@ export function toPayment(pi: Stripe.PaymentIntent, status: PaymentStatus): Gate
     cancellation_reason: pi.cancellation_reason ?? null,
     last_error: lastError(pi, charge),
     balance: charge ? toBalance(charge.balance_transaction) : null,
+    // L11: how the network and Stripe's risk evaluation judged the latest charge (Charges.d.ts `Charge.Outcome`).
+    network_status: charge?.outcome?.network_status ?? null,
+    risk_level: charge?.outcome?.risk_level ?? null,
   };
 }
 

@@ -77,5 +77,8 @@ export function paymentMethodDetails(pm: Stripe.PaymentMethod): GatewayPaymentMe
     last4: card?.last4 ?? bank?.last4 ?? null,
     exp_month: card?.exp_month ?? null,
     exp_year: card?.exp_year ?? null,
+    funding: card?.funding ?? null,
+    fingerprint: card?.fingerprint ?? bank?.fingerprint ?? null,
+    customer: idOf(pm.customer),
   };
 }

@@ -36,7 +36,7 @@ import {
   guardedLookup,
   remoteRefusal,
 } from '../host-policy.js';
-import type { RateLimiter, RateLimitTurn } from './rate-limiter.js';
+import { endpointOf, type RateLimiter, type RateLimitTurn } from './rate-limiter.js';
 
 /** On an error raised before any byte of the request was written (the request never left this machine). */
 export const NOT_SENT = Symbol.for('settle.stripe.requestNotSent');
@@ -267,7 +267,8 @@ export class PacedHttpClient extends Stripe.HttpClient {
     timeout: number,
   ): Promise<PacedResponse> {
     const target: Target = { host, port, path, method, headers, secure: protocol !== 'http' };
-    let turn = await this.#turn();
+    const endpoint = endpointOf(method, path);
+    let turn = await this.#turn(endpoint);
     let open: OpenRequest | null = null;
     try {
       for (;;) {
@@ -280,7 +281,7 @@ export class PacedHttpClient extends Stripe.HttpClient {
         // From the check to the write nothing else runs: the bytes leave while the turn is valid. (A lapsed turn
         // was given back by use().)
         else if (turn.use()) return await open.send(requestData, timeout);
-        turn = await this.#turn();
+        turn = await this.#turn(endpoint);
       }
     } catch (error) {
       turn.giveBack();
@@ -289,9 +290,10 @@ export class PacedHttpClient extends Stripe.HttpClient {
     }
   }
 
-  async #turn(): Promise<RateLimitTurn> {
+  /** A turn for the request's endpoint (G5: the gateway's limit and, when it has one, the endpoint's). */
+  async #turn(endpoint: string): Promise<RateLimitTurn> {
     try {
-      return await this.#limiter.acquire();
+      return await this.#limiter.acquire(endpoint);
     } catch (error) {
       throw new RateLimiterFailure(error);
     }

@@ -26,11 +26,16 @@ export interface RateLimitTurn {
   use(): boolean;
   /** Nothing will be sent on this turn (the connection failed): it stops counting. No-op once used or lapsed. */
   giveBack(): void;
+  /** Whether use() would say true now (nothing is spent). Turns without it are taken as valid. */
+  valid?(): boolean;
 }
 
 export interface RateLimiter {
-  /** Resolves with a turn that is valid for a short while; see RateLimitTurn. */
-  acquire(): Promise<RateLimitTurn>;
+  /**
+   * Resolves with a turn that is valid for a short while; see RateLimitTurn. `endpoint` (endpointOf) names what the
+   * request is, for limiters that count per endpoint; the others ignore it.
+   */
+  acquire(endpoint?: string): Promise<RateLimitTurn>;
 }
 
 /** How long a turn stays valid after it was handed out (per-process limiter) or granted (shared limiter). */
@@ -47,6 +52,10 @@ export class ExpiringTurn implements RateLimitTurn {
     this.#expiresAt = expiresAt;
     this.#now = now;
     this.#onReturn = onReturn;
+  }
+
+  valid(): boolean {
+    return this.#state === 'held' && this.#now() < this.#expiresAt;
   }
 
   use(): boolean {
@@ -132,3 +141,134 @@ export class SlidingWindowRateLimiter implements RateLimiter {
 export const unlimited: RateLimiter = {
   acquire: () => Promise.resolve({ use: () => true, giveBack: () => undefined }),
 };
+
+// ---- per endpoint (G5) ---------------------------------------------------------------------------------------
+//
+// Stripe limits each endpoint besides the account: "Individual API endpoints (unless otherwise stated): 25 requests
+// per second", where an endpoint is an operation, its method and path: POST /v1/payment_intents and GET
+// /v1/payment_intents/{id} count separately, and GETs of different ids share one limit (docs.stripe.com/rate-limits).
+
+/** Prefixes of Stripe object ids (the part before the first underscore) that never name a path's word. */
+const ID_PREFIXES = new Set([
+  'acct',
+  'ba',
+  'card',
+  'ch',
+  'cs',
+  'cus',
+  'dp',
+  'du',
+  'evt',
+  'in',
+  'pi',
+  'pm',
+  'po',
+  'pr',
+  'py',
+  're',
+  'seti',
+  'sub',
+  'src',
+  'tok',
+  'tr',
+  'txn',
+  'we',
+]);
+
+function isId(segment: string): boolean {
+  const match = /^([a-z]+)_[A-Za-z0-9_]+$/.exec(segment);
+  if (match === null) return false;
+  // A word of the API (payment_intents, test_helpers) is lower case without digits; an id has digits or capitals,
+  // or a known prefix (a test token such as pm_card_visa).
+  return /[0-9A-Z]/.test(segment) || ID_PREFIXES.has(match[1] ?? '');
+}
+
+/** The endpoint a request counts against: its method and its path with ids as `:id` and no query string. */
+export function endpointOf(method: string, path: string): string {
+  const bare = path.split('?')[0] ?? '';
+  const template = bare
+    .split('/')
+    .map((segment) => (isId(decodeURIComponent(segment)) ? ':id' : segment))
+    .join('/');
+  return `${method.toUpperCase()} ${template}`;
+}
+
+const isValid = (turn: RateLimitTurn): boolean => turn.valid?.() ?? true;
+
+/** A turn of the endpoint's limiter and one of the gateway's: used only when both are still valid. */
+class BothTurns implements RateLimitTurn {
+  constructor(
+    readonly endpoint: RateLimitTurn,
+    readonly gateway: RateLimitTurn,
+  ) {}
+
+  use(): boolean {
+    // The endpoint's turn was handed out first: if it lapsed (and was given back), so is the gateway's. If only the
+    // gateway's lapsed, the endpoint's was spent for nothing: it counts, which errs on the safe side.
+    if (!this.endpoint.use()) {
+      this.gateway.giveBack();
+      return false;
+    }
+    return this.gateway.use();
+  }
+
+  giveBack(): void {
+    this.endpoint.giveBack();
+    this.gateway.giveBack();
+  }
+}
+
+/**
+ * The gateway's limiter and one limiter per endpoint (made on first use by `perEndpoint`): a request waits for a turn
+ * of its endpoint, then of the gateway, and is sent only while both are valid. Without an endpoint, the gateway's only.
+ */
+export class EndpointRateLimiter implements RateLimiter {
+  readonly #gateway: RateLimiter;
+  readonly #perEndpoint: (endpoint: string) => RateLimiter;
+  readonly #endpoints = new Map<string, RateLimiter>();
+
+  constructor(gateway: RateLimiter, perEndpoint: (endpoint: string) => RateLimiter) {
+    this.#gateway = gateway;
+    this.#perEndpoint = perEndpoint;
+  }
+
+  async acquire(endpoint?: string): Promise<RateLimitTurn> {
+    if (endpoint === undefined) return this.#gateway.acquire();
+    let limiter = this.#endpoints.get(endpoint);
+    if (limiter === undefined) {
+      limiter = this.#perEndpoint(endpoint);
+      this.#endpoints.set(endpoint, limiter);
+    }
+    let mine = await limiter.acquire(endpoint);
+    let theirs: RateLimitTurn;
+    try {
+      theirs = await this.#gateway.acquire(endpoint);
+    } catch (error) {
+      mine.giveBack();
+      throw error;
+    }
+    // Waiting for one turn may outlast the other's ttl. Renew only what lapsed, keeping the other: renewing both
+    // would let each wait lapse the other's turn again, for as long as either limit is saturated. Each turn is still
+    // used within its own ttl, so each limiter's bound holds. After a few rounds use() decides (false: ask again).
+    for (let round = 0; round < 4; round += 1) {
+      const mineValid = isValid(mine);
+      const theirsValid = isValid(theirs);
+      if (mineValid && theirsValid) break;
+      try {
+        if (!mineValid) {
+          mine.giveBack();
+          mine = await limiter.acquire(endpoint);
+        }
+        if (!theirsValid) {
+          theirs.giveBack();
+          theirs = await this.#gateway.acquire(endpoint);
+        }
+      } catch (error) {
+        mine.giveBack();
+        theirs.giveBack();
+        throw error;
+      }
+    }
+    return new BothTurns(mine, theirs);
+  }
+}

@@ -21,8 +21,13 @@ import type {
   GatewayPaymentMethod,
   GatewayPaymentMethodDetails,
   GatewayPayout,
+  GatewayCustomerDetails,
+  GatewayListPage,
   GatewayRefund,
+  GatewaySnapshot,
+  GatewayRefundOfPayment,
   ListBalanceTransactionsRequest,
+  ListPageRequest,
   PaymentRequest,
   RefundRequest,
 } from '../../app/gateway-port.js';
@@ -32,8 +37,12 @@ import { classifyError } from './classify-error.js';
 import { refundOutcome, refundWireAmount, toBalance, unrecognised } from './map-objects.js';
 import { paymentOutcome, type PaymentOperation } from './map-payment.js';
 import { findPayment, findRefund, listRefunds } from './lookups.js';
+import { parseStripeSnapshot } from './map-snapshot.js';
 import { disputeOutcome, paymentMethodDetails, payoutOutcome } from './map-sync.js';
 import { inOperation } from './exchange.js';
+import type { GatewaySetup, SetupIntentRequest } from '../../app/gateway-port.js';
+import { SETUP_REFERENCE_METADATA_KEY, setupOutcome } from './map-setup.js';
+import * as lists from './stripe-lists.js';
 import { StripeClient, type Sent, type StripeGatewayConfig } from './stripe-client.js';
 
 /** Metadata key on customers Settle creates: Settle's account or contact id. */
@@ -94,8 +103,28 @@ export class StripeGateway implements Gateway {
       ...(request.description === undefined ? {} : { description: request.description }),
     };
     const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.paymentIntents.create(params, o));
-    if (!sent.ok) return sent.outcome;
+    if (!sent.ok) return this.#withDeclinedPayment(sent.outcome);
     return paymentOutcome(sent.value, captureMethod === 'manual' ? 'authorize' : 'charge');
+  }
+
+  /**
+   * L11: a 402 decline carries the PaymentIntent without its charge expanded, so the charge's outcome (network
+   * status, risk level) is not in it. When the decline made a charge, the intent is read once more with the charge
+   * expanded and attached to the decline; the decline (the 402's error) stays what it was. A failed read changes
+   * nothing: the decline is reported without it.
+   */
+  async #withDeclinedPayment(outcome: GatewayOutcome<never>): Promise<GatewayOutcome<GatewayPayment>> {
+    if (outcome.kind !== 'declined' || outcome.refs.payment_intent === null || outcome.refs.charge === null)
+      return outcome;
+    const intent = outcome.refs.payment_intent;
+    const read = await this.client.send(undefined, (o) =>
+      this.#sdk.paymentIntents.retrieve(intent, { expand: PAYMENT_EXPAND }, o),
+    );
+    if (!read.ok) return outcome;
+    const payment = paymentOutcome(read.value, 'read');
+    return 'result' in payment && payment.result
+      ? { ...outcome, refs: payment.result.refs, result: payment.result }
+      : outcome;
   }
 
   capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>> {
@@ -208,6 +237,7 @@ export class StripeGateway implements Gateway {
       ...(request.source === undefined ? {} : { source: request.source }),
       ...(request.type === undefined ? {} : { type: request.type }),
       ...(request.startingAfter === undefined ? {} : { starting_after: request.startingAfter }),
+      ...lists.createdParam(request.created),
     };
     const sent = await this.client.send(undefined, (o) => this.#sdk.balanceTransactions.list(params, o));
     if (!sent.ok) return sent.outcome;
@@ -240,6 +270,11 @@ export class StripeGateway implements Gateway {
     });
   }
 
+  /** W2: an event's object as the event shows it; no request (map-snapshot.ts). */
+  parseSnapshot(event: unknown): GatewaySnapshot | null {
+    return parseStripeSnapshot(event);
+  }
+
   retrievePaymentMethod(paymentMethodId: string): Promise<GatewayOutcome<GatewayPaymentMethodDetails>> {
     return inOperation('retrievePaymentMethod', {}, async () => {
       const sent = await this.client.send(undefined, (o) => this.#sdk.paymentMethods.retrieve(paymentMethodId, {}, o));
@@ -253,7 +288,7 @@ export class StripeGateway implements Gateway {
 
   async #createCustomer(request: CreateCustomerRequest): Promise<GatewayOutcome<GatewayCustomer>> {
     const params: Stripe.CustomerCreateParams = {
-      metadata: { [CUSTOMER_REFERENCE_METADATA_KEY]: request.reference },
+      metadata: { ...request.metadata, [CUSTOMER_REFERENCE_METADATA_KEY]: request.reference },
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.email === undefined ? {} : { email: request.email }),
     };
@@ -278,5 +313,68 @@ export class StripeGateway implements Gateway {
         customer: customer === null ? null : typeof customer === 'string' ? customer : customer.id,
       },
     };
+  }
+
+  createSetupIntent(request: SetupIntentRequest): Promise<GatewayOutcome<GatewaySetup>> {
+    return inOperation('createSetupIntent', request, () => this.#createSetupIntent(request));
+  }
+
+  /**
+   * Saves a card for off-session charges: created and confirmed in one call, `usage: off_session`, for the customer
+   * (https://docs.stripe.com/payments/save-and-reuse). Server-side confirmation without a return_url, so only methods
+   * that need no redirect (as for PaymentIntents). The saved PaymentMethod is expanded: its card details come with it.
+   */
+  async #createSetupIntent(request: SetupIntentRequest): Promise<GatewayOutcome<GatewaySetup>> {
+    const params: Stripe.SetupIntentCreateParams = {
+      customer: request.customer,
+      payment_method: request.paymentMethod,
+      confirm: true,
+      usage: 'off_session',
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      metadata: { [SETUP_REFERENCE_METADATA_KEY]: request.reference },
+      expand: ['payment_method'],
+    };
+    const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.setupIntents.create(params, o));
+    return sent.ok ? setupOutcome(sent.value) : sent.outcome;
+  }
+
+  retrieveSetupIntent(setupIntentId: string): Promise<GatewayOutcome<GatewaySetup>> {
+    return inOperation('retrieveSetupIntent', {}, async () => {
+      const sent = await this.client.send(undefined, (o) =>
+        this.#sdk.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }, o),
+      );
+      return sent.ok ? setupOutcome(sent.value) : sent.outcome;
+    });
+  }
+
+  // The backfill's lists (W6; stripe-lists.ts).
+
+  listCustomers(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayCustomerDetails>>> {
+    return inOperation('listCustomers', {}, () => lists.listCustomers(this.client, request));
+  }
+
+  listCustomerPaymentMethods(
+    customer: string,
+    request: ListPageRequest,
+  ): Promise<GatewayOutcome<GatewayListPage<GatewayPaymentMethodDetails>>> {
+    return inOperation('listCustomerPaymentMethods', {}, () =>
+      lists.listCustomerPaymentMethods(this.client, customer, request),
+    );
+  }
+
+  listPayments(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayment>>> {
+    return inOperation('listPayments', {}, () => lists.listPayments(this.client, request));
+  }
+
+  listRefundsCreated(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayRefundOfPayment>>> {
+    return inOperation('listRefundsCreated', {}, () => lists.listRefundsCreated(this.client, request));
+  }
+
+  listDisputes(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayDispute>>> {
+    return inOperation('listDisputes', {}, () => lists.listDisputes(this.client, request));
+  }
+
+  listPayouts(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayout>>> {
+    return inOperation('listPayouts', {}, () => lists.listPayouts(this.client, request));
   }
 }

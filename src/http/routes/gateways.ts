@@ -62,7 +62,7 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Update a gateway (admin)',
-          description: `name, is_default, settlement_currency, rate_limit_per_second, secret_key_env, webhook_secret_env, api_base and metadata (merged; an empty string or null removes a key). provider and mode cannot change. ${SECRETS}`,
+          description: `name, is_default, settlement_currency, rate_limit_per_second, endpoint_rate_limit_per_second, secret_key_env, webhook_secret_env, api_base and metadata (merged; an empty string or null removes a key). provider and mode cannot change. ${SECRETS}`,
           params: IdParams,
           body: UpdateGatewayBody,
           response: { 200: GatewaySchema, ...errorResponses },

@@ -27,9 +27,9 @@ export function paymentMethodRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Create a payment method',
           description:
-            'Records a gateway token (never a card number). A contact given alone brings its account; a contact given with an account must belong to it. is_default true makes it the default of its account and/or contact and rolls it down onto their open transactions.',
+            "Records a gateway token (never a card number). A contact given alone brings its account; a contact given with an account must belong to it. is_default true makes it the default of its account and/or contact and rolls it down onto their open transactions. A card with an owner is saved at the default gateway for off-session charges: Settle ensures the owner's gateway Customer (its contact's, else its account's), creates and confirms a SetupIntent (usage off_session) and keeps the PaymentMethod the gateway saved (gateway_token becomes its pm_... id) with its card details. A declined or refused save is a 400 and stores nothing. A card whose holder must authenticate (3-D Secure) is stored `pending` (setup_status requires_action) and becomes valid once the holder has (webhook setup_intent.succeeded, or a later read). 202: the gateway's answer was lost; the method is stored `pending` (setup_status unknown) and the next read completes the save with the same request. A method without an account or contact is one-time: it is not saved at the gateway.",
           body: CreatePaymentMethodBody,
-          response: { 201: PaymentMethodSchema, ...errorResponses },
+          response: { 201: PaymentMethodSchema, 202: PaymentMethodSchema, ...errorResponses },
         },
       },
       async (request, reply) =>

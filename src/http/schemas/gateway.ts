@@ -1,7 +1,13 @@
 // Gateways (G1): request bodies, list query and the object returned. Credentials by reference only: a
 // gateway names the environment variables holding its secrets; their values are never accepted or returned.
 import { Type } from 'typebox';
-import { DEFAULT_RATE_LIMITS, GATEWAY_MODES, GATEWAY_PROVIDERS, RATE_LIMIT_MAX } from '../../app/gateway-records.js';
+import {
+  DEFAULT_ENDPOINT_RATE_LIMIT,
+  DEFAULT_RATE_LIMITS,
+  GATEWAY_MODES,
+  GATEWAY_PROVIDERS,
+  RATE_LIMIT_MAX,
+} from '../../app/gateway-records.js';
 import { Currency, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
 
 const Enum = (values: readonly string[], description?: string) =>
@@ -38,6 +44,11 @@ const RateLimit = Type.Integer({
   maximum: RATE_LIMIT_MAX,
   description: `Requests per second Settle never exceeds towards this gateway, 1 to ${RATE_LIMIT_MAX}. Default ${DEFAULT_RATE_LIMITS.test} in test mode and ${DEFAULT_RATE_LIMITS.live} in live mode (Stripe's limits).`,
 });
+const EndpointRateLimit = Type.Integer({
+  minimum: 0,
+  maximum: RATE_LIMIT_MAX,
+  description: `Requests per second Settle never exceeds to any one endpoint of this gateway (method and path template: POST /v1/payment_intents, GET /v1/payment_intents/:id, ...), 0 to ${RATE_LIMIT_MAX}; 0 turns it off. Default ${DEFAULT_ENDPOINT_RATE_LIMIT} (Stripe's limit per endpoint unless it says otherwise); off on the built-in emulator gateway.`,
+});
 const IsDefault = Type.Boolean({
   description: 'true makes this the default gateway and clears the flag on every other; false unsets it.',
 });
@@ -53,6 +64,7 @@ export const GatewaySchema = Type.Object(
     is_default: Type.Boolean(),
     settlement_currency: Type.String(),
     rate_limit_per_second: Type.Integer(),
+    endpoint_rate_limit_per_second: Type.Integer(),
     secret_key_env: Nullable(
       Type.String({ description: 'The NAME of the variable holding the API key (the key is never returned).' }),
     ),
@@ -80,6 +92,7 @@ export const CreateGatewayBody = Type.Object(
     is_default: Type.Optional(IsDefault),
     settlement_currency: Currency,
     rate_limit_per_second: Type.Optional(RateLimit),
+    endpoint_rate_limit_per_second: Type.Optional(EndpointRateLimit),
     secret_key_env: SecretKeyEnv,
     webhook_secret_env: Type.Optional(WebhookSecretEnv),
     api_base: Type.Optional(ApiBase),
@@ -94,6 +107,7 @@ export const UpdateGatewayBody = Type.Object(
     is_default: Type.Optional(IsDefault),
     settlement_currency: Type.Optional(Currency),
     rate_limit_per_second: Type.Optional(RateLimit),
+    endpoint_rate_limit_per_second: Type.Optional(EndpointRateLimit),
     secret_key_env: Type.Optional(SecretKeyEnv),
     webhook_secret_env: Type.Optional(WebhookSecretEnv),
     api_base: Type.Optional(ApiBase),

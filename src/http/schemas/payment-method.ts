@@ -31,6 +31,22 @@ export const PaymentMethodSchema = Type.Object(
     contact_id: Nullable(Type.String()),
     billing_email: Nullable(Type.String()),
     is_default: Type.Boolean({ description: 'The default of its account or of its contact.' }),
+    gateway_id: Nullable(
+      Type.String({ description: 'The gateway the card is saved at (null: a one-time method, or not saved yet).' }),
+    ),
+    gateway_customer: Nullable(
+      Type.String({
+        description:
+          "The gateway Customer (cus_...) the card is attached to: its contact's, else its account's. Charges send it.",
+      }),
+    ),
+    setup_intent: Nullable(Type.String({ description: 'The SetupIntent (seti_...) that saved the card.' })),
+    setup_status: Nullable(
+      Type.String({
+        description:
+          "How the save ended: succeeded; requires_action (waiting for the holder's 3-D Secure, the method is pending); processing; unknown (the gateway's answer was lost: the next read completes it); failed.",
+      }),
+    ),
     metadata: Metadata,
     created_at: Type.String(),
     updated_at: Type.String(),
@@ -64,7 +80,7 @@ export const CreatePaymentMethodBody = Type.Object(
       minLength: 1,
       maxLength: 255,
       description:
-        "The gateway's token (e.g. pm_card_visa). Never a card number: one is refused with card_number_not_accepted.",
+        "The gateway's token (e.g. pm_card_visa). Never a card number: one is refused with card_number_not_accepted. A card with an account or contact is saved at the default gateway (a SetupIntent for their Customer) and this becomes the pm_... the gateway saved.",
     }),
     type: Type_,
     ...optionalDetails,

@@ -66,7 +66,24 @@ export const TransactionSchema = Type.Object(
     decline_code: Nullable(Type.String()),
     error_message: Nullable(Type.String()),
     error_type: Nullable(Type.String()),
-    advice_code: Nullable(Type.String()),
+    advice_code: Nullable(
+      Type.String({
+        description:
+          "The gateway's advice on a decline (Stripe's advice_code: try_again_later, do_not_try_again, confirm_card_data).",
+      }),
+    ),
+    network_status: Nullable(
+      Type.String({
+        description:
+          "The charge's outcome at the card network (Stripe's outcome.network_status: approved_by_network, declined_by_network, not_sent_to_network, reversed_after_approval); null until the gateway reported one.",
+      }),
+    ),
+    risk_level: Nullable(
+      Type.String({
+        description:
+          "The gateway's risk evaluation of the charge (Stripe's outcome.risk_level: normal, elevated, highest, not_assessed, unknown).",
+      }),
+    ),
     to_fix: Nullable(Type.String()),
     invalid_payment_method: Type.Boolean(),
     description: Nullable(Type.String()),

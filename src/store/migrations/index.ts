@@ -9,6 +9,9 @@ import * as m0006 from './0006-jobs.js';
 import * as m0007 from './0007-rate-limit-grant-function.js';
 import * as m0008 from './0008-rate-limit-burst-spread.js';
 import * as m0009 from './0009-keys-and-audit.js';
+import * as m0010 from './0010-saved-cards.js';
+import * as m0011 from './0011-snapshots-and-endpoint-limits.js';
+import * as m0012 from './0012-sync-runs.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -20,6 +23,9 @@ const migrations: Record<string, Migration> = {
   '0007-rate-limit-grant-function': m0007,
   '0008-rate-limit-burst-spread': m0008,
   '0009-keys-and-audit': m0009,
+  '0010-saved-cards': m0010,
+  '0011-snapshots-and-endpoint-limits': m0011,
+  '0012-sync-runs': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {
