@@ -11,6 +11,9 @@ import type { Snapshot } from '../domain/snapshots.js';
 /** Metadata key under which every gateway object Settle creates carries our transaction id. */
 export const TRANSACTION_ID_METADATA_KEY = 'settle_transaction_id';
 
+/** Metadata key under which a SetupIntent Settle creates carries the id of the payment method it saves. */
+export const SETUP_REFERENCE_METADATA_KEY = 'settle_payment_method_id';
+
 /** Every write carries our own key (derived from the persisted attempt, stable across restarts) and our id. */
 export interface GatewayWrite {
   /** Sent as the gateway's idempotency key. A retry of the same attempt must reuse it; a new attempt gets a new one. */

@@ -171,6 +171,30 @@ describeEachDatabase(
       expect(captured.body.gateway_ref.payment_intent).toMatch(/^pi_/);
     });
 
+    it("W2: the setup_intent events of Settle's own saves (one that succeeded, one the gateway declined) cost no read", async () => {
+      const h = harness();
+      const acc = await account(h, 'Quiet Events Ltd');
+      const mark = new Set((await allEmulatorEvents(h)).map((e) => e.id));
+      const pm = await saveCard(h, { gateway_token: 'pm_card_visa', account_id: acc });
+      expect(pm).toMatchObject({ status: 'valid', setup_status: 'succeeded' });
+      await saveCard(h, { gateway_token: 'pm_card_visa_chargeDeclined', account_id: acc }, 400);
+      const events = (await allEmulatorEvents(h)).filter((e) => !mark.has(e.id) && e.type.startsWith('setup_intent.'));
+      expect(events.map((e) => e.type).sort()).toEqual([
+        'setup_intent.created',
+        'setup_intent.created',
+        'setup_intent.setup_failed',
+        'setup_intent.succeeded',
+      ]);
+      const ids = [];
+      for (const event of events) ids.push(await storeStripeEvent(h, event));
+      const before = emulatorOf(h).controls.requestLog().length;
+      const summary = await processWebhookEvents(h.deps, { ids });
+      expect(summary.failed).toBe(0);
+      expect(emulatorOf(h).controls.requestLog().slice(before)).toEqual([]);
+      const outcomes = await h.deps.db.selectFrom('webhook_events').select('outcome').where('id', 'in', ids).execute();
+      expect(outcomes.map((o) => o.outcome).every((o) => o?.endsWith('(no read)'))).toBe(true);
+    });
+
     it('3-D Secure failed: the next read finds the setup failed and the method invalid; a retried create replays', async () => {
       const h = harness();
       const acc = await account(h, 'Failed SCA');

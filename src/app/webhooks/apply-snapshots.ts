@@ -81,6 +81,11 @@ export async function applyFromSnapshots(
     if (snap === null) return null;
     judged.push({ event, snap });
   }
+  // Within one second (events' `created` has whole seconds), refunds before the charge and the intent: a charge's
+  // amount_refunded follows its refunds, so judged first it would look ahead of Settle and ask for a read. The
+  // processor orders by time, then by the gateway's event id, which is random; the sort is stable otherwise.
+  const rank = (j: Judged): number => (j.snap.snapshot.object === 'refund' ? 0 : 1);
+  judged.sort((a, b) => a.snap.created.getTime() - b.snap.created.getTime() || rank(a) - rank(b));
   const snaps = judged.map((j) => j.snap);
   const ownCalls = await appliedCallKeys(
     ctx.deps.db,

@@ -18,7 +18,7 @@ import { routeEvent, targetKey, type EventTarget } from './route-event.js';
 import { ApplyFailed, Deferred, type SyncContext } from './sync-context.js';
 import { syncDispute } from './sync-dispute.js';
 import { syncPaymentMethod } from './sync-payment-method.js';
-import { syncSetupIntent } from './sync-setup-intent.js';
+import { setupIntentWithoutRead, syncSetupIntent } from './sync-setup-intent.js';
 import { REFUND_EVENT, syncPaymentReading } from './sync-payment.js';
 import { syncPayout } from './sync-payout.js';
 
@@ -162,9 +162,12 @@ async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
 
 /** A payment's events from their snapshots when the rule allows it (apply-snapshots.ts); else one read of the object. */
 async function applyGroup(ctx: SyncContext, group: Group): Promise<Verdict> {
-  if (group.target.kind === 'payment') {
+  if (group.target.kind === 'payment' || group.target.kind === 'setup_intent') {
     try {
-      const outcome = await applyFromSnapshots(ctx, group.target.id, group.events);
+      const outcome =
+        group.target.kind === 'payment'
+          ? await applyFromSnapshots(ctx, group.target.id, group.events)
+          : await setupIntentWithoutRead(ctx, group.target.id, group.events);
       if (outcome !== null) return { status: 'processed', outcome };
     } catch (error) {
       return verdictOf(error);

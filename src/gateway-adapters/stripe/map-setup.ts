@@ -12,11 +12,11 @@ import type {
 } from '../../app/gateway-port.js';
 import { assertNever } from '../../domain/transaction-state.js';
 import { localError, noRefs } from './classify-error.js';
+import { SETUP_REFERENCE_METADATA_KEY } from '../../app/gateway-port.js';
 import { idOf, known, unrecognised } from './map-objects.js';
 import { paymentMethodDetails } from './map-sync.js';
 
-/** Metadata key on SetupIntents Settle creates: Settle's payment method id. */
-export const SETUP_REFERENCE_METADATA_KEY = 'settle_payment_method_id';
+export { SETUP_REFERENCE_METADATA_KEY } from '../../app/gateway-port.js';
 
 const SETUP_STATUSES: readonly SetupIntentStatus[] = [
   'requires_payment_method',
