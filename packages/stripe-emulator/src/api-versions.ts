@@ -8,8 +8,12 @@
 // pinned 2026-10-28.endive; docs.stripe.com/upgrades). It accepts a real calendar date between 2011-01-01 and the
 // pinned version's date whose form (named or not) fits its date, and refuses everything else: a typo such as
 // 2019-2-19, a date Stripe never shipped in the form given (2024-12-18 without `.acacia`), a future date, an unknown
-// name. It does not know which days of a month Stripe released on, and it renders every response at the pinned
-// version whatever the request names (README: Approximations). A `; <beta>=<version>` suffix is not checked.
+// name. It does not know which days of a month Stripe released on. Responses are rendered at the pinned version
+// except for one breaking change, PaymentIntent.charges (renderForVersion below; README: Approximations). A
+// `; <beta>=<version>` suffix is not checked.
+import { render } from './render.js';
+import type { EmulatorState } from './state.js';
+import type { Charge } from './types.js';
 
 export const PINNED_API_VERSION = '2026-10-28.endive';
 
@@ -41,4 +45,77 @@ export function knownApiVersion(value: string): boolean {
   if (date < FIRST_NAMED) return false;
   const release = [...RELEASES].reverse().find(([start]) => start <= date);
   return release?.[1] === name;
+}
+
+/**
+ * 2022-11-15 removed `charges` (a list of the PaymentIntent's charges) from the PaymentIntent in favour of
+ * `latest_charge` (docs.stripe.com/changelog/2022-11-15/removes-charges-attribute-paymentintent, a breaking change
+ * listed at docs.stripe.com/upgrades#2022-11-15).
+ */
+const PI_CHARGES_REMOVED = '2022-11-15';
+
+type Json = Record<string, unknown>;
+
+/**
+ * The JSON `body` as Stripe renders it at `version` (a Stripe-Version header or a webhook endpoint's api_version;
+ * absent or null: the pinned version). Only the PaymentIntent.charges change is rendered: before 2022-11-15 every
+ * PaymentIntent in the body (top level, in lists and search results, expanded, or an error's `payment_intent`)
+ * carries `charges`, the list of its charges newest first, and no `latest_charge`. Any other version: `body` as is.
+ * Events are left alone: Stripe renders an event's data at the event's own api_version, "not according to your
+ * current Stripe API version or Stripe-Version header" (the List events description in Stripe's OpenAPI); see
+ * renderEventForVersion for webhook deliveries.
+ */
+export function renderForVersion(state: EmulatorState, version: string | null | undefined, body: string): string {
+  if (!beforeChargesRemoved(version)) return body;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  return JSON.stringify(withCharges(state, json));
+}
+
+/**
+ * A webhook delivery's body (an event) at its endpoint's api_version (docs.stripe.com/webhooks/versioning): the
+ * data object rendered as renderForVersion does, and `api_version` naming that version. Null or absent: as stored.
+ */
+export function renderEventForVersion(state: EmulatorState, version: string | null | undefined, body: string): string {
+  if (version === null || version === undefined || version === '') return body;
+  const event = JSON.parse(body) as Json & { data: Json };
+  event.api_version = version;
+  if (beforeChargesRemoved(version)) {
+    event.data = { ...event.data, object: withCharges(state, event.data.object) };
+  }
+  return JSON.stringify(event);
+}
+
+/** Whether `version` starts with a date before 2022-11-15 (anything else renders as the pinned version). */
+function beforeChargesRemoved(version: string | null | undefined): boolean {
+  const date = /^\s*(\d{4}-\d{2}-\d{2})/.exec(version ?? '')?.[1];
+  return date !== undefined && date < PI_CHARGES_REMOVED;
+}
+
+function withCharges(state: EmulatorState, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => withCharges(state, v));
+  if (value === null || typeof value !== 'object') return value;
+  if ((value as Json).object === 'event') return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value as Json)) out[k] = withCharges(state, v);
+  if (out.object !== 'payment_intent' || typeof out.id !== 'string') return out;
+  const id = out.id;
+  const charges = state
+    .all<Charge>('charge')
+    .filter((c) => c.payment_intent === id)
+    .reverse();
+  delete out.latest_charge;
+  // The embedded list as pre-2022-11-15 responses carried it (PaymentIntent `charges`: a list object with its url).
+  out.charges = {
+    object: 'list',
+    data: charges.map((c) => render(state, c)),
+    has_more: false,
+    total_count: charges.length,
+    url: `/v1/charges?payment_intent=${id}`,
+  };
+  return out;
 }

@@ -3,7 +3,7 @@
 // -> connection_reset / rate_limit faults
 // (nothing done, nothing saved) -> idempotency (replay, mismatch, in-use) -> delay -> server_error (500, saved)
 // or the operation -> save idempotent result -> answer, or drop the connection for drop_response.
-import { knownApiVersion, PINNED_API_VERSION } from './api-versions.js';
+import { knownApiVersion, PINNED_API_VERSION, renderForVersion } from './api-versions.js';
 import { ARRIVED_AT_HEADER } from './arrival-front.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -110,7 +110,9 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       ...(idemKey !== null && method === 'POST' ? { 'Idempotency-Key': idemKey, 'Original-Request': requestId } : {}),
       ...headers,
     });
-    res.end(body);
+    // Every answer (replays included) at the request's API version: the one place responses are written.
+    const version = req.headers['stripe-version'];
+    res.end(renderForVersion(state, typeof version === 'string' ? version : undefined, body));
   };
   const drop = (): void => {
     entry.status = 0;

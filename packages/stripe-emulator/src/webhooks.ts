@@ -7,6 +7,7 @@
 // (random order within a batch), `hold` (queue without sending until flush()). Queued and in-flight
 // deliveries live in memory only; events themselves persist. Timers are unref'd and stopped by close().
 import type { ClientRequest } from 'node:http';
+import { renderEventForVersion } from './api-versions.js';
 import { render } from './render.js';
 import type { EmulatorState } from './state.js';
 import type { StripeEvent, WebhookEndpoint } from './types.js';
@@ -214,7 +215,9 @@ export class WebhookDispatcher {
     duplicate: boolean,
   ): Promise<boolean> {
     if (this.closed) return false;
-    const body = JSON.stringify(render(this.state, event));
+    // At the endpoint's api_version when it has one (docs.stripe.com/webhooks/versioning), else the pinned one.
+    const version = typeof endpoint.api_version === 'string' ? endpoint.api_version : undefined;
+    const body = renderEventForVersion(this.state, version, JSON.stringify(render(this.state, event)));
     const entry: DeliveryLogEntry = {
       eventId: event.id,
       type: event.type,

@@ -37,7 +37,9 @@ async function plainRefusal<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * create: every event type (`enabled_events: ['*']`); the whsec_ secret is in Stripe's answer to the create only.
+ * create: every event type (`enabled_events: ['*']`), rendered in the SDK's pinned API version (`api_version`), so
+ * that events can be applied from their own copy of the object without a read (app/webhooks/apply-snapshots.ts);
+ * the whsec_ secret is in Stripe's answer to the create only.
  * retrieve: undefined on a 404 (deleted, or never there); other failures throw. update: a new URL, enabled.
  */
 export function stripeWebhookEndpoints(options: WebhookEndpointApiOptions): WebhookEndpointApi {
@@ -55,7 +57,7 @@ export function stripeWebhookEndpoints(options: WebhookEndpointApiOptions): Webh
   return {
     async create(url, description) {
       const endpoint = await plainRefusal(() =>
-        sdk.webhookEndpoints.create({ url, enabled_events: ['*'], description }),
+        sdk.webhookEndpoints.create({ url, enabled_events: ['*'], description, api_version: Stripe.API_VERSION }),
       );
       if (typeof endpoint.secret !== 'string' || endpoint.secret === '') {
         throw new Error(`the webhook endpoint ${endpoint.id} was created without a signing secret in the answer`);
