@@ -45,6 +45,7 @@ import {
   verify,
 } from './charge-lifecycles.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, postgresOnly } from './databases.js';
+import { limitsNote, readDefaultGatewayLimits } from './gateway-limits.js';
 import {
   type Benchmark,
   type BenchContext,
@@ -116,7 +117,7 @@ function clockTicksPerSecond(): number {
 }
 
 /** CPU time (user + system, all threads) the process has used so far, in ms; undefined when it cannot be read. */
-function processCpuMs(pid: number | undefined): number | undefined {
+export function processCpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -319,12 +320,17 @@ async function measureRow(
   if (!verification.ok) otherFailures += 1;
   notes.push(verification.note);
   if (otherFailures > 0 || measured.failures > 0) notes.push(firstErrorLogged(processes.server));
-  return toRow(
-    { benchmark: NAME, database: DATABASE_LABELS.postgres, concurrency, pool_size: poolSize },
-    measured,
-    notes,
-    otherFailures,
-  );
+  const limits = await readDefaultGatewayLimits(database.database.db);
+  notes.push(limitsNote(limits));
+  return {
+    ...toRow(
+      { benchmark: NAME, database: DATABASE_LABELS.postgres, concurrency, pool_size: poolSize },
+      measured,
+      notes,
+      otherFailures,
+    ),
+    gateway_limits: limits,
+  };
 }
 
 async function runRow(

@@ -22,6 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { systemClock } from '../src/app/clock.js';
+import { limitsNote, readGatewayLimits } from './gateway-limits.js';
+import type { GatewayLimits } from './harness.js';
 import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { type GatewayOperation, operationContext } from '../src/gateway-adapters/stripe/exchange.js';
@@ -455,6 +457,7 @@ interface Running {
   base: URL;
   paymentMethodId: string;
   notes: string[];
+  limits: GatewayLimits;
 }
 
 /** The app listening on a socket, the emulator as its default gateway, and a card to charge. */
@@ -468,6 +471,7 @@ async function setUp(app: BenchApp): Promise<Running> {
     const patch = await request(base, 'PATCH', `/v1/gateways/${gateway.id}`, { rate_limit_per_second: RATE_LIMIT_MAX });
     if (patch.status !== 200)
       throw new Error(`PATCH /v1/gateways/${gateway.id}: HTTP ${patch.status}: ${JSON.stringify(patch.body)}`);
+    const limits = await readGatewayLimits(app.db, gateway.id);
     const pm = await request(base, 'POST', '/v1/payment-methods', {
       gateway_token: 'pm_card_visa',
       type: 'card',
@@ -476,12 +480,14 @@ async function setUp(app: BenchApp): Promise<Running> {
     });
     if (pm.status !== 201) throw new Error(`POST /v1/payment-methods: HTTP ${pm.status}: ${JSON.stringify(pm.body)}`);
     return {
+      limits,
       app,
       emulator,
       base,
       paymentMethodId: String(pm.body.id),
       notes: [
         `emulator gateway ${gateway.id} at ${emulator.url}, rate_limit_per_second raised from ${gateway.rate_limit_per_second} to ${RATE_LIMIT_MAX}`,
+        limitsNote(limits),
       ],
     };
   } catch (error) {
@@ -520,12 +526,15 @@ async function runRow(
   const verification = await verify(app, emulator, [warmupPhase, measuredPhase]);
   if (!verification.ok) otherFailures += 1;
   notes.push(verification.note);
-  return toRow(
-    { benchmark: NAME, database: app.label, concurrency, pool_size: app.poolSize },
-    measured,
-    notes,
-    otherFailures,
-  );
+  return {
+    ...toRow(
+      { benchmark: NAME, database: app.label, concurrency, pool_size: app.poolSize },
+      measured,
+      notes,
+      otherFailures,
+    ),
+    gateway_limits: running.limits,
+  };
 }
 
 export const chargeLifecycles: Benchmark = {

@@ -27,6 +27,16 @@ export interface BenchRow {
   machine_cpu_busy_percent: number | null;
   /** Anything a reader needs to know about this row (verification, first failure). */
   notes: string[];
+  /** The gateway's two limits where the row goes through a Settle gateway (bench/gateway-limits.ts); null or absent otherwise. */
+  gateway_limits?: GatewayLimits | null;
+  /** Gateway requests per operation counted at the emulator, where the row counts them. */
+  requests_per_op?: number | null;
+}
+
+/** A gateway record's two request limits, as the row ran with them (0 = off for the per-endpoint one). */
+export interface GatewayLimits {
+  rate_limit_per_second: number;
+  endpoint_rate_limit_per_second: number;
 }
 
 export interface PostgresTarget {

@@ -13,9 +13,11 @@ import { chargeLifecycles } from './charge-lifecycles.js';
 import { chargeLifecyclesProcesses } from './charge-lifecycles-processes.js';
 import { createTransactions, createTransactionsIdempotent } from './create-transactions.js';
 import { emulatorRoundTrips } from './emulator-round-trips.js';
-import { scheduledCharges } from './scheduled-charges.js';
+import { gatewayRequestsPerAction } from './gateway-requests-per-action.js';
+import { scheduledCharges, scheduledChargesWebhooks } from './scheduled-charges.js';
 import { webhookApply } from './webhook-apply.js';
 import { webhookIntake } from './webhook-intake.js';
+import { backfill } from './backfill.js';
 import { probePostgres } from './databases.js';
 import {
   type Benchmark,
@@ -36,6 +38,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   webhookIntake,
   webhookApply,
   scheduledCharges,
+  scheduledChargesWebhooks,
+  backfill,
+  gatewayRequestsPerAction,
 ];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

@@ -85,6 +85,15 @@ const COLUMNS: Column[] = [
   { title: 'p95 ms', value: (r) => fixed(2)(r.p95_ms) },
   { title: 'p99 ms', value: (r) => fixed(2)(r.p99_ms) },
   { title: 'failures', value: (r) => String(r.failures) },
+  // Both limits of the gateway the row went through (global, per endpoint), '-' where it used none of Settle's.
+  {
+    title: 'gateway limits',
+    value: (r) =>
+      r.gateway_limits
+        ? `${r.gateway_limits.rate_limit_per_second}/s, endpoint ${r.gateway_limits.endpoint_rate_limit_per_second === 0 ? 'off' : `${r.gateway_limits.endpoint_rate_limit_per_second}/s`}`
+        : '-',
+  },
+  { title: 'req/op', value: (r) => (r.requests_per_op == null ? '-' : fixed(3)(r.requests_per_op)) },
   { title: 'node cpu ms/op', value: (r) => fixed(2)(r.node_cpu_ms_per_op) },
   {
     title: 'machine busy %',

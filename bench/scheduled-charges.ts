@@ -19,6 +19,14 @@
 // amount, and for the limited rows the utilization and the 1-second windows. PostgreSQL only: workers are
 // separate processes on one database (PGlite is one process's).
 //
+// `scheduled-charges-webhooks` is the same run with webhooks delivered (the figures of `scheduled-charges`, without
+// them, stay comparable): a `settle serve` child on the same database (bench/settle-serve.ts; scheduler off, so it
+// joins no run) registers its endpoint with the emulator at start-up as `npm start` does, and the emulator delivers
+// every event to it; webhook_delay_seconds is 0. Global limit 100/s, per-endpoint limit off, the emulator's own 429s
+// off. Measured until the run is finished AND every event it caused is processed (the emulator has no delivery left
+// and Settle has no event pending or failed). Requests per charge are counted at the emulator's request log, reads
+// included. Target: at least 85 charges per second.
+//
 // Columns: callers = workers; ops = charges; ops/s = charges per second over the measured time; p50/p95/p99 = per
 // charge, from its gateway attempt's creation (tx1) to its resolution (tx2), which includes the wait for the
 // rate limit; node cpu ms/op = this process's CPU per charge, which is mostly the emulator's (it runs here);
@@ -50,6 +58,10 @@ import {
   workerEnv,
 } from '../test/jobs/workers-support.js';
 import { DATABASE_LABELS, postgresOnly } from './databases.js';
+import { processCpuMs } from './charge-lifecycles-processes.js';
+import { limitsNote, readGatewayLimits } from './gateway-limits.js';
+import { type SettleServe, startSettleServe } from './settle-serve.js';
+import { endpointOf } from '../src/gateway-adapters/stripe/rate-limiter.js';
 import {
   type Benchmark,
   type BenchContext,
@@ -63,6 +75,9 @@ import {
 } from './harness.js';
 
 const NAME = 'scheduled-charges';
+const WEBHOOKS_NAME = 'scheduled-charges-webhooks';
+/** The issue's target for the run with webhooks delivered, at the 100/s limit. */
+export const WEBHOOKS_TARGET_CHARGES_PER_SECOND = 85;
 const BASE_CHARGES = 10_000;
 /** The utilization a limited row must reach (requests per second over the run / the limit). */
 const MIN_UTILIZATION = 0.9;
@@ -75,6 +90,8 @@ interface RowPlan {
   label: string;
   limit: number;
   workers: number;
+  /** Webhooks delivered to a `settle serve` intake, and waited for before the run counts as done. */
+  webhooks?: boolean;
 }
 
 const PLANS: readonly RowPlan[] = [
@@ -85,7 +102,38 @@ const PLANS: readonly RowPlan[] = [
   { label: `no limit (${RATE_LIMIT_MAX}/s), 4 workers`, limit: RATE_LIMIT_MAX, workers: 4 },
 ];
 
+const WEBHOOK_PLANS: readonly RowPlan[] = [
+  { label: 'limit 100/s, webhooks delivered, 1 worker', limit: 100, workers: 1, webhooks: true },
+  { label: 'limit 100/s, webhooks delivered, 4 workers', limit: 100, workers: 4, webhooks: true },
+];
+
 const fixed = (value: number, digits: number) => value.toFixed(digits);
+
+async function openWebhookEvents(deps: ReturnType<typeof createDeps>): Promise<number> {
+  const open = await deps.db
+    .selectFrom('webhook_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', 'in', ['pending', 'failed'])
+    .executeTakeFirstOrThrow();
+  return Number(open.n);
+}
+
+/**
+ * Waits until the emulator has nothing left to deliver and Settle has no event pending or failed; a delivery the
+ * intake answered after the count was taken could still be pending, so both are checked twice in a row.
+ */
+async function drainWebhooks(deps: ReturnType<typeof createDeps>, emulator: Emulator, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await emulator.controls.settleWebhooks();
+    if ((await openWebhookEvents(deps)) === 0) {
+      await emulator.controls.settleWebhooks();
+      if ((await openWebhookEvents(deps)) === 0) return;
+    }
+    if (Date.now() > deadline) throw new Error(`webhook events still pending or failed after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 async function runRow(
   context: BenchContext,
@@ -100,14 +148,33 @@ async function runRow(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'settle-bench-scheduled-'));
   let emulator: Emulator | undefined;
   let workers: Worker[] = [];
+  let serve: SettleServe | undefined;
   try {
-    emulator = await startEmulator({ arrivalThread: true });
+    // The emulator's own 429s (Stripe's test-mode limits) off: Settle's limiter is what is measured.
+    emulator = await startEmulator({ arrivalThread: true, rateLimit: false });
+    // Stripe sends an endpoint several events at once under load, in no set order (docs.stripe.com/webhooks
+    // #event-ordering); one at a time, three events per charge would cap the run at a third of the delivery rate.
+    if (plan.webhooks) emulator.controls.configureWebhooks({ concurrency: 32 });
     const deps = createDeps(database.database);
     const gatewayId = await useEmulatorGateway(deps, emulator.url, plan.limit);
+    if (plan.webhooks) {
+      const delay = (await deps.settings.get()).webhook_delay_seconds;
+      if (delay !== 0) throw new Error(`webhook_delay_seconds is ${delay}; this row needs 0`);
+      serve = await startSettleServe(
+        workerEnv({
+          databaseUrl: database.url!,
+          emulatorUrl: emulator.url,
+          dataDir: path.join(dataDir, 'serve'),
+          leaseSeconds: LEASE_SECONDS,
+        }),
+      );
+    }
     workers = await startWorkers(
       plan.workers,
       workerEnv({ databaseUrl: database.url!, emulatorUrl: emulator.url, dataDir, leaseSeconds: LEASE_SECONDS }),
     );
+    // Both limits as the row runs with them (read after every process has set up its gateway).
+    const limits = await readGatewayLimits(deps.db, gatewayId);
     // Warm-up: a run over BENCH_WARMUP charges first, so that the measured run starts with workers (and an emulator)
     // that have done the work before, as a worker of a real deployment has; its requests are outside the measure.
     const warmed =
@@ -122,6 +189,7 @@ async function runRow(
         throw new Error(
           `the warm-up run is ${warmDone.status} with ${warmDone.succeeded} of ${context.warmup} succeeded`,
         );
+      if (plan.webhooks) await drainWebhooks(deps, emulator, 120_000);
     }
     const seedStarted = performance.now();
     const seeded = await seedDueCharges(deps, charges, 'bench:scheduled-charges');
@@ -137,24 +205,49 @@ async function runRow(
       for (const entry of list.getEntries()) gcPauses.push(entry.duration);
     });
     gcObserver.observe({ entryTypes: ['gc'] });
+    const backlog: number[] = [];
+    // Where the CPU goes: each child process's CPU over the measured run (Linux /proc), per charge.
+    const children = [
+      ...workers.map((w, i) => ({ what: `worker ${i + 1}`, pid: w.proc.pid })),
+      ...(serve ? [{ what: 'settle serve', pid: serve.proc.pid }] : []),
+    ];
+    const cpuAtStart = new Map<number | undefined, number>();
+    const cpuAtEnd = new Map<number | undefined, number>();
+    let jobSeconds = 0;
     const { run, done, seconds, cpuMs, machineBusy, startedAtMs, finishedAtMs } = await withCpuProfile(
       `${NAME}-${plan.limit}-w${plan.workers}`,
       async () => {
         const machineBefore = machineCpuTimes();
         const cpuBefore = process.cpuUsage();
+        for (const { pid } of children) cpuAtStart.set(pid, processCpuMs(pid) ?? Number.NaN);
         const startedAtMs = Date.now();
         const started = performance.now();
         const run = await startDailyCharges(deps, 'bench:scheduled-charges');
         // The limiter's grants are deleted ~10 s after they stop counting: collect them as the run goes.
         const polling = setInterval(() => void grants.poll().catch(() => undefined), 2000);
+        // With webhooks, the backlog of stored events not yet applied, sampled as the run goes (a diagnostic).
+        const sampling = plan.webhooks
+          ? setInterval(
+              () =>
+                void openWebhookEvents(deps).then(
+                  (n) => backlog.push(n),
+                  () => undefined,
+                ),
+              1000,
+            )
+          : undefined;
         const done = await waitForRunDone(deps, run.id, {
           timeoutMs: Math.max(600_000, (charges / plan.limit) * 3000),
           pollMs: 250,
         }).finally(() => clearInterval(polling));
+        jobSeconds = (performance.now() - started) / 1000;
+        // With webhooks: done once every event the run caused is processed too.
+        if (plan.webhooks) await drainWebhooks(deps, emulator!, 600_000).finally(() => clearInterval(sampling));
         await grants.poll();
         const seconds = (performance.now() - started) / 1000;
         const finishedAtMs = Date.now();
         const cpu = process.cpuUsage(cpuBefore);
+        for (const { pid } of children) cpuAtEnd.set(pid, processCpuMs(pid) ?? Number.NaN);
         const machineAfter = machineCpuTimes();
         const machineBusy = busyPercent(machineBefore, machineAfter);
         return { run, done, seconds, cpuMs: (cpu.user + cpu.system) / 1000, machineBusy, startedAtMs, finishedAtMs };
@@ -163,10 +256,18 @@ async function runRow(
     loopDelay.disable();
     gcObserver.disconnect();
     for (const worker of workers) await stopWorker(worker);
+    await serve?.stop();
 
     // The run's requests: everything the emulator logged from the run's start to its end (nothing else calls it then).
     const stats = windowStats(emulator.controls.requestLog(), startedAtMs, finishedAtMs);
     const requestsPerSecond = stats.spanMs > 0 ? stats.requests / (stats.spanMs / 1000) : 0;
+    const requestsPerCharge = stats.requests / charges;
+    const byEndpoint = new Map<string, number>();
+    for (const e of emulator.controls.requestLog()) {
+      if (e.at < startedAtMs || e.at > finishedAtMs || !e.path.startsWith('/v1/')) continue;
+      const key = endpointOf(e.method, e.path);
+      byEndpoint.set(key, (byEndpoint.get(key) ?? 0) + 1);
+    }
     const utilization = requestsPerSecond / plan.limit;
     const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: emulator.port, protocol: 'http' });
     const all = warmed
@@ -187,6 +288,62 @@ async function runRow(
       verificationFailures += 1;
       notes.push(`FAILED: ${note}`);
     };
+    notes.push(`${limitsNote(limits)}; the emulator's own 429s off`);
+    notes.push(
+      `CPU ms per charge over the measured run: bench process (emulator) ${fixed(cpuMs / charges, 2)}, ` +
+        children
+          .map(
+            ({ what, pid }) =>
+              `${what} ${fixed(((cpuAtEnd.get(pid) ?? NaN) - (cpuAtStart.get(pid) ?? NaN)) / charges, 2)}`,
+          )
+          .join(', '),
+    );
+    notes.push(
+      `${fixed(charges / seconds, 1)} charges/s, ${fixed(requestsPerCharge, 3)} gateway requests per charge (counted at the emulator, reads included): ` +
+        [...byEndpoint].map(([k, n]) => `${k} ${n}`).join(', '),
+    );
+    if (plan.webhooks) {
+      const events = await deps.db
+        .selectFrom('webhook_events')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('received_at', '>=', new Date(startedAtMs))
+        .groupBy('status')
+        .execute();
+      // How long each event waited between its storing and its processing (a backlog shows here first).
+      const lag = await database.database.db
+        .selectFrom('webhook_events')
+        .select([
+          sql<number>`percentile_cont(0.5) within group (order by extract(epoch from processed_at - received_at) * 1000)`.as(
+            'p50',
+          ),
+          sql<number>`percentile_cont(0.95) within group (order by extract(epoch from processed_at - received_at) * 1000)`.as(
+            'p95',
+          ),
+          sql<number>`max(extract(epoch from processed_at - received_at) * 1000)`.as('max'),
+        ])
+        .where('received_at', '>=', new Date(startedAtMs))
+        .executeTakeFirst();
+      const deliveries = emulator.controls.webhookDeliveries();
+      const refused = deliveries.filter((d) => d.status === null || d.status >= 300).length;
+      // The emulator's side: deliveries of the measured run, their rate, and how many went out after the job's end.
+      const jobEndMs = startedAtMs + jobSeconds * 1000;
+      const sent = deliveries.map((d) => Date.parse(d.at)).filter((at) => at >= startedAtMs && at <= finishedAtMs);
+      const sentSpan = sent.length > 1 ? (Math.max(...sent) - Math.min(...sent)) / 1000 : 0;
+      notes.push(
+        `the emulator's delivery log (its last 10,000 answers are kept): ${sent.length} answered during the measured run, ${fixed(sentSpan > 0 ? sent.length / sentSpan : 0, 1)} per second (first to last; one at a time per endpoint), ` +
+          `${sent.filter((at) => at > jobEndMs).length} of them after the job had finished`,
+      );
+      notes.push(
+        `webhooks: ${refused} of the ${deliveries.length} deliveries in the emulator's log not answered 2xx; ` +
+          `events received during the measured run by status: ${events.map((e) => `${e.status} ${Number(e.n)}`).join(', ') || 'none'}; ` +
+          `from stored to processed: p50 ${fixed(Number(lag?.p50 ?? 0), 0)} ms, p95 ${fixed(Number(lag?.p95 ?? 0), 0)} ms, max ${fixed(Number(lag?.max ?? 0), 0)} ms; ` +
+          `settle serve pid ${serve?.proc.pid ?? '?'}: ${serve?.webhooks ?? ''}`,
+      );
+      notes.push(
+        `the job finished after ${fixed(jobSeconds, 2)} s, its last event was processed ${fixed(seconds - jobSeconds, 2)} s later; ` +
+          `events stored but not yet applied, sampled each second: max ${Math.max(0, ...backlog)}, at the job's end ${backlog.at(Math.floor(jobSeconds) - 1) ?? '-'}`,
+      );
+    }
     notes.push(
       `${plan.label}: ${stats.requests} API requests at the emulator over ${fixed(stats.spanMs / 1000, 2)} s (first to last) = ${fixed(requestsPerSecond, 1)} requests/s; ` +
         `utilization ${fixed(100 * utilization, 1)}% of ${plan.limit}/s; busiest 1 s window ${stats.maxInWindow} requests` +
@@ -221,8 +378,10 @@ async function runRow(
     }
     if (done.status !== 'succeeded' || done.picked !== charges || done.succeeded !== charges)
       fail(`the run is ${done.status} with picked ${done.picked}, succeeded ${done.succeeded} of ${charges}`);
-    if (stats.requests !== charges)
+    if (!plan.webhooks && stats.requests !== charges)
       fail(`${stats.requests} API requests for ${charges} charges (one POST /v1/payment_intents each was expected)`);
+    if (plan.webhooks && charges / seconds < WEBHOOKS_TARGET_CHARGES_PER_SECOND)
+      fail(`${fixed(charges / seconds, 1)} charges/s is under the target of ${WEBHOOKS_TARGET_CHARGES_PER_SECOND}`);
     if (plan.limit < RATE_LIMIT_MAX) {
       if (stats.maxInWindow > plan.limit)
         fail(`a 1 s window held ${stats.maxInWindow} requests, over the limit of ${plan.limit}`);
@@ -239,17 +398,21 @@ async function runRow(
       cpuMs,
       machineBusyPercent: machineBusy,
     };
-    return toRow(
-      {
-        benchmark: `${NAME} (${plan.label})`,
-        database: DATABASE_LABELS.postgres,
-        concurrency: plan.workers,
-        pool_size: WORKER_POOL_SIZE,
-      },
-      load,
-      notes,
-      verificationFailures,
-    );
+    return {
+      ...toRow(
+        {
+          benchmark: `${plan.webhooks ? WEBHOOKS_NAME : NAME} (${plan.label})`,
+          database: DATABASE_LABELS.postgres,
+          concurrency: plan.workers,
+          pool_size: WORKER_POOL_SIZE,
+        },
+        load,
+        notes,
+        verificationFailures,
+      ),
+      gateway_limits: limits,
+      requests_per_op: requestsPerCharge,
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const outputs = workers
@@ -258,36 +421,48 @@ async function runRow(
           `--- worker ${i + 1} (pid ${w.proc.pid ?? '?'}) output (last 2000 characters):\n${w.output().slice(-2000)}`,
       )
       .join('\n');
-    throw new Error(`${plan.label}: ${message}\n${outputs}`, { cause: error });
+    const serveOutput = serve
+      ? `\n--- settle serve output (last 2000 characters):\n${serve.output().slice(-2000)}`
+      : '';
+    throw new Error(`${plan.label}: ${message}\n${outputs}${serveOutput}`, { cause: error });
   } finally {
     await killAllWorkers();
+    await serve?.stop();
     await emulator?.close();
     rmSync(dataDir, { recursive: true, force: true });
     await database.drop();
   }
 }
 
+async function runPlans(context: BenchContext, name: string, plans: readonly RowPlan[]): Promise<BenchRow[]> {
+  const charges = Math.max(10, Math.round(BASE_CHARGES * context.scale));
+  const postgres = postgresOnly(context, name, ' (workers are separate processes on one database)');
+  if (!postgres) return [];
+  if (distIsStale()) {
+    context.log(`${name}: dist/ is older than src/; building it (tsc -p tsconfig.build.json)...`);
+    ensureBuilt();
+  }
+  const rows: BenchRow[] = [];
+  for (const plan of plans) {
+    const expected =
+      plan.limit < RATE_LIMIT_MAX ? ` (about ${Math.round(charges / plan.limit / 0.94)} s at the limit)` : '';
+    context.log(`${name}: ${plan.label}, ${charges} due charges${expected}...`);
+    const row = await runRow(context, postgres, plan, charges);
+    context.log(`${name}: ${plan.label}: ${fixed(row.ops_per_second, 1)} charges/s; ${row.notes.join('\n  ')}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
 export const scheduledCharges: Benchmark = {
   name: NAME,
   description:
-    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it), and unlimited with 1, 2 and 4 workers.',
-  async run(context) {
-    const charges = Math.max(10, Math.round(BASE_CHARGES * context.scale));
-    const postgres = postgresOnly(context, NAME, ' (workers are separate processes on one database)');
-    if (!postgres) return [];
-    if (distIsStale()) {
-      context.log(`${NAME}: dist/ is older than src/; building it (tsc -p tsconfig.build.json)...`);
-      ensureBuilt();
-    }
-    const rows: BenchRow[] = [];
-    for (const plan of PLANS) {
-      const expected =
-        plan.limit < RATE_LIMIT_MAX ? ` (about ${Math.round(charges / plan.limit / 0.94)} s at the limit)` : '';
-      context.log(`${NAME}: ${plan.label}, ${charges} due charges${expected}...`);
-      const row = await runRow(context, postgres, plan, charges);
-      context.log(`${NAME}: ${plan.label}: ${fixed(row.ops_per_second, 1)} charges/s; ${row.notes[0] ?? ''}`);
-      rows.push(row);
-    }
-    return rows;
-  },
+    'a daily_charges run over 10,000 due charges by `settle worker` processes against the emulator, no webhooks delivered: at a 100/s gateway limit with 1 and 4 workers (>= 90% of the limit used, no 1 s window over it), and unlimited with 1, 2 and 4 workers.',
+  run: (context) => runPlans(context, NAME, PLANS),
+};
+
+export const scheduledChargesWebhooks: Benchmark = {
+  name: WEBHOOKS_NAME,
+  description: `the same daily_charges run with webhooks delivered to a \`settle serve\` intake (webhook_delay_seconds 0), until every event is processed: 100/s gateway limit, per-endpoint limit off, the emulator's 429s off, 1 and 4 workers; target >= ${WEBHOOKS_TARGET_CHARGES_PER_SECOND} charges/s, requests per charge printed.`,
+  run: (context) => runPlans(context, WEBHOOKS_NAME, WEBHOOK_PLANS),
 };

@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
 import { systemClock } from '../src/app/clock.js';
+import { limitsNote, readGatewayLimits } from './gateway-limits.js';
 import { ensureDefaultEmulatorGateway, RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
 import { newId } from '../src/app/ids.js';
 import { processWebhookEvents } from '../src/app/webhooks/processor.js';
@@ -69,6 +70,7 @@ export const webhookApply: Benchmark = {
                   currency: 'usd',
                   payment_method: 'pm_card_visa',
                   confirm: true,
+                  automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
                   capture_method: 'automatic',
                 }),
               ),
@@ -134,7 +136,8 @@ export const webhookApply: Benchmark = {
             .select(['gateway_payment_intent', 'amount'])
             .where('processing_mode', '=', 'external')
             .execute();
-          const notes: string[] = [];
+          const limits = await readGatewayLimits(deps.db, gateway.id);
+          const notes: string[] = [limitsNote(limits)];
           let failures = statuses.filter((s) => s.status !== 'processed').length;
           const wrong = charges.filter((c) => expected.get(c.gateway_payment_intent ?? '') !== c.amount).length;
           failures += wrong + Math.abs(charges.length - payments);
@@ -157,6 +160,7 @@ export const webhookApply: Benchmark = {
             node_cpu_ms_per_op: (cpu.user + cpu.system) / 1000 / events,
             machine_cpu_busy_percent: null,
             notes,
+            gateway_limits: limits,
           });
         } finally {
           await emulator.close();

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { eventText, signHeader, socketSender, stripeEvent } from '../test/webhooks/intake-helpers.js';
 import { BENCH_ADMIN_KEY, DATABASE_LABELS, openBenchApp, type BenchApp } from './databases.js';
 import { type Benchmark, type BenchContext, type BenchRow, runLoad, toRow, withCpuProfile } from './harness.js';
+import { limitsNote, readGatewayLimits } from './gateway-limits.js';
 
 const BASE_OPERATIONS = 5000;
 const CONCURRENCIES = [1, 8] as const;
@@ -87,12 +88,19 @@ async function runRow(
         `VERIFICATION FAILED: ${accepted} accepted (incl. warm-up) but ${stored} rows, ${String(row?.deliveries)} deliveries, ${String(row?.pending)} pending`,
       );
     }
-    return toRow(
-      { benchmark: 'webhook-intake', database: app.label, concurrency, pool_size: app.poolSize },
-      measured,
-      notes,
-      otherFailures,
-    );
+    // The intake sends no gateway request; the limits of the gateway it stores events for, stated all the same.
+    const limits = await readGatewayLimits(app.db, gatewayId);
+    notes.push(`${limitsNote(limits)}; no gateway request is made here`);
+    return {
+      ...toRow(
+        { benchmark: 'webhook-intake', database: app.label, concurrency, pool_size: app.poolSize },
+        measured,
+        notes,
+        otherFailures,
+      ),
+      gateway_limits: limits,
+      requests_per_op: 0,
+    };
   } finally {
     sender.close();
     delete process.env[SECRET_ENV];

@@ -21,6 +21,12 @@ export interface WebhookSettings {
   hold: boolean;
   retryDelaysMs: number[];
   timeoutMs: number;
+  /**
+   * Deliveries in flight at once per endpoint. 1 (the default): one after another, in order. More: that many lanes
+   * per endpoint, each in order, taken in turn, so the endpoint sees events as Stripe sends them under load: several
+   * at once and in no guaranteed order (docs.stripe.com/webhooks#event-ordering).
+   */
+  concurrency: number;
 }
 
 export interface DeliveryLogEntry {
@@ -50,9 +56,12 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   hold: false,
   retryDelaysMs: [1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000],
   timeoutMs: 10_000,
+  concurrency: 1,
 };
 
 export function checkSettings(s: Partial<WebhookSettings>): void {
+  if (s.concurrency !== undefined && !(Number.isInteger(s.concurrency) && s.concurrency >= 1 && s.concurrency <= 64))
+    throw new Error('concurrency must be an integer from 1 to 64');
   if (s.duplicateRate !== undefined && !(s.duplicateRate >= 0 && s.duplicateRate <= 1))
     throw new Error('duplicateRate must be between 0 and 1');
   if (
@@ -76,6 +85,8 @@ export class WebhookDispatcher {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Per endpoint, the lane the next delivery takes (settings.concurrency lanes). */
+  private readonly nextLane = new Map<string, number>();
   private readonly requests = new Set<ClientRequest>();
   private waiters: (() => void)[] = [];
   private closed = false;
@@ -125,15 +136,18 @@ export class WebhookDispatcher {
     }
     for (const d of batch) {
       this.inFlight += 1;
-      const previous = this.chains.get(d.endpointId) ?? Promise.resolve();
+      const laneNumber = this.nextLane.get(d.endpointId) ?? 0;
+      this.nextLane.set(d.endpointId, (laneNumber + 1) % this.settings.concurrency);
+      const lane = `${d.endpointId}#${laneNumber}`;
+      const previous = this.chains.get(lane) ?? Promise.resolve();
       const next = previous
         .then(() => this.deliver(d))
         .finally(() => {
           this.inFlight -= 1;
-          if (this.chains.get(d.endpointId) === next) this.chains.delete(d.endpointId);
+          if (this.chains.get(lane) === next) this.chains.delete(lane);
           this.checkIdle();
         });
-      this.chains.set(d.endpointId, next);
+      this.chains.set(lane, next);
     }
     this.checkIdle();
   }
