@@ -98,6 +98,12 @@ async function orSkip(tally: Tally, id: string, apply: () => Promise<unknown>): 
   }
 }
 
+/** A listed page's cursor and counts, with what applies it. */
+const fetched = (
+  listed: { last_id: string | null; has_more: boolean; data: readonly unknown[] },
+  apply: FetchedPage['apply'],
+): FetchedPage => ({ lastId: listed.last_id, hasMore: listed.has_more, read: listed.data.length, apply });
+
 const page = (ctx: ImportContext, after: string | null) => ({
   ...(ctx.range.gte === undefined && ctx.range.lt === undefined ? {} : { created: ctx.range }),
   ...(after === null ? {} : { startingAfter: after }),
@@ -106,25 +112,20 @@ const page = (ctx: ImportContext, after: string | null) => ({
 
 const payments: Importer = async (ctx, after) => {
   const listed = resultOf(await ctx.sync.gateway.listPayments(page(ctx, after)), 'the payments');
-  return {
-    lastId: listed.last_id,
-    hasMore: listed.has_more,
-    read: listed.data.length,
-    async apply(trx) {
-      const tally = new Tally();
-      const ids = listed.data.map((p) => p.refs.payment_intent ?? '');
-      const before = await chargeVersions(trx, ids);
-      const applied = new Set<string>();
-      // Oldest first, as they happened (the list is newest first).
-      for (const p of [...listed.data].reverse()) {
-        const id = p.refs.payment_intent ?? '';
-        if (await orSkip(tally, id, () => applyPayment(trx, ctx.sync, p, null))) applied.add(id);
-      }
-      const now = await chargeVersions(trx, ids);
-      for (const id of applied) tally.count(id, before, now);
-      return tally;
-    },
-  };
+  return fetched(listed, async (trx) => {
+    const tally = new Tally();
+    const ids = listed.data.map((p) => p.refs.payment_intent ?? '');
+    const before = await chargeVersions(trx, ids);
+    const applied = new Set<string>();
+    // Oldest first, as they happened (the list is newest first).
+    for (const p of [...listed.data].reverse()) {
+      const id = p.refs.payment_intent ?? '';
+      if (await orSkip(tally, id, () => applyPayment(trx, ctx.sync, p, null))) applied.add(id);
+    }
+    const now = await chargeVersions(trx, ids);
+    for (const id of applied) tally.count(id, before, now);
+    return tally;
+  });
 };
 
 /**
@@ -133,40 +134,35 @@ const payments: Importer = async (ctx, after) => {
  */
 const refunds: Importer = async (ctx, after) => {
   const listed = resultOf(await ctx.sync.gateway.listRefundsCreated(page(ctx, after)), 'the refunds');
-  return {
-    lastId: listed.last_id,
-    hasMore: listed.has_more,
-    read: listed.data.length,
-    async apply(trx) {
-      const tally = new Tally();
-      const groups = new Map<string, { payment: GatewayPayment; refunds: GatewayRefund[] }>();
-      for (const { refund, payment } of [...listed.data].reverse()) {
-        const pi = payment?.refs.payment_intent;
-        if (!payment || !pi) {
-          tally.skip(`${refund.refs.refund ?? '?'}: a refund without a PaymentIntent (a Charges API payment)`);
-          continue;
-        }
-        const group = groups.get(pi) ?? { payment, refunds: [] };
-        group.refunds.push(refund);
-        groups.set(pi, group);
+  return fetched(listed, async (trx) => {
+    const tally = new Tally();
+    const groups = new Map<string, { payment: GatewayPayment; refunds: GatewayRefund[] }>();
+    for (const { refund, payment } of [...listed.data].reverse()) {
+      const pi = payment?.refs.payment_intent;
+      if (!payment || !pi) {
+        tally.skip(`${refund.refs.refund ?? '?'}: a refund without a PaymentIntent (a Charges API payment)`);
+        continue;
       }
-      const ids = [...groups.values()].flatMap((g) => g.refunds.map((r) => r.refs.refund ?? ''));
-      const before = await versionsByGatewayRef(trx, 'gateway_refund', ids);
-      const applied: string[] = [];
-      for (const [pi, group] of groups) {
-        const refundIds = group.refunds.map((r) => r.refs.refund ?? '');
-        if (await orSkip(tally, pi, () => applyPayment(trx, ctx.sync, group.payment, group.refunds)))
-          applied.push(...refundIds);
-      }
-      const now = await versionsByGatewayRef(trx, 'gateway_refund', ids);
-      for (const id of applied) {
-        // A release of an uncaptured amount is booked as a refund by Stripe but is no refund (sync-refunds.ts).
-        if (!before.has(id) && !now.has(id)) tally.unchanged += 1;
-        else tally.count(id, before, now);
-      }
-      return tally;
-    },
-  };
+      const group = groups.get(pi) ?? { payment, refunds: [] };
+      group.refunds.push(refund);
+      groups.set(pi, group);
+    }
+    const ids = [...groups.values()].flatMap((g) => g.refunds.map((r) => r.refs.refund ?? ''));
+    const before = await versionsByGatewayRef(trx, 'gateway_refund', ids);
+    const applied: string[] = [];
+    for (const [pi, group] of groups) {
+      const refundIds = group.refunds.map((r) => r.refs.refund ?? '');
+      if (await orSkip(tally, pi, () => applyPayment(trx, ctx.sync, group.payment, group.refunds)))
+        applied.push(...refundIds);
+    }
+    const now = await versionsByGatewayRef(trx, 'gateway_refund', ids);
+    for (const id of applied) {
+      // A release of an uncaptured amount is booked as a refund by Stripe but is no refund (sync-refunds.ts).
+      if (!before.has(id) && !now.has(id)) tally.unchanged += 1;
+      else tally.count(id, before, now);
+    }
+    return tally;
+  });
 };
 
 /** Disputes in the range; a disputed payment the ledger lacks is read first (outside the transaction) and recorded. */
@@ -183,52 +179,42 @@ const disputes: Importer = async (ctx, after) => {
       payment.refunded_amount > 0 ? resultOf(await gateway.listRefunds(pi), `the refunds of ${pi}`) : null;
     missing.set(pi, { payment, refunds: paymentRefunds });
   }
-  return {
-    lastId: listed.last_id,
-    hasMore: listed.has_more,
-    read: listed.data.length,
-    async apply(trx) {
-      const tally = new Tally();
-      const ids = listed.data.map((d) => d.id);
-      const before = await disputeVersions(trx, ctx.sync.gatewayRow.id, ids);
-      const applied: string[] = [];
-      for (const d of [...listed.data].reverse()) {
-        const ok = await orSkip(tally, d.id, async () => {
-          const first = d.payment_intent === null ? undefined : missing.get(d.payment_intent);
-          if (first) await applyPayment(trx, ctx.sync, first.payment, first.refunds);
-          const charge = await lockChargeOfPayment(trx, null, d.payment_intent);
-          if (!charge)
-            throw new ApplyFailed(
-              `the disputed payment ${d.payment_intent ?? d.charge ?? '?'} is not in the ledger`,
-              false,
-            );
-          await applyDispute(trx, ctx.sync, charge, d);
-        });
-        if (ok) applied.push(d.id);
-      }
-      const now = await disputeVersions(trx, ctx.sync.gatewayRow.id, ids);
-      for (const id of applied) tally.count(id, before, now);
-      return tally;
-    },
-  };
+  return fetched(listed, async (trx) => {
+    const tally = new Tally();
+    const ids = listed.data.map((d) => d.id);
+    const before = await disputeVersions(trx, ctx.sync.gatewayRow.id, ids);
+    const applied: string[] = [];
+    for (const d of [...listed.data].reverse()) {
+      const ok = await orSkip(tally, d.id, async () => {
+        const first = d.payment_intent === null ? undefined : missing.get(d.payment_intent);
+        if (first) await applyPayment(trx, ctx.sync, first.payment, first.refunds);
+        const charge = await lockChargeOfPayment(trx, null, d.payment_intent);
+        if (!charge)
+          throw new ApplyFailed(
+            `the disputed payment ${d.payment_intent ?? d.charge ?? '?'} is not in the ledger`,
+            false,
+          );
+        await applyDispute(trx, ctx.sync, charge, d);
+      });
+      if (ok) applied.push(d.id);
+    }
+    const now = await disputeVersions(trx, ctx.sync.gatewayRow.id, ids);
+    for (const id of applied) tally.count(id, before, now);
+    return tally;
+  });
 };
 
 const payouts: Importer = async (ctx, after) => {
   const listed = resultOf(await ctx.sync.gateway.listPayouts(page(ctx, after)), 'the payouts');
-  return {
-    lastId: listed.last_id,
-    hasMore: listed.has_more,
-    read: listed.data.length,
-    async apply(trx) {
-      const tally = new Tally();
-      const ids = listed.data.map((p) => p.id);
-      const before = await versionsByGatewayRef(trx, 'gateway_payout', ids);
-      for (const p of [...listed.data].reverse()) await applyPayout(trx, ctx.sync, p);
-      const now = await versionsByGatewayRef(trx, 'gateway_payout', ids);
-      for (const id of ids) tally.count(id, before, now);
-      return tally;
-    },
-  };
+  return fetched(listed, async (trx) => {
+    const tally = new Tally();
+    const ids = listed.data.map((p) => p.id);
+    const before = await versionsByGatewayRef(trx, 'gateway_payout', ids);
+    for (const p of [...listed.data].reverse()) await applyPayout(trx, ctx.sync, p);
+    const now = await versionsByGatewayRef(trx, 'gateway_payout', ids);
+    for (const id of ids) tally.count(id, before, now);
+    return tally;
+  });
 };
 
 /**
@@ -238,14 +224,7 @@ const payouts: Importer = async (ctx, after) => {
  * left alone (counted unchanged).
  */
 const balanceTransactions: Importer = async (ctx, after) => {
-  const listed = resultOf(
-    await ctx.sync.gateway.listBalanceTransactions({
-      limit: ctx.pageSize,
-      ...(after === null ? {} : { startingAfter: after }),
-      ...(ctx.range.gte === undefined && ctx.range.lt === undefined ? {} : { created: ctx.range }),
-    }),
-    'the balance transactions',
-  );
+  const listed = resultOf(await ctx.sync.gateway.listBalanceTransactions(page(ctx, after)), 'the balance transactions');
   return {
     lastId: listed.data.at(-1)?.id ?? null,
     hasMore: listed.has_more,
@@ -308,41 +287,36 @@ async function ownerOf(trx: Db, ctx: SyncContext, c: GatewayCustomerDetails): Pr
  */
 const customers: Importer = async (ctx, after) => {
   const listed = resultOf(await ctx.sync.gateway.listCustomers(page(ctx, after)), 'the customers');
-  return {
-    lastId: listed.last_id,
-    hasMore: listed.has_more,
-    read: listed.data.length,
-    async apply(trx) {
-      const tally = new Tally();
-      const now = ctx.sync.now;
-      for (const c of [...listed.data].reverse()) {
-        const owner = await ownerOf(trx, ctx.sync, c);
-        if (owner !== null) {
-          if (owner === 'known') tally.unchanged += 1;
-          else tally.updated += 1;
-          continue;
-        }
-        const account = await insertAccount(trx, {
-          id: newId('account', now.getTime()),
-          name: c.name ?? c.email ?? c.id,
-          email: c.email,
-          metadata: JSON.stringify({ gateway_customer: c.id }),
-          default_payment_method_id: null,
-          created_at: now,
-          updated_at: now,
-        });
-        await insertGatewayCustomer(trx, {
-          gateway_id: ctx.sync.gatewayRow.id,
-          owner_type: 'account',
-          owner_id: account.id,
-          customer_id: c.id,
-          created_at: now,
-        });
-        tally.created += 1;
+  return fetched(listed, async (trx) => {
+    const tally = new Tally();
+    const now = ctx.sync.now;
+    for (const c of [...listed.data].reverse()) {
+      const owner = await ownerOf(trx, ctx.sync, c);
+      if (owner !== null) {
+        if (owner === 'known') tally.unchanged += 1;
+        else tally.updated += 1;
+        continue;
       }
-      return tally;
-    },
-  };
+      const account = await insertAccount(trx, {
+        id: newId('account', now.getTime()),
+        name: c.name ?? c.email ?? c.id,
+        email: c.email,
+        metadata: JSON.stringify({ gateway_customer: c.id }),
+        default_payment_method_id: null,
+        created_at: now,
+        updated_at: now,
+      });
+      await insertGatewayCustomer(trx, {
+        gateway_id: ctx.sync.gatewayRow.id,
+        owner_type: 'account',
+        owner_id: account.id,
+        customer_id: c.id,
+        created_at: now,
+      });
+      tally.created += 1;
+    }
+    return tally;
+  });
 };
 
 const KEPT_TYPES: ReadonlySet<string> = new Set(['card', 'us_bank_account']);
