@@ -7,7 +7,7 @@
 // Each row: a fresh PostgreSQL database, a fresh emulator in this process (its request log is the row's alone),
 // the gateway record pointing at it with the row's limit (set before the workers start: each reads it when it
 // builds its adapter), N `settle worker` children (SETTLE_SCHEDULED_JOBS=none, so they only join;
-// SETTLE_JOB_CONCURRENCY default 8, DATABASE_POOL_SIZE default 10), a warm-up run over BENCH_WARMUP charges (default
+// SETTLE_JOB_CONCURRENCY default 16, DATABASE_POOL_SIZE default 10), a warm-up run over BENCH_WARMUP charges (default
 // 200; not measured: a deployment's workers have done the work before, and a cold start of 4 processes on 2 vCPUs
 // cost the first seconds about half the limit), then the due charges inserted in bulk as the API would create them,
 // and the run started as POST /v1/jobs/daily_charges/run starts it; the workers join it within a second. The
@@ -38,6 +38,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { RATE_LIMIT_MAX } from '../src/app/gateway-records.js';
+import { DEFAULT_CONCURRENCY as DEFAULT_JOB_CONCURRENCY } from '../src/jobs/runner.js';
 import { type Emulator, startEmulator } from '@settle/stripe-emulator';
 import { createDeps } from '../src/runtime.js';
 import { distIsStale, ensureBuilt } from '../test/chaos/support.js';
@@ -365,7 +366,7 @@ async function runRow(
     );
     notes.push(
       `${charges} due charges seeded in ${fixed(seedSeconds, 1)} s; ${plan.workers} settle worker process(es) (pids ${workers.map((w) => w.proc.pid ?? '?').join(', ')}), ` +
-        `concurrency 8 each, pool ${WORKER_POOL_SIZE}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
+        `concurrency ${DEFAULT_JOB_CONCURRENCY} each, pool ${WORKER_POOL_SIZE}; gateway ${gatewayId}; the emulator runs in this bench process (pid ${process.pid})`,
     );
     if (once.problems.length > 0 || once.paymentIntents !== all.ids.length) {
       fail(

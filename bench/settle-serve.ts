@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../test/chaos/support.js';
+import { childProfileArgs } from '../test/jobs/workers-support.js';
 
 const BIN = path.join(ROOT, 'bin', 'settle.js');
 
@@ -26,7 +27,7 @@ export interface SettleServe {
  * is printed. Fails when its webhook endpoint could not be registered with the emulator.
  */
 export function startSettleServe(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<SettleServe> {
-  const proc = spawn(process.execPath, [BIN, 'serve'], {
+  const proc = spawn(process.execPath, [...childProfileArgs(), BIN, 'serve'], {
     cwd: ROOT,
     env: { ...env, PORT: '0', HOST: '127.0.0.1', SETTLE_SCHEDULER: 'off', SETTLE_API_RATE_LIMIT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // Typed environment with safe defaults: PGlite under ./data and the offline Stripe emulator.
 import path from 'node:path';
 import { DEFAULT_ALLOWANCE_MS } from './gateway-adapters/stripe/shared-rate-limiter.js';
+import { DEFAULT_CONCURRENCY as DEFAULT_JOB_CONCURRENCY } from './jobs/runner.js';
 
 export interface Config {
   port: number;
@@ -215,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayTimeoutMs: intFromEnv(env, 'SETTLE_GATEWAY_TIMEOUT_MS', 30_000, 100, 600_000),
     schedulerEnabled: onOffFromEnv(env, 'SETTLE_SCHEDULER', true),
     scheduledJobs: listFromEnv(env, 'SETTLE_SCHEDULED_JOBS'),
-    jobConcurrency: intFromEnv(env, 'SETTLE_JOB_CONCURRENCY', 8, 1, 64),
+    jobConcurrency: intFromEnv(env, 'SETTLE_JOB_CONCURRENCY', DEFAULT_JOB_CONCURRENCY, 1, 64),
     jobLeaseSeconds: intFromEnv(env, 'SETTLE_JOB_LEASE_SECONDS', 60, 2, 3600),
     rateLimitAllowanceMs: intFromEnv(env, 'SETTLE_RATE_LIMIT_ALLOWANCE_MS', DEFAULT_ALLOWANCE_MS, 0, 1000),
     metricsPublic: onOffFromEnv(env, 'SETTLE_METRICS_PUBLIC', false),

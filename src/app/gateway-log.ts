@@ -37,11 +37,27 @@ const SECRET_PATTERNS: readonly RegExp[] = [
 
 const SECRET_KEY_NAMES = /^(?:client_secret|secret|password|api_key|secret_key|authorization)$|_secret$/i;
 
+/** Whether any pattern matches: one scan, so that the common text (an id, a status, a currency) costs one test. */
+const ANY_SECRET = new RegExp(SECRET_PATTERNS.map((pattern) => pattern.source).join('|'));
+
 /** The text with every secret-looking part replaced by [redacted]. */
 export function redactText(text: string): string {
+  if (!ANY_SECRET.test(text)) return text;
   let out = text;
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, REDACTED);
   return out;
+}
+
+/** Object keys repeat (every body has `id`, `amount`, `status`, ...): each distinct key is judged once. */
+const safeKeys = new Map<string, string>();
+const MAX_SAFE_KEYS = 2_000;
+
+function safeKey(key: string): string {
+  const known = safeKeys.get(key);
+  if (known !== undefined) return known;
+  const safe = redactText(key);
+  if (safeKeys.size < MAX_SAFE_KEYS) safeKeys.set(key, safe);
+  return safe;
 }
 
 /** A deep copy of a JSON-like value with secret keys' values, secret-looking keys and secret-looking text redacted. */
@@ -51,11 +67,11 @@ export function redactValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    const safeKey = redactText(key);
+    const safe = safeKey(key);
     if (SECRET_KEY_NAMES.test(key)) {
-      out[safeKey] = inner === null || inner === undefined ? inner : REDACTED;
+      out[safe] = inner === null || inner === undefined ? inner : REDACTED;
     } else {
-      out[safeKey] = redactValue(inner);
+      out[safe] = redactValue(inner);
     }
   }
   return out;

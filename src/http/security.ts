@@ -1,11 +1,11 @@
-// What every answer of the HTTP app gets before its route decides anything: security headers (@fastify/helmet),
+// What every answer of the HTTP app gets before its route decides anything: security headers (helmet),
 // the refusal of non-canonical request targets (request-target.ts), CORS for the origins configured
 // (@fastify/cors, off unless SETTLE_CORS_ORIGINS lists some) and the per-key request rate limit
 // (@fastify/rate-limit, counted in this process's memory). The order of registration is the order of the hooks.
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Clock } from '../app/clock.js';
 import { SettleError } from '../domain/errors.js';
 import type { RequestLimiter } from './auth.js';
@@ -13,7 +13,11 @@ import { refuseNonCanonicalTargets } from './request-target.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** @fastify/helmet's options for this route (it copies the route option `helmet` here; servePublicPages sets it). */
+    /** Helmet's options for this route, over the API's (securityHeaders; servePublicPages sets them). */
+    helmet?: ReturnType<typeof pageHeaders>;
+  }
+  interface RouteShorthandOptions {
+    /** A page route's own headers (pageHeaders); copied to `config.helmet` when the route is added. */
     helmet?: ReturnType<typeof pageHeaders>;
   }
 }
@@ -81,6 +85,31 @@ export function servePublicPages(scope: FastifyInstance, headers: ReturnType<typ
   });
 }
 
+/**
+ * Helmet's headers on every answer, errors and 404s included: the API's, or a route's own (`config.helmet`, merged
+ * over the API's). Each set of options is turned into helmet's middleware once, the first time a request needs it.
+ * (@fastify/helmet, used before, built the middleware again on every request: 4.6% of the webhook intake's CPU in
+ * the scheduled-charges-webhooks benchmark's profile, docs/PERFORMANCE.md.)
+ */
+function securityHeaders(app: FastifyInstance, apiOptions: HelmetOptions): void {
+  const apiHeaders = helmet(apiOptions);
+  const routeHeaders = new WeakMap<object, ReturnType<typeof helmet>>();
+  app.addHook('onRoute', (route) => {
+    if (route.helmet !== undefined) route.config = { ...route.config, helmet: route.helmet };
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    const own = request.routeOptions.config.helmet;
+    let headers = apiHeaders;
+    if (own !== undefined) {
+      headers = routeHeaders.get(own) ?? helmet({ ...apiOptions, ...own });
+      routeHeaders.set(own, headers);
+    }
+    headers(request.raw, reply.raw, (error?: unknown) => {
+      done(error === undefined || error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+}
+
 /** The rate limit's counts: one window per `timeWindow` ms of the clock, every key's count reset when it ends. */
 function windowStore(clock: Clock): new () => FastifyRateLimitStore {
   return class WindowStore implements FastifyRateLimitStore {
@@ -128,7 +157,7 @@ export async function registerSecurity(
   options: SecurityOptions,
 ): Promise<RequestLimiter | undefined> {
   // Every answer, errors and 404s included; routes serving pages set their own CSP (pageHeaders).
-  await app.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: false, directives: API_CSP } });
+  securityHeaders(app, { contentSecurityPolicy: { useDefaults: false, directives: API_CSP } });
   refuseNonCanonicalTargets(app);
 
   if (options.corsOrigins.length > 0) {

@@ -29,7 +29,13 @@ export interface JobRunnerOptions {
   onError?: (error: unknown, run: JobRunRow) => void;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
+/**
+ * Transactions one process works on at once (SETTLE_JOB_CONCURRENCY). A charge waits on the gateway (Stripe answers
+ * a PaymentIntent in a few hundred milliseconds) and on its rate-limit turn, so keeping a 100/s limit busy takes about
+ * limit x latency in flight; with 8, one worker on a 2-vCPU machine busy with webhooks left 10 to 15% of the limit
+ * unused (docs/PERFORMANCE.md, scheduled-charges-webhooks).
+ */
+export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_LEASE_MS = 60_000;
 
 export class JobRunner {

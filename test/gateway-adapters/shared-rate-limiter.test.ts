@@ -2,7 +2,7 @@
 // separate processes would be) must together stay within the limit, and still use most of it. Real time, real
 // PostgreSQL: the multi-pool suites run only with TEST_DATABASE_URL (and then never skip); the single-limiter
 // behaviour (order, errors) also runs on PGlite.
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultEmulatorGateway } from '../../src/app/gateway-records.js';
 import { startEmulator } from '@settle/stripe-emulator';
@@ -179,6 +179,57 @@ for (const kind of databaseKinds()) {
         .execute();
       expect(rows.map((r) => r.tokens)).toEqual([1, 1]);
       expect(limiter.stats).toMatchObject({ grants: 2, tokensGranted: 5, turnsLapsed: 3, tokensReturned: 3 });
+    });
+
+    it('asks for the next grant while the tokens in hand are handed out, when more callers wait than they serve', async () => {
+      const gatewayId = `ahead_${kind}`;
+      // Grant calls in flight, counted by a plugin on the limiter's database handle (the call is its only query).
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const tracker: KyselyPlugin = {
+        transformQuery: (args) => {
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          return args.node;
+        },
+        transformResult: async (args) => {
+          // Each answer is held a little: the callers served from the tokens in hand are served meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight -= 1;
+          return args.result;
+        },
+      };
+      // 100/s with a 30 ms ttl: grants of up to 3 tokens; the clock stands still, so no token expires in hand.
+      const limiter = new SharedRateLimiter({
+        db: limiterDb().withPlugin(tracker),
+        gatewayId,
+        ratePerSecond: 100,
+        ttlMs: 30,
+        now: () => 0,
+      });
+      const served: { n: number; grantCallsInFlight: number }[] = [];
+      await Promise.all(
+        [0, 1, 2, 3, 4, 5, 6].map((n) =>
+          limiter.acquire().then((turn) => {
+            expect(turn.use()).toBe(true);
+            served.push({ n, grantCallsInFlight: inFlight });
+          }),
+        ),
+      );
+      expect(served.map((s) => s.n)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      // The first grant's 3 tokens serve callers 0-2 while the next grant is already asked for; asked only once the
+      // tokens were gone (as before), no caller would ever be served with a grant call in flight.
+      expect(served.slice(0, 3).map((s) => s.grantCallsInFlight)).toEqual([1, 1, 1]);
+      expect(mostInFlight).toBe(1);
+      const rows = await t.database.db
+        .selectFrom('rate_limit_grants')
+        .select('tokens')
+        .where('gateway_id', '=', gatewayId)
+        .orderBy('id')
+        .execute();
+      // Asked ahead for what the waiting callers need beyond the tokens in hand: nothing granted is left unused.
+      expect(rows.map((r) => r.tokens)).toEqual([3, 3, 1]);
+      expect(limiter.stats).toMatchObject({ grants: 3, tokensGranted: 7, tokensDropped: 0 });
     });
 
     it('rejects the acquire whose grant failed in the database, and serves later callers once it works again', async () => {

@@ -39,8 +39,21 @@ export interface Worker {
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+/**
+ * BENCH_CHILD_CPU_PROFILE=DIR (benchmarks): each child writes a V8 CPU profile there when it exits normally (a
+ * SIGTERM lets it; a SIGKILL does not). NODE_OPTIONS may not carry --cpu-prof, so it is passed here.
+ */
+export function childProfileArgs(): string[] {
+  const directory = process.env.BENCH_CHILD_CPU_PROFILE;
+  return directory === undefined || directory.trim() === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${directory}`];
+}
+
 function spawnTracked(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...childProfileArgs(), BIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   if (!exitHookInstalled) {

@@ -13,7 +13,7 @@
 // `; <beta>=<version>` suffix is not checked.
 import { render } from './render.js';
 import type { EmulatorState } from './state.js';
-import type { Charge } from './types.js';
+import type { Charge, StripeEvent } from './types.js';
 
 export const PINNED_API_VERSION = '2026-10-28.endive';
 
@@ -80,14 +80,17 @@ export function renderForVersion(state: EmulatorState, version: string | null | 
  * A webhook delivery's body (an event) at its endpoint's api_version (docs.stripe.com/webhooks/versioning): the
  * data object rendered as renderForVersion does, and `api_version` naming that version. Null or absent: as stored.
  */
-export function renderEventForVersion(state: EmulatorState, version: string | null | undefined, body: string): string {
-  if (version === null || version === undefined || version === '') return body;
-  const event = JSON.parse(body) as Json & { data: Json };
-  event.api_version = version;
-  if (beforeChargesRemoved(version)) {
-    event.data = { ...event.data, object: withCharges(state, event.data.object) };
-  }
-  return JSON.stringify(event);
+export function renderEventForVersion(
+  state: EmulatorState,
+  version: string | null | undefined,
+  event: StripeEvent,
+): string {
+  // A stored event is plain JSON that rendering never changes, so it is serialized as it is, without a copy (a deep
+  // copy, a parse and a second serialization per delivery were a tenth of the emulator's CPU under load).
+  if (version === null || version === undefined || version === '') return JSON.stringify(event);
+  if (!beforeChargesRemoved(version)) return JSON.stringify({ ...event, api_version: version });
+  const data = { ...event.data, object: withCharges(state, event.data.object) };
+  return JSON.stringify({ ...event, api_version: version, data });
 }
 
 /** Whether `version` starts with a date before 2022-11-15 (anything else renders as the pinned version). */

@@ -8,12 +8,11 @@
 // deliveries live in memory only; events themselves persist. Timers are unref'd and stopped by close().
 import type { ClientRequest } from 'node:http';
 import { renderEventForVersion } from './api-versions.js';
-import { render } from './render.js';
 import type { EmulatorState } from './state.js';
 import type { StripeEvent, WebhookEndpoint } from './types.js';
 import { endpointWants } from './events.js';
 import { endpointSecret } from './webhook-endpoints.js';
-import { postWebhook } from './webhook-sender.js';
+import { postWebhook, WebhookAgents } from './webhook-sender.js';
 
 export interface WebhookSettings {
   duplicateRate: number;
@@ -88,6 +87,8 @@ export class WebhookDispatcher {
   /** Per endpoint, the lane the next delivery takes (settings.concurrency lanes). */
   private readonly nextLane = new Map<string, number>();
   private readonly requests = new Set<ClientRequest>();
+  /** Connections kept alive between deliveries (webhook-sender.ts). */
+  private readonly agents = new WebhookAgents();
   private waiters: (() => void)[] = [];
   private closed = false;
 
@@ -172,6 +173,7 @@ export class WebhookDispatcher {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     for (const req of this.requests) req.destroy();
+    this.agents.destroy();
     this.queue = [];
     for (const w of this.waiters.splice(0)) w();
   }
@@ -231,7 +233,7 @@ export class WebhookDispatcher {
     if (this.closed) return false;
     // At the endpoint's api_version when it has one (docs.stripe.com/webhooks/versioning), else the pinned one.
     const version = typeof endpoint.api_version === 'string' ? endpoint.api_version : undefined;
-    const body = renderEventForVersion(this.state, version, JSON.stringify(render(this.state, event)));
+    const body = renderEventForVersion(this.state, version, event);
     const entry: DeliveryLogEntry = {
       eventId: event.id,
       type: event.type,
@@ -243,7 +245,7 @@ export class WebhookDispatcher {
       at: '',
     };
     try {
-      entry.status = await postWebhook(endpoint.url, body, secret, this.settings.timeoutMs, this.requests);
+      entry.status = await postWebhook(endpoint.url, body, secret, this.settings.timeoutMs, this.requests, this.agents);
     } catch (err) {
       entry.error = err instanceof Error ? err.message : String(err);
     }

@@ -12,8 +12,10 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
-  /** Status for each delivery (called with the delivery's index); 'hang' never answers. */
-  respond: (index: number, r: Received) => number | 'hang';
+  /** Status for each delivery (called with the delivery's index); 'hang' never answers; 'reset' drops the connection. */
+  respond: (index: number, r: Received) => number | 'hang' | 'reset';
+  /** TCP connections the emulator opened to this endpoint. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     received,
     respond: () => 200,
+    connections: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -37,9 +40,16 @@ export async function startReceiver(): Promise<Receiver> {
       received.push(r);
       const status = receiver.respond(received.length - 1, r);
       if (status === 'hang') return;
+      if (status === 'reset') {
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(status, { 'Content-Type': 'text/plain' });
       res.end('ok');
     });
+  });
+  server.on('connection', () => {
+    receiver.connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;

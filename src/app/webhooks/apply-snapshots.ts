@@ -91,13 +91,14 @@ export async function applyFromSnapshots(
     ctx.deps.db,
     snaps.flatMap((s) => (s.request_key === null ? [] : [s.request_key])),
   );
+  const isOwn = (snap: GatewaySnapshot) => snap.request_key !== null && ownCalls.has(snap.request_key);
+  // The common case, and one round trip: the snapshots already applied are read only when something is judged.
+  if (snaps.every(isOwn)) return `the events of Settle's own calls, whose answers it applied (no read)`;
   const lastApplied = await lastAppliedSnapshots(
     ctx.deps.db,
     ctx.gatewayRow.id,
     snaps.map((s) => s.object_id),
   );
-  const isOwn = (snap: GatewaySnapshot) => snap.request_key !== null && ownCalls.has(snap.request_key);
-  if (snaps.every(isOwn)) return `the events of Settle's own calls, whose answers it applied (no read)`;
   try {
     return await ctx.deps.db.transaction().execute(async (trx) => {
       let charge = await chargeRow(trx, snaps, paymentIntentId);

@@ -160,8 +160,14 @@ async function apply(ctx: SyncContext, target: EventTarget): Promise<Verdict> {
   }
 }
 
-/** A payment's events from their snapshots when the rule allows it (apply-snapshots.ts); else one read of the object. */
+/**
+ * A payment's events from their snapshots when the rule allows it (apply-snapshots.ts); else nothing when a read
+ * that started after they all arrived already applied them (alreadyRead); else one read of the object. The
+ * snapshots come first: they need no request, and for the commonest events (those of Settle's own calls) one
+ * query; a read that covered the events left Settle holding what they show, which the snapshots then find.
+ */
 async function applyGroup(ctx: SyncContext, group: Group): Promise<Verdict> {
+  if (group.target.kind === 'not_supported') return apply(ctx, group.target);
   if (group.target.kind === 'payment' || group.target.kind === 'setup_intent') {
     try {
       const outcome =
@@ -173,6 +179,13 @@ async function applyGroup(ctx: SyncContext, group: Group): Promise<Verdict> {
       return verdictOf(error);
     }
   }
+  const key = targetKey(group.target);
+  const read = await alreadyRead(ctx.deps.db, ctx.gatewayRow.id, key, group.events);
+  if (read)
+    return {
+      status: 'processed',
+      outcome: `already applied: the gateway's ${key} was read at ${read.toISOString()}, after this event arrived`,
+    };
   return apply(ctx, group.target);
 }
 
@@ -240,16 +253,7 @@ export async function processWebhookEvents(
             day,
             eventTypes: new Set(group.events.map((e) => e.type)),
           };
-          const read =
-            group.target.kind === 'not_supported'
-              ? null
-              : await alreadyRead(deps.db, gatewayRow.id, targetKey(group.target), group.events);
-          verdict = read
-            ? {
-                status: 'processed',
-                outcome: `already applied: the gateway's ${targetKey(group.target)} was read at ${read.toISOString()}, after this event arrived`,
-              }
-            : await applyGroup(ctx, group);
+          verdict = await applyGroup(ctx, group);
         } catch (error) {
           verdict = {
             status: 'failed',
