@@ -1,9 +1,13 @@
 // The account balance (GET /v1/balance; Balance.d.ts): per currency, `available` sums the net of balance
 // transactions whose funds are available and `pending` of those still pending (payouts and their failures
 // included, so a payout moves money out of `available`). When the clock passes a pending transaction's
-// available_on it becomes available and a `balance.available` event carries the new balance.
+// available_on it becomes available and a `balance.available` event carries the new balance. Balance transactions
+// are in the settlement currency (converted, balance.ts and fx.ts), so a charge in EUR on a USD account counts in
+// the `usd` entry; only currencies without a fixed rate keep entries of their own. With nothing yet, one entry of 0
+// in the settlement currency.
 import { emitJson } from './events.js';
 import type { FormObject } from './form.js';
+import { settlementCurrencyOf } from './fx.js';
 import { checkKnown } from './params.js';
 import type { EmulatorState } from './state.js';
 import type { TimedAction } from './timeline.js';
@@ -25,7 +29,7 @@ export function balanceByCurrency(state: EmulatorState): Map<string, { available
 
 export function renderBalance(state: EmulatorState): Json {
   const totals = balanceByCurrency(state);
-  if (totals.size === 0) totals.set('usd', { available: 0, pending: 0 });
+  if (totals.size === 0) totals.set(settlementCurrencyOf(state), { available: 0, pending: 0 });
   const entries = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   return {
     object: 'balance',

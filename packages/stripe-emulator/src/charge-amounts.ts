@@ -16,9 +16,10 @@
 //   `invalid_charge_amount` ("the charge amount must be a positive integer in the smallest currency unit").
 //
 // The emulator's choices where Stripe's documents stop:
-// - Minimums are published per settlement currency and Stripe converts before comparing; the emulator has no
-//   conversion (README, "Not covered") and compares a charge with the minimum of its own currency. A currency with
-//   no published minimum only has to be at least one unit (ISK and UGX: 100, one whole unit).
+// - Minimums are published per settlement currency and Stripe converts before comparing; the emulator converts only
+//   balance transactions (fx.ts, with a rate table of five currencies) and compares a charge with the minimum of its
+//   own currency. A currency with no published minimum only has to be at least one unit (ISK and UGX: 100, one
+//   whole unit).
 // - The code Stripe sends for a three-decimal amount not ending in 0, or an ISK/UGX amount not ending in 00, has not
 //   been observed; the emulator answers `invalid_charge_amount`, the documented code for an amount Stripe cannot
 //   charge. Amount 0 or negative answers `amount_too_small` (Stripe's answer is unverified).

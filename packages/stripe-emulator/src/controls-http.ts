@@ -14,6 +14,8 @@
 //   POST   /_emulator/disputes/:id/close {"outcome": "won" | "lost"} -> dispute
 //   POST   /_emulator/payouts/run      -> [payout, ...]
 //   POST   /_emulator/payouts/fail_next {"code"?: "account_closed"}
+//   GET    /_emulator/account          {"settlementCurrency": "usd"}
+//   POST   /_emulator/account          {"settlementCurrency"?: "usd" | "eur" | "gbp" | "jpy" | "cad"} -> the settings
 //   POST   /_emulator/payment_methods/:id/update {"exp_month": 1..12, "exp_year": yyyy, "last4"?: "dddd"} -> pm
 //   POST   /_emulator/setup_intents/:id/authenticate {"outcome": "succeed" | "fail"} -> setup intent
 // Stripe-shaped failures (unknown ids, refund rules) answer with Stripe's error body and status.
@@ -95,6 +97,10 @@ export async function handleControl(
         controls.failNextPayout(typeof code === 'string' ? code : undefined);
         return reply(res, 200, { ok: true });
       }
+      case 'GET /_emulator/account':
+        return reply(res, 200, controls.configureAccount());
+      case 'POST /_emulator/account':
+        return reply(res, 200, controls.configureAccount(json()));
       default:
         return reply(res, 404, { error: `Unknown emulator control ${route}` });
     }

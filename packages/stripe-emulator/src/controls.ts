@@ -1,6 +1,7 @@
 // In-process test controls; controls-http.ts exposes the same operations under /_emulator/.
 import { closeDispute } from './disputes.js';
 import { faultFromJson, type FaultSpec } from './faults.js';
+import { configureAccount, type AccountSettings } from './fx.js';
 import type { FormObject } from './form.js';
 import { updateCardDetails, type CardUpdate } from './payment-method-updates.js';
 import { failNextPayout, runPayouts } from './payouts.js';
@@ -50,6 +51,9 @@ export interface EmulatorControls {
   /** Turns Stripe's request rate limits on (these figures; true: 25/s globally and per endpoint) or off (null or
    * false), forgetting what was counted. Returns the limits in force. */
   configureRateLimit(settings: RateLimitSettings | boolean | null): RateLimitSettings | null;
+  /** The account's settings ({settlementCurrency}: usd, eur, gbp, jpy or cad; fx.ts). Throws, changing nothing, for
+   * an unknown currency or a change once balance transactions exist. Returns the settings; {} just reads them. */
+  configureAccount(settings?: Partial<AccountSettings>): AccountSettings;
   /** Changes a card's expiry (and last4) as the network's account updater does. */
   updatePaymentMethod(id: string, update: CardUpdate): Json;
   /** The customer completes (`succeed`) or fails (`fail`) a requires_action SetupIntent's 3-D Secure step. */
@@ -64,6 +68,10 @@ export function createControls(parts: ServerParts): EmulatorControls {
     state.scheduleSave();
     return out;
   };
+  // Connect: an action on an object acts on the account that owns it (state.ts), so what it makes is that account's
+  // and its events carry `account`; unknown ids act on the platform (and are not found).
+  const actOn = <T>(id: string | undefined, fn: () => T): T =>
+    act(() => state.asAccount(id === undefined ? null : state.ownerOf(id), fn));
   return {
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
@@ -88,20 +96,22 @@ export function createControls(parts: ServerParts): EmulatorControls {
     dashboardRefund: (refund) => {
       const params: FormObject = {};
       for (const [k, v] of Object.entries(refund)) if (v !== undefined) params[k] = String(v);
-      return act(() => render(state, createRefund(state, params, true)));
+      return actOn(refund.payment_intent ?? refund.charge, () => render(state, createRefund(state, params, true)));
     },
     closeDispute: (id, outcome) => {
       if (outcome !== 'won' && outcome !== 'lost') throw new Error("outcome must be 'won' or 'lost'");
-      return act(() => render(state, closeDispute(state, id, outcome)));
+      return actOn(id, () => render(state, closeDispute(state, id, outcome)));
     },
-    runPayouts: () => act(() => runPayouts(state).map((p) => render(state, p))),
+    runPayouts: () => actOn(undefined, () => runPayouts(state).map((p) => render(state, p))), // the platform's
     failNextPayout: (code = 'account_closed') => failNextPayout(state, code),
     configureRateLimit: (settings) =>
       (parts.rateLimiter ??= new RateLimiter()).configure(
         settings === true ? STRIPE_TEST_MODE_LIMITS : settings === false ? null : settings,
       ),
-    updatePaymentMethod: (id, update) => act(() => render(state, updateCardDetails(state, id, update))),
-    authenticateSetupIntent: (id, outcome) => act(() => render(state, authenticateSetupIntent(state, id, outcome))),
+    configureAccount: (settings = {}) => act(() => configureAccount(state, settings)),
+    updatePaymentMethod: (id, update) => actOn(id, () => render(state, updateCardDetails(state, id, update))),
+    authenticateSetupIntent: (id, outcome) =>
+      actOn(id, () => render(state, authenticateSetupIntent(state, id, outcome))),
   };
 }
 

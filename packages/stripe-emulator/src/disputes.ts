@@ -10,6 +10,9 @@
 //              reporting_category dispute_reversal. The fee is NOT returned: the emulator's choice, since
 //              Stripe's fee policy on a won dispute varies (docs.stripe.com/disputes; unverified).
 //   lost       charge.dispute.closed
+// On a converted charge (fx.ts) both adjustments are in the settlement currency, each converted from the dispute's
+// amount at the fixed rate, with their exchange_rate; the 1500 fee is in the minor units of the currency the
+// withdrawal lands in (the settlement currency when converted), not converted itself.
 import { build } from './balance.js';
 import { testCardOf } from './customers.js';
 import { invalidRequest, resourceMissing } from './errors.js';
@@ -74,7 +77,7 @@ function adjustment(
   });
   if (fee > 0)
     bt.fee_details = [
-      { amount: fee, application: null, currency: dispute.currency, description: 'Dispute fee', type: 'stripe_fee' },
+      { amount: fee, application: null, currency: bt.currency, description: 'Dispute fee', type: 'stripe_fee' },
     ];
   return bt;
 }

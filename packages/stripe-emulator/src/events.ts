@@ -16,15 +16,31 @@ export const API_VERSION = '2026-10-28.endive';
 
 type Json = Record<string, unknown>;
 
-export function endpointWants(endpoint: WebhookEndpoint, type: string): boolean {
+/**
+ * Whether an endpoint takes an event. Connect: an endpoint created with `connect: true` "notifies the specified url
+ * about events from all connected accounts", any other "only about events from your account" (WebhookEndpoints.d.ts,
+ * WebhookEndpointCreateParams.connect): the event's `account` (set on connected accounts' events) picks the kind.
+ */
+export function endpointWants(
+  state: EmulatorState,
+  endpoint: WebhookEndpoint,
+  event: { type: string; account?: string },
+): boolean {
+  const connect = state.internal.get(endpoint.id)?.connect === true;
   return (
-    endpoint.status === 'enabled' && (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(type))
+    endpoint.status === 'enabled' &&
+    connect === (event.account !== undefined) &&
+    (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(event.type))
   );
 }
 
 /** Records an event whose data.object is `object` (already rendered: the caller may adjust the view). */
 export function emitJson(state: EmulatorState, type: string, object: Json, previous?: Json): StripeEvent {
-  const endpoints = state.all<WebhookEndpoint>('webhook_endpoint').filter((e) => endpointWants(e, type));
+  // An event on a connected account carries its id (Events.d.ts `account`); the platform's have no such field.
+  const account = typeof state.account === 'string' ? state.account : undefined;
+  const endpoints = state
+    .all<WebhookEndpoint>('webhook_endpoint')
+    .filter((e) => endpointWants(state, e, { type, ...(account === undefined ? {} : { account }) }));
   const event: StripeEvent = {
     id: state.newId('evt'),
     object: 'event',
@@ -35,6 +51,7 @@ export function emitJson(state: EmulatorState, type: string, object: Json, previ
     pending_webhooks: endpoints.length,
     request: { ...state.request },
     type,
+    ...(account === undefined ? {} : { account }),
   };
   state.put(event);
   state.scheduleSave();

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type ArrivalFront, startArrivalFront } from './arrival-front.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { FaultInjector } from './faults.js';
+import { configureAccount } from './fx.js';
 import { IdempotencyLayer } from './idempotency.js';
 import { RateLimiter, STRIPE_TEST_MODE_LIMITS, type RateLimitSettings } from './rate-limit.js';
 import { createHandler, type RequestLogEntry, type ServerParts } from './server.js';
@@ -25,7 +26,9 @@ export { STRIPE_TEST_MODE_LIMITS } from './rate-limit.js';
 export type { DashboardRefund } from './controls.js';
 export type { CardUpdate } from './payment-method-updates.js';
 export type { DeliveryLogEntry, WebhookSettings } from './webhooks.js';
-export { achFee } from './balance.js';
+export { achFee, conversionFee } from './balance.js';
+export type { AccountSettings } from './fx.js';
+export { SETTLEMENT_CURRENCIES } from './fx.js';
 export { DISPUTE_FEE } from './disputes.js';
 export { stripeFee } from './balance.js';
 export { TEST_CARDS } from './test-cards.js';
@@ -49,6 +52,11 @@ export interface EmulatorOptions {
    * endpoint), or other figures; off by default. controls.configureRateLimit changes it later.
    */
   rateLimit?: boolean | RateLimitSettings;
+  /**
+   * The account's settlement currency (fx.ts): `usd` (default), `eur`, `gbp`, `jpy` or `cad`. Balance transactions
+   * are converted into it at fixed rates. controls.configureAccount changes it later (before any balance transaction).
+   */
+  settlementCurrency?: string;
 }
 
 export interface Emulator {
@@ -66,6 +74,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state = new EmulatorState(options.now ?? (() => new Date()), options.stateFile);
   state.load();
   state.timelineMs ??= state.now().getTime();
+  if (options.settlementCurrency !== undefined)
+    configureAccount(state, { settlementCurrency: options.settlementCurrency });
   const webhooks = new WebhookDispatcher(state);
   if (options.webhooks) webhooks.configure(options.webhooks);
   state.onEvent = (event) => webhooks.enqueue(event);

@@ -19,6 +19,9 @@
 //            reverse payouts for connected accounts to US and Canadian bank accounts"); the emulator, which has no
 //            Connect, allows it on its one account.
 // Refusals are 400 invalid_request_error; their codes are the emulator's reading of the SDK's code enum.
+// A payout takes a balance in its own currency: the settlement currency into which charges were converted, or one
+// without a fixed rate (fx.ts). Its balance transactions are never converted (convert: false); a payout in a charge's
+// presentment currency that was converted finds no balance there (balance_insufficient).
 import { balanceByCurrency } from './balance-available.js';
 import { build } from './balance.js';
 import { checkCurrency } from './charge-amounts.js';
@@ -116,6 +119,7 @@ export function createManualPayout(state: EmulatorState, params: FormObject): Pa
     reporting_category: 'payout',
     description: descriptor ?? null,
     availableAfterS: 0,
+    convert: false,
   }).id;
   state.put(payout);
   emit(state, 'payout.created', payout);
@@ -152,6 +156,7 @@ export function cancelPayout(state: EmulatorState, id: string, params: FormObjec
     reporting_category: 'payout_reversal',
     description: 'Payout canceled',
     availableAfterS: 0,
+    convert: false,
   }).id;
   payout.status = 'canceled';
   emitUpdated(state, 'payout.updated', payout, before);
@@ -189,6 +194,7 @@ export function reversePayout(state: EmulatorState, id: string, params: FormObje
     reporting_category: 'payout_reversal',
     description: `Reversal of ${original.id}`,
     availableAfterS: 0,
+    convert: false,
   }).id;
   state.put(reversal);
   emit(state, 'payout.created', reversal);

@@ -9,7 +9,12 @@
 // is `in_progress` until then (the emulator's reading of Payouts.d.ts: `not_applicable` is for manual
 // payouts, whose transactions Stripe cannot list). controls.failNextPayout(code) makes the next payout fail at
 // arrival instead: status failed, failure_code, and a failure_balance_transaction (`payout_failure`, +amount,
-// reporting_category payout_reversal) returning the money (payout.updated, payout.failed).
+// reporting_category payout_reversal) returning the money (payout.updated, payout.failed). Payouts.d.ts: the
+// failure_balance_transaction "returns the funds from the failed payout back in your balance"; it is available at
+// once and belongs to no payout yet, so the next automatic payout pays it out again and lists it under
+// GET /v1/balance_transactions?payout= (the failed payout keeps listing what it had paid out, and its own `payout`
+// transaction). Payouts are per balance currency: the settlement currency (balance transactions are converted into
+// it, balance.ts and fx.ts), plus any currency without a fixed rate. Their balance transactions are not converted.
 import { build } from './balance.js';
 import { emit, emitUpdated, snapshot } from './events.js';
 import { resourceMissing } from './errors.js';
@@ -52,6 +57,7 @@ function createPayout(state: EmulatorState, currency: string, amount: number, pa
     reporting_category: 'payout',
     description: 'STRIPE PAYOUT',
     availableAfterS: 0,
+    convert: false,
   });
   const payout: Payout = {
     id,
@@ -127,6 +133,7 @@ function arrive(state: EmulatorState, payout: Payout): void {
       reporting_category: 'payout_reversal',
       description: `Payout failure (${failWith})`,
       availableAfterS: 0,
+      convert: false,
     });
     payout.status = 'failed';
     payout.failure_code = failWith;

@@ -13,7 +13,7 @@ import { refundBalanceTransaction } from './balance.js';
 import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
 import { emit } from './events.js';
 import { scheduleRefundFailure } from './refund-failures.js';
-import { checkRefundConnectParams, REFUND_CONNECT_PARAMS } from './refund-connect.js';
+import { checkRefundConnectParams, REFUND_CONNECT_PARAMS, refundConnectParts } from './refund-connect.js';
 import type { FormObject } from './form.js';
 import { checkKnown, metadataParam, optEnum, optInt, optString } from './params.js';
 import type { EmulatorState } from './state.js';
@@ -147,6 +147,7 @@ export function createRefund(state: EmulatorState, params: FormObject, dashboard
   charge.refunded = charge.amount_refunded === charge.amount;
   emit(state, 'refund.created', refund);
   emit(state, 'charge.refunded', charge);
+  if (!dashboard) refundConnectParts(state, params, charge, amount); // refund_application_fee (refund-connect.ts)
   scheduleRefundFailure(state, charge, refund);
   return refund;
 }

@@ -21,6 +21,7 @@ import { requirePayout } from './payouts.js';
 import { rangeFilter } from './range-filter.js';
 import { MORE_ROUTES } from './routes-more.js';
 import { UPDATE_ROUTES } from './routes-updates.js';
+import { CONNECT_ROUTES } from './routes-connect.js';
 
 type Json = Record<string, unknown>;
 export type Handler = (state: EmulatorState, params: FormObject, id: string) => Json;
@@ -209,6 +210,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...CARD_ROUTES, // customers, PaymentMethods, SetupIntents (routes-cards.ts)
   ...MORE_ROUTES,
+  ...CONNECT_ROUTES, // accounts, transfers, application fees (routes-connect.ts)
 ];
 
 export function matchRoute(

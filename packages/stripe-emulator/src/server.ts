@@ -15,6 +15,7 @@ import type { IdempotencyLayer } from './idempotency.js';
 import { rateLimitExceeded, type RateLimiter } from './rate-limit.js';
 import { matchRoute } from './routes.js';
 import { randomToken, type EmulatorState } from './state.js';
+import { requestAccount, STRIPE_ACCOUNT_HEADER } from './stripe-account.js';
 import { runTimeline } from './timeline.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
@@ -126,6 +127,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     // Secret and restricted test keys (docs.stripe.com/keys: sk_test_..., rk_test_...); the emulator has no
     // permissions, so a restricted key may do everything.
     if (key === null || !/^(sk|rk)_test_/.test(key)) throw authenticationFailed(key);
+    // Connect (stripe-account.ts): the account the request acts on, checked right after the key.
+    const account = requestAccount(state, req.headers[STRIPE_ACCOUNT_HEADER], key);
     const version = req.headers['stripe-version'];
     if (typeof version === 'string' && !knownApiVersion(version)) {
       throw invalidRequest(`Invalid Stripe API version: ${version}`);
@@ -149,8 +152,10 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       runTimeline(state);
     }
 
+    // Idempotency keys are per account, as Stripe keeps them: the same key on two accounts names two requests.
+    const scopedKey = idemKey === null || account === null ? idemKey : `${account}:${idemKey}`;
     const decision =
-      method === 'POST' && idemKey !== null ? idempotency.begin(idemKey, method, path, params) : undefined;
+      method === 'POST' && scopedKey !== null ? idempotency.begin(scopedKey, method, path, params) : undefined;
     if (decision?.kind === 'proceed') release = decision.release;
     if (fault?.kind === 'delay') await sleep(fault.delayMs);
     if (decision?.kind === 'replay') {
@@ -169,7 +174,9 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       try {
         // Events recorded by the handler carry this request (Event.request).
         const context = { id: requestId, idempotency_key: method === 'POST' ? idemKey : null };
-        const result = state.withRequest(context, () => match.route.handler(state, params, match.id));
+        const result = state.withRequest(context, () =>
+          state.asAccount(account, () => match.route.handler(state, params, match.id)),
+        );
         status = 200;
         out = JSON.stringify(result);
       } catch (err) {

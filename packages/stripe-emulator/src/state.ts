@@ -34,7 +34,12 @@ interface Snapshot {
   idempotency: IdempotencyRecord[];
   /** Emulator time (ms) up to which clock-driven behaviour has run (timeline.ts); absent in older files. */
   timelineMs?: number;
+  /** The account's settlement currency (fx.ts); absent in older files (usd). */
+  settlementCurrency?: string;
 }
+
+/** Kinds that belong to the platform and are seen whatever the account: connected accounts, webhook endpoints. */
+const UNSCOPED_KINDS: ReadonlySet<string> = new Set(['account', 'webhook_endpoint']);
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -59,6 +64,16 @@ export class EmulatorState {
   timelineMs: number | null = null;
   /** The API request being handled; events record it. Handlers are synchronous, so one at a time. */
   request: RequestContext = NO_REQUEST;
+  /**
+   * The account a request acts on (Connect, stripe-account.ts): null for the platform (no `Stripe-Account` header),
+   * an `acct_` id for a connected account, undefined for the emulator's own work outside any account (controls,
+   * webhook delivery, loading). Objects put while an account is set belong to it (Internal.account; the platform's
+   * own objects record nothing); find() and all() see only the current account's objects, except accounts and
+   * webhook endpoints, which are the platform's and always visible. Undefined sees everything.
+   */
+  account: string | null | undefined = undefined;
+  /** The account's settlement currency: balance transactions convert into it (fx.ts). Kept by reset(). */
+  settlementCurrency = 'usd';
   /** Called after each event is recorded (webhook delivery subscribes here). */
   onEvent: ((event: StripeEvent) => void) | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -90,6 +105,38 @@ export class EmulatorState {
     }
   }
 
+  /** Runs `fn` acting on `account` (null: the platform; undefined: no account, sees all), then restores. */
+  asAccount<T>(account: string | null | undefined, fn: () => T): T {
+    const previous = this.account;
+    this.account = account;
+    try {
+      return fn();
+    } finally {
+      this.account = previous;
+    }
+  }
+
+  /** The connected account owning an object, or null for the platform's. */
+  ownerOf(id: string): string | null {
+    return this.internal.get(id)?.account ?? null;
+  }
+
+  /** Whether the current account may see `obj` (see `account`). */
+  visible(obj: AnyStripeObject): boolean {
+    if (this.#seesAll() || UNSCOPED_KINDS.has(obj.object)) return true;
+    return this.ownerOf(obj.id) === this.account;
+  }
+
+  /** No scoping to do: no account set, or the platform while no connected account exists (the common case). */
+  #seesAll(): boolean {
+    return this.account === undefined || (this.account === null && !this.#byKind.get('account')?.size);
+  }
+
+  /** Every account whose objects the timeline runs over: the platform (null), then each connected account. */
+  accountScopes(): (string | null)[] {
+    return [null, ...(this.#byKind.get('account')?.keys() ?? [])];
+  }
+
   /** Stripe timestamps are Unix seconds. */
   nowSeconds(): number {
     return Math.floor(this.now().getTime() / 1000);
@@ -105,6 +152,8 @@ export class EmulatorState {
   }
 
   put<T extends AnyStripeObject>(obj: T): T {
+    if (typeof this.account === 'string' && !this.#objects.has(obj.id) && !UNSCOPED_KINDS.has(obj.object))
+      this.meta(obj.id).account = this.account;
     this.#objects.set(obj.id, obj);
     let ofKind = this.#byKind.get(obj.object);
     if (!ofKind) {
@@ -117,13 +166,15 @@ export class EmulatorState {
 
   find<T extends AnyStripeObject>(id: string, objectName: T['object']): T | undefined {
     const obj = this.objects.get(id);
-    return obj && obj.object === objectName ? (obj as T) : undefined;
+    return obj && obj.object === objectName && this.visible(obj) ? (obj as T) : undefined;
   }
 
   /** All objects of one kind, oldest first. */
   all<T extends AnyStripeObject>(objectName: T['object']): T[] {
     const ofKind = this.#byKind.get(objectName);
-    return ofKind ? ([...ofKind.values()] as T[]) : [];
+    if (!ofKind) return [];
+    const objs = [...ofKind.values()] as T[];
+    return this.#seesAll() || UNSCOPED_KINDS.has(objectName) ? objs : objs.filter((o) => this.visible(o));
   }
 
   /** Forgets one object (webhook endpoints are deleted; nothing else is). */
@@ -160,6 +211,7 @@ export class EmulatorState {
     for (const [id, m] of Object.entries(snap.internal)) this.internal.set(id, m);
     for (const rec of snap.idempotency) this.idempotency.set(rec.key, rec);
     this.timelineMs = snap.timelineMs ?? null;
+    if (snap.settlementCurrency !== undefined) this.settlementCurrency = snap.settlementCurrency;
   }
 
   scheduleSave(): void {
@@ -185,6 +237,7 @@ export class EmulatorState {
       internal: Object.fromEntries(this.internal),
       idempotency: [...this.idempotency.values()],
       ...(this.timelineMs === null ? {} : { timelineMs: this.timelineMs }),
+      settlementCurrency: this.settlementCurrency,
     };
     // An existing directory is the operator's (`settle emulator --state`) and keeps its mode; under Settle's data
     // directory the walk of file-modes.ts makes it 0700.

@@ -35,9 +35,13 @@ export function runTimeline(state: EmulatorState, targetMs = state.now().getTime
   let ran = false;
   for (let i = 0; i < MAX_ACTIONS; i++) {
     let next: TimedAction | undefined;
-    for (const source of SOURCES) {
-      const action = source(state);
-      if (action && action.atMs <= targetMs && (next === undefined || action.atMs < next.atMs)) next = action;
+    // Each account's objects on their own (Connect, stripe-account.ts): the platform's, then each connected account's.
+    for (const account of state.accountScopes()) {
+      for (const source of SOURCES) {
+        const action = state.asAccount(account, () => source(state));
+        if (action && action.atMs <= targetMs && (next === undefined || action.atMs < next.atMs))
+          next = { atMs: action.atMs, run: () => state.asAccount(account, action.run) };
+      }
     }
     if (next === undefined) break;
     const at = Math.max(next.atMs, state.timelineMs);

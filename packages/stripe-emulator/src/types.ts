@@ -52,11 +52,13 @@ export interface Charge extends StripeObjectBase {
   payment_method: string | null;
   refunded: boolean;
   status: 'succeeded' | 'pending' | 'failed';
-  /** `card` for card charges; `us_bank_account` (and no `card`) for ACH debits. */
+  /** `card` for card charges; `us_bank_account` (and no `card`) for ACH debits; `stripe_account` for the `py_`
+   * payment a transfer makes on its destination account (transfers.ts). */
   payment_method_details: {
-    type: 'card' | 'us_bank_account';
+    type: 'card' | 'us_bank_account' | 'stripe_account';
     card?: Record<string, unknown> & { capture_before?: number };
     us_bank_account?: Record<string, unknown>;
+    stripe_account?: Record<string, unknown>;
   };
 }
 
@@ -78,6 +80,8 @@ export interface BalanceTransaction extends StripeObjectBase {
   available_on: number;
   created: number;
   currency: string;
+  /** Null unless the amount was converted into the settlement currency (fx.ts). */
+  exchange_rate: number | null;
   fee: number;
   net: number;
   reporting_category: string;
@@ -128,6 +132,8 @@ export interface StripeEvent extends StripeObjectBase {
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
   type: string;
+  /** Events.d.ts `account?`: "The connected account that originates the event" (absent on the platform's). */
+  account?: string;
 }
 
 export interface WebhookEndpoint extends StripeObjectBase {
@@ -171,6 +177,68 @@ export interface Payout extends StripeObjectBase {
   status: 'paid' | 'pending' | 'in_transit' | 'canceled' | 'failed';
 }
 
+/** Accounts.d.ts `Account`: a connected account (connect-accounts.ts). */
+export interface Account extends StripeObjectBase {
+  object: 'account';
+  country: string;
+  created: number;
+  email: string | null;
+  metadata: Record<string, string>;
+  type: 'custom' | 'express' | 'standard';
+}
+
+/** Transfers.d.ts `Transfer` (transfers.ts). */
+export interface Transfer extends StripeObjectBase {
+  object: 'transfer';
+  amount: number;
+  amount_reversed: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  description: string | null;
+  destination: string;
+  destination_payment: string;
+  metadata: Record<string, string>;
+  reversed: boolean;
+  source_transaction: string | null;
+  transfer_group: string | null;
+}
+
+/** TransferReversals.d.ts `TransferReversal` (transfers.ts). */
+export interface TransferReversal extends StripeObjectBase {
+  object: 'transfer_reversal';
+  amount: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  metadata: Record<string, string>;
+  transfer: string;
+}
+
+/** ApplicationFees.d.ts `ApplicationFee` (application-fees.ts). */
+export interface ApplicationFee extends StripeObjectBase {
+  object: 'application_fee';
+  account: string;
+  amount: number;
+  amount_refunded: number;
+  balance_transaction: string;
+  charge: string;
+  created: number;
+  currency: string;
+  refunded: boolean;
+}
+
+/** FeeRefunds.d.ts `FeeRefund` (application-fees.ts). */
+export interface FeeRefund extends StripeObjectBase {
+  object: 'fee_refund';
+  amount: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  fee: string;
+  metadata: Record<string, string>;
+}
+
 export type AnyStripeObject =
   | PaymentIntent
   | Charge
@@ -182,7 +250,12 @@ export type AnyStripeObject =
   | StripeEvent
   | WebhookEndpoint
   | Dispute
-  | Payout;
+  | Payout
+  | Account
+  | Transfer
+  | TransferReversal
+  | ApplicationFee
+  | FeeRefund;
 
 /** Hidden bookkeeping kept beside an object and persisted with it, never rendered. */
 export interface Internal {
@@ -205,4 +278,8 @@ export interface Internal {
   failWith?: string;
   /** PaymentIntent: the mandate_data of its confirmation (customer acceptance; the object has no field for it). */
   mandateData?: Record<string, unknown>;
+  /** Any object: the connected account it belongs to (Connect; absent for the platform's own objects). */
+  account?: string;
+  /** WebhookEndpoint: a Connect endpoint (created with connect=true): it receives connected accounts' events only. */
+  connect?: boolean;
 }

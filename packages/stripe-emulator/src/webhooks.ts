@@ -109,7 +109,7 @@ export class WebhookDispatcher {
   enqueue(event: StripeEvent): void {
     if (this.closed) return;
     for (const endpoint of this.state.all<WebhookEndpoint>('webhook_endpoint')) {
-      if (endpointWants(endpoint, event.type))
+      if (endpointWants(this.state, endpoint, event))
         this.queue.push({ eventId: event.id, endpointId: endpoint.id, attempt: 1 });
     }
     this.schedule();
