@@ -80,5 +80,8 @@ describe('rate limits', () => {
   it('--rate-limit turns Stripe test-mode limits on from the command line', () => {
     expect(parseCli(['--rate-limit'])).toMatchObject({ rateLimit: true });
     expect(parseCli([])).not.toHaveProperty('rateLimit');
+    expect(parseCli(['--settlement-currency', 'EUR'])).toMatchObject({ settlementCurrency: 'eur' });
+    expect(parseCli([])).not.toHaveProperty('settlementCurrency');
+    expect(() => parseCli(['--settlement-currency', 'aud'])).toThrow(/--settlement-currency takes one of usd, /);
   });
 });
