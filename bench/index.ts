@@ -18,6 +18,7 @@ import { scheduledCharges, scheduledChargesWebhooks } from './scheduled-charges.
 import { webhookApply } from './webhook-apply.js';
 import { webhookIntake } from './webhook-intake.js';
 import { backfill } from './backfill.js';
+import { payoutReconciliation } from './payout-reconciliation.js';
 import { probePostgres } from './databases.js';
 import {
   type Benchmark,
@@ -40,6 +41,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   scheduledCharges,
   scheduledChargesWebhooks,
   backfill,
+  payoutReconciliation,
   gatewayRequestsPerAction,
 ];
 

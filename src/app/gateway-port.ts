@@ -309,6 +309,15 @@ export interface GatewayPayout {
   failure_code: string | null;
   failure_message: string | null;
   failure_balance_transaction: string | null;
+  /**
+   * Payout reconciliation (M2): `standard` or `instant` (Stripe's `Payout.method`), and Stripe's own reconciliation
+   * status (`Payout.reconciliation_status`: in_progress, completed, not_applicable; Payouts.d.ts). Only an automatic
+   * payout's contents can be listed (`balance_transactions?payout=`), once the status is completed.
+   */
+  method?: string;
+  reconciliation_status?: string;
+  /** The balance the payout drew from (Stripe's `Payout.source_type`: card, bank_account, fpx). */
+  source_type?: string;
 }
 
 /** What Settle keeps of a payment method, as the gateway holds it now (the card updater can change it). */
@@ -368,6 +377,8 @@ export interface Gateway {
   listRefunds(paymentIntentId: string): Promise<GatewayOutcome<GatewayRefund[]>>;
   retrieveDispute(disputeId: string): Promise<GatewayOutcome<GatewayDispute>>;
   retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>>;
+  /** A refund by its gateway id (payout reconciliation: the charge of a released uncaptured remainder, M2). */
+  retrieveRefund?(refundId: string): Promise<GatewayOutcome<GatewayRefund>>;
   retrievePaymentMethod(paymentMethodId: string): Promise<GatewayOutcome<GatewayPaymentMethodDetails>>;
   /** Creates and confirms a SetupIntent (saved cards): succeeded, requires_action, pending (processing) or declined. */
   createSetupIntent(request: SetupIntentRequest): Promise<GatewayOutcome<GatewaySetup>>;
@@ -390,6 +401,62 @@ export interface Gateway {
   listRefundsCreated(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayRefundOfPayment>>>;
   listDisputes(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayDispute>>>;
   listPayouts(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayout>>>;
+  /**
+   * M5: the account's balance per currency (Stripe's GET /v1/balance). Optional: a gateway without it has no
+   * balance to compare, and `GET /v1/balances` says so.
+   */
+  retrieveBalance?(): Promise<GatewayOutcome<GatewayAccountBalance[]>>;
+  /** Connect (M6): creates a connected account at the gateway (Stripe's POST /v1/accounts). Optional. */
+  createConnectedAccount?(request: CreateConnectedAccountRequest): Promise<GatewayOutcome<GatewayConnectedAccount>>;
+  /** Connect (M6): reads a connected account (GET /v1/accounts/{id}); an unknown one is `invalid_request`. */
+  retrieveConnectedAccount?(accountId: string): Promise<GatewayOutcome<GatewayConnectedAccount>>;
+  /** Connect (M6): sends a transfer to a connected account (Stripe's POST /v1/transfers). */
+  createTransfer?(request: TransferRequest): Promise<GatewayOutcome<GatewayTransfer>>;
+}
+
+export interface TransferRequest extends GatewayWrite {
+  amount: number;
+  currency: string; // upper case
+  /** The connected account (acct_...). */
+  destination: string;
+  /** The charge the transfer is funded from (ch_...), or null. */
+  sourceCharge: string | null;
+  transferGroup: string | null;
+}
+
+export interface GatewayTransfer {
+  id: string; // tr_...
+  amount: number;
+  currency: string;
+  destination: string;
+  amount_reversed: number;
+  balance_transaction: string | null;
+}
+
+/** Connect (M6): a connected account as the gateway describes it (Accounts.d.ts `Account`). */
+export interface GatewayConnectedAccount {
+  id: string; // acct_...
+  type: string | null;
+  country: string | null;
+  email: string | null;
+  default_currency: string | null; // upper case
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+}
+
+export interface CreateConnectedAccountRequest {
+  idempotencyKey: string;
+  type: 'custom' | 'express' | 'standard';
+  country: string | null;
+  email: string | null;
+  metadata: Record<string, string>;
+}
+
+/** The account's balance in one currency (minor units): funds available for payouts and funds not yet available. */
+export interface GatewayAccountBalance {
+  currency: string; // upper case
+  available: number;
+  pending: number;
 }
 
 /** Gives the adapter for a stored gateway record (implemented by gateway-adapters/registry.ts; one per gateway per process). */

@@ -83,6 +83,9 @@ export interface GatewayView {
   /** Whether the API key's environment variable is set in this process (the value is never shown). */
   credentials_configured: boolean;
   webhook_secret_configured: boolean;
+  /** Connect (M6): the variable holding the Connect endpoint's signing secret, and whether it is set. */
+  connect_webhook_secret_env: string | null;
+  connect_webhook_secret_configured: boolean;
   api_base: string | null;
   is_emulator: boolean;
   metadata: Record<string, string>;
@@ -141,6 +144,9 @@ export function presentGateway(row: GatewayRow, rules: GatewayHostRules = NO_EXT
     object: 'gateway',
     credentials_configured: configured(row, row.secret_key_env, owner),
     webhook_secret_configured: configured(row, row.webhook_secret_env, owner),
+    // No value is needed for a variable that is not named only where it is optional: a Connect secret always is.
+    connect_webhook_secret_configured:
+      row.connect_webhook_secret_env !== null && secretFromEnv(row.connect_webhook_secret_env, owner) !== undefined,
     created_at: iso(created_at),
     updated_at: iso(updated_at),
   };
@@ -296,6 +302,7 @@ function checkCredentialChanges(
   changes: {
     secret_key_env?: string | undefined;
     webhook_secret_env?: string | null | undefined;
+    connect_webhook_secret_env?: string | null | undefined;
     api_base?: string | null | undefined;
   },
 ): void {
@@ -305,7 +312,7 @@ function checkCredentialChanges(
     api_base: apiBaseChanged ? (changes.api_base ?? null) : current.api_base,
     is_emulator: current.is_emulator,
   };
-  for (const field of ['secret_key_env', 'webhook_secret_env'] as const) {
+  for (const field of ['secret_key_env', 'webhook_secret_env', 'connect_webhook_secret_env'] as const) {
     const given = changes[field];
     const nameChanged = given !== undefined && given !== current[field];
     const name = given === undefined ? current[field] : given;
@@ -345,6 +352,8 @@ export interface CreateGatewayInput {
   endpoint_rate_limit_per_second?: number;
   secret_key_env: string;
   webhook_secret_env?: string | null;
+  /** Connect (M6): the NAME of the variable holding the Connect webhook endpoint's signing secret. */
+  connect_webhook_secret_env?: string | null;
   api_base?: string | null;
   metadata?: Record<string, unknown>;
 }
@@ -357,6 +366,7 @@ export interface UpdateGatewayInput {
   endpoint_rate_limit_per_second?: number;
   secret_key_env?: string;
   webhook_secret_env?: string | null;
+  connect_webhook_secret_env?: string | null;
   api_base?: string | null;
   metadata?: Record<string, unknown>;
   /** Immutable: giving either is a 400 naming it. */
@@ -382,6 +392,8 @@ export async function createGateway(deps: Deps, ctx: RequestContext, input: Crea
         : parseEndpointRateLimit(input.endpoint_rate_limit_per_second),
     secret_key_env: parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')) ?? null,
+    connect_webhook_secret_env:
+      optional(input.connect_webhook_secret_env, envName('connect_webhook_secret_env')) ?? null,
     api_base: optional(input.api_base, (v) => parseApiBase(v)) ?? null,
     is_emulator: false,
     metadata: JSON.stringify(input.metadata === undefined ? {} : parseMetadata(input.metadata, 'metadata', false)),
@@ -392,6 +404,7 @@ export async function createGateway(deps: Deps, ctx: RequestContext, input: Crea
   const owner: CredentialOwner = { provider: values.provider, api_base: values.api_base, is_emulator: false };
   checkCredentialEnv(values.secret_key_env, 'secret_key_env', owner);
   checkCredentialEnv(values.webhook_secret_env, 'webhook_secret_env', owner);
+  checkCredentialEnv(values.connect_webhook_secret_env, 'connect_webhook_secret_env', owner);
   return deps.commands.run<GatewayView>(ctx.idempotency, async (trx) => {
     await lockGateways(trx);
     const audit = await snapshotGateways(trx);
@@ -424,6 +437,7 @@ export async function updateGateway(deps: Deps, ctx: RequestContext, id: string,
     secret_key_env:
       input.secret_key_env === undefined ? undefined : parseEnvVarName(input.secret_key_env, 'secret_key_env'),
     webhook_secret_env: optional(input.webhook_secret_env, envName('webhook_secret_env')),
+    connect_webhook_secret_env: optional(input.connect_webhook_secret_env, envName('connect_webhook_secret_env')),
     api_base: optional(input.api_base, (v) => parseApiBase(v)),
   };
   const metadataUpdate = input.metadata === undefined ? undefined : parseMetadata(input.metadata, 'metadata', true);

@@ -16,6 +16,9 @@ export const ID_PREFIXES = {
   api_key: 'key',
   audit_event: 'aud',
   sync_run: 'syn',
+  payout_item: 'rcn',
+  balance_snapshot: 'bsn',
+  connected_account: 'cac',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

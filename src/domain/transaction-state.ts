@@ -69,6 +69,8 @@ export const TRANSACTION_EVENTS = [
   'payout_paid',
   'payout_failed',
   'payout_canceled',
+  // Connect transfers (M6)
+  'transfer_succeeded',
 ] as const;
 export type TransactionEvent = (typeof TRANSACTION_EVENTS)[number];
 
@@ -110,6 +112,7 @@ const DISPUTED = done('disputed');
 const DISPUTE_WARNING = done('dispute_warning');
 const IN_TRANSIT = done('in_transit');
 const PAID = done('paid');
+const TRANSFERRED = done('transferred');
 
 const edge = (event: TransactionEvent, from: TxState, to: TxState, by: TransitionActor): TransitionEdge =>
   Object.freeze({ event, from, to, by });
@@ -202,6 +205,9 @@ export const TRANSITIONS: readonly TransitionEdge[] = Object.freeze([
   edge('payout_failed', IN_TRANSIT, FAILED, 'gateway'),
   edge('payout_failed', PAID, FAILED, 'gateway'),
   edge('payout_canceled', IN_TRANSIT, CANCELED, 'gateway'),
+
+  // M6: a transfer to a connected account, sent by Settle (app/connect/transfers.ts); a refusal is payment_failed.
+  edge('transfer_succeeded', PROCESS, TRANSFERRED, 'settle'),
 ]);
 
 /** The status changes a user may make directly (L2), read from the table. */

@@ -24,6 +24,10 @@ import {
 } from './security.js';
 import { customerRoutes } from './routes/customers.js';
 import { disputeRoutes } from './routes/disputes.js';
+import { balanceRoutes } from './routes/balances.js';
+import { payoutRoutes } from './routes/payouts.js';
+import { connectedAccountRoutes } from './routes/connected-accounts.js';
+import { transferRoutes } from './routes/transfers.js';
 import { jobRoutes } from './routes/jobs.js';
 import { syncRoutes } from './routes/sync.js';
 import { SyncRunner } from '../app/sync/sync-runs.js';
@@ -164,6 +168,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(webhookIntakeRoutes(intake));
   await app.register(webhookEventRoutes(options.deps));
   await app.register(disputeRoutes(options.deps));
+  await app.register(balanceRoutes(options.deps));
+  await app.register(payoutRoutes(options.deps));
+  await app.register(connectedAccountRoutes(options.deps));
+  await app.register(transferRoutes(options.deps));
   const jobs = options.jobs ?? new JobRunner(options.deps);
   if (!options.jobs) app.addHook('onClose', () => jobs.stop());
   await app.register(jobRoutes(options.deps, jobs));

@@ -12,12 +12,15 @@ import {
   processScheduledRefund,
 } from '../app/processing/auto-process.js';
 import { DEFAULT_MAX_RECOVERY_TRIES, recoverInFlight } from '../app/processing/recover.js';
+import { snapshotBalances } from '../app/balances.js';
+import { processTransfer } from '../app/connect/transfers.js';
 import type { TransactionView } from '../app/transactions/present.js';
 import { deleteOldWebhookEvents } from '../app/webhooks/events.js';
 import { processWebhookEvents } from '../app/webhooks/processor.js';
 import type { JobRunError } from '../store/schema.js';
 import { pruneEmptyRuns, type RunCounts } from './job-runs.js';
 import { createReattempts } from './reattempts.js';
+import { runPayoutReconciliation } from '../app/payouts/reconcile-due.js';
 import type { BatchJobName } from './selections.js';
 
 export type JobSchedule = { kind: 'daily' } | { kind: 'interval'; seconds: number };
@@ -119,6 +122,14 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
     process: (deps, ctx, id, rule) => item(id, () => processScheduledRefund(deps, ctx, id, rule)),
   },
   {
+    kind: 'batch',
+    name: 'transfers',
+    description:
+      'Sends open auto-process transfers that are due to their connected accounts (Connect; the same use case as POST /v1/transactions/{id}/process).',
+    schedule: DAILY,
+    process: (deps, ctx, id, rule) => item(id, () => processTransfer(deps, ctx, id, rule)),
+  },
+  {
     kind: 'task',
     name: 'reattempts',
     description: 'Creates the next attempt of charges that failed with a soft decline (settings reattempts_*).',
@@ -203,10 +214,44 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
       };
     },
   },
+  {
+    kind: 'task',
+    name: 'payout_reconciliation',
+    description:
+      "Reconciles automatic payouts whose reconciliation is due (Stripe's own completed, or the payout failed): links each balance transaction they paid out to its Settle transaction (M2).",
+    schedule: { kind: 'interval', seconds: 600 },
+    run: (deps, ctx) => runPayoutReconciliation(deps, ctx.actor),
+  },
+  {
+    kind: 'task',
+    name: 'balances',
+    description:
+      "Compares each Stripe gateway's balance with the ledger, refreshes balance_status and available_on from the gateway's balance transactions, keeps a snapshot and flags a difference the unlinked items do not explain (M5).",
+    schedule: DAILY,
+    run: async (deps, ctx) => {
+      const { entries, refreshed, failures } = await snapshotBalances(deps, ctx.actor);
+      const flagged = entries.filter((e) => e.flagged);
+      return {
+        picked: entries.length,
+        succeeded: entries.length - flagged.length,
+        failed: flagged.length + failures.length,
+        skipped: 0,
+        errors: [
+          ...flagged.map((e) => ({
+            transaction_id: null,
+            code: 'balance_unexplained',
+            message: `${e.gateway_id} ${e.currency}: the gateway holds ${e.available + e.pending}, the ledger ${e.ledger.available + e.ledger.pending}; ${e.unexplained} is not explained by the unlinked items.`,
+          })),
+          ...failures.map((f) => ({ transaction_id: null, code: f.code, message: `${f.gateway_id}: ${f.message}` })),
+        ],
+        summary: `${entries.length} balance(s) compared, ${flagged.length} flagged, ${refreshed} balance status(es) refreshed${failures.length > 0 ? `, ${failures.length} gateway(s) not read` : ''}.`,
+      };
+    },
+  },
 ] satisfies JobDefinition[]);
 
 /** Interval jobs (their runs that found nothing are pruned after a day). */
-const HOUSEKEEPING_JOBS = ['reattempts', 'recover', 'webhook_inbox'];
+const HOUSEKEEPING_JOBS = ['reattempts', 'recover', 'webhook_inbox', 'payout_reconciliation'];
 
 export const JOB_NAMES: readonly string[] = JOBS.map((j) => j.name);
 

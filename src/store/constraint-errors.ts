@@ -309,6 +309,43 @@ export const CONSTRAINTS = {
     'sync_already_running',
     'A sync of this gateway is already running; it is not started twice. Follow it at GET /v1/sync/{id}.',
   ),
+  // 0013: payout reconciliation (M2)
+  transactions_payout_id_fkey: reference('payout_id', 'transaction', TRANSACTION_REFERENCED),
+  payout_reconciliations_pkey: invariant('one reconciliation row per payout transaction, written by upsert'),
+  payout_reconciliations_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  payout_reconciliations_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  payout_reconciliations_status_check: invariant(
+    'reconciliation_status is pending, reconciled, mismatch or not_applicable',
+  ),
+  payout_reconciliations_counts_check: invariant("a payout reconciliation's counts are never negative"),
+  payout_items_pkey: generatedId,
+  payout_items_payout_transaction_id_fkey: reference('payout_transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  payout_items_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  payout_items_fee_transaction_id_fkey: reference('fee_transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  payout_items_matched_or_reason: invariant('a payout item has a transaction or an unmatched_reason, never both'),
+  payout_items_one_per_balance_transaction: invariant('one item per payout and balance transaction, written by upsert'),
+  // 0014: settlement and balance snapshots (M3-M5)
+  transactions_settlement_currency_check: invariant('settlement_currency is a three-letter upper-case code or null'),
+  balance_snapshots_pkey: generatedId,
+  balance_snapshots_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  balance_snapshots_flagged_check: invariant('a balance snapshot is flagged exactly when something is unexplained'),
+  // 0015: Stripe Connect (M6)
+  connected_accounts_pkey: generatedId,
+  connected_accounts_gateway_id_fkey: reference('gateway_id', 'gateway', GATEWAY_REFERENCED),
+  connected_accounts_one_per_gateway_account: conflict(
+    'connected_account_exists',
+    'This gateway account is already recorded as a connected account; list them with GET /v1/connected-accounts.',
+  ),
+  connected_accounts_gateway_account_check: input(
+    'parameter_invalid_value',
+    'account',
+    "account must be the gateway's connected account id (acct_...).",
+  ),
+  transactions_connected_account_id_fkey: reference('connected_account_id', 'connected account', {
+    code: 'connected_account_in_use',
+    message: 'Transactions point to this connected account; it cannot be deleted.',
+  }),
+  transactions_source_transaction_id_fkey: reference('source_transaction_id', 'transaction', TRANSACTION_REFERENCED),
 } as const satisfies Record<string, ConstraintRule>;
 
 export type ConstraintName = keyof typeof CONSTRAINTS;

@@ -5,12 +5,13 @@
 //                       payment method (the rule of domain/to-fix.ts isPaymentMethodUsable, written in SQL)
 //   capture_authorized  completed/authorized charges, due, auto-process or flagged `capture`, authorization not lapsed
 //   scheduled_refunds   open auto-process refunds, due, negative amount, original set, on the original's payment method
+//   transfers           open auto-process normal transfers (Connect, M6), due, with a connected account
 // "Due" is on date_to_process when set, else due_date; <= today, or = today under auto_process_due_today_only.
 // on_hold and canceled transactions are not open, so no job ever picks them.
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database } from './schema.js';
 
-export const BATCH_JOBS = ['daily_charges', 'capture_authorized', 'scheduled_refunds'] as const;
+export const BATCH_JOBS = ['daily_charges', 'capture_authorized', 'scheduled_refunds', 'transfers'] as const;
 export type BatchJobName = (typeof BATCH_JOBS)[number];
 
 export interface SelectionRule {
@@ -53,12 +54,12 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
   const base = db
     .selectFrom('transactions as t')
     .select('t.id')
-    .where('t.record_type', '=', 'charge')
     .where('t.non_gateway', '=', false)
     .where(dueCondition(rule));
+  const charges = base.where('t.record_type', '=', 'charge');
   switch (job) {
     case 'daily_charges':
-      return base
+      return charges
         .innerJoin('payment_methods as pm', 'pm.id', 't.payment_method_id')
         .where('t.status', '=', 'open')
         .where('t.transaction_type', '=', 'normal')
@@ -66,7 +67,7 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         .where('t.amount', '>', 0)
         .where(usablePaymentMethod(rule.day));
     case 'capture_authorized':
-      return base
+      return charges
         .where('t.status', '=', 'completed')
         .where('t.payment_status', '=', 'authorized')
         .where('t.transaction_type', '=', 'normal')
@@ -78,13 +79,20 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
         )
         .where('t.gateway_payment_intent', 'is not', null);
     case 'scheduled_refunds':
-      return base
+      return charges
         .innerJoin('transactions as o', 'o.id', 't.original_transaction_id')
         .where('t.status', '=', 'open')
         .where('t.transaction_type', '=', 'refund')
         .where('t.auto_process', '=', true)
         .where('t.amount', '<', 0)
         .where(sql<boolean>`t.payment_method_id is not distinct from o.payment_method_id`);
+    case 'transfers':
+      return base
+        .where('t.record_type', '=', 'transfer')
+        .where('t.transaction_type', '=', 'normal')
+        .where('t.status', '=', 'open')
+        .where('t.auto_process', '=', true)
+        .where('t.connected_account_id', 'is not', null);
   }
 }
 

@@ -23,6 +23,8 @@ export interface NewGatewayFields {
   endpoint_rate_limit_per_second?: number;
   secret_key_env: string | null;
   webhook_secret_env: string | null;
+  /** Migration 0015 (Connect): default null. */
+  connect_webhook_secret_env?: string | null;
   api_base: string | null;
   is_emulator: boolean;
   /** JSON text. */

@@ -199,12 +199,30 @@ export interface TransactionsTable {
   network_status: string | null;
   /** Migration 0010: the gateway's risk evaluation of the charge (Stripe's outcome.risk_level: normal, elevated, highest). */
   risk_level: string | null;
+  /** Migration 0014: the currency and gross of the transaction's own balance transaction (M4); see the migration. */
+  settlement_currency: string | null;
+  settlement_amount: number | null;
+  /** Migration 0014: fees given back by refunds of a charge, in the settlement currency (M3). */
+  refunded_gateway_fee: Generated<number>;
+  refunded_application_fee: Generated<number>;
+  /** Migration 0014: on a charge, the `net` of its refunds' and its disputes' balance transactions (<= 0). */
+  refunds_net_amount: Generated<number>;
+  disputes_net_amount: Generated<number>;
   description: string | null;
   metadata: Json<Record<string, string>>;
   version: number;
   created_at: Timestamp;
   updated_at: Timestamp;
   processed_at: Date | null;
+  /** Migration 0013: the payout transaction whose payout settled this transaction (payout reconciliation, M2). */
+  payout_id: Generated<string | null>;
+  /** Migration 0015 (Connect, M6): the connected account (cac_) a transfer goes to, a payout or direct charge is on. */
+  connected_account_id: Generated<string | null>;
+  transfer_group: Generated<string | null>;
+  /** Migration 0015: the charge a transfer is funded from (Stripe's `source_transaction`). */
+  source_transaction_id: Generated<string | null>;
+  /** Migration 0015: a transfer's tr_... id, or a transfer reversal's trr_... id. */
+  gateway_transfer: Generated<string | null>;
 }
 
 export interface TransactionHistoryTable {
@@ -232,6 +250,8 @@ export interface GatewaysTable {
   webhook_secret_env: string | null;
   api_base: string | null;
   is_emulator: Generated<boolean>;
+  /** Migration 0015: the NAME of the variable holding the Connect webhook endpoint's signing secret (M6). */
+  connect_webhook_secret_env: Generated<string | null>;
   metadata: Json<Record<string, string>>;
   version: Generated<number>;
   created_at: Timestamp;
@@ -432,6 +452,53 @@ export interface GatewaySnapshotsTable {
   applied_at: Date;
 }
 
+export type ReconciliationStatus = 'pending' | 'reconciled' | 'mismatch' | 'not_applicable';
+
+/** Migration 0013: a payout's reconciliation (M2): what the gateway said, Settle's verdict and the last run's counts. */
+export interface PayoutReconciliationsTable {
+  transaction_id: string;
+  gateway_id: string;
+  automatic: boolean;
+  /** Stripe's `Payout.method`: standard or instant. */
+  method: string;
+  /** Stripe's `Payout.reconciliation_status` as last read: in_progress, completed or not_applicable. */
+  gateway_reconciliation_status: string;
+  reconciliation_status: ReconciliationStatus;
+  /** The gateway finished its reconciliation and Settle has not run since: the job's selection. */
+  due: Generated<boolean>;
+  items_count: Generated<number>;
+  items_total: Generated<number>;
+  unmatched_count: Generated<number>;
+  /** Transactions naming this payout in `payout_id` whose balance transaction the payout no longer lists. */
+  missing_count: Generated<number>;
+  mismatch_reason: string | null;
+  reconciled_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0013: one balance transaction a payout settled (`rcn_`), linked to the Settle transaction it came from. */
+export interface PayoutItemsTable {
+  id: string;
+  payout_transaction_id: string;
+  gateway_balance_transaction: string;
+  type: string;
+  reporting_category: string;
+  source: string | null;
+  amount: number;
+  fee: number;
+  net: number;
+  currency: string;
+  /** A kind Settle records (charge, refund, dispute, transfer, payout_failure): unmatched, it is a mismatch. */
+  recorded_kind: boolean;
+  transaction_id: string | null;
+  fee_transaction_id: string | null;
+  unmatched_reason: string | null;
+  gateway_created_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_keys: ApiKeysTable;
@@ -453,6 +520,45 @@ export interface Database {
   sync_runs: SyncRunsTable;
   audit_events: AuditEventsTable;
   gateway_snapshots: GatewaySnapshotsTable;
+  payout_reconciliations: PayoutReconciliationsTable;
+  payout_items: PayoutItemsTable;
+  balance_snapshots: BalanceSnapshotsTable;
+  connected_accounts: ConnectedAccountsTable;
+}
+
+/** Migration 0015: a connected account of a gateway (`cac_`), with the gateway's own id (`acct_...`). */
+export interface ConnectedAccountsTable {
+  id: string;
+  gateway_id: string;
+  gateway_account: string;
+  type: string | null;
+  country: string | null;
+  email: string | null;
+  default_currency: string | null;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0014: one row per gateway, settlement currency and run of the `balances` job (M5). */
+export interface BalanceSnapshotsTable {
+  id: string;
+  gateway_id: string;
+  currency: string;
+  taken_at: Timestamp;
+  gateway_available: number;
+  gateway_pending: number;
+  ledger_available: number;
+  ledger_pending: number;
+  difference: number;
+  explained: number;
+  unexplained: number;
+  flagged: boolean;
+  items: Json<unknown[]>;
+  job_run_id: string | null;
 }
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -473,6 +579,10 @@ export type NewDisputeRow = Insertable<DisputesTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type SyncRunRow = Selectable<SyncRunsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type PayoutReconciliationRow = Selectable<PayoutReconciliationsTable>;
+export type PayoutItemRow = Selectable<PayoutItemsTable>;
+export type NewPayoutItemRow = Insertable<PayoutItemsTable>;
+export type ConnectedAccountRow = Selectable<ConnectedAccountsTable>;
 
 /** The database, for code outside the store that passes it on to store functions (and so imports nothing of Kysely). */
 export type Db = Kysely<Database>;

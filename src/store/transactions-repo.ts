@@ -79,12 +79,23 @@ const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
   'advice_code',
   'network_status',
   'risk_level',
+  'settlement_currency',
+  'settlement_amount',
+  'refunded_gateway_fee',
+  'refunded_application_fee',
+  'refunds_net_amount',
+  'disputes_net_amount',
   'description',
   'metadata',
   'version',
   'created_at',
   'updated_at',
   'processed_at',
+  'payout_id',
+  'connected_account_id',
+  'transfer_group',
+  'source_transaction_id',
+  'gateway_transfer',
 ]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */

@@ -85,6 +85,7 @@ const EXPECTED: readonly (readonly [from: string, event: string, to: string])[] 
   ['completed/in_transit', 'payout_failed', 'failed'],
   ['completed/paid', 'payout_failed', 'failed'],
   ['completed/in_transit', 'payout_canceled', 'canceled'],
+  ['process', 'transfer_succeeded', 'completed/transferred'],
 ];
 
 const EXPECTED_EVENTS = [...new Set(EXPECTED.map(([, event]) => event))];

@@ -30,10 +30,13 @@ describeEachDatabase(
         'daily_charges',
         'capture_authorized',
         'scheduled_refunds',
+        'transfers',
         'reattempts',
         'recover',
         'webhook_inbox',
         'webhook_cleanup',
+        'payout_reconciliation',
+        'balances',
       ]);
       const daily = res.body.data[0];
       expect(daily).toMatchObject({
@@ -54,7 +57,7 @@ describeEachDatabase(
       const unknown = await h.request('POST', '/v1/jobs/charge_everyone/run');
       expectStatus(unknown, 404);
       expect(unknown.body.error.message).toBe(
-        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, reattempts, recover, webhook_inbox, webhook_cleanup.",
+        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, transfers, reattempts, recover, webhook_inbox, webhook_cleanup, payout_reconciliation, balances.",
       );
       // The run takes no fields: one sent is a mistake (an option this version does not have), not to be ignored.
       const withField = await h.request('POST', '/v1/jobs/daily_charges/run', { due_today_only: true });
@@ -162,18 +165,22 @@ describeEachDatabase(
       await noRunRunning(h.deps);
       const today = await dailyRuns('2026-11-25');
       expect(today.map((r) => r.job)).toEqual([
+        'balances',
         'capture_authorized',
         'daily_charges',
         'scheduled_refunds',
+        'transfers',
         'webhook_cleanup',
       ]);
       h.clock.set('2026-11-26T07:30:00Z');
       await schedulerB.tick();
       await noRunRunning(h.deps);
       expect((await dailyRuns('2026-11-26')).map((r) => r.job)).toEqual([
+        'balances',
         'capture_authorized',
         'daily_charges',
         'scheduled_refunds',
+        'transfers',
         'webhook_cleanup',
       ]);
       // Interval jobs: one run per slot as well.

@@ -65,6 +65,17 @@ const SEED = [
             ('syn_2', 'gw_1', now(), '[]', 'completed', 'api', 'cli', '{}', now(), now())`,
   `insert into gateway_snapshots (gateway_id, object_id, created, event_id, applied_at)
      values ('gw_1', 'pi_1', now(), 'evt_1', now()), ('gw_1', 'pi_2', now(), 'evt_2', now())`,
+  `insert into payout_reconciliations (transaction_id, gateway_id, automatic, method, gateway_reconciliation_status, reconciliation_status, created_at, updated_at)
+     values ('trx_1', 'gw_1', true, 'standard', 'completed', 'pending', now(), now()),
+            ('trx_2', 'gw_1', true, 'standard', 'completed', 'pending', now(), now())`,
+  `insert into payout_items (id, payout_transaction_id, gateway_balance_transaction, type, reporting_category, amount, fee, net, currency, recorded_kind, transaction_id, unmatched_reason, gateway_created_at, created_at, updated_at)
+     values ('rcn_1', 'trx_1', 'txn_a', 'charge', 'charge', 100, 3, 97, 'USD', true, 'trx_3', null, now(), now(), now()),
+            ('rcn_2', 'trx_1', 'txn_b', 'stripe_fee', 'fee', -5, 0, -5, 'USD', false, null, 'not recorded', now(), now(), now())`,
+  `insert into connected_accounts (id, gateway_id, gateway_account, created_at, updated_at)
+     values ('cac_1', 'gw_1', 'acct_1', now(), now()), ('cac_2', 'gw_1', 'acct_2', now(), now())`,
+  `insert into balance_snapshots (id, gateway_id, currency, taken_at, gateway_available, gateway_pending, ledger_available, ledger_pending, difference, explained, unexplained, flagged, items)
+     values ('bsn_1', 'gw_1', 'USD', now(), 0, 0, 0, 0, 0, 0, 0, false, '[]'),
+            ('bsn_2', 'gw_1', 'USD', now(), 5, 0, 0, 0, 5, 0, 5, true, '[]')`,
 ];
 
 const trx = (assignments: string) => `update transactions set ${assignments} where id = 'trx_2'`;
@@ -209,6 +220,28 @@ const PROVOKE: Record<ConstraintName, string> = {
   sync_runs_range_check: `update sync_runs set until = since - interval '1 day' where id = 'syn_2'`,
   sync_runs_pages_check: `update sync_runs set pages = -1 where id = 'syn_2'`,
   sync_runs_one_running: `update sync_runs set status = 'running' where id = 'syn_2'`,
+  transactions_payout_id_fkey: trx(`payout_id = 'trx_missing'`),
+  payout_reconciliations_pkey: `update payout_reconciliations set transaction_id = 'trx_1' where transaction_id = 'trx_2'`,
+  payout_reconciliations_transaction_id_fkey: `update payout_reconciliations set transaction_id = 'trx_missing' where transaction_id = 'trx_2'`,
+  payout_reconciliations_gateway_id_fkey: `update payout_reconciliations set gateway_id = 'gw_missing' where transaction_id = 'trx_2'`,
+  payout_reconciliations_status_check: `update payout_reconciliations set reconciliation_status = 'bogus' where transaction_id = 'trx_2'`,
+  payout_reconciliations_counts_check: `update payout_reconciliations set items_count = -1 where transaction_id = 'trx_2'`,
+  payout_items_pkey: `update payout_items set id = 'rcn_1' where id = 'rcn_2'`,
+  payout_items_payout_transaction_id_fkey: `update payout_items set payout_transaction_id = 'trx_missing' where id = 'rcn_2'`,
+  payout_items_transaction_id_fkey: `update payout_items set transaction_id = 'trx_missing', unmatched_reason = null where id = 'rcn_2'`,
+  payout_items_fee_transaction_id_fkey: `update payout_items set fee_transaction_id = 'trx_missing' where id = 'rcn_2'`,
+  payout_items_matched_or_reason: `update payout_items set unmatched_reason = null where id = 'rcn_2'`,
+  payout_items_one_per_balance_transaction: `update payout_items set gateway_balance_transaction = 'txn_a' where id = 'rcn_2'`,
+  connected_accounts_pkey: `update connected_accounts set id = 'cac_1' where id = 'cac_2'`,
+  connected_accounts_gateway_id_fkey: `update connected_accounts set gateway_id = 'gw_missing' where id = 'cac_2'`,
+  connected_accounts_one_per_gateway_account: `update connected_accounts set gateway_account = 'acct_1' where id = 'cac_2'`,
+  connected_accounts_gateway_account_check: `update connected_accounts set gateway_account = 'bogus' where id = 'cac_2'`,
+  transactions_connected_account_id_fkey: trx(`connected_account_id = 'cac_missing'`),
+  transactions_source_transaction_id_fkey: trx(`source_transaction_id = 'trx_missing'`),
+  transactions_settlement_currency_check: trx(`settlement_currency = 'usd'`),
+  balance_snapshots_pkey: `update balance_snapshots set id = 'bsn_1' where id = 'bsn_2'`,
+  balance_snapshots_gateway_id_fkey: `update balance_snapshots set gateway_id = 'gw_missing' where id = 'bsn_2'`,
+  balance_snapshots_flagged_check: `update balance_snapshots set flagged = false where id = 'bsn_2'`,
 };
 
 /** Deleting a row that others name: the referenced side of a foreign key. */

@@ -65,6 +65,18 @@ function row(over: Partial<NewTransactionRow> = {}): NewTransactionRow {
     created_at: now,
     updated_at: now,
     processed_at: null,
+    // Migrations 0013-0015: payout reconciliation, settlement and balances, Connect.
+    payout_id: null,
+    settlement_currency: null,
+    settlement_amount: null,
+    refunded_gateway_fee: 0,
+    refunded_application_fee: 0,
+    refunds_net_amount: 0,
+    disputes_net_amount: 0,
+    connected_account_id: null,
+    transfer_group: null,
+    source_transaction_id: null,
+    gateway_transfer: null,
     ...over,
   };
 }

@@ -31,6 +31,8 @@ export const UNIT: readonly string[] = [
   'test/store/group-commit.test.ts',
   'test/support/test-groups.test.ts',
   'test/sync/sync-input.test.ts',
+  'test/money/settlement-fields.test.ts',
+  'test/payouts/match-item.test.ts',
 ];
 export const RUNS_ISOLATED: readonly string[] = ['test/webhooks/events.test.ts'];
 export const HEAVY = {

@@ -24,6 +24,7 @@ import { createControls, faultFromJson, type DashboardRefund } from './controls.
 import { errorPayload, StripeApiError } from './errors.js';
 import type { CardUpdate } from './payment-method-updates.js';
 import type { ServerParts } from './server.js';
+import { seedBalanceTransactions } from './seed-balance.js';
 import type { WebhookSettings } from './webhooks.js';
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -90,6 +91,8 @@ export async function handleControl(
         return reply(res, 200, controls.webhookDeliveries());
       case 'POST /_emulator/dashboard/refunds':
         return reply(res, 200, controls.dashboardRefund(json() as DashboardRefund));
+      case 'POST /_emulator/balance/seed':
+        return reply(res, 200, seedBalanceTransactions(parts.state, json()));
       case 'POST /_emulator/payouts/run':
         return reply(res, 200, controls.runPayouts());
       case 'POST /_emulator/payouts/fail_next': {

@@ -90,6 +90,7 @@ function createPayout(state: EmulatorState, currency: string, amount: number, pa
   };
   state.put(payout);
   for (const t of [...paidOut, bt]) state.meta(t.id).payout = id;
+  state.meta(id).members = [...paidOut, bt].map((t) => t.id);
   const failWith = nextFailure.get(state);
   if (failWith !== undefined) {
     state.meta(id).failWith = failWith;

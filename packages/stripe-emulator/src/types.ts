@@ -272,6 +272,11 @@ export interface Internal {
   failAt?: number;
   /** Balance transaction: the automatic payout that paid it out. */
   payout?: string;
+  /**
+   * Automatic payout: the ids of the balance transactions it paid out and its own, oldest first (what
+   * `balance_transactions?payout=` lists, without scanning every balance transaction for each page).
+   */
+  members?: string[];
   /** WebhookEndpoint: its signing secret (shown only in the create response). */
   secret?: string;
   /** Payout: fails at arrival with this failure code (failNextPayout). */

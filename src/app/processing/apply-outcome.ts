@@ -82,9 +82,37 @@ export function balanceFields(
     gateway_balance_transaction: balance.id,
     gateway_fee: balance.gateway_fee,
     net_amount: balance.net_amount - released,
+    // M4: the balance transaction's currency and gross, as the gateway converted them (Settle never multiplies by
+    // the rate). Set whenever a balance transaction is known, equal to `currency` when nothing was converted.
+    settlement_currency: balance.currency,
+    settlement_amount: balance.amount - released,
     exchange_rate: balance.exchange_rate,
     balance_status: balance.balance_status,
     available_on: day(balance.available_on),
+  };
+}
+
+/** A refund's balance transaction as its charge counts it: its net, and the fee it gave back (positive). */
+export interface RefundMoney {
+  net: number;
+  feeBack: number;
+}
+
+export const refundMoney = (balance: GatewayBalance | null): RefundMoney | null =>
+  balance === null ? null : { net: balance.net_amount, feeBack: -balance.gateway_fee };
+
+/**
+ * M3: a refund's balance transaction counted on its charge (`sign` 1), or taken back off it when the refund failed
+ * after it was counted (`sign` -1: Stripe returns the funds with a `refund_failure` balance transaction). Stripe's
+ * refund balance transaction is the refunded amount at the refund's own rate, negative, usually with no fee
+ * (docs.stripe.com/api/balance_transactions; the processing fee is not returned), so the charge's
+ * `retained_net_amount` falls by the whole refund and can end below zero.
+ */
+export function refundOnCharge(charge: TransactionRow, money: RefundMoney | null, sign: 1 | -1): TransactionChanges {
+  if (money === null) return {};
+  return {
+    refunds_net_amount: charge.refunds_net_amount + sign * money.net,
+    refunded_gateway_fee: charge.refunded_gateway_fee + sign * money.feeBack,
   };
 }
 
@@ -474,7 +502,10 @@ async function applyRefund(w: Writer, a: RefundApplication): Promise<Resolution>
   const refunded = charge.refunded_amount + amount;
   const target = paymentStatusAfterRefund({ ...charge, refunded_amount: refunded });
   const chargeTarget: TxState = { status: 'completed', payment_status: target };
-  const chargeChanges: TransactionChanges = { refunded_amount: refunded };
+  const chargeChanges: TransactionChanges = {
+    refunded_amount: refunded,
+    ...refundOnCharge(charge, refundMoney(refund?.balance ?? null), 1),
+  };
   if (canTransition(stateOf(charge), 'refund_applied', chargeTarget))
     Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));
   const chargeAction = `refund ${row.id} applied (${pending ? 'pending' : 'succeeded'})`;

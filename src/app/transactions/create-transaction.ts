@@ -21,6 +21,7 @@ import {
   today,
 } from '../deps.js';
 import { newId } from '../ids.js';
+import { checkTransferFields } from '../connect/transfer-fields.js';
 import { type BusinessFields, checkBusinessRules, checkRecordType } from './rules.js';
 import { presentTransaction, type TransactionView } from './present.js';
 
@@ -43,6 +44,10 @@ export interface CreateTransactionInput {
   account_id?: string | null;
   contact_id?: string | null;
   original_transaction_id?: string | null;
+  /** Connect (M6): a transfer's connected account (cac_), transfer group and source charge (app/connect/transfers.ts). */
+  connected_account_id?: string | null;
+  transfer_group?: string | null;
+  source_transaction_id?: string | null;
   description?: string | null;
   metadata?: Record<string, unknown>;
 }
@@ -148,12 +153,26 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     advice_code: null,
     network_status: null,
     risk_level: null,
+    // Migration 0014 (M3, M4): the JSON insert sends every column, so the NOT NULL ones need their zero here.
+    settlement_currency: null,
+    settlement_amount: null,
+    refunded_gateway_fee: 0,
+    refunded_application_fee: 0,
+    refunds_net_amount: 0,
+    disputes_net_amount: 0,
+    // Migration 0015 (Connect, M6): the JSON insert needs a value for every column.
+    connected_account_id: null,
+    transfer_group: null,
+    source_transaction_id: null,
+    gateway_transfer: null,
     description: null,
     metadata: '{}',
     version: 1,
     created_at: now,
     updated_at: now,
     processed_at: null,
+    // Migration 0013 (M2): set by payout reconciliation only.
+    payout_id: null,
   };
 }
 
@@ -228,6 +247,7 @@ export async function buildNewTransaction(
     if (!trx.isTransaction) throw new Error('a refund must be created inside a database transaction');
     await checkRefundOriginal(trx as Tx, fields.original_transaction_id, fields.amount, fields.currency);
   }
+  const connect = await checkTransferFields(trx, fields, input, checked);
   const now = deps.clock.now();
   const completed = status === 'completed';
   const row: NewTransactionRow = {
@@ -242,6 +262,7 @@ export async function buildNewTransaction(
     description,
     metadata: JSON.stringify(metadata),
     processed_at: completed ? now : null,
+    ...connect,
   };
   return { row, paymentMethod };
 }
@@ -302,6 +323,9 @@ export function cloneInput(source: TransactionRow): CreateTransactionInput {
     account_id: source.account_id,
     contact_id: source.contact_id,
     original_transaction_id: source.original_transaction_id,
+    connected_account_id: source.connected_account_id,
+    transfer_group: source.transfer_group,
+    source_transaction_id: source.source_transaction_id,
     description: source.description,
     metadata: source.metadata,
   };

@@ -48,11 +48,27 @@ export interface TransactionView {
     balance_transaction: string | null;
     refund: string | null;
     payout: string | null;
+    /** Connect (M6): a transfer's tr_... id. */
+    transfer: string | null;
   };
+  /** M2: the payout transaction whose payout settled this transaction (set by payout reconciliation). */
+  payout_id: string | null;
+  /** Connect (M6, migration 0015): the connected account (cac_), the transfer group and a transfer's source charge. */
+  connected_account_id: string | null;
+  transfer_group: string | null;
+  source_transaction_id: string | null;
   authorization_expires_at: string | null;
   gateway_fee: number | null;
   application_fee: number | null;
   net_amount: number | null;
+  /** M3, M4: docs/ARCHITECTURE.md, "Fees, conversion and balances", defines each. */
+  settlement_currency: string | null;
+  settlement_amount: number | null;
+  refunded_gateway_fee: number;
+  net_gateway_fee: number | null;
+  refunded_application_fee: number;
+  net_application_fee: number | null;
+  retained_net_amount: number | null;
   exchange_rate: string | null;
   balance_status: string | null;
   available_on: string | null;
@@ -121,11 +137,17 @@ export function presentTransaction(
       balance_transaction: row.gateway_balance_transaction,
       refund: row.gateway_refund,
       payout: row.gateway_payout,
+      transfer: row.gateway_transfer ?? null,
     },
+    payout_id: row.payout_id ?? null,
+    connected_account_id: row.connected_account_id ?? null,
+    transfer_group: row.transfer_group ?? null,
+    source_transaction_id: row.source_transaction_id ?? null,
     authorization_expires_at: iso(row.authorization_expires_at),
     gateway_fee: row.gateway_fee,
     application_fee: row.application_fee,
     net_amount: row.net_amount,
+    ...settlementView(row),
     exchange_rate: row.exchange_rate,
     balance_status: row.balance_status,
     available_on: row.available_on,
@@ -145,7 +167,7 @@ export function presentTransaction(
       payment_method_id: row.payment_method_id,
       invalid_payment_method: invalidPaymentMethod,
       payment_method_awaiting_authentication: paymentMethod !== null && isAwaitingAuthentication(paymentMethod),
-      connected_account_id: null,
+      connected_account_id: row.connected_account_id ?? null,
     }),
     invalid_payment_method: invalidPaymentMethod,
     description: row.description,
@@ -153,5 +175,44 @@ export function presentTransaction(
     created_at: iso(row.created_at) as string,
     updated_at: iso(row.updated_at) as string,
     processed_at: iso(row.processed_at),
+  };
+}
+
+/**
+ * M3, M4: the settlement and fee fields. Each comes from the gateway's balance transactions (stored as they came);
+ * only differences and sums of them are computed here, never a conversion:
+ * - net_gateway_fee = gateway_fee - refunded_gateway_fee; net_application_fee likewise;
+ * - retained_net_amount, on a charge: the net of all its balance transactions: its own (net_amount, after a partial
+ *   capture's release) + its refunds' (refunds_net_amount) + its disputes' (disputes_net_amount). Stripe keeps its
+ *   processing fee when it refunds, so a fully refunded charge ends at minus its fee. On any other transaction its
+ *   own net_amount.
+ * Null while no balance transaction is known.
+ */
+export function settlementView(
+  row: TransactionRow,
+): Pick<
+  TransactionView,
+  | 'settlement_currency'
+  | 'settlement_amount'
+  | 'refunded_gateway_fee'
+  | 'net_gateway_fee'
+  | 'refunded_application_fee'
+  | 'net_application_fee'
+  | 'retained_net_amount'
+> {
+  const isCharge = row.record_type === 'charge' && row.transaction_type === 'normal';
+  return {
+    settlement_currency: row.settlement_currency,
+    settlement_amount: row.settlement_amount,
+    refunded_gateway_fee: row.refunded_gateway_fee,
+    net_gateway_fee: row.gateway_fee === null ? null : row.gateway_fee - row.refunded_gateway_fee,
+    refunded_application_fee: row.refunded_application_fee,
+    net_application_fee: row.application_fee === null ? null : row.application_fee - row.refunded_application_fee,
+    retained_net_amount:
+      row.net_amount === null
+        ? null
+        : isCharge
+          ? row.net_amount + row.refunds_net_amount + row.disputes_net_amount
+          : row.net_amount,
   };
 }

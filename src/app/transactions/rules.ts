@@ -26,12 +26,10 @@ export interface BusinessFields {
   original_transaction_id: string | null;
 }
 
-export function checkRecordType(value: string): asserts value is 'charge' {
-  if (value === 'charge') return;
-  const why =
-    value === 'transfer'
-      ? 'transfers need Stripe Connect, which this version of Settle does not support'
-      : `${value} transactions are created by Settle from the gateway's own records`;
+export function checkRecordType(value: string): asserts value is 'charge' | 'transfer' {
+  // Connect (M6): a transfer to a connected account is created by hand and sent by `process` (app/connect/transfers.ts).
+  if (value === 'charge' || value === 'transfer') return;
+  const why = `${value} transactions are created by Settle from the gateway's own records`;
   throw new ValidationError(
     'record_type_not_creatable',
     `record_type '${value}' cannot be created through the API: ${why}.`,

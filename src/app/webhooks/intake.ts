@@ -20,6 +20,8 @@ import { findGateway } from '../../store/gateway-records-repo.js';
 import type { Db, GatewayRow } from '../../store/schema.js';
 import { type IntakeEventRow, insertWebhookEvents } from '../../store/webhook-events-repo.js';
 import type { Deps } from '../deps.js';
+import type { GatewayHostRules } from '../../domain/host-policy.js';
+import { credentialOwner, secretFromEnv } from '../gateway-records.js';
 import { newId } from '../ids.js';
 import type { WebhookSecrets } from './secrets.js';
 
@@ -32,6 +34,8 @@ export interface ParsedEvent {
   api_version: string | null;
   livemode: boolean;
   created: Date;
+  /** Connect (M6): the connected account (acct_...) the event is about; null or absent for the platform's own. */
+  account?: string | null;
   /** The body as received, as UTF-8 text (valid JSON: the verifier parsed it). */
   text: string;
 }
@@ -88,14 +92,59 @@ export class WebhookIntake {
         'gateway_id',
       );
     }
-    const resolution = this.#options.secrets.resolve(gateway, this.#deps.gatewayHosts);
-    if ('missing' in resolution)
-      throw new SettleError('unavailable', 'webhook_secret_not_configured', resolution.missing);
     const now = this.#deps.clock.now();
-    const event = verifier.verify(rawBody, headers, resolution.secret, now.getTime());
+    const event = this.#verify(gateway, verifier, rawBody, headers, now.getTime());
     const answer = await this.#writer.write(gateway.id, event, now);
     if (!answer.duplicate) this.#options.onStored?.();
     return answer;
+  }
+
+  /**
+   * Connect (M6): a gateway has up to two signing secrets, its platform endpoint's and its Connect endpoint's
+   * (`connect_webhook_secret_env`). Stripe delivers a connected account's events, which carry `account`, only to a
+   * Connect endpoint, signed with that endpoint's secret (docs.stripe.com/connect/webhooks). The body is checked
+   * against each configured secret in turn (the platform's first); the secret that verifies it must be the one for
+   * its kind: a Connect event signed with the platform secret, or a platform event with the Connect secret, is
+   * refused (400 webhook_secret_mismatch) and nothing is stored. Without either secret: 503 as before.
+   */
+  #verify(
+    gateway: GatewayRow,
+    verifier: WebhookVerifier,
+    rawBody: Buffer,
+    headers: WebhookHeaders,
+    nowMs: number,
+  ): ParsedEvent {
+    const platform = this.#options.secrets.resolve(gateway, this.#deps.gatewayHosts);
+    const connect = connectSecret(gateway, this.#deps.gatewayHosts);
+    if ('missing' in platform && connect === undefined)
+      throw new SettleError('unavailable', 'webhook_secret_not_configured', platform.missing);
+    const candidates: { secret: string; connect: boolean }[] = [];
+    if ('secret' in platform) candidates.push({ secret: platform.secret, connect: false });
+    if (connect !== undefined) candidates.push({ secret: connect, connect: true });
+    let failure: unknown;
+    for (const candidate of candidates) {
+      let event: ParsedEvent;
+      try {
+        event = verifier.verify(rawBody, headers, candidate.secret, nowMs);
+      } catch (error) {
+        // Only a signature that matches nothing is worth another secret; a stale timestamp or a bad body is final.
+        if (!(error instanceof SettleError) || error.code !== 'signature_mismatch') throw error;
+        failure ??= error;
+        continue;
+      }
+      const isConnectEvent = typeof event.account === 'string';
+      if (isConnectEvent !== candidate.connect) {
+        throw new ValidationError(
+          'webhook_secret_mismatch',
+          isConnectEvent
+            ? `The event is about connected account ${event.account ?? ''} but is signed with the platform endpoint's secret; connected accounts' events are accepted only from the Connect endpoint, signed with the secret named by connect_webhook_secret_env.`
+            : "The event is the platform's own (no account) but is signed with the Connect endpoint's secret; it is accepted only signed with the platform endpoint's secret (webhook_secret_env).",
+          'Stripe-Signature',
+        );
+      }
+      return event;
+    }
+    throw failure;
   }
 
   async #gateway(id: string): Promise<GatewayRow> {
@@ -107,6 +156,11 @@ export class WebhookIntake {
     this.#gateways.set(id, { row, at: performance.now() });
     return row;
   }
+}
+
+/** The Connect endpoint's secret of `gateway` (connect_webhook_secret_env), under the same naming rules. */
+function connectSecret(gateway: GatewayRow, hosts: GatewayHostRules | undefined): string | undefined {
+  return secretFromEnv(gateway.connect_webhook_secret_env, credentialOwner(gateway, hosts));
 }
 
 // ---- the group-committed writer ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // withdraws the amount and the fee in one balance transaction when a dispute opens and reinstates the amount (and,
 // depending on its policy at the time, the fee) if it is won (docs/STRIPE.md, "Disputes"), so the amounts are read
 // from those balance transactions, never assumed.
+import { disputesNetOf } from '../../store/balances-repo.js';
 import { paymentStatusAfterDispute } from '../../domain/amounts.js';
 import {
   stateLabel,
@@ -150,6 +151,8 @@ export async function applyDispute(
   }
   const changes = {
     disputed_amount: disputed,
+    // M3: the net of the charge's dispute balance transactions, for its retained_net_amount.
+    disputes_net_amount: await disputesNetOf(trx, charge.id),
     ...(next ? { status: next.status, payment_status: next.payment_status } : {}),
   };
   const saved = await compareAndSetTransaction(
@@ -194,6 +197,12 @@ async function recordFeeAdjustments(
       gateway_balance_transaction: b.id,
       source: ctx.source ?? 'webhook',
       processing_mode: charge.processing_mode,
+      // M3, M5: the dispute balance transaction's fee and net (the disputed amount and the fee), as the gateway gave.
+      gateway_fee: b.gateway_fee,
+      net_amount: b.net_amount,
+      settlement_currency: b.currency,
+      settlement_amount: b.amount,
+      exchange_rate: b.exchange_rate,
       balance_status: b.balance_status,
       available_on: b.available_on.toISOString().slice(0, 10),
       description: `${b.gateway_fee > 0 ? 'Dispute fee' : 'Dispute fee returned'} for ${d.id} (${record.id})`,

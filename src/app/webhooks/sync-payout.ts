@@ -14,6 +14,7 @@ import type { GatewayPayout } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { stateChange } from '../processing/apply-outcome.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
+import { recordPayoutReconciliation } from '../payouts/record-reconciliation.js';
 import { resultOf, type SyncContext } from './sync-context.js';
 
 function payoutState(p: GatewayPayout): Pick<TransactionRow, 'status' | 'payment_status'> {
@@ -82,8 +83,11 @@ export async function applyPayout(trx: Db, ctx: SyncContext, payout: GatewayPayo
       ctx.actor,
       `created from the gateway: payout ${payout.id} ${payout.status}`,
     );
+    await recordPayoutReconciliation(trx, ctx, created.id, payout);
     return `${created.id}: payout ${payout.id} recorded (${stateLabel(stateOf(created))})`;
   }
+  // Payout reconciliation (M2): Stripe's reconciliation status as read; a completed one makes the payout due.
+  await recordPayoutReconciliation(trx, ctx, row.id, payout);
   const from = stateLabel(stateOf(row));
   const to = stateLabel(state);
   const event = EVENT_FOR[payout.status];

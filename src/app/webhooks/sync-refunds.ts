@@ -15,7 +15,7 @@ import {
 } from '../../store/transactions-repo.js';
 import type { GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import { newId } from '../ids.js';
-import { balanceFields, errorFields, stateChange } from '../processing/apply-outcome.js';
+import { balanceFields, errorFields, refundMoney, refundOnCharge, stateChange } from '../processing/apply-outcome.js';
 import { refundAsOutcome } from '../processing/attempt-call.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
 import { resolveInFlight } from './in-flight.js';
@@ -96,7 +96,11 @@ async function recordGatewayRefund(
     status: 'completed',
     payment_status: paymentStatusAfterRefund({ ...charge, refunded_amount: refunded }),
   };
-  const chargeChanges = { ...stateChange(charge, 'refund_applied', target), refunded_amount: refunded };
+  const chargeChanges = {
+    ...stateChange(charge, 'refund_applied', target),
+    refunded_amount: refunded,
+    ...refundOnCharge(charge, refundMoney(refund.balance), 1),
+  };
   const now = ctx.now;
   const succeeded = refund.status === 'succeeded';
   const row = {
@@ -159,6 +163,15 @@ export async function syncRefundRow(
       ctx.actor,
       'refund succeeded at the gateway',
     );
+    // M3: a refund that went pending without its balance transaction counts on its charge once it has one.
+    if (row.gateway_balance_transaction === null && refund.balance !== null)
+      await save(
+        trx,
+        charge,
+        refundOnCharge(charge, refundMoney(refund.balance), 1),
+        ctx.actor,
+        `refund ${row.id}: balance transaction ${refund.balance.id}`,
+      );
     return `${row.id}: refund succeeded at the gateway`;
   }
   if (
@@ -182,7 +195,15 @@ export async function syncRefundRow(
     await save(
       trx,
       charge,
-      { ...stateChange(charge, 'refund_reversed', target), refunded_amount: refunded },
+      {
+        ...stateChange(charge, 'refund_reversed', target),
+        refunded_amount: refunded,
+        ...refundOnCharge(
+          charge,
+          row.net_amount === null ? null : { net: row.net_amount, feeBack: -(row.gateway_fee ?? 0) },
+          -1,
+        ),
+      },
       ctx.actor,
       `refund ${row.id} ${refund.status}: its amount is back`,
     );

@@ -25,6 +25,8 @@ const INTERACTION: Record<GatewayOperation, InteractionType> = {
   listRefunds: 'sync',
   retrieveDispute: 'sync',
   retrievePayout: 'sync',
+  retrieveRefund: 'sync',
+  retrieveBalance: 'sync',
   retrievePaymentMethod: 'sync',
   createCustomer: 'tokenize',
   attachPaymentMethod: 'tokenize',
@@ -36,6 +38,11 @@ const INTERACTION: Record<GatewayOperation, InteractionType> = {
   listRefundsCreated: 'sync',
   listDisputes: 'sync',
   listPayouts: 'sync',
+  // Connect (M6): an account is no money movement; its creation is logged as the other object creations are.
+  createConnectedAccount: 'tokenize',
+  retrieveConnectedAccount: 'sync',
+  // A transfer moves money out of the platform's balance: logged as a sale-like write would be, with its key.
+  createTransfer: 'sale',
 };
 
 const RESULT: Record<OutcomeKind, ResultCode> = {

@@ -23,6 +23,8 @@ export type GatewayOperation =
   | 'listRefunds'
   | 'retrieveDispute'
   | 'retrievePayout'
+  | 'retrieveRefund'
+  | 'retrieveBalance'
   | 'retrievePaymentMethod'
   | 'createCustomer'
   | 'attachPaymentMethod'
@@ -33,7 +35,10 @@ export type GatewayOperation =
   | 'listPayments'
   | 'listRefundsCreated'
   | 'listDisputes'
-  | 'listPayouts';
+  | 'listPayouts'
+  | 'createConnectedAccount'
+  | 'retrieveConnectedAccount'
+  | 'createTransfer';
 
 export interface OperationContext {
   operation: GatewayOperation;

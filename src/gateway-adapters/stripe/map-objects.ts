@@ -39,6 +39,26 @@ export function unrecognised(what: string, value: string | null): GatewayOutcome
   };
 }
 
+/**
+ * A rate as plain decimal text (M4). Stripe sends `exchange_rate` as a JSON number (BalanceTransaction.d.ts:
+ * `exchange_rate: number | null`) and the SDK parses it into a double, so the text Stripe sent is no longer at hand:
+ * the shortest text that reads back as the same double is the closest Settle can keep (e.g. 1.1 -> '1.1', never
+ * '1.100000000000000088817841970012523'). JavaScript writes very small or large numbers with an exponent
+ * ('1.5e-7'); those are spelled out in full ('0.00000015'), so the column and the API always hold plain decimal text.
+ * Settle never multiplies by it: amounts come converted from the gateway.
+ */
+export function decimalText(rate: number): string {
+  const text = String(rate);
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!match) return text;
+  const [, sign, lead, rest = '', exp] = match;
+  const digits = `${lead}${rest}`;
+  const point = 1 + Number(exp);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 /** A balance transaction, or null when it was not expanded (only its id is known) or is absent. */
 export function toBalance(bt: string | Stripe.BalanceTransaction | null | undefined): GatewayBalance | null {
   if (!bt || typeof bt === 'string') return null;
@@ -53,7 +73,7 @@ export function toBalance(bt: string | Stripe.BalanceTransaction | null | undefi
     amount: fromStripeWireAmount(bt.amount, currency),
     gateway_fee: fromStripeWireAmount(bt.fee, currency),
     net_amount: fromStripeWireAmount(bt.net, currency),
-    exchange_rate: bt.exchange_rate === null ? null : String(bt.exchange_rate),
+    exchange_rate: bt.exchange_rate === null || bt.exchange_rate === undefined ? null : decimalText(bt.exchange_rate),
     // A status we do not know yet is treated as not yet available, the cautious reading for settlement.
     balance_status: status ?? 'pending',
     available_on: toDate(bt.available_on),

@@ -2,6 +2,7 @@
 // M7). Statuses are mapped exhaustively: a value Settle does not know is reported as `unknown`, never guessed.
 import type Stripe from 'stripe';
 import type {
+  GatewayAccountBalance,
   GatewayBalance,
   GatewayDispute,
   GatewayOutcome,
@@ -63,6 +64,10 @@ export function payoutOutcome(payout: Stripe.Payout): GatewayOutcome<GatewayPayo
       failure_code: payout.failure_code ?? null,
       failure_message: payout.failure_message ?? null,
       failure_balance_transaction: idOf(payout.failure_balance_transaction),
+      // Payouts.d.ts: `method` (standard, instant), `reconciliation_status` (in_progress, completed, not_applicable).
+      method: payout.method,
+      reconciliation_status: payout.reconciliation_status,
+      source_type: payout.source_type,
     },
   };
 }
@@ -81,4 +86,21 @@ export function paymentMethodDetails(pm: Stripe.PaymentMethod): GatewayPaymentMe
     fingerprint: card?.fingerprint ?? bank?.fingerprint ?? null,
     customer: idOf(pm.customer),
   };
+}
+
+/**
+ * The account balance (M5; Balance.d.ts: `available` and `pending` are lists of `{ amount, currency }`, one per
+ * currency, docs.stripe.com/api/balance/balance_object). A currency that appears in one list only is 0 in the other.
+ */
+export function toAccountBalances(balance: Stripe.Balance): GatewayAccountBalance[] {
+  const byCurrency = new Map<string, GatewayAccountBalance>();
+  const entry = (currency: string): GatewayAccountBalance => {
+    const code = upper(currency);
+    const found = byCurrency.get(code) ?? { currency: code, available: 0, pending: 0 };
+    byCurrency.set(code, found);
+    return found;
+  };
+  for (const a of balance.available) entry(a.currency).available += fromStripeWireAmount(a.amount, upper(a.currency));
+  for (const p of balance.pending) entry(p.currency).pending += fromStripeWireAmount(p.amount, upper(p.currency));
+  return [...byCurrency.values()].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
 }

@@ -14,6 +14,7 @@ import type {
   CreateCustomerRequest,
   FindRefundRequest,
   Gateway,
+  GatewayAccountBalance,
   GatewayCustomer,
   GatewayDispute,
   GatewayOutcome,
@@ -38,11 +39,18 @@ import { refundOutcome, refundWireAmount, toBalance, unrecognised } from './map-
 import { paymentOutcome, type PaymentOperation } from './map-payment.js';
 import { findPayment, findRefund, listRefunds } from './lookups.js';
 import { parseStripeSnapshot } from './map-snapshot.js';
-import { disputeOutcome, paymentMethodDetails, payoutOutcome } from './map-sync.js';
+import { disputeOutcome, paymentMethodDetails, payoutOutcome, toAccountBalances } from './map-sync.js';
 import { inOperation } from './exchange.js';
 import type { GatewaySetup, SetupIntentRequest } from '../../app/gateway-port.js';
 import { SETUP_REFERENCE_METADATA_KEY, setupOutcome } from './map-setup.js';
 import * as lists from './stripe-lists.js';
+import * as connect from './connect.js';
+import type {
+  CreateConnectedAccountRequest,
+  GatewayConnectedAccount,
+  GatewayTransfer,
+  TransferRequest,
+} from '../../app/gateway-port.js';
 import { StripeClient, type Sent, type StripeGatewayConfig } from './stripe-client.js';
 
 /** Metadata key on customers Settle creates: Settle's account or contact id. */
@@ -263,10 +271,33 @@ export class StripeGateway implements Gateway {
     });
   }
 
+  /** Connect (M6, connect.ts): POST /v1/accounts. */
+  createConnectedAccount(request: CreateConnectedAccountRequest): Promise<GatewayOutcome<GatewayConnectedAccount>> {
+    return connect.createConnectedAccount(this.client, this.#sdk, request);
+  }
+
+  /** Connect (M6, connect.ts): GET /v1/accounts/{id}. */
+  retrieveConnectedAccount(accountId: string): Promise<GatewayOutcome<GatewayConnectedAccount>> {
+    return connect.retrieveConnectedAccount(this.client, this.#sdk, accountId);
+  }
+
+  /** Connect (M6, connect.ts): POST /v1/transfers. */
+  createTransfer(request: TransferRequest): Promise<GatewayOutcome<GatewayTransfer>> {
+    return connect.createTransfer(this.client, this.#sdk, request);
+  }
+
   retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>> {
     return inOperation('retrievePayout', {}, async () => {
       const sent = await this.client.send(undefined, (o) => this.#sdk.payouts.retrieve(payoutId, {}, o));
       return sent.ok ? payoutOutcome(sent.value) : sent.outcome;
+    });
+  }
+
+  /** Refunds.d.ts `refunds.retrieve`: payout reconciliation reads a released remainder's charge from it (M2). */
+  retrieveRefund(refundId: string): Promise<GatewayOutcome<GatewayRefund>> {
+    return inOperation('retrieveRefund', {}, async () => {
+      const sent = await this.client.send(undefined, (o) => this.#sdk.refunds.retrieve(refundId, {}, o));
+      return sent.ok ? refundOutcome(sent.value) : sent.outcome;
     });
   }
 
@@ -376,5 +407,13 @@ export class StripeGateway implements Gateway {
 
   listPayouts(request: ListPageRequest): Promise<GatewayOutcome<GatewayListPage<GatewayPayout>>> {
     return inOperation('listPayouts', {}, () => lists.listPayouts(this.client, request));
+  }
+
+  /** M5: GET /v1/balance, one request for every currency (docs.stripe.com/api/balance/balance_retrieve). */
+  retrieveBalance(): Promise<GatewayOutcome<GatewayAccountBalance[]>> {
+    return inOperation('retrieveBalance', {}, async () => {
+      const sent = await this.client.send(undefined, (o) => this.#sdk.balance.retrieve({}, o));
+      return sent.ok ? { kind: 'succeeded', result: toAccountBalances(sent.value) } : sent.outcome;
+    });
   }
 }

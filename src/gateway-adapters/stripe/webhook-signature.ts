@@ -107,7 +107,7 @@ export function parseStripeEvent(rawBody: Buffer): ParsedEvent {
     throw invalid('invalid_json', 'The body is not valid JSON (UTF-8).');
   }
   if (!isObject(body)) throw notAnEvent('it must be a JSON object.', 'body');
-  const { id, type, created, data, livemode, api_version: apiVersion } = body;
+  const { id, type, created, data, livemode, api_version: apiVersion, account } = body;
   if (typeof id !== 'string' || !/^evt_[A-Za-z0-9_]+$/.test(id) || id.length > MAX_EVENT_ID_LENGTH) {
     throw notAnEvent(`id must be an event id (evt_...), at most ${MAX_EVENT_ID_LENGTH} characters.`, 'id');
   }
@@ -118,6 +118,13 @@ export function parseStripeEvent(rawBody: Buffer): ParsedEvent {
   }
   if (!isObject(data) || !isObject(data.object)) throw notAnEvent('data.object must be an object.', 'data.object');
   if (typeof livemode !== 'boolean') throw notAnEvent('livemode must be true or false.', 'livemode');
+  // Connect (M6): an event about a connected account names it in `account` (Events.d.ts `Event.account`).
+  if (
+    account !== undefined &&
+    account !== null &&
+    (typeof account !== 'string' || !/^acct_[A-Za-z0-9]+$/.test(account))
+  )
+    throw notAnEvent('account must be a connected account id (acct_...) when present.', 'account');
   const object = data.object;
   return {
     event_id: id,
@@ -127,6 +134,7 @@ export function parseStripeEvent(rawBody: Buffer): ParsedEvent {
     api_version: typeof apiVersion === 'string' ? apiVersion : null,
     livemode,
     created: new Date(created * 1000),
+    account: typeof account === 'string' ? account : null,
     text,
   };
 }

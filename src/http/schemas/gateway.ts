@@ -75,6 +75,15 @@ export const GatewaySchema = Type.Object(
     webhook_secret_configured: Type.Boolean({
       description: "Whether webhook_secret_env is set in the server's environment.",
     }),
+    connect_webhook_secret_env: Nullable(
+      Type.String({
+        description:
+          "The NAME of the variable holding the Connect webhook endpoint's secret: events that carry `account` are verified with it (Connect, M6).",
+      }),
+    ),
+    connect_webhook_secret_configured: Type.Boolean({
+      description: "Whether connect_webhook_secret_env is set in the server's environment.",
+    }),
     api_base: Nullable(Type.String()),
     is_emulator: Type.Boolean({ description: "Settle's built-in Stripe emulator (set by Settle only)." }),
     metadata: Metadata,
@@ -95,6 +104,7 @@ export const CreateGatewayBody = Type.Object(
     endpoint_rate_limit_per_second: Type.Optional(EndpointRateLimit),
     secret_key_env: SecretKeyEnv,
     webhook_secret_env: Type.Optional(WebhookSecretEnv),
+    connect_webhook_secret_env: Type.Optional(WebhookSecretEnv),
     api_base: Type.Optional(ApiBase),
     metadata: Type.Optional(Metadata),
   },
@@ -110,6 +120,7 @@ export const UpdateGatewayBody = Type.Object(
     endpoint_rate_limit_per_second: Type.Optional(EndpointRateLimit),
     secret_key_env: Type.Optional(SecretKeyEnv),
     webhook_secret_env: Type.Optional(WebhookSecretEnv),
+    connect_webhook_secret_env: Type.Optional(WebhookSecretEnv),
     api_base: Type.Optional(ApiBase),
     metadata: Type.Optional(MetadataUpdate),
     provider: Type.Optional(Immutable),

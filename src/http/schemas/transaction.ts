@@ -54,11 +54,32 @@ export const TransactionSchema = Type.Object(
       balance_transaction: Nullable(Type.String()),
       refund: Nullable(Type.String()),
       payout: Nullable(Type.String()),
+      transfer: Nullable(Type.String({ description: "Connect: a transfer's id at the gateway (tr_...)." })),
     }),
+    payout_id: Nullable(
+      Type.String({ description: 'The payout transaction whose payout settled this one (payout reconciliation).' }),
+    ),
+    connected_account_id: Nullable(
+      Type.String({
+        description:
+          'Connect (M6): the connected account (cac_...) a transfer goes to, or a payout or direct charge is on.',
+      }),
+    ),
+    transfer_group: Nullable(Type.String({ description: "Connect: Stripe's transfer_group of a transfer." })),
+    source_transaction_id: Nullable(
+      Type.String({ description: 'Connect: the charge (trx_...) a transfer is funded from.' }),
+    ),
     authorization_expires_at: Nullable(Type.String()),
     gateway_fee: Nullable(Type.Integer()),
     application_fee: Nullable(Type.Integer()),
     net_amount: Nullable(Type.Integer()),
+    settlement_currency: Nullable(Type.String()),
+    settlement_amount: Nullable(Type.Integer()),
+    refunded_gateway_fee: Type.Integer(),
+    net_gateway_fee: Nullable(Type.Integer()),
+    refunded_application_fee: Type.Integer(),
+    net_application_fee: Nullable(Type.Integer()),
+    retained_net_amount: Nullable(Type.Integer()),
     exchange_rate: Nullable(Type.String()),
     balance_status: Nullable(Type.String()),
     available_on: Nullable(Type.String()),
@@ -122,6 +143,10 @@ export const CreateTransactionBody = Type.Object(
     status: Type.Optional(Enum(['open', 'on_hold', 'completed'])),
     non_gateway: Type.Optional(Type.Boolean()),
     original_transaction_id: Type.Optional(Nullable(Id('trx'))),
+    // Connect (M6): a transfer's fields (record_type transfer only).
+    connected_account_id: Type.Optional(Nullable(Id('cac'))),
+    transfer_group: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+    source_transaction_id: Type.Optional(Nullable(Id('trx'))),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },

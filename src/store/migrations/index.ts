@@ -12,6 +12,9 @@ import * as m0009 from './0009-keys-and-audit.js';
 import * as m0010 from './0010-saved-cards.js';
 import * as m0011 from './0011-snapshots-and-endpoint-limits.js';
 import * as m0012 from './0012-sync-runs.js';
+import * as m0013 from './0013-payout-reconciliation.js';
+import * as m0014 from './0014-settlement-and-balances.js';
+import * as m0015 from './0015-connect.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -26,6 +29,9 @@ const migrations: Record<string, Migration> = {
   '0010-saved-cards': m0010,
   '0011-snapshots-and-endpoint-limits': m0011,
   '0012-sync-runs': m0012,
+  '0013-payout-reconciliation': m0013,
+  '0014-settlement-and-balances': m0014,
+  '0015-connect': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

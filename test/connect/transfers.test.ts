@@ -1,0 +1,186 @@
+// Transfers (Connect, M6) through the real SDK and adapter against the emulator: a transfer transaction funded from a
+// charge, sent once by process (concurrent calls: one transfer at the gateway); a transfer the gateway refuses
+// (more than the source charge left) fails with its error; the refusals of create and process, each a 4xx that
+// writes nothing; the seed's to_fix rule for a transfer without an account.
+import { expect, it } from 'vitest';
+import { TO_FIX_MESSAGES } from '../../src/domain/to-fix.js';
+import { describeEachDatabase, type Harness } from '../support/harness.js';
+import { runJob } from '../jobs/support.js';
+import { stripeFor } from '../webhooks/store-event.js';
+
+type Json = Record<string, unknown>;
+
+const count = async (h: Harness, table: 'transactions' | 'transaction_history') =>
+  Number(
+    (
+      await h.deps.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const counts = async (h: Harness) => [await count(h, 'transactions'), await count(h, 'transaction_history')];
+
+async function connectedAccount(h: Harness): Promise<{ id: string; account: string }> {
+  const res = await h.request('POST', '/v1/connected-accounts', { type: 'express' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; account: string };
+}
+
+async function capturedCharge(h: Harness, amount: number): Promise<string> {
+  const pm = await h.request('POST', '/v1/payment-methods', {
+    gateway_token: 'pm_card_visa',
+    type: 'card',
+    exp_month: 12,
+    exp_year: 2030,
+  });
+  expect(pm.status, JSON.stringify(pm.body)).toBe(201);
+  const created = await h.request('POST', '/v1/transactions', {
+    amount,
+    currency: 'usd',
+    payment_method_id: pm.body.id,
+  });
+  const res = await h.request('POST', `/v1/transactions/${created.body.id}/capture`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return created.body.id as string;
+}
+
+async function transfer(h: Harness, body: Json): Promise<Json & { id: string }> {
+  const res = await h.request('POST', '/v1/transactions', { record_type: 'transfer', currency: 'usd', ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as Json & { id: string };
+}
+
+describeEachDatabase(
+  'transfers against the emulator',
+  (harness) => {
+    it('creates a transfer and sends it once, whatever the number of concurrent process calls', async () => {
+      const h = harness();
+      const account = await connectedAccount(h);
+      const charge = await capturedCharge(h, 10000);
+      const created = await transfer(h, {
+        amount: 2500,
+        connected_account_id: account.id,
+        source_transaction_id: charge,
+        transfer_group: 'order_42',
+      });
+      expect(created).toMatchObject({
+        record_type: 'transfer',
+        status: 'open',
+        connected_account_id: account.id,
+        source_transaction_id: charge,
+        transfer_group: 'order_42',
+        to_fix: null,
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, () => h.request('POST', `/v1/transactions/${created.id}/process`)),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses, JSON.stringify(answers.map((a) => a.body))).toEqual([200, 409, 409]);
+      const ok = answers.find((a) => a.status === 200)!.body as Json & { gateway_ref: Json };
+      expect(ok).toMatchObject({ status: 'completed', payment_status: 'transferred' });
+      expect(ok.gateway_ref.transfer).toMatch(/^tr_/);
+      const atGateway = await stripeFor(h).transfers.list({ destination: account.account, limit: 100 });
+      expect(atGateway.data).toHaveLength(1);
+      expect(atGateway.data[0]).toMatchObject({
+        id: ok.gateway_ref.transfer,
+        amount: 2500,
+        currency: 'usd',
+        transfer_group: 'order_42',
+        metadata: { settle_transaction_id: created.id },
+      });
+      // Processing it again is a 409 that sends nothing.
+      const again = await h.request('POST', `/v1/transactions/${created.id}/process`);
+      expect(again.status).toBe(409);
+      expect((await stripeFor(h).transfers.list({ destination: account.account })).data).toHaveLength(1);
+    });
+
+    it('the transfers job sends the due auto-process transfers, and only those', async () => {
+      const h = harness();
+      const account = await connectedAccount(h);
+      const charge = await capturedCharge(h, 10000);
+      const today = h.clock.now().toISOString().slice(0, 10);
+      const due = await transfer(h, {
+        amount: 1200,
+        connected_account_id: account.id,
+        source_transaction_id: charge,
+        auto_process: true,
+        due_date: today,
+      });
+      const later = await transfer(h, {
+        amount: 1300,
+        connected_account_id: account.id,
+        source_transaction_id: charge,
+        auto_process: true,
+        due_date: '2099-01-01',
+      });
+      const manual = await transfer(h, { amount: 1400, connected_account_id: account.id, due_date: today });
+      const run = await runJob(h, 'transfers');
+      expect(run, JSON.stringify(run)).toMatchObject({ status: 'succeeded', succeeded: 1, failed: 0 });
+      const read = async (id: string) => (await h.request('GET', `/v1/transactions/${id}`)).body as Json;
+      expect(await read(due.id)).toMatchObject({ status: 'completed', payment_status: 'transferred' });
+      expect(await read(later.id)).toMatchObject({ status: 'open' });
+      expect(await read(manual.id)).toMatchObject({ status: 'open' });
+      const sent = await stripeFor(h).transfers.list({ destination: account.account });
+      expect(sent.data.map((t) => t.amount)).toEqual([1200]);
+      // A second run finds nothing due.
+      expect(await runJob(h, 'transfers')).toMatchObject({ status: 'succeeded', succeeded: 0 });
+    });
+
+    it('a transfer the gateway refuses fails with its error', async () => {
+      const h = harness();
+      const account = await connectedAccount(h);
+      const charge = await capturedCharge(h, 1000);
+      const created = await transfer(h, {
+        amount: 5000,
+        connected_account_id: account.id,
+        source_transaction_id: charge,
+      });
+      const res = await h.request('POST', `/v1/transactions/${created.id}/process`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ status: 'failed', payment_status: null });
+      expect(res.body.error_message).toBeTruthy();
+      expect((await stripeFor(h).transfers.list({ destination: account.account })).data).toHaveLength(0);
+    });
+
+    it('refuses bad transfers and bad process calls with a 4xx that writes nothing', async () => {
+      const h = harness();
+      const account = await connectedAccount(h);
+      const charge = await capturedCharge(h, 1000);
+      const noAccount = await transfer(h, { amount: 100, auto_process: true, due_date: '2026-12-01' });
+      expect(noAccount.to_fix).toBe(TO_FIX_MESSAGES.transfer_missing_account);
+      const pmCharge = await h.request('GET', `/v1/transactions/${charge}`);
+      const before = await counts(h);
+      const creates: [Json, number, string][] = [
+        [{ amount: 100, connected_account_id: 'cac_missing' }, 404, 'resource_missing'],
+        [{ amount: 100, source_transaction_id: 'trx_missing' }, 404, 'resource_missing'],
+        [{ amount: 100, source_transaction_id: noAccount.id }, 400, 'invalid_transfer'],
+        [{ amount: 100, currency: 'eur', source_transaction_id: charge }, 400, 'invalid_transfer'],
+        [{ amount: 100, payment_method_id: pmCharge.body.payment_method_id }, 400, 'invalid_transfer'],
+        [{ amount: 100, capture: true }, 400, 'invalid_transfer'],
+        [{ amount: -100 }, 400, 'invalid_amount'],
+        [{ amount: 100, record_type: 'charge', connected_account_id: account.id }, 400, 'parameter_not_allowed'],
+        [{ amount: 100, record_type: 'charge', transfer_group: 'g' }, 400, 'parameter_not_allowed'],
+      ];
+      for (const [body, status, code] of creates) {
+        const res = await h.request('POST', '/v1/transactions', { record_type: 'transfer', currency: 'usd', ...body });
+        expect(res.status, JSON.stringify([body, res.body])).toBe(status);
+        if (code !== 'invalid_amount') expect(res.body.error.code, JSON.stringify(body)).toBe(code);
+      }
+      const processes: [string, number, string][] = [
+        [noAccount.id, 400, 'transfer_missing_account'],
+        [charge, 400, 'not_a_transfer'],
+        ['trx_missing', 404, 'resource_missing'],
+      ];
+      for (const [id, status, code] of processes) {
+        const res = await h.request('POST', `/v1/transactions/${id}/process`);
+        expect(res.status, JSON.stringify([id, res.body])).toBe(status);
+        expect(res.body.error.code).toBe(code);
+      }
+      expect((await h.request('POST', `/v1/transactions/${noAccount.id}/process`, { amount: 1 })).status).toBe(400);
+      expect(await counts(h)).toEqual(before);
+      expect((await stripeFor(h).transfers.list({ destination: account.account })).data).toHaveLength(0);
+    });
+  },
+  { emulator: true },
+);
