@@ -62,11 +62,14 @@ async function control(url: string, path: string, body: unknown): Promise<Record
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** Settle's charge transactions for the seeded balance transactions (sources ch_<prefix>_<i>), 1,000 per insert. */
+/**
+ * Settle's charge transactions for the seeded balance transactions (sources ch_<prefix>_<i>), 500 per insert: a
+ * statement carries at most 65,535 parameters, and a transaction row has some 90 columns.
+ */
 async function seedCharges(deps: Deps, gateway: GatewayRow, prefix: string, count: number): Promise<void> {
   const now = new Date();
-  for (let i = 0; i < count; i += 1000) {
-    const rows = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
+  for (let i = 0; i < count; i += 500) {
+    const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
       ...transactionDefaults(newId('transaction', now.getTime()), now),
       record_type: 'charge' as const,
       status: 'completed' as const,

@@ -234,7 +234,7 @@ export async function seedDueCharges(deps: Deps, count: number, actor = 'test:wo
     );
     rows.push(row);
   }
-  const CHUNK = 500; // ~60 columns a row: well under PostgreSQL's 65,535 parameters per statement
+  const CHUNK = 500; // ~90 columns a row: under PostgreSQL's 65,535 parameters per statement
   for (let start = 0; start < rows.length; start += CHUNK) {
     const chunk = rows.slice(start, start + CHUNK);
     await deps.db.transaction().execute(async (trx) => {

@@ -57,7 +57,14 @@ export async function createHarness(kind: DatabaseKind, options: HarnessOptions 
   const emulator = options.emulator ? await startEmulator({ now: () => clock.now() }) : undefined;
   if (emulator) await ensureDefaultEmulatorGateway(deps, { apiBase: emulator.url });
   // The API rate limit is off: tests that are not about it must not meet it (test/http/headers-and-limits.test.ts is).
-  const app = await buildApp({ deps, bootstrapApiKey: ADMIN_KEY, apiRateLimitPerSecond: 0 });
+  // Errors only: an unexpected 500 prints its cause (the "unhandled error" log line with its stack) beside the test
+  // that met it, so that a rare one seen in CI can be diagnosed from the CI log.
+  const app = await buildApp({
+    deps,
+    bootstrapApiKey: ADMIN_KEY,
+    apiRateLimitPerSecond: 0,
+    logger: { level: 'error' },
+  });
   const request: Harness['request'] = async (method, url, body, headers = {}, key = ADMIN_KEY) => {
     const response = await app.inject({
       method: method as 'GET',

@@ -2,7 +2,7 @@
 // for GET) and the path id, and returns the JSON body or throws a StripeApiError.
 import { resourceMissing } from './errors.js';
 import type { FormObject } from './form.js';
-import { checkKnown, optString } from './params.js';
+import { checkKnown, limitParam, optString } from './params.js';
 import { expansions, render, renderList } from './render.js';
 import type { EmulatorState } from './state.js';
 import type { BalanceTransaction, Charge, PaymentIntent, Refund } from './types.js';
@@ -188,6 +188,26 @@ export const ROUTES: readonly Route[] = [
       // A payout's own list when it has one (payouts.ts); scanning every balance transaction for every page made
       // listing a payout of 100,000 quadratic (1,000 pages of a 100,000-row scan).
       const members = payout === undefined ? undefined : s.internal.get(payout)?.members;
+      if (
+        members !== undefined &&
+        source === undefined &&
+        type === undefined &&
+        currency === undefined &&
+        p.created === undefined &&
+        optString(p, 'ending_before') === undefined
+      ) {
+        // Paging through a payout by `starting_after` alone (what a reconciliation does): only the window that holds
+        // the cursor and the next page is handed to renderList, which pages it exactly as it would the whole list.
+        const limit = limitParam(p);
+        const after = optString(p, 'starting_after');
+        const end = after === undefined ? members.length : positionIn(members, after);
+        if (end >= 0) {
+          const window = members
+            .slice(Math.max(0, end - limit - 1), after === undefined ? end : end + 1)
+            .flatMap((id) => s.find<BalanceTransaction>(id, 'balance_transaction') ?? []);
+          return renderList(s, window, '/v1/balance_transactions', p);
+        }
+      }
       const candidates =
         members === undefined
           ? s.all<BalanceTransaction>('balance_transaction')
@@ -230,4 +250,17 @@ export function matchRoute(
     if (route.method === method) return { route, id: m[1] ?? '' };
   }
   return pathMatched ? 'method_not_allowed' : undefined;
+}
+
+/** Each payout member list's index of ids (built once per list; the lists never change once made). */
+const positions = new WeakMap<readonly string[], Map<string, number>>();
+
+/** Where `id` is in `members` (oldest first), or -1. */
+function positionIn(members: readonly string[], id: string): number {
+  let index = positions.get(members);
+  if (index === undefined) {
+    index = new Map(members.map((m, i) => [m, i]));
+    positions.set(members, index);
+  }
+  return index.get(id) ?? -1;
 }
