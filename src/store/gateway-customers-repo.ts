@@ -43,12 +43,18 @@ export function findOwnerOfCustomer(
  * Records the mapping. Two writers racing for the same owner (two first charges of one account) both reach here
  * with the same Customer (the create's idempotency key is derived from the owner): the second insert does nothing.
  * Returns whether this call inserted the row; a caller that lost reads the winner's with findCustomerOf.
+ *
+ * The conflict clause names no columns on purpose. The racing rows collide on both unique keys, and PostgreSQL
+ * applies DO NOTHING only to the keys named in the clause: with the owner's key named, an insert that passed the
+ * pre-check at the same moment as the other one waited on the Customer key and then failed with a unique violation
+ * (a 500 in CI, one run in many). Without a target every unique key is an arbiter
+ * (postgresql.org/docs/current/sql-insert.html, "ON CONFLICT Clause").
  */
 export async function insertGatewayCustomer(db: AnyDb, row: GatewayCustomerRow): Promise<boolean> {
   const inserted = await db
     .insertInto('gateway_customers')
     .values(row)
-    .onConflict((oc) => oc.columns(['gateway_id', 'owner_type', 'owner_id']).doNothing())
+    .onConflict((oc) => oc.doNothing())
     .returning('customer_id')
     .executeTakeFirst();
   return inserted !== undefined;

@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import { processWebhookEvents } from '../../src/app/webhooks/processor.js';
 import { TO_FIX_MESSAGES } from '../../src/domain/to-fix.js';
+import { findCustomerOf, insertGatewayCustomer } from '../../src/store/gateway-customers-repo.js';
 import { describeEachDatabase, describePostgres, type Harness } from '../support/harness.js';
 import { charge, expectStatus, getTrx, leaveNothingDue, runJob, stripeOf } from '../jobs/support.js';
 import { allEmulatorEvents, emulatorOf, storeStripeEvent } from '../webhooks/store-event.js';
@@ -368,6 +369,29 @@ describePostgres(
       expect(saved.map((r) => r.gateway_customer)).toEqual([rows[0]!.customer_id, rows[0]!.customer_id]);
       const customers = await stripeOf(h).customers.list({ limit: 100 });
       expect(customers.data.filter((c) => c.metadata.settle_account_id === acc)).toHaveLength(1);
+    });
+
+    it('racing inserts of one mapping never fail: the second does nothing, whichever unique key it meets first', async () => {
+      // The first-charge race above, at the database: every writer inserts the same (owner, Customer) row at once.
+      // With DO NOTHING limited to the owner's key, about one round in ten of these failed with a unique violation
+      // on the Customer's key (measured: 215 errors in 2,000 rounds of 4 on PostgreSQL 15).
+      const h = harness();
+      const gatewayId = (await h.deps.db.selectFrom('gateways').select('id').executeTakeFirstOrThrow()).id;
+      const owners = await Promise.all(Array.from({ length: 150 }, (_, i) => account(h, `Racer ${i}`)));
+      let inserted = 0;
+      for (const [i, owner] of owners.entries()) {
+        const row = {
+          gateway_id: gatewayId,
+          owner_type: 'account' as const,
+          owner_id: owner,
+          customer_id: `cus_race${i}`,
+          created_at: h.clock.now(),
+        };
+        const results = await Promise.all(Array.from({ length: 4 }, () => insertGatewayCustomer(h.deps.db, row)));
+        inserted += results.filter(Boolean).length;
+        expect(await findCustomerOf(h.deps.db, gatewayId, 'account', owner)).toBe(`cus_race${i}`);
+      }
+      expect(inserted).toBe(owners.length);
     });
   },
   { emulator: true },
