@@ -31,6 +31,11 @@ export interface PaymentRequest extends GatewayWrite {
   offSession?: boolean;
   description?: string;
   metadata?: Record<string, string>;
+  /**
+   * Connect (M6): a direct charge's application fee in minor units, sent on the PaymentIntent create
+   * (PaymentIntentCreateParams.application_fee_amount) by a gateway scoped to the connected account (`forAccount`).
+   */
+  applicationFeeAmount?: number;
 }
 
 /**
@@ -59,6 +64,11 @@ export interface RefundRequest extends GatewayWrite {
   currency: string;
   reason?: RefundReason;
   metadata?: Record<string, string>;
+  /**
+   * Connect (M6): refund the direct charge's application fee in proportion (RefundCreateParams.refund_application_fee;
+   * docs.stripe.com/connect/direct-charges).
+   */
+  refundApplicationFee?: boolean;
 }
 
 export interface FindRefundRequest {
@@ -219,6 +229,22 @@ export interface GatewayPayment {
   /** L11: the latest charge's outcome (Stripe's outcome.network_status and outcome.risk_level), when known. */
   network_status?: string | null;
   risk_level?: string | null;
+  /**
+   * Connect (M6): the application fee of a direct charge. `application_fee_id` is the charge's `application_fee`
+   * (fee_...) as the connected account's charge names it; `application_fee` is the fee object as the platform holds
+   * it, filled in by a gateway scoped to the account (`forAccount`), which reads it from the platform.
+   */
+  application_fee_id?: string | null;
+  application_fee?: GatewayApplicationFee | null;
+}
+
+/** Connect (M6): an application fee (ApplicationFees.d.ts `ApplicationFee`), in the charge's currency's minor units. */
+export interface GatewayApplicationFee {
+  id: string; // fee_...
+  amount: number;
+  amount_refunded: number;
+  currency: string; // upper case
+  charge: string | null;
 }
 
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
@@ -232,6 +258,8 @@ export interface GatewayRefund {
   failure_reason: string | null;
   transaction_id: string | null;
   balance: GatewayBalance | null;
+  /** Connect (M6): the charge's application fee after the refund, read from the platform by a scoped gateway. */
+  application_fee?: GatewayApplicationFee | null;
 }
 
 export interface GatewayError {
@@ -318,6 +346,8 @@ export interface GatewayPayout {
   reconciliation_status?: string;
   /** The balance the payout drew from (Stripe's `Payout.source_type`: card, bank_account, fpx). */
   source_type?: string;
+  /** Connect (M6): our transaction id from the payout's metadata, on a payout Settle sent (app/connect/payouts-send.ts). */
+  transaction_id?: string | null;
 }
 
 /** What Settle keeps of a payment method, as the gateway holds it now (the card updater can change it). */
@@ -412,6 +442,31 @@ export interface Gateway {
   retrieveConnectedAccount?(accountId: string): Promise<GatewayOutcome<GatewayConnectedAccount>>;
   /** Connect (M6): sends a transfer to a connected account (Stripe's POST /v1/transfers). */
   createTransfer?(request: TransferRequest): Promise<GatewayOutcome<GatewayTransfer>>;
+  /** Connect (M6): sends a payout from a connected account's balance (POST /v1/payouts as that account). Optional. */
+  createPayout?(request: PayoutRequest): Promise<GatewayOutcome<GatewayPayout>>;
+  /** Connect (M6): reverses all or part of a transfer (Stripe's POST /v1/transfers/{id}/reversals). Optional. */
+  reverseTransfer?(request: TransferReversalRequest): Promise<GatewayOutcome<GatewayTransferReversal>>;
+  /**
+   * Connect (M6): this gateway acting on a connected account (Stripe: every request carries the `Stripe-Account`
+   * header; docs.stripe.com/connect/authentication). Same credentials and rate limiters as the platform's; payments
+   * read through it carry their application fee as the platform holds it. Optional.
+   */
+  forAccount?(accountId: string): Gateway;
+  /** Connect (M6): the account this gateway acts on; null or absent for the platform. */
+  readonly account?: string | null;
+}
+
+/**
+ * Connect (M6): a payout made on a connected account (Stripe's `Stripe-Account` header): from its available balance to
+ * its default external account (no `destination`: Payouts.d.ts PayoutCreateParams, "If you don't provide a
+ * destination, we use the default external account for the specified currency").
+ */
+export interface PayoutRequest extends GatewayWrite {
+  amount: number;
+  currency: string; // upper case
+  /** The connected account (acct_...) whose balance pays. */
+  account: string;
+  description: string | null;
 }
 
 export interface TransferRequest extends GatewayWrite {
@@ -430,6 +485,23 @@ export interface GatewayTransfer {
   currency: string;
   destination: string;
   amount_reversed: number;
+  balance_transaction: string | null;
+}
+
+/** Connect (M6): a reversal of `transfer` (tr_...) for `amount` (positive minor units) in the transfer's currency. */
+export interface TransferReversalRequest extends GatewayWrite {
+  transfer: string;
+  amount: number;
+  currency: string; // upper case
+}
+
+/** Connect (M6): a transfer reversal as the gateway describes it (TransferReversals.d.ts `TransferReversal`). */
+export interface GatewayTransferReversal {
+  id: string; // trr_...
+  amount: number; // positive
+  currency: string; // upper case
+  transfer: string; // tr_...
+  /** The platform's balance transaction (type transfer_refund), or null. */
   balance_transaction: string | null;
 }
 

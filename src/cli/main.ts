@@ -12,6 +12,9 @@ import { CLI_ACTOR } from '../app/audit.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
+import { recoverConnectSends } from '../app/connect/recover-sends.js';
+// Payouts register themselves with the recovery of Connect sends (app/connect/payouts-send.ts, payoutResend).
+import '../app/connect/payouts-send.js';
 import {
   deleteOldWebhookEvents,
   listWebhookEvents,
@@ -137,6 +140,17 @@ program
       );
       for (const e of report.errors) console.error(`  ${e.attempt_id}: ${e.message}`);
       if (report.errors.length > 0) process.exitCode = 1;
+      // Connect sends (transfers, reversals) left in process: resent with their fixed key (app/connect/recover-sends.ts).
+      const connect = await recoverConnectSends(runtime.deps, {
+        actor: 'cli:recover',
+        graceMs: Number(options.olderThan) * 1000,
+        limit: 100_000,
+      });
+      console.log(
+        `Examined ${connect.examined} Connect send(s) in process: ${connect.applied} resolved from the gateway's answer, ${connect.needs_review} sent to needs_review, ${connect.still_unknown} still unknown.`,
+      );
+      for (const e of connect.errors) console.error(`  ${e.transaction_id}: ${e.message}`);
+      if (connect.errors.length > 0) process.exitCode = 1;
     } finally {
       await gateway?.close();
       await runtime.close();

@@ -69,8 +69,14 @@ export const TRANSACTION_EVENTS = [
   'payout_paid',
   'payout_failed',
   'payout_canceled',
+  // Connect payouts sent by Settle (M6)
+  'payout_sent',
   // Connect transfers (M6)
   'transfer_succeeded',
+  // Connect transfer reversals (M6): the reversal transaction itself, and what it does to its transfer
+  'reversal_succeeded',
+  'transfer_partially_reversed',
+  'transfer_reversed',
 ] as const;
 export type TransactionEvent = (typeof TRANSACTION_EVENTS)[number];
 
@@ -113,6 +119,8 @@ const DISPUTE_WARNING = done('dispute_warning');
 const IN_TRANSIT = done('in_transit');
 const PAID = done('paid');
 const TRANSFERRED = done('transferred');
+const PARTIALLY_REVERSED = done('partially_reversed');
+const REVERSED = done('reversed');
 
 const edge = (event: TransactionEvent, from: TxState, to: TxState, by: TransitionActor): TransitionEdge =>
   Object.freeze({ event, from, to, by });
@@ -208,6 +216,16 @@ export const TRANSITIONS: readonly TransitionEdge[] = Object.freeze([
 
   // M6: a transfer to a connected account, sent by Settle (app/connect/transfers.ts); a refusal is payment_failed.
   edge('transfer_succeeded', PROCESS, TRANSFERRED, 'settle'),
+  // M6: a connected account's payout, sent by Settle (app/connect/payouts-send.ts): Stripe took it (pending at first,
+  // Payouts.d.ts `status`), in transit until its payout.paid / payout.failed events; a refusal is payment_failed.
+  edge('payout_sent', PROCESS, IN_TRANSIT, 'settle'),
+  // M6: a transfer reversal sent by Settle (app/connect/reversals.ts): the reversal row is completed/reversed (a refusal
+  // is payment_failed), and its transfer follows the amounts: partially_reversed, or reversed once nothing is left.
+  edge('reversal_succeeded', PROCESS, REVERSED, 'settle'),
+  edge('transfer_partially_reversed', TRANSFERRED, PARTIALLY_REVERSED, 'settle'),
+  edge('transfer_partially_reversed', PARTIALLY_REVERSED, PARTIALLY_REVERSED, 'settle'),
+  edge('transfer_reversed', TRANSFERRED, REVERSED, 'settle'),
+  edge('transfer_reversed', PARTIALLY_REVERSED, REVERSED, 'settle'),
 ]);
 
 /** The status changes a user may make directly (L2), read from the table. */

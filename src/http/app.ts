@@ -28,6 +28,7 @@ import { balanceRoutes } from './routes/balances.js';
 import { payoutRoutes } from './routes/payouts.js';
 import { connectedAccountRoutes } from './routes/connected-accounts.js';
 import { transferRoutes } from './routes/transfers.js';
+import { reversalRoutes } from './routes/reversals.js';
 import { jobRoutes } from './routes/jobs.js';
 import { syncRoutes } from './routes/sync.js';
 import { SyncRunner } from '../app/sync/sync-runs.js';
@@ -172,6 +173,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(payoutRoutes(options.deps));
   await app.register(connectedAccountRoutes(options.deps));
   await app.register(transferRoutes(options.deps));
+  await app.register(reversalRoutes(options.deps));
   const jobs = options.jobs ?? new JobRunner(options.deps);
   if (!options.jobs) app.addHook('onClose', () => jobs.stop());
   await app.register(jobRoutes(options.deps, jobs));

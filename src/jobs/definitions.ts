@@ -14,6 +14,8 @@ import {
 import { DEFAULT_MAX_RECOVERY_TRIES, recoverInFlight } from '../app/processing/recover.js';
 import { snapshotBalances } from '../app/balances.js';
 import { processTransfer } from '../app/connect/transfers.js';
+import { recoverConnectSends } from '../app/connect/recover-sends.js';
+import { processPayout } from '../app/connect/payouts-send.js';
 import type { TransactionView } from '../app/transactions/present.js';
 import { deleteOldWebhookEvents } from '../app/webhooks/events.js';
 import { processWebhookEvents } from '../app/webhooks/processor.js';
@@ -130,6 +132,14 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
     process: (deps, ctx, id, rule) => item(id, () => processTransfer(deps, ctx, id, rule)),
   },
   {
+    kind: 'batch',
+    name: 'payouts',
+    description:
+      "Sends open auto-process payouts that are due, each made on its connected account from that account's balance (Connect; the same use case as POST /v1/transactions/{id}/process).",
+    schedule: DAILY,
+    process: (deps, ctx, id, rule) => item(id, () => processPayout(deps, ctx, id, rule)),
+  },
+  {
     kind: 'task',
     name: 'reattempts',
     description: 'Creates the next attempt of charges that failed with a soft decline (settings reattempts_*).',
@@ -142,7 +152,8 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
   {
     kind: 'task',
     name: 'recover',
-    description: 'Resolves gateway calls whose outcome is unknown and older than stuck_after_seconds (P12).',
+    description:
+      'Resolves gateway calls whose outcome is unknown and older than stuck_after_seconds (P12), and Connect sends (transfers, reversals) left in process (app/connect/recover-sends.ts).',
     schedule: { kind: 'interval', seconds: 60 },
     run: async (deps, ctx) => {
       const { stuck_after_seconds } = await deps.settings.get();
@@ -152,17 +163,26 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
         maxTries: DEFAULT_MAX_RECOVERY_TRIES,
         limit: 1000,
       });
+      // Connect sends record no gateway attempt: resent with their fixed key after their own grace period (M6).
+      const connect = await recoverConnectSends(deps, { actor: ctx.actor, limit: 1000 });
       return {
-        picked: report.examined,
-        succeeded: report.applied + report.reverted,
-        failed: report.needs_review + report.errors.length,
-        skipped: report.still_unknown,
-        errors: report.errors.map((e) => ({
-          transaction_id: null,
-          code: 'recovery_failed',
-          message: `${e.attempt_id}: ${e.message}`,
-        })),
-        summary: `${report.applied} resolved from the gateway's answer, ${report.reverted} put back, ${report.needs_review} sent to needs_review, ${report.still_unknown} still unknown.`,
+        picked: report.examined + connect.examined,
+        succeeded: report.applied + report.reverted + connect.applied,
+        failed: report.needs_review + report.errors.length + connect.needs_review + connect.errors.length,
+        skipped: report.still_unknown + connect.still_unknown + connect.unhandled,
+        errors: [
+          ...report.errors.map((e) => ({
+            transaction_id: null,
+            code: 'recovery_failed',
+            message: `${e.attempt_id}: ${e.message}`,
+          })),
+          ...connect.errors.map((e) => ({
+            transaction_id: e.transaction_id,
+            code: 'recovery_failed',
+            message: e.message,
+          })),
+        ],
+        summary: `${report.applied} resolved from the gateway's answer, ${report.reverted} put back, ${report.needs_review} sent to needs_review, ${report.still_unknown} still unknown; Connect sends: ${connect.applied} resolved, ${connect.needs_review} sent to needs_review, ${connect.still_unknown} still unknown.`,
       };
     },
   },

@@ -121,11 +121,13 @@ export const CONSTRAINTS = {
   ),
   transactions_amounts_non_negative: invariant('authorized, captured and refunded amounts are never negative'),
   transactions_captured_le_authorized: invariant('captured_amount <= authorized_amount'),
-  transactions_refunded_le_captured: invariant('refunded_amount <= captured_amount'),
+  transactions_refunded_le_captured: invariant(
+    "refunded_amount <= captured_amount (a transfer's: what was reversed <= its amount, migration 0016)",
+  ),
   transactions_refund_sign: input(
     'invalid_amount',
     'amount',
-    'A refund has a negative amount and any other transaction a positive one.',
+    'A refund or a reversal has a negative amount and any other transaction a positive one.',
   ),
   transactions_refund_has_original: input(
     'original_required',
@@ -346,6 +348,12 @@ export const CONSTRAINTS = {
     message: 'Transactions point to this connected account; it cannot be deleted.',
   }),
   transactions_source_transaction_id_fkey: reference('source_transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  // 0016: transfer reversals (M6)
+  transactions_reversal_has_original: input(
+    'original_required',
+    'original_transaction_id',
+    'A reversal needs original_transaction_id: the transfer it reverses.',
+  ),
 } as const satisfies Record<string, ConstraintRule>;
 
 export type ConstraintName = keyof typeof CONSTRAINTS;

@@ -6,12 +6,13 @@
 //   capture_authorized  completed/authorized charges, due, auto-process or flagged `capture`, authorization not lapsed
 //   scheduled_refunds   open auto-process refunds, due, negative amount, original set, on the original's payment method
 //   transfers           open auto-process normal transfers (Connect, M6), due, with a connected account
+//   payouts             open auto-process normal payouts (Connect, M6), due, on a connected account
 // "Due" is on date_to_process when set, else due_date; <= today, or = today under auto_process_due_today_only.
 // on_hold and canceled transactions are not open, so no job ever picks them.
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database } from './schema.js';
 
-export const BATCH_JOBS = ['daily_charges', 'capture_authorized', 'scheduled_refunds', 'transfers'] as const;
+export const BATCH_JOBS = ['daily_charges', 'capture_authorized', 'scheduled_refunds', 'transfers', 'payouts'] as const;
 export type BatchJobName = (typeof BATCH_JOBS)[number];
 
 export interface SelectionRule {
@@ -89,6 +90,13 @@ export function selectDue(db: Kysely<Database>, job: BatchJobName, rule: Selecti
     case 'transfers':
       return base
         .where('t.record_type', '=', 'transfer')
+        .where('t.transaction_type', '=', 'normal')
+        .where('t.status', '=', 'open')
+        .where('t.auto_process', '=', true)
+        .where('t.connected_account_id', 'is not', null);
+    case 'payouts':
+      return base
+        .where('t.record_type', '=', 'payout')
         .where('t.transaction_type', '=', 'normal')
         .where('t.status', '=', 'open')
         .where('t.auto_process', '=', true)

@@ -243,12 +243,15 @@ export async function recordProgress(
   doneIds: readonly string[],
   now: Date,
 ): Promise<void> {
+  // `= any(array(...))`: the ids become one array computed first, which the primary key (run_id, transaction_id)
+  // looks up directly. Written `in (select ...)`, PostgreSQL joined the ids against every claim of the run (a scan
+  // of 10,000 rows at the end of a 10,000-charge run, for each flush).
   const ids = sql`${JSON.stringify(doneIds)}::jsonb`;
   const errors = JSON.stringify(counts.errors);
   await sql`
     with done as (
       update job_claims set state = 'done'
-      where run_id = ${runId} and transaction_id in (select jsonb_array_elements_text(${ids}))
+      where run_id = ${runId} and transaction_id = any(array(select jsonb_array_elements_text(${ids})))
       returning 1
     )
     update job_runs set

@@ -223,6 +223,8 @@ export interface TransactionsTable {
   source_transaction_id: Generated<string | null>;
   /** Migration 0015: a transfer's tr_... id, or a transfer reversal's trr_... id. */
   gateway_transfer: Generated<string | null>;
+  /** Migration 0016: when (Settle's clock) a Connect send (a transfer, a reversal) was first made; recovery's key window. */
+  sent_at: Generated<Date | null>;
 }
 
 export interface TransactionHistoryTable {

@@ -108,6 +108,8 @@ function needsFix(eb: Eb, day: string) {
         eb('transactions.auto_process', '=', true),
         eb('transactions.record_type', '=', 'payout'),
         eb('transactions.payment_method_id', 'is', null),
+        // Connect (M6): a payout made on a connected account has its destination (domain/to-fix.ts).
+        eb('transactions.connected_account_id', 'is', null),
       ]),
     ]),
   ]);

@@ -96,6 +96,7 @@ const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
   'transfer_group',
   'source_transaction_id',
   'gateway_transfer',
+  'sent_at',
 ]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */

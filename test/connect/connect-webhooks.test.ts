@@ -61,7 +61,7 @@ describeEachDatabase('the Connect webhook secret', (harness) => {
     const right = await sendSigned(h, gateway, connectEvent(), CONNECT);
     expect(right.status, JSON.stringify(right.body)).toBe(200);
     expect(await countEvents(h, gateway)).toBe(before + 1);
-    // Stored, and recorded as not applied (its object lives on the connected account).
+    // Stored, and recorded as not applied: Settle does not know the account (no connected_accounts row; M6).
     // (The processor needs a usable gateway record, so its key variable is set while it runs; nothing is sent.)
     process.env.SETTLE_GATEWAY_TEST_UNUSED_KEY = 'sk_test_unused';
     const summary = await processWebhookEvents(h.deps, { ids: [right.body.id as string] }).finally(() => {

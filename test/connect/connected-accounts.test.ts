@@ -71,6 +71,36 @@ describeEachDatabase(
       expect(await countAccounts(h)).toBe(before + 1);
     });
 
+    it('an Idempotency-Key is checked before the gateway: a replay creates nothing, another body is refused', async () => {
+      const h = harness();
+      const countLogs = async () =>
+        Number(
+          (
+            await h.deps.db
+              .selectFrom('gateway_logs')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const headers = { 'idempotency-key': 'cac-once' };
+      const first = await h.request('POST', '/v1/connected-accounts', { type: 'express', country: 'US' }, headers);
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      const accounts = await countAccounts(h);
+      const logs = await countLogs();
+      const replay = await h.request('POST', '/v1/connected-accounts', { type: 'express', country: 'US' }, headers);
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotency-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      const reused = await h.request('POST', '/v1/connected-accounts', { type: 'custom', country: 'GB' }, headers);
+      expect(reused.status).toBe(409);
+      expect(reused.body.error).toMatchObject({ code: 'idempotency_key_reused' });
+      // Neither called the gateway (the log has a row for every request Settle sends) nor recorded an account.
+      expect(await countLogs()).toBe(logs);
+      expect(await countAccounts(h)).toBe(accounts);
+      const listed = await stripeFor(h).accounts.list({ limit: 100 });
+      expect(listed.data.filter((a) => a.metadata?.settle_connected_account_id === first.body.id)).toHaveLength(1);
+    });
+
     it('refuses bad input and unknown accounts with a 4xx that writes nothing', async () => {
       const h = harness();
       const before = await countAccounts(h);

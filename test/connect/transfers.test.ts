@@ -159,7 +159,8 @@ describeEachDatabase(
         [{ amount: 100, payment_method_id: pmCharge.body.payment_method_id }, 400, 'invalid_transfer'],
         [{ amount: 100, capture: true }, 400, 'invalid_transfer'],
         [{ amount: -100 }, 400, 'invalid_amount'],
-        [{ amount: 100, record_type: 'charge', connected_account_id: account.id }, 400, 'parameter_not_allowed'],
+        // A charge may name a connected account (a direct charge, direct-charges.test.ts), a transfer no fee.
+        [{ amount: 100, connected_account_id: account.id, application_fee_amount: 10 }, 400, 'parameter_not_allowed'],
         [{ amount: 100, record_type: 'charge', transfer_group: 'g' }, 400, 'parameter_not_allowed'],
       ];
       for (const [body, status, code] of creates) {

@@ -86,6 +86,12 @@ const EXPECTED: readonly (readonly [from: string, event: string, to: string])[] 
   ['completed/paid', 'payout_failed', 'failed'],
   ['completed/in_transit', 'payout_canceled', 'canceled'],
   ['process', 'transfer_succeeded', 'completed/transferred'],
+  ['process', 'payout_sent', 'completed/in_transit'],
+  ['process', 'reversal_succeeded', 'completed/reversed'],
+  ['completed/transferred', 'transfer_partially_reversed', 'completed/partially_reversed'],
+  ['completed/partially_reversed', 'transfer_partially_reversed', 'completed/partially_reversed'],
+  ['completed/transferred', 'transfer_reversed', 'completed/reversed'],
+  ['completed/partially_reversed', 'transfer_reversed', 'completed/reversed'],
 ];
 
 const EXPECTED_EVENTS = [...new Set(EXPECTED.map(([, event]) => event))];

@@ -128,7 +128,7 @@ describeEachDatabase('transactions API', (get) => {
     ['unknown field', { colour: 'red' }, 'colour', 'parameter_unknown'],
     ['impossible date', { due_date: '2026-02-30' }, 'due_date', 'invalid_date'],
     ['badly written date', { date_to_process: '01/12/2026' }, 'date_to_process', 'invalid_date'],
-    ['payout record type', { record_type: 'payout' }, 'record_type', 'record_type_not_creatable'],
+    ['adjustment record type', { record_type: 'adjustment' }, 'record_type', 'record_type_not_creatable'],
     ['unknown record type', { record_type: 'gift' }, 'record_type'],
     ['reversal type', { transaction_type: 'reversal' }, 'transaction_type'],
     ['completed gateway charge', { status: 'completed' }, 'status', 'invalid_status'],

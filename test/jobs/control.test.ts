@@ -31,6 +31,7 @@ describeEachDatabase(
         'capture_authorized',
         'scheduled_refunds',
         'transfers',
+        'payouts',
         'reattempts',
         'recover',
         'webhook_inbox',
@@ -57,7 +58,7 @@ describeEachDatabase(
       const unknown = await h.request('POST', '/v1/jobs/charge_everyone/run');
       expectStatus(unknown, 404);
       expect(unknown.body.error.message).toBe(
-        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, transfers, reattempts, recover, webhook_inbox, webhook_cleanup, payout_reconciliation, balances.",
+        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, transfers, payouts, reattempts, recover, webhook_inbox, webhook_cleanup, payout_reconciliation, balances.",
       );
       // The run takes no fields: one sent is a mistake (an option this version does not have), not to be ignored.
       const withField = await h.request('POST', '/v1/jobs/daily_charges/run', { due_today_only: true });
@@ -168,6 +169,7 @@ describeEachDatabase(
         'balances',
         'capture_authorized',
         'daily_charges',
+        'payouts',
         'scheduled_refunds',
         'transfers',
         'webhook_cleanup',
@@ -179,6 +181,7 @@ describeEachDatabase(
         'balances',
         'capture_authorized',
         'daily_charges',
+        'payouts',
         'scheduled_refunds',
         'transfers',
         'webhook_cleanup',

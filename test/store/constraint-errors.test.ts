@@ -238,6 +238,7 @@ const PROVOKE: Record<ConstraintName, string> = {
   connected_accounts_gateway_account_check: `update connected_accounts set gateway_account = 'bogus' where id = 'cac_2'`,
   transactions_connected_account_id_fkey: trx(`connected_account_id = 'cac_missing'`),
   transactions_source_transaction_id_fkey: trx(`source_transaction_id = 'trx_missing'`),
+  transactions_reversal_has_original: trx(`transaction_type = 'reversal', amount = -5`),
   transactions_settlement_currency_check: trx(`settlement_currency = 'usd'`),
   balance_snapshots_pkey: `update balance_snapshots set id = 'bsn_1' where id = 'bsn_2'`,
   balance_snapshots_gateway_id_fkey: `update balance_snapshots set gateway_id = 'gw_missing' where id = 'bsn_2'`,

@@ -77,6 +77,7 @@ function row(over: Partial<NewTransactionRow> = {}): NewTransactionRow {
     transfer_group: null,
     source_transaction_id: null,
     gateway_transfer: null,
+    sent_at: null,
     ...over,
   };
 }

@@ -157,7 +157,7 @@ function accountIdempotencyKey(ctx: RequestContext, id: string): string {
   return `settle-cac-${createHash('sha256').update(`${apiKeyId}\u0000${key}`).digest('hex').slice(0, 40)}`;
 }
 
-/** POST /v1/connected-accounts. */
+/** POST /v1/connected-accounts (through runKeyed: the route claims the Idempotency-Key first). */
 export async function createConnectedAccount(deps: Deps, ctx: RequestContext, input: CreateConnectedAccountInput) {
   const parsed = parseInput(input);
   const gatewayRow = await gatewayOf(deps, input.gateway_id);
@@ -184,7 +184,9 @@ export async function createConnectedAccount(deps: Deps, ctx: RequestContext, in
           undefined,
         )
       : accountResult(await gateway.retrieveConnectedAccount(parsed.account), parsed.account);
-  return deps.commands.runSingleStatement<ConnectedAccountView>(ctx.idempotency, async (db) => {
+  // The request's Idempotency-Key is claimed by the route (http/keyed-work.ts) before any of this runs: a replay, or
+  // the key reused for another request, is answered from the key's record without calling the gateway again.
+  return deps.commands.runSingleStatement<ConnectedAccountView>(undefined, async (db) => {
     const row = await insertConnectedAccount(db, {
       id,
       gateway_id: gatewayRow.id,

@@ -4,24 +4,29 @@
 // `transfer_group` (Stripe's free text, at most 255 characters) and the charge it is funded from
 // (`source_transaction_id`: a normal charge in the same currency; Stripe's `source_transaction`,
 // docs.stripe.com/connect/separate-charges-and-transfers). A transfer without an account can be saved, and shows a
-// to_fix message when auto_process is on (domain/to-fix.ts); `process` refuses it. The Connect fields on any other
-// record type are refused for now.
+// to_fix message when auto_process is on (domain/to-fix.ts); `process` refuses it. A payout's fields are checked in
+// payout-fields.ts (connected_account_id only). The Connect fields on any other record type are refused for now.
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseText } from '../../domain/fields.js';
 import { findConnectedAccount } from '../../store/connected-accounts-repo.js';
 import type { Db } from '../../store/schema.js';
 import { findTransaction } from '../../store/transactions-repo.js';
 import type { BusinessFields } from '../transactions/rules.js';
+import { checkPayoutFields } from './payout-fields.js';
+import { checkDirectChargeFields } from './direct-charges.js';
 
 export interface TransferColumns {
   connected_account_id: string | null;
   transfer_group: string | null;
   source_transaction_id: string | null;
   gateway_id?: string;
+  /** A direct charge's requested application fee (direct-charges.ts). */
+  application_fee?: number | null;
 }
 
 interface TransferInput {
   connected_account_id?: string | null;
+  application_fee_amount?: unknown;
   transfer_group?: string | null;
   source_transaction_id?: string | null;
 }
@@ -36,6 +41,16 @@ export async function checkTransferFields(
   referencesChecked: boolean,
 ): Promise<TransferColumns> {
   const given = (field: (typeof CONNECT_FIELDS)[number]) => input[field] !== undefined && input[field] !== null;
+  // Direct charges (M6) take connected_account_id and application_fee_amount: their own checks (direct-charges.ts).
+  if (fields.record_type === 'charge') return checkDirectChargeFields(db, fields, input, referencesChecked);
+  if (input.application_fee_amount !== undefined && input.application_fee_amount !== null)
+    throw new ValidationError(
+      'parameter_not_allowed',
+      'application_fee_amount belongs to direct charges (record_type charge with a connected_account_id).',
+      'application_fee_amount',
+    );
+  // Payouts take connected_account_id (the account they are made on): their own checks (payout-fields.ts).
+  if (fields.record_type === 'payout') return checkPayoutFields(db, fields, input, referencesChecked);
   if (fields.record_type !== 'transfer') {
     const field = CONNECT_FIELDS.find(given);
     if (field !== undefined)

@@ -12,18 +12,19 @@
 //   tx2  apply the answer: succeeded -> completed/transferred with `gateway_transfer` (tr_...) and processed_at;
 //        refused (invalid request, e.g. insufficient funds) -> failed with the error fields; no answer (unknown,
 //        retryable after the client's retries) -> stays in `process` with the error recorded, for review.
-// Known gap: a transfer left in `process` (a crash between tx1 and tx2, or no answer) is not yet resolved by
-// recovery (app/processing/recover.ts knows payments only); docs/ARCHITECTURE.md, "Stripe Connect".
-import { NotFoundError, SettleError, ValidationError } from '../../domain/errors.js';
+// A transfer left in `process` (a crash between tx1 and tx2, or no answer) is resolved by the recovery of Connect sends
+// (app/connect/recover-sends.ts, in the `recover` job and `settle recover`): after a grace period it sends the very same
+// request again with the same fixed key while the gateway keeps keys (from `sent_at`, set here in tx1) and applies the
+// answer with `finishTransfer` below; later than that, needs_review. docs/ARCHITECTURE.md, "Stripe Connect".
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
-import { findConnectedAccount } from '../../store/connected-accounts-repo.js';
-import { findGateway } from '../../store/gateway-records-repo.js';
 import type { TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction, lockTransaction } from '../../store/transactions-repo.js';
 import { type Deps, type RequestContext, today } from '../deps.js';
 import type { GatewayOutcome, GatewayTransfer } from '../gateway-port.js';
 import { type DueRule, isDue, NotEligible } from '../processing/auto-process.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
+import { moveToProcess, sendTarget } from './send-steps.js';
 
 export const transferIdempotencyKey = (transactionId: string): string => `settle-transfer-${transactionId}`;
 
@@ -42,10 +43,7 @@ async function begin(deps: Deps, ctx: RequestContext, id: string, rule: DueRule 
     const next = transition(stateOf(row), 'begin_processing'); // 409 unless open
     if (row.connected_account_id === null)
       throw refuse('transfer_missing_account', 'Set connected_account_id: a transfer goes to a connected account.');
-    const account = await findConnectedAccount(trx, row.connected_account_id);
-    if (!account) throw new NotFoundError('connected_account', row.connected_account_id, 'connected_account_id');
-    const gateway = await findGateway(trx, account.gateway_id);
-    if (!gateway) throw new NotFoundError('gateway', account.gateway_id, 'gateway_id');
+    const { account, gateway } = await sendTarget(deps, trx, row.connected_account_id, 'createTransfer', 'transfers');
     let sourceCharge: string | null = null;
     if (row.source_transaction_id !== null) {
       const source = await findTransaction(trx, row.source_transaction_id);
@@ -57,20 +55,13 @@ async function begin(deps: Deps, ctx: RequestContext, id: string, rule: DueRule 
         );
       sourceCharge = source.gateway_charge;
     }
-    const moved = await compareAndSetTransaction(
-      trx,
-      row,
-      { ...next, previous_status: row.status, previous_payment_status: row.payment_status, gateway_id: gateway.id },
-      ctx.actor,
-      'process',
-    );
-    if (!moved) throw new SettleError('conflict', 'unexpected_state', `Transaction ${id} changed meanwhile; retry.`);
+    const moved = await moveToProcess(deps, ctx, trx, row, next, gateway.id);
     return { row: moved, gateway, destination: account.gateway_account, sourceCharge };
   });
 }
 
-/** tx2: the gateway's answer onto the row (compare-and-set on the row tx1 left). */
-async function finish(
+/** tx2: the gateway's answer onto the row (compare-and-set on the row tx1 left); recovery applies its resend with it. */
+export async function finishTransfer(
   deps: Deps,
   ctx: RequestContext,
   started: TransactionRow,
@@ -129,6 +120,6 @@ export async function processTransfer(
     sourceCharge: started.sourceCharge,
     transferGroup: started.row.transfer_group,
   });
-  const row = await finish(deps, ctx, started.row, outcome);
+  const row = await finishTransfer(deps, ctx, started.row, outcome);
   return { status: 200, body: presentTransaction(row, null, await today(deps)) };
 }

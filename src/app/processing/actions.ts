@@ -15,6 +15,7 @@ import {
 } from '../../store/transactions-repo.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { customerForCharge, needsSaving, SavedMethodNeeded } from '../saved-cards.js';
+import { checkRefundApplicationFee } from '../connect/direct-charges.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { RowMoved } from './apply-outcome.js';
@@ -249,6 +250,8 @@ export function releaseTransaction(deps: Deps, ctx: RequestContext, id: string) 
 export interface RefundInput {
   amount?: unknown;
   reason?: string | null;
+  /** Connect (M6): refund a direct charge's application fee in proportion (app/connect/direct-charges.ts). */
+  refund_application_fee?: boolean;
 }
 
 /**
@@ -268,6 +271,7 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
       if (reason !== null && !(REFUND_REASONS as readonly string[]).includes(reason)) {
         throw new ValidationError('invalid_reason', `'reason' must be one of: ${REFUND_REASONS.join(', ')}.`, 'reason');
       }
+      checkRefundApplicationFee(charge, input.refund_application_fee === true);
       if (charge.status === 'completed' && charge.payment_status === 'authorized') {
         if (amount !== undefined && amount !== capturableAmount(charge)) {
           throw new ValidationError(
@@ -309,7 +313,13 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
         insert: true,
         charge,
         action: 'refund',
-        request: request(charge, { amount: wanted, payment_intent: requireIntent(charge), reason, description: null }),
+        request: request(charge, {
+          amount: wanted,
+          payment_intent: requireIntent(charge),
+          reason,
+          description: null,
+          ...(input.refund_application_fee === true ? { refund_application_fee: true } : {}),
+        }),
         gateway: gatewayFor(locked),
         revertStatus: 'failed',
         responseStatus: 201,

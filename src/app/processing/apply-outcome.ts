@@ -31,6 +31,7 @@ import {
   type RowGuard,
   type TransactionChanges,
 } from '../../store/transactions-repo.js';
+import { applicationFeeFields, refundedApplicationFee } from '../connect/direct-charges.js';
 import { type GatewayLogRecord, gatewayLogsAlongside, insertGatewayLogs } from '../gateway-log.js';
 import type { GatewayBalance, GatewayError, GatewayPayment, GatewayRefund } from '../gateway-port.js';
 import type { ActionOutcome } from './attempt-call.js';
@@ -403,6 +404,8 @@ export async function applyAttemptOutcome(
         ...succeededPayment(row, attempt, payment!),
         ...refs,
         ...balanceFields(payment!.balance, { amount: payment!.captured_amount, currency: payment!.currency }),
+        // Connect (M6): a direct charge's application fee as the platform holds it (app/connect/direct-charges.ts).
+        ...applicationFeeFields(row, payment!.application_fee),
         ...NO_ERROR,
         processed_at: ctx.now,
       };
@@ -505,6 +508,7 @@ async function applyRefund(w: Writer, a: RefundApplication): Promise<Resolution>
   const chargeChanges: TransactionChanges = {
     refunded_amount: refunded,
     ...refundOnCharge(charge, refundMoney(refund?.balance ?? null), 1),
+    ...refundedApplicationFee(charge, refund?.application_fee),
   };
   if (canTransition(stateOf(charge), 'refund_applied', chargeTarget))
     Object.assign(chargeChanges, stateChange(charge, 'refund_applied', chargeTarget));

@@ -12,11 +12,15 @@ import type {
   RefundReason,
 } from '../gateway-port.js';
 import type { GatewayAttemptRow } from '../../store/schema.js';
+import { type ConnectRequestFields, gatewayForRequest } from '../connect/direct-charges.js';
 
 export type GatewayAction = GatewayAttemptRow['action'];
 
-/** What tx1 recorded to send (JSON in gateway_attempts.request). Amounts in minor units. */
-export interface AttemptRequest {
+/**
+ * What tx1 recorded to send (JSON in gateway_attempts.request). Amounts in minor units. A direct charge's calls (M6)
+ * also record the connected account and the fee fields (ConnectRequestFields, app/connect/direct-charges.ts).
+ */
+export interface AttemptRequest extends ConnectRequestFields {
   amount: number | null;
   currency: string;
   payment_method: string | null;
@@ -43,8 +47,10 @@ function required<T>(value: T | null, what: string): T {
 }
 
 /** Sends the attempt's request (the first time, or again as recovery's replay with the same key). */
-export function sendAttempt(gateway: Gateway, attempt: AttemptToSend): Promise<ActionOutcome> {
+export function sendAttempt(platform: Gateway, attempt: AttemptToSend): Promise<ActionOutcome> {
   const { request: r } = attempt;
+  // Connect (M6): a direct charge's calls act on its connected account (the Stripe-Account header).
+  const gateway = gatewayForRequest(platform, r);
   const write = { idempotencyKey: attempt.idempotency_key, transactionId: attempt.transaction_id };
   switch (attempt.action) {
     case 'authorize':
@@ -57,6 +63,9 @@ export function sendAttempt(gateway: Gateway, attempt: AttemptToSend): Promise<A
         ...(r.customer === null ? {} : { customer: r.customer }),
         ...(r.off_session ? { offSession: true } : {}),
         ...(r.description === null ? {} : { description: r.description }),
+        ...(r.application_fee_amount === undefined || r.application_fee_amount === null
+          ? {}
+          : { applicationFeeAmount: r.application_fee_amount }),
       };
       return attempt.action === 'authorize' ? gateway.authorize(payment) : gateway.charge(payment);
     }
@@ -80,6 +89,7 @@ export function sendAttempt(gateway: Gateway, attempt: AttemptToSend): Promise<A
         amount: required(r.amount, 'amount'),
         currency: r.currency,
         ...(r.reason === null ? {} : { reason: r.reason as RefundReason }),
+        ...(r.refund_application_fee === true ? { refundApplicationFee: true } : {}),
       });
   }
 }
@@ -95,11 +105,12 @@ export type LookupResult =
 export const SEARCH_LAG_MS = 60_000;
 
 export async function lookUpAttempt(
-  gateway: Gateway,
+  platform: Gateway,
   attempt: AttemptToSend & { created_at: Date },
   now: Date,
 ): Promise<LookupResult> {
   const { request: r } = attempt;
+  const gateway = gatewayForRequest(platform, r); // a direct charge's objects live on its connected account (M6)
   switch (attempt.action) {
     case 'authorize':
     case 'charge': {

@@ -25,6 +25,7 @@ import { dateInZone } from '../clock.js';
 import { type Deps, findPaymentMethodRef, type PaymentMethodRef, type RequestContext } from '../deps.js';
 import type { GatewayError } from '../gateway-port.js';
 import { collectGatewayLogs } from '../gateway-log.js';
+import { connectRequestFields, gatewayForRequest } from '../connect/direct-charges.js';
 import { newId } from '../ids.js';
 import { prepareSavedMethod, SavedMethodNeeded } from '../saved-cards.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
@@ -108,12 +109,18 @@ export async function recordAttempt(
   actor: string,
   paymentMethod: PaymentMethodRef | null,
 ): Promise<Started> {
-  // The adapter is built now, so a gateway without credentials fails before anything is recorded.
-  deps.gateways.forRecord(plan.gateway);
+  const row = plan.transaction;
+  // Connect (M6): a direct charge's calls record the connected account (and the fee) they are sent with.
+  const sendRequest: AttemptRequest = {
+    ...plan.request,
+    ...(await connectRequestFields(trx, row, plan.charge, plan.action)),
+  };
+  // The adapter is built now (scoped to the connected account, if any), so a gateway without credentials or without
+  // Connect fails before anything is recorded.
+  gatewayForRequest(deps.gateways.forRecord(plan.gateway), sendRequest);
   const now = deps.clock.now();
   const attemptId = newId('gateway_attempt', now.getTime());
   const idempotencyKey = `settle_${attemptId}`;
-  const row = plan.transaction;
   const next = transition(stateOf(row), 'begin_processing');
   const attempt: GatewayAttemptRow = {
     id: attemptId,
@@ -122,7 +129,7 @@ export async function recordAttempt(
     gateway_id: plan.gateway.id,
     action: plan.action,
     idempotency_key: idempotencyKey,
-    request: { ...plan.request },
+    request: { ...sendRequest },
     state: 'in_flight',
     last_outcome: null,
     error_message: null,
@@ -187,7 +194,7 @@ export async function recordAttempt(
     attemptId,
     gateway: plan.gateway,
     responseStatus: plan.responseStatus,
-    send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: plan.request },
+    send: { action: plan.action, idempotency_key: idempotencyKey, transaction_id: row.id, request: sendRequest },
     row: saved,
     attempt,
     charge: chargeAfter,

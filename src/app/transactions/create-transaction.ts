@@ -48,6 +48,8 @@ export interface CreateTransactionInput {
   connected_account_id?: string | null;
   transfer_group?: string | null;
   source_transaction_id?: string | null;
+  /** Connect (M6): a direct charge's application fee, minor units (app/connect/direct-charges.ts). */
+  application_fee_amount?: unknown;
   description?: string | null;
   metadata?: Record<string, unknown>;
 }
@@ -165,6 +167,8 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     transfer_group: null,
     source_transaction_id: null,
     gateway_transfer: null,
+    // Migration 0016: set by a Connect send's tx1 (app/connect/transfers.ts, reversals.ts).
+    sent_at: null,
     description: null,
     metadata: '{}',
     version: 1,
@@ -326,6 +330,8 @@ export function cloneInput(source: TransactionRow): CreateTransactionInput {
     connected_account_id: source.connected_account_id,
     transfer_group: source.transfer_group,
     source_transaction_id: source.source_transaction_id,
+    // A direct charge's fee: as requested, or as the gateway took it once captured.
+    application_fee_amount: source.record_type === 'charge' ? source.application_fee : null,
     description: source.description,
     metadata: source.metadata,
   };

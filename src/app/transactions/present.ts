@@ -91,6 +91,17 @@ export interface TransactionView {
 const iso = (value: Date | string | null): string | null =>
   value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 
+/**
+ * retained_amount: for a charge, captured - refunded - disputed. A transfer captures nothing: what the connected
+ * account keeps of a sent transfer is its amount less what was reversed (kept in refunded_amount), and 0 before it
+ * was sent (Connect, M6).
+ */
+function presentedRetained(row: TransactionRow): number {
+  if (row.record_type === 'transfer' && row.transaction_type === 'normal')
+    return row.gateway_transfer === null ? 0 : row.amount - row.refunded_amount;
+  return retainedAmount(row);
+}
+
 /** `paymentMethod` is the linked method (null when none is linked); `today` is in the timezone setting. */
 export function presentTransaction(
   row: TransactionRow,
@@ -111,7 +122,7 @@ export function presentTransaction(
     captured_amount: row.captured_amount,
     refunded_amount: row.refunded_amount,
     disputed_amount: row.disputed_amount,
-    retained_amount: retainedAmount(row),
+    retained_amount: presentedRetained(row),
     non_gateway: row.non_gateway,
     sub_type: row.sub_type,
     auto_process: row.auto_process,

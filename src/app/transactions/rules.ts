@@ -26,9 +26,10 @@ export interface BusinessFields {
   original_transaction_id: string | null;
 }
 
-export function checkRecordType(value: string): asserts value is 'charge' | 'transfer' {
-  // Connect (M6): a transfer to a connected account is created by hand and sent by `process` (app/connect/transfers.ts).
-  if (value === 'charge' || value === 'transfer') return;
+export function checkRecordType(value: string): asserts value is 'charge' | 'transfer' | 'payout' {
+  // Connect (M6): a transfer to a connected account is created by hand and sent by `process` (app/connect/transfers.ts);
+  // so is a connected account's payout (app/connect/payouts-send.ts). Platform payouts still come from the gateway.
+  if (value === 'charge' || value === 'transfer' || value === 'payout') return;
   const why = `${value} transactions are created by Settle from the gateway's own records`;
   throw new ValidationError(
     'record_type_not_creatable',

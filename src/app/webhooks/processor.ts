@@ -13,6 +13,8 @@ import { allGateways } from '../../store/gateway-records-repo.js';
 import type { Db, WebhookEventRow } from '../../store/schema.js';
 import { claimWebhookEvents, finishWebhookEvents, latestReadOf } from '../../store/webhook-events-repo.js';
 import { type Deps, today } from '../deps.js';
+import { knownConnectedAccount } from '../connect/direct-charges.js';
+import type { Gateway } from '../gateway-port.js';
 import { applyFromSnapshots } from './apply-snapshots.js';
 import { routeEvent, targetKey, type EventTarget } from './route-event.js';
 import { ApplyFailed, Deferred, type SyncContext } from './sync-context.js';
@@ -204,8 +206,17 @@ async function alreadyRead(db: Db, gatewayId: string, key: string, events: Webho
 
 interface Group {
   gatewayId: string;
+  /** Connect (M6): the connected account the events are about; null for the platform's. */
+  account: string | null;
   target: EventTarget;
   events: WebhookEventRow[];
+}
+
+/** The handlers' gateway: the platform's, or for a connected account's events the one scoped to it (M6). */
+function gatewayOfGroup(platform: Gateway, account: string | null): Gateway {
+  if (account === null) return platform;
+  if (!platform.forAccount) throw new Error('its adapter cannot act on connected accounts');
+  return platform.forAccount(account);
 }
 
 /** Applies due events (or exactly `ids`, due or not), in a deterministic order; returns what it did. */
@@ -221,20 +232,31 @@ export async function processWebhookEvents(
     (a, b) => a.event_created_at.getTime() - b.event_created_at.getTime() || a.event_id.localeCompare(b.event_id),
   );
   const groups = new Map<string, Group>();
+  const knownAccounts = new Map<string, boolean>();
   for (const event of claimed) {
     const payload = event.payload as { account?: unknown; data?: { object?: Record<string, unknown> } };
-    // Connect (M6): a connected account's event names it in `account`; its object lives on that account and must be
-    // read with the Stripe-Account header, which the handlers do not pass yet. Recorded, not applied (README).
-    const target: EventTarget =
-      typeof payload.account === 'string'
-        ? {
-            kind: 'not_supported',
-            reason: `an event of connected account ${payload.account}: Settle does not apply connected accounts' events yet`,
-          }
-        : routeEvent(event.type, payload.data?.object ?? {});
-    // Unsupported events are answered one by one; the others are grouped per gateway object.
-    const key = target.kind === 'not_supported' ? `${event.id}` : `${event.gateway_id}|${targetKey(target)}`;
-    const group = groups.get(key) ?? { gatewayId: event.gateway_id, target, events: [] };
+    // Connect (M6): a connected account's event names it in `account`; its object lives on that account and is read
+    // with the Stripe-Account header (the handlers' gateway is scoped to it). Routed like any other event when Settle
+    // knows the account (a connected_accounts row of the event's gateway); recorded, not applied, otherwise.
+    const account = typeof payload.account === 'string' ? payload.account : null;
+    let target: EventTarget = routeEvent(event.type, payload.data?.object ?? {});
+    if (account !== null) {
+      const accountKey = `${event.gateway_id}|${account}`;
+      let known = knownAccounts.get(accountKey);
+      if (known === undefined) {
+        known = (await knownConnectedAccount(deps.db, event.gateway_id, account)) !== undefined;
+        knownAccounts.set(accountKey, known);
+      }
+      if (!known)
+        target = {
+          kind: 'not_supported',
+          reason: `an event of connected account ${account}, which Settle does not know (no connected account records it)`,
+        };
+    }
+    // Unsupported events are answered one by one; the others are grouped per gateway, account and object.
+    const key =
+      target.kind === 'not_supported' ? `${event.id}` : `${event.gateway_id}|${account ?? ''}|${targetKey(target)}`;
+    const group = groups.get(key) ?? { gatewayId: event.gateway_id, account, target, events: [] };
     group.events.push(event);
     groups.set(key, group);
   }
@@ -253,7 +275,8 @@ export async function processWebhookEvents(
           const ctx: SyncContext = {
             deps,
             gatewayRow,
-            gateway: deps.gateways.forRecord(gatewayRow),
+            gateway: gatewayOfGroup(deps.gateways.forRecord(gatewayRow), group.account),
+            account: group.account,
             actor: `webhook:${first.event_id}${group.events.length > 1 ? ` (+${group.events.length - 1})` : ''}`,
             now: deps.clock.now(),
             day,

@@ -19,6 +19,11 @@ export interface SyncContext {
   eventTypes: ReadonlySet<string>;
   /** The `source` of the rows created (default `webhook`; the backfill's are `sync`, W6). */
   source?: 'webhook' | 'sync';
+  /**
+   * Connect (M6): the connected account (acct_...) whose event is applied; `gateway` is then scoped to it
+   * (`Gateway.forAccount`: every read carries the Stripe-Account header). Null or absent: the platform's own events.
+   */
+  account?: string | null;
 }
 
 /** The event cannot be applied yet (Settle's own call is still under way, a row it needs is not there yet). */

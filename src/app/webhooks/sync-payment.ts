@@ -20,6 +20,7 @@ import { paymentError } from '../processing/attempt-call.js';
 import { conclusiveFor, resolveInFlight } from './in-flight.js';
 import { ApplyFailed, CAPTURED_LABELS, lockChargeOfPayment, resultOf, type SyncContext } from './sync-context.js';
 import { syncRefunds } from './sync-refunds.js';
+import { applicationFeeFields, knownConnectedAccount, syncApplicationFee } from '../connect/direct-charges.js';
 
 /** Events after which a payment's refunds must be read too. */
 export const REFUND_EVENT = /^(refund\.|charge\.refund)/;
@@ -91,6 +92,9 @@ export async function applyPayment(
     const current = await lockChargeOfPayment(trx, charge.id, null);
     if (current) notes.push(...(await syncRefunds(trx, ctx, current, payment, refunds)));
   }
+  // Connect (M6): a direct charge's application fee, as the platform holds it (read by the scoped gateway).
+  const fee = await syncApplicationFee(trx, ctx.actor, charge.id, payment.application_fee);
+  if (fee !== null) notes.push(fee);
   return notes.join('; ');
 }
 
@@ -229,6 +233,12 @@ async function createExternalCharge(trx: Db, ctx: SyncContext, p: GatewayPayment
     authorized_amount: p.status === 'requires_capture' ? p.authorized_amount : capturedNow ? p.amount : 0,
     captured_amount: p.captured_amount,
     gateway_id: ctx.gatewayRow.id,
+    // Connect (M6): a payment made on a connected account Settle knows is a direct charge on it.
+    connected_account_id:
+      ctx.account === null || ctx.account === undefined
+        ? null
+        : ((await knownConnectedAccount(trx, ctx.gatewayRow.id, ctx.account))?.id ?? null),
+    ...applicationFeeFields({ refunded_application_fee: 0 }, p.application_fee),
     gateway_payment_intent: p.refs.payment_intent,
     gateway_charge: p.refs.charge,
     source: ctx.source ?? 'webhook',

@@ -1,12 +1,15 @@
 // Payout events (M1, W3): the payout is read again and kept as a `payout` transaction in the state its status calls
 // for (pending and in transit -> completed/in_transit; paid; failed; canceled), moved only along the state machine's
 // payout edges, so a late event never moves it back. A payout can show paid and fail later (docs/STRIPE.md,
-// "Payouts").
+// "Payouts"). A payout Settle sent on a connected account (Connect, M6) is its own row, found by `gateway_payout` or
+// the transaction id in its metadata, and moved in_transit -> paid / failed like any other; a connected account's
+// other payouts are not recorded.
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
 import type { Db, TransactionRow } from '../../store/schema.js';
 import {
   compareAndSetTransaction,
   insertTransaction,
+  lockTransaction,
   lockTransactionByGatewayRef,
 } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
@@ -15,7 +18,7 @@ import { newId } from '../ids.js';
 import { stateChange } from '../processing/apply-outcome.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
 import { recordPayoutReconciliation } from '../payouts/record-reconciliation.js';
-import { resultOf, type SyncContext } from './sync-context.js';
+import { ApplyFailed, Deferred, resultOf, type SyncContext } from './sync-context.js';
 
 function payoutState(p: GatewayPayout): Pick<TransactionRow, 'status' | 'payment_status'> {
   switch (p.status) {
@@ -57,10 +60,39 @@ export async function syncPayout(ctx: SyncContext, payoutId: string): Promise<st
   });
 }
 
+/**
+ * Connect (M6): a payout Settle sent (app/connect/payouts-send.ts) names its transaction in metadata. Its row is found
+ * by `gateway_payout` once Settle's call recorded the answer; before that (an event faster than the call's tx2) the
+ * row is still being sent, and the event waits for it rather than recording the payout a second time.
+ */
+async function lockSentPayout(trx: Db, payout: GatewayPayout): Promise<TransactionRow | undefined> {
+  if (payout.transaction_id === null || payout.transaction_id === undefined) return undefined;
+  const row = await lockTransaction(trx, payout.transaction_id);
+  if (!row) return undefined;
+  if (row.record_type !== 'payout')
+    throw new ApplyFailed(`Payout ${payout.id} names ${row.id}, which is a ${row.record_type}, not a payout.`, false);
+  if (row.gateway_payout !== null && row.gateway_payout !== payout.id)
+    throw new ApplyFailed(`Payout ${payout.id} names ${row.id}, which holds payout ${row.gateway_payout}.`, false);
+  if (row.gateway_payout === null && row.status === 'process')
+    throw new Deferred(`${row.id} is still being sent; payout ${payout.id} waits for its answer`);
+  if (row.gateway_payout === null)
+    throw new ApplyFailed(
+      `Payout ${payout.id} names ${row.id}, which is ${row.status} without a gateway payout; resolve it by hand.`,
+      false,
+    );
+  return row;
+}
+
 /** Applies a payout as read inside `trx`, without reading the gateway (W3, W6). */
 export async function applyPayout(trx: Db, ctx: SyncContext, payout: GatewayPayout): Promise<string> {
-  const row = await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id);
+  const row =
+    (await lockTransactionByGatewayRef(trx, 'gateway_payout', payout.id)) ?? (await lockSentPayout(trx, payout));
   const state = payoutState(payout);
+  // Connect (M6): a connected account's own payouts (its automatic ones, or one made in its dashboard) are paid from
+  // its balance, not the platform's: recorded as a platform payout they would count in the platform's ledger figures
+  // and be reconciled against the platform's balance transactions. Settle keeps only the payouts it sends on them.
+  if (!row && ctx.account !== null && ctx.account !== undefined)
+    return `payout ${payout.id} of connected account ${ctx.account}: not one Settle sent, not recorded`;
   if (!row) {
     const now = ctx.now;
     const created = await insertTransaction(

@@ -43,6 +43,10 @@ const INTERACTION: Record<GatewayOperation, InteractionType> = {
   retrieveConnectedAccount: 'sync',
   // A transfer moves money out of the platform's balance: logged as a sale-like write would be, with its key.
   createTransfer: 'sale',
+  // A transfer reversal brings money back from the connected account: logged as a refund of the transfer, with its key.
+  reverseTransfer: 'referenced_refund',
+  // A connected account's payout moves money out of its balance: logged like a transfer.
+  createPayout: 'sale',
 };
 
 const RESULT: Record<OutcomeKind, ResultCode> = {

@@ -38,7 +38,9 @@ export type GatewayOperation =
   | 'listPayouts'
   | 'createConnectedAccount'
   | 'retrieveConnectedAccount'
-  | 'createTransfer';
+  | 'createTransfer'
+  | 'reverseTransfer'
+  | 'createPayout';
 
 export interface OperationContext {
   operation: GatewayOperation;

@@ -99,6 +99,9 @@ export function toPayment(pi: Stripe.PaymentIntent, status: PaymentStatus): Gate
     // L11: how the network and Stripe's risk evaluation judged the latest charge (Charges.d.ts `Charge.Outcome`).
     network_status: charge?.outcome?.network_status ?? null,
     risk_level: charge?.outcome?.risk_level ?? null,
+    // Connect (M6): a direct charge's application fee (Charge.application_fee, fee_...); its amounts are the
+    // platform's to read (stripe-gateway.ts forAccount).
+    application_fee_id: charge ? idOf(charge.application_fee) : null,
   };
 }
 

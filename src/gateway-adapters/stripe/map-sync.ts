@@ -10,6 +10,7 @@ import type {
   GatewayPayout,
   PayoutStatus,
 } from '../../app/gateway-port.js';
+import { TRANSACTION_ID_METADATA_KEY } from '../../app/gateway-port.js';
 import { DISPUTE_STATUSES } from '../../domain/disputes.js';
 import { fromStripeWireAmount } from '../../domain/money.js';
 import { idOf, known, toBalance, toDate, unrecognised, upper } from './map-objects.js';
@@ -68,6 +69,8 @@ export function payoutOutcome(payout: Stripe.Payout): GatewayOutcome<GatewayPayo
       method: payout.method,
       reconciliation_status: payout.reconciliation_status,
       source_type: payout.source_type,
+      // Connect (M6): a payout Settle sent carries its transaction id (app/connect/payouts-send.ts).
+      transaction_id: payout.metadata?.[TRANSACTION_ID_METADATA_KEY] ?? null,
     },
   };
 }

@@ -99,12 +99,29 @@ function limiterFailure(error: unknown): RateLimiterFailure | null {
 
 export class StripeClient {
   readonly sdk: Stripe;
+  /**
+   * Connect (M6): the connected account every request acts on (the SDK's `stripeAccount` option, the `Stripe-Account`
+   * header; docs.stripe.com/connect/authentication); null for the platform. See forAccount.
+   */
+  readonly account: string | null;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxRetries: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
 
-  constructor(config: StripeGatewayConfig) {
+  constructor(config: StripeGatewayConfig | { platform: StripeClient; account: string }) {
+    if ('platform' in config) {
+      const scope = config;
+      // The platform's SDK (so its transport and rate limiters) and retry policy; only the header differs.
+      this.sdk = scope.platform.sdk;
+      this.account = scope.account;
+      this.#sleep = scope.platform.#sleep;
+      this.#maxRetries = scope.platform.#maxRetries;
+      this.#baseDelayMs = scope.platform.#baseDelayMs;
+      this.#maxDelayMs = scope.platform.#maxDelayMs;
+      return;
+    }
+    this.account = null;
     const limiter = config.rateLimiter ?? new SlidingWindowRateLimiter({ ratePerSecond: config.rateLimitPerSecond });
     const guard = {
       policy: config.connectPolicy ?? gatewayConnectPolicy(config.apiBase ?? null, NO_EXTRA_HOSTS),
@@ -127,6 +144,11 @@ export class StripeClient {
     this.#maxDelayMs = config.retryMaxDelayMs ?? 5000;
   }
 
+  /** The same client acting on connected account `account`: every request it sends carries the Stripe-Account header. */
+  forAccount(account: string): StripeClient {
+    return new StripeClient({ platform: this, account });
+  }
+
   /** Backoff before resend number `attempt` (0-based): Retry-After when Stripe gave one, else exponential. */
   backoffMs(attempt: number, retryAfterMs: number | null): number {
     if (retryAfterMs !== null) return Math.min(retryAfterMs, this.#maxDelayMs * 4);
@@ -141,7 +163,10 @@ export class StripeClient {
     idempotencyKey: string | undefined,
     call: (options: Stripe.RequestOptions) => Promise<T>,
   ): Promise<Sent<T>> {
-    const options: Stripe.RequestOptions = idempotencyKey === undefined ? {} : { idempotencyKey };
+    const options: Stripe.RequestOptions = {
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...(this.account === null ? {} : { stripeAccount: this.account }),
+    };
     for (let attempt = 0; ; attempt += 1) {
       try {
         return { ok: true, value: await call(options) };

@@ -49,7 +49,10 @@ import type {
   CreateConnectedAccountRequest,
   GatewayConnectedAccount,
   GatewayTransfer,
+  GatewayTransferReversal,
+  PayoutRequest,
   TransferRequest,
+  TransferReversalRequest,
 } from '../../app/gateway-port.js';
 import { StripeClient, type Sent, type StripeGatewayConfig } from './stripe-client.js';
 
@@ -64,9 +67,67 @@ const STATE_CODES: ReadonlySet<string> = new Set(['payment_intent_unexpected_sta
 
 export class StripeGateway implements Gateway {
   readonly client: StripeClient;
+  /** The platform's client: the same as `client`, or the one a gateway scoped to a connected account came from. */
+  readonly #platform: StripeClient;
+  readonly #accounts = new Map<string, StripeGateway>();
 
-  constructor(config: StripeGatewayConfig) {
-    this.client = new StripeClient(config);
+  constructor(config: StripeGatewayConfig | { platform: StripeClient; account: string }) {
+    if ('platform' in config) {
+      this.#platform = config.platform;
+      this.client = config.platform.forAccount(config.account);
+    } else {
+      this.client = new StripeClient(config);
+      this.#platform = this.client;
+    }
+  }
+
+  /** Connect (M6): the connected account this gateway acts on (the Stripe-Account header), null for the platform. */
+  get account(): string | null {
+    return this.client.account;
+  }
+
+  /**
+   * Connect (M6): this gateway acting on connected account `accountId` (acct_...): every request carries the
+   * Stripe-Account header (docs.stripe.com/connect/authentication), through the platform's SDK, so the same rate
+   * limiters and gateway log. One per account, kept for the adapter's life (a scoped gateway asks its platform's).
+   */
+  forAccount(accountId: string): StripeGateway {
+    if (this.client.account === accountId) return this;
+    let scoped = this.#accounts.get(accountId);
+    if (!scoped) {
+      scoped = new StripeGateway({ platform: this.#platform, account: accountId });
+      if (this.client.account === null) this.#accounts.set(accountId, scoped);
+    }
+    return scoped;
+  }
+
+  /**
+   * Connect (M6): a direct charge's application fee lives on the platform (ApplicationFees.d.ts; "fees are the
+   * platform's": a connected account cannot read them), so a scoped gateway reads it there with GET
+   * /v1/application_fees/{id} after any answer carrying a payment. A failed read leaves the fee unknown (null): the
+   * payment's answer stands, and a later read of the payment (a webhook) fills it in.
+   */
+  async #withFee(outcome: GatewayOutcome<GatewayPayment>): Promise<GatewayOutcome<GatewayPayment>> {
+    if (this.client.account === null || !('result' in outcome) || !outcome.result) return outcome;
+    const feeId = outcome.result.application_fee_id ?? null;
+    if (feeId === null) return outcome;
+    const sent = await this.#platform.send(undefined, (o) => this.#sdk.applicationFees.retrieve(feeId, {}, o));
+    const fee = sent.ok ? connect.toApplicationFee(sent.value) : null;
+    return { ...outcome, result: { ...outcome.result, application_fee: fee } };
+  }
+
+  /**
+   * A refund of a direct charge: the charge's application fee after it (refund_application_fee refunds part of it),
+   * found on the platform by the refund's charge (ApplicationFeeListParams.charge).
+   */
+  async #refundWithFee(outcome: GatewayOutcome<GatewayRefund>): Promise<GatewayOutcome<GatewayRefund>> {
+    if (this.client.account === null || !('result' in outcome) || !outcome.result) return outcome;
+    const charge = outcome.result.refs.charge;
+    if (charge === null) return outcome;
+    const sent = await this.#platform.send(undefined, (o) => this.#sdk.applicationFees.list({ charge, limit: 1 }, o));
+    const found = sent.ok ? sent.value.data[0] : undefined;
+    const fee = found === undefined ? null : connect.toApplicationFee(found);
+    return { ...outcome, result: { ...outcome.result, application_fee: fee } };
   }
 
   get #sdk(): Stripe {
@@ -77,11 +138,11 @@ export class StripeGateway implements Gateway {
   // the operation, our transaction id and idempotency key. Callers pass nothing new.
 
   authorize(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>> {
-    return inOperation('authorize', request, () => this.#createPayment(request, 'manual'));
+    return inOperation('authorize', request, async () => this.#withFee(await this.#createPayment(request, 'manual')));
   }
 
   charge(request: PaymentRequest): Promise<GatewayOutcome<GatewayPayment>> {
-    return inOperation('charge', request, () => this.#createPayment(request, 'automatic'));
+    return inOperation('charge', request, async () => this.#withFee(await this.#createPayment(request, 'automatic')));
   }
 
   async #createPayment(
@@ -109,6 +170,10 @@ export class StripeGateway implements Gateway {
       ...(request.customer === undefined ? {} : { customer: request.customer }),
       ...(request.offSession ? { off_session: true } : {}),
       ...(request.description === undefined ? {} : { description: request.description }),
+      // Connect (M6): a direct charge's fee (PaymentIntentCreateParams.application_fee_amount; a fee of 0 is not sent).
+      ...(request.applicationFeeAmount === undefined || request.applicationFeeAmount === 0
+        ? {}
+        : { application_fee_amount: toStripeWireAmount(request.applicationFeeAmount, request.currency) }),
     };
     const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.paymentIntents.create(params, o));
     if (!sent.ok) return this.#withDeclinedPayment(sent.outcome);
@@ -136,7 +201,7 @@ export class StripeGateway implements Gateway {
   }
 
   capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>> {
-    return inOperation('capture', request, () => this.#capture(request));
+    return inOperation('capture', request, async () => this.#withFee(await this.#capture(request)));
   }
 
   async #capture(request: CaptureRequest): Promise<GatewayOutcome<GatewayPayment>> {
@@ -157,7 +222,7 @@ export class StripeGateway implements Gateway {
   }
 
   cancel(request: CancelRequest): Promise<GatewayOutcome<GatewayPayment>> {
-    return inOperation('cancel', request, () => this.#cancel(request));
+    return inOperation('cancel', request, async () => this.#withFee(await this.#cancel(request)));
   }
 
   async #cancel(request: CancelRequest): Promise<GatewayOutcome<GatewayPayment>> {
@@ -194,7 +259,7 @@ export class StripeGateway implements Gateway {
   }
 
   refund(request: RefundRequest): Promise<GatewayOutcome<GatewayRefund>> {
-    return inOperation('refund', request, () => this.#refund(request));
+    return inOperation('refund', request, async () => this.#refundWithFee(await this.#refund(request)));
   }
 
   async #refund(request: RefundRequest): Promise<GatewayOutcome<GatewayRefund>> {
@@ -210,6 +275,8 @@ export class StripeGateway implements Gateway {
       metadata: { ...request.metadata, [TRANSACTION_ID_METADATA_KEY]: request.transactionId },
       expand: ['balance_transaction'],
       ...(request.reason === undefined ? {} : { reason: request.reason }),
+      // Connect (M6): RefundCreateParams.refund_application_fee, a direct charge's fee refunded in proportion.
+      ...(request.refundApplicationFee === true ? { refund_application_fee: true } : {}),
     };
     const sent = await this.client.send(request.idempotencyKey, (o) => this.#sdk.refunds.create(params, o));
     return sent.ok ? refundOutcome(sent.value) : sent.outcome;
@@ -220,16 +287,26 @@ export class StripeGateway implements Gateway {
       const sent = await this.client.send(undefined, (o) =>
         this.#sdk.paymentIntents.retrieve(paymentIntentId, { expand: PAYMENT_EXPAND }, o),
       );
-      return sent.ok ? paymentOutcome(sent.value, 'read') : sent.outcome;
+      return this.#withFee(sent.ok ? paymentOutcome(sent.value, 'read') : sent.outcome);
     });
   }
 
   findPaymentByTransactionId(transactionId: string): Promise<GatewayOutcome<GatewayPayment | null>> {
-    return inOperation('findPaymentByTransactionId', { transactionId }, () => findPayment(this.client, transactionId));
+    return inOperation('findPaymentByTransactionId', { transactionId }, async () => {
+      const found = await findPayment(this.client, transactionId);
+      return found.kind === 'succeeded' && found.result === null
+        ? found
+        : this.#withFee(found as GatewayOutcome<GatewayPayment>);
+    });
   }
 
   findRefundByTransactionId(request: FindRefundRequest): Promise<GatewayOutcome<GatewayRefund | null>> {
-    return inOperation('findRefundByTransactionId', request, () => findRefund(this.client, request));
+    return inOperation('findRefundByTransactionId', request, async () => {
+      const found = await findRefund(this.client, request);
+      return found.kind === 'succeeded' && found.result === null
+        ? found
+        : this.#refundWithFee(found as GatewayOutcome<GatewayRefund>);
+    });
   }
 
   listBalanceTransactions(request: ListBalanceTransactionsRequest): Promise<GatewayOutcome<BalanceTransactionPage>> {
@@ -284,6 +361,16 @@ export class StripeGateway implements Gateway {
   /** Connect (M6, connect.ts): POST /v1/transfers. */
   createTransfer(request: TransferRequest): Promise<GatewayOutcome<GatewayTransfer>> {
     return connect.createTransfer(this.client, this.#sdk, request);
+  }
+
+  /** Connect (M6, connect.ts): POST /v1/transfers/{id}/reversals. */
+  reverseTransfer(request: TransferReversalRequest): Promise<GatewayOutcome<GatewayTransferReversal>> {
+    return connect.reverseTransfer(this.client, this.#sdk, request);
+  }
+
+  /** Connect (M6, connect.ts): POST /v1/payouts on a connected account (the Stripe-Account header). */
+  createPayout(request: PayoutRequest): Promise<GatewayOutcome<GatewayPayout>> {
+    return connect.createPayout(this.client, this.#sdk, request);
   }
 
   retrievePayout(payoutId: string): Promise<GatewayOutcome<GatewayPayout>> {

@@ -7,6 +7,7 @@ import {
 } from '../../app/connect/connected-accounts.js';
 import type { Deps } from '../../app/deps.js';
 import { requestContext, sendOutcome } from '../context.js';
+import { runKeyed } from '../keyed-work.js';
 import { errorResponses, IdParams, ListOf } from '../schemas/common.js';
 import {
   ConnectedAccountSchema,
@@ -30,8 +31,10 @@ export function connectedAccountRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           response: { 201: ConnectedAccountSchema, ...errorResponses },
         },
       },
-      async (request, reply) =>
-        sendOutcome(reply, await createConnectedAccount(deps, requestContext(request), request.body)),
+      async (request, reply) => {
+        const ctx = requestContext(request);
+        return sendOutcome(reply, await runKeyed(deps, ctx, () => createConnectedAccount(deps, ctx, request.body)));
+      },
     );
     app.get(
       '/v1/connected-accounts',

@@ -42,6 +42,12 @@ const CaptureBody = Type.Object(
 const RefundBody = Type.Object(
   {
     amount: Type.Optional(Amount('How much to refund, positive (default: everything still refundable).')),
+    refund_application_fee: Type.Optional(
+      Type.Boolean({
+        description:
+          "Connect: a direct charge's application fee is refunded in proportion (Stripe's refund_application_fee).",
+      }),
+    ),
     reason: Type.Optional(
       Type.Union(
         REFUND_REASONS.map((r) => Type.Literal(r)),

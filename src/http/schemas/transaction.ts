@@ -26,7 +26,8 @@ export const TransactionSchema = Type.Object(
     captured_amount: Type.Integer(),
     refunded_amount: Type.Integer(),
     disputed_amount: Type.Integer({
-      description: 'What disputes have withdrawn and not reinstated; retained_amount = captured - refunded - disputed.',
+      description:
+        'What disputes have withdrawn and not reinstated; retained_amount = captured - refunded - disputed (for a sent transfer: amount - reversed).',
     }),
     retained_amount: Type.Integer(),
     non_gateway: Type.Boolean(),
@@ -147,6 +148,16 @@ export const CreateTransactionBody = Type.Object(
     connected_account_id: Type.Optional(Nullable(Id('cac'))),
     transfer_group: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
     source_transaction_id: Type.Optional(Nullable(Id('trx'))),
+    // Connect (M6): a direct charge's application fee (with connected_account_id; app/connect/direct-charges.ts).
+    application_fee_amount: Type.Optional(
+      Nullable(
+        Type.Integer({
+          minimum: 0,
+          maximum: Number.MAX_SAFE_INTEGER,
+          description: "Direct charges: the platform's application fee in minor units, 0 to amount.",
+        }),
+      ),
+    ),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },

@@ -15,6 +15,8 @@ import * as m0012 from './0012-sync-runs.js';
 import * as m0013 from './0013-payout-reconciliation.js';
 import * as m0014 from './0014-settlement-and-balances.js';
 import * as m0015 from './0015-connect.js';
+import * as m0016 from './0016-transfer-reversals.js';
+import * as m0019 from './0019-queue-indexes.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -32,6 +34,8 @@ const migrations: Record<string, Migration> = {
   '0013-payout-reconciliation': m0013,
   '0014-settlement-and-balances': m0014,
   '0015-connect': m0015,
+  '0016-transfer-reversals': m0016,
+  '0019-queue-indexes': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {
