@@ -19,6 +19,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The operations the Stripe adapter (src/gateway-adapters/stripe/) calls, as `METHOD /path/template` of the spec. */
 export const OPERATIONS = [
+  'GET /v1/accounts/{account}',
+  'POST /v1/accounts',
+  'GET /v1/application_fees',
+  'GET /v1/application_fees/{id}',
+  'GET /v1/balance',
   'GET /v1/balance_transactions',
   'GET /v1/customers',
   'POST /v1/customers',
@@ -34,11 +39,15 @@ export const OPERATIONS = [
   'GET /v1/payment_methods/{payment_method}',
   'POST /v1/payment_methods/{payment_method}/attach',
   'GET /v1/payouts',
+  'POST /v1/payouts',
   'GET /v1/payouts/{payout}',
   'GET /v1/refunds',
   'POST /v1/refunds',
+  'GET /v1/refunds/{refund}',
   'POST /v1/setup_intents',
   'GET /v1/setup_intents/{intent}',
+  'POST /v1/transfers',
+  'POST /v1/transfers/{id}/reversals',
 ] as const;
 
 /**

@@ -208,7 +208,14 @@ export function claimWebhookEvents(
   db: Kysely<Database>,
   input: { now: Date; until: Date; ids?: string[] | undefined; limit: number },
 ): Promise<WebhookEventRow[]> {
-  const { now, until, limit } = input;
+  const { now, until, limit, ids } = input;
+  // Due events: the same statement as below without ids, inside settle_claim_webhook_events (migration 0019), which
+  // keeps PostgreSQL on an ordered scan of the claim index (a bitmap scan read the entries of every event processed
+  // since the last vacuum, on each claim).
+  if (ids === undefined)
+    return sql<WebhookEventRow>`select * from settle_claim_webhook_events(${now}, ${until}, ${limit})`
+      .execute(db)
+      .then((r) => r.rows);
   return db
     .updateTable('webhook_events')
     .set({ claimed_until: until, attempts: sql`attempts + 1`, updated_at: now })
@@ -217,14 +224,7 @@ export function claimWebhookEvents(
         .selectFrom('webhook_events')
         .select('id')
         .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]));
-      if (input.ids !== undefined) q = q.where('id', 'in', input.ids.length > 0 ? input.ids : ['']);
-      else {
-        q = q
-          .where((w) =>
-            w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'failed'), w('retryable', '=', true)])]),
-          )
-          .where('process_after', '<=', now);
-      }
+      q = q.where('id', 'in', ids.length > 0 ? ids : ['']);
       return q.orderBy('event_created_at').orderBy('event_id').limit(limit).forUpdate().skipLocked();
     })
     .returningAll()

@@ -46,6 +46,16 @@ const SDK_TYPES: Record<string, [string, string]> = {
   'GET /v1/payouts': ['Payouts', 'PayoutListParams'],
   'POST /v1/setup_intents': ['SetupIntents', 'SetupIntentCreateParams'],
   'GET /v1/setup_intents/{intent}': ['SetupIntents', 'SetupIntentRetrieveParams'],
+  // Fees, balances and Connect (issue 18).
+  'GET /v1/balance': ['Balance', 'BalanceRetrieveParams'],
+  'GET /v1/refunds/{refund}': ['Refunds', 'RefundRetrieveParams'],
+  'POST /v1/accounts': ['Accounts', 'AccountCreateParams'],
+  'GET /v1/accounts/{account}': ['Accounts', 'AccountRetrieveParams'],
+  'POST /v1/transfers': ['Transfers', 'TransferCreateParams'],
+  'POST /v1/transfers/{id}/reversals': ['Transfers', 'TransferCreateReversalParams'],
+  'POST /v1/payouts': ['Payouts', 'PayoutCreateParams'],
+  'GET /v1/application_fees/{id}': ['ApplicationFees', 'ApplicationFeeRetrieveParams'],
+  'GET /v1/application_fees': ['ApplicationFees', 'ApplicationFeeListParams'],
 };
 
 function sdkHasParam(key: string, name: string): boolean {
@@ -269,6 +279,61 @@ describe('request shapes against the Stripe OpenAPI spec', () => {
     // Answered 404 by the emulator (no such objects): the requests are recorded all the same.
     await g.retrieveDispute('dp_shape');
     await g.retrievePayout('po_shape');
+    // Fees, balances and Connect (issue 18): the balance, a refund by id, a connected account made and read, a
+    // transfer to it and its reversal, a payout on it, and a direct charge with an application fee, refunded with
+    // the fee (the scoped gateway reads the fee on the platform after each answer).
+    await g.retrieveBalance();
+    await g.retrieveRefund('re_shape');
+    const made = await g.createConnectedAccount({
+      idempotencyKey: 'shape_acct',
+      type: 'custom',
+      country: 'US',
+      email: 'seller@example.com',
+      metadata: { settle_connected_account_id: 'cac_shape' },
+    });
+    const acct = made.kind === 'succeeded' ? made.result.id : 'acct_shape';
+    await g.retrieveConnectedAccount(acct);
+    const transfer = await g.createTransfer({
+      idempotencyKey: 'shape_tr',
+      transactionId: 'txn_shape_tr',
+      amount: 500,
+      currency: 'USD',
+      destination: acct,
+      sourceCharge: null,
+      transferGroup: 'order_1',
+    });
+    const tr = transfer.kind === 'succeeded' ? transfer.result.id : 'tr_shape';
+    await g.reverseTransfer({
+      idempotencyKey: 'shape_trr',
+      transactionId: 'txn_shape_trr',
+      transfer: tr,
+      amount: 100,
+      currency: 'USD',
+    });
+    await g.createPayout({
+      idempotencyKey: 'shape_po',
+      transactionId: 'txn_shape_po',
+      amount: 100,
+      currency: 'USD',
+      account: acct,
+      description: 'shape',
+    });
+    const onAccount = g.forAccount(acct);
+    const direct = await onAccount.charge({
+      ...base,
+      idempotencyKey: 'shape_dc',
+      transactionId: 'txn_shape_dc',
+      amount: 3000,
+      applicationFeeAmount: 300,
+    });
+    await onAccount.refund({
+      idempotencyKey: 'shape_dcr',
+      transactionId: 'txn_shape_dcr',
+      paymentIntentId: direct.kind === 'succeeded' ? (direct.result.refs.payment_intent ?? '') : 'pi_z',
+      currency: 'USD',
+      amount: 1000,
+      refundApplicationFee: true,
+    });
 
     const seen = new Set(recorded.map((w) => `${w.method} ${templateFor(w.method, w.path) ?? w.path}`));
     expect([...seen].sort()).toEqual(Object.keys(fixture.operations).sort()); // every operation in the fixture was exercised

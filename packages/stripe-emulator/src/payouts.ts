@@ -111,7 +111,10 @@ export function runPayouts(state: EmulatorState): Payout[] {
     if (state.internal.get(bt.id)?.payout !== undefined) continue;
     if (bt.status === 'pending' && bt.available_on <= nowS) bt.status = 'available';
     if (bt.status !== 'available') continue;
-    unpaid.set(bt.currency, [...(unpaid.get(bt.currency) ?? []), bt]);
+    // Appended in place: copying the list for each one made a payout of 20,000 balance transactions take 10 s.
+    const list = unpaid.get(bt.currency);
+    if (list === undefined) unpaid.set(bt.currency, [bt]);
+    else list.push(bt);
   }
   const out: Payout[] = [];
   for (const [currency, bts] of unpaid) {

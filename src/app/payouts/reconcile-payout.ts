@@ -251,7 +251,7 @@ export async function reconcilePayout(deps: Deps, actor: string, id: string): Pr
   const report = { ...base };
   let batch: ListedItem[] = [];
   let logs: GatewayLogRecord[] = [];
-  // One batch is written while the next pages are read; writes stay in order (one at a time).
+  // One batch is written while the next pages are read; writes stay in order (one at a time, see below).
   let writing: Promise<void> = Promise.resolve();
   const flush = () => {
     const items = batch;
@@ -281,7 +281,13 @@ export async function reconcilePayout(deps: Deps, actor: string, id: string): Pr
         item.releaseCharge = await releaseChargeOf(gateway, balance.source, logs);
       batch.push(item);
     }
-    if (batch.length >= ITEMS_PER_COMMIT) flush();
+    // At most one batch is written while the next is read: reading (some 92 pages a second at a limit of 100/s) is
+    // faster than writing, and without waiting here the batches not yet written piled up, with their pages' gateway
+    // log bodies (at 100,000 items the process grew by 156 MB; the issue allows 100).
+    if (batch.length >= ITEMS_PER_COMMIT) {
+      await writing;
+      flush();
+    }
     const last = page.value.data[page.value.data.length - 1];
     if (!page.value.has_more || last === undefined) break;
     after = last.id;
