@@ -182,6 +182,41 @@ describeEachDatabase(
       expect(await counts(h)).toEqual(before);
       expect((await stripeFor(h).transfers.list({ destination: account.account })).data).toHaveLength(0);
     });
+
+    it('a gateway that cannot send transfers or payouts is refused before the row moves to process', async () => {
+      const h = harness();
+      const account = await connectedAccount(h);
+      const open = await transfer(h, { amount: 300, connected_account_id: account.id });
+      const payout = await h.request('POST', '/v1/transactions', {
+        record_type: 'payout',
+        amount: 300,
+        currency: 'usd',
+        connected_account_id: account.id,
+      });
+      expect(payout.status, JSON.stringify(payout.body)).toBe(201);
+      // The same adapter without the Connect sends, as a gateway of another kind would be.
+      const real = h.deps.gateways;
+      h.deps.gateways = {
+        forRecord: (record) =>
+          Object.assign(Object.create(real.forRecord(record)) as object, {
+            createTransfer: undefined,
+            createPayout: undefined,
+          }) as ReturnType<typeof real.forRecord>,
+      };
+      try {
+        const before = await counts(h);
+        for (const id of [open.id, payout.body.id as string]) {
+          const res = await h.request('POST', `/v1/transactions/${id}/process`);
+          expect(res.status, JSON.stringify(res.body)).toBe(400);
+          expect(res.body.error).toMatchObject({ code: 'gateway_not_supported', param: 'gateway_id' });
+          expect((await h.request('GET', `/v1/transactions/${id}`)).body).toMatchObject({ status: 'open' });
+        }
+        expect(await counts(h)).toEqual(before);
+      } finally {
+        h.deps.gateways = real;
+      }
+      expect((await stripeFor(h).transfers.list({ destination: account.account })).data).toHaveLength(0);
+    });
   },
   { emulator: true },
 );
