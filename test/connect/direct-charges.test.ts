@@ -12,6 +12,7 @@ import { runJob } from '../jobs/support.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 import { sendSigned } from '../webhooks/intake-helpers.js';
 import { storeStripeEvent, stripeFor } from '../webhooks/store-event.js';
+import { countRows, connectedAccount } from './support.js';
 
 type Json = Record<string, any>;
 
@@ -22,26 +23,12 @@ afterAll(() => {
   delete process.env[CONNECT_ENV];
 });
 
-const count = async (h: Harness, table: 'transactions' | 'transaction_history' | 'gateway_attempts') =>
-  Number(
-    (
-      await h.deps.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = countRows;
 const counts = async (h: Harness) => [
   await count(h, 'transactions'),
   await count(h, 'transaction_history'),
   await count(h, 'gateway_attempts'),
 ];
-
-async function connectedAccount(h: Harness): Promise<{ id: string; account: string; gateway_id: string }> {
-  const res = await h.request('POST', '/v1/connected-accounts', { type: 'standard' });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; account: string; gateway_id: string };
-}
 
 async function card(h: Harness): Promise<string> {
   const pm = await h.request('POST', '/v1/payment-methods', {
@@ -93,7 +80,7 @@ describeEachDatabase(
   (harness) => {
     it('authorizes on the connected account with the fee, captures once whatever the concurrency; the fee is the platform’s', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const created = await directCharge(h, account.id);
       expect(created).toMatchObject({
         record_type: 'charge',
@@ -154,7 +141,7 @@ describeEachDatabase(
 
     it('charges at once; concurrent charge calls make one PaymentIntent on the account', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const created = await directCharge(h, account.id, { application_fee_amount: 0 });
       const answers = await Promise.all(
         Array.from({ length: 3 }, () => h.request('POST', `/v1/transactions/${created.id}/capture`)),
@@ -171,7 +158,7 @@ describeEachDatabase(
 
     it('a partial refund with refund_application_fee refunds the fee in proportion; one without leaves it', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const created = await directCharge(h, account.id);
       const captured = await act(h, created.id, 'capture');
       const refund = await act(h, created.id, 'refund', { amount: 4000, refund_application_fee: true });
@@ -204,7 +191,7 @@ describeEachDatabase(
 
     it("the connected account's events through the Connect endpoint are applied to the same transaction", async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       await withConnectSecret(h, account.gateway_id);
       const created = await directCharge(h, account.id);
       const captured = await act(h, created.id, 'capture');
@@ -268,7 +255,7 @@ describeEachDatabase(
 
     it('recovery of a lost answer replays the call on the connected account', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const created = await directCharge(h, account.id);
       const authorized = await act(h, created.id, 'authorize');
       // The capture's answer is lost (simulated: after the call, its attempt is put back in flight and the row in
@@ -319,7 +306,7 @@ describeEachDatabase(
 
     it('refuses bad direct charges with a 4xx naming the field, writing nothing', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const pm = await card(h);
       const base = { amount: 1000, currency: 'usd', payment_method_id: pm };
       // A card saved to an account's platform Customer cannot be charged on the connected account.
@@ -419,7 +406,7 @@ describeEachDatabase(
 
     it('the batch capture and the daily_charges job act on the connected account too', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const first = await directCharge(h, account.id, { application_fee_amount: 100 });
       await act(h, first.id, 'authorize');
       const batch = await h.request('POST', '/v1/transactions/capture', { ids: [first.id] });
@@ -440,7 +427,7 @@ describeEachDatabase(
 
     it('clone copies the account and the fee', async () => {
       const h = harness();
-      const account = await connectedAccount(h);
+      const account = await connectedAccount(h, 'standard');
       const created = await directCharge(h, account.id, { application_fee_amount: 250 });
       const clone = await h.request('POST', `/v1/transactions/${created.id}/clone`);
       expect(clone.status, JSON.stringify(clone.body)).toBe(201);

@@ -17,31 +17,16 @@ import { describeEachDatabase, type Harness } from '../support/harness.js';
 import { runJob } from '../jobs/support.js';
 import { emulatorOf, type EventLike, storeStripeEvent, stripeFor } from '../webhooks/store-event.js';
 import { processWebhookEvents } from '../../src/app/webhooks/processor.js';
-
-type Json = Record<string, unknown>;
+import { countRows, connectedAccount, type Json } from './support.js';
 
 const DAY = 24 * 3600 * 1000;
 
-const count = async (h: Harness, table: 'transactions' | 'transaction_history' | 'payout_reconciliations') =>
-  Number(
-    (
-      await h.deps.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = countRows;
 const counts = async (h: Harness) => [
   await count(h, 'transactions'),
   await count(h, 'transaction_history'),
   await count(h, 'payout_reconciliations'),
 ];
-
-async function connectedAccount(h: Harness): Promise<{ id: string; account: string }> {
-  const res = await h.request('POST', '/v1/connected-accounts', { type: 'express' });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; account: string };
-}
 
 /**
  * Gives the connected account `amount` of available usd: the platform's balance is seeded (the emulator's

@@ -7,43 +7,10 @@ import { TO_FIX_MESSAGES } from '../../src/domain/to-fix.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 import { runJob } from '../jobs/support.js';
 import { stripeFor } from '../webhooks/store-event.js';
+import { countRows, connectedAccount, capturedCharge, type Json } from './support.js';
 
-type Json = Record<string, unknown>;
-
-const count = async (h: Harness, table: 'transactions' | 'transaction_history') =>
-  Number(
-    (
-      await h.deps.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = countRows;
 const counts = async (h: Harness) => [await count(h, 'transactions'), await count(h, 'transaction_history')];
-
-async function connectedAccount(h: Harness): Promise<{ id: string; account: string }> {
-  const res = await h.request('POST', '/v1/connected-accounts', { type: 'express' });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; account: string };
-}
-
-async function capturedCharge(h: Harness, amount: number): Promise<string> {
-  const pm = await h.request('POST', '/v1/payment-methods', {
-    gateway_token: 'pm_card_visa',
-    type: 'card',
-    exp_month: 12,
-    exp_year: 2030,
-  });
-  expect(pm.status, JSON.stringify(pm.body)).toBe(201);
-  const created = await h.request('POST', '/v1/transactions', {
-    amount,
-    currency: 'usd',
-    payment_method_id: pm.body.id,
-  });
-  const res = await h.request('POST', `/v1/transactions/${created.body.id}/capture`);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return created.body.id as string;
-}
 
 async function transfer(h: Harness, body: Json): Promise<Json & { id: string }> {
   const res = await h.request('POST', '/v1/transactions', { record_type: 'transfer', currency: 'usd', ...body });
