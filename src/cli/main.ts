@@ -13,8 +13,6 @@ import { loadConfig } from '../config.js';
 import { ConflictError, isSettleError } from '../domain/errors.js';
 import { recoverInFlight } from '../app/processing/recover.js';
 import { recoverConnectSends } from '../app/connect/recover-sends.js';
-// Payouts register themselves with the recovery of Connect sends (app/connect/payouts-send.ts, payoutResend).
-import '../app/connect/payouts-send.js';
 import {
   deleteOldWebhookEvents,
   listWebhookEvents,

@@ -22,7 +22,7 @@
 // carry one; app/balances.ts).
 // A payout whose destination is a payment method is refused (payout_destination_not_supported): Stripe pays a
 // payout to one of the paying account's own external accounts, which Settle does not record.
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
 import { findConnectedAccount } from '../../store/connected-accounts-repo.js';
 import { findGateway } from '../../store/gateway-records-repo.js';
@@ -31,10 +31,10 @@ import { compareAndSetTransaction, lockTransaction } from '../../store/transacti
 import { type Deps, type RequestContext, today } from '../deps.js';
 import type { Gateway, GatewayOutcome, GatewayPayout } from '../gateway-port.js';
 import { recordPayoutReconciliation } from '../payouts/record-reconciliation.js';
-import { type DueRule, isDue, NotEligible } from '../processing/auto-process.js';
+import type { DueRule } from '../processing/auto-process.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
-import { type ConnectResend, registerConnectResend } from './recover-sends.js';
-import { moveToProcess, sendTarget } from './send-steps.js';
+import type { ConnectResend } from './recover-sends.js';
+import { lockForSend, moveToProcess, sendTarget } from './send-steps.js';
 
 export const payoutIdempotencyKey = (transactionId: string): string => `settle-payout-${transactionId}`;
 
@@ -43,14 +43,9 @@ const refuse = (code: string, message: string, param?: string) => new Validation
 /** tx1: checks and moves the payout to `process`; returns what the call needs. */
 async function begin(deps: Deps, ctx: RequestContext, id: string, rule: DueRule | undefined) {
   return deps.db.transaction().execute(async (trx) => {
-    const row = await lockTransaction(trx, id);
-    if (!row) throw new NotFoundError('transaction', id, 'id');
-    // The `payouts` job: the selection's rule again, under the lock (the row may have changed since).
-    if (rule !== undefined && (row.status !== 'open' || !row.auto_process || !isDue(row, rule)))
-      throw new NotEligible(id, 'it is not an open, due, auto-process payout any more');
-    if (row.record_type !== 'payout' || row.transaction_type !== 'normal')
-      throw refuse('not_a_payout', `Transaction ${id} is a ${row.record_type}; this sends payouts.`, 'id');
-    const next = transition(stateOf(row), 'begin_processing'); // 409 unless open
+    const { row, next } = await lockForSend(trx, id, 'payout', rule, (r) =>
+      refuse('not_a_payout', `Transaction ${id} is a ${r.record_type}; this sends payouts.`, 'id'),
+    );
     if (row.connected_account_id === null) {
       if (row.payment_method_id !== null)
         throw refuse(
@@ -170,4 +165,3 @@ export const payoutResend: ConnectResend = {
     return finishPayout(deps, { actor }, row, gatewayRow, outcome);
   },
 };
-registerConnectResend(payoutResend);

@@ -10,8 +10,8 @@
 //     no-op). No answer again: it stays in `process` for the next run.
 //   - beyond the window (or a send from before migration 0016, whose start is unknown) a resend could act twice, so the
 //     row goes to `needs_review` with the reason.
-// Each kind of send is one entry of a small registry (`connectResends()`, `registerConnectResend`): what it matches
-// and how it resends and applies. Runs in the `recover` job (jobs/definitions.ts) and `settle recover`.
+// Each kind of send is one entry of `connectResends()`: what it matches and how it resends and applies (payouts'
+// entry lives with their send, payouts-send.ts). Runs in the `recover` job (jobs/definitions.ts) and `settle recover`.
 import { transition, stateOf } from '../../domain/transaction-state.js';
 import { findConnectedAccount } from '../../store/connected-accounts-repo.js';
 import { listConnectSendsInProcess } from '../../store/connect-sends-repo.js';
@@ -20,6 +20,7 @@ import type { TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction } from '../../store/transactions-repo.js';
 import type { Deps } from '../deps.js';
 import { REPLAY_WINDOW_MS } from '../processing/recover.js';
+import { payoutResend } from './payouts-send.js';
 import { finishReversal, sendReversal } from './reversals.js';
 import { finishTransfer, transferIdempotencyKey } from './transfers.js';
 
@@ -82,27 +83,9 @@ const reversalResend: ConnectResend = {
   },
 };
 
-/**
- * The kinds registered by other modules (payouts), kept on a hoisted function rather than in a `const`: a module
- * registers itself when it is loaded, and an import cycle can load it before this module's body has run.
- */
-function registered(): ConnectResend[] {
-  const holder = registered as unknown as { list?: ConnectResend[] };
-  holder.list ??= [];
-  return holder.list;
-}
-
-/** Adds a kind of Connect send to recovery, or replaces the entry of the same kind. */
-export function registerConnectResend(resend: ConnectResend): void {
-  const list = registered();
-  const at = list.findIndex((r) => r.kind === resend.kind);
-  if (at >= 0) list[at] = resend;
-  else list.push(resend);
-}
-
-/** The registry, in the order rows are offered to it: transfers, reversals, then the registered kinds. */
+/** The kinds of Connect send, in the order rows are offered to them: transfers, reversals, payouts. */
 export function connectResends(): readonly ConnectResend[] {
-  return [transferResend, reversalResend, ...registered()];
+  return [transferResend, reversalResend, payoutResend];
 }
 
 export interface ConnectRecoveryReport {
@@ -112,7 +95,7 @@ export interface ConnectRecoveryReport {
   needs_review: number;
   /** No answer again: still in `process`. */
   still_unknown: number;
-  /** No registered kind matches the row: left as it is. */
+  /** No kind of send matches the row: left as it is. */
   unhandled: number;
   errors: { transaction_id: string; message: string }[];
 }

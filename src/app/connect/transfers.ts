@@ -16,15 +16,15 @@
 // (app/connect/recover-sends.ts, in the `recover` job and `settle recover`): after a grace period it sends the very same
 // request again with the same fixed key while the gateway keeps keys (from `sent_at`, set here in tx1) and applies the
 // answer with `finishTransfer` below; later than that, needs_review. docs/ARCHITECTURE.md, "Stripe Connect".
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import { stateOf, transition } from '../../domain/transaction-state.js';
 import type { TransactionRow } from '../../store/schema.js';
 import { compareAndSetTransaction, findTransaction, lockTransaction } from '../../store/transactions-repo.js';
 import { type Deps, type RequestContext, today } from '../deps.js';
 import type { GatewayOutcome, GatewayTransfer } from '../gateway-port.js';
-import { type DueRule, isDue, NotEligible } from '../processing/auto-process.js';
+import type { DueRule } from '../processing/auto-process.js';
 import { presentTransaction, type TransactionView } from '../transactions/present.js';
-import { moveToProcess, sendTarget } from './send-steps.js';
+import { lockForSend, moveToProcess, sendTarget } from './send-steps.js';
 
 export const transferIdempotencyKey = (transactionId: string): string => `settle-transfer-${transactionId}`;
 
@@ -33,14 +33,9 @@ const refuse = (code: string, message: string, param?: string) => new Validation
 /** tx1: checks and moves the transfer to `process`; returns what the call needs. */
 async function begin(deps: Deps, ctx: RequestContext, id: string, rule: DueRule | undefined) {
   return deps.db.transaction().execute(async (trx) => {
-    const row = await lockTransaction(trx, id);
-    if (!row) throw new NotFoundError('transaction', id, 'id');
-    // The `transfers` job: the selection's rule again, under the lock (the row may have changed since).
-    if (rule !== undefined && (row.status !== 'open' || !row.auto_process || !isDue(row, rule)))
-      throw new NotEligible(id, 'it is not an open, due, auto-process transfer any more');
-    if (row.record_type !== 'transfer' || row.transaction_type !== 'normal')
-      throw refuse('not_a_transfer', `Transaction ${id} is a ${row.record_type}; process sends transfers.`, 'id');
-    const next = transition(stateOf(row), 'begin_processing'); // 409 unless open
+    const { row, next } = await lockForSend(trx, id, 'transfer', rule, (r) =>
+      refuse('not_a_transfer', `Transaction ${id} is a ${r.record_type}; process sends transfers.`, 'id'),
+    );
     if (row.connected_account_id === null)
       throw refuse('transfer_missing_account', 'Set connected_account_id: a transfer goes to a connected account.');
     const { account, gateway } = await sendTarget(deps, trx, row.connected_account_id, 'createTransfer', 'transfers');
