@@ -19,6 +19,10 @@ export const ID_PREFIXES = {
   payout_item: 'rcn',
   balance_snapshot: 'bsn',
   connected_account: 'cac',
+  parent: 'par',
+  invoice: 'inv',
+  allocation: 'alc',
+  payment_schedule: 'sch',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,6 +1,6 @@
 // Kysely's view of the database (one Database interface). Column types match migrations/: int8 money
 // columns arrive as safe JS numbers and dates as 'YYYY-MM-DD' strings on both drivers (see database.ts).
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { DisputeStatus } from '../domain/disputes.js';
 import type { PaymentStatus, RecordType, TransactionStatus } from '../domain/transaction-state.js';
 
@@ -225,6 +225,12 @@ export interface TransactionsTable {
   gateway_transfer: Generated<string | null>;
   /** Migration 0016: when (Settle's clock) a Connect send (a transfer, a reversal) was first made; recovery's key window. */
   sent_at: Generated<Date | null>;
+  /** Migration 0020: the parent (par_), invoice (inv_) and payment schedule (sch_) a transaction belongs to. */
+  parent_id: Generated<string | null>;
+  invoice_id: Generated<string | null>;
+  schedule_id: Generated<string | null>;
+  /** Migration 0020: which occurrence of its schedule (1, 2, ...) a generated transaction is; one transaction each. */
+  schedule_occurrence: Generated<number | null>;
 }
 
 export interface TransactionHistoryTable {
@@ -526,6 +532,121 @@ export interface Database {
   payout_items: PayoutItemsTable;
   balance_snapshots: BalanceSnapshotsTable;
   connected_accounts: ConnectedAccountsTable;
+  parents: ParentsTable;
+  invoices: InvoicesTable;
+  allocations: AllocationsTable;
+  totals: TotalsTable;
+  payment_schedules: PaymentSchedulesTable;
+}
+
+/** Migration 0020: a record transactions belong to (an opportunity, a subscription, ...: any lower-case type). */
+export interface ParentsTable {
+  id: string;
+  type: string;
+  external_id: string | null;
+  name: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type InvoiceStatus = 'draft' | 'open' | 'void';
+export type InvoicePaymentStatus =
+  'unpaid' | 'past_due' | 'partially_paid' | 'paid' | 'refunded' | 'partially_refunded' | 'overpaid';
+
+/** Migration 0020: an invoice. The allocated_* sums are kept by the allocation triggers; the rest is generated. */
+export interface InvoicesTable {
+  id: string;
+  number: string;
+  account_id: string | null;
+  contact_id: string | null;
+  currency: string;
+  total: number;
+  issued_on: string | null;
+  due_date: string | null;
+  timezone: string | null;
+  status: Generated<InvoiceStatus>;
+  past_due: Generated<boolean>;
+  allocations_count: Generated<number>;
+  allocated_payments: Generated<number>;
+  allocated_refunds: Generated<number>;
+  allocated_write_offs: Generated<number>;
+  allocated_write_off_reversals: Generated<number>;
+  balance_paid: GeneratedAlways<number>;
+  write_off_amount: GeneratedAlways<number>;
+  balance_due: GeneratedAlways<number>;
+  payment_status: GeneratedAlways<InvoicePaymentStatus>;
+  description: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type AllocationKind = 'payment' | 'refund' | 'write_off' | 'write_off_reversal';
+
+/** Migration 0020: a transaction's money assigned to an invoice; applied_amount is what of it counts now. */
+export interface AllocationsTable {
+  id: string;
+  transaction_id: string;
+  invoice_id: string;
+  kind: AllocationKind;
+  amount: number;
+  applied_amount: Generated<number>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0020: one owner's (acc_, con_, par_, inv_) totals in one currency, kept by the transactions trigger. */
+export interface TotalsTable {
+  owner_id: string;
+  currency: string;
+  open_amount: number;
+  authorized_amount: number;
+  captured_amount: number;
+  refunded_amount: number;
+  retained_amount: number;
+  non_gateway_amount: number;
+  written_off_amount: number;
+  gateway_fee: number;
+  net_amount: number;
+  disputed_amount: number;
+  count_open: number;
+  count_completed: number;
+  count_failed: number;
+  last_payment_at: Date | null;
+  next_due_date: string | null;
+}
+
+export type ScheduleInterval = 'week' | 'month' | 'quarter' | 'year';
+export type ScheduleStatus = 'active' | 'paused' | 'completed' | 'canceled';
+
+/** Migration 0020: a payment schedule (X6); its occurrences are open transactions generated ahead. */
+export interface PaymentSchedulesTable {
+  id: string;
+  amount: number;
+  currency: string;
+  payment_method_id: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  parent_id: string | null;
+  invoice_id: string | null;
+  interval: ScheduleInterval;
+  interval_count: number;
+  start_date: string;
+  end_date: string | null;
+  occurrences: number | null;
+  generated_count: Generated<number>;
+  status: Generated<ScheduleStatus>;
+  description: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /** Migration 0015: a connected account of a gateway (`cac_`), with the gateway's own id (`acct_...`). */
@@ -585,6 +706,11 @@ export type PayoutReconciliationRow = Selectable<PayoutReconciliationsTable>;
 export type PayoutItemRow = Selectable<PayoutItemsTable>;
 export type NewPayoutItemRow = Insertable<PayoutItemsTable>;
 export type ConnectedAccountRow = Selectable<ConnectedAccountsTable>;
+export type ParentRow = Selectable<ParentsTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type AllocationRow = Selectable<AllocationsTable>;
+export type TotalsRow = Selectable<TotalsTable>;
+export type PaymentScheduleRow = Selectable<PaymentSchedulesTable>;
 
 /** The database, for code outside the store that passes it on to store functions (and so imports nothing of Kysely). */
 export type Db = Kysely<Database>;

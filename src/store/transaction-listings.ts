@@ -37,6 +37,9 @@ export type TransactionEqualsColumn =
   | 'payment_method_id'
   | 'account_id'
   | 'contact_id'
+  | 'parent_id'
+  | 'invoice_id'
+  | 'schedule_id'
   | 'original_transaction_id';
 
 export interface TransactionFilters {

@@ -97,6 +97,10 @@ const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
   'source_transaction_id',
   'gateway_transfer',
   'sent_at',
+  'parent_id',
+  'invoice_id',
+  'schedule_id',
+  'schedule_occurrence',
 ]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */

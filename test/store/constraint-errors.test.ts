@@ -10,6 +10,8 @@ import { SettleError } from '../../src/domain/errors.js';
 import { buildApp } from '../../src/http/app.js';
 import {
   CONSTRAINTS,
+  TRIGGER_RULES,
+  type TriggerRuleName,
   type ConstraintName,
   constraintError,
   constraintViolation,
@@ -76,6 +78,14 @@ const SEED = [
   `insert into balance_snapshots (id, gateway_id, currency, taken_at, gateway_available, gateway_pending, ledger_available, ledger_pending, difference, explained, unexplained, flagged, items)
      values ('bsn_1', 'gw_1', 'USD', now(), 0, 0, 0, 0, 0, 0, 0, false, '[]'),
             ('bsn_2', 'gw_1', 'USD', now(), 5, 0, 0, 0, 5, 0, 5, true, '[]')`,
+  `insert into parents (id, type, external_id) values ('par_1', 'deal', 'e1'), ('par_2', 'deal', 'e2')`,
+  `insert into invoices (id, number, currency, total, status)
+     values ('inv_1', 'N1', 'USD', 1000, 'open'), ('inv_2', 'N2', 'EUR', 1000, 'open'), ('inv_3', 'N3', 'USD', 1000, 'void')`,
+  `insert into payment_schedules (id, amount, currency, interval, start_date)
+     values ('sch_1', 100, 'USD', 'month', '2026-01-01'), ('sch_2', 100, 'USD', 'month', '2026-01-01')`,
+  `insert into allocations (id, transaction_id, invoice_id, kind, amount)
+     values ('alc_1', 'trx_1', 'inv_1', 'payment', 100), ('alc_2', 'trx_2', 'inv_1', 'payment', 100)`,
+  `insert into totals (owner_id, currency) values ('x_1', 'USD'), ('x_2', 'USD')`,
 ];
 
 const trx = (assignments: string) => `update transactions set ${assignments} where id = 'trx_2'`;
@@ -232,6 +242,44 @@ const PROVOKE: Record<ConstraintName, string> = {
   payout_items_fee_transaction_id_fkey: `update payout_items set fee_transaction_id = 'trx_missing' where id = 'rcn_2'`,
   payout_items_matched_or_reason: `update payout_items set unmatched_reason = null where id = 'rcn_2'`,
   payout_items_one_per_balance_transaction: `update payout_items set gateway_balance_transaction = 'txn_a' where id = 'rcn_2'`,
+  parents_pkey: `update parents set id = 'par_1' where id = 'par_2'`,
+  parents_type_check: `update parents set type = 'Not A Word' where id = 'par_2'`,
+  parents_account_id_fkey: `update parents set account_id = 'acc_missing' where id = 'par_2'`,
+  parents_contact_id_fkey: `update parents set contact_id = 'con_missing' where id = 'par_2'`,
+  parents_type_external_id: `update parents set external_id = 'e1' where id = 'par_2'`,
+  invoices_pkey: `update invoices set id = 'inv_1' where id = 'inv_2'`,
+  invoices_number_key: `update invoices set number = 'N1' where id = 'inv_2'`,
+  invoices_account_id_fkey: `update invoices set account_id = 'acc_missing' where id = 'inv_2'`,
+  invoices_contact_id_fkey: `update invoices set contact_id = 'con_missing' where id = 'inv_2'`,
+  invoices_currency_check: `update invoices set currency = 'eur' where id = 'inv_2'`,
+  invoices_total_check: `update invoices set total = -1 where id = 'inv_2'`,
+  invoices_status_check: `update invoices set status = 'bogus' where id = 'inv_2'`,
+  invoices_allocations_count_check: `update invoices set allocations_count = -1 where id = 'inv_2'`,
+  invoices_allocated_non_negative: `update invoices set allocated_payments = -1 where id = 'inv_2'`,
+  payment_schedules_pkey: `update payment_schedules set id = 'sch_1' where id = 'sch_2'`,
+  payment_schedules_amount_check: `update payment_schedules set amount = 0 where id = 'sch_2'`,
+  payment_schedules_currency_check: `update payment_schedules set currency = 'usd' where id = 'sch_2'`,
+  payment_schedules_payment_method_id_fkey: `update payment_schedules set payment_method_id = 'pm_missing' where id = 'sch_2'`,
+  payment_schedules_account_id_fkey: `update payment_schedules set account_id = 'acc_missing' where id = 'sch_2'`,
+  payment_schedules_contact_id_fkey: `update payment_schedules set contact_id = 'con_missing' where id = 'sch_2'`,
+  payment_schedules_parent_id_fkey: `update payment_schedules set parent_id = 'par_missing' where id = 'sch_2'`,
+  payment_schedules_invoice_id_fkey: `update payment_schedules set invoice_id = 'inv_missing' where id = 'sch_2'`,
+  payment_schedules_interval_check: `update payment_schedules set interval = 'day' where id = 'sch_2'`,
+  payment_schedules_interval_count_check: `update payment_schedules set interval_count = 0 where id = 'sch_2'`,
+  payment_schedules_occurrences_check: `update payment_schedules set occurrences = 0 where id = 'sch_2'`,
+  payment_schedules_status_check: `update payment_schedules set status = 'bogus' where id = 'sch_2'`,
+  transactions_parent_id_fkey: trx(`parent_id = 'par_missing'`),
+  transactions_invoice_id_fkey: trx(`invoice_id = 'inv_missing'`),
+  transactions_schedule_id_fkey: trx(`schedule_id = 'sch_missing', schedule_occurrence = 1`),
+  transactions_schedule_occurrence_check: trx(`schedule_id = 'sch_1'`),
+  transactions_one_per_schedule_occurrence: `update transactions set schedule_id = 'sch_1', schedule_occurrence = 1 where id in ('trx_1', 'trx_2')`,
+  totals_pkey: `update totals set owner_id = 'x_1' where owner_id = 'x_2'`,
+  allocations_pkey: `update allocations set id = 'alc_1' where id = 'alc_2'`,
+  allocations_transaction_id_fkey: `update allocations set transaction_id = 'trx_missing' where id = 'alc_2'`,
+  allocations_invoice_id_fkey: `update allocations set invoice_id = 'inv_missing' where id = 'alc_2'`,
+  allocations_kind_check: `update allocations set kind = 'bogus' where id = 'alc_2'`,
+  allocations_amount_check: `update allocations set amount = 0 where id = 'alc_2'`,
+  allocations_applied_within_amount: `update allocations set applied_amount = 1000 where id = 'alc_2'`,
   connected_accounts_pkey: `update connected_accounts set id = 'cac_1' where id = 'cac_2'`,
   connected_accounts_gateway_id_fkey: `update connected_accounts set gateway_id = 'gw_missing' where id = 'cac_2'`,
   connected_accounts_one_per_gateway_account: `update connected_accounts set gateway_account = 'acct_1' where id = 'cac_2'`,
@@ -354,6 +402,36 @@ for (const kind of databaseKinds()) {
       expect(isViolationOf(constraintError(reattempt), ['transactions_one_reattempt'])).toBe(true);
       expect(constraintViolation(new Error('not a database error'))).toBeUndefined();
       expect(constraintError({ code: '23505' })).toBeUndefined(); // a code alone (no driver fields) is not a database error
+    });
+
+    /** One statement per rule a trigger checks (migration 0020) that breaks it on the seeded database. */
+    const TRIGGERED: Record<TriggerRuleName, string> = {
+      allocations_within_amount: `insert into allocations (id, transaction_id, invoice_id, kind, amount)
+        values ('alc_9', 'trx_2', 'inv_1', 'payment', 901)`,
+      allocations_currency: `insert into allocations (id, transaction_id, invoice_id, kind, amount)
+        values ('alc_9', 'trx_2', 'inv_2', 'payment', 10)`,
+      allocations_invoice_void: `insert into allocations (id, transaction_id, invoice_id, kind, amount)
+        values ('alc_9', 'trx_2', 'inv_3', 'payment', 10)`,
+      invoices_write_off_within_balance: `insert into transactions (id, record_type, transaction_type, status,
+        payment_status, amount, currency, authorized_amount, captured_amount, non_gateway, source, invoice_id)
+        values ('trx_9', 'charge', 'write_off', 'completed', 'captured', 1001, 'USD', 1001, 1001, true, 'api', 'inv_1')`,
+    };
+    for (const name of Object.keys(TRIGGERED) as TriggerRuleName[]) {
+      it(`${name}: a rule a trigger checks, provoked for real, is its domain error`, async () => {
+        const error = await thrownBy(db, TRIGGERED[name]);
+        expect(error, 'the statement broke nothing').toBeDefined();
+        expect(constraintViolation(error)).toMatchObject({ constraint: name, sqlState: '23514' });
+        const rule = TRIGGER_RULES[name];
+        const domain = constraintError(error);
+        if (rule.type === 'input') {
+          expect(domain).toMatchObject({ kind: 'invalid_request', code: rule.code, param: rule.param });
+        } else if (rule.type === 'conflict') {
+          expect(domain).toMatchObject({ kind: 'conflict', code: rule.code });
+        } else throw new Error(`unexpected rule type ${rule.type}`);
+      });
+    }
+    it('the trigger rules are not catalogue constraints', () => {
+      for (const name of Object.keys(TRIGGER_RULES)) expect(Object.hasOwn(CONSTRAINTS, name)).toBe(false);
     });
 
     it('NOT NULL and an unknown constraint are 500s that name what the database reported in the details only', async () => {

@@ -348,6 +348,7 @@ async function newRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: 
       payment_method_id: charge.payment_method_id,
       account_id: charge.account_id,
       contact_id: charge.contact_id,
+      parent_id: charge.parent_id,
       original_transaction_id: charge.id,
       description: charge.description,
     },

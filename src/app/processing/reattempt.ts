@@ -78,6 +78,9 @@ export async function reattemptTransaction(deps: Deps, ctx: RequestContext, id: 
           ...row,
           gateway_id: source.gateway_id,
           reattempt_of_id: source.id,
+          // A reattempt pays what its original was for: the same invoice (a new allocation) and schedule.
+          invoice_id: source.invoice_id,
+          schedule_id: source.schedule_id,
           reattempt_number: source.reattempt_number + 1,
         },
         ctx.actor,

@@ -44,6 +44,9 @@ export interface CreateTransactionInput {
   account_id?: string | null;
   contact_id?: string | null;
   original_transaction_id?: string | null;
+  /** Issue 19: the parent (par_) it belongs to, and the invoice (inv_) it is allocated to in full when created. */
+  parent_id?: string | null;
+  invoice_id?: string | null;
   /** Connect (M6): a transfer's connected account (cac_), transfer group and source charge (app/connect/transfers.ts). */
   connected_account_id?: string | null;
   transfer_group?: string | null;
@@ -169,6 +172,10 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     gateway_transfer: null,
     // Migration 0016: set by a Connect send's tx1 (app/connect/transfers.ts, reversals.ts).
     sent_at: null,
+    parent_id: null,
+    invoice_id: null,
+    schedule_id: null,
+    schedule_occurrence: null,
     description: null,
     metadata: '{}',
     version: 1,
@@ -266,6 +273,10 @@ export async function buildNewTransaction(
     description,
     metadata: JSON.stringify(metadata),
     processed_at: completed ? now : null,
+    // A missing parent or invoice is the foreign key's 404; an invoice in another currency or void is refused by the
+    // allocation trigger (currency_mismatch, invoice_void), in the same statement.
+    parent_id: input.parent_id ?? null,
+    invoice_id: input.invoice_id ?? null,
     ...connect,
   };
   return { row, paymentMethod };
@@ -283,7 +294,7 @@ export async function createTransaction(deps: Deps, ctx: RequestContext, input: 
   // A refund locks its original while checking amounts; anything else is one atomic insert, group
   // committed with the creates arriving at the same time (the references it checked cannot disappear:
   // nothing deletes payment methods, accounts or contacts, and foreign keys would refuse the insert).
-  return input.original_transaction_id
+  return input.original_transaction_id || input.invoice_id
     ? deps.commands.run<TransactionView>(ctx.idempotency, work)
     : deps.commands.runSingleStatement<TransactionView>(ctx.idempotency, work);
 }
@@ -326,6 +337,7 @@ export function cloneInput(source: TransactionRow): CreateTransactionInput {
     dont_auto_update_payment_method: source.dont_auto_update_payment_method,
     account_id: source.account_id,
     contact_id: source.contact_id,
+    parent_id: source.parent_id,
     original_transaction_id: source.original_transaction_id,
     connected_account_id: source.connected_account_id,
     transfer_group: source.transfer_group,

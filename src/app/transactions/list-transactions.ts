@@ -28,6 +28,9 @@ export interface ListTransactionsQuery {
   payment_method_id?: string;
   account_id?: string;
   contact_id?: string;
+  parent_id?: string;
+  invoice_id?: string;
+  schedule_id?: string;
   original_transaction_id?: string;
   due_before?: string;
   due_after?: string;
@@ -67,6 +70,9 @@ export async function listTransactions(deps: Deps, query: ListTransactionsQuery)
     'payment_method_id',
     'account_id',
     'contact_id',
+    'parent_id',
+    'invoice_id',
+    'schedule_id',
     'original_transaction_id',
   ] as const;
   for (const field of columns) {

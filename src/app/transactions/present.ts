@@ -56,6 +56,9 @@ export interface TransactionView {
   /** Connect (M6, migration 0015): the connected account (cac_), the transfer group and a transfer's source charge. */
   connected_account_id: string | null;
   transfer_group: string | null;
+  parent_id: string | null;
+  invoice_id: string | null;
+  schedule_id: string | null;
   source_transaction_id: string | null;
   authorization_expires_at: string | null;
   gateway_fee: number | null;
@@ -153,6 +156,9 @@ export function presentTransaction(
     payout_id: row.payout_id ?? null,
     connected_account_id: row.connected_account_id ?? null,
     transfer_group: row.transfer_group ?? null,
+    parent_id: row.parent_id ?? null,
+    invoice_id: row.invoice_id ?? null,
+    schedule_id: row.schedule_id ?? null,
     source_transaction_id: row.source_transaction_id ?? null,
     authorization_expires_at: iso(row.authorization_expires_at),
     gateway_fee: row.gateway_fee,

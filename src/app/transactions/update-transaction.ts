@@ -36,6 +36,7 @@ export type UpdateTransactionInput = Pick<
   | 'dont_auto_update_payment_method'
   | 'account_id'
   | 'contact_id'
+  | 'parent_id'
   | 'description'
   | 'metadata'
 > & { status?: string };
@@ -112,6 +113,8 @@ async function computeChanges(
   if (input.contact_id !== undefined && input.contact_id !== null) await requireContact(trx, input.contact_id);
   if (input.account_id !== undefined) changes.account_id = input.account_id;
   if (input.contact_id !== undefined) changes.contact_id = input.contact_id;
+  // A missing parent is the foreign key's 404 (parent_id); the totals of both parents move in the same statement.
+  if (input.parent_id !== undefined) changes.parent_id = input.parent_id;
   if (input.payment_method_id !== undefined) {
     changes.payment_method_id = input.payment_method_id;
     if (input.payment_method_id !== null) {

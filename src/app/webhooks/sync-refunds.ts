@@ -113,6 +113,7 @@ async function recordGatewayRefund(
     payment_method_id: charge.payment_method_id,
     account_id: charge.account_id,
     contact_id: charge.contact_id,
+    parent_id: charge.parent_id,
     original_transaction_id: charge.id,
     gateway_id: charge.gateway_id,
     gateway_payment_intent: charge.gateway_payment_intent,

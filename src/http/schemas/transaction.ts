@@ -67,6 +67,18 @@ export const TransactionSchema = Type.Object(
       }),
     ),
     transfer_group: Nullable(Type.String({ description: "Connect: Stripe's transfer_group of a transfer." })),
+    parent_id: Nullable(
+      Type.String({ description: 'The parent (par_...) the transaction belongs to; its totals count it.' }),
+    ),
+    invoice_id: Nullable(
+      Type.String({
+        description:
+          'The invoice (inv_...) the transaction was created for (allocated to it in full), or a refund was allocated to.',
+      }),
+    ),
+    schedule_id: Nullable(
+      Type.String({ description: 'The payment schedule (sch_...) that generated the transaction, or its reattempt.' }),
+    ),
     source_transaction_id: Nullable(
       Type.String({ description: 'Connect: the charge (trx_...) a transfer is funded from.' }),
     ),
@@ -131,6 +143,7 @@ const editable = {
   dont_auto_update_payment_method: Type.Boolean(),
   account_id: Nullable(Id('acc')),
   contact_id: Nullable(Id('con')),
+  parent_id: Nullable(Id('par')),
   description: Nullable(Type.String({ maxLength: 1000 })),
 };
 
@@ -144,6 +157,15 @@ export const CreateTransactionBody = Type.Object(
     status: Type.Optional(Enum(['open', 'on_hold', 'completed'])),
     non_gateway: Type.Optional(Type.Boolean()),
     original_transaction_id: Type.Optional(Nullable(Id('trx'))),
+    invoice_id: Type.Optional(
+      Nullable(
+        Type.String({
+          pattern: '^inv_[0-9a-z]{1,64}$',
+          description:
+            "The invoice the transaction pays (or writes off): it is allocated to it in full, in the invoice's currency. Later changes go through /v1/allocations.",
+        }),
+      ),
+    ),
     // Connect (M6): a transfer's fields (record_type transfer only).
     connected_account_id: Type.Optional(Nullable(Id('cac'))),
     transfer_group: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
@@ -181,6 +203,9 @@ export const ListTransactionsQuery = Type.Object(
     payment_method_id: Type.Optional(Type.String({ maxLength: 64 })),
     account_id: Type.Optional(Type.String({ maxLength: 64 })),
     contact_id: Type.Optional(Type.String({ maxLength: 64 })),
+    parent_id: Type.Optional(Type.String({ maxLength: 64 })),
+    invoice_id: Type.Optional(Type.String({ maxLength: 64 })),
+    schedule_id: Type.Optional(Type.String({ maxLength: 64 })),
     original_transaction_id: Type.Optional(Type.String({ maxLength: 64 })),
     due_before: Type.Optional(DateOnly('Due strictly before this date.')),
     due_after: Type.Optional(DateOnly('Due strictly after this date.')),

@@ -17,6 +17,7 @@ import * as m0014 from './0014-settlement-and-balances.js';
 import * as m0015 from './0015-connect.js';
 import * as m0016 from './0016-transfer-reversals.js';
 import * as m0019 from './0019-queue-indexes.js';
+import * as m0020 from './0020-parents-and-totals.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0015-connect': m0015,
   '0016-transfer-reversals': m0016,
   '0019-queue-indexes': m0019,
+  '0020-parents-and-totals': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {
