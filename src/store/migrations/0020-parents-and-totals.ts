@@ -29,6 +29,22 @@ import { runStatements } from './run-statements.js';
 
 /** The kinds of owner and the transaction column that names each: the registration a new kind of parent adds to. */
 const OWNER_COLUMNS = ['account_id', 'contact_id', 'parent_id', 'invoice_id'] as const;
+/** The additive fields of a totals row (store/totals-repo.ts lists the same). */
+const TOTALS_FIELDS = [
+  'open_amount',
+  'authorized_amount',
+  'captured_amount',
+  'refunded_amount',
+  'retained_amount',
+  'non_gateway_amount',
+  'written_off_amount',
+  'gateway_fee',
+  'net_amount',
+  'disputed_amount',
+  'count_open',
+  'count_completed',
+  'count_failed',
+];
 /** The id prefix of each kind of owner (app/ids.ts; a migration does not import app code). */
 const PREFIXES: Record<(typeof OWNER_COLUMNS)[number], string> = {
   account_id: 'acc',
@@ -154,6 +170,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       next_due_date date,
       CONSTRAINT totals_pkey PRIMARY KEY (owner_id, currency)
     );
+    CREATE UNLOGGED TABLE totals_pending (
+      txid int8 NOT NULL DEFAULT txid_current(),
+      owner_id text NOT NULL,
+      currency text,
+      open_amount int8 NOT NULL DEFAULT 0,
+      authorized_amount int8 NOT NULL DEFAULT 0,
+      captured_amount int8 NOT NULL DEFAULT 0,
+      refunded_amount int8 NOT NULL DEFAULT 0,
+      retained_amount int8 NOT NULL DEFAULT 0,
+      non_gateway_amount int8 NOT NULL DEFAULT 0,
+      written_off_amount int8 NOT NULL DEFAULT 0,
+      gateway_fee int8 NOT NULL DEFAULT 0,
+      net_amount int8 NOT NULL DEFAULT 0,
+      disputed_amount int8 NOT NULL DEFAULT 0,
+      count_open int8 NOT NULL DEFAULT 0,
+      count_completed int8 NOT NULL DEFAULT 0,
+      count_failed int8 NOT NULL DEFAULT 0,
+      dated boolean NOT NULL DEFAULT false,
+      payments int8 NOT NULL DEFAULT 0,
+      refunds int8 NOT NULL DEFAULT 0,
+      write_offs int8 NOT NULL DEFAULT 0,
+      reversals int8 NOT NULL DEFAULT 0,
+      allocations int8 NOT NULL DEFAULT 0,
+      wrote_off boolean NOT NULL DEFAULT false,
+      allocated boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX totals_pending_txid ON totals_pending (txid);
     CREATE TABLE allocations (
       id text PRIMARY KEY,
       transaction_id text NOT NULL
@@ -259,59 +302,59 @@ const FUNCTIONS = [
      UPDATE allocations al SET applied_amount = w.applied
      FROM want w WHERE al.id = w.id AND al.applied_amount <> w.applied
    $fn$`,
-  // Adds the difference between the removed and the added rows' contributions to totals, in (owner, currency)
-  // order; re-reads the newest payment and the next due date where a row that sets them moved.
+  // Stages the difference between the removed and the added rows' contributions, per owner and currency, for the
+  // commit (settle_totals_commit). Nothing is locked here: a statement that changes nothing anyone totals stages
+  // nothing.
   `CREATE FUNCTION settle_apply_totals(added transactions[], removed transactions[]) RETURNS void
-   LANGUAGE plpgsql AS $fn$
-   DECLARE
-     owners text[];
-     currencies text[];
-   BEGIN
-     WITH d AS (
-       SELECT e.owner_id, e.currency, sum(s * e.open_amount) AS open_amount,
-         sum(s * e.authorized_amount) AS authorized_amount, sum(s * e.captured_amount) AS captured_amount,
-         sum(s * e.refunded_amount) AS refunded_amount, sum(s * e.retained_amount) AS retained_amount,
-         sum(s * e.non_gateway_amount) AS non_gateway_amount, sum(s * e.written_off_amount) AS written_off_amount,
-         sum(s * e.gateway_fee) AS gateway_fee, sum(s * e.net_amount) AS net_amount,
-         sum(s * e.disputed_amount) AS disputed_amount, sum(s * e.count_open) AS count_open,
-         sum(s * e.count_completed) AS count_completed, sum(s * e.count_failed) AS count_failed,
-         bool_or(e.dated) AS dated
+   LANGUAGE sql AS $fn$
+     INSERT INTO totals_pending (owner_id, currency, ${TOTALS_FIELDS.join(', ')}, dated)
+     SELECT * FROM (
+       SELECT e.owner_id, e.currency, ${TOTALS_FIELDS.map((f) => `sum(c.s * e.${f}) AS ${f}`).join(', ')}, bool_or(e.dated) AS dated
        FROM (
          SELECT 1 AS s, a AS r FROM unnest(added) AS a
          UNION ALL SELECT -1, r FROM unnest(removed) AS r
        ) AS c CROSS JOIN LATERAL settle_totals_entries(c.r) AS e
        GROUP BY e.owner_id, e.currency
-     ), up AS (
-       INSERT INTO totals AS t (owner_id, currency, open_amount, authorized_amount, captured_amount,
-         refunded_amount, retained_amount, non_gateway_amount, written_off_amount, gateway_fee, net_amount,
-         disputed_amount, count_open, count_completed, count_failed)
-       SELECT owner_id, currency, open_amount, authorized_amount, captured_amount, refunded_amount,
-         retained_amount, non_gateway_amount, written_off_amount, gateway_fee, net_amount, disputed_amount,
-         count_open, count_completed, count_failed
-       FROM d
-       WHERE d.dated OR (d.open_amount, d.authorized_amount, d.captured_amount, d.refunded_amount,
-         d.retained_amount, d.non_gateway_amount, d.written_off_amount, d.gateway_fee, d.net_amount,
-         d.disputed_amount, d.count_open, d.count_completed, d.count_failed)
-         IS DISTINCT FROM (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-       ORDER BY owner_id, currency
-       ON CONFLICT (owner_id, currency) DO UPDATE SET
-         open_amount = t.open_amount + excluded.open_amount,
-         authorized_amount = t.authorized_amount + excluded.authorized_amount,
-         captured_amount = t.captured_amount + excluded.captured_amount,
-         refunded_amount = t.refunded_amount + excluded.refunded_amount,
-         retained_amount = t.retained_amount + excluded.retained_amount,
-         non_gateway_amount = t.non_gateway_amount + excluded.non_gateway_amount,
-         written_off_amount = t.written_off_amount + excluded.written_off_amount,
-         gateway_fee = t.gateway_fee + excluded.gateway_fee,
-         net_amount = t.net_amount + excluded.net_amount,
-         disputed_amount = t.disputed_amount + excluded.disputed_amount,
-         count_open = t.count_open + excluded.count_open,
-         count_completed = t.count_completed + excluded.count_completed,
-         count_failed = t.count_failed + excluded.count_failed
-       RETURNING t.owner_id
-     )
+     ) AS d
+     WHERE d.dated OR (${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')})
+       IS DISTINCT FROM (${TOTALS_FIELDS.map(() => '0').join(', ')})
+   $fn$`,
+  // At commit, once per database transaction that staged anything: every staged difference, summed, applied in one
+  // pass. By then the database transaction holds the locks of every transaction it changed; the owners' rows are
+  // locked here, all totals rows in (owner, currency) order and then all invoices in id order, so writers sharing
+  // owners never deadlock, however many statements each made and in whatever order. The last-payment and next-due
+  // fields are re-read by their indexes for the owners whose payments or due dates moved, and the rules that need
+  // the applied balances are checked: nothing allocated to a void invoice, no write-off beyond the balance due.
+  // Invoices are locked FOR NO KEY UPDATE: the KEY SHARE locks that foreign keys take on them (a transaction or an
+  // allocation naming the invoice, held to the end of its writer's database transaction) must not block this.
+  `CREATE FUNCTION settle_totals_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
+   DECLARE
+     staged totals_pending[];
+     owners text[];
+     currencies text[];
+     invoice_ids text[];
+     bad record;
+   BEGIN
+     WITH taken AS (DELETE FROM totals_pending WHERE txid = txid_current() RETURNING *)
+     SELECT array_agg(ROW(x.*)::totals_pending) INTO staged FROM (
+       SELECT 0::int8, owner_id, currency, ${TOTALS_FIELDS.map((f) => `sum(${f})::int8`).join(', ')}, bool_or(dated),
+         sum(payments)::int8, sum(refunds)::int8, sum(write_offs)::int8, sum(reversals)::int8, sum(allocations)::int8,
+         bool_or(wrote_off), bool_or(allocated)
+       FROM taken GROUP BY owner_id, currency
+     ) AS x;
+     IF staged IS NULL THEN
+       RETURN NULL;
+     END IF;
+     INSERT INTO totals AS t (owner_id, currency, ${TOTALS_FIELDS.join(', ')})
+     SELECT d.owner_id, d.currency, ${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')}
+     FROM unnest(staged) AS d
+     WHERE d.currency IS NOT NULL AND (d.dated OR (${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')})
+       IS DISTINCT FROM (${TOTALS_FIELDS.map(() => '0').join(', ')}))
+     ORDER BY d.owner_id, d.currency
+     ON CONFLICT (owner_id, currency) DO UPDATE SET
+       ${TOTALS_FIELDS.map((f) => `${f} = t.${f} + excluded.${f}`).join(', ')};
      SELECT array_agg(d.owner_id ORDER BY d.owner_id, d.currency), array_agg(d.currency ORDER BY d.owner_id, d.currency)
-       INTO owners, currencies FROM d WHERE d.dated;
+       INTO owners, currencies FROM unnest(staged) AS d WHERE d.dated AND d.currency IS NOT NULL;
      IF owners IS NOT NULL THEN
        UPDATE totals t SET
          last_payment_at = CASE left(t.owner_id, 4)
@@ -331,8 +374,33 @@ const FUNCTIONS = [
        FROM unnest(owners, currencies) AS d (owner_id, currency)
        WHERE t.owner_id = d.owner_id AND t.currency = d.currency;
      END IF;
+     SELECT array_agg(d.owner_id ORDER BY d.owner_id) INTO invoice_ids FROM unnest(staged) AS d
+       WHERE d.currency IS NULL AND (d.payments, d.refunds, d.write_offs, d.reversals, d.allocations) <> (0, 0, 0, 0, 0);
+     IF invoice_ids IS NOT NULL THEN
+       PERFORM 1 FROM invoices WHERE id = ANY (invoice_ids) ORDER BY id FOR NO KEY UPDATE;
+       UPDATE invoices i SET allocated_payments = i.allocated_payments + d.payments,
+         allocated_refunds = i.allocated_refunds + d.refunds,
+         allocated_write_offs = i.allocated_write_offs + d.write_offs,
+         allocated_write_off_reversals = i.allocated_write_off_reversals + d.reversals,
+         allocations_count = i.allocations_count + d.allocations
+       FROM unnest(staged) AS d WHERE d.currency IS NULL AND i.id = d.owner_id AND i.id = ANY (invoice_ids);
+       SELECT i.id, i.status INTO bad FROM invoices i JOIN unnest(staged) AS d ON d.owner_id = i.id AND d.currency IS NULL
+         WHERE i.id = ANY (invoice_ids) AND ((i.status = 'void' AND d.allocated) OR (d.wrote_off AND i.balance_due < 0))
+         ORDER BY i.id LIMIT 1;
+       IF FOUND THEN
+         IF bad.status = 'void' THEN
+           RAISE EXCEPTION 'invoice % is void', bad.id
+             USING ERRCODE = 'check_violation', CONSTRAINT = 'allocations_invoice_void', TABLE = 'allocations';
+         END IF;
+         RAISE EXCEPTION 'a write-off beyond the balance due of invoice %', bad.id
+           USING ERRCODE = 'check_violation', CONSTRAINT = 'invoices_write_off_within_balance', TABLE = 'invoices';
+       END IF;
+     END IF;
+     RETURN NULL;
    END
    $fn$`,
+  `CREATE CONSTRAINT TRIGGER totals_pending_commit AFTER INSERT ON totals_pending DEFERRABLE INITIALLY DEFERRED
+   FOR EACH ROW EXECUTE FUNCTION settle_totals_commit()`,
   // A new transaction: its allocations when it names an invoice (all of it), or, for a refund without one, taken
   // back from its charge's allocations newest first (what each still holds net of earlier refunds).
   `CREATE FUNCTION settle_allocate_new(r transactions) RETURNS void LANGUAGE plpgsql AS $fn$
@@ -390,7 +458,6 @@ const FUNCTIONS = [
          AND (n.invoice_id IS NOT NULL OR n.transaction_type = 'refund') ORDER BY n.id
        LOOP
          PERFORM settle_allocate_new(r);
-         PERFORM settle_refresh_allocations(r.id);
        END LOOP;
      ELSIF TG_OP = 'UPDATE' THEN
        PERFORM settle_apply_totals(ARRAY(SELECT ROW(n.*)::transactions FROM new_rows n),
@@ -431,47 +498,26 @@ const FUNCTIONS = [
    $fn$`,
   `CREATE TRIGGER allocations_before_insert BEFORE INSERT ON allocations
    FOR EACH ROW EXECUTE FUNCTION settle_allocation_before_insert()`,
-  // Allocations moved: their invoices' allocated sums by the difference (in invoice id order), then the rules that
-  // span rows: a transaction's allocations within its amount, no allocation added to a void invoice, no write-off
-  // beyond what was due.
+  // Allocations moved: their invoices' allocated sums change by the difference, staged for the commit (which also
+  // checks the void and write-off rules against the applied balances). A transaction's allocations within its amount
+  // is checked here: its allocations change only under its own lock.
   `CREATE FUNCTION settle_allocations_apply(added allocations[], removed allocations[]) RETURNS void
    LANGUAGE plpgsql AS $fn$
    DECLARE
      bad record;
    BEGIN
-     WITH c AS (
+     INSERT INTO totals_pending (owner_id, currency, payments, refunds, write_offs, reversals, allocations, wrote_off,
+       allocated)
+     SELECT invoice_id, NULL,
+       sum(s * CASE WHEN kind = 'payment' THEN applied_amount ELSE 0 END),
+       sum(s * CASE WHEN kind = 'refund' THEN applied_amount ELSE 0 END),
+       sum(s * CASE WHEN kind = 'write_off' THEN applied_amount ELSE 0 END),
+       sum(s * CASE WHEN kind = 'write_off_reversal' THEN applied_amount ELSE 0 END),
+       sum(s), bool_or(s = 1 AND kind = 'write_off' AND applied_amount > 0), bool_or(s = 1)
+     FROM (
        SELECT 1 AS s, a.* FROM unnest(added) AS a
        UNION ALL SELECT -1, r.* FROM unnest(removed) AS r
-     ), d AS (
-       SELECT invoice_id,
-         sum(s * CASE WHEN kind = 'payment' THEN applied_amount ELSE 0 END) AS payments,
-         sum(s * CASE WHEN kind = 'refund' THEN applied_amount ELSE 0 END) AS refunds,
-         sum(s * CASE WHEN kind = 'write_off' THEN applied_amount ELSE 0 END) AS write_offs,
-         sum(s * CASE WHEN kind = 'write_off_reversal' THEN applied_amount ELSE 0 END) AS reversals,
-         sum(s) AS n,
-         bool_or(s = 1 AND kind = 'write_off' AND applied_amount > 0) AS wrote_off,
-         bool_or(s = 1) AS added_any
-       FROM c GROUP BY invoice_id
-     ), u AS (
-       UPDATE invoices i SET allocated_payments = i.allocated_payments + d.payments,
-         allocated_refunds = i.allocated_refunds + d.refunds,
-         allocated_write_offs = i.allocated_write_offs + d.write_offs,
-         allocated_write_off_reversals = i.allocated_write_off_reversals + d.reversals,
-         allocations_count = i.allocations_count + d.n
-       FROM (SELECT * FROM d ORDER BY invoice_id) AS d
-       WHERE i.id = d.invoice_id AND (d.payments, d.refunds, d.write_offs, d.reversals, d.n) <> (0, 0, 0, 0, 0)
-       RETURNING i.id, i.status, i.balance_due, d.wrote_off, d.added_any, d.n
-     )
-     SELECT * INTO bad FROM u WHERE (u.status = 'void' AND u.added_any AND u.n > 0) OR (u.wrote_off AND u.balance_due < 0)
-     ORDER BY u.id LIMIT 1;
-     IF FOUND THEN
-       IF bad.status = 'void' THEN
-         RAISE EXCEPTION 'invoice % is void', bad.id
-           USING ERRCODE = 'check_violation', CONSTRAINT = 'allocations_invoice_void', TABLE = 'allocations';
-       END IF;
-       RAISE EXCEPTION 'a write-off beyond the balance due of invoice %', bad.id
-         USING ERRCODE = 'check_violation', CONSTRAINT = 'invoices_write_off_within_balance', TABLE = 'invoices';
-     END IF;
+     ) AS c GROUP BY invoice_id;
      SELECT t.id INTO bad FROM transactions t
        WHERE t.id IN (SELECT a.transaction_id FROM unnest(added) AS a)
          AND (SELECT sum(al.amount) FROM allocations al WHERE al.transaction_id = t.id) > abs(t.amount)
@@ -488,6 +534,11 @@ const FUNCTIONS = [
    BEGIN
      IF TG_OP = 'INSERT' THEN
        PERFORM settle_allocations_apply(ARRAY(SELECT ROW(n.*)::allocations FROM new_rows n), '{}'::allocations[]);
+       -- New allocations start with nothing applied: their transactions' allocatable amounts are spread again.
+       FOR tid IN SELECT DISTINCT n.transaction_id FROM new_rows n ORDER BY n.transaction_id
+       LOOP
+         PERFORM settle_refresh_allocations(tid);
+       END LOOP;
      ELSIF TG_OP = 'UPDATE' THEN
        PERFORM settle_allocations_apply(ARRAY(SELECT ROW(n.*)::allocations FROM new_rows n),
          ARRAY(SELECT ROW(o.*)::allocations FROM old_rows o));
