@@ -19,6 +19,9 @@ import { webhookApply } from './webhook-apply.js';
 import { webhookIntake } from './webhook-intake.js';
 import { backfill } from './backfill.js';
 import { payoutReconciliation } from './payout-reconciliation.js';
+import { rollupCost } from './rollup-cost.js';
+import { hotParent } from './hot-parent.js';
+import { listViews } from './list-views.js';
 import { probePostgres } from './databases.js';
 import {
   type Benchmark,
@@ -43,6 +46,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   backfill,
   payoutReconciliation,
   gatewayRequestsPerAction,
+  rollupCost,
+  hotParent,
+  listViews,
 ];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

@@ -19,6 +19,7 @@ import type { AccountRow, ContactRow, Db, Tx } from '../store/schema.js';
 import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
+import { type TotalsEntryView, withTotals } from './totals.js';
 
 export type CustomerKind = 'account' | 'contact';
 const TABLES: Record<CustomerKind, CustomerTable> = { account: 'accounts', contact: 'contacts' };
@@ -48,7 +49,7 @@ export function optional<T>(value: T | null | undefined, parse: (v: T) => T): T 
   return value === undefined || value === null ? value : parse(value);
 }
 
-const createMetadata = (value: Record<string, unknown> | undefined) =>
+export const createMetadata = (value: Record<string, unknown> | undefined) =>
   JSON.stringify(value === undefined ? {} : parseMetadata(value, 'metadata', false));
 
 /** Records `paymentMethodId` as the customer's default; false when it already was. */
@@ -103,7 +104,7 @@ async function checkDefault(trx: Tx, kind: CustomerKind, customerId: string, pay
   }
 }
 
-export interface AccountView {
+interface AccountFields {
   id: string;
   object: 'account';
   name: string;
@@ -114,14 +115,30 @@ export interface AccountView {
   updated_at: string;
 }
 
-export interface ContactView extends Omit<AccountView, 'object' | 'name'> {
+interface ContactFields extends Omit<AccountFields, 'object' | 'name'> {
   object: 'contact';
   account_id: string | null;
   first_name: string | null;
   last_name: string;
 }
 
-function presentAccount(row: AccountRow): AccountView {
+/** An account or contact as the API shows it: its fields and its totals (R2: one entry per currency). */
+export type AccountView = AccountFields & { totals: TotalsEntryView[] };
+export type ContactView = ContactFields & { totals: TotalsEntryView[] };
+
+/** A customer made in this transaction has no transactions yet: its totals are the empty list. */
+export const noTotalsYet = <T extends object>(fields: T): T & { totals: TotalsEntryView[] } => ({
+  ...fields,
+  totals: [],
+});
+
+/** Adds one record's totals (one query). */
+export async function oneWithTotals<T extends { id: string }>(db: Db | Tx, fields: T) {
+  const [view] = await withTotals(db, [fields]);
+  return view!;
+}
+
+function presentAccount(row: AccountRow): AccountFields {
   const { id, name, email, default_payment_method_id, metadata } = row;
   return {
     id,
@@ -135,7 +152,7 @@ function presentAccount(row: AccountRow): AccountView {
   };
 }
 
-function presentContact(row: ContactRow): ContactView {
+function presentContact(row: ContactRow): ContactFields {
   const { id, account_id, first_name, last_name, email, default_payment_method_id, metadata } = row;
   const times = { created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
   return {
@@ -194,7 +211,7 @@ export async function createAccount(deps: Deps, ctx: RequestContext, input: Crea
       created_at: now,
       updated_at: now,
     });
-    return { status: 201, body: presentAccount(row) };
+    return { status: 201, body: noTotalsYet(presentAccount(row)) };
   });
 }
 
@@ -216,7 +233,7 @@ export async function createContact(deps: Deps, ctx: RequestContext, input: Crea
       created_at: now,
       updated_at: now,
     });
-    return { status: 201, body: presentContact(row) };
+    return { status: 201, body: noTotalsYet(presentContact(row)) };
   });
 }
 
@@ -225,7 +242,7 @@ function findCustomer(db: Db | Tx, kind: CustomerKind, id: string): Promise<Acco
 }
 
 /** The shared PATCH: validate, compare-and-set on version, then roll a changed default down. */
-async function updateCustomer<R extends AccountRow | ContactRow, V>(
+async function updateCustomer<R extends AccountRow | ContactRow, V extends { id: string }>(
   deps: Deps,
   ctx: RequestContext,
   kind: CustomerKind,
@@ -239,7 +256,7 @@ async function updateCustomer<R extends AccountRow | ContactRow, V>(
   const metadataUpdate = input.metadata === undefined ? undefined : parseMetadata(input.metadata, 'metadata', true);
   const settings = await deps.settings.get();
   const wanted = input.default_payment_method_id;
-  return deps.commands.run<V>(ctx.idempotency, async (trx) => {
+  return deps.commands.run<V & { totals: TotalsEntryView[] }>(ctx.idempotency, async (trx) => {
     if (!(await findCustomer(trx, kind, id))) throw new NotFoundError(kind, id);
     if (typeof wanted === 'string') await checkDefault(trx, kind, id, wanted);
     const { before, after } = await retryOnRace(kind, async () => {
@@ -257,7 +274,7 @@ async function updateCustomer<R extends AccountRow | ContactRow, V>(
     ) {
       await rollDownDefault(trx, ctx, kind, id, wanted, deps.clock.now());
     }
-    return { status: 200, body: present(after) };
+    return { status: 200, body: await oneWithTotals(trx, present(after)) };
   });
 }
 
@@ -284,13 +301,13 @@ export async function updateContact(deps: Deps, ctx: RequestContext, id: string,
 export async function getAccount(deps: Deps, id: string): Promise<AccountView> {
   const row = await findCustomer(deps.db, 'account', id);
   if (!row) throw new NotFoundError('account', id);
-  return presentAccount(row as AccountRow);
+  return oneWithTotals(deps.db, presentAccount(row as AccountRow));
 }
 
 export async function getContact(deps: Deps, id: string): Promise<ContactView> {
   const row = await findCustomer(deps.db, 'contact', id);
   if (!row) throw new NotFoundError('contact', id);
-  return presentContact(row as ContactRow);
+  return oneWithTotals(deps.db, presentContact(row as ContactRow));
 }
 
 export interface ListCustomersQuery {
@@ -302,16 +319,18 @@ export interface ListCustomersQuery {
 export async function listAccounts(deps: Deps, query: ListCustomersQuery): Promise<Page<AccountView>> {
   const limit = parseLimit(query.limit);
   const after = cursorAfter(query.starting_after, 'account');
-  return pageOf(await listAccountRows(deps.db, { after, limit }), limit, presentAccount, byId);
+  const page = pageOf(await listAccountRows(deps.db, { after, limit }), limit, presentAccount, byId);
+  return { ...page, data: await withTotals(deps.db, page.data) };
 }
 
 export async function listContacts(deps: Deps, query: ListCustomersQuery): Promise<Page<ContactView>> {
   const limit = parseLimit(query.limit);
   const after = cursorAfter(query.starting_after, 'contact');
-  return pageOf(
+  const page = pageOf(
     await listContactRows(deps.db, { account_id: query.account_id, after, limit }),
     limit,
     presentContact,
     byId,
   );
+  return { ...page, data: await withTotals(deps.db, page.data) };
 }

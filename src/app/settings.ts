@@ -22,6 +22,8 @@ export interface Settings {
   webhook_retention_days: number;
   stuck_after_seconds: number;
   payment_method_rolldown_enabled: boolean;
+  /** X6: payment schedules generate their occurrences this many days ahead (the next one always). */
+  schedule_horizon_days: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -36,6 +38,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   webhook_retention_days: 30,
   stuck_after_seconds: 300,
   payment_method_rolldown_enabled: true,
+  schedule_horizon_days: 35,
 });
 
 type Validator = (value: unknown, key: string) => unknown;
@@ -90,6 +93,7 @@ const VALIDATORS: Record<keyof Settings, Validator> = {
   webhook_retention_days: intBetween(1, 3650),
   stuck_after_seconds: intBetween(30, 86_400),
   payment_method_rolldown_enabled: bool,
+  schedule_horizon_days: intBetween(1, 3660),
 };
 
 export const SETTING_KEYS = Object.keys(VALIDATORS) as (keyof Settings)[];

@@ -155,6 +155,30 @@ program
     }
   });
 
+program
+  .command('check')
+  .description(
+    "the auditor's check: recompute every total, invoice balance and allocation from the transactions and print each difference (exit code 1 when any differ)",
+  )
+  .action(async () => {
+    const config = loadConfig();
+    const runtime = await openRuntime(config).catch((error: unknown) => {
+      if (!(error instanceof DataDirLockedError)) throw error;
+      throw new Error(
+        `${error.message}\nIf that is \`settle serve\`, run the check through its API instead: POST /v1/jobs/totals_check/run, then GET /v1/job-runs/<run id> for its errors.`,
+      );
+    });
+    try {
+      const { checkTotals, describeDifference, totalsCheckSummary } = await import('../app/totals-check.js');
+      const report = await checkTotals(runtime.deps.db);
+      for (const difference of report.differences) console.log(`  ${describeDifference(difference)}`);
+      console.log(totalsCheckSummary(report));
+      if (report.differences.length > 0) process.exitCode = 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
 const keys = program
   .command('keys')
   .description('manage API keys (while `settle serve` runs on the embedded database, use the API: /v1/api-keys)');

@@ -23,6 +23,10 @@ import {
   servePublicPages,
 } from './security.js';
 import { customerRoutes } from './routes/customers.js';
+import { invoiceRoutes } from './routes/invoices.js';
+import { allocationRoutes } from './routes/allocations.js';
+import { paymentScheduleRoutes } from './routes/payment-schedules.js';
+import { parentRoutes } from './routes/parents.js';
 import { disputeRoutes } from './routes/disputes.js';
 import { balanceRoutes } from './routes/balances.js';
 import { payoutRoutes } from './routes/payouts.js';
@@ -158,6 +162,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(transactionRoutes(options.deps));
   await app.register(processingRoutes(options.deps));
   await app.register(customerRoutes(options.deps));
+  await app.register(paymentScheduleRoutes(options.deps));
+  await app.register(parentRoutes(options.deps));
+  await app.register(invoiceRoutes(options.deps));
+  await app.register(allocationRoutes(options.deps));
   await app.register(paymentMethodRoutes(options.deps));
   await app.register(gatewayRoutes(options.deps));
   await app.register(gatewayLogRoutes(options.deps));

@@ -13,6 +13,7 @@ import {
 } from '../app/processing/auto-process.js';
 import { DEFAULT_MAX_RECOVERY_TRIES, recoverInFlight } from '../app/processing/recover.js';
 import { snapshotBalances } from '../app/balances.js';
+import { markInvoicesPastDue } from '../app/invoices.js';
 import { processTransfer } from '../app/connect/transfers.js';
 import { recoverConnectSends } from '../app/connect/recover-sends.js';
 import { processPayout } from '../app/connect/payouts-send.js';
@@ -24,6 +25,8 @@ import { pruneEmptyRuns, type RunCounts } from './job-runs.js';
 import { createReattempts } from './reattempts.js';
 import { runPayoutReconciliation } from '../app/payouts/reconcile-due.js';
 import type { BatchJobName } from './selections.js';
+import { topUpAllSchedules } from '../app/payment-schedules.js';
+import { checkTotals, describeDifference, recordsDiffering, totalsCheckSummary } from '../app/totals-check.js';
 
 export type JobSchedule = { kind: 'daily' } | { kind: 'interval'; seconds: number };
 
@@ -265,6 +268,70 @@ export const JOBS: readonly JobDefinition[] = Object.freeze([
           ...failures.map((f) => ({ transaction_id: null, code: f.code, message: `${f.gateway_id}: ${f.message}` })),
         ],
         summary: `${entries.length} balance(s) compared, ${flagged.length} flagged, ${refreshed} balance status(es) refreshed${failures.length > 0 ? `, ${failures.length} gateway(s) not read` : ''}.`,
+      };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'totals_check',
+    description:
+      "The auditor's check: recomputes every total, invoice balance and allocation from the transactions in one snapshot and reports each difference (there should be none; also `settle check`).",
+    schedule: DAILY,
+    run: async (deps) => {
+      const report = await checkTotals(deps.db);
+      const checked = report.owners + report.invoices + report.allocations;
+      const differing = recordsDiffering(report);
+      return {
+        picked: checked,
+        succeeded: Math.max(0, checked - differing),
+        failed: differing,
+        skipped: 0,
+        errors: report.differences.map((d) => ({
+          transaction_id: null,
+          code: 'totals_difference',
+          message: describeDifference(d),
+        })),
+        summary: totalsCheckSummary(report),
+      };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'payment_schedules',
+    description:
+      'Tops up every active payment schedule: generates its occurrences within schedule_horizon_days of today (always the next one) as open auto-process charges, and marks a schedule completed once its last occurrence is generated (X6).',
+    schedule: DAILY,
+    run: async (deps, ctx) => {
+      const result = await topUpAllSchedules(deps, ctx);
+      return {
+        picked: result.schedules,
+        succeeded: result.schedules - result.failed.length,
+        failed: result.failed.length,
+        skipped: 0,
+        errors: result.failed.map((f) => ({
+          transaction_id: null,
+          code: f.code,
+          message: `${f.id}: ${f.message}`,
+        })),
+        summary: `${result.schedules} active schedule(s) topped up: ${result.generated} occurrence(s) generated, ${result.failed.length} failed.`,
+      };
+    },
+  },
+  {
+    kind: 'task',
+    name: 'invoices_past_due',
+    description:
+      'Marks open invoices whose due date is before today in their time zone as past due (payment_status past_due while a balance is due), and unmarks those whose due date moved later (S5, R3).',
+    schedule: DAILY,
+    run: async (deps) => {
+      const { marked, unmarked } = await markInvoicesPastDue(deps);
+      return {
+        picked: marked + unmarked,
+        succeeded: marked + unmarked,
+        failed: 0,
+        skipped: 0,
+        errors: [],
+        summary: `${marked} invoice(s) marked past due, ${unmarked} no longer past due.`,
       };
     },
   },

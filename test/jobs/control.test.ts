@@ -38,6 +38,9 @@ describeEachDatabase(
         'webhook_cleanup',
         'payout_reconciliation',
         'balances',
+        'totals_check',
+        'payment_schedules',
+        'invoices_past_due',
       ]);
       const daily = res.body.data[0];
       expect(daily).toMatchObject({
@@ -58,7 +61,7 @@ describeEachDatabase(
       const unknown = await h.request('POST', '/v1/jobs/charge_everyone/run');
       expectStatus(unknown, 404);
       expect(unknown.body.error.message).toBe(
-        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, transfers, payouts, reattempts, recover, webhook_inbox, webhook_cleanup, payout_reconciliation, balances.",
+        "No job named 'charge_everyone'. Jobs: daily_charges, capture_authorized, scheduled_refunds, transfers, payouts, reattempts, recover, webhook_inbox, webhook_cleanup, payout_reconciliation, balances, totals_check, payment_schedules, invoices_past_due.",
       );
       // The run takes no fields: one sent is a mistake (an option this version does not have), not to be ignored.
       const withField = await h.request('POST', '/v1/jobs/daily_charges/run', { due_today_only: true });
@@ -169,8 +172,11 @@ describeEachDatabase(
         'balances',
         'capture_authorized',
         'daily_charges',
+        'invoices_past_due',
+        'payment_schedules',
         'payouts',
         'scheduled_refunds',
+        'totals_check',
         'transfers',
         'webhook_cleanup',
       ]);
@@ -181,8 +187,11 @@ describeEachDatabase(
         'balances',
         'capture_authorized',
         'daily_charges',
+        'invoices_past_due',
+        'payment_schedules',
         'payouts',
         'scheduled_refunds',
+        'totals_check',
         'transfers',
         'webhook_cleanup',
       ]);

@@ -274,6 +274,7 @@ const PROVOKE: Record<ConstraintName, string> = {
   transactions_schedule_occurrence_check: trx(`schedule_id = 'sch_1'`),
   transactions_one_per_schedule_occurrence: `update transactions set schedule_id = 'sch_1', schedule_occurrence = 1 where id in ('trx_1', 'trx_2')`,
   totals_pkey: `update totals set owner_id = 'x_1' where owner_id = 'x_2'`,
+  totals_pending_commits_pkey: `insert into totals_pending_commits (txid) values (1), (1)`,
   allocations_pkey: `update allocations set id = 'alc_1' where id = 'alc_2'`,
   allocations_transaction_id_fkey: `update allocations set transaction_id = 'trx_missing' where id = 'alc_2'`,
   allocations_invoice_id_fkey: `update allocations set invoice_id = 'inv_missing' where id = 'alc_2'`,

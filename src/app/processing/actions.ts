@@ -16,6 +16,7 @@ import {
 import type { Deps, RequestContext } from '../deps.js';
 import { customerForCharge, needsSaving, SavedMethodNeeded } from '../saved-cards.js';
 import { checkRefundApplicationFee } from '../connect/direct-charges.js';
+import { checkRefundInvoice } from '../allocations.js';
 import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { RowMoved } from './apply-outcome.js';
@@ -252,6 +253,8 @@ export interface RefundInput {
   reason?: string | null;
   /** Connect (M6): refund a direct charge's application fee in proportion (app/connect/direct-charges.ts). */
   refund_application_fee?: boolean;
+  /** Issue 19 (R4): the invoice the refund is allocated to (one the charge has an allocation to); else newest first. */
+  invoice_id?: string | null;
 }
 
 /**
@@ -265,7 +268,8 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
     id,
     async (trx, locked): Promise<Plan> => {
       const charge = locked.row;
-      requireCharge(charge);
+      // A write-off (P7) is reversed by refunding it: a non-gateway refund, allocated back to its invoice.
+      if (charge.record_type !== 'charge' || charge.transaction_type !== 'write_off') requireCharge(charge);
       const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
       const reason = input.reason ?? null;
       if (reason !== null && !(REFUND_REASONS as readonly string[]).includes(reason)) {
@@ -296,7 +300,9 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
           'amount',
         );
       }
-      const refund = await newRefund(deps, trx, locked, wanted);
+      const invoiceId = input.invoice_id ?? null;
+      if (invoiceId !== null) await checkRefundInvoice(trx, charge, invoiceId, wanted);
+      const refund = await newRefund(deps, trx, locked, wanted, invoiceId);
       if (charge.non_gateway) {
         return {
           kind: 'under_lock',
@@ -334,7 +340,13 @@ export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, i
  * The refund transaction, as created open (tx1 then inserts it started, or completes a non-gateway one). Its
  * references are the charge's, checked by the refund planner, so they are not read again.
  */
-async function newRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: number): Promise<NewTransactionRow> {
+async function newRefund(
+  deps: Deps,
+  trx: Trx,
+  locked: LockedForAction,
+  amount: number,
+  invoiceId: string | null = null,
+): Promise<NewTransactionRow> {
   const charge = locked.row;
   const { row } = await buildNewTransaction(
     deps,
@@ -356,6 +368,7 @@ async function newRefund(deps: Deps, trx: Trx, locked: LockedForAction, amount: 
   );
   return {
     ...row,
+    invoice_id: invoiceId,
     gateway_id: charge.gateway_id,
     gateway_payment_intent: charge.gateway_payment_intent,
     gateway_charge: charge.gateway_charge,

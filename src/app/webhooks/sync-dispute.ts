@@ -191,6 +191,9 @@ async function recordFeeAdjustments(
       original_transaction_id: charge.id,
       account_id: charge.account_id,
       contact_id: charge.contact_id,
+      parent_id: charge.parent_id,
+      // The invoice's totals count the fee with the charge's (an adjustment is never allocated).
+      invoice_id: charge.invoice_id,
       gateway_id: charge.gateway_id,
       gateway_payment_intent: charge.gateway_payment_intent,
       gateway_charge: charge.gateway_charge,

@@ -54,6 +54,13 @@ const RefundBody = Type.Object(
         { description: "Sent to the gateway as the refund's reason." },
       ),
     ),
+    invoice_id: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          "Issue 19: allocate the refund to this invoice (one the charge has an allocation to; 400 invoice_not_allocated otherwise). Without it, the refund takes back from the charge's allocations newest first.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

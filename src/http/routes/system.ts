@@ -24,6 +24,7 @@ const SettingsSchema = Type.Object({
   webhook_retention_days: Type.Integer(),
   stuck_after_seconds: Type.Integer(),
   payment_method_rolldown_enabled: Type.Boolean(),
+  schedule_horizon_days: Type.Integer(),
 });
 
 export function systemRoutes(

@@ -1,6 +1,7 @@
 // Accounts and contacts (R6): request bodies, list queries and the objects returned.
 import { Type } from 'typebox';
 import { Id, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
+import { TotalsSchema } from './totals.js';
 
 const Email = Type.String({ maxLength: 254, description: 'An e-mail address.' });
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
@@ -15,6 +16,7 @@ const DefaultPaymentMethod = Nullable(
 
 const timestamps = {
   metadata: Metadata,
+  totals: TotalsSchema,
   created_at: Type.String(),
   updated_at: Type.String(),
 };

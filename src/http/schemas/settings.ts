@@ -25,6 +25,9 @@ export const UpdateSettingsBody = Type.Object(
     webhook_retention_days: Type.Optional(Type.Integer({ description: '1 to 3650.' })),
     stuck_after_seconds: Type.Optional(Type.Integer({ description: '30 to 86400.' })),
     payment_method_rolldown_enabled: Type.Optional(Type.Boolean()),
+    schedule_horizon_days: Type.Optional(
+      Type.Integer({ description: '1 to 3660: how many days ahead payment schedules generate their occurrences.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -14,7 +14,7 @@ export const TotalsEntrySchema = Type.Object(
     retained_amount: figure('Captured - refunded - disputed.'),
     non_gateway_amount: figure('The part of captured - refunded paid outside the gateway (write-offs excluded).'),
     written_off_amount: figure('Written off, less write-off reversals.'),
-    gateway_fee: figure("The gateway's fees net of fees refunded, in this settlement currency."),
+    gateway_fee: figure("The gateway's fees net of fees refunded, dispute fees included, in this settlement currency."),
     net_amount: figure('What the charges settled for after fees, refunds and disputes, in this settlement currency.'),
     disputed_amount: figure('Withdrawn by disputes and not reinstated.'),
     count_open: figure('Charges open or on hold.'),

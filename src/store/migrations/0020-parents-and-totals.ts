@@ -197,6 +197,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       allocated boolean NOT NULL DEFAULT false
     );
     CREATE INDEX totals_pending_txid ON totals_pending (txid);
+    CREATE UNLOGGED TABLE totals_pending_commits (txid int8 CONSTRAINT totals_pending_commits_pkey PRIMARY KEY);
     CREATE TABLE allocations (
       id text PRIMARY KEY,
       transaction_id text NOT NULL
@@ -241,7 +242,8 @@ const FUNCTIONS = [
   // What one transaction adds to each of its owners' totals: one row per owner and currency (amounts in the
   // transaction's currency, fees and net in its settlement currency). Only charges (normal ones, and write-offs in
   // written_off_amount alone) count; refunds count through their charge's refunded_amount, disputes through its
-  // disputed_amount.
+  // disputed_amount and disputes_net_amount. A dispute's fee (an adjustment, migration 0014) counts in gateway_fee
+  // only: its net is already in the charge's disputes_net_amount.
   `CREATE FUNCTION settle_totals_entries(t transactions)
    RETURNS TABLE (owner_id text, currency text, open_amount int8, authorized_amount int8, captured_amount int8,
      refunded_amount int8, retained_amount int8, non_gateway_amount int8, written_off_amount int8, gateway_fee int8,
@@ -271,15 +273,20 @@ const FUNCTIONS = [
          CASE WHEN n AND t.status = 'failed' THEN 1 ELSE 0 END::int8 AS count_failed,
          n AND ((t.status = 'completed' AND t.captured_amount > 0) OR (t.status = 'open' AND t.due_date IS NOT NULL))
            AS dated
-       FROM (SELECT t.transaction_type = 'normal' AS n) AS k
+       FROM (SELECT t.record_type = 'charge' AND t.transaction_type = 'normal' AS n) AS k
        UNION ALL
        SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0,
          coalesce(t.gateway_fee, 0) - t.refunded_gateway_fee,
          coalesce(t.net_amount, 0) + t.refunds_net_amount + t.disputes_net_amount,
          0, 0, 0, 0, false
-       WHERE t.transaction_type = 'normal' AND (t.gateway_fee IS NOT NULL OR t.net_amount IS NOT NULL)
+       WHERE t.record_type = 'charge' AND t.transaction_type = 'normal'
+         AND (t.gateway_fee IS NOT NULL OR t.net_amount IS NOT NULL)
+       UNION ALL
+       SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0, t.gateway_fee, 0, 0, 0, 0, 0, false
+       WHERE t.record_type = 'adjustment' AND t.gateway_fee IS NOT NULL
      ) AS e
-     WHERE o.owner_id IS NOT NULL AND t.record_type = 'charge' AND t.transaction_type IN ('normal', 'write_off')
+     WHERE o.owner_id IS NOT NULL
+       AND ((t.record_type = 'charge' AND t.transaction_type IN ('normal', 'write_off')) OR t.record_type = 'adjustment')
    $fn$`,
   // What of a transaction its allocations can hold: a charge's captured amount, a completed write-off's amount, a
   // completed refund's (of a charge or a write-off) amount as a positive number; 0 until then.
@@ -292,7 +299,9 @@ const FUNCTIONS = [
        ELSE 0 END
    $fn$`,
   // Re-applies a transaction's allocatable amount to its allocations, oldest first.
-  `CREATE FUNCTION settle_refresh_allocations(p_transaction text) RETURNS void LANGUAGE sql AS $fn$
+  // (plpgsql, so that its plan is prepared once per session rather than at every call.)
+  `CREATE FUNCTION settle_refresh_allocations(p_transaction text) RETURNS void LANGUAGE plpgsql AS $fn$
+   BEGIN
      WITH t AS (SELECT settle_allocatable(x) AS e FROM transactions x WHERE x.id = p_transaction),
      a AS (
        SELECT id, amount, sum(amount) OVER (ORDER BY created_at, id) - amount AS before
@@ -300,13 +309,15 @@ const FUNCTIONS = [
      ),
      want AS (SELECT a.id, greatest(0, least(a.amount, t.e - a.before)) AS applied FROM a CROSS JOIN t)
      UPDATE allocations al SET applied_amount = w.applied
-     FROM want w WHERE al.id = w.id AND al.applied_amount <> w.applied
+     FROM want w WHERE al.id = w.id AND al.applied_amount <> w.applied;
+   END
    $fn$`,
   // Stages the difference between the removed and the added rows' contributions, per owner and currency, for the
   // commit (settle_totals_commit). Nothing is locked here: a statement that changes nothing anyone totals stages
   // nothing.
   `CREATE FUNCTION settle_apply_totals(added transactions[], removed transactions[]) RETURNS void
    LANGUAGE sql AS $fn$
+     WITH staged AS (
      INSERT INTO totals_pending (owner_id, currency, ${TOTALS_FIELDS.join(', ')}, dated)
      SELECT * FROM (
        SELECT e.owner_id, e.currency, ${TOTALS_FIELDS.map((f) => `sum(c.s * e.${f}) AS ${f}`).join(', ')}, bool_or(e.dated) AS dated
@@ -318,8 +329,14 @@ const FUNCTIONS = [
      ) AS d
      WHERE d.dated OR (${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')})
        IS DISTINCT FROM (${TOTALS_FIELDS.map(() => '0').join(', ')})
+     RETURNING 1
+     )
+     INSERT INTO totals_pending_commits (txid) SELECT txid_current() WHERE EXISTS (SELECT 1 FROM staged)
+     ON CONFLICT (txid) DO NOTHING
    $fn$`,
-  // At commit, once per database transaction that staged anything: every staged difference, summed, applied in one
+  // At commit, once per database transaction that staged anything (the constraint trigger is on
+  // totals_pending_commits, which holds one row per such database transaction, so it fires once however much was
+  // staged): every staged difference, summed, applied in one
   // pass. By then the database transaction holds the locks of every transaction it changed; the owners' rows are
   // locked here, all totals rows in (owner, currency) order and then all invoices in id order, so writers sharing
   // owners never deadlock, however many statements each made and in whatever order. The last-payment and next-due
@@ -335,6 +352,7 @@ const FUNCTIONS = [
      invoice_ids text[];
      bad record;
    BEGIN
+     DELETE FROM totals_pending_commits WHERE txid = txid_current();
      WITH taken AS (DELETE FROM totals_pending WHERE txid = txid_current() RETURNING *)
      SELECT array_agg(ROW(x.*)::totals_pending) INTO staged FROM (
        SELECT 0::int8, owner_id, currency, ${TOTALS_FIELDS.map((f) => `sum(${f})::int8`).join(', ')}, bool_or(dated),
@@ -399,7 +417,7 @@ const FUNCTIONS = [
      RETURN NULL;
    END
    $fn$`,
-  `CREATE CONSTRAINT TRIGGER totals_pending_commit AFTER INSERT ON totals_pending DEFERRABLE INITIALLY DEFERRED
+  `CREATE CONSTRAINT TRIGGER totals_pending_commit AFTER INSERT ON totals_pending_commits DEFERRABLE INITIALLY DEFERRED
    FOR EACH ROW EXECUTE FUNCTION settle_totals_commit()`,
   // A new transaction: its allocations when it names an invoice (all of it), or, for a refund without one, taken
   // back from its charge's allocations newest first (what each still holds net of earlier refunds).
@@ -462,6 +480,12 @@ const FUNCTIONS = [
      ELSIF TG_OP = 'UPDATE' THEN
        PERFORM settle_apply_totals(ARRAY(SELECT ROW(n.*)::transactions FROM new_rows n),
          ARRAY(SELECT ROW(o.*)::transactions FROM old_rows o));
+       -- An allocated transaction keeps its invoices' currency.
+       IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+           WHERE n.currency <> o.currency AND EXISTS (SELECT 1 FROM allocations al WHERE al.transaction_id = n.id)) THEN
+         RAISE EXCEPTION 'an allocated transaction cannot change its currency'
+           USING ERRCODE = 'check_violation', CONSTRAINT = 'allocations_currency', TABLE = 'transactions';
+       END IF;
        FOR changed IN SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE settle_allocatable(n) <> settle_allocatable(o)
            AND EXISTS (SELECT 1 FROM allocations al WHERE al.transaction_id = n.id)
@@ -498,6 +522,16 @@ const FUNCTIONS = [
    $fn$`,
   `CREATE TRIGGER allocations_before_insert BEFORE INSERT ON allocations
    FOR EACH ROW EXECUTE FUNCTION settle_allocation_before_insert()`,
+  // An allocation lowered below what it applies applies at most its new amount at once (the statement's trigger then
+  // spreads the transaction's allocatable amount again).
+  `CREATE FUNCTION settle_allocation_before_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+   BEGIN
+     NEW.applied_amount := least(NEW.applied_amount, NEW.amount);
+     RETURN NEW;
+   END
+   $fn$`,
+  `CREATE TRIGGER allocations_before_update BEFORE UPDATE OF amount ON allocations
+   FOR EACH ROW EXECUTE FUNCTION settle_allocation_before_update()`,
   // Allocations moved: their invoices' allocated sums change by the difference, staged for the commit (which also
   // checks the void and write-off rules against the applied balances). A transaction's allocations within its amount
   // is checked here: its allocations change only under its own lock.
@@ -518,6 +552,9 @@ const FUNCTIONS = [
        SELECT 1 AS s, a.* FROM unnest(added) AS a
        UNION ALL SELECT -1, r.* FROM unnest(removed) AS r
      ) AS c GROUP BY invoice_id;
+     IF FOUND THEN
+       INSERT INTO totals_pending_commits (txid) VALUES (txid_current()) ON CONFLICT (txid) DO NOTHING;
+     END IF;
      SELECT t.id INTO bad FROM transactions t
        WHERE t.id IN (SELECT a.transaction_id FROM unnest(added) AS a)
          AND (SELECT sum(al.amount) FROM allocations al WHERE al.transaction_id = t.id) > abs(t.amount)

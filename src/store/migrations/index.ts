@@ -18,6 +18,7 @@ import * as m0015 from './0015-connect.js';
 import * as m0016 from './0016-transfer-reversals.js';
 import * as m0019 from './0019-queue-indexes.js';
 import * as m0020 from './0020-parents-and-totals.js';
+import * as m0021 from './0021-list-view-indexes.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0016-transfer-reversals': m0016,
   '0019-queue-indexes': m0019,
   '0020-parents-and-totals': m0020,
+  '0021-list-view-indexes': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {
