@@ -19,7 +19,7 @@ import { formatAmount, parseAmount } from '../domain/money.js';
 import { isPaymentMethodUsable, type PaymentMethodLike } from '../domain/to-fix.js';
 import { stateOf, transition } from '../domain/transaction-state.js';
 import { deleteAllocationsOf, listInvoiceTransactionRows } from '../store/allocations-repo.js';
-import { lockInvoicePayments, pendingPayments, voidInvoiceRow } from '../store/invoices-repo.js';
+import { dueAndPending, lockInvoicePayments, voidInvoiceRow } from '../store/invoices-repo.js';
 import type { InvoiceRow, TransactionRow, Tx } from '../store/schema.js';
 import {
   compareAndSetTransaction,
@@ -50,16 +50,16 @@ export function requireOpenInvoice(invoice: InvoiceRow, action: string): void {
 }
 
 /** What can still be paid: the balance due less what open or in-flight payments will add. */
-async function payable(trx: Tx, invoice: InvoiceRow): Promise<{ payable: number; pending: number }> {
-  const pending = await pendingPayments(trx, invoice.id);
-  return { payable: invoice.balance_due - pending, pending };
+async function payable(trx: Tx, invoice: InvoiceRow): Promise<{ payable: number; pending: number; due: number }> {
+  const { balanceDue, pending } = await dueAndPending(trx, invoice.id);
+  return { payable: balanceDue - pending, pending, due: balanceDue };
 }
 
-function exceedsPayable(invoice: InvoiceRow, amount: number, due: { payable: number; pending: number }) {
+function exceedsPayable(invoice: InvoiceRow, amount: number, due: { payable: number; pending: number; due: number }) {
   const money = (n: number) => formatAmount(n, invoice.currency);
   const inFlight =
     due.pending > 0
-      ? ` (balance due ${money(invoice.balance_due)}, of which ${money(due.pending)} is being paid by open or in-flight payments)`
+      ? ` (balance due ${money(due.due)}, of which ${money(due.pending)} is being paid by open or in-flight payments)`
       : '';
   if (due.payable <= 0) {
     return new ValidationError(

@@ -90,25 +90,34 @@ export function listInvoiceRows(
 }
 
 /**
- * What open or in-flight payments allocated to the invoice will still add to its balance_paid when they complete:
- * the unapplied part of the payment allocations of charges not yet finished (open, on hold, in process, pending,
- * waiting for authentication or review, or authorized).
+ * The invoice's balance due and what open or in-flight payments allocated to it will still add to its balance_paid
+ * when they complete (the unapplied part of the payment allocations of charges not yet finished: open, on hold, in
+ * process, pending, waiting for authentication or review, or authorized), read in ONE statement: read apart, a
+ * payment completing between the two reads would count in neither (READ COMMITTED gives each statement its own
+ * snapshot), and a second payment of the whole balance would be let through.
  */
-export async function pendingPayments(db: Db | Tx, invoiceId: string): Promise<number> {
-  const q = db
-    .selectFrom('allocations as a')
-    .innerJoin('transactions as t', 't.id', 'a.transaction_id')
-    .select(sql<string>`coalesce(sum(a.amount - a.applied_amount), 0)`.as('pending'))
-    .where('a.invoice_id', '=', invoiceId)
-    .where('a.kind', '=', 'payment')
-    .where((eb) =>
-      eb.or([
-        eb('t.status', 'in', ['open', 'on_hold', 'process', 'pending', 'pending_payment_intent', 'needs_review']),
-        eb.and([eb('t.status', '=', 'completed'), eb('t.payment_status', '=', 'authorized')]),
-      ]),
-    );
-  const row = await q.executeTakeFirstOrThrow();
-  return Number(row.pending);
+export async function dueAndPending(db: Db | Tx, invoiceId: string): Promise<{ balanceDue: number; pending: number }> {
+  const row = await db
+    .selectFrom('invoices as i')
+    .select('i.balance_due')
+    .select((eb) =>
+      eb
+        .selectFrom('allocations as a')
+        .innerJoin('transactions as t', 't.id', 'a.transaction_id')
+        .select(sql<string>`coalesce(sum(a.amount - a.applied_amount), 0)`.as('pending'))
+        .whereRef('a.invoice_id', '=', 'i.id')
+        .where('a.kind', '=', 'payment')
+        .where((w) =>
+          w.or([
+            w('t.status', 'in', ['open', 'on_hold', 'process', 'pending', 'pending_payment_intent', 'needs_review']),
+            w.and([w('t.status', '=', 'completed'), w('t.payment_status', '=', 'authorized')]),
+          ]),
+        )
+        .as('pending'),
+    )
+    .where('i.id', '=', invoiceId)
+    .executeTakeFirstOrThrow();
+  return { balanceDue: Number(row.balance_due), pending: Number(row.pending ?? 0) };
 }
 
 /**

@@ -420,6 +420,21 @@ export function lockChargeByPaymentIntent(trx: Db, paymentIntentId: string): Pro
     .executeTakeFirst();
 }
 
+/**
+ * Locks, in id order, every transaction that records one of the gateway objects (a payment's pi_..., a payout's
+ * po_...): a write that will change several of them (a sync page) takes all their locks first, in the one order every
+ * such write uses, before changing any (their owners' totals are locked at commit, after them).
+ */
+export async function lockByGatewayRefs(
+  trx: Db,
+  column: 'gateway_payment_intent' | 'gateway_payout',
+  refs: readonly string[],
+): Promise<void> {
+  const wanted = [...new Set(refs.filter((r) => r !== ''))];
+  if (wanted.length === 0) return;
+  await trx.selectFrom('transactions').select('id').where(column, 'in', wanted).orderBy('id').forUpdate().execute();
+}
+
 /** Whether any transaction records the gateway payment. */
 export async function hasPaymentIntent(db: Db, paymentIntentId: string): Promise<boolean> {
   return (

@@ -15,7 +15,7 @@ import {
   paymentMethodVersions,
   versionsByGatewayRef,
 } from '../../store/sync-runs-repo.js';
-import { compareAndSetTransaction } from '../../store/transactions-repo.js';
+import { compareAndSetTransaction, lockByGatewayRefs } from '../../store/transactions-repo.js';
 import type {
   CreatedRange,
   GatewayCustomerDetails,
@@ -115,6 +115,7 @@ const payments: Importer = async (ctx, after) => {
   return fetched(listed, async (trx) => {
     const tally = new Tally();
     const ids = listed.data.map((p) => p.refs.payment_intent ?? '');
+    await lockByGatewayRefs(trx, 'gateway_payment_intent', ids);
     const before = await chargeVersions(trx, ids);
     const applied = new Set<string>();
     // Oldest first, as they happened (the list is newest first).
@@ -147,6 +148,7 @@ const refunds: Importer = async (ctx, after) => {
       group.refunds.push(refund);
       groups.set(pi, group);
     }
+    await lockByGatewayRefs(trx, 'gateway_payment_intent', [...groups.keys()]);
     const ids = [...groups.values()].flatMap((g) => g.refunds.map((r) => r.refs.refund ?? ''));
     const before = await versionsByGatewayRef(trx, 'gateway_refund', ids);
     const applied: string[] = [];
@@ -181,6 +183,7 @@ const disputes: Importer = async (ctx, after) => {
   }
   return fetched(listed, async (trx) => {
     const tally = new Tally();
+    await lockByGatewayRefs(trx, 'gateway_payment_intent', pis);
     const ids = listed.data.map((d) => d.id);
     const before = await disputeVersions(trx, ctx.sync.gatewayRow.id, ids);
     const applied: string[] = [];
@@ -209,6 +212,7 @@ const payouts: Importer = async (ctx, after) => {
   return fetched(listed, async (trx) => {
     const tally = new Tally();
     const ids = listed.data.map((p) => p.id);
+    await lockByGatewayRefs(trx, 'gateway_payout', ids);
     const before = await versionsByGatewayRef(trx, 'gateway_payout', ids);
     for (const p of [...listed.data].reverse()) await applyPayout(trx, ctx.sync, p);
     const now = await versionsByGatewayRef(trx, 'gateway_payout', ids);

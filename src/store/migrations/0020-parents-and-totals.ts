@@ -315,8 +315,10 @@ const FUNCTIONS = [
   // Stages the difference between the removed and the added rows' contributions, per owner and currency, for the
   // commit (settle_totals_commit). Nothing is locked here: a statement that changes nothing anyone totals stages
   // nothing.
+  // (plpgsql: a LANGUAGE sql function with a data-modifying statement is planned again at every call.)
   `CREATE FUNCTION settle_apply_totals(added transactions[], removed transactions[]) RETURNS void
-   LANGUAGE sql AS $fn$
+   LANGUAGE plpgsql AS $fn$
+   BEGIN
      WITH staged AS (
      INSERT INTO totals_pending (owner_id, currency, ${TOTALS_FIELDS.join(', ')}, dated)
      SELECT * FROM (
@@ -332,7 +334,8 @@ const FUNCTIONS = [
      RETURNING 1
      )
      INSERT INTO totals_pending_commits (txid) SELECT txid_current() WHERE EXISTS (SELECT 1 FROM staged)
-     ON CONFLICT (txid) DO NOTHING
+     ON CONFLICT (txid) DO NOTHING;
+   END
    $fn$`,
   // At commit, once per database transaction that staged anything (the constraint trigger is on
   // totals_pending_commits, which holds one row per such database transaction, so it fires once however much was
