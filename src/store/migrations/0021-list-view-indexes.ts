@@ -17,6 +17,9 @@
 // primary key newest first and filtering (at most 4,907 rows passed, for overdue, 1.5 ms), since their rows are
 // recent or common; a partial index would cost every write that matches or changes its predicate (a refund's
 // payment_status would no longer be a HOT update).
+//
+// The payment schedules' list (GET /v1/payment-schedules, newest first) filtered by parent or invoice gets the same
+// (parent_id, id) and (invoice_id, id) shape.
 import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements.js';
 
@@ -28,6 +31,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX transactions_account ON transactions (account_id, id) WHERE account_id IS NOT NULL;
     DROP INDEX transactions_contact;
     CREATE INDEX transactions_contact ON transactions (contact_id, id) WHERE contact_id IS NOT NULL;
+    CREATE INDEX payment_schedules_parent ON payment_schedules (parent_id, id) WHERE parent_id IS NOT NULL;
+    CREATE INDEX payment_schedules_invoice ON payment_schedules (invoice_id, id) WHERE invoice_id IS NOT NULL;
   `,
   );
 }
