@@ -19,7 +19,7 @@ import type { AccountRow, ContactRow, Db, Tx } from '../store/schema.js';
 import { type Deps, type RequestContext, requireAccount, requirePaymentMethod } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
-import { type TotalsEntryView, withTotals } from './totals.js';
+import { noTotalsYet, oneWithTotals, type TotalsEntryView, withTotals } from './totals.js';
 
 export type CustomerKind = 'account' | 'contact';
 const TABLES: Record<CustomerKind, CustomerTable> = { account: 'accounts', contact: 'contacts' };
@@ -125,18 +125,6 @@ interface ContactFields extends Omit<AccountFields, 'object' | 'name'> {
 /** An account or contact as the API shows it: its fields and its totals (R2: one entry per currency). */
 export type AccountView = AccountFields & { totals: TotalsEntryView[] };
 export type ContactView = ContactFields & { totals: TotalsEntryView[] };
-
-/** A customer made in this transaction has no transactions yet: its totals are the empty list. */
-export const noTotalsYet = <T extends object>(fields: T): T & { totals: TotalsEntryView[] } => ({
-  ...fields,
-  totals: [],
-});
-
-/** Adds one record's totals (one query). */
-export async function oneWithTotals<T extends { id: string }>(db: Db | Tx, fields: T) {
-  const [view] = await withTotals(db, [fields]);
-  return view!;
-}
 
 function presentAccount(row: AccountRow): AccountFields {
   const { id, name, email, default_payment_method_id, metadata } = row;

@@ -11,11 +11,11 @@ import {
   type ParentChanges,
 } from '../store/parents-repo.js';
 import type { ParentRow } from '../store/schema.js';
-import { createMetadata, iso, noTotalsYet, oneWithTotals, optional, requireChanges, retryOnRace } from './customers.js';
+import { createMetadata, iso, optional, requireChanges, retryOnRace } from './customers.js';
 import type { Deps, RequestContext } from './deps.js';
 import { newId } from './ids.js';
 import { byId, cursorAfter, type Page, pageOf, parseLimit } from './pagination.js';
-import { type TotalsEntryView, withTotals } from './totals.js';
+import { noTotalsYet, oneWithTotals, type TotalsEntryView, withTotals } from './totals.js';
 
 /** The rule of the parents_type_check constraint (migration 0020), checked first for a clear 400. */
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;

@@ -6,7 +6,7 @@
 // column in the trigger's settle_totals_entries (a migration that replaces the function and adds the column's
 // last-payment and next-due indexes).
 import type { Db, TotalsRow, Tx } from '../store/schema.js';
-import { totalsOf } from '../store/totals-repo.js';
+import { TOTALS_AMOUNT_FIELDS, totalsOf } from '../store/totals-repo.js';
 
 /** The kinds of owner whose totals the trigger keeps: the id prefix and the transactions column that names one. */
 export const OWNER_KINDS = [
@@ -18,45 +18,18 @@ export const OWNER_KINDS = [
 
 export type OwnerKind = (typeof OWNER_KINDS)[number]['kind'];
 
-/** One currency's entry of an owner's totals, as the API shows it. */
-export interface TotalsEntryView {
-  currency: string;
-  open_amount: number;
-  authorized_amount: number;
-  captured_amount: number;
-  refunded_amount: number;
-  retained_amount: number;
-  non_gateway_amount: number;
-  written_off_amount: number;
-  gateway_fee: number;
-  net_amount: number;
-  disputed_amount: number;
-  count_open: number;
-  count_completed: number;
-  count_failed: number;
-  last_payment_at: string | null;
-  next_due_date: string | null;
-}
+/** One currency's entry of an owner's totals, as the API shows it: the stored row without its owner, times as text. */
+export type TotalsEntryView = Omit<TotalsRow, 'owner_id' | 'last_payment_at'> & { last_payment_at: string | null };
 
 export function presentTotalsEntry(row: TotalsRow): TotalsEntryView {
-  return {
-    currency: row.currency,
-    open_amount: Number(row.open_amount),
-    authorized_amount: Number(row.authorized_amount),
-    captured_amount: Number(row.captured_amount),
-    refunded_amount: Number(row.refunded_amount),
-    retained_amount: Number(row.retained_amount),
-    non_gateway_amount: Number(row.non_gateway_amount),
-    written_off_amount: Number(row.written_off_amount),
-    gateway_fee: Number(row.gateway_fee),
-    net_amount: Number(row.net_amount),
-    disputed_amount: Number(row.disputed_amount),
-    count_open: Number(row.count_open),
-    count_completed: Number(row.count_completed),
-    count_failed: Number(row.count_failed),
-    last_payment_at: row.last_payment_at === null ? null : new Date(row.last_payment_at).toISOString(),
-    next_due_date: row.next_due_date,
+  const { owner_id: _owner, last_payment_at, ...figures } = row;
+  const view = {
+    ...figures,
+    last_payment_at: last_payment_at === null ? null : new Date(last_payment_at).toISOString(),
   };
+  // int8 columns arrive as numbers (store/database.ts); Number() keeps them so whatever the driver gives.
+  for (const field of TOTALS_AMOUNT_FIELDS) view[field] = Number(view[field]);
+  return view;
 }
 
 /** The totals of each owner asked for (an owner with no transactions has an empty list), in one query. */
@@ -77,4 +50,16 @@ export async function withTotals<T extends { id: string }>(
     records.map((r) => r.id),
   );
   return records.map((r) => ({ ...r, totals: totals.get(r.id) ?? [] }));
+}
+
+/** A record made in this database transaction has no transactions yet: its totals are the empty list. */
+export const noTotalsYet = <T extends object>(fields: T): T & { totals: TotalsEntryView[] } => ({
+  ...fields,
+  totals: [],
+});
+
+/** Adds one record's totals (one query). */
+export async function oneWithTotals<T extends { id: string }>(db: Db | Tx, fields: T) {
+  const [view] = await withTotals(db, [fields]);
+  return view!;
 }
