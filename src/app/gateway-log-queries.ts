@@ -27,6 +27,7 @@ export const EXACT_FILTERS = [
   'idempotency_key',
   'http_method',
   'request_id',
+  'order_payment_summary_id',
 ] as const;
 /** Filters matched as a case-insensitive substring of the column. */
 export const TEXT_FILTERS = ['gateway_message', 'gateway_result_code_description'] as const;
@@ -45,6 +46,8 @@ export type GatewayLogQuery = { [K in ExactFilter | TextFilter]?: string } & {
   created_before?: string;
   min_latency_ms?: number;
   max_latency_ms?: number;
+  /** The rows of any payment summary of this order (GET /v1/orders/{id}/gateway-logs). */
+  order_id?: string;
   limit?: number;
   starting_after?: string;
 };
@@ -94,6 +97,7 @@ export async function listGatewayLogs(deps: { db: Db }, query: GatewayLogQuery):
   if (query.created_before !== undefined) filters.createdBefore = parseInstant(query.created_before, 'created_before');
   if (query.min_latency_ms !== undefined) filters.minLatencyMs = parseWhole(query.min_latency_ms, 'min_latency_ms');
   if (query.max_latency_ms !== undefined) filters.maxLatencyMs = parseWhole(query.max_latency_ms, 'max_latency_ms');
+  if (query.order_id !== undefined) filters.orderId = query.order_id;
   const after = cursorAfter(query.starting_after, 'gateway_log');
   if (after !== undefined) filters.idBefore = after;
   return pageOf(await listGatewayLogsPage(deps.db, filters, limit), limit, presentGatewayLog, byId);

@@ -163,6 +163,8 @@ export function toLogRecord(gatewayId: string, entry: GatewayLogEntry, now: Date
     response_body: body(entry.response_body),
     latency_ms: Math.max(0, Math.round(entry.latency_ms)),
     created_at: now,
+    // Filled in by the database from the row's transaction (migration 0022), when it is on an order.
+    order_payment_summary_id: null,
   };
 }
 

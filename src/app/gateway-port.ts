@@ -236,6 +236,12 @@ export interface GatewayPayment {
    */
   application_fee_id?: string | null;
   application_fee?: GatewayApplicationFee | null;
+  /**
+   * Issue 20: the PaymentIntent's metadata as the gateway holds it. A storefront's checkout names the order it pays
+   * for there (settle_order_id or order_external_id, app/webhooks/sync-payment.ts). Optional so that payments built
+   * by hand (tests) need not spell it; the Stripe adapter always fills it.
+   */
+  metadata?: Record<string, string>;
 }
 
 /** Connect (M6): an application fee (ApplicationFees.d.ts `ApplicationFee`), in the charge's currency's minor units. */
@@ -384,6 +390,11 @@ export interface GatewaySnapshot {
   snapshot: Snapshot;
   payment: GatewayPayment | null;
   refund: GatewayRefund | null;
+  /**
+   * Issue 20: a charge event's balance transaction (txn_), null while the charge has none (automatic_async capture:
+   * charge.updated brings it). Absent on other objects.
+   */
+  balance_transaction?: string | null;
 }
 
 export interface Gateway {

@@ -23,6 +23,9 @@ export const ID_PREFIXES = {
   invoice: 'inv',
   allocation: 'alc',
   payment_schedule: 'sch',
+  order: 'ord',
+  order_payment_summary: 'ops',
+  order_payment_record: 'opr',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -30,7 +30,7 @@ export function recordsDiffering(report: TotalsCheckReport): number {
 }
 
 export function totalsCheckSummary(report: TotalsCheckReport): string {
-  const checked = `${report.owners} owners, ${report.invoices} invoices, ${report.allocations} allocations checked`;
+  const checked = `${report.owners} owners, ${report.invoices} invoices, ${report.allocations} allocations, ${report.order_summaries} order payment summaries checked`;
   if (report.differences.length === 0) return `totals agree: ${checked}`;
   return `totals differ: ${report.differences.length} difference(s) in ${recordsDiffering(report)} record(s); ${checked}`;
 }

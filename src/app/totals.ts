@@ -14,6 +14,7 @@ export const OWNER_KINDS = [
   { kind: 'contact', prefix: 'con', column: 'contact_id' },
   { kind: 'parent', prefix: 'par', column: 'parent_id' },
   { kind: 'invoice', prefix: 'inv', column: 'invoice_id' },
+  { kind: 'order', prefix: 'ord', column: 'order_id' },
 ] as const;
 
 export type OwnerKind = (typeof OWNER_KINDS)[number]['kind'];

@@ -68,6 +68,10 @@ const INVOICE_REFERENCED = {
   code: 'invoice_in_use',
   message: 'Transactions, allocations or schedules point to this invoice; it cannot be deleted.',
 };
+const ORDER_REFERENCED = {
+  code: 'order_in_use',
+  message: 'Transactions or payment summaries point to this order; it cannot be deleted.',
+};
 const JOB_RUN_REFERENCED = { code: 'job_run_in_use', message: 'Claims point to this job run; it cannot be deleted.' };
 const ALREADY_RECORDED = 'gateway_object_recorded';
 
@@ -433,6 +437,54 @@ export const CONSTRAINTS = {
   allocations_kind_check: invariant("an allocation's kind follows its transaction"),
   allocations_amount_check: input('invalid_amount', 'amount', 'amount must be a positive integer of minor units.'),
   allocations_applied_within_amount: invariant('an allocation applies between 0 and its amount'),
+  // 0022: orders, their payment summaries and records (O1-O5). Summaries and records are written by the database only
+  // (settle_orders_commit), so their own rules are invariants; their foreign keys name what cannot be deleted.
+  orders_pkey: generatedId,
+  orders_external_id_key: conflict(
+    'order_exists',
+    'Another order already has this external_id; find it with GET /v1/orders?external_id=....',
+  ),
+  orders_account_id_fkey: reference('account_id', 'account', ACCOUNT_REFERENCED),
+  orders_currency_check: input('invalid_currency', 'currency', 'currency must be a three-letter ISO 4217 code.'),
+  orders_total_check: input('invalid_amount', 'total', 'total must not be negative.'),
+  transactions_order_id_fkey: reference('order_id', 'order', ORDER_REFERENCED),
+  order_payment_summaries_pkey: invariant(
+    "a summary's id is made from its first transaction's, one per order and payment method",
+  ),
+  order_payment_summaries_order_id_fkey: reference('order_id', 'order', ORDER_REFERENCED),
+  order_payment_summaries_payment_method_id_fkey: reference(
+    'payment_method_id',
+    'payment method',
+    PAYMENT_METHOD_REFERENCED,
+  ),
+  order_payment_summaries_one_per_method: invariant(
+    'one summary per order and payment method, created with ON CONFLICT DO NOTHING',
+  ),
+  order_payment_records_pkey: invariant(
+    "a record's id is made from its gateway attempt's or transaction's, written by upsert",
+  ),
+  order_payment_records_summary_id_fkey: reference('summary_id', 'payment summary', {
+    code: 'payment_summary_in_use',
+    message: 'Payment records point to this payment summary; it cannot be deleted.',
+  }),
+  order_payment_records_transaction_id_fkey: reference('transaction_id', 'transaction', TRANSACTION_REFERENCED),
+  order_payment_records_attempt_id_fkey: reference('attempt_id', 'gateway attempt', {
+    code: 'gateway_attempt_in_use',
+    message: 'Order payment records point to this gateway attempt; it cannot be deleted.',
+  }),
+  order_payment_records_kind_check: invariant("a payment record's kind is authorization, payment or refund"),
+  order_payment_records_amount_check: invariant("a payment record's amount is never negative"),
+  order_payment_records_status_check: invariant(
+    "a payment record's status is draft, pending, processed, canceled or failed",
+  ),
+  order_payment_records_processing_mode_check: invariant("a payment record's processing_mode is external or platform"),
+  // order_requests: written once per Idempotency-Key in the tx1 of an ensure funds or refunds (app/order-servicing.ts),
+  // after reading it under the key's lock, with the kind of its own route.
+  order_requests_pkey: invariant(
+    "one order request per Idempotency-Key, read under the key's lock before it is written",
+  ),
+  order_requests_order_id_fkey: reference('order_id', 'order', ORDER_REFERENCED),
+  order_requests_kind_check: invariant("an order request's kind is capture or refund"),
 } as const satisfies Record<string, ConstraintRule>;
 
 export type ConstraintName = keyof typeof CONSTRAINTS;

@@ -29,6 +29,7 @@ const GATEWAY_LOG_COLUMNS = everyColumn<'gateway_logs'>()([
   'response_body',
   'latency_ms',
   'created_at',
+  'order_payment_summary_id',
 ]);
 
 /** A log row with every column given; the bodies as JSON values (not text): they travel inside the JSON parameter. */
@@ -78,7 +79,8 @@ export type GatewayLogExactColumn =
   | 'gateway_result_code'
   | 'idempotency_key'
   | 'http_method'
-  | 'request_id';
+  | 'request_id'
+  | 'order_payment_summary_id';
 /** Columns matched as a case-insensitive pattern. */
 export type GatewayLogTextColumn = 'gateway_message' | 'gateway_result_code_description';
 
@@ -98,6 +100,8 @@ export interface GatewayLogFilters {
   maxLatencyMs?: number;
   /** Ids below this one (the previous page's last). */
   idBefore?: string;
+  /** Rows of any payment summary of this order (migration 0022: the log row names its summary). */
+  orderId?: string;
 }
 
 /** A page of log rows, newest first: `limit` of them and one more, to tell whether more follow. */
@@ -122,6 +126,12 @@ export function listGatewayLogsPage(
   if (filters.minLatencyMs !== undefined) q = q.where('latency_ms', '>=', filters.minLatencyMs);
   if (filters.maxLatencyMs !== undefined) q = q.where('latency_ms', '<=', filters.maxLatencyMs);
   if (filters.idBefore !== undefined) q = q.where('id', '<', filters.idBefore);
+  if (filters.orderId !== undefined) {
+    const orderId = filters.orderId;
+    q = q.where('order_payment_summary_id', 'in', (eb) =>
+      eb.selectFrom('order_payment_summaries').select('id').where('order_id', '=', orderId),
+    );
+  }
   return q
     .orderBy('id', 'desc')
     .limit(limit + 1)

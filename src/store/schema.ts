@@ -231,6 +231,8 @@ export interface TransactionsTable {
   schedule_id: Generated<string | null>;
   /** Migration 0020: which occurrence of its schedule (1, 2, ...) a generated transaction is; one transaction each. */
   schedule_occurrence: Generated<number | null>;
+  /** Migration 0022: the order (ord_) a transaction pays for; a refund inherits its charge's. */
+  order_id: Generated<string | null>;
 }
 
 export interface TransactionHistoryTable {
@@ -290,6 +292,8 @@ export interface GatewayLogsTable {
   response_body: ColumnType<unknown, string | null, string | null>;
   latency_ms: number;
   created_at: Timestamp;
+  /** Migration 0022: the order payment summary (ops_) of the row's transaction, when it is on an order. */
+  order_payment_summary_id: Generated<string | null>;
 }
 
 export interface GatewayAttemptsTable {
@@ -537,6 +541,10 @@ export interface Database {
   allocations: AllocationsTable;
   totals: TotalsTable;
   payment_schedules: PaymentSchedulesTable;
+  orders: OrdersTable;
+  order_payment_summaries: OrderPaymentSummariesTable;
+  order_payment_records: OrderPaymentRecordsTable;
+  order_requests: OrderRequestsTable;
 }
 
 /** Migration 0020: a record transactions belong to (an opportunity, a subscription, ...: any lower-case type). */
@@ -716,3 +724,77 @@ export type PaymentScheduleRow = Selectable<PaymentSchedulesTable>;
 export type Db = Kysely<Database>;
 /** A database transaction, likewise. */
 export type Tx = Transaction<Database>;
+
+/** Migration 0022: an order (O1): what a storefront sold; its transactions carry order_id. */
+export interface OrdersTable {
+  id: string;
+  external_id: string | null;
+  account_id: string | null;
+  currency: string;
+  total: number;
+  description: string | null;
+  metadata: Json<Record<string, string>>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0022: one per order and payment method; the amounts are sums over its records, kept by the database. */
+export interface OrderPaymentSummariesTable {
+  id: string;
+  order_id: string;
+  payment_method_id: string;
+  currency: string;
+  authorized_amount: Generated<number>;
+  captured_amount: Generated<number>;
+  refunded_amount: Generated<number>;
+  pending_amount: Generated<number>;
+  available_to_capture: Generated<number>;
+  refunding_amount: Generated<number>;
+  balance: GeneratedAlways<number>;
+  available_to_refund: GeneratedAlways<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type OrderRecordKind = 'authorization' | 'payment' | 'refund';
+export type OrderRecordStatus = 'draft' | 'pending' | 'processed' | 'canceled' | 'failed';
+
+/** Migration 0022: a payment authorization, payment or refund under a summary (O2), derived by the database. */
+export interface OrderPaymentRecordsTable {
+  id: string;
+  summary_id: string;
+  order_id: string;
+  transaction_id: string;
+  attempt_id: string | null;
+  gateway_log_id: string | null;
+  kind: OrderRecordKind;
+  amount: number;
+  status: OrderRecordStatus;
+  result_code: LogResultCode | null;
+  processing_mode: ProcessingMode;
+  gateway_ref_number: string | null;
+  payment_intent: string | null;
+  gateway_date: Date | null;
+  capturable: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type OrderRow = Selectable<OrdersTable>;
+export type OrderPaymentSummaryRow = Selectable<OrderPaymentSummariesTable>;
+export type OrderPaymentRecordRow = Selectable<OrderPaymentRecordsTable>;
+
+/**
+ * Migration 0022: the gateway attempts one ensure-funds or ensure-refunds request started (keyed by its API key and
+ * Idempotency-Key), so that a retry after a crash answers from them instead of planning again.
+ */
+export interface OrderRequestsTable {
+  api_key_id: string;
+  idempotency_key: string;
+  order_id: string;
+  kind: 'capture' | 'refund';
+  attempt_ids: string[];
+  amounts: number[];
+  created_at: Generated<Timestamp>;
+}

@@ -44,8 +44,12 @@ export async function totalsOf(db: Db | Tx, ownerIds: readonly string[]): Promis
 
 /** One field of one stored figure that differs from what the transactions say. */
 export interface TotalsDifference {
-  /** `totals` (an owner's entry) or `invoice` (an invoice's allocated sums) or `allocation` (an applied amount). */
-  table: 'totals' | 'invoice' | 'allocation';
+  /**
+   * `totals` (an owner's entry) or `invoice` (an invoice's allocated sums) or `allocation` (an applied amount), or
+   * (migration 0022) `order_record` (a payment record against what its transaction and attempts say) or
+   * `order_summary` (a summary's amounts against the sums of its records).
+   */
+  table: 'totals' | 'invoice' | 'allocation' | 'order_record' | 'order_summary';
   id: string;
   currency: string | null;
   field: string;
@@ -150,6 +154,79 @@ export async function totalsDifferences(trx: Tx): Promise<TotalsDifference[]> {
       if (stored !== expected) {
         differences.push({
           table: 'invoice',
+          id: String(row.id),
+          currency: String(row.currency),
+          field,
+          stored,
+          expected,
+        });
+      }
+    }
+  }
+  differences.push(...(await orderDifferences(trx)));
+  return differences;
+}
+
+/** The record fields compared with what settle_order_records_of derives now. */
+const RECORD_FIELDS = [
+  'summary_id',
+  'transaction_id',
+  'kind',
+  'amount',
+  'status',
+  'processing_mode',
+  'gateway_ref_number',
+  'payment_intent',
+  'capturable',
+] as const;
+/** The summary fields that are sums over its records (migration 0022, SUMMARY_FIELDS). */
+const SUMMARY_SUMS = {
+  authorized_amount: `sum(r.amount) filter (where r.kind = 'authorization' and r.status = 'processed')`,
+  captured_amount: `sum(r.amount) filter (where r.kind = 'payment' and r.status = 'processed')`,
+  refunded_amount: `sum(r.amount) filter (where r.kind = 'refund' and r.status = 'processed')`,
+  pending_amount: `sum(r.amount) filter (where r.status = 'pending')`,
+  available_to_capture: `sum(r.capturable)`,
+  refunding_amount: `sum(r.amount) filter (where r.kind = 'refund' and r.status = 'pending')`,
+} as const;
+
+/**
+ * Migration 0022: every order payment record re-derived from its transaction and attempts (a record missing or one
+ * too many shows as `exists`), and every summary's amounts recomputed from its records.
+ */
+async function orderDifferences(trx: Tx): Promise<TotalsDifference[]> {
+  const differences: TotalsDifference[] = [];
+  const columns = RECORD_FIELDS.map((f) => `s.${f} as s_${f}, e.${f} as e_${f}`).join(', ');
+  const records = await sql<Record<string, unknown>>`
+    with expected as (
+      select r.* from transactions t cross join lateral settle_order_records_of(t) r where t.order_id is not null
+    )
+    select coalesce(s.id, e.id) as id, (s.id is not null) as s_exists, (e.id is not null) as e_exists, ${sql.raw(columns)}
+    from order_payment_records s full outer join expected e on e.id = s.id
+    order by 1`.execute(trx);
+  for (const row of records.rows) {
+    for (const field of ['exists', ...RECORD_FIELDS]) {
+      const stored = normalise(row[`s_${field}`]);
+      const expected = normalise(row[`e_${field}`]);
+      if (stored !== expected && (field === 'exists' || (row.s_exists === true && row.e_exists === true))) {
+        differences.push({ table: 'order_record', id: String(row.id), currency: null, field, stored, expected });
+      }
+    }
+  }
+  const sums = Object.entries(SUMMARY_SUMS)
+    .map(
+      ([field, sum]) => `s.${field} as s_${field}, coalesce((select ${sum} from order_payment_records r
+      where r.summary_id = s.id), 0)::int8 as e_${field}`,
+    )
+    .join(', ');
+  const summaries = await sql<Record<string, unknown>>`
+    select s.id, s.currency, ${sql.raw(sums)} from order_payment_summaries s order by s.id`.execute(trx);
+  for (const row of summaries.rows) {
+    for (const field of Object.keys(SUMMARY_SUMS)) {
+      const stored = normalise(row[`s_${field}`]);
+      const expected = normalise(row[`e_${field}`]);
+      if (stored !== expected) {
+        differences.push({
+          table: 'order_summary',
           id: String(row.id),
           currency: String(row.currency),
           field,

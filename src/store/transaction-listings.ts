@@ -40,6 +40,7 @@ export type TransactionEqualsColumn =
   | 'parent_id'
   | 'invoice_id'
   | 'schedule_id'
+  | 'order_id'
   | 'original_transaction_id';
 
 export interface TransactionFilters {

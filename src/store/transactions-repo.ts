@@ -101,6 +101,7 @@ const TRANSACTION_COLUMNS = everyColumn<'transactions'>()([
   'invoice_id',
   'schedule_id',
   'schedule_occurrence',
+  'order_id',
 ]);
 
 /** Columns a write may change (never id, created_at, version, which the repository manages). */

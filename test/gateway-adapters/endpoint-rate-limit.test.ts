@@ -80,6 +80,9 @@ describe('EndpointRateLimiter (G5), on a fake clock', () => {
   });
 });
 
+/** How unevenly requests may reach the emulator after the limiter let them go (see the test below). */
+const DELIVERY_JITTER_MS = 250;
+
 describe('the per-endpoint limit at the gateway (G5)', () => {
   let emulator: Emulator;
   beforeAll(async () => {
@@ -87,7 +90,7 @@ describe('the per-endpoint limit at the gateway (G5)', () => {
   });
   afterAll(() => emulator.close());
 
-  it('GETs of different ids share one endpoint: never more than 4 a second at the emulator, the others unhindered', async () => {
+  it('GETs of different ids share one endpoint: never more than 4 a second at the emulator (less delivery jitter), the others unhindered', async () => {
     const limiter = new EndpointRateLimiter(new SlidingWindowRateLimiter({ ratePerSecond: 100 }), () => {
       return new SlidingWindowRateLimiter({ ratePerSecond: 4 });
     });
@@ -116,6 +119,21 @@ describe('the per-endpoint limit at the gateway (G5)', () => {
     const log = emulator.controls.requestLog().slice(before);
     expect(log).toHaveLength(10);
     expect(log.every((e) => e.status === 200)).toBe(true);
-    expect(maxInAnyWindow(log.map((e) => e.at))).toBe(4);
+    // The limiter spaces the sends; the emulator dates arrivals, which a busy machine can bunch up (a request sent
+    // at 0 and delivered 200 ms late shares a window with one sent at 1000 and delivered at once: seen once in a full
+    // run on PostgreSQL). So the window checked at the emulator is shortened by DELIVERY_JITTER_MS. Without the
+    // limiter all ten arrive within a few milliseconds and this fails.
+    expect(
+      maxInAnyWindow(
+        log.map((e) => e.at),
+        1000 - DELIVERY_JITTER_MS,
+      ),
+    ).toBeLessThanOrEqual(4);
+    expect(
+      maxInAnyWindow(
+        log.map((e) => e.at),
+        1000 - DELIVERY_JITTER_MS,
+      ),
+    ).toBeGreaterThanOrEqual(3);
   });
 });

@@ -17,7 +17,7 @@ import { runJob } from '../jobs/support.js';
 import { describeEachDatabase, describePostgres, type Harness } from '../support/harness.js';
 import { created, expectStatus, nonGatewayPayment } from './support.js';
 
-const AGREE = /^totals agree: \d+ owners, \d+ invoices, \d+ allocations checked$/;
+const AGREE = /^totals agree: \d+ owners, \d+ invoices, \d+ allocations, \d+ order payment summaries checked$/;
 
 /** Adds `delta` to one stored total, behind the triggers' back (what a lost or doubled delta would leave). */
 async function corrupt(h: Harness, ownerId: string, delta: number): Promise<void> {
@@ -203,7 +203,7 @@ describe('settle check (CLI, embedded database)', () => {
     expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stdout.trimEnd().split('\n')).toEqual([
       '  totals acc_00000000000000000000000009 EUR net_amount: stored -3, expected 0',
-      'totals differ: 1 difference(s) in 1 record(s); 1 owners, 0 invoices, 0 allocations checked',
+      'totals differ: 1 difference(s) in 1 record(s); 1 owners, 0 invoices, 0 allocations, 0 order payment summaries checked',
     ]);
 
     // A live process (this test's) holds the directory, as `settle serve` would.

@@ -236,6 +236,7 @@ describeEachDatabase('applying outcomes the emulator does not produce', (get) =>
     gateway_id: gatewayId,
     transaction_id: transactionId,
     interaction_type: 'sale',
+    order_payment_summary_id: null,
     interaction_status: 'success',
     result_code: 'success',
     gateway_ref_number: 'pi_pending123',

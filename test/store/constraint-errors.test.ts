@@ -86,6 +86,15 @@ const SEED = [
   `insert into allocations (id, transaction_id, invoice_id, kind, amount)
      values ('alc_1', 'trx_1', 'inv_1', 'payment', 100), ('alc_2', 'trx_2', 'inv_1', 'payment', 100)`,
   `insert into totals (owner_id, currency) values ('x_1', 'USD'), ('x_2', 'USD')`,
+  // 0022: nothing names ord_2 or ops_2, so re-keying them breaks only the key.
+  `insert into orders (id, external_id, currency, total) values ('ord_1', 'o1', 'USD', 1000), ('ord_2', 'o2', 'USD', 1000)`,
+  `insert into order_payment_summaries (id, order_id, payment_method_id, currency)
+     values ('ops_1', 'ord_1', 'pm_1', 'USD'), ('ops_2', 'ord_1', 'pm_2', 'USD')`,
+  `insert into order_payment_records (id, summary_id, order_id, transaction_id, attempt_id, kind, amount, status, processing_mode)
+     values ('opr_1', 'ops_1', 'ord_1', 'trx_1', 'ga_1', 'payment', 100, 'processed', 'platform'),
+            ('opr_2', 'ops_1', 'ord_1', 'trx_1', null, 'payment', 100, 'processed', 'external')`,
+  `insert into order_requests (api_key_id, idempotency_key, order_id, kind, attempt_ids, amounts)
+     values ('key_1', 'k1', 'ord_1', 'capture', '{ga_1}', '{100}'), ('key_1', 'k2', 'ord_1', 'refund', '{ga_2}', '{100}')`,
 ];
 
 const trx = (assignments: string) => `update transactions set ${assignments} where id = 'trx_2'`;
@@ -292,6 +301,27 @@ const PROVOKE: Record<ConstraintName, string> = {
   balance_snapshots_pkey: `update balance_snapshots set id = 'bsn_1' where id = 'bsn_2'`,
   balance_snapshots_gateway_id_fkey: `update balance_snapshots set gateway_id = 'gw_missing' where id = 'bsn_2'`,
   balance_snapshots_flagged_check: `update balance_snapshots set flagged = false where id = 'bsn_2'`,
+  orders_pkey: `update orders set id = 'ord_1' where id = 'ord_2'`,
+  orders_external_id_key: `update orders set external_id = 'o1' where id = 'ord_2'`,
+  orders_account_id_fkey: `update orders set account_id = 'acc_missing' where id = 'ord_2'`,
+  orders_currency_check: `update orders set currency = 'usd' where id = 'ord_2'`,
+  orders_total_check: `update orders set total = -1 where id = 'ord_2'`,
+  transactions_order_id_fkey: trx(`order_id = 'ord_missing'`),
+  order_payment_summaries_pkey: `update order_payment_summaries set id = 'ops_1' where id = 'ops_2'`,
+  order_payment_summaries_order_id_fkey: `update order_payment_summaries set order_id = 'ord_missing' where id = 'ops_2'`,
+  order_payment_summaries_payment_method_id_fkey: `update order_payment_summaries set payment_method_id = 'pm_missing' where id = 'ops_2'`,
+  order_payment_summaries_one_per_method: `update order_payment_summaries set payment_method_id = 'pm_1' where id = 'ops_2'`,
+  order_payment_records_pkey: `update order_payment_records set id = 'opr_1' where id = 'opr_2'`,
+  order_payment_records_summary_id_fkey: `update order_payment_records set summary_id = 'ops_missing' where id = 'opr_2'`,
+  order_payment_records_transaction_id_fkey: `update order_payment_records set transaction_id = 'trx_missing' where id = 'opr_2'`,
+  order_payment_records_attempt_id_fkey: `update order_payment_records set attempt_id = 'ga_missing' where id = 'opr_2'`,
+  order_payment_records_kind_check: `update order_payment_records set kind = 'bogus' where id = 'opr_2'`,
+  order_payment_records_amount_check: `update order_payment_records set amount = -1 where id = 'opr_2'`,
+  order_payment_records_status_check: `update order_payment_records set status = 'bogus' where id = 'opr_2'`,
+  order_payment_records_processing_mode_check: `update order_payment_records set processing_mode = 'bogus' where id = 'opr_2'`,
+  order_requests_pkey: `update order_requests set idempotency_key = 'k1' where idempotency_key = 'k2'`,
+  order_requests_order_id_fkey: `update order_requests set order_id = 'ord_missing' where idempotency_key = 'k2'`,
+  order_requests_kind_check: `update order_requests set kind = 'bogus' where idempotency_key = 'k2'`,
 };
 
 /** Deleting a row that others name: the referenced side of a foreign key. */
@@ -301,6 +331,9 @@ const DELETE_REFERENCED: { statement: string; code: string }[] = [
   { statement: `delete from accounts where id = 'acc_1'`, code: 'account_in_use' },
   { statement: `delete from contacts where id = 'con_1'`, code: 'contact_in_use' },
   { statement: `delete from gateways where id = 'gw_1'`, code: 'gateway_in_use' },
+  { statement: `delete from orders where id = 'ord_1'`, code: 'order_in_use' },
+  { statement: `delete from order_payment_summaries where id = 'ops_1'`, code: 'payment_summary_in_use' },
+  { statement: `delete from gateway_attempts where id = 'ga_1'`, code: 'gateway_attempt_in_use' },
 ];
 
 /** Runs a statement in a transaction that is rolled back, and returns what it threw. */

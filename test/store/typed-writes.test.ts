@@ -130,6 +130,7 @@ for (const kind of databaseKinds()) {
       gateway_id: 'gw_typed',
       transaction_id: null,
       interaction_type: 'sale',
+      order_payment_summary_id: null,
       interaction_status: 'success',
       result_code: 'success',
       gateway_ref_number: 'pi_1',

@@ -21,7 +21,7 @@ import { buildNewTransaction } from '../transactions/create-transaction.js';
 import type { AttemptRequest } from './attempt-call.js';
 import { RowMoved } from './apply-outcome.js';
 import { recoverAttempt } from './recover.js';
-import { gatewayFor, type Plan, requireState, runGatewayAction } from './run-action.js';
+import { gatewayFor, type Plan, type Planner, requireState, runGatewayAction } from './run-action.js';
 
 type Trx = Db;
 
@@ -163,51 +163,52 @@ export function authorizeTransaction(deps: Deps, ctx: RequestContext, id: string
 
 /** P2 (open: charge now) and P3 (authorized: capture in full or in part). */
 export function captureTransaction(deps: Deps, ctx: RequestContext, id: string, input: { amount?: unknown }) {
-  return runGatewayAction(
-    deps,
-    ctx,
-    id,
-    async (trx, locked, day): Promise<Plan> => {
-      const { row } = locked;
-      requireCharge(row);
-      requireState(row, 'capture', ['open', 'completed/authorized']);
-      const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
-      if (row.status === 'open') {
-        if (amount !== undefined && amount !== row.amount) {
-          throw new ValidationError(
-            'amount_mismatch',
-            `An open charge is captured for its own amount (${formatAmount(row.amount, row.currency)}); change the amount with PATCH first, or authorize and capture part of it.`,
-            'amount',
-          );
-        }
-        if (row.non_gateway)
-          return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
-        return paymentPlan(locked, day, 'charge');
-      }
-      const capturable = capturableAmount(row);
-      const wanted = amount ?? capturable;
-      if (wanted > capturable) {
+  return runGatewayAction(deps, ctx, id, capturePlanner(deps, ctx, input), recoverAttempt, { lockFree: true });
+}
+
+/**
+ * The capture planner of P2 and P3 (tx1 of captureTransaction), also run for each capture of an order's ensure funds
+ * (app/order-servicing.ts) under that order's lock.
+ */
+export function capturePlanner(deps: Deps, ctx: RequestContext, input: { amount?: unknown }): Planner {
+  return async (trx, locked, day): Promise<Plan> => {
+    const { row } = locked;
+    requireCharge(row);
+    requireState(row, 'capture', ['open', 'completed/authorized']);
+    const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
+    if (row.status === 'open') {
+      if (amount !== undefined && amount !== row.amount) {
         throw new ValidationError(
-          'amount_exceeds_capturable',
-          `The capture of ${formatAmount(wanted, row.currency)} exceeds what the authorization still holds: ${formatAmount(capturable, row.currency)}.`,
+          'amount_mismatch',
+          `An open charge is captured for its own amount (${formatAmount(row.amount, row.currency)}); change the amount with PATCH first, or authorize and capture part of it.`,
           'amount',
         );
       }
-      checkStripeAmount(wanted, row.currency, 'amount');
-      return {
-        kind: 'call',
-        transaction: row,
-        charge: null,
-        action: 'capture',
-        request: request(row, { amount: wanted, payment_intent: requireIntent(row) }),
-        gateway: gatewayFor(locked),
-        revertStatus: 'completed',
-        responseStatus: 200,
-      };
-    },
-    recoverAttempt,
-    { lockFree: true },
-  );
+      if (row.non_gateway)
+        return { kind: 'done', status: 200, transaction: await completeNonGateway(deps, trx, row, ctx.actor) };
+      return paymentPlan(locked, day, 'charge');
+    }
+    const capturable = capturableAmount(row);
+    const wanted = amount ?? capturable;
+    if (wanted > capturable) {
+      throw new ValidationError(
+        'amount_exceeds_capturable',
+        `The capture of ${formatAmount(wanted, row.currency)} exceeds what the authorization still holds: ${formatAmount(capturable, row.currency)}.`,
+        'amount',
+      );
+    }
+    checkStripeAmount(wanted, row.currency, 'amount');
+    return {
+      kind: 'call',
+      transaction: row,
+      charge: null,
+      action: 'capture',
+      request: request(row, { amount: wanted, payment_intent: requireIntent(row) }),
+      gateway: gatewayFor(locked),
+      revertStatus: 'completed',
+      responseStatus: 200,
+    };
+  };
 }
 
 /** P6: an open non-gateway charge is recorded as paid without any gateway call (one compare-and-set). */
@@ -262,78 +263,82 @@ export interface RefundInput {
  * it releases the authorization instead (P4) and returns the charge (200).
  */
 export function refundTransaction(deps: Deps, ctx: RequestContext, id: string, input: RefundInput) {
-  return runGatewayAction(
-    deps,
-    ctx,
-    id,
-    async (trx, locked): Promise<Plan> => {
-      const charge = locked.row;
-      // A write-off (P7) is reversed by refunding it: a non-gateway refund, allocated back to its invoice.
-      if (charge.record_type !== 'charge' || charge.transaction_type !== 'write_off') requireCharge(charge);
-      const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
-      const reason = input.reason ?? null;
-      if (reason !== null && !(REFUND_REASONS as readonly string[]).includes(reason)) {
-        throw new ValidationError('invalid_reason', `'reason' must be one of: ${REFUND_REASONS.join(', ')}.`, 'reason');
-      }
-      checkRefundApplicationFee(charge, input.refund_application_fee === true);
-      if (charge.status === 'completed' && charge.payment_status === 'authorized') {
-        if (amount !== undefined && amount !== capturableAmount(charge)) {
-          throw new ValidationError(
-            'partial_release_not_supported',
-            `Refunding an authorized charge releases the whole authorization (${formatAmount(capturableAmount(charge), charge.currency)}); to keep part of it, capture that part.`,
-            'amount',
-          );
-        }
-        return releasePlanFor(locked);
-      }
-      requireState(charge, 'refund', [...CAPTURED_STATES, 'completed/authorized']);
-      // Read with the row when there is no lock (one snapshot), else after the lock: see loadForAction.
-      const inFlight = locked.refundsInFlight ?? (await sumRefundsInFlight(trx, charge.id));
-      const refundable = refundableAmount(charge, inFlight);
-      const wanted = amount ?? refundable;
-      if (wanted > refundable || wanted <= 0) {
-        const flight =
-          inFlight > 0 ? ` (${formatAmount(inFlight, charge.currency)} more is being refunded right now)` : '';
+  return runGatewayAction(deps, ctx, id, refundPlanner(deps, ctx, input), recoverAttempt, {
+    lockFree: true,
+    refundsInFlight: true,
+  });
+}
+
+/**
+ * The refund planner of P5 (tx1 of refundTransaction), also run for each refund of an order's ensure refunds
+ * (app/order-servicing.ts) under that order's lock.
+ */
+export function refundPlanner(deps: Deps, ctx: RequestContext, input: RefundInput): Planner {
+  return async (trx, locked): Promise<Plan> => {
+    const charge = locked.row;
+    // A write-off (P7) is reversed by refunding it: a non-gateway refund, allocated back to its invoice.
+    if (charge.record_type !== 'charge' || charge.transaction_type !== 'write_off') requireCharge(charge);
+    const amount = input.amount === undefined ? undefined : parseAmount(input.amount, 'amount', 'positive');
+    const reason = input.reason ?? null;
+    if (reason !== null && !(REFUND_REASONS as readonly string[]).includes(reason)) {
+      throw new ValidationError('invalid_reason', `'reason' must be one of: ${REFUND_REASONS.join(', ')}.`, 'reason');
+    }
+    checkRefundApplicationFee(charge, input.refund_application_fee === true);
+    if (charge.status === 'completed' && charge.payment_status === 'authorized') {
+      if (amount !== undefined && amount !== capturableAmount(charge)) {
         throw new ValidationError(
-          'amount_exceeds_refundable',
-          `The refund of ${formatAmount(wanted, charge.currency)} exceeds what can still be refunded on ${charge.id}: ${formatAmount(refundable, charge.currency)}${flight}.`,
+          'partial_release_not_supported',
+          `Refunding an authorized charge releases the whole authorization (${formatAmount(capturableAmount(charge), charge.currency)}); to keep part of it, capture that part.`,
           'amount',
         );
       }
-      const invoiceId = input.invoice_id ?? null;
-      if (invoiceId !== null) await checkRefundInvoice(trx, charge, invoiceId, wanted);
-      const refund = await newRefund(deps, trx, locked, wanted, invoiceId);
-      if (charge.non_gateway) {
-        return {
-          kind: 'under_lock',
-          run: async (tx) => {
-            const inserted = await insertTransaction(tx, refund, ctx.actor, `refund of ${charge.id}`);
-            return { status: 201, transaction: await completeNonGatewayRefund(deps, tx, charge, inserted, ctx.actor) };
-          },
-        };
-      }
-      if (charge.gateway_id === null) throw new Error(`captured charge ${charge.id} has no gateway`);
+      return releasePlanFor(locked);
+    }
+    requireState(charge, 'refund', [...CAPTURED_STATES, 'completed/authorized']);
+    // Read with the row when there is no lock (one snapshot), else after the lock: see loadForAction.
+    const inFlight = locked.refundsInFlight ?? (await sumRefundsInFlight(trx, charge.id));
+    const refundable = refundableAmount(charge, inFlight);
+    const wanted = amount ?? refundable;
+    if (wanted > refundable || wanted <= 0) {
+      const flight =
+        inFlight > 0 ? ` (${formatAmount(inFlight, charge.currency)} more is being refunded right now)` : '';
+      throw new ValidationError(
+        'amount_exceeds_refundable',
+        `The refund of ${formatAmount(wanted, charge.currency)} exceeds what can still be refunded on ${charge.id}: ${formatAmount(refundable, charge.currency)}${flight}.`,
+        'amount',
+      );
+    }
+    const invoiceId = input.invoice_id ?? null;
+    if (invoiceId !== null) await checkRefundInvoice(trx, charge, invoiceId, wanted);
+    const refund = await newRefund(deps, trx, locked, wanted, invoiceId);
+    if (charge.non_gateway) {
       return {
-        kind: 'call',
-        transaction: { ...refund, metadata: JSON.parse(refund.metadata) } as TransactionRow,
-        insert: true,
-        charge,
-        action: 'refund',
-        request: request(charge, {
-          amount: wanted,
-          payment_intent: requireIntent(charge),
-          reason,
-          description: null,
-          ...(input.refund_application_fee === true ? { refund_application_fee: true } : {}),
-        }),
-        gateway: gatewayFor(locked),
-        revertStatus: 'failed',
-        responseStatus: 201,
+        kind: 'under_lock',
+        run: async (tx) => {
+          const inserted = await insertTransaction(tx, refund, ctx.actor, `refund of ${charge.id}`);
+          return { status: 201, transaction: await completeNonGatewayRefund(deps, tx, charge, inserted, ctx.actor) };
+        },
       };
-    },
-    recoverAttempt,
-    { lockFree: true, refundsInFlight: true },
-  );
+    }
+    if (charge.gateway_id === null) throw new Error(`captured charge ${charge.id} has no gateway`);
+    return {
+      kind: 'call',
+      transaction: { ...refund, metadata: JSON.parse(refund.metadata) } as TransactionRow,
+      insert: true,
+      charge,
+      action: 'refund',
+      request: request(charge, {
+        amount: wanted,
+        payment_intent: requireIntent(charge),
+        reason,
+        description: null,
+        ...(input.refund_application_fee === true ? { refund_application_fee: true } : {}),
+      }),
+      gateway: gatewayFor(locked),
+      revertStatus: 'failed',
+      responseStatus: 201,
+    };
+  };
 }
 
 /**

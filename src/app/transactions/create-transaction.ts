@@ -4,6 +4,7 @@ import { refundableAmount } from '../../domain/amounts.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
+import { findOrderRow } from '../../store/orders-repo.js';
 import type { Db, NewTransactionRow, TransactionRow, Tx } from '../../store/schema.js';
 import {
   findTransaction,
@@ -47,6 +48,8 @@ export interface CreateTransactionInput {
   /** Issue 19: the parent (par_) it belongs to, and the invoice (inv_) it is allocated to in full when created. */
   parent_id?: string | null;
   invoice_id?: string | null;
+  /** Issue 20: the order (ord_) it pays, in the order's currency; a refund without one takes its charge's. */
+  order_id?: string | null;
   /** Connect (M6): a transfer's connected account (cac_), transfer group and source charge (app/connect/transfers.ts). */
   connected_account_id?: string | null;
   transfer_group?: string | null;
@@ -60,6 +63,22 @@ export interface CreateTransactionInput {
 const CREATE_STATUSES = ['open', 'on_hold', 'completed'] as const;
 const isCreateStatus = (status: string): status is (typeof CREATE_STATUSES)[number] =>
   (CREATE_STATUSES as readonly string[]).includes(status);
+
+/**
+ * The order a new transaction names: it must exist and be in the transaction's currency (400 each: the order is a
+ * field of the request). Orders are never edited or deleted, so what is read here still holds at the insert.
+ */
+async function checkOrder(db: Db, orderId: string, currency: string): Promise<void> {
+  const order = await findOrderRow(db, orderId);
+  if (!order) throw new ValidationError('unknown_order', `No order with id '${orderId}'.`, 'order_id');
+  if (order.currency !== currency) {
+    throw new ValidationError(
+      'currency_mismatch',
+      `The order is in ${order.currency}; a transaction on it must be too.`,
+      'currency',
+    );
+  }
+}
 
 /** Checks that a refund's original is a charge that can still give back |amount| (locked for the check). */
 export async function checkRefundOriginal(
@@ -176,6 +195,7 @@ export function transactionDefaults(id: string, now: Date): NewTransactionRow {
     invoice_id: null,
     schedule_id: null,
     schedule_occurrence: null,
+    order_id: null,
     description: null,
     metadata: '{}',
     version: 1,
@@ -256,8 +276,23 @@ export async function buildNewTransaction(
   if (fields.original_transaction_id !== null && !checked) {
     // The refundable amount is checked under a lock on the original, so this needs a transaction.
     if (!trx.isTransaction) throw new Error('a refund must be created inside a database transaction');
-    await checkRefundOriginal(trx as Tx, fields.original_transaction_id, fields.amount, fields.currency);
+    const original = await checkRefundOriginal(
+      trx as Tx,
+      fields.original_transaction_id,
+      fields.amount,
+      fields.currency,
+    );
+    // A refund belongs to its charge's order (the database copies it when none is given); another one is refused.
+    if (input.order_id != null && input.order_id !== original.order_id) {
+      throw new ValidationError(
+        'order_mismatch',
+        `A refund belongs to its charge's order (${original.order_id ?? 'none'}).`,
+        'order_id',
+      );
+    }
   }
+  const orderId = input.order_id ?? null;
+  if (orderId !== null && !checked) await checkOrder(trx, orderId, fields.currency);
   const connect = await checkTransferFields(trx, fields, input, checked);
   const now = deps.clock.now();
   const completed = status === 'completed';
@@ -277,6 +312,7 @@ export async function buildNewTransaction(
     // allocation trigger (currency_mismatch, invoice_void), in the same statement.
     parent_id: input.parent_id ?? null,
     invoice_id: input.invoice_id ?? null,
+    order_id: orderId,
     ...connect,
   };
   return { row, paymentMethod };
@@ -338,6 +374,7 @@ export function cloneInput(source: TransactionRow): CreateTransactionInput {
     account_id: source.account_id,
     contact_id: source.contact_id,
     parent_id: source.parent_id,
+    order_id: source.order_id,
     original_transaction_id: source.original_transaction_id,
     connected_account_id: source.connected_account_id,
     transfer_group: source.transfer_group,

@@ -31,6 +31,7 @@ export interface ListTransactionsQuery {
   parent_id?: string;
   invoice_id?: string;
   schedule_id?: string;
+  order_id?: string;
   original_transaction_id?: string;
   due_before?: string;
   due_after?: string;
@@ -73,6 +74,7 @@ export async function listTransactions(deps: Deps, query: ListTransactionsQuery)
     'parent_id',
     'invoice_id',
     'schedule_id',
+    'order_id',
     'original_transaction_id',
   ] as const;
   for (const field of columns) {

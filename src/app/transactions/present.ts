@@ -59,6 +59,8 @@ export interface TransactionView {
   parent_id: string | null;
   invoice_id: string | null;
   schedule_id: string | null;
+  /** Issue 20: the order (ord_) the transaction pays; a refund or dispute inherits its charge's. */
+  order_id: string | null;
   source_transaction_id: string | null;
   authorization_expires_at: string | null;
   gateway_fee: number | null;
@@ -159,6 +161,7 @@ export function presentTransaction(
     parent_id: row.parent_id ?? null,
     invoice_id: row.invoice_id ?? null,
     schedule_id: row.schedule_id ?? null,
+    order_id: row.order_id ?? null,
     source_transaction_id: row.source_transaction_id ?? null,
     authorization_expires_at: iso(row.authorization_expires_at),
     gateway_fee: row.gateway_fee,

@@ -24,7 +24,7 @@ import {
 } from '../../store/transactions-repo.js';
 import type { GatewaySnapshot } from '../gateway-port.js';
 import { Deferred, lockChargeOfPayment, type SyncContext } from './sync-context.js';
-import { paymentChanges } from './sync-payment.js';
+import { orderReference, paymentChanges } from './sync-payment.js';
 import { syncRefundRow } from './sync-refunds.js';
 
 /** How many times an event waits for Settle's own call before the object is read. */
@@ -118,6 +118,8 @@ export async function applyFromSnapshots(
         // Caused by one of Settle's own calls whose answer Settle applied: the event shows what that answer showed,
         // which Settle holds or has moved on from since (its attempt is resolved, so no later call of it is pending).
         if (isOwn(snap)) continue;
+        const missing = readForOrders(charge, target, snap);
+        if (missing !== null) throw new NeedsRead(missing);
         const decision = judgeSnapshot(target, snap.snapshot, {
           apiVersion: snap.api_version,
           pinnedVersion: snap.pinned_version,
@@ -145,6 +147,32 @@ export async function applyFromSnapshots(
     if (error instanceof NeedsRead) return null;
     throw error;
   }
+}
+
+/**
+ * Issue 20: what the snapshot rule does not compare but a read brings: the balance transaction of a charge captured
+ * with automatic_async (charge.updated carries it; an external payment's record on an order is referenced by it), and
+ * the order a checkout payment's metadata names for an external charge not on an order yet. Null: nothing missing.
+ */
+function readForOrders(charge: TransactionRow, target: TransactionRow, snap: GatewaySnapshot): string | null {
+  if (target !== charge) return null;
+  if (
+    snap.snapshot.object === 'charge' &&
+    (snap.balance_transaction ?? null) !== null &&
+    charge.gateway_balance_transaction === null &&
+    charge.captured_amount > 0
+  ) {
+    return `the charge's balance transaction ${snap.balance_transaction ?? ''} is not in the ledger yet`;
+  }
+  if (
+    snap.payment !== null &&
+    charge.processing_mode === 'external' &&
+    charge.order_id === null &&
+    orderReference(snap.payment) !== null
+  ) {
+    return 'the payment names an order in its metadata';
+  }
+  return null;
 }
 
 /** Applies one forward move (null: nothing to write for this event). */

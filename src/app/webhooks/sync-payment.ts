@@ -3,8 +3,18 @@
 // events applied in any order, or twice, end in the same state. A payment Settle made and whose call is still in
 // flight is resolved through that call's attempt (in-flight.ts); a payment made by another system on the same
 // account becomes an `external` charge.
+//
+// Issue 20: a storefront's checkout names the order it pays for in the PaymentIntent's metadata (settle_order_id: an
+// ord_ id, or order_external_id: the order's external_id). Such an external payment is recorded on that order: the
+// charge gets order_id, the order's account, and a one-time payment method made from the PaymentIntent's (so the
+// database gives it a payment summary and records at commit), and `authorize` when it was authorized at checkout
+// (capture_method manual). An external charge recorded before without order gets them when its payment names one.
+// An order that does not exist, or is in another currency, is not used: the payment is still recorded, without
+// order, and the history says why. POST /v1/orders/{id}/payments (app/order-payments.ts) attaches the same way.
 import { stateLabel, stateOf, type TransactionEvent } from '../../domain/transaction-state.js';
-import type { Db, TransactionRow } from '../../store/schema.js';
+import { findOrderRow, listOrderRows } from '../../store/orders-repo.js';
+import { insertPaymentMethod, lockPaymentMethodsByToken } from '../../store/payment-methods-repo.js';
+import type { Db, NewTransactionRow, OrderRow, TransactionRow, TransactionSource } from '../../store/schema.js';
 import {
   compareAndSetTransaction,
   diffChanges,
@@ -12,7 +22,7 @@ import {
   type TransactionChanges,
 } from '../../store/transactions-repo.js';
 import { collectGatewayLogs, insertGatewayLogs } from '../gateway-log.js';
-import type { GatewayPayment, GatewayRefund } from '../gateway-port.js';
+import type { GatewayPayment, GatewayPaymentMethodDetails, GatewayRefund } from '../gateway-port.js';
 import { newId } from '../ids.js';
 import { balanceFields, errorFields, NO_ERROR, stateChange } from '../processing/apply-outcome.js';
 import { transactionDefaults } from '../transactions/create-transaction.js';
@@ -41,12 +51,18 @@ export async function syncPaymentReading(
     const refunds = wantRefunds
       ? resultOf(await ctx.gateway.listRefunds(paymentIntentId), `the refunds of ${paymentIntentId}`)
       : null;
-    return { payment, refunds };
+    // Issue 20: a payment made elsewhere for an order gets a payment method of its own; its details are read now,
+    // outside the database transaction.
+    const method =
+      payment.transaction_id === null && orderReference(payment) !== null
+        ? await readPaymentMethod(ctx, payment)
+        : null;
+    return { payment, refunds, method };
   });
   try {
     const outcome = await ctx.deps.db.transaction().execute(async (trx) => {
       await insertGatewayLogs(trx, records);
-      return applyPayment(trx, ctx, read.payment, read.refunds);
+      return applyPayment(trx, ctx, read.payment, read.refunds, read.method);
     });
     return { outcome, refundsRead: read.refunds !== null };
   } catch (error) {
@@ -61,6 +77,7 @@ export async function applyPayment(
   ctx: SyncContext,
   payment: GatewayPayment,
   refunds: GatewayRefund[] | null,
+  method: GatewayPaymentMethodDetails | null = null,
 ): Promise<string> {
   const pi = payment.refs.payment_intent;
   const notes: string[] = [];
@@ -72,10 +89,10 @@ export async function applyPayment(
         false,
       );
     }
-    const created = await createExternalCharge(trx, ctx, payment);
+    const created = await createExternalCharge(trx, ctx, payment, method);
     if (!created) return `${pi}: nothing to record yet (the payment is ${payment.status})`;
-    charge = created;
-    notes.push(`${charge.id}: external payment ${pi} recorded as ${stateLabel(stateOf(charge))}`);
+    charge = created.row;
+    notes.push(`${charge.id}: external payment ${pi} recorded as ${stateLabel(stateOf(charge))}${created.onOrder}`);
   } else if (charge.status === 'process' || charge.status === 'needs_review') {
     notes.push(await resolveInFlight(trx, ctx, charge, null, (action) => conclusiveFor(action, payment)));
   } else {
@@ -87,6 +104,10 @@ export async function applyPayment(
       if (!saved) throw new Error(`transaction ${charge.id} changed under its row lock`);
       notes.push(`${charge.id}: ${plan.action}`);
     }
+  }
+  if (charge.processing_mode === 'external' && charge.order_id === null && orderReference(payment) !== null) {
+    const note = await attachExternalChargeToOrder(trx, ctx, charge.id, payment, method);
+    if (note !== null) notes.push(note);
   }
   if (refunds !== null) {
     const current = await lockChargeOfPayment(trx, charge.id, null);
@@ -218,11 +239,28 @@ function externalState(p: GatewayPayment): Pick<TransactionRow, 'status' | 'paym
   }
 }
 
-/** W5: a payment another system made on the same gateway account, recorded as an `external` charge. */
-async function createExternalCharge(trx: Db, ctx: SyncContext, p: GatewayPayment): Promise<TransactionRow | undefined> {
+/** Where an external charge is recorded: its gateway, who made the row, and (issue 20) its order. */
+export interface ExternalChargeTarget {
+  gatewayId: string;
+  now: Date;
+  source: TransactionSource;
+  /** Connect (M6): the connected account (cac_) of a direct charge on it. */
+  connectedAccountId: string | null;
+  orderId: string | null;
+  accountId: string | null;
+  paymentMethodId: string | null;
+}
+
+/**
+ * W5: the row of a payment another system made on the same gateway account, an `external` charge; null while there
+ * is nothing to record (not confirmed yet). `authorize` says it was authorized at checkout (capture_method manual):
+ * on an order, the database then makes an external authorization record (reference: the pi_ id), else a payment
+ * record (reference: the balance transaction, null until known).
+ */
+export function externalChargeRow(p: GatewayPayment, target: ExternalChargeTarget): NewTransactionRow | null {
   const state = externalState(p);
-  if (state === null) return undefined;
-  const now = ctx.now;
+  if (state === null) return null;
+  const now = target.now;
   const base = transactionDefaults(newId('transaction', now.getTime()), now);
   const capturedNow = p.status === 'succeeded';
   const row = {
@@ -230,18 +268,17 @@ async function createExternalCharge(trx: Db, ctx: SyncContext, p: GatewayPayment
     ...state,
     amount: p.amount,
     currency: p.currency,
+    authorize: p.capture_method === 'manual',
     authorized_amount: p.status === 'requires_capture' ? p.authorized_amount : capturedNow ? p.amount : 0,
-    captured_amount: p.captured_amount,
-    gateway_id: ctx.gatewayRow.id,
-    // Connect (M6): a payment made on a connected account Settle knows is a direct charge on it.
-    connected_account_id:
-      ctx.account === null || ctx.account === undefined
-        ? null
-        : ((await knownConnectedAccount(trx, ctx.gatewayRow.id, ctx.account))?.id ?? null),
+    // Only a succeeded payment has captured anything: a bank debit still processing shows its pending charge's
+    // amount as captured (amount_captured) before it settles.
+    captured_amount: capturedNow ? p.captured_amount : 0,
+    gateway_id: target.gatewayId,
+    connected_account_id: target.connectedAccountId,
     ...applicationFeeFields({ refunded_application_fee: 0 }, p.application_fee),
     gateway_payment_intent: p.refs.payment_intent,
     gateway_charge: p.refs.charge,
-    source: ctx.source ?? 'webhook',
+    source: target.source,
     processing_mode: 'external',
     authorization_expires_at: p.status === 'requires_capture' ? p.authorization_expires_at : null,
     uncaptured_method: state.payment_status === 'uncaptured' ? 'automatic' : null,
@@ -249,6 +286,186 @@ async function createExternalCharge(trx: Db, ctx: SyncContext, p: GatewayPayment
     processed_at: state.status === 'completed' || state.status === 'failed' ? now : null,
     ...(capturedNow ? balanceFields(p.balance, { amount: p.captured_amount, currency: p.currency }) : {}),
     ...(state.status === 'failed' ? failedFields(p, now) : {}),
+    order_id: target.orderId,
+    account_id: target.accountId,
+    payment_method_id: target.paymentMethodId,
   };
-  return insertTransaction(trx, row as typeof base, ctx.actor, 'created from the gateway (external payment)');
+  return row as typeof base;
+}
+
+/** W5: a payment another system made on the same gateway account, recorded as an `external` charge. */
+async function createExternalCharge(
+  trx: Db,
+  ctx: SyncContext,
+  p: GatewayPayment,
+  method: GatewayPaymentMethodDetails | null,
+): Promise<{ row: TransactionRow; onOrder: string } | undefined> {
+  if (externalState(p) === null) return undefined;
+  const found = await orderOfPayment(trx, p);
+  const order = found.order;
+  const target: ExternalChargeTarget = {
+    gatewayId: ctx.gatewayRow.id,
+    now: ctx.now,
+    source: ctx.source ?? 'webhook',
+    // Connect (M6): a payment made on a connected account Settle knows is a direct charge on it.
+    connectedAccountId:
+      ctx.account === null || ctx.account === undefined
+        ? null
+        : ((await knownConnectedAccount(trx, ctx.gatewayRow.id, ctx.account))?.id ?? null),
+    orderId: order?.id ?? null,
+    accountId: order?.account_id ?? null,
+    paymentMethodId:
+      order === null ? null : await paymentMethodOfPayment(trx, p, method, ctx.gatewayRow.id, order, ctx.now),
+  };
+  const row = externalChargeRow(p, target);
+  if (row === null) return undefined;
+  const onOrder = order !== null ? ` on order ${order.id}` : found.why !== null ? ` without order: ${found.why}` : '';
+  const inserted = await insertTransaction(
+    trx,
+    row,
+    ctx.actor,
+    `created from the gateway (external payment)${onOrder}`,
+  );
+  return { row: inserted, onOrder };
+}
+
+/** Issue 20: the metadata keys a checkout names its order with: Settle's id (ord_) or the order's external_id. */
+export const ORDER_ID_METADATA_KEY = 'settle_order_id';
+export const ORDER_EXTERNAL_ID_METADATA_KEY = 'order_external_id';
+
+/** The order a payment's metadata names (settle_order_id first), or null when it names none. */
+export function orderReference(p: GatewayPayment): { key: string; value: string } | null {
+  for (const key of [ORDER_ID_METADATA_KEY, ORDER_EXTERNAL_ID_METADATA_KEY]) {
+    const value = p.metadata?.[key];
+    if (typeof value === 'string' && value.trim() !== '') return { key, value: value.trim() };
+  }
+  return null;
+}
+
+/**
+ * The order a payment's metadata names, when it exists and is in the payment's currency; otherwise null and why
+ * (null when the metadata names no order).
+ */
+export async function orderOfPayment(
+  trx: Db,
+  p: GatewayPayment,
+): Promise<{ order: OrderRow; why: null } | { order: null; why: string | null }> {
+  const ref = orderReference(p);
+  if (ref === null) return { order: null, why: null };
+  const order =
+    ref.key === ORDER_ID_METADATA_KEY
+      ? await findOrderRow(trx, ref.value)
+      : (await listOrderRows(trx, { external_id: ref.value, limit: 1 }))[0];
+  if (order === undefined)
+    return { order: null, why: `the order its metadata names (${ref.key} ${ref.value}) does not exist` };
+  if (order.currency !== p.currency) {
+    return {
+      order: null,
+      why: `the order its metadata names (${order.id}) is in ${order.currency}, the payment in ${p.currency}`,
+    };
+  }
+  return { order, why: null };
+}
+
+/** The payment method's details as the gateway holds them (null when it cannot say: the method is made without). */
+export async function readPaymentMethod(
+  ctx: Pick<SyncContext, 'gateway'>,
+  p: GatewayPayment,
+): Promise<GatewayPaymentMethodDetails | null> {
+  if (p.payment_method === null) return null;
+  const outcome = await ctx.gateway.retrievePaymentMethod(p.payment_method);
+  if (outcome.kind === 'succeeded') return outcome.result;
+  // Unreachable: the event is tried again later rather than recording a method without its details.
+  if (outcome.kind === 'retryable' || outcome.kind === 'unknown')
+    resultOf(outcome, `payment method ${p.payment_method}`);
+  return null;
+}
+
+/**
+ * The payment method a checkout payment is recorded with on an order: the one Settle already has for the
+ * PaymentIntent's method (the same gateway token), else a new `one_time` method of the order's account made from
+ * the gateway's details (Settle keeps cards and US bank accounts; another kind is kept as a card without details).
+ * Null when the payment names no method.
+ */
+export async function paymentMethodOfPayment(
+  trx: Db,
+  p: GatewayPayment,
+  method: GatewayPaymentMethodDetails | null,
+  gatewayId: string,
+  order: OrderRow,
+  now: Date,
+): Promise<string | null> {
+  const token = p.payment_method;
+  if (token === null) return null;
+  const existing = await lockPaymentMethodsByToken(trx, token);
+  const mine = existing.find((m) => m.account_id === order.account_id) ?? existing[0];
+  if (mine !== undefined) return mine.id;
+  const details = method !== null && method.id === token ? method : null;
+  const type = details?.type === 'us_bank_account' ? 'us_bank_account' : 'card';
+  const id = newId('payment_method', now.getTime());
+  await insertPaymentMethod(trx, {
+    id,
+    gateway_token: token,
+    type,
+    status: 'one_time',
+    brand: details?.brand ?? null,
+    last4: details?.last4 ?? null,
+    exp_month: type === 'card' ? (details?.exp_month ?? null) : null,
+    exp_year: type === 'card' ? (details?.exp_year ?? null) : null,
+    funding: details?.funding ?? null,
+    fingerprint: details?.fingerprint ?? null,
+    account_id: order.account_id,
+    contact_id: null,
+    billing_email: null,
+    gateway_id: gatewayId,
+    gateway_customer: p.customer,
+    metadata: JSON.stringify({ created_from: p.refs.payment_intent ?? '' }),
+    created_at: now,
+    updated_at: now,
+  });
+  return id;
+}
+
+/**
+ * What puts an existing charge of a payment on an order: order_id, `authorize` when it was authorized at checkout,
+ * and the payment method and account when it has none yet.
+ */
+export function orderAttachChanges(
+  row: TransactionRow,
+  p: GatewayPayment,
+  order: OrderRow,
+  paymentMethodId: string | null,
+): TransactionChanges {
+  return {
+    order_id: order.id,
+    authorize: row.authorize || p.capture_method === 'manual',
+    payment_method_id: row.payment_method_id ?? paymentMethodId,
+    account_id: row.account_id ?? order.account_id,
+  };
+}
+
+/** An external charge recorded before without order, put on the order its payment's metadata names. */
+async function attachExternalChargeToOrder(
+  trx: Db,
+  ctx: SyncContext,
+  chargeId: string,
+  p: GatewayPayment,
+  method: GatewayPaymentMethodDetails | null,
+): Promise<string | null> {
+  const found = await orderOfPayment(trx, p);
+  if (found.order === null) return found.why === null ? null : `${chargeId}: not put on an order: ${found.why}`;
+  const row = await lockChargeOfPayment(trx, chargeId, null);
+  if (!row || row.order_id !== null) return null;
+  const pm =
+    row.payment_method_id ?? (await paymentMethodOfPayment(trx, p, method, ctx.gatewayRow.id, found.order, ctx.now));
+  const action = `put on order ${found.order.id} (named in the payment's metadata)`;
+  const saved = await compareAndSetTransaction(
+    trx,
+    row,
+    orderAttachChanges(row, p, found.order, pm),
+    ctx.actor,
+    action,
+  );
+  if (!saved) throw new Error(`transaction ${row.id} changed under its row lock`);
+  return `${row.id}: ${action}`;
 }

@@ -102,6 +102,8 @@ export function toPayment(pi: Stripe.PaymentIntent, status: PaymentStatus): Gate
     // Connect (M6): a direct charge's application fee (Charge.application_fee, fee_...); its amounts are the
     // platform's to read (stripe-gateway.ts forAccount).
     application_fee_id: charge ? idOf(charge.application_fee) : null,
+    // Issue 20: a checkout's PaymentIntent names its order here (PaymentIntents.d.ts `metadata`).
+    metadata: { ...(pi.metadata ?? {}) },
   };
 }
 

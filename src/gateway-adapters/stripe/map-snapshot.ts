@@ -86,6 +86,7 @@ export function parseStripeSnapshot(event: unknown): GatewaySnapshot | null {
           snapshot,
           payment: null,
           refund: null,
+          balance_transaction: idOf(charge.balance_transaction),
         };
       }
       case 'refund': {

@@ -45,6 +45,9 @@ export const GatewayLogSchema = Type.Object(
     request_body: Type.Unknown({ description: 'The request parameters, with secrets removed.' }),
     response_body: Type.Unknown({ description: 'The answer, with secrets removed; null when none arrived.' }),
     latency_ms: Type.Integer(),
+    order_payment_summary_id: Nullable(
+      Type.String({ description: "The order payment summary of the interaction's transaction (ops_...), if any." }),
+    ),
     created_at: Type.String(),
   },
   { $id: 'GatewayLog' },
@@ -77,7 +80,11 @@ export const GatewayLogFilters = {
 };
 
 export const ListGatewayLogsQuery = Type.Object(
-  { transaction_id: Type.Optional(Type.String({ maxLength: 64 })), ...GatewayLogFilters },
+  {
+    transaction_id: Type.Optional(Type.String({ maxLength: 64 })),
+    order_payment_summary_id: Type.Optional(Type.String({ maxLength: 64 })),
+    ...GatewayLogFilters,
+  },
   { additionalProperties: false },
 );
 

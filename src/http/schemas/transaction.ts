@@ -79,6 +79,12 @@ export const TransactionSchema = Type.Object(
     schedule_id: Nullable(
       Type.String({ description: 'The payment schedule (sch_...) that generated the transaction, or its reattempt.' }),
     ),
+    order_id: Nullable(
+      Type.String({
+        description:
+          "The order (ord_...) the transaction pays; its totals and payment summaries count it. A refund or dispute takes its charge's.",
+      }),
+    ),
     source_transaction_id: Nullable(
       Type.String({ description: 'Connect: the charge (trx_...) a transfer is funded from.' }),
     ),
@@ -166,6 +172,16 @@ export const CreateTransactionBody = Type.Object(
         }),
       ),
     ),
+    order_id: Type.Optional(
+      Nullable(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description:
+            "The order (ord_...) the transaction pays, in the order's currency (400 unknown_order, currency_mismatch). Not changed by PATCH.",
+        }),
+      ),
+    ),
     // Connect (M6): a transfer's fields (record_type transfer only).
     connected_account_id: Type.Optional(Nullable(Id('cac'))),
     transfer_group: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
@@ -206,6 +222,7 @@ export const ListTransactionsQuery = Type.Object(
     parent_id: Type.Optional(Type.String({ maxLength: 64 })),
     invoice_id: Type.Optional(Type.String({ maxLength: 64 })),
     schedule_id: Type.Optional(Type.String({ maxLength: 64 })),
+    order_id: Type.Optional(Type.String({ maxLength: 64 })),
     original_transaction_id: Type.Optional(Type.String({ maxLength: 64 })),
     due_before: Type.Optional(DateOnly('Due strictly before this date.')),
     due_after: Type.Optional(DateOnly('Due strictly after this date.')),

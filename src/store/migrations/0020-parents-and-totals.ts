@@ -244,50 +244,7 @@ const FUNCTIONS = [
   // written_off_amount alone) count; refunds count through their charge's refunded_amount, disputes through its
   // disputed_amount and disputes_net_amount. A dispute's fee (an adjustment, migration 0014) counts in gateway_fee
   // only: its net is already in the charge's disputes_net_amount.
-  `CREATE FUNCTION settle_totals_entries(t transactions)
-   RETURNS TABLE (owner_id text, currency text, open_amount int8, authorized_amount int8, captured_amount int8,
-     refunded_amount int8, retained_amount int8, non_gateway_amount int8, written_off_amount int8, gateway_fee int8,
-     net_amount int8, disputed_amount int8, count_open int8, count_completed int8, count_failed int8, dated boolean)
-   LANGUAGE sql IMMUTABLE AS $fn$
-     SELECT o.owner_id, e.currency, e.open_amount, e.authorized_amount, e.captured_amount, e.refunded_amount,
-       e.retained_amount, e.non_gateway_amount, e.written_off_amount, e.gateway_fee, e.net_amount, e.disputed_amount,
-       e.count_open, e.count_completed, e.count_failed, e.dated
-     FROM (VALUES (t.account_id), (t.contact_id), (t.parent_id), (t.invoice_id)) AS o (owner_id)
-     CROSS JOIN LATERAL (
-       SELECT t.currency AS currency,
-         CASE WHEN n AND t.status IN ('open', 'on_hold') THEN t.amount ELSE 0 END AS open_amount,
-         CASE WHEN n AND t.payment_status = 'authorized' THEN t.authorized_amount - t.captured_amount ELSE 0 END
-           AS authorized_amount,
-         CASE WHEN n AND t.status = 'completed' THEN t.captured_amount ELSE 0 END AS captured_amount,
-         CASE WHEN n AND t.status = 'completed' THEN t.refunded_amount ELSE 0 END AS refunded_amount,
-         CASE WHEN n AND t.status = 'completed' THEN t.captured_amount - t.refunded_amount - t.disputed_amount
-           ELSE 0 END AS retained_amount,
-         CASE WHEN n AND t.status = 'completed' AND t.non_gateway THEN t.captured_amount - t.refunded_amount
-           ELSE 0 END AS non_gateway_amount,
-         CASE WHEN t.transaction_type = 'write_off' AND t.status = 'completed' THEN t.amount - t.refunded_amount
-           ELSE 0 END AS written_off_amount,
-         0::int8 AS gateway_fee, 0::int8 AS net_amount,
-         CASE WHEN n AND t.status = 'completed' THEN t.disputed_amount ELSE 0 END AS disputed_amount,
-         CASE WHEN n AND t.status IN ('open', 'on_hold') THEN 1 ELSE 0 END::int8 AS count_open,
-         CASE WHEN n AND t.status = 'completed' THEN 1 ELSE 0 END::int8 AS count_completed,
-         CASE WHEN n AND t.status = 'failed' THEN 1 ELSE 0 END::int8 AS count_failed,
-         n AND ((t.status = 'completed' AND t.captured_amount > 0) OR (t.status = 'open' AND t.due_date IS NOT NULL))
-           AS dated
-       FROM (SELECT t.record_type = 'charge' AND t.transaction_type = 'normal' AS n) AS k
-       UNION ALL
-       SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0,
-         coalesce(t.gateway_fee, 0) - t.refunded_gateway_fee,
-         coalesce(t.net_amount, 0) + t.refunds_net_amount + t.disputes_net_amount,
-         0, 0, 0, 0, false
-       WHERE t.record_type = 'charge' AND t.transaction_type = 'normal'
-         AND (t.gateway_fee IS NOT NULL OR t.net_amount IS NOT NULL)
-       UNION ALL
-       SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0, t.gateway_fee, 0, 0, 0, 0, 0, false
-       WHERE t.record_type = 'adjustment' AND t.gateway_fee IS NOT NULL
-     ) AS e
-     WHERE o.owner_id IS NOT NULL
-       AND ((t.record_type = 'charge' AND t.transaction_type IN ('normal', 'write_off')) OR t.record_type = 'adjustment')
-   $fn$`,
+  totalsEntriesFunction(OWNER_COLUMNS),
   // What of a transaction its allocations can hold: a charge's captured amount, a completed write-off's amount, a
   // completed refund's (of a charge or a write-off) amount as a positive number; 0 until then.
   `CREATE FUNCTION settle_allocatable(t transactions) RETURNS int8 LANGUAGE sql IMMUTABLE AS $fn$
@@ -347,79 +304,7 @@ const FUNCTIONS = [
   // the applied balances are checked: nothing allocated to a void invoice, no write-off beyond the balance due.
   // Invoices are locked FOR NO KEY UPDATE: the KEY SHARE locks that foreign keys take on them (a transaction or an
   // allocation naming the invoice, held to the end of its writer's database transaction) must not block this.
-  `CREATE FUNCTION settle_totals_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
-   DECLARE
-     staged totals_pending[];
-     owners text[];
-     currencies text[];
-     invoice_ids text[];
-     bad record;
-   BEGIN
-     DELETE FROM totals_pending_commits WHERE txid = txid_current();
-     WITH taken AS (DELETE FROM totals_pending WHERE txid = txid_current() RETURNING *)
-     SELECT array_agg(ROW(x.*)::totals_pending) INTO staged FROM (
-       SELECT 0::int8, owner_id, currency, ${TOTALS_FIELDS.map((f) => `sum(${f})::int8`).join(', ')}, bool_or(dated),
-         sum(payments)::int8, sum(refunds)::int8, sum(write_offs)::int8, sum(reversals)::int8, sum(allocations)::int8,
-         bool_or(wrote_off), bool_or(allocated)
-       FROM taken GROUP BY owner_id, currency
-     ) AS x;
-     IF staged IS NULL THEN
-       RETURN NULL;
-     END IF;
-     INSERT INTO totals AS t (owner_id, currency, ${TOTALS_FIELDS.join(', ')})
-     SELECT d.owner_id, d.currency, ${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')}
-     FROM unnest(staged) AS d
-     WHERE d.currency IS NOT NULL AND (d.dated OR (${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')})
-       IS DISTINCT FROM (${TOTALS_FIELDS.map(() => '0').join(', ')}))
-     ORDER BY d.owner_id, d.currency
-     ON CONFLICT (owner_id, currency) DO UPDATE SET
-       ${TOTALS_FIELDS.map((f) => `${f} = t.${f} + excluded.${f}`).join(', ')};
-     SELECT array_agg(d.owner_id ORDER BY d.owner_id, d.currency), array_agg(d.currency ORDER BY d.owner_id, d.currency)
-       INTO owners, currencies FROM unnest(staged) AS d WHERE d.dated AND d.currency IS NOT NULL;
-     IF owners IS NOT NULL THEN
-       UPDATE totals t SET
-         last_payment_at = CASE left(t.owner_id, 4)
-           ${OWNER_COLUMNS.map(
-             (column) => `WHEN '${PREFIXES[column]}_' THEN (SELECT max(x.processed_at) FROM transactions x
-             WHERE x.${column} = t.owner_id AND x.currency = t.currency AND x.status = 'completed'
-               AND x.record_type = 'charge' AND x.transaction_type = 'normal' AND x.captured_amount > 0)`,
-           ).join('\n           ')}
-           END,
-         next_due_date = CASE left(t.owner_id, 4)
-           ${OWNER_COLUMNS.map(
-             (column) => `WHEN '${PREFIXES[column]}_' THEN (SELECT min(x.due_date) FROM transactions x
-             WHERE x.${column} = t.owner_id AND x.currency = t.currency AND x.status = 'open'
-               AND x.record_type = 'charge' AND x.transaction_type = 'normal' AND x.due_date IS NOT NULL)`,
-           ).join('\n           ')}
-           END
-       FROM unnest(owners, currencies) AS d (owner_id, currency)
-       WHERE t.owner_id = d.owner_id AND t.currency = d.currency;
-     END IF;
-     SELECT array_agg(d.owner_id ORDER BY d.owner_id) INTO invoice_ids FROM unnest(staged) AS d
-       WHERE d.currency IS NULL AND (d.payments, d.refunds, d.write_offs, d.reversals, d.allocations) <> (0, 0, 0, 0, 0);
-     IF invoice_ids IS NOT NULL THEN
-       PERFORM 1 FROM invoices WHERE id = ANY (invoice_ids) ORDER BY id FOR NO KEY UPDATE;
-       UPDATE invoices i SET allocated_payments = i.allocated_payments + d.payments,
-         allocated_refunds = i.allocated_refunds + d.refunds,
-         allocated_write_offs = i.allocated_write_offs + d.write_offs,
-         allocated_write_off_reversals = i.allocated_write_off_reversals + d.reversals,
-         allocations_count = i.allocations_count + d.allocations
-       FROM unnest(staged) AS d WHERE d.currency IS NULL AND i.id = d.owner_id AND i.id = ANY (invoice_ids);
-       SELECT i.id, i.status INTO bad FROM invoices i JOIN unnest(staged) AS d ON d.owner_id = i.id AND d.currency IS NULL
-         WHERE i.id = ANY (invoice_ids) AND ((i.status = 'void' AND d.allocated) OR (d.wrote_off AND i.balance_due < 0))
-         ORDER BY i.id LIMIT 1;
-       IF FOUND THEN
-         IF bad.status = 'void' THEN
-           RAISE EXCEPTION 'invoice % is void', bad.id
-             USING ERRCODE = 'check_violation', CONSTRAINT = 'allocations_invoice_void', TABLE = 'allocations';
-         END IF;
-         RAISE EXCEPTION 'a write-off beyond the balance due of invoice %', bad.id
-           USING ERRCODE = 'check_violation', CONSTRAINT = 'invoices_write_off_within_balance', TABLE = 'invoices';
-       END IF;
-     END IF;
-     RETURN NULL;
-   END
-   $fn$`,
+  totalsCommitFunction(OWNER_COLUMNS, PREFIXES, ''),
   `CREATE CONSTRAINT TRIGGER totals_pending_commit AFTER INSERT ON totals_pending_commits DEFERRABLE INITIALLY DEFERRED
    FOR EACH ROW EXECUTE FUNCTION settle_totals_commit()`,
   // A new transaction: its allocations when it names an invoice (all of it), or, for a refund without one, taken
@@ -606,3 +491,142 @@ const FUNCTIONS = [
   `CREATE TRIGGER allocations_changed_delete AFTER DELETE ON allocations REFERENCING OLD TABLE AS old_rows
    FOR EACH STATEMENT EXECUTE FUNCTION settle_allocations_changed()`,
 ];
+
+/**
+ * What one transaction adds to each of its owners' totals (the owners named by `columns`). Migration 0022 replaces
+ * the function with one more owner column (orders); 0020's own statement is built with its four.
+ */
+export function totalsEntriesFunction(columns: readonly string[]): string {
+  return `CREATE FUNCTION settle_totals_entries(t transactions)
+   RETURNS TABLE (owner_id text, currency text, open_amount int8, authorized_amount int8, captured_amount int8,
+     refunded_amount int8, retained_amount int8, non_gateway_amount int8, written_off_amount int8, gateway_fee int8,
+     net_amount int8, disputed_amount int8, count_open int8, count_completed int8, count_failed int8, dated boolean)
+   LANGUAGE sql IMMUTABLE AS $fn$
+     SELECT o.owner_id, e.currency, e.open_amount, e.authorized_amount, e.captured_amount, e.refunded_amount,
+       e.retained_amount, e.non_gateway_amount, e.written_off_amount, e.gateway_fee, e.net_amount, e.disputed_amount,
+       e.count_open, e.count_completed, e.count_failed, e.dated
+     FROM (VALUES ${columns.map((column) => `(t.${column})`).join(', ')}) AS o (owner_id)
+     CROSS JOIN LATERAL (
+       SELECT t.currency AS currency,
+         CASE WHEN n AND t.status IN ('open', 'on_hold') THEN t.amount ELSE 0 END AS open_amount,
+         CASE WHEN n AND t.payment_status = 'authorized' THEN t.authorized_amount - t.captured_amount ELSE 0 END
+           AS authorized_amount,
+         CASE WHEN n AND t.status = 'completed' THEN t.captured_amount ELSE 0 END AS captured_amount,
+         CASE WHEN n AND t.status = 'completed' THEN t.refunded_amount ELSE 0 END AS refunded_amount,
+         CASE WHEN n AND t.status = 'completed' THEN t.captured_amount - t.refunded_amount - t.disputed_amount
+           ELSE 0 END AS retained_amount,
+         CASE WHEN n AND t.status = 'completed' AND t.non_gateway THEN t.captured_amount - t.refunded_amount
+           ELSE 0 END AS non_gateway_amount,
+         CASE WHEN t.transaction_type = 'write_off' AND t.status = 'completed' THEN t.amount - t.refunded_amount
+           ELSE 0 END AS written_off_amount,
+         0::int8 AS gateway_fee, 0::int8 AS net_amount,
+         CASE WHEN n AND t.status = 'completed' THEN t.disputed_amount ELSE 0 END AS disputed_amount,
+         CASE WHEN n AND t.status IN ('open', 'on_hold') THEN 1 ELSE 0 END::int8 AS count_open,
+         CASE WHEN n AND t.status = 'completed' THEN 1 ELSE 0 END::int8 AS count_completed,
+         CASE WHEN n AND t.status = 'failed' THEN 1 ELSE 0 END::int8 AS count_failed,
+         n AND ((t.status = 'completed' AND t.captured_amount > 0) OR (t.status = 'open' AND t.due_date IS NOT NULL))
+           AS dated
+       FROM (SELECT t.record_type = 'charge' AND t.transaction_type = 'normal' AS n) AS k
+       UNION ALL
+       SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0,
+         coalesce(t.gateway_fee, 0) - t.refunded_gateway_fee,
+         coalesce(t.net_amount, 0) + t.refunds_net_amount + t.disputes_net_amount,
+         0, 0, 0, 0, false
+       WHERE t.record_type = 'charge' AND t.transaction_type = 'normal'
+         AND (t.gateway_fee IS NOT NULL OR t.net_amount IS NOT NULL)
+       UNION ALL
+       SELECT coalesce(t.settlement_currency, t.currency), 0, 0, 0, 0, 0, 0, 0, t.gateway_fee, 0, 0, 0, 0, 0, false
+       WHERE t.record_type = 'adjustment' AND t.gateway_fee IS NOT NULL
+     ) AS e
+     WHERE o.owner_id IS NOT NULL
+       AND ((t.record_type = 'charge' AND t.transaction_type IN ('normal', 'write_off')) OR t.record_type = 'adjustment')
+   $fn$`;
+}
+
+/**
+ * The commit-time apply of the staged totals, for the owners named by `columns` (with their id prefixes); `first` is
+ * plpgsql run before anything else (migration 0022 applies the order payment records there).
+ */
+export function totalsCommitFunction(
+  columns: readonly string[],
+  prefixes: Record<string, string>,
+  first: string,
+): string {
+  return `CREATE FUNCTION settle_totals_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
+   DECLARE
+     staged totals_pending[];
+     owners text[];
+     currencies text[];
+     invoice_ids text[];
+     bad record;
+   BEGIN${first}
+     DELETE FROM totals_pending_commits WHERE txid = txid_current();
+     WITH taken AS (DELETE FROM totals_pending WHERE txid = txid_current() RETURNING *)
+     SELECT array_agg(ROW(x.*)::totals_pending) INTO staged FROM (
+       SELECT 0::int8, owner_id, currency, ${TOTALS_FIELDS.map((f) => `sum(${f})::int8`).join(', ')}, bool_or(dated),
+         sum(payments)::int8, sum(refunds)::int8, sum(write_offs)::int8, sum(reversals)::int8, sum(allocations)::int8,
+         bool_or(wrote_off), bool_or(allocated)
+       FROM taken GROUP BY owner_id, currency
+     ) AS x;
+     IF staged IS NULL THEN
+       RETURN NULL;
+     END IF;
+     INSERT INTO totals AS t (owner_id, currency, ${TOTALS_FIELDS.join(', ')})
+     SELECT d.owner_id, d.currency, ${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')}
+     FROM unnest(staged) AS d
+     WHERE d.currency IS NOT NULL AND (d.dated OR (${TOTALS_FIELDS.map((f) => `d.${f}`).join(', ')})
+       IS DISTINCT FROM (${TOTALS_FIELDS.map(() => '0').join(', ')}))
+     ORDER BY d.owner_id, d.currency
+     ON CONFLICT (owner_id, currency) DO UPDATE SET
+       ${TOTALS_FIELDS.map((f) => `${f} = t.${f} + excluded.${f}`).join(', ')};
+     SELECT array_agg(d.owner_id ORDER BY d.owner_id, d.currency), array_agg(d.currency ORDER BY d.owner_id, d.currency)
+       INTO owners, currencies FROM unnest(staged) AS d WHERE d.dated AND d.currency IS NOT NULL;
+     IF owners IS NOT NULL THEN
+       UPDATE totals t SET
+         last_payment_at = CASE left(t.owner_id, 4)
+           ${columns
+             .map(
+               (column) => `WHEN '${prefixes[column]}_' THEN (SELECT max(x.processed_at) FROM transactions x
+             WHERE x.${column} = t.owner_id AND x.currency = t.currency AND x.status = 'completed'
+               AND x.record_type = 'charge' AND x.transaction_type = 'normal' AND x.captured_amount > 0)`,
+             )
+             .join('\n           ')}
+           END,
+         next_due_date = CASE left(t.owner_id, 4)
+           ${columns
+             .map(
+               (column) => `WHEN '${prefixes[column]}_' THEN (SELECT min(x.due_date) FROM transactions x
+             WHERE x.${column} = t.owner_id AND x.currency = t.currency AND x.status = 'open'
+               AND x.record_type = 'charge' AND x.transaction_type = 'normal' AND x.due_date IS NOT NULL)`,
+             )
+             .join('\n           ')}
+           END
+       FROM unnest(owners, currencies) AS d (owner_id, currency)
+       WHERE t.owner_id = d.owner_id AND t.currency = d.currency;
+     END IF;
+     SELECT array_agg(d.owner_id ORDER BY d.owner_id) INTO invoice_ids FROM unnest(staged) AS d
+       WHERE d.currency IS NULL AND (d.payments, d.refunds, d.write_offs, d.reversals, d.allocations) <> (0, 0, 0, 0, 0);
+     IF invoice_ids IS NOT NULL THEN
+       PERFORM 1 FROM invoices WHERE id = ANY (invoice_ids) ORDER BY id FOR NO KEY UPDATE;
+       UPDATE invoices i SET allocated_payments = i.allocated_payments + d.payments,
+         allocated_refunds = i.allocated_refunds + d.refunds,
+         allocated_write_offs = i.allocated_write_offs + d.write_offs,
+         allocated_write_off_reversals = i.allocated_write_off_reversals + d.reversals,
+         allocations_count = i.allocations_count + d.allocations
+       FROM unnest(staged) AS d WHERE d.currency IS NULL AND i.id = d.owner_id AND i.id = ANY (invoice_ids);
+       SELECT i.id, i.status INTO bad FROM invoices i JOIN unnest(staged) AS d ON d.owner_id = i.id AND d.currency IS NULL
+         WHERE i.id = ANY (invoice_ids) AND ((i.status = 'void' AND d.allocated) OR (d.wrote_off AND i.balance_due < 0))
+         ORDER BY i.id LIMIT 1;
+       IF FOUND THEN
+         IF bad.status = 'void' THEN
+           RAISE EXCEPTION 'invoice % is void', bad.id
+             USING ERRCODE = 'check_violation', CONSTRAINT = 'allocations_invoice_void', TABLE = 'allocations';
+         END IF;
+         RAISE EXCEPTION 'a write-off beyond the balance due of invoice %', bad.id
+           USING ERRCODE = 'check_violation', CONSTRAINT = 'invoices_write_off_within_balance', TABLE = 'invoices';
+       END IF;
+     END IF;
+     RETURN NULL;
+   END
+   $fn$`;
+}
