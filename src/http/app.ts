@@ -33,6 +33,7 @@ import { orderServicingRoutes } from './routes/order-servicing.js';
 import { disputeRoutes } from './routes/disputes.js';
 import { balanceRoutes } from './routes/balances.js';
 import { payoutRoutes } from './routes/payouts.js';
+import { reportRoutes } from './routes/reports.js';
 import { connectedAccountRoutes } from './routes/connected-accounts.js';
 import { transferRoutes } from './routes/transfers.js';
 import { reversalRoutes } from './routes/reversals.js';
@@ -185,6 +186,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(disputeRoutes(options.deps));
   await app.register(balanceRoutes(options.deps));
   await app.register(payoutRoutes(options.deps));
+  await app.register(reportRoutes(options.deps));
   await app.register(connectedAccountRoutes(options.deps));
   await app.register(transferRoutes(options.deps));
   await app.register(reversalRoutes(options.deps));

@@ -147,6 +147,15 @@ function viewFilter(eb: Eb, view: TransactionViewName, day: string) {
 }
 
 /**
+ * One view's condition, for another query over `transactions` left-joined to `payment_methods as pm` (the reports,
+ * store/reports-repo.ts, count and sum what the list views show, by the same definition).
+ */
+export function transactionViewCondition(eb: unknown, view: TransactionViewName, day: string) {
+  // Cast: the caller's expression builder names at least the two tables viewFilter reads.
+  return viewFilter(eb as Eb, view, day);
+}
+
+/**
  * A page of transactions, newest first: `limit` of them and one more, to tell whether more follow. `day` (today,
  * YYYY-MM-DD) is what the views compare due dates and card expiry with.
  */

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { totalsDifferences } from '../../src/store/totals-repo.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
-import { expectStatus, paymentMethod } from '../invoices/support.js';
+import { createPaymentMethod, expectStatus } from './support.js';
 
 let orders = 0;
 
@@ -13,7 +13,7 @@ async function capturedOrder(h: Harness): Promise<{ order: string; transaction: 
   orders += 1;
   const order = `ord_check${h.kind}${orders}`;
   await sql`insert into orders (id, currency, total) values (${order}, 'USD', 10000)`.execute(h.deps.db);
-  const pm = await paymentMethod(h);
+  const pm = await createPaymentMethod(h);
   const created = await h.request('POST', '/v1/transactions', {
     amount: 6000,
     currency: 'usd',

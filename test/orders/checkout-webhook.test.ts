@@ -3,65 +3,38 @@
 // delivered: the external charge with order_id, the order's account, a one-time payment method and `authorize` per
 // capture_method; the database then makes the summary and records. An order that does not exist or is in another
 // currency: the payment is recorded without order, and its history says why.
-import Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
 import { deliverSince, markEvents } from '../totals/support.js';
+import {
+  chargeOf,
+  checkout as checkoutWith,
+  countOf,
+  countRows,
+  createAccount,
+  createOrder,
+  getOrder,
+  stripeOf,
+  uniqueExternalId,
+  type Json,
+} from './support.js';
 
-type Json = Record<string, any>;
+let customers = 0;
 
-function stripeOf(h: Harness): Stripe {
-  return new Stripe('sk_test_x', { host: '127.0.0.1', port: h.emulator!.port, protocol: 'http' });
-}
-
-function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
-
-let orderNumber = 0;
-
+/** An order of a new customer's account, with an external_id. */
 async function order(h: Harness, fields: Json = {}): Promise<Json> {
-  orderNumber += 1;
-  const account = await h.request('POST', '/v1/accounts', { name: `Shop customer ${orderNumber}` });
-  expectStatus(account, 201);
-  const res = await h.request('POST', '/v1/orders', {
-    external_id: `web-${h.kind}-${Date.now()}-${orderNumber}`,
-    account_id: account.body.id,
-    currency: 'usd',
-    total: 10000,
-    ...fields,
-  });
-  expectStatus(res, 201);
-  return res.body;
+  customers += 1;
+  const account = await createAccount(h, `Shop customer ${customers}`);
+  return createOrder(h, { external_id: uniqueExternalId(h, 'web'), account_id: account, ...fields });
 }
 
-function checkout(
+/** A storefront's checkout whose PaymentIntent carries `metadata`. */
+const checkout = (
   h: Harness,
   amount: number,
   captureMethod: 'manual' | 'automatic',
   metadata: Record<string, string> = {},
-  currency = 'usd',
-): Promise<Stripe.PaymentIntent> {
-  return stripeOf(h).paymentIntents.create({
-    amount,
-    currency,
-    payment_method: 'pm_card_visa',
-    confirm: true,
-    capture_method: captureMethod,
-    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-    metadata,
-  });
-}
-
-async function chargeOf(h: Harness, pi: string): Promise<Json> {
-  const rows = await h.deps.db
-    .selectFrom('transactions')
-    .selectAll()
-    .where('gateway_payment_intent', '=', pi)
-    .execute();
-  expect(rows).toHaveLength(1);
-  return rows[0]!;
-}
+) => checkoutWith(h, amount, captureMethod, { metadata });
 
 async function historyOf(h: Harness, id: string): Promise<string[]> {
   const rows = await h.deps.db
@@ -73,21 +46,8 @@ async function historyOf(h: Harness, id: string): Promise<string[]> {
   return rows.map((r) => r.action);
 }
 
-async function summariesOf(h: Harness, orderId: string): Promise<Json[]> {
-  const res = await h.request('GET', `/v1/orders/${orderId}`);
-  expectStatus(res, 200);
-  return res.body.payment_summaries;
-}
-
-const count = async (h: Harness, table: 'transactions' | 'payment_methods' | 'order_payment_records') =>
-  Number(
-    (
-      await h.deps.db
-        .selectFrom(table as 'transactions')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const summariesOf = async (h: Harness, orderId: string): Promise<Json[]> =>
+  (await getOrder(h, orderId)).payment_summaries;
 
 describeEachDatabase(
   'checkout payments attached by webhook',
@@ -119,9 +79,9 @@ describeEachDatabase(
       ]);
       expect(s!.payments).toEqual([]);
       // Delivered again: nothing created twice.
-      const before = [await count(h, 'transactions'), await count(h, 'payment_methods')];
+      const before = await countRows(h, ['transactions', 'payment_methods']);
       await deliverSince(h, mark);
-      expect([await count(h, 'transactions'), await count(h, 'payment_methods')]).toEqual(before);
+      expect(await countRows(h, ['transactions', 'payment_methods'])).toEqual(before);
       expect(await summariesOf(h, o.id)).toEqual([s]);
     });
 
@@ -149,13 +109,13 @@ describeEachDatabase(
     it('an order that does not exist: the payment is recorded without order, and the history says so', async () => {
       const h = get();
       const mark = await markEvents(h);
-      const methods = await count(h, 'payment_methods');
+      const methods = await countOf(h, 'payment_methods');
       const pi = await checkout(h, 1500, 'automatic', { settle_order_id: 'ord_doesnotexist' });
       await deliverSince(h, mark);
       const t = await chargeOf(h, pi.id);
       expect(t).toMatchObject({ order_id: null, processing_mode: 'external', payment_status: 'captured' });
       expect(t.payment_method_id).toBeNull();
-      expect(await count(h, 'payment_methods')).toBe(methods);
+      expect(await countOf(h, 'payment_methods')).toBe(methods);
       const [created] = await historyOf(h, t.id);
       expect(created).toContain('without order');
       expect(created).toContain('ord_doesnotexist');

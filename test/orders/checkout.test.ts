@@ -2,59 +2,35 @@
 // made with the real SDK against the emulator (same account), on each database. Each test checks the transaction,
 // the order's payment summary and records (made by the database at commit), and what the emulator holds; each
 // refusal writes nothing (row counts before and after).
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { applyPayment } from '../../src/app/webhooks/sync-payment.js';
 import type { SyncContext } from '../../src/app/webhooks/sync-context.js';
 import { describeEachDatabase, describePostgres, type Harness } from '../support/harness.js';
 import { deliverSince, markEvents } from '../totals/support.js';
+import {
+  chargeOf,
+  checkout,
+  countRows,
+  createOrder,
+  createPaymentMethod,
+  expectError,
+  expectRefusal,
+  expectReplay,
+  expectStatus,
+  getOrder,
+  stripeOf,
+  uniqueExternalId,
+  type Json,
+} from './support.js';
 
-type Json = Record<string, any>;
+const order = (h: Harness, fields: Json = {}) =>
+  createOrder(h, { external_id: uniqueExternalId(h, 'checkout'), ...fields });
 
-function stripeOf(h: Harness): Stripe {
-  return new Stripe('sk_test_x', { host: '127.0.0.1', port: h.emulator!.port, protocol: 'http' });
-}
+const attach = (h: Harness, orderId: string, body: Json, key?: string) =>
+  h.request('POST', `/v1/orders/${orderId}/payments`, body, key === undefined ? {} : { 'idempotency-key': key });
 
-function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
-
-let orderNumber = 0;
-
-async function order(h: Harness, fields: Json = {}): Promise<Json> {
-  orderNumber += 1;
-  const res = await h.request('POST', '/v1/orders', {
-    external_id: `checkout-${h.kind}-${Date.now()}-${orderNumber}`,
-    currency: 'usd',
-    total: 10000,
-    ...fields,
-  });
-  expectStatus(res, 201);
-  return res.body;
-}
-
-/** A PaymentIntent made and confirmed by a storefront, as its checkout would. */
-function checkout(
-  h: Harness,
-  amount: number,
-  captureMethod: 'manual' | 'automatic' | 'automatic_async',
-  extra: Partial<Stripe.PaymentIntentCreateParams> = {},
-): Promise<Stripe.PaymentIntent> {
-  return stripeOf(h).paymentIntents.create({
-    amount,
-    currency: 'usd',
-    payment_method: 'pm_card_visa',
-    confirm: true,
-    capture_method: captureMethod,
-    // A storefront taking cards only (no redirect-based methods), so no return_url is needed.
-    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-    ...extra,
-  });
-}
-
-const attach = (h: Harness, orderId: string, body: Json, headers?: Record<string, string>) =>
-  h.request('POST', `/v1/orders/${orderId}/payments`, body, headers);
-
+/** The tables an attach may write. */
 const TABLES = [
   'transactions',
   'transaction_history',
@@ -65,34 +41,11 @@ const TABLES = [
   'idempotency_keys',
 ] as const;
 
-/** Rows per table that an attach may write. */
-async function rowCounts(h: Harness): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of TABLES) {
-    const row = await h.deps.db
-      .selectFrom(table as 'transactions')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
-  return out;
-}
+const rowCounts = (h: Harness) => countRows(h, TABLES);
 
-/** The request is refused with `status` and `code`, and nothing is written. */
-async function refused(h: Harness, orderId: string, body: Json, status: number, code: string): Promise<Json> {
-  const before = await rowCounts(h);
-  const res = await attach(h, orderId, body);
-  expectStatus(res, status);
-  expect(res.body.error.code).toBe(code);
-  expect(await rowCounts(h)).toEqual(before);
-  return res.body;
-}
-
-async function getOrder(h: Harness, id: string): Promise<Json> {
-  const res = await h.request('GET', `/v1/orders/${id}`);
-  expectStatus(res, 200);
-  return res.body;
-}
+/** The attach is refused with `status` and `code`, and nothing is written; returns the error. */
+const refused = (h: Harness, orderId: string, body: Json, status: number, code: string) =>
+  expectRefusal(h, () => attach(h, orderId, body), status, code, { tables: TABLES });
 
 describeEachDatabase(
   'checkout payments attached by API',
@@ -315,20 +268,8 @@ describeEachDatabase(
         400,
         'payment_method_not_found',
       );
-      const other = await h.request('POST', '/v1/payment-methods', {
-        gateway_token: 'pm_card_mastercard',
-        type: 'card',
-        exp_month: 12,
-        exp_year: 2030,
-      });
-      expectStatus(other, 201);
-      await refused(
-        h,
-        o.id,
-        { gateway_ref_number: pi.id, payment_method_id: other.body.id },
-        400,
-        'payment_method_mismatch',
-      );
+      const other = await createPaymentMethod(h, 'pm_card_mastercard');
+      await refused(h, o.id, { gateway_ref_number: pi.id, payment_method_id: other }, 400, 'payment_method_mismatch');
       expect((await getOrder(h, o.id)).payment_summaries).toEqual([]);
     });
 
@@ -336,18 +277,12 @@ describeEachDatabase(
       const h = get();
       const o = await order(h, { total: 3000 });
       const pi = await checkout(h, 3000, 'manual');
-      const pm = await h.request('POST', '/v1/payment-methods', {
-        gateway_token: pi.payment_method as string,
-        type: 'card',
-        exp_month: 12,
-        exp_year: 2030,
-      });
-      expectStatus(pm, 201);
+      const pm = await createPaymentMethod(h, pi.payment_method as string);
       const before = await rowCounts(h);
-      const res = await attach(h, o.id, { gateway_ref_number: pi.id, payment_method_id: pm.body.id });
+      const res = await attach(h, o.id, { gateway_ref_number: pi.id, payment_method_id: pm });
       expectStatus(res, 201);
-      expect(res.body.transaction.payment_method_id).toBe(pm.body.id);
-      expect(res.body.order.payment_summaries[0].payment_method_id).toBe(pm.body.id);
+      expect(res.body.transaction.payment_method_id).toBe(pm);
+      expect(res.body.order.payment_summaries[0].payment_method_id).toBe(pm);
       expect((await rowCounts(h)).payment_methods).toBe(before.payment_methods);
     });
 
@@ -358,8 +293,8 @@ describeEachDatabase(
       expectStatus(await attach(h, o.id, { gateway_ref_number: first.id }), 201);
       const second = await checkout(h, 2500, 'manual');
       // 3000 captured + 2500 authorized > 5000.
-      const body = await refused(h, o.id, { gateway_ref_number: second.id }, 400, 'order_total_exceeded');
-      expect(body.error.message).toContain('allow_overpayment');
+      const error = await refused(h, o.id, { gateway_ref_number: second.id }, 400, 'order_total_exceeded');
+      expect(error.message).toContain('allow_overpayment');
       const exact = await checkout(h, 2000, 'manual');
       expectStatus(await attach(h, o.id, { gateway_ref_number: exact.id }), 201);
       // Now 5000 held: any more needs allow_overpayment.
@@ -388,29 +323,24 @@ describeEachDatabase(
       const mark = await markEvents(h);
       const pi = await checkout(h, 7000, 'manual');
       await deliverSince(h, mark);
-      const seen = await h.deps.db
-        .selectFrom('transactions')
-        .selectAll()
-        .where('gateway_payment_intent', '=', pi.id)
-        .execute();
-      expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ processing_mode: 'external', order_id: null, payment_method_id: null });
+      const seen = await chargeOf(h, pi.id);
+      expect(seen).toMatchObject({ processing_mode: 'external', order_id: null, payment_method_id: null });
       const before = await rowCounts(h);
       const res = await attach(h, o.id, { gateway_ref_number: pi.id });
       expectStatus(res, 201);
       expect(res.body.transaction).toMatchObject({
-        id: seen[0]!.id,
+        id: seen.id,
         order_id: o.id,
         authorize: true,
         payment_status: 'authorized',
       });
       const after = await rowCounts(h);
       expect(after.transactions).toBe(before.transactions);
-      expect(after.payment_methods).toBe(before.payment_methods! + 1);
+      expect(after.payment_methods).toBe(before.payment_methods + 1);
       const [s] = res.body.order.payment_summaries;
       expect(s).toMatchObject({ authorized_amount: 7000, available_to_capture: 7000 });
       expect(s.authorizations).toEqual([
-        expect.objectContaining({ transaction_id: seen[0]!.id, gateway_ref_number: pi.id, status: 'processed' }),
+        expect.objectContaining({ transaction_id: seen.id, gateway_ref_number: pi.id, status: 'processed' }),
       ]);
       // Its events delivered again change nothing.
       await deliverSince(h, mark);
@@ -422,18 +352,19 @@ describeEachDatabase(
       const h = get();
       const o = await order(h, { total: 1200 });
       const pi = await checkout(h, 1200, 'automatic');
-      const key = { 'idempotency-key': `attach-${h.kind}-${pi.id}` };
+      const key = `attach-${h.kind}-${pi.id}`;
       const first = await attach(h, o.id, { gateway_ref_number: pi.id }, key);
       expectStatus(first, 201);
       const before = await rowCounts(h);
       const again = await attach(h, o.id, { gateway_ref_number: pi.id }, key);
       expectStatus(again, 201);
-      expect(again.headers['idempotency-replayed']).toBe('true');
-      expect(again.body).toEqual(first.body);
+      expectReplay(again, first.body);
       expect(await rowCounts(h)).toEqual(before);
-      const reused = await attach(h, o.id, { gateway_ref_number: pi.id, allow_overpayment: true }, key);
-      expectStatus(reused, 409);
-      expect(reused.body.error.code).toBe('idempotency_key_reused');
+      expectError(
+        await attach(h, o.id, { gateway_ref_number: pi.id, allow_overpayment: true }, key),
+        409,
+        'idempotency_key_reused',
+      );
       expect(await rowCounts(h)).toEqual(before);
     });
   },
@@ -471,8 +402,8 @@ describePostgres(
       expect(results.map((r) => r.status).sort()).toEqual([200, 201]);
       expect(results[0].body.transaction.id).toBe(results[1].body.transaction.id);
       const after = await rowCounts(h);
-      expect(after.transactions).toBe(before.transactions! + 1);
-      expect(after.payment_methods).toBe(before.payment_methods! + 1);
+      expect(after.transactions).toBe(before.transactions + 1);
+      expect(after.payment_methods).toBe(before.payment_methods + 1);
       const [s] = (await getOrder(h, o.id)).payment_summaries as Json[];
       expect(s).toMatchObject({ authorized_amount: 4000, available_to_capture: 4000 });
     });

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
 import { describeEachDatabase } from '../support/harness.js';
 import {
+  createAccount,
   createOrder,
   createOrderCharge,
   createPaymentMethod,
@@ -18,12 +19,6 @@ import {
 
 const MISSING_ORDER = 'ord_00000000000000000000000000';
 const MISSING_SUMMARY = 'ops_00000000000000000000000000';
-
-async function account(h: Harness): Promise<string> {
-  const res = await h.request('POST', '/v1/accounts', { name: 'Storefront customer' });
-  expectStatus(res, 201);
-  return res.body.id;
-}
 
 async function action(h: Harness, transactionId: string, name: string, body?: Json): Promise<Json> {
   const res = await h.request('POST', `/v1/transactions/${transactionId}/${name}`, body);
@@ -42,7 +37,7 @@ describeEachDatabase(
   (get) => {
     it('creates an order (201): currency upper-case, no totals or summaries yet; GET returns the same', async () => {
       const h = get();
-      const acc = await account(h);
+      const acc = await createAccount(h);
       const before = await rowCounts(h);
       const res = await h.request('POST', '/v1/orders', {
         external_id: `shop-${h.kind}-1`,
@@ -130,7 +125,7 @@ describeEachDatabase(
 
     it('lists newest first, filtered by account_id and external_id, a page at a time', async () => {
       const h = get();
-      const acc = await account(h);
+      const acc = await createAccount(h);
       const a = await createOrder(h, { account_id: acc, external_id: `list-${h.kind}-a` });
       const b = await createOrder(h, { account_id: acc });
       const c = await createOrder(h, { account_id: acc });

@@ -4,37 +4,24 @@
 // refund in flight counts against its charge. 10 requests at once, captures and refunds mixed, each with its own
 // Idempotency-Key, are sized so that every one of them fits whatever order they run in: all must succeed, and the
 // summaries must equal what the records, the transactions and the gateway say.
-import Stripe from 'stripe';
 import { expect, it } from 'vitest';
-import { describePostgres, type Harness } from '../support/harness.js';
-import { expectExact, expectStatus, paymentMethod, type Json } from '../invoices/support.js';
+import { describePostgres } from '../support/harness.js';
+import {
+  authorizedCharge,
+  createPaymentMethod,
+  emulatorOf,
+  expectExact,
+  expectReplay,
+  expectStatus,
+  newOrder,
+  orderAction,
+  stripeOf,
+  summaries,
+  type Json,
+} from './support.js';
 
 const CAPTURE = /^\/v1\/payment_intents\/[^/]+\/capture$/;
 const REFUNDS = '/v1/refunds';
-
-function emulatorOf(h: Harness) {
-  if (!h.emulator) throw new Error('this suite needs the emulator');
-  return h.emulator;
-}
-
-async function authorized(h: Harness, orderId: string, pm: string, amount: number): Promise<string> {
-  const created = await h.request('POST', '/v1/transactions', {
-    order_id: orderId,
-    payment_method_id: pm,
-    amount,
-    currency: 'usd',
-    authorize: true,
-  });
-  expectStatus(created, 201);
-  expectStatus(await h.request('POST', `/v1/transactions/${created.body.id}/authorize`, {}), 200);
-  return created.body.id as string;
-}
-
-async function summaries(h: Harness, orderId: string): Promise<Json[]> {
-  const res = await h.request('GET', `/v1/orders/${orderId}/payment-summaries`);
-  expectStatus(res, 200);
-  return res.body.data;
-}
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
@@ -43,26 +30,26 @@ describePostgres(
   (get) => {
     it('10 concurrent captures and refunds on one order: each plans from what the others left, all exact', async () => {
       const h = get();
-      const order = await h.request('POST', '/v1/orders', { currency: 'usd', total: 20000 });
-      expectStatus(order, 201);
-      const orderId = order.body.id as string;
-      const pm1 = await paymentMethod(h);
-      const pm2 = await paymentMethod(h, 'pm_card_mastercard');
+      const orderId = await newOrder(h, { total: 20000 });
+      const pm1 = await createPaymentMethod(h);
+      const pm2 = await createPaymentMethod(h, 'pm_card_mastercard');
       // Captured before the race: three payments of 2000, 6000 to refund from.
-      for (const pm of [pm1, pm2, pm1]) await authorized(h, orderId, pm, 2000);
-      const first = await h.request('POST', `/v1/orders/${orderId}/capture`, { amount: 6000 });
+      for (const pm of [pm1, pm2, pm1]) await authorizedCharge(h, orderId, pm, 2000);
+      const first = await orderAction(h, 'capture', orderId, { amount: 6000 });
       expectStatus(first, 200);
       expect(first.body.captured_amount).toBe(6000);
       // Six authorizations of 1000 for the race's five captures of 1000: each takes one whole (oldest first, not one
       // in flight), whatever the order; one is left.
       const authorizations: string[] = [];
-      for (const pm of [pm1, pm2, pm1, pm2, pm1, pm2]) authorizations.push(await authorized(h, orderId, pm, 1000));
+      for (const pm of [pm1, pm2, pm1, pm2, pm1, pm2]) {
+        authorizations.push((await authorizedCharge(h, orderId, pm, 1000)).id);
+      }
       // The gateway answers each capture and refund a little later, so requests plan while others' calls are out.
       const controls = emulatorOf(h).controls;
       controls.injectFault({ method: 'POST', path: CAPTURE, kind: 'delay', delayMs: 40, times: 100 });
       controls.injectFault({ method: 'POST', path: REFUNDS, kind: 'delay', delayMs: 40, times: 100 });
 
-      const kinds = [
+      const kinds: ('capture' | 'refund')[] = [
         'capture',
         'refund',
         'capture',
@@ -75,16 +62,7 @@ describePostgres(
         'refund',
       ];
       const responses = await Promise.all(
-        kinds.map((kind, i) =>
-          h.request(
-            'POST',
-            `/v1/orders/${orderId}/${kind}`,
-            { amount: 1000 },
-            {
-              'Idempotency-Key': `race-${orderId}-${i}`,
-            },
-          ),
-        ),
+        kinds.map((kind, i) => orderAction(h, kind, orderId, { amount: 1000 }, `race-${orderId}-${i}`)),
       );
       controls.clearFaults();
       for (const res of responses) expectStatus(res, 200);
@@ -122,7 +100,7 @@ describePostgres(
       for (const item of [...captures, ...refunds]) expect(after.map((s) => s.id)).toContain(item.payment_summary_id);
 
       // The transactions and the gateway agree with them, charge by charge.
-      const stripe = new Stripe('sk_test_x', { host: '127.0.0.1', port: emulatorOf(h).port, protocol: 'http' });
+      const stripe = stripeOf(h);
       const charges = await h.deps.db
         .selectFrom('transactions')
         .selectAll()
@@ -150,16 +128,8 @@ describePostgres(
 
       // Replaying any of the ten returns its response and starts nothing.
       const counted = attempts.length;
-      const replay = await h.request(
-        'POST',
-        `/v1/orders/${orderId}/${kinds[3]}`,
-        { amount: 1000 },
-        {
-          'Idempotency-Key': `race-${orderId}-3`,
-        },
-      );
-      expect(replay.body).toEqual(responses[3]!.body);
-      expect(replay.headers['idempotency-replayed']).toBe('true');
+      const replay = await orderAction(h, kinds[3]!, orderId, { amount: 1000 }, `race-${orderId}-3`);
+      expectReplay(replay, responses[3]!.body);
       const attemptsNow = await h.deps.db
         .selectFrom('gateway_attempts')
         .select((eb) => eb.fn.countAll<string>().as('n'))

@@ -14,35 +14,33 @@
 // resolved. The first client's answer is a placeholder (a dead process answers nothing) that no assertion relies on.
 // The key is made old by moving its created_at back 16 minutes: the runner compares it with the wall clock
 // (command-runner.ts `abandoned`), not with the harness clock.
-import Stripe from 'stripe';
 import { afterEach, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import type { CommandResult, CommandRunner } from '../../src/app/command-runner.js';
-import { describeEachDatabase, type Harness } from '../support/harness.js';
-import { expectExact, expectStatus, paymentMethod, type Json } from '../invoices/support.js';
+import { describeEachDatabase, type ApiResponse, type Harness } from '../support/harness.js';
+import {
+  amounts,
+  authorizedCharge,
+  authorizedOrder,
+  countRows,
+  emulatorOf,
+  expectError,
+  expectExact,
+  expectReplay,
+  expectStatus,
+  gatewayMark,
+  getTransaction,
+  newOrder,
+  orderAction,
+  orderActions,
+  stripeOf,
+  summaries,
+  type Json,
+} from './support.js';
 
 const COUNTED = ['transactions', 'gateway_attempts', 'order_requests', 'idempotency_keys'] as const;
 
-async function rowCounts(h: Harness): Promise<Record<(typeof COUNTED)[number], number>> {
-  const out = {} as Record<(typeof COUNTED)[number], number>;
-  for (const table of COUNTED) {
-    const row = await h.deps.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
-  return out;
-}
-
-function emulatorOf(h: Harness) {
-  if (!h.emulator) throw new Error('this suite needs the emulator');
-  return h.emulator;
-}
-
-function stripeFor(h: Harness): Stripe {
-  return new Stripe('sk_test_x', { host: '127.0.0.1', port: emulatorOf(h).port, protocol: 'http' });
-}
+const rowCounts = (h: Harness) => countRows(h, COUNTED);
 
 type CrashPoint = 'before_calls' | 'before_store';
 
@@ -69,6 +67,33 @@ function crashNextRequest(h: Harness, point: CrashPoint): { computed: () => Comm
       return computed;
     },
   };
+}
+
+/** Runs `request` dying at `point` (crashNextRequest); its client gets the placeholder answer. */
+async function crashDuring(
+  h: Harness,
+  point: CrashPoint,
+  request: () => Promise<ApiResponse>,
+): Promise<{ computed: () => CommandResult<unknown> }> {
+  const crash = crashNextRequest(h, point);
+  expect((await request()).status).toBe(CRASHED.status);
+  return crash;
+}
+
+/**
+ * Two authorizations, a (3000) and b (2000), and a spare (6000) on a new order, and a capture of 5000 under a new key
+ * `${name}-${kind}-${order}` that died before any call. Planning that request again would capture 5000 of the spare
+ * (a second charge); resuming it never touches the spare. `mark` is where the emulator's request log stood before.
+ */
+async function captureDiedBeforeCalls(h: Harness, name: string) {
+  const {
+    order,
+    charges: [a, b, spare],
+  } = await authorizedOrder(h, [3000, 2000, 6000]);
+  const key = `${name}-${h.kind}-${order}`;
+  const mark = gatewayMark(h);
+  await crashDuring(h, 'before_calls', () => orderAction(h, 'capture', order, { amount: 5000 }, key));
+  return { order, a, b, spare, key, mark };
 }
 
 /** The state a process that died leaves the key in: `running`, with no response. */
@@ -104,46 +129,11 @@ async function attemptsOf(h: Harness, ids: readonly string[]): Promise<Json[]> {
   return ids.map((id) => rows.find((r) => r.id === id)!);
 }
 
-async function newOrder(h: Harness, total = 10000): Promise<string> {
-  const res = await h.request('POST', '/v1/orders', { currency: 'usd', total });
-  expectStatus(res, 201);
-  return res.body.id as string;
-}
-
-/** An authorized charge of the order (manual capture), through the API. */
-async function authorized(h: Harness, orderId: string, pm: string, amount: number): Promise<Json> {
-  const created = await h.request('POST', '/v1/transactions', {
-    order_id: orderId,
-    payment_method_id: pm,
-    amount,
-    currency: 'usd',
-    authorize: true,
-  });
-  expectStatus(created, 201);
-  const res = await h.request('POST', `/v1/transactions/${created.body.id}/authorize`, {});
-  expectStatus(res, 200);
-  return res.body;
-}
-
-async function getTransaction(h: Harness, id: string): Promise<Json> {
-  const res = await h.request('GET', `/v1/transactions/${id}`);
-  expectStatus(res, 200);
-  return res.body;
-}
-
+/** The amounts of the order's one summary. */
 async function summaryAmounts(h: Harness, orderId: string): Promise<Json> {
-  const res = await h.request('GET', `/v1/orders/${orderId}/payment-summaries`);
-  expectStatus(res, 200);
-  expect(res.body.data).toHaveLength(1);
-  const s = res.body.data[0];
-  return {
-    authorized_amount: s.authorized_amount,
-    captured_amount: s.captured_amount,
-    refunded_amount: s.refunded_amount,
-    pending_amount: s.pending_amount,
-    available_to_capture: s.available_to_capture,
-    available_to_refund: s.available_to_refund,
-  };
+  const list = await summaries(h, orderId);
+  expect(list).toHaveLength(1);
+  return amounts(list[0]!);
 }
 
 /** The gateway requests made since `mark` (method and path), and how many. */
@@ -159,10 +149,7 @@ const capturePath = (t: Json) => `/v1/payment_intents/${t.gateway_ref.payment_in
 describeEachDatabase(
   'order ensure funds and ensure refunds after a crash',
   (get) => {
-    const capture = (id: string, body: Json, key?: string) =>
-      get().request('POST', `/v1/orders/${id}/capture`, body, key === undefined ? {} : { 'Idempotency-Key': key });
-    const refund = (id: string, body: Json, key?: string) =>
-      get().request('POST', `/v1/orders/${id}/refund`, body, key === undefined ? {} : { 'Idempotency-Key': key });
+    const { capture, refund } = orderActions(get);
 
     afterEach(() => {
       vi.restoreAllMocks();
@@ -170,17 +157,7 @@ describeEachDatabase(
 
     it('a crash before any call: a young retry is in use; the abandoned retry resumes the same two captures once', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
-      const b = await authorized(h, order, pm, 2000);
-      // Spare: planning the request again would capture 5000 of it (a second charge); resuming never touches it.
-      const spare = await authorized(h, order, pm, 6000);
-      const key = `crash-calls-${h.kind}-${order}`;
-      const mark = emulatorOf(h).controls.requestLog().length;
-
-      crashNextRequest(h, 'before_calls');
-      expect((await capture(order, { amount: 5000 }, key)).status).toBe(CRASHED.status);
+      const { order, a, b, spare, key, mark } = await captureDiedBeforeCalls(h, 'crash-calls');
       // What the dead process left: tx1 committed (two attempts in flight, recorded under the key), nothing sent.
       expect(await keyState(h, key)).toBe('running');
       const recorded = await orderRequest(h, key);
@@ -195,20 +172,14 @@ describeEachDatabase(
       const counts = await rowCounts(h);
 
       // Young: the first request may still be running.
-      const young = await capture(order, { amount: 5000 }, key);
-      expectStatus(young, 409);
-      expect(young.body.error.code).toBe('idempotency_key_in_use');
+      expectError(await capture(order, { amount: 5000 }, key), 409, 'idempotency_key_in_use');
       // Another request on the order meanwhile: a and b are being captured, only the spare is available.
-      const other = await capture(order, { amount: 6001 });
-      expectStatus(other, 400);
-      expect(other.body.error.code).toBe('amount_exceeds_available');
+      expectError(await capture(order, { amount: 6001 }), 400, 'amount_exceeds_available');
       expect(await rowCounts(h)).toEqual(counts);
 
       await ageKey(h, key);
       // The key with another body: the runner's hash check, as for any key.
-      const reused = await capture(order, { amount: 4999 }, key);
-      expectStatus(reused, 409);
-      expect(reused.body.error.code).toBe('idempotency_key_reused');
+      expectError(await capture(order, { amount: 4999 }, key), 409, 'idempotency_key_reused');
 
       const resumed = await capture(order, { amount: 5000 }, key);
       expectStatus(resumed, 200);
@@ -232,7 +203,7 @@ describeEachDatabase(
         { method: 'POST', path: capturePath(a), status: 200, key: attempts[0]!.idempotency_key },
         { method: 'POST', path: capturePath(b), status: 200, key: attempts[1]!.idempotency_key },
       ]);
-      const stripe = stripeFor(h);
+      const stripe = stripeOf(h);
       for (const [t, amount] of [
         [a, 3000],
         [b, 2000],
@@ -249,24 +220,20 @@ describeEachDatabase(
       });
       expect((await getTransaction(h, spare.id)).payment_status).toBe('authorized');
 
-      const replay = await capture(order, { amount: 5000 }, key);
-      expect(replay.headers['idempotency-replayed']).toBe('true');
-      expect(replay.body).toEqual(resumed.body);
+      expectReplay(await capture(order, { amount: 5000 }, key), resumed.body);
       await expectExact(h);
     });
 
     it('a crash after the calls, before the response was stored: the retry answers what the first run computed, calling nothing', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
-      const b = await authorized(h, order, pm, 4000);
       // Spare: planning the request again would capture it whole (a second charge of 5000).
-      const spare = await authorized(h, order, pm, 5000);
+      const {
+        order,
+        charges: [a, b, spare],
+      } = await authorizedOrder(h, [3000, 4000, 5000]);
       const key = `crash-store-${h.kind}-${order}`;
 
-      const crash = crashNextRequest(h, 'before_store');
-      expect((await capture(order, { amount: 5000 }, key)).status).toBe(CRASHED.status);
+      const crash = await crashDuring(h, 'before_store', () => capture(order, { amount: 5000 }, key));
       // Every capture happened (a whole, b partially: the gateway released its other 2000) and was applied.
       const computed = crash.computed();
       expect(computed.status).toBe(200);
@@ -281,12 +248,10 @@ describeEachDatabase(
       expect((await attemptsOf(h, recorded!.attempt_ids)).map((x) => x.state)).toEqual(['succeeded', 'succeeded']);
       const counts = await rowCounts(h);
 
-      const young = await capture(order, { amount: 5000 }, key);
-      expectStatus(young, 409);
-      expect(young.body.error.code).toBe('idempotency_key_in_use');
+      expectError(await capture(order, { amount: 5000 }, key), 409, 'idempotency_key_in_use');
 
       await ageKey(h, key);
-      const mark = emulatorOf(h).controls.requestLog().length;
+      const mark = gatewayMark(h);
       const resumed = await capture(order, { amount: 5000 }, key);
       expectStatus(resumed, 200);
       // The very answer the first run would have stored; nothing sent to the gateway, nothing written but the key.
@@ -301,29 +266,25 @@ describeEachDatabase(
         captured_amount: 5000,
         available_to_capture: 5000,
       });
-      const replay = await capture(order, { amount: 5000 }, key);
-      expect(replay.headers['idempotency-replayed']).toBe('true');
-      expect(replay.body).toEqual(computed.body);
+      expectReplay(await capture(order, { amount: 5000 }, key), computed.body);
       await expectExact(h);
     });
 
     it('ensure refunds: after the calls, the retry answers the same refunds; before them, recovery makes each once', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
-      const b = await authorized(h, order, pm, 2000);
-      const c = await authorized(h, order, pm, 3000);
+      const {
+        order,
+        charges: [a, b, c],
+      } = await authorizedOrder(h, [3000, 2000, 3000]);
       expectStatus(await capture(order, { amount: 8000 }), 200);
-      const stripe = stripeFor(h);
+      const stripe = stripeOf(h);
       const refundsAt = async (t: Json) =>
         (await stripe.refunds.list({ payment_intent: t.gateway_ref.payment_intent })).data.map((r) => r.amount);
 
       // Died after the calls: newest first, c whole (3000) then 1000 of b. Planning it again would refund 4000 more
       // (b's other 1000 and a's 3000): a second refund.
       const key = `crash-refund-store-${h.kind}-${order}`;
-      const crash = crashNextRequest(h, 'before_store');
-      expect((await refund(order, { amount: 4000 }, key)).status).toBe(CRASHED.status);
+      const crash = await crashDuring(h, 'before_store', () => refund(order, { amount: 4000 }, key));
       const computed = crash.computed().body as Json;
       expect(computed.refunds.map((x: Json) => [x.charge_transaction_id, x.amount, x.status])).toEqual([
         [c.id, 3000, 'succeeded'],
@@ -332,7 +293,7 @@ describeEachDatabase(
       expect(await keyState(h, key)).toBe('running');
       const counts = await rowCounts(h);
       await ageKey(h, key);
-      let mark = emulatorOf(h).controls.requestLog().length;
+      let mark = gatewayMark(h);
       const resumed = await refund(order, { amount: 4000 }, key);
       expectStatus(resumed, 200);
       expect(resumed.body).toEqual(computed);
@@ -345,17 +306,14 @@ describeEachDatabase(
       // Died before the calls: the refund of b's last 1000 is in flight; recovery makes it, once, with its own gateway
       // key (planning again would refund 1000 of a instead).
       const key2 = `crash-refund-calls-${h.kind}-${order}`;
-      mark = emulatorOf(h).controls.requestLog().length;
-      crashNextRequest(h, 'before_calls');
-      expect((await refund(order, { amount: 1000 }, key2)).status).toBe(CRASHED.status);
+      mark = gatewayMark(h);
+      await crashDuring(h, 'before_calls', () => refund(order, { amount: 1000 }, key2));
       expect(requestsSince(h, mark)).toEqual([]);
       const recorded = await orderRequest(h, key2);
       const [inFlight] = await attemptsOf(h, recorded!.attempt_ids);
       expect([inFlight!.action, inFlight!.state]).toEqual(['refund', 'in_flight']);
       // The refund in flight counts against its charge: only a's 3000 is left to refund.
-      const other = await refund(order, { amount: 3001 });
-      expectStatus(other, 400);
-      expect(other.body.error.code).toBe('amount_exceeds_refundable');
+      expectError(await refund(order, { amount: 3001 }), 400, 'amount_exceeds_refundable');
       const before = await rowCounts(h);
       await ageKey(h, key2);
       const second = await refund(order, { amount: 1000 }, key2);
@@ -380,16 +338,16 @@ describeEachDatabase(
 
     it('a key released after its tx1 resumes too; the key for another order, kind or amount is refused', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const otherOrder = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
       // Spare: planning the request again would capture it (a second charge of 3000).
-      const spare = await authorized(h, order, pm, 3000);
-      await authorized(h, otherOrder, pm, 3000);
+      const {
+        order,
+        pm,
+        charges: [a, spare],
+      } = await authorizedOrder(h, [3000, 3000]);
+      const otherOrder = await newOrder(h);
+      await authorizedCharge(h, otherOrder, pm, 3000);
       const key = `crash-released-${h.kind}-${order}`;
-      crashNextRequest(h, 'before_calls');
-      expect((await capture(order, { amount: 3000 }, key)).status).toBe(CRASHED.status);
+      await crashDuring(h, 'before_calls', () => capture(order, { amount: 3000 }, key));
       // The runner releases (deletes) the key of a request whose continuation failed after tx1: the request's own
       // record of its attempts is then all that stands between a retry and a second capture.
       await h.deps.db.deleteFrom('idempotency_keys').where('key', '=', key).execute();
@@ -416,16 +374,7 @@ describeEachDatabase(
     // Last: it moves the harness clock (and the emulator's) a day on.
     it('a crash before any call, retried after the gateway forgot the keys: recovery proves nothing happened, nothing is captured', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
-      const b = await authorized(h, order, pm, 2000);
-      // Spare: planning the request again would capture 5000 of it.
-      const spare = await authorized(h, order, pm, 6000);
-      const key = `crash-forgotten-${h.kind}-${order}`;
-      const mark = emulatorOf(h).controls.requestLog().length;
-      crashNextRequest(h, 'before_calls');
-      expect((await capture(order, { amount: 5000 }, key)).status).toBe(CRASHED.status);
+      const { order, a, b, spare, key, mark } = await captureDiedBeforeCalls(h, 'crash-forgotten');
       const counts = await rowCounts(h);
       await ageKey(h, key);
       // Past recovery's replay window (23 hours): it asks the gateway instead, which still holds both authorizations.
@@ -451,7 +400,7 @@ describeEachDatabase(
       expect(requestsSince(h, mark).filter((r) => r.method === 'POST')).toEqual([]);
       for (const t of [a, b]) {
         expect((await getTransaction(h, t.id)).payment_status).toBe('authorized');
-        const pi = await stripeFor(h).paymentIntents.retrieve(t.gateway_ref.payment_intent);
+        const pi = await stripeOf(h).paymentIntents.retrieve(t.gateway_ref.payment_intent);
         expect([pi.status, pi.amount_received]).toEqual(['requires_capture', 0]);
       }
       expect((await getTransaction(h, spare.id)).payment_status).toBe('authorized');

@@ -5,95 +5,37 @@
 // Refusals write nothing; an Idempotency-Key replays the response without a gateway call; one refused or unanswered
 // call is reported on its item while the others go through.
 import { setTimeout } from 'node:timers/promises';
-import Stripe from 'stripe';
 import { afterEach, expect, it } from 'vitest';
 import { recoverInFlight } from '../../src/app/processing/recover.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
-import { expectExact, expectStatus, paymentMethod, type Json } from '../invoices/support.js';
+import {
+  amounts,
+  authorizedCharge,
+  authorizedOrder,
+  countRows,
+  createPaymentMethod,
+  emulatorOf,
+  expectError,
+  expectExact,
+  expectReplay,
+  expectRefusal as expectRefusalOf,
+  expectStatus,
+  gatewayMark,
+  getTransaction,
+  newOrder,
+  orderActions,
+  stripeOf,
+  summaries,
+  type Json,
+} from './support.js';
 
 const COUNTED = ['transactions', 'gateway_attempts', 'order_payment_records', 'idempotency_keys'] as const;
 
-async function rowCounts(h: Harness): Promise<Record<(typeof COUNTED)[number], number>> {
-  const out = {} as Record<(typeof COUNTED)[number], number>;
-  for (const table of COUNTED) {
-    const row = await h.deps.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
-  return out;
-}
+const rowCounts = (h: Harness) => countRows(h, COUNTED);
 
-/** Runs `refused`, expects its status and code, and that it wrote nothing and called nothing. */
-async function expectRefusal(
-  h: Harness,
-  refused: () => Promise<{ status: number; body: any }>,
-  status: number,
-  code: string,
-): Promise<Json> {
-  const before = await rowCounts(h);
-  const requests = emulatorOf(h).controls.requestLog().length;
-  const res = await refused();
-  expectStatus(res, status);
-  expect(res.body.error.code).toBe(code);
-  expect(await rowCounts(h)).toEqual(before);
-  expect(emulatorOf(h).controls.requestLog().length).toBe(requests);
-  return res.body.error;
-}
-
-function emulatorOf(h: Harness) {
-  if (!h.emulator) throw new Error('this suite needs the emulator');
-  return h.emulator;
-}
-
-function stripeFor(h: Harness): Stripe {
-  return new Stripe('sk_test_x', { host: '127.0.0.1', port: emulatorOf(h).port, protocol: 'http' });
-}
-
-async function newOrder(h: Harness, total = 10000): Promise<string> {
-  const res = await h.request('POST', '/v1/orders', { currency: 'usd', total });
-  expectStatus(res, 201);
-  return res.body.id as string;
-}
-
-/** An authorized charge of the order (manual capture), through the API. */
-async function authorized(h: Harness, orderId: string, pm: string, amount: number): Promise<Json> {
-  const created = await h.request('POST', '/v1/transactions', {
-    order_id: orderId,
-    payment_method_id: pm,
-    amount,
-    currency: 'usd',
-    authorize: true,
-  });
-  expectStatus(created, 201);
-  const res = await h.request('POST', `/v1/transactions/${created.body.id}/authorize`, {});
-  expectStatus(res, 200);
-  expect([res.body.status, res.body.payment_status]).toEqual(['completed', 'authorized']);
-  return res.body;
-}
-
-async function getTransaction(h: Harness, id: string): Promise<Json> {
-  const res = await h.request('GET', `/v1/transactions/${id}`);
-  expectStatus(res, 200);
-  return res.body;
-}
-
-async function summaries(h: Harness, orderId: string): Promise<Json[]> {
-  const res = await h.request('GET', `/v1/orders/${orderId}/payment-summaries`);
-  expectStatus(res, 200);
-  return res.body.data;
-}
-
-const amounts = (s: Json) => ({
-  authorized_amount: s.authorized_amount,
-  captured_amount: s.captured_amount,
-  refunded_amount: s.refunded_amount,
-  pending_amount: s.pending_amount,
-  available_to_capture: s.available_to_capture,
-  available_to_refund: s.available_to_refund,
-  balance: s.balance,
-});
+/** A refusal here writes nothing and calls nothing. */
+const expectRefusal = (h: Harness, refused: Parameters<typeof expectRefusalOf>[1], status: number, code: string) =>
+  expectRefusalOf(h, refused, status, code, { tables: COUNTED, noGatewayCall: true });
 
 function summaryOf(list: Json[], pm: string): Json {
   const found = list.find((s) => s.payment_method_id === pm);
@@ -114,10 +56,7 @@ async function attemptKey(h: Harness, transactionId: string, action: 'capture' |
 describeEachDatabase(
   'order ensure funds and ensure refunds',
   (get) => {
-    const capture = (id: string, body: Json, headers?: Record<string, string>) =>
-      get().request('POST', `/v1/orders/${id}/capture`, body, headers);
-    const refund = (id: string, body: Json, headers?: Record<string, string>) =>
-      get().request('POST', `/v1/orders/${id}/refund`, body, headers);
+    const { capture, refund } = orderActions(get);
 
     afterEach(() => {
       emulatorOf(get()).controls.clearFaults();
@@ -126,11 +65,11 @@ describeEachDatabase(
     it('captures across two payment methods: whole authorizations oldest first, then one partial whose rest is released', async () => {
       const h = get();
       const order = await newOrder(h);
-      const pm1 = await paymentMethod(h);
-      const pm2 = await paymentMethod(h, 'pm_card_mastercard');
-      const a1 = await authorized(h, order, pm1, 3000);
-      const b1 = await authorized(h, order, pm2, 2000);
-      const a2 = await authorized(h, order, pm1, 4000);
+      const pm1 = await createPaymentMethod(h);
+      const pm2 = await createPaymentMethod(h, 'pm_card_mastercard');
+      const a1 = await authorizedCharge(h, order, pm1, 3000);
+      const b1 = await authorizedCharge(h, order, pm2, 2000);
+      const a2 = await authorizedCharge(h, order, pm1, 4000);
       const before = await summaries(h, order);
       expect(amounts(summaryOf(before, pm1))).toMatchObject({ authorized_amount: 7000, available_to_capture: 7000 });
       expect(amounts(summaryOf(before, pm2))).toMatchObject({ authorized_amount: 2000, available_to_capture: 2000 });
@@ -223,7 +162,7 @@ describeEachDatabase(
         'partially_captured',
         1000,
       ]);
-      const stripe = stripeFor(h);
+      const stripe = stripeOf(h);
       for (const [id, received] of [
         [a1.id, 3000],
         [b1.id, 2000],
@@ -240,10 +179,10 @@ describeEachDatabase(
 
     it('an authorization that fits whole is taken before an older one that would be split', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const big = await authorized(h, order, pm, 5000);
-      const small = await authorized(h, order, pm, 1000);
+      const {
+        order,
+        charges: [big, small],
+      } = await authorizedOrder(h, [5000, 1000]);
       const res = await capture(order, { amount: 2000 });
       expectStatus(res, 200);
       expect(res.body.captures.map((c: Json) => [c.transaction_id, c.amount, c.released_amount])).toEqual([
@@ -263,11 +202,11 @@ describeEachDatabase(
       const h = get();
       const order = await newOrder(h);
       const other = await newOrder(h);
-      const pm1 = await paymentMethod(h);
-      const pm2 = await paymentMethod(h);
-      const a = await authorized(h, order, pm1, 3000);
-      const b = await authorized(h, order, pm2, 5000);
-      await authorized(h, other, pm1, 1000);
+      const pm1 = await createPaymentMethod(h);
+      const pm2 = await createPaymentMethod(h);
+      const a = await authorizedCharge(h, order, pm1, 3000);
+      const b = await authorizedCharge(h, order, pm2, 5000);
+      await authorizedCharge(h, other, pm1, 1000);
       const list = await summaries(h, order);
       const s1 = summaryOf(list, pm1).id;
       const s2 = summaryOf(list, pm2).id;
@@ -318,10 +257,10 @@ describeEachDatabase(
     it('refunds across two payments newest first, each for what it can still refund; platform refund records', async () => {
       const h = get();
       const order = await newOrder(h);
-      const pm1 = await paymentMethod(h);
-      const pm2 = await paymentMethod(h);
-      const c1 = await authorized(h, order, pm1, 3000);
-      const c2 = await authorized(h, order, pm2, 2000);
+      const pm1 = await createPaymentMethod(h);
+      const pm2 = await createPaymentMethod(h);
+      const c1 = await authorizedCharge(h, order, pm1, 3000);
+      const c2 = await authorizedCharge(h, order, pm2, 2000);
       expectStatus(await capture(order, { amount: 5000 }), 200);
 
       const res = await refund(order, { amount: 2500 });
@@ -371,7 +310,7 @@ describeEachDatabase(
         expect(records[0].gateway_ref_number).toMatch(/^settle_gatt_/);
       }
       // At the gateway: what each PaymentIntent's charge had refunded.
-      const stripe = stripeFor(h);
+      const stripe = stripeOf(h);
       for (const [id, refunded] of [
         [c1.id, 500],
         [c2.id, 2000],
@@ -391,10 +330,8 @@ describeEachDatabase(
 
     it('refuses bad amounts, too much and an unknown order, writing nothing (with an Idempotency-Key too)', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      await authorized(h, order, pm, 2000);
-      const key = (name: string) => ({ 'Idempotency-Key': `refused-${h.kind}-${name}-${order}` });
+      const { order } = await authorizedOrder(h, [2000]);
+      const key = (name: string) => `refused-${h.kind}-${name}-${order}`;
       for (const [name, act] of [
         ['capture', capture],
         ['refund', refund],
@@ -426,29 +363,24 @@ describeEachDatabase(
 
     it('an Idempotency-Key replays the same body and calls nothing; the key with another body is refused', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      await authorized(h, order, pm, 3000);
-      const headers = { 'Idempotency-Key': `ensure-${h.kind}-${order}` };
-      const first = await capture(order, { amount: 1000 }, headers);
+      const { order } = await authorizedOrder(h, [3000]);
+      const key = `ensure-${h.kind}-${order}`;
+      const first = await capture(order, { amount: 1000 }, key);
       expectStatus(first, 200);
       const counts = await rowCounts(h);
-      const requests = emulatorOf(h).controls.requestLog().length;
-      const again = await capture(order, { amount: 1000 }, headers);
+      const requests = gatewayMark(h);
+      const again = await capture(order, { amount: 1000 }, key);
       expectStatus(again, 200);
-      expect(again.headers['idempotency-replayed']).toBe('true');
-      expect(again.body).toEqual(first.body);
+      expectReplay(again, first.body);
       expect(await rowCounts(h)).toEqual(counts);
-      expect(emulatorOf(h).controls.requestLog().length).toBe(requests);
-      await expectRefusal(h, () => capture(order, { amount: 999 }, headers), 409, 'idempotency_key_reused');
+      expect(gatewayMark(h)).toBe(requests);
+      await expectRefusal(h, () => capture(order, { amount: 999 }, key), 409, 'idempotency_key_reused');
 
-      const refundHeaders = { 'Idempotency-Key': `ensure-refund-${h.kind}-${order}` };
-      const r1 = await refund(order, { amount: 400 }, refundHeaders);
+      const refundKey = `ensure-refund-${h.kind}-${order}`;
+      const r1 = await refund(order, { amount: 400 }, refundKey);
       expectStatus(r1, 200);
       const afterRefund = await rowCounts(h);
-      const r2 = await refund(order, { amount: 400 }, refundHeaders);
-      expect(r2.headers['idempotency-replayed']).toBe('true');
-      expect(r2.body).toEqual(r1.body);
+      expectReplay(await refund(order, { amount: 400 }, refundKey), r1.body);
       expect(await rowCounts(h)).toEqual(afterRefund);
       const [summary] = await summaries(h, order);
       expect(amounts(summary!)).toMatchObject({ captured_amount: 1000, refunded_amount: 400, balance: 600 });
@@ -457,16 +389,17 @@ describeEachDatabase(
 
     it('the same Idempotency-Key while the first request is at the gateway: 409 idempotency_key_in_use, nothing more', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 3000);
+      const {
+        order,
+        charges: [a],
+      } = await authorizedOrder(h, [3000]);
       const controls = emulatorOf(h).controls;
       const path = `/v1/payment_intents/${a.gateway_ref.payment_intent}/capture`;
       // Held long enough (2 s) for the few local statements below to run while it waits.
       controls.injectFault({ method: 'POST', path, kind: 'delay', delayMs: 2000 });
-      const headers = { 'Idempotency-Key': `in-use-${h.kind}-${order}` };
-      const mark = controls.requestLog().length;
-      const first = capture(order, { amount: 3000 }, headers);
+      const key = `in-use-${h.kind}-${order}`;
+      const mark = gatewayMark(h);
+      const first = capture(order, { amount: 3000 }, key);
       // Wait until the capture reached the gateway: tx1 has committed and the key is `running`.
       while (
         !controls
@@ -476,28 +409,23 @@ describeEachDatabase(
       )
         await setTimeout(5);
       const attempts = await rowCounts(h);
-      const duplicate = await capture(order, { amount: 3000 }, headers);
-      expectStatus(duplicate, 409);
-      expect(duplicate.body.error.code).toBe('idempotency_key_in_use');
+      expectError(await capture(order, { amount: 3000 }, key), 409, 'idempotency_key_in_use');
       // Another request on the order meanwhile: the authorization is being captured, so nothing is available.
       await expectRefusal(h, () => capture(order, { amount: 1 }), 400, 'amount_exceeds_available');
       expect(await rowCounts(h)).toEqual(attempts);
       const done = await first;
       expectStatus(done, 200);
       expect(done.body.captures).toMatchObject([{ transaction_id: a.id, amount: 3000, status: 'succeeded' }]);
-      const replay = await capture(order, { amount: 3000 }, headers);
-      expect(replay.body).toEqual(done.body);
-      expect(replay.headers['idempotency-replayed']).toBe('true');
+      expectReplay(await capture(order, { amount: 3000 }, key), done.body);
       await expectExact(h);
     });
 
     it('a capture the gateway refuses is reported on its item and the others go through; a lost answer is pending', async () => {
       const h = get();
-      const order = await newOrder(h);
-      const pm = await paymentMethod(h);
-      const a = await authorized(h, order, pm, 1000);
-      const b = await authorized(h, order, pm, 2000);
-      const c = await authorized(h, order, pm, 3000);
+      const {
+        order,
+        charges: [a, b, c],
+      } = await authorizedOrder(h, [1000, 2000, 3000]);
       const controls = emulatorOf(h).controls;
       // b: rate limited on every try (the adapter resends a 429 twice): nothing happened, so it is back to authorized.
       controls.injectFault({

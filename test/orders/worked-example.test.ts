@@ -4,28 +4,15 @@
 // Order SO-1001, 150.00 USD. At checkout the storefront authorizes 90.00 on a Visa card and 60.00 on a Mastercard (two
 // manual-capture PaymentIntents) and Settle attaches both. Two shipments: 90.00 (captured on the Visa authorization),
 // then 60.00 (the Mastercard one). One item of 25.00 comes back: refunded from the newest payment.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { totalsDifferences } from '../../src/store/totals-repo.js';
 import { describeEachDatabase, type Harness } from '../support/harness.js';
-import { expectStatus, type Json } from './support.js';
-
-function stripeOf(h: Harness): Stripe {
-  return new Stripe('sk_test_x', { host: '127.0.0.1', port: h.emulator!.port, protocol: 'http' });
-}
+import { checkout, expectStatus, type Json } from './support.js';
 
 /** A storefront's checkout: a PaymentIntent authorized (manual capture) on the given test card. */
-function authorizeAtCheckout(h: Harness, amount: number, card: string, order: string): Promise<Stripe.PaymentIntent> {
-  return stripeOf(h).paymentIntents.create({
-    amount,
-    currency: 'usd',
-    payment_method: card,
-    confirm: true,
-    capture_method: 'manual',
-    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-    metadata: { storefront_order: order },
-  });
-}
+const authorizeAtCheckout = (h: Harness, amount: number, card: string, order: string): Promise<Stripe.PaymentIntent> =>
+  checkout(h, amount, 'manual', { payment_method: card, metadata: { storefront_order: order } });
 
 const summaryOf = (order: Json, pi: string): Json =>
   order.payment_summaries.find((s: Json) => s.authorizations.some((a: Json) => a.payment_intent === pi));
