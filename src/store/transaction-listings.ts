@@ -107,7 +107,12 @@ function needsFix(eb: Eb, day: string) {
         eb('transactions.record_type', '=', 'charge'),
         eb('transactions.payment_method_id', 'is', null),
       ]),
-      eb.and([eb('transactions.auto_process', '=', true), eb('transactions.record_type', '=', 'transfer')]),
+      eb.and([
+        eb('transactions.auto_process', '=', true),
+        eb('transactions.record_type', '=', 'transfer'),
+        // The domain rule (domain/to-fix.ts): a transfer needs its connected account to be sent automatically.
+        eb('transactions.connected_account_id', 'is', null),
+      ]),
       eb.and([
         eb('transactions.auto_process', '=', true),
         eb('transactions.record_type', '=', 'payout'),

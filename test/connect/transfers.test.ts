@@ -116,6 +116,19 @@ describeEachDatabase(
       const charge = await capturedCharge(h, 1000);
       const noAccount = await transfer(h, { amount: 100, auto_process: true, due_date: '2026-12-01' });
       expect(noAccount.to_fix).toBe(TO_FIX_MESSAGES.transfer_missing_account);
+      // The to_fix view agrees with the rule: a transfer with its connected account is not listed.
+      const onAccount = await transfer(h, {
+        amount: 100,
+        connected_account_id: account.id,
+        auto_process: true,
+        due_date: '2026-12-01',
+      });
+      expect(onAccount.to_fix).toBeNull();
+      const fixIds = (await h.request('GET', '/v1/transactions?view=to_fix&limit=100')).body.data.map(
+        (t: Json) => t.id,
+      );
+      expect(fixIds).toContain(noAccount.id);
+      expect(fixIds).not.toContain(onAccount.id);
       const pmCharge = await h.request('GET', `/v1/transactions/${charge}`);
       const before = await counts(h);
       const creates: [Json, number, string][] = [
