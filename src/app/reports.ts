@@ -4,18 +4,13 @@
 // `timezone` setting, "now" is Settle's clock (deps.clock). Money is integer minor units with its currency on the
 // same row; a report never adds amounts of two currencies.
 import { SettleError } from '../domain/errors.js';
-import {
-  computeToFix,
-  isAwaitingAuthentication,
-  isPaymentMethodUsable,
-  type PaymentMethodLike,
-  TO_FIX_MESSAGES,
-} from '../domain/to-fix.js';
+import { computeToFix, isAwaitingAuthentication, isPaymentMethodUsable, TO_FIX_MESSAGES } from '../domain/to-fix.js';
 import { dueBetween, failedBetween, revenueByMonth, type ToFixRow, toFixRows } from '../store/reports-repo.js';
 import { listPayoutsPage } from '../store/payout-items-repo.js';
 import { dateInZone, zonedTimeToInstant } from './clock.js';
 import type { Deps } from './deps.js';
 import { presentPayout } from './payouts/payouts.js';
+import { paymentMethodOf } from './transactions/list-transactions.js';
 
 export const REPORT_NAMES = ['revenue_by_month', 'failed_today', 'due_next_7_days', 'to_fix', 'payouts'] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
@@ -96,16 +91,6 @@ function requireReportName(name: string): ReportName {
 
 /** The to-fix codes in the order computeToFix checks them (so rows come in that order). */
 const TO_FIX_CODES = Object.keys(TO_FIX_MESSAGES) as (keyof typeof TO_FIX_MESSAGES)[];
-
-function paymentMethodOf(row: ToFixRow): PaymentMethodLike | null {
-  if (row.pm_type === null || row.pm_status === null) return null;
-  return {
-    type: row.pm_type as PaymentMethodLike['type'],
-    status: row.pm_status,
-    exp_month: row.pm_exp_month,
-    exp_year: row.pm_exp_year,
-  };
-}
 
 /**
  * A count per to-fix message: a transaction counts once under each message its `to_fix` holds (computeToFix joins

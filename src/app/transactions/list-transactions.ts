@@ -42,7 +42,10 @@ export interface ListTransactionsQuery {
 
 type JoinedRow = TransactionWithPaymentMethod;
 
-function paymentMethodOf(row: JoinedRow): PaymentMethodLike | null {
+/** The joined payment method columns of a listed row, as the to-fix rule reads them (also the to_fix report). */
+export function paymentMethodOf(
+  row: Pick<JoinedRow, 'pm_type' | 'pm_status' | 'pm_exp_month' | 'pm_exp_year'>,
+): PaymentMethodLike | null {
   if (row.pm_type === null || row.pm_status === null) return null;
   return {
     type: row.pm_type as PaymentMethodLike['type'],
