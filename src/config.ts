@@ -61,6 +61,12 @@ export interface Config {
   keyCacheSeconds: number;
   /** SETTLE_GATEWAY_API_BASE_ALLOW: hosts (besides loopback) a test-mode gateway's api_base may name. */
   gatewayApiBaseAllow: string[];
+  /**
+   * SETTLE_TRUST_PROXY: the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto Settle believes: `true` (every
+   * hop: only when nothing reaches Settle but through the proxy), or addresses and CIDR ranges; default none. Decides
+   * the client address (rate limits) and whether the console's session cookie is Secure.
+   */
+  trustProxy: boolean | string[];
 }
 
 /**
@@ -92,6 +98,7 @@ export const SETTLE_ENV_VARS = [
   'SETTLE_API_RATE_LIMIT',
   'SETTLE_KEY_CACHE_SECONDS',
   'SETTLE_GATEWAY_API_BASE_ALLOW',
+  'SETTLE_TRUST_PROXY',
   'LOG_LEVEL',
 ] as const;
 
@@ -127,6 +134,18 @@ function hostsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
     const host = item.toLowerCase().replace(/^\[(.*)\]$/, '$1');
     if (!/^[a-z0-9.:_-]+$/.test(host)) throw new Error(`${name} must list host names or IP addresses, got '${item}'`);
     return host;
+  });
+}
+
+/** on/true: trust every hop; off/false/unset: none; otherwise addresses and CIDR ranges (10.0.0.0/8, ::1). */
+function trustProxyFromEnv(env: NodeJS.ProcessEnv, name: string): boolean | string[] {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || ['off', 'false', '0', 'no'].includes(raw)) return false;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  return commaListFromEnv(env, name).map((item) => {
+    if (!/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(item))
+      throw new Error(`${name} must be true, false, or addresses and CIDR ranges (10.0.0.0/8), got '${item}'`);
+    return item.toLowerCase();
   });
 }
 
@@ -224,5 +243,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimitPerSecond: intFromEnv(env, 'SETTLE_API_RATE_LIMIT', 100, 0, 1_000_000),
     keyCacheSeconds: intFromEnv(env, 'SETTLE_KEY_CACHE_SECONDS', 5, 0, 3600),
     gatewayApiBaseAllow: hostsFromEnv(env, 'SETTLE_GATEWAY_API_BASE_ALLOW'),
+    trustProxy: trustProxyFromEnv(env, 'SETTLE_TRUST_PROXY'),
   };
 }

@@ -38,8 +38,14 @@ export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
+  /** The API key's id; for a console session, the user's id (usr_...): the actor, idempotency and rate-limit owner. */
   keyId: string;
   scopes: readonly Scope[];
+  /** How the caller signed in: an API key, or a console session (app/sessions.ts). */
+  via: 'key' | 'session';
+  /** A console session's user (usr_...) and session (ses_...). */
+  userId?: string;
+  sessionId?: string;
 }
 
 export const BOOTSTRAP_KEY_ID = 'key_bootstrap';
@@ -391,7 +397,7 @@ export class ApiKeyVerifier {
   async verify(secret: string): Promise<Principal | null> {
     const digest = digestApiKey(secret);
     if (this.#bootstrapDigest && timingSafeEqual(Buffer.from(digest, 'hex'), this.#bootstrapDigest)) {
-      return { keyId: BOOTSTRAP_KEY_ID, scopes: ['admin'] };
+      return { keyId: BOOTSTRAP_KEY_ID, scopes: ['admin'], via: 'key' };
     }
     const now = this.#clock.now().getTime();
     const cached = this.#cache.get(digest);
@@ -405,7 +411,7 @@ export class ApiKeyVerifier {
       this.#cache.delete(digest);
       return null;
     }
-    const principal: Principal = { keyId: row.id, scopes: row.scopes as Scope[] };
+    const principal: Principal = { keyId: row.id, scopes: row.scopes as Scope[], via: 'key' };
     if (this.#cacheMs > 0) {
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(digest, { principal, at: now });

@@ -18,6 +18,9 @@ export const AUDIT_ACTIONS = [
   'gateway.created',
   'gateway.updated',
   'settings.updated',
+  'user.created',
+  'user.updated',
+  'user.password_reset',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -57,6 +60,8 @@ export function auditActor(actor: string): string {
 
 /** Field names never stored in an audit event, at any depth: secrets, digests, passwords (not `*_env`, which are names). */
 const SECRET_FIELD = /(^|_)(secret|digest|password|password_hash)$/;
+/** Names the pattern above would drop that hold no secret: a console user's flag (X3). */
+const NOT_SECRET = new Set(['must_change_password']);
 
 /** A copy without secret fields. */
 export function withoutSecrets(value: unknown): unknown {
@@ -65,7 +70,7 @@ export function withoutSecrets(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
-    if (field === undefined || SECRET_FIELD.test(key)) continue;
+    if (field === undefined || (SECRET_FIELD.test(key) && !NOT_SECRET.has(key))) continue;
     out[key] = withoutSecrets(field);
   }
   return out;

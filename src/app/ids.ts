@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
   order: 'ord',
   order_payment_summary: 'ops',
   order_payment_record: 'opr',
+  user: 'usr',
+  session: 'ses',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

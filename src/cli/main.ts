@@ -264,6 +264,53 @@ keys
     }
   });
 
+const users = program
+  .command('users')
+  .description('manage console users (while `settle serve` runs on the embedded database, use the API: /v1/users)');
+
+users
+  .command('create')
+  .description(
+    'create a console user; without --password one is generated, printed once, and must be changed at first sign-in',
+  )
+  .requiredOption('-e, --email <email>', 'the email the user signs in with (stored lower-case)')
+  .requiredOption('-r, --role <role>', 'admin, operator or viewer (the API scopes admin, write, read)')
+  .option('-p, --password <password>', 'a password of 12 to 256 characters (default: generated)')
+  .action(async (options: { email: string; role: string; password?: string }) => {
+    const { createUser, parseEmail, parseRole, checkPassword } = await import('../app/users.js');
+    // Checked before the database is opened, so a mistake is reported without waiting for it.
+    parseEmail(options.email);
+    parseRole(options.role);
+    if (options.password !== undefined) checkPassword(options.password);
+    const config = loadConfig();
+    const runtime = await openRuntime(config).catch((error: unknown) => {
+      if (!(error instanceof DataDirLockedError)) throw error;
+      const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/v1/users`;
+      const bearer = config.apiKey ? '$SETTLE_API_KEY' : `$(cat ${bootstrapKeyFile(config.dataDir)})`;
+      throw new Error(
+        `${error.message}\nIf that is \`settle serve\`, create the user through its API with an admin key instead, e.g.:\n  curl -X POST -H "Authorization: Bearer ${bearer}" -H 'content-type: application/json' -d '{"email": "${options.email}", "role": "${options.role}"}' ${base}`,
+      );
+    });
+    try {
+      const { body: user } = await createUser(
+        runtime.deps,
+        { actor: CLI_ACTOR },
+        {
+          email: options.email,
+          role: options.role,
+          ...(options.password === undefined ? {} : { password: options.password }),
+        },
+      );
+      console.log(`Created console user ${user.id} (${user.email}) with role ${user.role}.`);
+      if (user.password !== null) {
+        console.log('Password (shown only now; it must be changed at first sign-in):');
+        console.log(user.password);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
 const webhooks = program.command('webhooks').description('events received from gateways (webhooks)');
 
 function webhookLine(event: WebhookEventView): string {

@@ -41,6 +41,8 @@ import { jobRoutes } from './routes/jobs.js';
 import { syncRoutes } from './routes/sync.js';
 import { SyncRunner } from '../app/sync/sync-runs.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { userRoutes } from './routes/users.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { auditEventRoutes } from './routes/audit-events.js';
 import { gatewayLogRoutes } from './routes/gateway-logs.js';
 import { gatewayRoutes } from './routes/gateways.js';
@@ -80,12 +82,18 @@ export interface BuildAppOptions {
   corsOrigins?: readonly string[];
   /** Requests per second per API key in this process (SETTLE_API_RATE_LIMIT); 0: off. Default 100. */
   apiRateLimitPerSecond?: number;
+  /**
+   * SETTLE_TRUST_PROXY: the proxies whose X-Forwarded-For/-Proto are believed (Fastify's trustProxy: true, or
+   * addresses and CIDR ranges); default none. Decides the client address and whether the console cookie is Secure.
+   */
+  trustProxy?: boolean | string[];
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
+    trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { coerceTypes: false } },
     // A path parameter up to this long reaches its schema (400 naming it); a longer one is a 414. The router's own
     // defaults, pinned: paths are case-sensitive; '//' and a trailing '/' are not ignored.
@@ -118,7 +126,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       options.deps.clock,
     );
   app.addHook('onClose', () => apiKeys.whenIdle());
-  registerAuth(app, apiKeys, { limit });
+  registerAuth(app, apiKeys, { limit, sessions: options.deps });
   registerRequestGuard(app);
 
   const registry = new Registry();
@@ -197,6 +205,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (!options.sync) app.addHook('onClose', () => sync.stop());
   await app.register(syncRoutes(options.deps, sync));
   await app.register(apiKeyRoutes(options.deps, apiKeys, options.bootstrapKeySource));
+  await app.register(userRoutes(options.deps));
+  await app.register(sessionRoutes(options.deps));
   await app.register(auditEventRoutes(options.deps));
   await app.ready();
   return app;

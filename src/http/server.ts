@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type BootstrapKeySource, ensureBootstrapKey } from '../app/api-keys.js';
+import { ensureFirstUser, firstUserLines } from '../app/users.js';
 import { credentialOwner, secretFromEnv } from '../app/gateway-records.js';
 import { intakeUrl, setUpWebhookSecret, WebhookSecrets } from '../app/webhooks/secrets.js';
 import { backgroundWork } from '../jobs/background.js';
@@ -56,6 +57,12 @@ export async function serve(config: Config): Promise<void> {
     throw error;
   }
   const key = ensureBootstrapKey(config.dataDir, config.apiKey);
+  // The first console user, made (and its password printed) only by a start that finds no console user.
+  const firstUser = await ensureFirstUser(runtime.deps, config.dataDir).catch(async (error: unknown) => {
+    await gateway.close();
+    await runtime.close();
+    throw error;
+  });
   const webhookSecrets = new WebhookSecrets();
   // Scheduled jobs (S3) and the webhook worker, which applies stored events every second and at once when the
   // intake stores one (W2).
@@ -75,6 +82,7 @@ export async function serve(config: Config): Promise<void> {
     metricsPublic: config.metricsPublic,
     corsOrigins: config.corsOrigins,
     apiRateLimitPerSecond: config.apiRateLimitPerSecond,
+    trustProxy: config.trustProxy,
   });
   const address = await app.listen({ port: config.port, host: config.host });
   // Once listening (the emulator needs Settle's URL): the default gateway's webhook secret, or its registration.
@@ -110,6 +118,7 @@ export async function serve(config: Config): Promise<void> {
       `  jobs:     ${config.schedulerEnabled ? 'scheduler on (GET /v1/jobs for the schedule; POST /v1/jobs/{name}/run to run one now)' : 'scheduler off (SETTLE_SCHEDULER=off): run `settle worker` processes'}`,
       `  API docs: ${address}/docs`,
       ...bootstrapKeyLines(key, address),
+      ...firstUserLines(firstUser, address),
       '',
     ].join('\n') + '\n',
   );

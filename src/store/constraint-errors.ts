@@ -485,6 +485,18 @@ export const CONSTRAINTS = {
   ),
   order_requests_order_id_fkey: reference('order_id', 'order', ORDER_REFERENCED),
   order_requests_kind_check: invariant("an order request's kind is capture or refund"),
+  // 0023: console users and their sessions (X3). The app lower-cases and checks an email and a role before writing
+  // (app/users.ts), so the checks answer what the app would; a session's token is random, so its digest never repeats.
+  users_pkey: generatedId,
+  users_email_key: conflict('user_exists', 'A console user with this email already exists.'),
+  users_email_check: input('invalid_email', 'email', 'email must be an email address (name@domain), in lower case.'),
+  users_role_check: oneOf('role', 'admin, operator, viewer'),
+  sessions_pkey: generatedId,
+  sessions_token_digest_key: invariant('session tokens are 32 random bytes, so no two sessions share a digest'),
+  sessions_user_id_fkey: reference('user_id', 'user', {
+    code: 'user_in_use',
+    message: 'Sessions point to this user; it cannot be deleted (disable it instead).',
+  }),
 } as const satisfies Record<string, ConstraintRule>;
 
 export type ConstraintName = keyof typeof CONSTRAINTS;

@@ -159,6 +159,7 @@ export async function restrictModes(root: string): Promise<RestrictReport> {
 export const SETTLE_DATA_ENTRIES: readonly string[] = [
   'pglite',
   'admin-api-key',
+  'console-admin-password',
   'stripe-emulator.json',
   'emulator-webhook-endpoint.json',
 ];

@@ -545,6 +545,9 @@ export interface Database {
   order_payment_summaries: OrderPaymentSummariesTable;
   order_payment_records: OrderPaymentRecordsTable;
   order_requests: OrderRequestsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
 }
 
 /** Migration 0020: a record transactions belong to (an opportunity, a subscription, ...: any lower-case type). */
@@ -798,3 +801,40 @@ export interface OrderRequestsTable {
   amounts: number[];
   created_at: Generated<Timestamp>;
 }
+
+export type UserRole = 'admin' | 'operator' | 'viewer';
+
+/** Migration 0023: a console user (usr_). */
+export interface UsersTable {
+  id: string;
+  email: string;
+  role: UserRole;
+  password_hash: string;
+  must_change_password: Generated<boolean>;
+  disabled: Generated<boolean>;
+  last_sign_in_at: Date | null;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 0023: a signed-in console session (ses_); only digests of its tokens are stored. */
+export interface SessionsTable {
+  id: string;
+  token_digest: string;
+  csrf_digest: string;
+  user_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Date | null;
+}
+
+/** Migration 0023: one failed sign-in for an email (lower-case), for the back-off. */
+export interface SignInFailuresTable {
+  email: string;
+  at: Timestamp;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;

@@ -7,7 +7,10 @@ import type { RouteAccess } from '../../src/http/auth.js';
 import { buildApp } from '../../src/http/app.js';
 import { ADMIN_KEY, describeEachDatabase } from '../support/harness.js';
 
-/** The routes that need no key, each for a reason: health checks, the API description, the docs page, the webhook intake (its signature). */
+/**
+ * The routes that need no key, each for a reason: health checks, the API description, the docs page, the webhook
+ * intake (its signature), the console's sign-in (its email and password).
+ */
 const PUBLIC = [
   'GET /healthz',
   'HEAD /healthz',
@@ -29,6 +32,7 @@ const PUBLIC = [
   'GET /docs/static/*',
   'HEAD /docs/static/*',
   'POST /v1/webhooks/:gateway_id',
+  'POST /v1/sessions',
 ].sort();
 
 const label = (route: Pick<RouteAccess, 'method' | 'url'>): string => `${route.method} ${route.url}`;

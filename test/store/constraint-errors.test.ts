@@ -95,6 +95,11 @@ const SEED = [
             ('opr_2', 'ops_1', 'ord_1', 'trx_1', null, 'payment', 100, 'processed', 'external')`,
   `insert into order_requests (api_key_id, idempotency_key, order_id, kind, attempt_ids, amounts)
      values ('key_1', 'k1', 'ord_1', 'capture', '{ga_1}', '{100}'), ('key_1', 'k2', 'ord_1', 'refund', '{ga_2}', '{100}')`,
+  // 0023: nothing names usr_2 or ses_2.
+  `insert into users (id, email, role, password_hash, created_at, updated_at)
+     values ('usr_1', 'one@example.com', 'admin', 'h', now(), now()), ('usr_2', 'two@example.com', 'viewer', 'h', now(), now())`,
+  `insert into sessions (id, token_digest, csrf_digest, user_id, created_at, last_seen_at, expires_at)
+     values ('ses_1', 't_1', 'c_1', 'usr_1', now(), now(), now()), ('ses_2', 't_2', 'c_2', 'usr_1', now(), now(), now())`,
 ];
 
 const trx = (assignments: string) => `update transactions set ${assignments} where id = 'trx_2'`;
@@ -322,6 +327,13 @@ const PROVOKE: Record<ConstraintName, string> = {
   order_requests_pkey: `update order_requests set idempotency_key = 'k1' where idempotency_key = 'k2'`,
   order_requests_order_id_fkey: `update order_requests set order_id = 'ord_missing' where idempotency_key = 'k2'`,
   order_requests_kind_check: `update order_requests set kind = 'bogus' where idempotency_key = 'k2'`,
+  users_pkey: `update users set id = 'usr_1' where id = 'usr_2'`,
+  users_email_key: `update users set email = 'one@example.com' where id = 'usr_2'`,
+  users_email_check: `update users set email = 'Two@example.com' where id = 'usr_2'`,
+  users_role_check: `update users set role = 'owner' where id = 'usr_2'`,
+  sessions_pkey: `update sessions set id = 'ses_1' where id = 'ses_2'`,
+  sessions_token_digest_key: `update sessions set token_digest = 't_1' where id = 'ses_2'`,
+  sessions_user_id_fkey: `update sessions set user_id = 'usr_missing' where id = 'ses_2'`,
 };
 
 /** Deleting a row that others name: the referenced side of a foreign key. */
@@ -334,6 +346,7 @@ const DELETE_REFERENCED: { statement: string; code: string }[] = [
   { statement: `delete from orders where id = 'ord_1'`, code: 'order_in_use' },
   { statement: `delete from order_payment_summaries where id = 'ops_1'`, code: 'payment_summary_in_use' },
   { statement: `delete from gateway_attempts where id = 'ga_1'`, code: 'gateway_attempt_in_use' },
+  { statement: `delete from users where id = 'usr_1'`, code: 'user_in_use' },
 ];
 
 /** Runs a statement in a transaction that is rolled back, and returns what it threw. */

@@ -29,6 +29,7 @@ import { EMULATOR_SECRET_KEY } from '../../src/gateway-adapters/registry.js';
 import { stripeWebhookEndpoints } from '../../src/gateway-adapters/stripe/webhook-endpoints.js';
 import { openRuntime } from '../../src/runtime.js';
 import { restrictDataDir, restrictModes, SETTLE_DATA_ENTRIES } from '../../src/store/file-modes.js';
+import { ensureFirstUser } from '../../src/app/users.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];
@@ -199,6 +200,7 @@ describe('an on-disk PGlite runtime, as `settle serve` opens it', () => {
         try {
           const key = ensureBootstrapKey(dataDir, undefined);
           expect(key.generated).toBe(true);
+          expect(await ensureFirstUser(runtime.deps, dataDir)).not.toBeNull();
           const webhooks = await setUpWebhookSecret({
             record: gateway.record,
             baseUrl: 'http://127.0.0.1:9',
@@ -216,6 +218,7 @@ describe('an on-disk PGlite runtime, as `settle serve` opens it', () => {
         expect(names).toEqual(
           expect.arrayContaining([
             'admin-api-key',
+            'console-admin-password',
             'stripe-emulator.json',
             EMULATOR_ENDPOINT_FILE,
             'pglite',

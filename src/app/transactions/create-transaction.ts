@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseDate, parseMetadata, parseText } from '../../domain/fields.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../domain/money.js';
 import { findOrderRow } from '../../store/orders-repo.js';
-import type { Db, NewTransactionRow, TransactionRow, Tx } from '../../store/schema.js';
+import type { Db, NewTransactionRow, TransactionRow, TransactionSource, Tx } from '../../store/schema.js';
 import {
   findTransaction,
   insertTransaction,
@@ -318,10 +318,18 @@ export async function buildNewTransaction(
   return { row, paymentMethod };
 }
 
-export async function createTransaction(deps: Deps, ctx: RequestContext, input: CreateTransactionInput) {
+/** `source`: how it was made: 'api', or 'console' when the request came through a console session. */
+export async function createTransaction(
+  deps: Deps,
+  ctx: RequestContext,
+  input: CreateTransactionInput,
+  source: Extract<TransactionSource, 'api' | 'console'> = 'api',
+) {
   const day = await today(deps);
   const work = async (db: Db) => {
-    const { row, paymentMethod } = await buildNewTransaction(deps, db, input);
+    const built = await buildNewTransaction(deps, db, input);
+    const { paymentMethod } = built;
+    const row: NewTransactionRow = { ...built.row, source };
     const inserted = db.isTransaction
       ? await insertTransaction(db, row, ctx.actor)
       : await deps.inserter.insert(row, ctx.actor);

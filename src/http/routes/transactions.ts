@@ -33,7 +33,16 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        sendOutcome(reply, await createTransaction(deps, requestContext(request), request.body)),
+        sendOutcome(
+          reply,
+          await createTransaction(
+            deps,
+            requestContext(request),
+            request.body,
+            // Made through a console session: source console.
+            request.principal?.via === 'session' ? 'console' : 'api',
+          ),
+        ),
     );
 
     app.get(

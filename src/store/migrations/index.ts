@@ -20,6 +20,7 @@ import * as m0019 from './0019-queue-indexes.js';
 import * as m0020 from './0020-parents-and-totals.js';
 import * as m0021 from './0021-list-view-indexes.js';
 import * as m0022 from './0022-orders.js';
+import * as m0023 from './0023-console-users.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0020-parents-and-totals': m0020,
   '0021-list-view-indexes': m0021,
   '0022-orders': m0022,
+  '0023-console-users': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {
