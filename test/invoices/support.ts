@@ -2,13 +2,11 @@
 // and the auditor's recomputation (store/totals-repo.ts totalsDifferences) as the oracle after each scenario.
 import { expect } from 'vitest';
 import { totalsDifferences } from '../../src/store/totals-repo.js';
-import type { Harness } from '../support/harness.js';
+import { expectStatus, type Harness } from '../support/harness.js';
 
 export type Json = Record<string, any>;
 
-export function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
+export { expectStatus };
 
 let numbers = 0;
 

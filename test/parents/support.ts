@@ -1,11 +1,9 @@
 // Helpers for the parents and totals tests: records made through the API, and row counts.
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import type { Harness } from '../support/harness.js';
+import { expectStatus, type Harness } from '../support/harness.js';
 
-export function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
+export { expectStatus };
 
 export function expectError(res: { status: number; body: any }, status: number, code: string, param?: string): void {
   expectStatus(res, status);

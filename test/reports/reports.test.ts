@@ -6,13 +6,9 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Report, prefersCsv, reportCsv } from '../../src/app/reports.js';
 import { upsertReconciliation, updateReconciliation } from '../../src/store/payout-items-repo.js';
-import { describeEachDatabase, type Harness } from '../support/harness.js';
+import { describeEachDatabase, expectStatus, type Harness } from '../support/harness.js';
 
 type Json = Record<string, any>;
-
-function expectStatus(res: { status: number; body: unknown }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
 
 async function create(h: Harness, body: Json): Promise<Json> {
   const res = await h.request('POST', '/v1/transactions', body);

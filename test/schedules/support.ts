@@ -3,11 +3,9 @@
 import { expect } from 'vitest';
 import { newId } from '../../src/app/ids.js';
 import { totalsDifferences } from '../../src/store/totals-repo.js';
-import type { Harness } from '../support/harness.js';
+import { expectStatus, type Harness } from '../support/harness.js';
 
-export function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
+export { expectStatus };
 
 export async function ok(h: Harness, method: string, url: string, body?: unknown, status = 200): Promise<any> {
   const res = await h.request(method, url, body);

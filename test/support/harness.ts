@@ -1,6 +1,6 @@
 // A whole Settle (deps + HTTP app) on a test database, driven through app.inject() (no sockets).
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createApiKey, type Scope } from '../../src/app/api-keys.js';
 import { FakeClock } from '../../src/app/clock.js';
 import type { Deps } from '../../src/app/deps.js';
@@ -16,6 +16,11 @@ export interface ApiResponse<T = any> {
   status: number;
   body: T;
   headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** Expects an API answer's status, showing its body when it differs (what every suite's requests check first). */
+export function expectStatus(res: { status: number; body: unknown }, status: number): void {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
 }
 
 export interface Harness {

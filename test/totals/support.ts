@@ -7,16 +7,14 @@ import { expect } from 'vitest';
 import { newId } from '../../src/app/ids.js';
 import { processWebhookEvents } from '../../src/app/webhooks/processor.js';
 import { totalsDifferences, totalsOf, TOTALS_AMOUNT_FIELDS } from '../../src/store/totals-repo.js';
-import type { Harness } from '../support/harness.js';
+import { expectStatus, type Harness } from '../support/harness.js';
 import { allEmulatorEvents, type EventLike, storeStripeEvent } from '../webhooks/store-event.js';
 
 export const DAY = 24 * 3600 * 1000;
 /** The harness clock's day (2026-11-24T12:00:00Z, timezone UTC). */
 export const TODAY = '2026-11-24';
 
-export function expectStatus(res: { status: number; body: any }, status: number): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-}
+export { expectStatus };
 
 export interface Owners {
   account_id: string;

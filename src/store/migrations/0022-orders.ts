@@ -328,41 +328,29 @@ const FUNCTIONS = [
    END
    $fn$`,
   orReplace(totalsCommitFunction(OWNER_COLUMNS, PREFIXES, '\n     PERFORM settle_orders_commit();')),
-  // Stages the transactions of orders a statement changed (and arms the commit trigger).
-  `CREATE FUNCTION settle_transactions_orders() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  // Stages the transactions of orders a statement changed, or whose gateway attempts it added or moved, and arms the
+  // commit trigger. One function for both tables (the branch not taken is never planned).
+  `CREATE FUNCTION settle_stage_order_records() RETURNS trigger LANGUAGE plpgsql AS $fn$
    BEGIN
-     WITH staged AS (
-       INSERT INTO order_records_pending (transaction_id)
-       SELECT n.id FROM new_rows n WHERE n.order_id IS NOT NULL
-       RETURNING 1
-     )
-     INSERT INTO totals_pending_commits (txid) SELECT txid_current() WHERE EXISTS (SELECT 1 FROM staged)
-     ON CONFLICT (txid) DO NOTHING;
-     RETURN NULL;
-   END
-   $fn$`,
-  `CREATE TRIGGER transactions_orders_insert AFTER INSERT ON transactions REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION settle_transactions_orders()`,
-  `CREATE TRIGGER transactions_orders_update AFTER UPDATE ON transactions REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION settle_transactions_orders()`,
-  // An attempt (new, or its state moved) of a transaction on an order.
-  `CREATE FUNCTION settle_attempts_orders() RETURNS trigger LANGUAGE plpgsql AS $fn$
-   BEGIN
-     WITH staged AS (
+     IF TG_TABLE_NAME = 'transactions' THEN
+       INSERT INTO order_records_pending (transaction_id) SELECT n.id FROM new_rows n WHERE n.order_id IS NOT NULL;
+     ELSE
        INSERT INTO order_records_pending (transaction_id)
        SELECT n.transaction_id FROM new_rows n JOIN transactions t ON t.id = n.transaction_id
-       WHERE t.order_id IS NOT NULL
-       RETURNING 1
-     )
-     INSERT INTO totals_pending_commits (txid) SELECT txid_current() WHERE EXISTS (SELECT 1 FROM staged)
-     ON CONFLICT (txid) DO NOTHING;
+       WHERE t.order_id IS NOT NULL;
+     END IF;
+     IF FOUND THEN
+       INSERT INTO totals_pending_commits (txid) VALUES (txid_current()) ON CONFLICT (txid) DO NOTHING;
+     END IF;
      RETURN NULL;
    END
    $fn$`,
-  `CREATE TRIGGER gateway_attempts_orders_insert AFTER INSERT ON gateway_attempts REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION settle_attempts_orders()`,
-  `CREATE TRIGGER gateway_attempts_orders_update AFTER UPDATE ON gateway_attempts REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION settle_attempts_orders()`,
+  ...['transactions', 'gateway_attempts'].flatMap((table) =>
+    ['insert', 'update'].map(
+      (event) => `CREATE TRIGGER ${table}_orders_${event} AFTER ${event.toUpperCase()} ON ${table}
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION settle_stage_order_records()`,
+    ),
+  ),
   // A refund, reversal or dispute of a transaction on an order is on that order.
   `CREATE FUNCTION settle_transactions_inherit_order() RETURNS trigger LANGUAGE plpgsql AS $fn$
    BEGIN
