@@ -86,6 +86,17 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: [...HEAVY.browser],
+          maxWorkers: 1,
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
+        },
+      },
       // The emulator package's own tests, with its own config (packages/stripe-emulator/vitest.config.ts).
       'packages/stripe-emulator',
     ],

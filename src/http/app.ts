@@ -53,6 +53,7 @@ import { transactionRoutes } from './routes/transactions.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
 import { webhookIntakeRoutes } from './routes/webhooks.js';
 import { validatorCompiler } from './validation.js';
+import { consoleRoutes } from './console.js';
 
 export interface BuildAppOptions {
   deps: Deps;
@@ -87,6 +88,8 @@ export interface BuildAppOptions {
    * addresses and CIDR ranges); default none. Decides the client address and whether the console cookie is Secure.
    */
   trustProxy?: boolean | string[];
+  /** The built console's folder (served at /console); default packages/console/dist. */
+  consoleDir?: string;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -208,6 +211,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(userRoutes(options.deps));
   await app.register(sessionRoutes(options.deps));
   await app.register(auditEventRoutes(options.deps));
+  await app.register(consoleRoutes(options.consoleDir));
   await app.ready();
   return app;
 }

@@ -17,6 +17,9 @@
 // arrive from 4 worker processes; it runs last and alone, so that no other test file's work shares the CPUs with
 // its workers while it measures (beside the crash test, which forks and kills servers, the old client let 64
 // requests reach the gateway in one second at a limit of 60: CI, 2026-11-25).
+//
+// `browser`: the console in the system's Chromium against a real `settle serve` (test/browser/support.ts), one file
+// at a time after everything else, so that no other test's load makes a page wait past its timeouts.
 export const UNIT: readonly string[] = [
   'test/domain/**/*.test.ts',
   'test/config.test.ts',
@@ -39,6 +42,7 @@ export const HEAVY = {
   crash: ['test/chaos/crash.test.ts'],
   storm: ['test/webhooks/storm-*.test.ts'],
   workers: ['test/jobs/workers.test.ts'],
+  browser: ['test/browser/*.test.ts'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Whether `file` (relative to the repository root, with `/`) matches one of `patterns` (as vitest reads them here). */

@@ -1,0 +1,23 @@
+import '@mantine/core/styles.css';
+import './console.css';
+import { MantineProvider } from '@mantine/core';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
+import { App } from './App';
+import { SessionProvider } from './session';
+import { theme } from './theme';
+
+const root = document.getElementById('root');
+if (!root) throw new Error('#root is missing');
+createRoot(root).render(
+  <StrictMode>
+    <MantineProvider theme={theme} defaultColorScheme="light">
+      <BrowserRouter basename="/console">
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      </BrowserRouter>
+    </MantineProvider>
+  </StrictMode>,
+);

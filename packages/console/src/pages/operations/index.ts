@@ -1,0 +1,3 @@
+import type { ConsoleRoute } from '../../routes';
+
+export const operationsRoutes: ConsoleRoute[] = [];
