@@ -6,7 +6,7 @@
 // missing one is a broken machine); otherwise the files are skipped and `npm test` ends with the same line
 // (scripts/browser-check.mjs).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,9 +61,18 @@ function consoleIsStale(): boolean {
 export function ensureConsoleBuilt(): void {
   ensureBuilt();
   if (!consoleIsStale()) return;
+  // Built into a folder of its own, then swapped in: two test processes building at once never leave a half-written
+  // dist/ behind.
   const vite = path.join(ROOT, 'node_modules', '.bin', 'vite');
-  const res = spawnSync(vite, ['build', '--logLevel', 'warn'], { cwd: CONSOLE, encoding: 'utf8' });
+  const outDir = path.join(CONSOLE, `dist.build-${process.pid}`);
+  const res = spawnSync(vite, ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: CONSOLE,
+    encoding: 'utf8',
+  });
   if (res.status !== 0) throw new Error(`Building the console failed:\n${res.stdout}\n${res.stderr}`);
+  const dist = path.join(CONSOLE, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  renameSync(outDir, dist);
 }
 
 export interface ConsoleServer {
