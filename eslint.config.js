@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', 'bench/results/', 'coverage/', 'packages/*/dist/', 'packages/*/dist.build-*/'] },
+  {
+    ignores: [
+      'dist/',
+      'data/',
+      'node_modules/',
+      'bench/results/',
+      'coverage/',
+      'packages/*/dist/',
+      'packages/*/dist.build-*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -22,6 +22,7 @@ import { payoutReconciliation } from './payout-reconciliation.js';
 import { rollupCost } from './rollup-cost.js';
 import { hotParent } from './hot-parent.js';
 import { listViews } from './list-views.js';
+import { consoleBench } from './console.js';
 import { probePostgres } from './databases.js';
 import {
   type Benchmark,
@@ -49,6 +50,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   rollupCost,
   hotParent,
   listViews,
+  consoleBench,
 ];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

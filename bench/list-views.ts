@@ -55,7 +55,7 @@ const P95_TARGET_MS = 50;
 const POOL_SIZE = 10;
 const PLANS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'list-views-plans.txt');
 
-interface Sizes {
+export interface Sizes {
   transactions: number;
   accounts: number;
   parents: number;
@@ -191,7 +191,7 @@ const totalsStatement = sql`
  * 50,000-row statement over 20,000 accounts and 25,000 parents take minutes to commit. The foreign keys stay
  * checked. The auditor's recomputation checks the result.
  */
-async function seedLedger(app: BenchApp, sizes: Sizes, log: (line: string) => void): Promise<string> {
+export async function seedLedger(app: BenchApp, sizes: Sizes, log: (line: string) => void): Promise<string> {
   const step = async (what: string, work: () => Promise<unknown>) => {
     const started = Date.now();
     await work();

@@ -10,6 +10,13 @@
 // minutes): an attempt inside the wait is 429 sign_in_throttled with Retry-After, without the password being checked.
 // Each attempt is counted as a failure before its password is checked (and the failures cleared when it succeeds), so
 // that attempts sent together cannot all slip through before the first of them is recorded.
+//
+// Besides the per-email back-off, one client address may make at most 20 sign-in attempts a minute (whatever the
+// emails): the 21st within any 60 seconds is 429 rate_limited with Retry-After, before anything is looked up. The
+// count is kept in the memory of each process (SignInAddressLimit; several servers each allow 20), by the app's clock.
+//
+// A session's last_seen_at moves when a request authenticates through it, at most once a minute (one write per
+// session per minute, however many requests it makes).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SettleError, ValidationError } from '../domain/errors.js';
 import {
@@ -23,6 +30,7 @@ import {
   recentFailures,
   revokeOtherSessions,
   revokeSession,
+  touchSession,
   tryLockFailureCleanup,
 } from '../store/sessions-repo.js';
 import { findUser, findUserForSignIn, lockUser, updateUser } from '../store/users-repo.js';
@@ -44,6 +52,11 @@ export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 export const FREE_FAILURES = 5;
 /** The longest wait. */
 export const MAX_WAIT_MS = 15 * 60 * 1000;
+/** Sign-in attempts one client address may make within ADDRESS_WINDOW_MS (SignInAddressLimit). */
+export const ADDRESS_ATTEMPTS = 20;
+export const ADDRESS_WINDOW_MS = 60 * 1000;
+/** A session's last_seen_at is written again only when it is at least this old. */
+export const LAST_SEEN_INTERVAL_MS = 60 * 1000;
 /** Failures older than this are deleted (by whichever attempt gets the cleanup lock): well past the window. */
 const FAILURE_RETENTION_MS = 60 * 60 * 1000;
 
@@ -63,6 +76,8 @@ export interface SessionView {
   object: 'session';
   user: UserView;
   created_at: string;
+  /** When a request last came through the session (to the minute: it is written at most once a minute). */
+  last_seen_at: string;
   expires_at: string;
 }
 
@@ -90,6 +105,20 @@ export class SignInThrottledError extends SettleError {
       `Too many failed sign-ins for this email: try again in ${retryAfterSeconds} second(s) (Retry-After).`,
     );
     this.name = 'SignInThrottledError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** 429 rate_limited: too many sign-in attempts from one client address; the route sends Retry-After. */
+export class SignInRateLimitedError extends SettleError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(
+      'rate_limit',
+      'rate_limited',
+      `Too many sign-in attempts from this address (at most ${ADDRESS_ATTEMPTS} a minute): try again in ${retryAfterSeconds} second(s) (Retry-After).`,
+    );
+    this.name = 'SignInRateLimitedError';
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -132,6 +161,46 @@ async function admitAttempt(deps: SessionDeps, email: string): Promise<void> {
       await deleteFailuresBefore(trx, new Date(now.getTime() - FAILURE_RETENTION_MS));
     }
   });
+}
+
+/**
+ * The per-address limit of sign-in attempts: at most `max` within any `windowMs` (a sliding window: the times of the
+ * address's last `max` admitted attempts). In this process's memory only, by the app's clock; an address whose
+ * attempts are all older than the window is forgotten (swept once per window), so the map holds the addresses seen
+ * within about two windows. A refused attempt is not counted, so Retry-After is when the oldest counted one expires.
+ */
+export class SignInAddressLimit {
+  readonly #clock: Clock;
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #attempts = new Map<string, number[]>();
+  #nextSweep = 0;
+
+  constructor(clock: Clock, max = ADDRESS_ATTEMPTS, windowMs = ADDRESS_WINDOW_MS) {
+    this.#clock = clock;
+    this.#max = max;
+    this.#windowMs = windowMs;
+  }
+
+  /** Counts one attempt from `address`, or throws 429 rate_limited when it has made `max` within the window. */
+  admit(address: string): void {
+    const now = this.#clock.now().getTime();
+    const since = now - this.#windowMs;
+    if (now >= this.#nextSweep) {
+      for (const [key, times] of this.#attempts) {
+        if ((times[times.length - 1] ?? 0) <= since) this.#attempts.delete(key);
+      }
+      this.#nextSweep = now + this.#windowMs;
+    }
+    const times = (this.#attempts.get(address) ?? []).filter((at) => at > since);
+    if (times.length >= this.#max) {
+      this.#attempts.set(address, times);
+      const left = times[0]! + this.#windowMs - now;
+      throw new SignInRateLimitedError(Math.max(1, Math.ceil(left / 1000)));
+    }
+    times.push(now);
+    this.#attempts.set(address, times);
+  }
 }
 
 /** A successful attempt forgets the email's failures (those still counted: older ones are the cleanup's). */
@@ -189,7 +258,14 @@ export async function signIn(deps: SessionDeps, input: { email: string; password
   const fresh = await findUser(deps.db, user.id);
   if (!fresh) throw invalidCredentials(); // deleted meanwhile: users are never deleted, but say no rather than crash
   return {
-    session: { id, object: 'session', user: presentUser(fresh), created_at: iso(now), expires_at: iso(expiresAt) },
+    session: {
+      id,
+      object: 'session',
+      user: presentUser(fresh),
+      created_at: iso(now),
+      last_seen_at: iso(now),
+      expires_at: iso(expiresAt),
+    },
     token,
     csrfToken,
     expiresAt,
@@ -218,7 +294,12 @@ export async function authenticateSession(
   const row = await findSessionByDigest(deps.db, digestToken(token));
   if (!row || row.revoked_at !== null || row.disabled) return null;
   const expiresAt = new Date(row.expires_at);
-  if (deps.clock.now().getTime() >= expiresAt.getTime()) return null;
+  const now = deps.clock.now();
+  if (now.getTime() >= expiresAt.getTime()) return null;
+  const staleBefore = new Date(now.getTime() - LAST_SEEN_INTERVAL_MS);
+  if (new Date(row.last_seen_at).getTime() <= staleBefore.getTime()) {
+    await touchSession(deps.db, row.id, now, staleBefore);
+  }
   return {
     principal: {
       keyId: row.user_id,
@@ -255,6 +336,7 @@ export async function currentSession(deps: SessionDeps, sessionId: string): Prom
     object: 'session',
     user: presentUser(user),
     created_at: iso(session.created_at),
+    last_seen_at: iso(session.last_seen_at),
     expires_at: iso(session.expires_at),
   };
 }

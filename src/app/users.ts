@@ -7,6 +7,8 @@
 //   generates one, returns it once (`password`; an idempotent replay answers `password: null`, as a new API key's
 //   `secret`) and sets must_change_password, so the user must choose their own at first sign-in.
 // - Disabling a user or resetting their password ends their sessions in the same database transaction.
+// - The last enabled admin cannot be demoted or disabled (409 last_admin): the console would have no one left to
+//   manage users. Concurrent changes are serialised on the admins' rows (users-repo.ts lockEnabledAdmins).
 // - Every change records an audit event (user.created, user.updated, user.password_reset) in the same transaction,
 //   never with the hash or a password; a PATCH that changes nothing changes and records nothing.
 // - Hashing costs about half a second, so it is done before the database transaction opens: the embedded database
@@ -23,6 +25,7 @@ import {
   findUserForSignIn,
   insertUser,
   listUserRows,
+  lockEnabledAdmins,
   lockFirstUser,
   lockUser,
   type UserChanges,
@@ -239,9 +242,17 @@ export interface UpdateUserInput {
   disabled?: unknown;
 }
 
+/** 409 last_admin: the change would leave no enabled admin. */
+const lastAdmin = (id: string) =>
+  new ConflictError(
+    'last_admin',
+    `${id} is the last enabled admin: make another user an admin (or enable one) before demoting or disabling this one.`,
+  );
+
 /**
  * PATCH /v1/users/{id} (admin): the role and whether the user is disabled. Disabling ends the user's sessions. A
- * patch that changes nothing answers the user as it is and records nothing. 404 for an unknown user.
+ * patch that changes nothing answers the user as it is and records nothing. 404 for an unknown user; 409
+ * last_admin (nothing written) for demoting or disabling the last enabled admin.
  */
 export async function updateUserCommand(
   deps: Pick<Deps, 'commands' | 'clock'>,
@@ -260,14 +271,23 @@ export async function updateUserCommand(
     }
     changes.disabled = input.disabled;
   }
+  // Only a demotion or a disabling can remove an admin: those lock the enabled admins first (always before the user
+  // itself, so that every such change takes its locks in the same order).
+  const mayRemoveAdmin = (changes.role !== undefined && changes.role !== 'admin') || changes.disabled === true;
   return deps.commands.run<UserView>(ctx.idempotency, async (trx) => {
     const now = deps.clock.now();
+    const admins = mayRemoveAdmin ? await lockEnabledAdmins(trx) : [];
     const before = await lockUser(trx, id);
     if (!before) throw new NotFoundError('user', id, 'id');
     const effective: UserChanges = {};
     if (changes.role !== undefined && changes.role !== before.role) effective.role = changes.role;
     if (changes.disabled !== undefined && changes.disabled !== before.disabled) effective.disabled = changes.disabled;
     if (Object.keys(effective).length === 0) return { status: 200, body: presentUser(before) };
+    const removesAdmin =
+      before.role === 'admin' &&
+      !before.disabled &&
+      ((effective.role !== undefined && effective.role !== 'admin') || effective.disabled === true);
+    if (removesAdmin && admins.filter((admin) => admin !== id).length === 0) throw lastAdmin(id);
     const after = await updateUser(trx, id, effective, now);
     if (effective.disabled === true) await endUserSessions(trx, id, now);
     await audit(trx, auditActor(ctx.actor), 'user.updated', before, after, now);
@@ -391,6 +411,6 @@ export function firstUserLines(first: FirstUser | null, address: string): string
   return [
     `  console user (created now; the password is shown only this once and kept in ${first.file} until changed):`,
     `    ${first.user.email}  ${first.password}`,
-    `    sign in with POST ${address}/v1/sessions; a new password must be chosen at first sign-in`,
+    `    sign in at ${address}/console; a new password must be chosen at first sign-in`,
   ];
 }

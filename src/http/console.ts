@@ -7,29 +7,18 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { pageHeaders, type CspDirectives } from './security.js';
+import { DOCS_CSP, pageHeaders, type CspDirectives } from './security.js';
 
 /** Where the built console is: packages/console/dist, two folders up from this file in src/http and in dist/http. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../packages/console/dist/', import.meta.url));
 
 /**
- * The console's Content-Security-Policy. Scripts and styles are the built files of this origin only (no inline
- * script, no eval); inline styles are allowed because the component library (Mantine) writes its theme's CSS
- * variables into a <style> element at run time. The API is this origin; nothing may frame the console.
+ * The console's Content-Security-Policy: the same directives as the docs page's (DOCS_CSP), for the same reasons.
+ * Scripts and styles are the built files of this origin only (no inline script, no eval); inline styles are allowed
+ * because the component library (Mantine) writes its theme's CSS variables into a <style> element at run time. The
+ * API is this origin; nothing may frame the console.
  */
-export const CONSOLE_CSP: CspDirectives = {
-  'default-src': ["'self'"],
-  'base-uri': ["'self'"],
-  'script-src': ["'self'"],
-  'script-src-attr': ["'none'"],
-  'style-src': ["'self'", "'unsafe-inline'"],
-  'img-src': ["'self'", 'data:'],
-  'font-src': ["'self'", 'data:'],
-  'connect-src': ["'self'"],
-  'object-src': ["'none'"],
-  'form-action': ["'self'"],
-  'frame-ancestors': ["'none'"],
-};
+export const CONSOLE_CSP: CspDirectives = { ...DOCS_CSP };
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -168,7 +168,8 @@ export async function registerSecurity(
       origin: [...options.corsOrigins],
       credentials: false,
       methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      // X-CSRF-Token: what a write through a console session sends (http/auth.ts).
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-CSRF-Token'],
       exposedHeaders: ['Idempotency-Replayed', 'Retry-After'],
       maxAge: 600,
     });

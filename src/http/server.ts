@@ -116,6 +116,7 @@ export async function serve(config: Config): Promise<void> {
       `  gateway:  ${gateway.description} [${gateway.record.id}]`,
       `  webhooks: ${intakeUrl(baseUrl, record.id)}: ${webhooks.description}`,
       `  jobs:     ${config.schedulerEnabled ? 'scheduler on (GET /v1/jobs for the schedule; POST /v1/jobs/{name}/run to run one now)' : 'scheduler off (SETTLE_SCHEDULER=off): run `settle worker` processes'}`,
+      `  console:  ${address}/console`,
       `  API docs: ${address}/docs`,
       ...bootstrapKeyLines(key, address),
       ...firstUserLines(firstUser, address),

@@ -33,6 +33,7 @@ export interface SessionCheck {
   csrf_digest: string;
   expires_at: Date;
   revoked_at: Date | null;
+  last_seen_at: Date;
   role: UserRole;
   disabled: boolean;
   must_change_password: boolean;
@@ -52,6 +53,7 @@ export function findSessionByDigest(db: Db | Tx, tokenDigest: string): Promise<S
       'sessions.csrf_digest',
       'sessions.expires_at',
       'sessions.revoked_at',
+      'sessions.last_seen_at',
       'users.role',
       'users.disabled',
       'users.must_change_password',
@@ -60,14 +62,29 @@ export function findSessionByDigest(db: Db | Tx, tokenDigest: string): Promise<S
     .executeTakeFirst();
 }
 
+/**
+ * Moves the session's last_seen_at to `now` unless it was moved since `staleBefore` (by another request meanwhile):
+ * one write per session per interval, however many requests it makes.
+ */
+export async function touchSession(db: Db | Tx, id: string, now: Date, staleBefore: Date): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: now })
+    .where('id', '=', id)
+    .where('last_seen_at', '<=', staleBefore)
+    .execute();
+}
+
 /** The session (never its digests). */
 export function findSession(
   db: Db | Tx,
   id: string,
-): Promise<Pick<SessionRow, 'id' | 'user_id' | 'created_at' | 'expires_at' | 'revoked_at'> | undefined> {
+): Promise<
+  Pick<SessionRow, 'id' | 'user_id' | 'created_at' | 'last_seen_at' | 'expires_at' | 'revoked_at'> | undefined
+> {
   return db
     .selectFrom('sessions')
-    .select(['id', 'user_id', 'created_at', 'expires_at', 'revoked_at'])
+    .select(['id', 'user_id', 'created_at', 'last_seen_at', 'expires_at', 'revoked_at'])
     .where('id', '=', id)
     .executeTakeFirst();
 }

@@ -20,6 +20,20 @@ export const TRANSACTION_VIEWS = [
 ] as const;
 export type TransactionViewName = (typeof TRANSACTION_VIEWS)[number];
 
+/**
+ * The orders a page can be sorted in (GET /v1/transactions `sort`): a leading '-' is descending. Ties are broken by
+ * id in the same direction; rows without a due date come last in both directions of due_date.
+ */
+export const TRANSACTION_SORTS = ['-created', 'created', 'amount', '-amount', 'due_date', '-due_date'] as const;
+export type TransactionSort = (typeof TRANSACTION_SORTS)[number];
+
+/** Where a page starts: after the row with this id (and, sorted by amount or due date, this value of the key). */
+export interface SortPosition {
+  id: string;
+  /** The previous page's last amount (amount sorts) or due date (due_date sorts; null: it had none). */
+  value?: number | string | null;
+}
+
 /** A transaction with its payment method's fields (null without one). */
 export type TransactionWithPaymentMethod = TransactionRow & {
   pm_type: string | null;
@@ -41,7 +55,8 @@ export type TransactionEqualsColumn =
   | 'invoice_id'
   | 'schedule_id'
   | 'order_id'
-  | 'original_transaction_id';
+  | 'original_transaction_id'
+  | 'reattempt_of_id';
 
 export interface TransactionFilters {
   equals: readonly (readonly [TransactionEqualsColumn, string])[];
@@ -49,8 +64,10 @@ export interface TransactionFilters {
   dueBefore?: string;
   dueAfter?: string;
   view?: TransactionViewName;
-  /** Ids below this one (the previous page's last). */
-  idBefore?: string;
+  /** Newest first (by id) unless given. */
+  sort?: TransactionSort;
+  /** After this row in the sort's order (the previous page's last). */
+  after?: SortPosition;
 }
 
 const due = sql<string>`coalesce(transactions.date_to_process, transactions.due_date)`;
@@ -160,16 +177,8 @@ export function transactionViewCondition(eb: unknown, view: TransactionViewName,
   return viewFilter(eb as Eb, view, day);
 }
 
-/**
- * A page of transactions, newest first: `limit` of them and one more, to tell whether more follow. `day` (today,
- * YYYY-MM-DD) is what the views compare due dates and card expiry with.
- */
-export async function listTransactionsPage(
-  db: Db,
-  filters: TransactionFilters,
-  day: string,
-  limit: number,
-): Promise<TransactionWithPaymentMethod[]> {
+/** The filters' query, not yet ordered nor limited. */
+function filteredQuery(db: Db, filters: TransactionFilters, day: string) {
   let q = baseQuery(db);
   // Cast: each filter's value has its column's type (TransactionFilters), which Kysely cannot relate to a column named at run time.
   for (const [column, value] of filters.equals) q = q.where(`transactions.${column}`, '=', value as never);
@@ -180,11 +189,77 @@ export async function listTransactionsPage(
     // Cast: the joined query's expression builder is wider than viewFilter's, which only names transactions' columns.
     q = q.where((eb) => viewFilter(eb as unknown as Eb, view, day));
   }
-  if (filters.idBefore !== undefined) q = q.where('transactions.id', '<', filters.idBefore);
-  return await q
-    .orderBy('transactions.id', 'desc')
-    .limit(limit + 1)
-    .execute();
+  return q;
+}
+
+/** `(column, id) > (value, id)` (or `<`): a row comparison, which a btree index on (column, id) serves as a range. */
+function rowAfter(column: 'amount' | 'due_date', cast: 'int8' | 'date', descending: boolean, after: SortPosition) {
+  const op = sql.raw(descending ? '<' : '>');
+  return sql<boolean>`(${sql.ref(`transactions.${column}`)}, transactions.id) ${op} (${after.value}::${sql.raw(cast)}, ${after.id}::text)`;
+}
+
+/**
+ * A page of transactions in the filters' sort (newest first by default): `limit` of them and one more, to tell
+ * whether more follow. `day` (today, YYYY-MM-DD) is what the views compare due dates and card expiry with.
+ *
+ * Each order is one an index can give, so that an unfiltered page stops after `limit + 1` rows of the index rather
+ * than sorting the ledger: the primary key (id), transactions_amount_id (amount, id) and transactions_due_date_id
+ * (due_date, id), migration 0024. A due-date page that reaches the rows without a due date (last in both
+ * directions) reads them by a second query, `due_date IS NULL` in id order, since "nulls last" descending is not
+ * the order a backward scan of that index gives.
+ */
+export async function listTransactionsPage(
+  db: Db,
+  filters: TransactionFilters,
+  day: string,
+  limit: number,
+): Promise<TransactionWithPaymentMethod[]> {
+  const sort = filters.sort ?? '-created';
+  const descending = sort.startsWith('-');
+  const direction = descending ? 'desc' : 'asc';
+  const beyond = descending ? '<' : '>';
+  const after = filters.after;
+  const q = filteredQuery(db, filters, day);
+  switch (sort) {
+    case '-created':
+    case 'created': {
+      const page = after === undefined ? q : q.where('transactions.id', beyond, after.id);
+      return await page
+        .orderBy('transactions.id', direction)
+        .limit(limit + 1)
+        .execute();
+    }
+    case 'amount':
+    case '-amount': {
+      const page = after === undefined ? q : q.where(rowAfter('amount', 'int8', descending, after));
+      return await page
+        .orderBy('transactions.amount', direction)
+        .orderBy('transactions.id', direction)
+        .limit(limit + 1)
+        .execute();
+    }
+    case 'due_date':
+    case '-due_date': {
+      let rows: TransactionWithPaymentMethod[] = [];
+      if (after === undefined || after.value !== null) {
+        let dated = q.where('transactions.due_date', 'is not', null);
+        if (after !== undefined) dated = dated.where(rowAfter('due_date', 'date', descending, after));
+        rows = await dated
+          .orderBy('transactions.due_date', direction)
+          .orderBy('transactions.id', direction)
+          .limit(limit + 1)
+          .execute();
+        if (rows.length > limit) return rows;
+      }
+      let undated = q.where('transactions.due_date', 'is', null);
+      if (after !== undefined && after.value === null) undated = undated.where('transactions.id', beyond, after.id);
+      const rest = await undated
+        .orderBy('transactions.id', direction)
+        .limit(limit + 1 - rows.length)
+        .execute();
+      return [...rows, ...rest];
+    }
+  }
 }
 
 /** One transaction with its payment method's fields. */

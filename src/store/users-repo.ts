@@ -41,6 +41,25 @@ export function lockUser(trx: Tx, id: string): Promise<UserRecord | undefined> {
   return trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * Locks every enabled admin user, in id order, for the rest of the database transaction, and returns their ids. A
+ * change that could leave no enabled admin takes these locks first (before the user it changes): two such changes
+ * running at once then queue here, in the same order (no deadlock), and the second one re-reads the rows after the
+ * first commits (READ COMMITTED: a row locked and changed meanwhile is checked again against the WHERE), so it sees
+ * an admin the first demoted or disabled as gone.
+ */
+export async function lockEnabledAdmins(trx: Tx): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('users')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled', '=', false)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 export interface UserChanges {
   role?: UsersTable['role'];
   disabled?: boolean;

@@ -65,9 +65,11 @@ export function ensureConsoleBuilt(): void {
   // dist/ behind.
   const vite = path.join(ROOT, 'node_modules', '.bin', 'vite');
   const outDir = path.join(CONSOLE, `dist.build-${process.pid}`);
-  const res = spawnSync(vite, ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+  const res = spawnSync(vite, ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir', '--bypass-lock'], {
     cwd: CONSOLE,
     encoding: 'utf8',
+    // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle; test what ships.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (res.status !== 0) throw new Error(`Building the console failed:\n${res.stdout}\n${res.stderr}`);
   const dist = path.join(CONSOLE, 'dist');
@@ -141,7 +143,8 @@ export interface ConsolePage {
 
 /** A fresh browser context (no cookies) on the console, collecting the page's errors. */
 export async function openConsole(browser: Browser, server: ConsoleServer, at = '/console/'): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  // Reduced motion: the console then opens dialogs without a fade, so no check sees one half-drawn.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, reducedMotion: 'reduce' });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   const errors: string[] = [];

@@ -9,7 +9,7 @@ import { ADMIN_KEY, describeEachDatabase } from '../support/harness.js';
 
 /**
  * The routes that need no key, each for a reason: health checks, the API description, the docs page, the webhook
- * intake (its signature), the console's sign-in (its email and password).
+ * intake (its signature), the console's sign-in (its email and password) and the console's files.
  */
 const PUBLIC = [
   'GET /healthz',
@@ -33,6 +33,15 @@ const PUBLIC = [
   'HEAD /docs/static/*',
   'POST /v1/webhooks/:gateway_id',
   'POST /v1/sessions',
+  // The web console's files (its sign-in page and static assets); every call it makes needs the session.
+  'GET /',
+  'HEAD /',
+  'GET /console',
+  'HEAD /console',
+  'GET /console/',
+  'HEAD /console/',
+  'GET /console/*',
+  'HEAD /console/*',
 ].sort();
 
 const label = (route: Pick<RouteAccess, 'method' | 'url'>): string => `${route.method} ${route.url}`;

@@ -234,6 +234,7 @@ function prefixFor(name: string): string | undefined {
   const table: Record<string, string> = {
     transaction_id: 'trx',
     original_transaction_id: 'trx',
+    reattempt_of_id: 'trx',
     payment_method_id: 'pmt',
     default_payment_method_id: 'pmt',
     account_id: 'acc',

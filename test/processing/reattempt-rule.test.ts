@@ -111,6 +111,12 @@ describeEachDatabase(
         reattempt_number: 1,
         auto_process: false,
       });
+      // The list finds a transaction's reattempt by reattempt_of_id (the console's Reattempts section).
+      const listed = await h.request('GET', `/v1/transactions?reattempt_of_id=${soft.id}`);
+      expectStatus(listed, 200);
+      expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([res.body.id]);
+      const none = await h.request('GET', `/v1/transactions?reattempt_of_id=${res.body.id}`);
+      expect(none.body.data).toEqual([]);
     });
 
     it('the job goes through the same use case: its schedule on top, and what either path made the other sees', async () => {

@@ -70,7 +70,7 @@ describeEachDatabase('the first console user', (get) => {
     const lines = firstUserLines(first, 'http://127.0.0.1:3000').join('\n');
     expect(lines).toContain(`${FIRST_USER_EMAIL}  ${first.password}`);
     expect(lines).toContain(first.file);
-    expect(lines).toContain('http://127.0.0.1:3000/v1/sessions');
+    expect(lines).toContain('http://127.0.0.1:3000/console');
 
     // a later start: nothing made, nothing printed, the file as it was
     expect(await ensureFirstUser(h.deps, dataDir)).toBeNull();
@@ -91,9 +91,10 @@ describeEachDatabase('the first console user', (get) => {
     const dataDir = tempDir();
     const [existing] = await h.deps.db.selectFrom('users').select('id').execute();
     if (!existing) throw new Error('the first test made no user');
+    // An admin: the last enabled admin cannot be disabled (409 last_admin, test/sessions/last-admin.test.ts).
     const other = await h.request('POST', '/v1/users', {
       email: 'second@example.com',
-      role: 'viewer',
+      role: 'admin',
       password: 'second password',
     });
     expect(other.status).toBe(201);

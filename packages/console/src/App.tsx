@@ -26,7 +26,7 @@ export const ROUTES: readonly ConsoleRoute[] = [
 function Loading() {
   return (
     <Center h="60vh" aria-live="polite">
-      <Loader aria-label="Loading" />
+      <Loader role="status" aria-label="Loading" />
     </Center>
   );
 }

@@ -11,6 +11,8 @@ import {
   SESSION_COOKIE,
   sessionRequired,
   signIn,
+  SignInAddressLimit,
+  SignInRateLimitedError,
   SignInThrottledError,
   signOut,
 } from '../../app/sessions.js';
@@ -45,12 +47,16 @@ async function withRetryAfter<T>(reply: FastifyReply, work: () => Promise<T>): P
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SignInThrottledError) reply.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof SignInThrottledError || error instanceof SignInRateLimitedError)
+      reply.header('Retry-After', String(error.retryAfterSeconds));
     throw error;
   }
 }
 
 export function sessionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
+  // Per app (so per process): sign-in attempts per client address (request.ip: the proxy's client address only
+  // with SETTLE_TRUST_PROXY).
+  const addressLimit = new SignInAddressLimit(deps.clock);
   return async (app) => {
     app.post(
       '/v1/sessions',
@@ -60,14 +66,17 @@ export function sessionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Sign in to the console',
           description:
-            "Checks a console user's email and password and opens a session for 12 hours: the answer sets the settle_session cookie (HttpOnly, SameSite=Strict, Path=/, Secure over https) and carries the CSRF token that writes through the session send in X-CSRF-Token. A wrong email or password and a disabled user are all 401 invalid_credentials. After 5 failures for an email within 15 minutes each further attempt waits 2^n seconds after the latest failure (n = failures beyond 4; at most 15 minutes): 429 sign_in_throttled with Retry-After. API keys are not for this route and are not needed.",
+            "Checks a console user's email and password and opens a session for 12 hours: the answer sets the settle_session cookie (HttpOnly, SameSite=Strict, Path=/, Secure over https) and carries the CSRF token that writes through the session send in X-CSRF-Token. A wrong email or password and a disabled user are all 401 invalid_credentials. After 5 failures for an email within 15 minutes each further attempt waits 2^n seconds after the latest failure (n = failures beyond 4; at most 15 minutes): 429 sign_in_throttled with Retry-After. One client address may make at most 20 attempts within any 60 seconds, whatever the emails (counted in each server process's memory): further ones are 429 rate_limited with Retry-After. API keys are not for this route and are not needed.",
           body: SignInBody,
           security: [],
           response: { 201: SessionCreatedSchema, ...signInErrors },
         },
       },
       async (request, reply) => {
-        const signedIn = await withRetryAfter(reply, () => signIn(deps, request.body));
+        const signedIn = await withRetryAfter(reply, () => {
+          addressLimit.admit(request.ip);
+          return signIn(deps, request.body);
+        });
         const maxAge = Math.floor((signedIn.expiresAt.getTime() - deps.clock.now().getTime()) / 1000);
         reply.header('Set-Cookie', cookie(request, signedIn.token, maxAge));
         reply.header('Cache-Control', 'no-store');
@@ -83,7 +92,7 @@ export function sessionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
           tags,
           summary: 'The current console session',
           description:
-            'The signed-in user and when the session ends. Needs a session (an API key: 401 session_required).',
+            'The signed-in user, when the session was last used (last_seen_at, written at most once a minute) and when it ends. Needs a session (an API key: 401 session_required).',
           response: { 200: SessionSchema, ...sessionErrors },
         },
       },

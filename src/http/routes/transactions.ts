@@ -51,7 +51,8 @@ export function transactionRoutes(deps: Deps): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'List transactions',
-          description: 'Newest first. Filters combine with AND; `view` selects a predefined list view.',
+          description:
+            "Newest first unless `sort` says otherwise. Filters combine with AND; `view` selects a predefined list view. `sort` orders the list by `created` (by id), `amount` or `due_date`, ascending, or descending with a leading '-' (default `-created`); ties are broken by id in the same direction, and transactions without a due date come last in both directions of `due_date`. `sort` combines with every filter and view. `next_cursor` is opaque: pass it back as `starting_after` with the same `sort` and filters. For `-created` and `created` it is the last id shown; for the other sorts it also carries the sort and the last row's key, and a cursor made for another sort (or a malformed one) is 400 invalid_cursor.",
           querystring: ListTransactionsQuery,
           response: { 200: ListOf(TransactionSchema), ...errorResponses },
         },

@@ -1,4 +1,4 @@
-// Audit events: a change of configuration (settings, gateways, API keys) as listed, and the list's filters.
+// Audit events: a change of configuration (settings, gateways, API keys, console users) as listed, and the list's filters.
 import { Type } from 'typebox';
 import { AUDIT_ACTIONS } from '../../app/audit.js';
 import { ListQuery } from './common.js';
@@ -30,7 +30,7 @@ export const AuditEventSchema = Type.Object(
 
 export const ListAuditEventsQuery = Type.Object(
   {
-    actor: Type.Optional(Text('Exact match: key_..., cli or system.')),
+    actor: Type.Optional(Text('Exact match: key_..., usr_... (a console user), cli or system.')),
     action: Type.Optional(Text(`Exact match: ${AUDIT_ACTIONS.join(', ')}.`)),
     object_type: Type.Optional(Text('Exact match: settings, gateway, api_key.')),
     object_id: Type.Optional(Text('Exact match.')),

@@ -29,6 +29,9 @@ const sessionFields = {
   object: Type.Literal('session'),
   user: SessionUser,
   created_at: Time('When the user signed in.'),
+  last_seen_at: Time(
+    'When a request last came through the session: written at most once a minute, so up to a minute behind.',
+  ),
   expires_at: Time('12 hours after sign-in; the session ends then (it is not extended by use).'),
 };
 
@@ -64,6 +67,6 @@ export const ChangePasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** A sign-in's refusals: 401 invalid_credentials, 429 sign_in_throttled (with Retry-After). */
+/** A sign-in's refusals: 401 invalid_credentials, 429 sign_in_throttled or rate_limited (with Retry-After). */
 export const signInErrors = { 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse };
 export const sessionErrors = { ...errorResponses, 429: ErrorResponse };

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { TRANSACTION_VIEWS } from '../../app/transactions/list-transactions.js';
+import { TRANSACTION_SORTS, TRANSACTION_VIEWS } from '../../app/transactions/list-transactions.js';
 import { SUB_TYPES } from '../../app/transactions/rules.js';
 import { PAYMENT_STATUSES, TRANSACTION_STATUSES } from '../../domain/transaction-state.js';
 import { Amount, Currency, DateOnly, Id, ListQuery, Metadata, MetadataUpdate, Nullable } from './common.js';
@@ -224,9 +224,18 @@ export const ListTransactionsQuery = Type.Object(
     schedule_id: Type.Optional(Type.String({ maxLength: 64 })),
     order_id: Type.Optional(Type.String({ maxLength: 64 })),
     original_transaction_id: Type.Optional(Type.String({ maxLength: 64 })),
+    reattempt_of_id: Type.Optional(
+      Type.String({ maxLength: 64, description: 'The reattempt of this failed transaction (at most one).' }),
+    ),
     due_before: Type.Optional(DateOnly('Due strictly before this date.')),
     due_after: Type.Optional(DateOnly('Due strictly after this date.')),
     view: Type.Optional(Enum(TRANSACTION_VIEWS, 'A predefined list view.')),
+    sort: Type.Optional(
+      Enum(
+        TRANSACTION_SORTS,
+        "The order: created (by id), amount or due_date; a leading '-' is descending (default -created). Ties by id in the same direction; no due date sorts last both ways.",
+      ),
+    ),
     ...ListQuery,
   },
   { additionalProperties: false },

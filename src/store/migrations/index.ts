@@ -21,6 +21,7 @@ import * as m0020 from './0020-parents-and-totals.js';
 import * as m0021 from './0021-list-view-indexes.js';
 import * as m0022 from './0022-orders.js';
 import * as m0023 from './0023-console-users.js';
+import * as m0024 from './0024-transaction-sort-indexes.js';
 
 const migrations: Record<string, Migration> = {
   '0001-ledger': m0001,
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '0021-list-view-indexes': m0021,
   '0022-orders': m0022,
   '0023-console-users': m0023,
+  '0024-transaction-sort-indexes': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {

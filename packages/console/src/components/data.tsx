@@ -145,7 +145,15 @@ const STATUS_COLORS: Record<string, MantineColor> = {
 export function StatusBadge({ value }: { value: string | null | undefined }) {
   if (!value) return <span>—</span>;
   return (
-    <Badge color={STATUS_COLORS[value] ?? 'gray'} variant="light" c="dark.8" tt="none" radius="sm">
+    <Badge
+      color={STATUS_COLORS[value] ?? 'gray'}
+      variant="light"
+      c="dark.8"
+      tt="none"
+      radius="sm"
+      // Never cut to "comple…": the table column grows to the whole status instead.
+      styles={{ root: { overflow: 'visible', flexShrink: 0 }, label: { overflow: 'visible', textOverflow: 'clip' } }}
+    >
       {value.replaceAll('_', ' ')}
     </Badge>
   );
