@@ -39,7 +39,7 @@ const mono = (value: string | null) => (value ? <Code>{value}</Code> : null);
 
 /** A link to a console page of another record, by its id. */
 function RecordLink({ to, id }: { to: string; id: string | null }) {
-  if (!id) return null;
+  if (!id) return <span>—</span>;
   return (
     <Anchor component={Link} to={`/${to}/${id}`} ff="monospace" fz="sm">
       {id}
