@@ -4,7 +4,6 @@ import {
   Button,
   Checkbox,
   Code,
-  CopyButton,
   Group,
   Loader,
   Modal,
@@ -16,7 +15,7 @@ import {
 } from '@mantine/core';
 import { useState } from 'react';
 import { api } from '../../api';
-import { CLOSE_BUTTON_PROPS, Notice } from '../operations/shared';
+import { CLOSE_BUTTON_PROPS, Notice, SecretOnce } from '../operations/shared';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { DateTime, ErrorNotice, Pager, usePagedList } from '../../components/data';
 
@@ -64,18 +63,12 @@ function SecretDialog({ created, onClose }: { created: ApiKeyCreated | null; onC
               <Text size="sm">
                 {created.name} ({created.id}), scopes {created.scopes.join(', ')}:
               </Text>
-              <Code block tabIndex={0} aria-label="The new API key's secret" data-testid="api-key-secret" c="dark.9">
-                {created.secret}
-              </Code>
-              <Group>
-                <CopyButton value={created.secret}>
-                  {({ copied, copy }) => (
-                    <Button variant="default" onClick={copy}>
-                      {copied ? 'Copied' : 'Copy the secret'}
-                    </Button>
-                  )}
-                </CopyButton>
-              </Group>
+              <SecretOnce
+                value={created.secret}
+                label="The new API key's secret"
+                testId="api-key-secret"
+                copyLabel="Copy the secret"
+              />
             </>
           ) : (
             <Notice color="yellow" role="status" title="No secret in this answer">

@@ -3,8 +3,6 @@
 import {
   Badge,
   Button,
-  Code,
-  CopyButton,
   Group,
   Loader,
   Modal,
@@ -18,7 +16,7 @@ import {
 } from '@mantine/core';
 import { useState } from 'react';
 import { api } from '../../api';
-import { CLOSE_BUTTON_PROPS, Notice } from '../operations/shared';
+import { CLOSE_BUTTON_PROPS, Notice, SecretOnce } from '../operations/shared';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { DateTime, ErrorNotice, Pager, usePagedList } from '../../components/data';
 import { useSession } from '../../session';
@@ -65,19 +63,14 @@ function PasswordDialog({ shown, onClose }: { shown: { user: User; password: str
             Settle shows this password only now. Give it to {shown.user.email} by a safe channel: they must choose their
             own password at their first sign-in.
           </Notice>
-          <Code block tabIndex={0} aria-label="The generated password" data-testid="generated-password" c="dark.9">
-            {shown.password}
-          </Code>
-          <Group justify="space-between">
-            <CopyButton value={shown.password}>
-              {({ copied, copy }) => (
-                <Button variant="default" onClick={copy}>
-                  {copied ? 'Copied' : 'Copy the password'}
-                </Button>
-              )}
-            </CopyButton>
+          <SecretOnce
+            value={shown.password}
+            label="The generated password"
+            testId="generated-password"
+            copyLabel="Copy the password"
+          >
             <Button onClick={onClose}>I have kept it</Button>
-          </Group>
+          </SecretOnce>
         </Stack>
       )}
     </Modal>

@@ -4,6 +4,7 @@ import {
   Alert,
   Button,
   Code,
+  CopyButton,
   Group,
   Table,
   TextInput,
@@ -156,3 +157,33 @@ export function Notice(props: AlertProps) {
 
 /** Modal props every dialog of these pages shares: a close button with a name. */
 export const CLOSE_BUTTON_PROPS = { 'aria-label': 'Close dialog' } as const;
+
+/**
+ * A secret Settle shows only once (a new API key, a generated password): a focusable block holding it, a button that
+ * copies it, and the dialog's own buttons beside that one.
+ */
+export function SecretOnce(props: {
+  value: string;
+  label: string;
+  testId: string;
+  copyLabel: string;
+  children?: ReactNode;
+}) {
+  return (
+    <>
+      <Code block tabIndex={0} aria-label={props.label} data-testid={props.testId} c="dark.9">
+        {props.value}
+      </Code>
+      <Group justify="space-between">
+        <CopyButton value={props.value}>
+          {({ copied, copy }) => (
+            <Button variant="default" onClick={copy}>
+              {copied ? 'Copied' : props.copyLabel}
+            </Button>
+          )}
+        </CopyButton>
+        {props.children}
+      </Group>
+    </>
+  );
+}
